@@ -1,0 +1,415 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// apiError is the only error a client ever sees: Better Auth's {"message","code"} body with a
+// status. An empty Code sends {"message"} alone, as some upstream errors do; an empty Message and
+// Code send an empty body (upstream's ctx.error(status) with nothing else).
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+func apiErr(status int, code, message string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message}
+}
+
+// Core error codes (upstream BASE_ERROR_CODES and the router's own), shared by every file.
+var (
+	errBadJSON                 = apiErr(400, "BAD_REQUEST", "Invalid JSON in request body")
+	errBodyTooLarge            = apiErr(413, "PAYLOAD_TOO_LARGE", "Request body is too large")
+	errUnauthorized            = apiErr(401, "UNAUTHORIZED", "Unauthorized")
+	errUnauthorizedEmpty       = &apiError{Status: 401}
+	errNotFoundEmpty           = &apiError{Status: 404}
+	errUserNotFound            = apiErr(400, "USER_NOT_FOUND", "User not found")
+	errInvalidPassword         = apiErr(400, "INVALID_PASSWORD", "Invalid password")
+	errInvalidEmail            = apiErr(400, "INVALID_EMAIL", "Invalid email")
+	errInvalidEmailOrPassword  = apiErr(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+	errInvalidToken            = apiErr(400, "INVALID_TOKEN", "Invalid token")
+	errPasswordTooShort        = apiErr(400, "PASSWORD_TOO_SHORT", "Password too short")
+	errPasswordTooLong         = apiErr(400, "PASSWORD_TOO_LONG", "Password too long")
+	errUserExistsUseAnother    = apiErr(422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
+	errEmailCannotBeUpdated    = apiErr(400, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+	errCredentialAccountAbsent = apiErr(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+	errSessionExpired          = apiErr(400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")
+	errSessionNotFresh         = apiErr(403, "SESSION_NOT_FRESH", "Session is not fresh")
+	errFailedToGetSession      = apiErr(401, "FAILED_TO_GET_SESSION", "Failed to get session")
+	errInvalidOrigin           = apiErr(403, "INVALID_ORIGIN", "Invalid origin")
+	errMissingOrigin           = apiErr(403, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+	errCrossSiteLogin          = apiErr(403, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED", "Cross-site navigation login blocked. This request appears to be a CSRF attack.")
+	errNoFieldsToUpdate        = apiErr(400, "", "No fields to update")
+	errMethodNeedsDefer        = apiErr(405, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "POST method requires deferSessionRefresh to be enabled in session config")
+	errTooManyRequests         = apiErr(429, "", "Too many requests. Please try again later.")
+	errServiceUnavailable      = apiErr(503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+	errInternal                = apiErr(500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+)
+
+// urlFieldErrors are the callback-like inputs upstream's origin check validates on every request,
+// with the error each one answers when it points outside the trusted origins.
+var urlFieldErrors = map[string]*apiError{
+	"callbackURL":        apiErr(403, "INVALID_CALLBACK_URL", "Invalid callbackURL"),
+	"redirectTo":         apiErr(403, "INVALID_REDIRECT_URL", "Invalid redirectURL"),
+	"errorCallbackURL":   apiErr(403, "INVALID_ERROR_CALLBACK_URL", "Invalid errorCallbackURL"),
+	"newUserCallbackURL": apiErr(403, "INVALID_NEW_USER_CALLBACK_URL", "Invalid newUserCallbackURL"),
+}
+
+func validationError(issues ...string) *apiError {
+	return apiErr(400, "VALIDATION_ERROR", strings.Join(issues, "; "))
+}
+
+// writeError is the one place errors become responses. Anything that is not an apiError is logged
+// with its cause and answered without detail: 503 when Postgres is unreachable, else 500.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case isUnavailable(err):
+		slog.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errServiceUnavailable
+	default:
+		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errInternal
+	}
+	if ae.Code == "" && ae.Message == "" {
+		w.WriteHeader(ae.Status)
+		return
+	}
+	body := map[string]string{"message": ae.Message}
+	if ae.Code != "" {
+		body["code"] = ae.Code
+	}
+	writeJSON(w, ae.Status, body)
+}
+
+// writeJSON encodes like JS JSON.stringify does for our values: no HTML escaping, no trailing newline.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Error("encode response", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if _, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}
+
+// redirect answers as upstream's ctx.redirect: 302, Location, an empty body.
+func redirect(w http.ResponseWriter, location string) {
+	w.Header().Set("Location", location)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusFound)
+}
+
+// jsTime marshals like JS Date.toJSON(): UTC with exactly three fractional digits, the only shape
+// the client's date reviver turns back into a Date.
+type jsTime time.Time
+
+const jsTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func (t jsTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(jsTimeLayout) + `"`), nil
+}
+
+func (t *jsTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	*t = jsTime(v)
+	return nil
+}
+
+func (t jsTime) Time() time.Time { return time.Time(t) }
+
+// ScanTimestamptz and TimestamptzValue let pgx read and write jsTime as timestamptz.
+func (t *jsTime) ScanTimestamptz(v pgtype.Timestamptz) error {
+	if !v.Valid {
+		return errors.New("timestamptz is NULL")
+	}
+	*t = jsTime(v.Time.UTC())
+	return nil
+}
+
+func (t jsTime) TimestamptzValue() (pgtype.Timestamptz, error) {
+	return pgtype.Timestamptz{Time: time.Time(t), Valid: true}, nil
+}
+
+// bodyForms marks the endpoints where upstream also accepts form posts.
+type bodyForms bool
+
+const (
+	jsonOnly    bodyForms = false
+	formAllowed bodyForms = true
+)
+
+// decode reads the request body into dst, a pointer to a struct, checking it as upstream's schema
+// validation does: a JSON object (or a form post where allowed) with no unknown keys, every field
+// of its declared type, required fields (tag `required:"true"`) present and non-null. An empty body
+// is an absent body: fine unless a field is required. Every callback-like field is then checked
+// against the trusted origins. Failures are 4xx apiErrors; nothing is half-decoded into dst.
+func (s *server) decode(r *http.Request, dst any, forms bodyForms) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errBodyTooLarge
+		}
+		return errBadJSON
+	}
+	// Postgres text cannot hold NUL; refuse it here rather than fail at the INSERT.
+	if bytes.Contains(raw, []byte(`\u0000`)) || bytes.IndexByte(raw, 0) >= 0 {
+		return validationError("[body] Invalid input: NUL characters are not allowed")
+	}
+	fields := fieldsOf(reflect.TypeOf(dst).Elem())
+	var obj map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) == 0 {
+		obj = nil
+	} else {
+		ct := r.Header.Get("Content-Type")
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch {
+		case mt == "application/json":
+			if obj, err = parseJSONObject(raw); err != nil {
+				return err
+			}
+		case mt == "application/x-www-form-urlencoded" && forms == formAllowed:
+			if obj, err = parseForm(raw); err != nil {
+				return err
+			}
+		default:
+			return unsupportedMediaType(ct, forms)
+		}
+	}
+	if obj == nil {
+		for _, f := range fields.list {
+			if f.required {
+				return validationError("[body] Invalid input: expected object, received undefined")
+			}
+		}
+		return s.checkURLFields(r, nil)
+	}
+	out := reflect.New(reflect.TypeOf(dst).Elem()).Elem()
+	var issues []string
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f, ok := fields.byName[k]
+		if !ok {
+			issues = append(issues, fmt.Sprintf("[body] Unrecognized key: %q", k))
+			continue
+		}
+		v := obj[k]
+		if string(v) == "null" && !f.nullable {
+			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received null", k, f.kind))
+			continue
+		}
+		if err := json.Unmarshal(v, out.Field(f.index).Addr().Interface()); err != nil {
+			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received %s", k, f.kind, jsonKind(v)))
+		}
+	}
+	for _, f := range fields.list {
+		if _, ok := obj[f.name]; f.required && !ok {
+			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received undefined", f.name, f.kind))
+		}
+	}
+	if len(issues) > 0 {
+		return validationError(issues...)
+	}
+	if err := s.checkURLFields(r, obj); err != nil {
+		return err
+	}
+	reflect.ValueOf(dst).Elem().Set(out)
+	return nil
+}
+
+func unsupportedMediaType(ct string, forms bodyForms) *apiError {
+	allowed := "application/json"
+	if forms == formAllowed {
+		allowed = "application/x-www-form-urlencoded, application/json"
+	}
+	if ct == "" {
+		return apiErr(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type is required. Allowed types: "+allowed)
+	}
+	return apiErr(415, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type %q is not allowed. Allowed types: %s", ct, allowed))
+}
+
+func parseJSONObject(raw []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return nil, errBadJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errBadJSON
+	}
+	if kind := jsonKind(v); kind != "object" {
+		return nil, validationError("[body] Invalid input: expected object, received " + kind)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(v, &obj); err != nil {
+		return nil, errBadJSON
+	}
+	if obj == nil {
+		obj = map[string]json.RawMessage{}
+	}
+	return obj, nil
+}
+
+// parseForm turns a form post into the JSON object upstream sees: every value a string.
+func parseForm(raw []byte) (map[string]json.RawMessage, error) {
+	values, err := url.ParseQuery(string(raw))
+	if err != nil {
+		return nil, errBadJSON
+	}
+	obj := make(map[string]json.RawMessage, len(values))
+	for k, vs := range values {
+		if strings.ContainsRune(k+vs[0], 0) {
+			return nil, validationError("[body] Invalid input: NUL characters are not allowed")
+		}
+		b, _ := json.Marshal(vs[0])
+		obj[k] = b
+	}
+	return obj, nil
+}
+
+// jsonKind names a JSON value's type the way zod's messages do.
+func jsonKind(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "undefined"
+	}
+	switch v[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
+
+type bodyField struct {
+	name     string
+	index    int
+	kind     string
+	required bool
+	nullable bool
+}
+
+type bodyFields struct {
+	list   []bodyField
+	byName map[string]bodyField
+}
+
+var fieldCache sync.Map // reflect.Type -> *bodyFields
+
+// fieldsOf describes a body struct once per type, so decoding does no repeated reflection work.
+func fieldsOf(t reflect.Type) *bodyFields {
+	if v, ok := fieldCache.Load(t); ok {
+		return v.(*bodyFields)
+	}
+	fs := &bodyFields{byName: map[string]bodyField{}}
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		ft := sf.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		kind := kindName(ft)
+		if k, ok := reflect.Zero(ft).Interface().(interface{ jsonKind() string }); ok {
+			kind = k.jsonKind()
+		}
+		f := bodyField{name: name, index: i, kind: kind, required: sf.Tag.Get("required") == "true", nullable: sf.Tag.Get("nullable") == "true"}
+		fs.list = append(fs.list, f)
+		fs.byName[name] = f
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64, reflect.Float32, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Interface:
+		return "any"
+	default:
+		return "object"
+	}
+}
+
+// optional records whether a body key was sent at all, for fields where null ("clear it") and
+// absent ("leave it") mean different things.
+type optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	o.Value = &v
+	return nil
+}
+
+func (optional[T]) jsonKind() string { return kindName(reflect.TypeFor[T]()) }
+
+// queryBool reads a boolean query flag as z.coerce.boolean() does: any non-empty value is true.
+func queryBool(r *http.Request, name string) bool {
+	return r.URL.Query().Get(name) != ""
+}

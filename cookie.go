@@ -1,0 +1,153 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Cookie names without prefix (§3.1). The "better-auth." prefix and, on https, "__Secure-" are added
+// by cookieName, so the names stay the ones better-auth/cookies looks for in Next.js middleware.
+const (
+	cookieSessionToken = "session_token"
+	cookieSessionData  = "session_data"
+	cookieDontRemember = "dont_remember"
+)
+
+func (s *server) cookieName(name string) string {
+	if s.cfg.SecureCookies {
+		return "__Secure-better-auth." + name
+	}
+	return "better-auth." + name
+}
+
+// sign returns upstream's signed cookie value before URL-encoding: value "." base64(HMAC-SHA256).
+func (s *server) sign(value string) string {
+	mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
+	mac.Write([]byte(value))
+	return value + "." + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// verifySigned checks a decoded "value.signature" string as better-call's getSignedCookie does
+// (§3.3): split at the last dot, a 44-character padded signature, constant-time HMAC comparison.
+func (s *server) verifySigned(signed string) (string, bool) {
+	i := strings.LastIndexByte(signed, '.')
+	if i < 1 {
+		return "", false
+	}
+	value, sig := signed[:i], signed[i+1:]
+	if len(sig) != 44 || !strings.HasSuffix(sig, "=") {
+		return "", false
+	}
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return "", false
+	}
+	mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
+	mac.Write([]byte(value))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return "", false
+	}
+	return value, true
+}
+
+// rawCookie returns the first cookie called name in the request, decoded as upstream does:
+// surrounding quotes stripped and decodeURIComponent applied (never form decoding, which would turn
+// "+" into a space). Go's own parser is not used because it drops values it considers invalid.
+func rawCookie(r *http.Request, name string) (string, bool) {
+	for _, header := range r.Header.Values("Cookie") {
+		for part := range strings.SplitSeq(header, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || strings.TrimSpace(k) != name {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if strings.Contains(v, "%") {
+				d, err := url.PathUnescape(v)
+				if err != nil {
+					return "", false
+				}
+				v = d
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// signedCookie returns the verified value of a signed cookie, or false when it is absent or forged.
+func (s *server) signedCookie(r *http.Request, name string) (string, bool) {
+	v, ok := rawCookie(r, s.cookieName(name))
+	if !ok {
+		return "", false
+	}
+	return s.verifySigned(v)
+}
+
+// cookieOpts are the attributes that vary between cookies; everything else is upstream's default.
+type cookieOpts struct {
+	maxAge  int  // seconds; 0 with session=true omits Max-Age (a browser-session cookie)
+	session bool // no Max-Age
+}
+
+// setCookie writes one Set-Cookie line with upstream's attribute order
+// (name=value; Max-Age; Path; HttpOnly; Secure; SameSite). A later write for the same name replaces
+// the earlier one in this response, as upstream drops a cookie it sets and then expires.
+func (s *server) setCookie(w http.ResponseWriter, name, value string, o cookieOpts) {
+	full := s.cookieName(name)
+	var b strings.Builder
+	b.WriteString(full)
+	b.WriteByte('=')
+	b.WriteString(value)
+	if !o.session {
+		b.WriteString("; Max-Age=")
+		b.WriteString(strconv.Itoa(o.maxAge))
+	}
+	b.WriteString("; Path=/; HttpOnly")
+	if s.cfg.SecureCookies {
+		b.WriteString("; Secure")
+	}
+	b.WriteString("; SameSite=Lax")
+	h := w.Header()
+	kept := h.Values("Set-Cookie")[:0:0]
+	for _, line := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(line, full+"=") {
+			kept = append(kept, line)
+		}
+	}
+	h["Set-Cookie"] = append(kept, b.String())
+}
+
+// setSignedCookie sets name to the signed, URL-encoded value (encodeURIComponent of "value.sig").
+func (s *server) setSignedCookie(w http.ResponseWriter, name, value string, o cookieOpts) {
+	s.setCookie(w, name, encodeURIComponent(s.sign(value)), o)
+}
+
+// encodeURIComponent escapes exactly as JavaScript's function of that name: everything but
+// A-Z a-z 0-9 - _ . ! ~ * ' ( ) becomes %XX of its UTF-8 bytes.
+func encodeURIComponent(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+func (s *server) expireCookie(w http.ResponseWriter, name string) {
+	s.setCookie(w, name, "", cookieOpts{maxAge: 0})
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The session_data cookie cache in upstream's "compact" strategy (§3.6), byte-compatible so that
+// getCookieCache() from better-auth/cookies can read ours in Next.js middleware:
+//
+//	base64url_nopad({"session":P,"expiresAt":E,"signature":S})
+//	S = base64url_nopad(HMAC-SHA256(secret, JSON.stringify({...P, expiresAt: E})))
+//
+// P is {"session","user","updatedAt","version"}. The HMAC input is built from P's exact bytes, so
+// P must be written as JSON.stringify would write it; writeJSValue does that.
+
+const (
+	maxCookieSize   = 4050 // upstream's per-cookie ceiling, under Safari's ~4093
+	maxCookieChunks = 100
+	cacheVersion    = "1"
+)
+
+// cookieCachePayload is what setCookieCache writes; the reader only needs the fields it checks.
+type cookieCachePayload struct {
+	Session json.RawMessage `json:"session"`
+	User    json.RawMessage `json:"user"`
+	Version string          `json:"version"`
+}
+
+// writeCookieCache sets session_data for as (chunked when large), expiring stale chunks.
+func (s *server) writeCookieCache(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
+	if s.cfg.CookieCacheMaxAge <= 0 {
+		return
+	}
+	value, err := s.encodeCookieCache(as, dontRemember)
+	if err != nil {
+		return
+	}
+	opts := cookieOpts{maxAge: s.cfg.CookieCacheMaxAge, session: dontRemember}
+	s.setChunkedCookie(w, r, cookieSessionData, value, opts)
+}
+
+func (s *server) encodeCookieCache(as *authSession, dontRemember bool) (string, error) {
+	sessionJSON, err := json.Marshal(as.Session)
+	if err != nil {
+		return "", err
+	}
+	userJSON, err := json.Marshal(as.User)
+	if err != nil {
+		return "", err
+	}
+	var p bytes.Buffer
+	p.WriteString(`{"session":`)
+	if err := writeJSValue(&p, sessionJSON); err != nil {
+		return "", err
+	}
+	p.WriteString(`,"user":`)
+	if err := writeJSValue(&p, userJSON); err != nil {
+		return "", err
+	}
+	p.WriteString(`,"updatedAt":`)
+	p.WriteString(strconv.FormatInt(s.now().UnixMilli(), 10))
+	p.WriteString(`,"version":"` + cacheVersion + `"}`)
+
+	maxAge := s.cfg.CookieCacheMaxAge
+	if dontRemember {
+		maxAge = 60
+	}
+	expiresAt := strconv.FormatInt(s.now().Add(time.Duration(maxAge)*time.Second).UnixMilli(), 10)
+	payload := p.Bytes()
+	var out bytes.Buffer
+	out.WriteString(`{"session":`)
+	out.Write(payload)
+	out.WriteString(`,"expiresAt":` + expiresAt + `,"signature":"` + s.cacheSignature(payload, expiresAt) + `"}`)
+	return base64.RawURLEncoding.EncodeToString(out.Bytes()), nil
+}
+
+// cacheSignature signs JSON.stringify({...payload, expiresAt}) given payload's canonical bytes.
+func (s *server) cacheSignature(payload []byte, expiresAt string) string {
+	mac := hmac.New(sha256.New, []byte(s.cfg.Secret))
+	mac.Write(payload[:len(payload)-1])
+	mac.Write([]byte(`,"expiresAt":` + expiresAt + `}`))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// readCookieCache returns the cached session for token when the session_data cookie is present,
+// correctly signed, for this token, of our version and unexpired. present reports whether a cache
+// cookie was sent at all, so that a bad one can be expired.
+func (s *server) readCookieCache(r *http.Request, token string) (as *authSession, present bool) {
+	value, ok := s.chunkedCookie(r, cookieSessionData)
+	if !ok {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
+	if err != nil {
+		return nil, true
+	}
+	var outer struct {
+		Session   json.RawMessage `json:"session"`
+		ExpiresAt json.Number     `json:"expiresAt"`
+		Signature string          `json:"signature"`
+	}
+	if json.Unmarshal(raw, &outer) != nil || len(outer.Session) < 2 || outer.Session[0] != '{' {
+		return nil, true
+	}
+	want := s.cacheSignature(outer.Session, outer.ExpiresAt.String())
+	if !hmac.Equal([]byte(want), []byte(outer.Signature)) {
+		return nil, true
+	}
+	expiresAt, err := outer.ExpiresAt.Int64()
+	if err != nil || expiresAt < s.now().UnixMilli() {
+		return nil, true
+	}
+	var p cookieCachePayload
+	if json.Unmarshal(outer.Session, &p) != nil || (p.Version != "" && p.Version != cacheVersion) {
+		return nil, true
+	}
+	var cached authSession
+	if json.Unmarshal(p.Session, &cached.Session) != nil || json.Unmarshal(p.User, &cached.User) != nil {
+		return nil, true
+	}
+	if cached.Session.Token != token || cached.Session.ExpiresAt.Time().Before(s.now()) {
+		return nil, true
+	}
+	return &cached, true
+}
+
+// chunkedCookie joins name or its chunks name.0, name.1, … in index order.
+func (s *server) chunkedCookie(r *http.Request, name string) (string, bool) {
+	full := s.cookieName(name)
+	if v, ok := rawCookie(r, full); ok && v != "" {
+		return v, true
+	}
+	chunks := requestChunks(r, full)
+	if len(chunks) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, c := range chunks {
+		v, _ := rawCookie(r, c.name)
+		b.WriteString(v)
+	}
+	return b.String(), true
+}
+
+type cookieChunk struct {
+	name  string
+	index int
+}
+
+// requestChunks lists the chunk cookies (full.N) the request carries, sorted by index.
+func requestChunks(r *http.Request, full string) []cookieChunk {
+	var chunks []cookieChunk
+	for _, header := range r.Header.Values("Cookie") {
+		for part := range strings.SplitSeq(header, ";") {
+			k, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+			suffix, ok := strings.CutPrefix(k, full+".")
+			if !ok {
+				continue
+			}
+			i, err := strconv.Atoi(suffix)
+			if err != nil || i < 0 || strconv.Itoa(i) != suffix {
+				continue
+			}
+			chunks = append(chunks, cookieChunk{name: k, index: i})
+		}
+	}
+	sort.Slice(chunks, func(a, b int) bool { return chunks[a].index < chunks[b].index })
+	return chunks
+}
+
+// setChunkedCookie writes value under name, split into name.0, name.1, … when one cookie would pass
+// upstream's size ceiling, and expires whatever chunks the request carried that are not rewritten.
+func (s *server) setChunkedCookie(w http.ResponseWriter, r *http.Request, name, value string, o cookieOpts) {
+	full := s.cookieName(name)
+	s.expireChunks(w, r, name)
+	overhead := len(full) + len(".99") + len("=; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Lax")
+	size := maxCookieSize - overhead
+	n := (len(value) + size - 1) / size
+	switch {
+	case n <= 1:
+		s.setCookie(w, name, value, o)
+	case n > maxCookieChunks:
+		return
+	default:
+		for i := 0; i < n; i++ {
+			end := min((i+1)*size, len(value))
+			s.setCookie(w, name+"."+strconv.Itoa(i), value[i*size:end], o)
+		}
+	}
+}
+
+// expireChunks expires name and every name.N chunk the request carried.
+func (s *server) expireChunks(w http.ResponseWriter, r *http.Request, name string) {
+	full := s.cookieName(name)
+	if _, ok := rawCookie(r, full); ok {
+		s.expireCookie(w, name)
+	}
+	for _, c := range requestChunks(r, full) {
+		s.expireCookie(w, strings.TrimPrefix(c.name, s.cookieName("")))
+	}
+}
+
+// writeJSValue re-writes compact Go JSON the way JS JSON.stringify writes the same value: strings
+// use JS escapes (\b \f, raw U+2028/U+2029, no HTML escaping), everything else is kept as is.
+func writeJSValue(out *bytes.Buffer, goJSON []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(goJSON))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	writeJS(out, v)
+	return nil
+}
+
+func writeJS(out *bytes.Buffer, v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		out.WriteByte('{')
+		for i, k := range orderedKeys(t) {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			writeJSString(out, k)
+			out.WriteByte(':')
+			writeJS(out, t[k])
+		}
+		out.WriteByte('}')
+	case []any:
+		out.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			writeJS(out, e)
+		}
+		out.WriteByte(']')
+	case string:
+		writeJSString(out, t)
+	case json.Number:
+		out.WriteString(t.String())
+	case bool:
+		out.WriteString(strconv.FormatBool(t))
+	case nil:
+		out.WriteString("null")
+	}
+}
+
+// orderedKeys sorts keys; the HMAC only needs our writer and our reader to agree, and a reader
+// (ours or upstream's) recomputes it over the bytes this writer produced.
+func orderedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// writeJSString quotes s as JSON.stringify does (ECMA-262 QuoteJSONString).
+func writeJSString(out *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	out.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x80 {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				out.WriteString("\uFFFD")
+			} else {
+				out.WriteString(s[i : i+size])
+			}
+			i += size
+			continue
+		}
+		switch c {
+		case '"':
+			out.WriteString(`\"`)
+		case '\\':
+			out.WriteString(`\\`)
+		case '\b':
+			out.WriteString(`\b`)
+		case '\f':
+			out.WriteString(`\f`)
+		case '\n':
+			out.WriteString(`\n`)
+		case '\r':
+			out.WriteString(`\r`)
+		case '\t':
+			out.WriteString(`\t`)
+		default:
+			if c < 0x20 {
+				out.WriteString(`\u00`)
+				out.WriteByte(hex[c>>4])
+				out.WriteByte(hex[c&15])
+			} else {
+				out.WriteByte(c)
+			}
+		}
+		i++
+	}
+	out.WriteByte('"')
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Email and password (§2.1, §2.2, §2.11, §2.19). The password lives in the user's "credential"
+// account row (providerId 'credential', accountId = userId), as upstream keeps it.
+
+var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+
+func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name        string  `json:"name" required:"true"`
+		Email       string  `json:"email" required:"true"`
+		Password    string  `json:"password" required:"true"`
+		Image       *string `json:"image"`
+		CallbackURL string  `json:"callbackURL"`
+		RememberMe  *bool   `json:"rememberMe"`
+	}
+	if err := s.decode(r, &body, formAllowed); err != nil {
+		return err
+	}
+	if !validEmail(body.Email) {
+		return errInvalidEmailAddress
+	}
+	if err := checkNewPassword(body.Password); err != nil {
+		return err
+	}
+	existing, err := s.userByEmail(r.Context(), s.db, body.Email)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return errUserExistsUseAnother
+	}
+	hash, err := s.hashPassword(r.Context(), body.Password)
+	if err != nil {
+		return err
+	}
+	dontRemember := body.RememberMe != nil && !*body.RememberMe
+	var as authSession
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		if as.User, err = s.insertUser(r.Context(), tx, body.Name, body.Email, false, body.Image); err != nil {
+			return err
+		}
+		if err := s.insertCredentialAccount(r.Context(), tx, as.User.ID, hash); err != nil {
+			return err
+		}
+		as.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, dontRemember)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, &as, dontRemember)
+	writeJSON(w, http.StatusOK, map[string]any{"token": as.Session.Token, "user": as.User})
+	return nil
+}
+
+func (s *server) handleSignInEmail(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email       string `json:"email" required:"true"`
+		Password    string `json:"password" required:"true"`
+		CallbackURL string `json:"callbackURL"`
+		RememberMe  *bool  `json:"rememberMe"`
+	}
+	if err := s.decode(r, &body, formAllowed); err != nil {
+		return err
+	}
+	if !validEmail(body.Email) {
+		return errInvalidEmail
+	}
+	if jsLength(body.Password) > maxPasswordLength {
+		return errPasswordTooLong
+	}
+	u, hash, err := s.userWithPassword(r.Context(), body.Email)
+	if err != nil {
+		return err
+	}
+	if u == nil || hash == "" {
+		// Hash anyway, so that an unknown email costs the same time as a wrong password.
+		if _, err := s.hashPassword(r.Context(), body.Password); err != nil {
+			return err
+		}
+		return errInvalidEmailOrPassword
+	}
+	ok, err := s.checkPassword(r.Context(), hash, body.Password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errInvalidEmailOrPassword
+	}
+	dontRemember := body.RememberMe != nil && !*body.RememberMe
+	sess, err := s.createSession(r.Context(), s.db, r, u.ID, dontRemember)
+	if err != nil {
+		return err
+	}
+	as := &authSession{Session: sess, User: *u}
+	s.setSessionCookie(w, r, as, dontRemember)
+	resp := map[string]any{"redirect": body.CallbackURL != "", "token": sess.Token, "user": u}
+	if body.CallbackURL != "" {
+		resp["url"] = body.CallbackURL
+		w.Header().Set("Location", body.CallbackURL)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// userWithPassword finds a user by email with its credential password hash ("" when it has none).
+func (s *server) userWithPassword(ctx context.Context, email string) (*user, string, error) {
+	u, err := s.userByEmail(ctx, s.db, email)
+	if err != nil || u == nil {
+		return nil, "", err
+	}
+	hash, err := s.credentialPassword(ctx, s.db, u.ID)
+	return u, hash, err
+}
+
+// credentialPassword returns the user's stored password hash, or "" without a credential account.
+func (s *server) credentialPassword(ctx context.Context, q querier, userID string) (string, error) {
+	var hash *string
+	err := q.QueryRow(ctx, `SELECT password FROM account
+		WHERE "userId" = $1 AND "providerId" = 'credential' AND "accountId" = $1`, userID).Scan(&hash)
+	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find credential account: %w", err)
+	}
+	return *hash, nil
+}
+
+func (s *server) insertCredentialAccount(ctx context.Context, q querier, userID, hash string) error {
+	now := s.now()
+	_, err := q.Exec(ctx, `INSERT INTO account (id, "accountId", "providerId", "userId", password, "createdAt", "updatedAt")
+		VALUES ($1, $2, 'credential', $2, $3, $4, $4)`, generateID(32), userID, hash, now)
+	if err != nil {
+		return fmt.Errorf("create credential account: %w", err)
+	}
+	return nil
+}
+
+// verifyUserPassword checks password against the user's credential account: 400
+// CREDENTIAL_ACCOUNT_NOT_FOUND without one (when missingErr is set), 400 INVALID_PASSWORD on a
+// mismatch.
+func (s *server) verifyUserPassword(ctx context.Context, userID, password string, missingErr error) error {
+	if jsLength(password) > maxPasswordLength {
+		return errPasswordTooLong
+	}
+	hash, err := s.credentialPassword(ctx, s.db, userID)
+	if err != nil {
+		return err
+	}
+	if hash == "" {
+		return missingErr
+	}
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errInvalidPassword
+	}
+	return nil
+}
+
+func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		NewPassword         string `json:"newPassword" required:"true"`
+		CurrentPassword     string `json:"currentPassword" required:"true"`
+		RevokeOtherSessions bool   `json:"revokeOtherSessions"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, sensitiveSession)
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassword(body.NewPassword); err != nil {
+		return err
+	}
+	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.CurrentPassword, errCredentialAccountAbsent); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(r.Context(), body.NewPassword)
+	if err != nil {
+		return err
+	}
+	var newSession *authSession
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(r.Context(), `UPDATE account SET password = $2, "updatedAt" = $3
+			WHERE "userId" = $1 AND "providerId" = 'credential' AND "accountId" = $1`, as.User.ID, hash, s.now()); err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if !body.RevokeOtherSessions {
+			return nil
+		}
+		if _, err := tx.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+			return fmt.Errorf("revoke sessions: %w", err)
+		}
+		sess, err := s.createSession(r.Context(), tx, r, as.User.ID, false)
+		newSession = &authSession{Session: sess, User: as.User}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var token *string
+	if newSession != nil {
+		s.resetSessionCookie(w, r, newSession)
+		token = &newSession.Session.Token
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "user": as.User})
+	return nil
+}
+
+func (s *server) handleVerifyPassword(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Password string `json:"password" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, sensitiveSession)
+	if err != nil {
+		return err
+	}
+	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.Password, errInvalidPassword); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}

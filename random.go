@@ -1,0 +1,40 @@
+package main
+
+import (
+	"crypto/rand"
+)
+
+// Alphabets of upstream's generators (§6.5, plugins §0.3). Only the character sets matter for
+// compatibility; the order is kept anyway.
+const (
+	alphaNum      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	defaultAlpha  = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
+	lowerAlphaNum = "abcdefghijklmnopqrstuvwxyz0123456789"
+	letters       = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	digits        = "0123456789"
+)
+
+// generateID returns upstream's default id: n characters of [a-zA-Z0-9].
+func generateID(n int) string { return randomString(n, alphaNum) }
+
+// randomString draws n characters uniformly from alphabet with crypto/rand, rejecting bytes past
+// the largest multiple of len(alphabet) so that no character is more likely than another.
+func randomString(n int, alphabet string) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4+8)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic("crypto/rand failed: " + err.Error()) // never returns an error on supported platforms
+		}
+		for _, b := range buf {
+			if int(b) < limit {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+				if len(out) == n {
+					break
+				}
+			}
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Rate limits with upstream's rules (§7.4, plugins §0.7), keyed "<ip>|<path>". A request over the
+// limit gets 429 with X-Retry-After. The window slides from the last allowed request; a refused
+// request does not move it.
+//
+// The brute-force rules (sign-in, sign-up, two-factor, OTPs, resets, …) live in Postgres, in
+// upstream's "rateLimit" table, so that every replica counts against the same limit, with one
+// statement per request. The 100-per-10-seconds default on every other path is a flood guard kept
+// in memory per replica: it keeps the hot path (get-session) at one query or none.
+
+type rateRule struct {
+	window time.Duration
+	max    int
+	shared bool // counted in Postgres across replicas
+}
+
+var defaultRateRule = rateRule{window: 10 * time.Second, max: 100}
+
+// rateRuleFor returns the first special rule whose path matches, else the default.
+func rateRuleFor(path string) rateRule {
+	switch {
+	case strings.HasPrefix(path, "/sign-in/magic-link"), strings.HasPrefix(path, "/magic-link/verify"):
+		return rateRule{window: time.Minute, max: 5, shared: true}
+	case path == "/sign-in/email-otp", path == "/forget-password/email-otp",
+		strings.HasPrefix(path, "/email-otp/"):
+		return rateRule{window: time.Minute, max: 3, shared: true}
+	case strings.HasPrefix(path, "/sign-in"), strings.HasPrefix(path, "/sign-up"),
+		strings.HasPrefix(path, "/change-password"), strings.HasPrefix(path, "/change-email"):
+		return rateRule{window: 10 * time.Second, max: 3, shared: true}
+	case path == "/request-password-reset", path == "/send-verification-email",
+		strings.HasPrefix(path, "/forget-password"):
+		return rateRule{window: time.Minute, max: 3, shared: true}
+	case strings.HasPrefix(path, "/two-factor/"):
+		return rateRule{window: 10 * time.Second, max: 3, shared: true}
+	}
+	return defaultRateRule
+}
+
+type memoryLimiter struct {
+	mu      sync.Mutex
+	entries map[string]rateEntry
+	sweep   time.Time
+}
+
+type rateEntry struct {
+	count int
+	last  time.Time
+}
+
+// maxMemoryEntries bounds the flood guard's map so that spoofed-looking key floods cannot grow it.
+const maxMemoryEntries = 100_000
+
+func (m *memoryLimiter) allow(key string, rule rateRule, now time.Time) (bool, time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = map[string]rateEntry{}
+	}
+	if now.Sub(m.sweep) > rule.window || len(m.entries) >= maxMemoryEntries {
+		for k, e := range m.entries {
+			if now.Sub(e.last) >= rule.window {
+				delete(m.entries, k)
+			}
+		}
+		m.sweep = now
+	}
+	e, ok := m.entries[key]
+	switch {
+	case !ok || now.Sub(e.last) >= rule.window:
+		if len(m.entries) >= maxMemoryEntries {
+			return true, 0 // full of live keys: fail open rather than refuse every new client
+		}
+		m.entries[key] = rateEntry{count: 1, last: now}
+	case e.count >= rule.max:
+		return false, e.last.Add(rule.window).Sub(now)
+	default:
+		m.entries[key] = rateEntry{count: e.count + 1, last: now}
+	}
+	return true, 0
+}
+
+// allowShared counts one request in Postgres. The upsert only writes when the request is allowed
+// (the WHERE of DO UPDATE), so a refused request returns no row and leaves the window alone.
+func (s *server) allowShared(ctx context.Context, key string, rule rateRule, now time.Time) (bool, time.Duration, error) {
+	nowMs := now.UnixMilli()
+	windowMs := rule.window.Milliseconds()
+	var count int
+	err := s.db.QueryRow(ctx, `
+		INSERT INTO "rateLimit" (id, key, count, "lastRequest") VALUES ($1, $2, 1, $3)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN $3 - "rateLimit"."lastRequest" >= $4 THEN 1 ELSE "rateLimit".count + 1 END,
+			"lastRequest" = $3
+		WHERE $3 - "rateLimit"."lastRequest" >= $4 OR "rateLimit".count < $5
+		RETURNING count`, generateID(32), key, nowMs, windowMs, rule.max).Scan(&count)
+	if err == nil {
+		return true, 0, nil
+	}
+	if !isNoRows(err) {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	var last int64
+	if err := s.db.QueryRow(ctx, `SELECT "lastRequest" FROM "rateLimit" WHERE key = $1`, key).Scan(&last); err != nil {
+		if isNoRows(err) {
+			return true, 0, nil
+		}
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return false, time.Duration(last+windowMs-nowMs) * time.Millisecond, nil
+}
+
+// rateLimit runs before routing, as upstream's does, so unknown paths count too.
+func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool) {
+	if !s.cfg.RateLimit {
+		return false
+	}
+	path := strings.TrimRight(strings.TrimPrefix(r.URL.Path, basePath), "/")
+	rule := rateRuleFor(path)
+	key := s.clientIP(r) + "|" + path
+	now := s.now()
+	allowed, retry := true, time.Duration(0)
+	if rule.shared {
+		var err error
+		allowed, retry, err = s.allowShared(r.Context(), key, rule, now)
+		if err != nil {
+			writeError(w, r, err)
+			return true
+		}
+	} else {
+		allowed, retry = s.memLimiter.allow(key, rule, now)
+	}
+	if allowed {
+		return false
+	}
+	seconds := int((retry + time.Second - 1) / time.Second)
+	w.Header().Set("X-Retry-After", strconv.Itoa(max(seconds, 1)))
+	writeError(w, r, errTooManyRequests)
+	return true
+}

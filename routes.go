@@ -1,0 +1,104 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// handler is an endpoint: it writes its own success response and returns any error for
+// writeError, the single place errors become responses.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// routes lists every endpoint the sidecar serves; no route is registered anywhere else.
+func routes(s *server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/auth/sign-up/email", s.loginCSRF(s.handleSignUpEmail))
+	mux.Handle("POST /api/auth/sign-in/email", s.loginCSRF(s.handleSignInEmail))
+	mux.Handle("POST /api/auth/sign-out", handler(s.handleSignOut))
+	mux.Handle("GET /api/auth/get-session", handler(s.handleGetSession))
+	mux.Handle("POST /api/auth/get-session", handler(s.handleGetSession))
+	mux.Handle("GET /api/auth/list-sessions", handler(s.handleListSessions))
+	mux.Handle("POST /api/auth/revoke-session", handler(s.handleRevokeSession))
+	mux.Handle("POST /api/auth/revoke-sessions", handler(s.handleRevokeSessions))
+	mux.Handle("POST /api/auth/revoke-other-sessions", handler(s.handleRevokeOtherSessions))
+	mux.Handle("POST /api/auth/update-user", handler(s.handleUpdateUser))
+	mux.Handle("POST /api/auth/update-session", handler(s.handleUpdateSession))
+	mux.Handle("POST /api/auth/change-password", handler(s.handleChangePassword))
+	mux.Handle("POST /api/auth/verify-password", handler(s.handleVerifyPassword))
+	mux.Handle("GET /api/auth/ok", handler(s.handleOK))
+	mux.Handle("GET /api/auth/error", handler(s.handleErrorPage))
+	return s.middleware(mux)
+}
+
+// middleware runs around every request, in upstream's order where upstream has one: recover,
+// body limit, CORS, rate limit (before routing), route match, origin check, handler.
+func (s *server) middleware(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				slog.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				if !rec.wrote {
+					writeError(rec, r, errInternal)
+				}
+			}
+			// The query is never logged: verification links carry their tokens there.
+			slog.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)
+		}
+		if s.cors(rec, r) {
+			return
+		}
+		if s.rateLimit(rec, r) {
+			return
+		}
+		// Upstream's router answers 404 with an empty body for unknown paths, other methods,
+		// trailing slashes and unclean paths ("//", ".."); ServeMux would redirect or say 405.
+		_, pattern := mux.Handler(r)
+		if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
+			rec.WriteHeader(http.StatusNotFound)
+			return
+		}
+		if strings.Contains(r.URL.RawQuery, "%00") {
+			writeError(rec, r, validationError("[query] Invalid input: NUL characters are not allowed"))
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			if err := s.checkOrigin(r, false); err != nil {
+				writeError(rec, r, err)
+				return
+			}
+		}
+		mux.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}

@@ -1,0 +1,27 @@
+-- Better Auth's own Postgres schema (npm better-auth 1.7.25 getMigrations output) for the core and
+-- the plugins this server speaks: twoFactor, passkey, organization (teams on), sso. Every statement
+-- is idempotent so it runs at each start; the ALTERs add plugin columns to a database the Node
+-- server created with fewer plugins. Columns keep upstream's quoted camelCase names.
+
+create table if not exists "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" boolean not null, "image" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null, "twoFactorEnabled" boolean);
+alter table "user" add column if not exists "twoFactorEnabled" boolean;
+
+create table if not exists "session" ("id" text not null primary key, "expiresAt" timestamptz not null, "token" text not null unique, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade, "activeOrganizationId" text, "activeTeamId" text);
+alter table "session" add column if not exists "activeOrganizationId" text;
+alter table "session" add column if not exists "activeTeamId" text;
+
+create table if not exists "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" timestamptz, "refreshTokenExpiresAt" timestamptz, "scope" text, "password" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null);
+
+create table if not exists "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null);
+
+create index if not exists "session_userId_idx" on "session" ("userId");
+create index if not exists "account_userId_idx" on "account" ("userId");
+create index if not exists "verification_identifier_idx" on "verification" ("identifier");
+
+-- Upstream's rateLimit table (rateLimit.storage "database"): every replica shares the counters.
+create table if not exists "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);
+
+-- The mail outbox (ours, not upstream's): written in the transaction that creates a mail's token,
+-- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.
+create table if not exists "mailOutbox" ("id" text not null primary key, "payload" jsonb not null, "createdAt" timestamptz not null, "nextAttemptAt" timestamptz not null, "attempts" integer not null default 0);
+create index if not exists "mailOutbox_nextAttemptAt_idx" on "mailOutbox" ("nextAttemptAt");

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Sessions (§4): a row per signed-in device, found by the token in the signed session_token
+// cookie. get-session is the hot path: one indexed JOIN, or no query at all on a valid
+// session_data cookie cache hit.
+
+type session struct {
+	ID                   string  `json:"id"`
+	ExpiresAt            jsTime  `json:"expiresAt"`
+	Token                string  `json:"token"`
+	CreatedAt            jsTime  `json:"createdAt"`
+	UpdatedAt            jsTime  `json:"updatedAt"`
+	IPAddress            *string `json:"ipAddress"`
+	UserAgent            *string `json:"userAgent"`
+	UserID               string  `json:"userId"`
+	ActiveOrganizationID *string `json:"activeOrganizationId"`
+	ActiveTeamID         *string `json:"activeTeamId"`
+}
+
+const sessionColumns = `s.id, s."expiresAt", s.token, s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId", s."activeOrganizationId", s."activeTeamId"`
+
+func (s *session) scanTargets() []any {
+	return []any{&s.ID, &s.ExpiresAt, &s.Token, &s.CreatedAt, &s.UpdatedAt, &s.IPAddress, &s.UserAgent, &s.UserID, &s.ActiveOrganizationID, &s.ActiveTeamID}
+}
+
+// authSession is a session with its user: the body of get-session.
+type authSession struct {
+	Session session `json:"session"`
+	User    user    `json:"user"`
+}
+
+// Session timing defaults (§4.3).
+const (
+	sessionExpiresIn    = 7 * 24 * time.Hour
+	sessionUpdateAge    = 24 * time.Hour
+	sessionFreshAge     = 24 * time.Hour
+	dontRememberExpires = 24 * time.Hour
+)
+
+// createSession inserts a session for userID. dontRemember makes it a one-day session (§3.5).
+func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
+	now := s.now()
+	expires := now.Add(sessionExpiresIn)
+	if dontRemember {
+		expires = now.Add(dontRememberExpires)
+	}
+	var sess session
+	err := q.QueryRow(ctx, `
+		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
+		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+		RETURNING `+sessionColumns,
+		generateID(32), expires, generateID(32), now, s.clientIP(r), r.UserAgent(), userID,
+	).Scan(sess.scanTargets()...)
+	if err != nil {
+		return session{}, fmt.Errorf("create session: %w", err)
+	}
+	return sess, nil
+}
+
+// findSession loads a session and its user by token, expired or not.
+func (s *server) findSession(ctx context.Context, token string) (*authSession, error) {
+	var as authSession
+	err := s.db.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
+		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
+	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	return &as, nil
+}
+
+// sessionOpts selects how a request's session is read.
+type sessionOpts struct {
+	disableCookieCache bool // read Postgres even when a valid cookie cache is present
+	disableRefresh     bool // never extend the expiry
+}
+
+// loadSession is upstream's get-session: it reads the session named by the signed cookie, expires
+// the cookies of a missing or expired session, slides the expiry once per updateAge, and keeps the
+// cookie cache in step. It returns nil when the request has no valid session.
+func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOpts) (*authSession, error) {
+	cacheOn := s.cfg.CookieCacheMaxAge > 0
+	token, ok := s.signedCookie(r, cookieSessionToken)
+	if !ok && cacheOn {
+		return nil, nil
+	}
+	if !cacheOn {
+		s.expireChunks(w, r, cookieSessionData)
+	}
+	if !ok {
+		return nil, nil
+	}
+	if cacheOn && !o.disableCookieCache {
+		cached, present := s.readCookieCache(r, token)
+		if cached != nil {
+			return cached, nil
+		}
+		if present {
+			s.expireChunks(w, r, cookieSessionData)
+		}
+	}
+	as, err := s.findSession(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if as == nil || as.Session.ExpiresAt.Time().Before(now) {
+		s.clearSessionCookies(w, r)
+		if as != nil {
+			if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, token); err != nil {
+				return nil, fmt.Errorf("delete expired session: %w", err)
+			}
+		}
+		return nil, nil
+	}
+	dontRemember := s.dontRemember(r)
+	if dontRemember || o.disableRefresh {
+		return as, nil
+	}
+	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
+		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
+			token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			s.clearSessionCookies(w, r)
+			return nil, errFailedToGetSession
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refresh session: %w", err)
+		}
+		s.setSessionCookie(w, r, as, false)
+		return as, nil
+	}
+	s.writeCookieCache(w, r, as, dontRemember)
+	return as, nil
+}
+
+// sessionKind is what an endpoint demands of the caller's session (§2.0 auth column).
+type sessionKind int
+
+const (
+	anySession       sessionKind = iota // S: a valid session; the cookie cache may answer
+	sensitiveSession                    // S*: read from Postgres, never the cookie cache
+	freshSession                        // F: S, created within freshAge
+)
+
+// requireSession returns the caller's session or 401 UNAUTHORIZED.
+func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind sessionKind) (*authSession, error) {
+	as, err := s.loadSession(w, r, sessionOpts{disableCookieCache: kind == sensitiveSession})
+	if err != nil {
+		return nil, err
+	}
+	if as == nil {
+		return nil, errUnauthorized
+	}
+	if kind == freshSession && !s.isFresh(as) {
+		return nil, errSessionNotFresh
+	}
+	return as, nil
+}
+
+// isFresh: created (not refreshed) within freshAge, as upstream's freshSessionMiddleware checks.
+func (s *server) isFresh(as *authSession) bool {
+	return s.now().Sub(as.Session.CreatedAt.Time()) < sessionFreshAge
+}
+
+// dontRemember reports a valid dont_remember cookie on the request.
+func (s *server) dontRemember(r *http.Request) bool {
+	v, ok := s.signedCookie(r, cookieDontRemember)
+	return ok && v == "true"
+}
+
+// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (§3.4).
+// dontRemember makes both browser-session cookies; otherwise a dont_remember cookie the request
+// carried is expired.
+func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
+	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(sessionExpiresIn.Seconds()), session: dontRemember})
+	if dontRemember {
+		s.setSignedCookie(w, cookieDontRemember, "true", cookieOpts{session: true})
+	} else if s.dontRemember(r) {
+		s.expireCookie(w, cookieDontRemember)
+	}
+	s.writeCookieCache(w, r, as, dontRemember)
+}
+
+// resetSessionCookie writes the cookies again after the session or its user changed, keeping the
+// request's remember-me choice, as upstream does when no explicit choice is given.
+func (s *server) resetSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession) {
+	s.setSessionCookie(w, r, as, s.dontRemember(r))
+}
+
+// clearSessionCookies expires session_token, the cookie cache (and its chunks) and dont_remember.
+func (s *server) clearSessionCookies(w http.ResponseWriter, r *http.Request) {
+	s.expireCookie(w, cookieSessionToken)
+	s.expireCookie(w, cookieSessionData)
+	s.expireChunks(w, r, cookieSessionData)
+	s.expireCookie(w, cookieDontRemember)
+}
+
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error {
+	noStore(w)
+	if r.Method == http.MethodPost {
+		return errMethodNeedsDefer
+	}
+	as, err := s.loadSession(w, r, sessionOpts{
+		disableCookieCache: queryBool(r, "disableCookieCache"),
+		disableRefresh:     queryBool(r, "disableRefresh"),
+	})
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		writeJSON(w, http.StatusOK, nil)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, as)
+	return nil
+}
+
+func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		CallbackURL     string `json:"callbackURL"`
+		DisableRedirect bool   `json:"disableRedirect"`
+		State           string `json:"state"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
+		if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, token); err != nil {
+			return fmt.Errorf("sign out: %w", err)
+		}
+	}
+	s.clearSessionCookies(w, r)
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return nil
+}
+
+func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) error {
+	as, err := s.requireSession(w, r, freshSession)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.Query(r.Context(), `SELECT `+sessionColumns+` FROM session s
+		WHERE s."userId" = $1 AND s."expiresAt" > $2 ORDER BY s."createdAt"`, as.User.ID, s.now())
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (session, error) {
+		var sess session
+		return sess, row.Scan(sess.scanTargets()...)
+	})
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	writeJSON(w, http.StatusOK, sessions)
+	return nil
+}
+
+var statusTrue = map[string]bool{"status": true}
+
+func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Token string `json:"token" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, sensitiveSession)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1 AND "userId" = $2`, body.Token, as.User.ID); err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if body.Token == as.Session.Token {
+		s.clearSessionCookies(w, r)
+	}
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}
+
+func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) error {
+	var body struct{}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, sensitiveSession)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	s.clearSessionCookies(w, r)
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}
+
+func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
+	var body struct{}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, sensitiveSession)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1 AND token <> $2 AND "expiresAt" > $3`,
+		as.User.ID, as.Session.Token, s.now()); err != nil {
+		return fmt.Errorf("revoke other sessions: %w", err)
+	}
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}
+
+// handleUpdateSession: core has no client-writable session fields (upstream's session
+// additionalFields), so there is never anything to update.
+func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) error {
+	var body struct{}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if _, err := s.requireSession(w, r, anySession); err != nil {
+		return err
+	}
+	return errNoFieldsToUpdate
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// user is the user row as every endpoint returns it (§2.0), twoFactorEnabled included because
+// the twoFactor plugin is always on here.
+type user struct {
+	ID               string  `json:"id"`
+	Name             string  `json:"name"`
+	Email            string  `json:"email"`
+	EmailVerified    bool    `json:"emailVerified"`
+	Image            *string `json:"image"`
+	CreatedAt        jsTime  `json:"createdAt"`
+	UpdatedAt        jsTime  `json:"updatedAt"`
+	TwoFactorEnabled bool    `json:"twoFactorEnabled"`
+}
+
+// userColumns selects a user aliased u; a Node database without the twoFactor plugin's column
+// value reads as false.
+const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false)`
+
+func (u *user) scanTargets() []any {
+	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled}
+}
+
+// emailPattern is zod 4's email check, the one upstream's schemas apply.
+var emailPattern = regexp.MustCompile(`^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$`)
+
+// validEmail applies the zod pattern plus RFC 5321's 254-character limit.
+func validEmail(email string) bool {
+	return len(email) <= 254 && emailPattern.MatchString(email)
+}
+
+func (s *server) userByEmail(ctx context.Context, q querier, email string) (*user, error) {
+	var u user
+	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.email = $1`, strings.ToLower(email)).Scan(u.scanTargets()...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user by email: %w", err)
+	}
+	return &u, nil
+}
+
+func (s *server) userByID(ctx context.Context, q querier, id string) (*user, error) {
+	var u user
+	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.id = $1`, id).Scan(u.scanTargets()...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return &u, nil
+}
+
+// insertUser creates a user row; a taken email is errUserExistsUseAnother, also when a concurrent
+// sign-up wins the race between our lookup and this insert.
+func (s *server) insertUser(ctx context.Context, q querier, name, email string, emailVerified bool, image *string) (user, error) {
+	var u user
+	now := s.now()
+	err := q.QueryRow(ctx, `
+		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled")
+		VALUES ($1, $2, $3, $4, $5, $6, $6, false)
+		RETURNING `+userColumns,
+		generateID(32), name, strings.ToLower(email), emailVerified, image, now,
+	).Scan(u.scanTargets()...)
+	if isUniqueViolation(err, "") {
+		return user{}, errUserExistsUseAnother
+	}
+	if err != nil {
+		return user{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// handleUpdateUser changes name and image. Email has its own flow (change-email) and
+// emailVerified is never client-writable.
+func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name  *string          `json:"name"`
+		Image optional[string] `json:"image" nullable:"true"`
+		Email *string          `json:"email" nullable:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	as, err := s.requireSession(w, r, anySession)
+	if err != nil {
+		return err
+	}
+	if body.Email != nil && *body.Email != "" {
+		return errEmailCannotBeUpdated
+	}
+	if body.Name == nil && !body.Image.Set {
+		return errNoFieldsToUpdate
+	}
+	err = s.db.QueryRow(r.Context(), `
+		UPDATE "user" u SET
+			name = COALESCE($2, u.name),
+			image = CASE WHEN $3 THEN $4 ELSE u.image END,
+			"updatedAt" = $5
+		WHERE u.id = $1 RETURNING `+userColumns,
+		as.User.ID, body.Name, body.Image.Set, body.Image.Value, s.now(),
+	).Scan(as.User.scanTargets()...)
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	s.resetSessionCookie(w, r, as)
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}
