@@ -152,7 +152,7 @@ func newTestDB(t testing.TB) (*pgxpool.Pool, string) {
 	if _, err := testPG.admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+testPG.template); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	db, err := openDB(ctx, dbURL(name), 8)
+	db, err := openDB(ctx, dbURL(name), 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // routes lists every endpoint the sidecar serves; no route is registered anywhere else.
 func routes(s *server) http.Handler {
 	mux := http.NewServeMux()
+
+	// Core: email + password, sessions, users (emailpassword.go, session.go, user.go, status.go)
 	mux.Handle("POST /api/auth/sign-up/email", s.loginCSRF(s.handleSignUpEmail))
 	mux.Handle("POST /api/auth/sign-in/email", s.loginCSRF(s.handleSignInEmail))
 	mux.Handle("POST /api/auth/sign-out", handler(s.handleSignOut))
@@ -36,6 +38,21 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/verify-password", handler(s.handleVerifyPassword))
 	mux.Handle("GET /api/auth/ok", handler(s.handleOK))
 	mux.Handle("GET /api/auth/error", handler(s.handleErrorPage))
+
+	// Email verification, password reset, change email, delete user
+
+	// Magic link and email OTP
+
+	// Social sign-in and linked accounts
+
+	// Two-factor
+
+	// Passkeys
+
+	// Organizations and teams
+
+	// Enterprise SSO
+
 	return s.middleware(mux)
 }
 

@@ -21,6 +21,14 @@ create index if not exists "verification_identifier_idx" on "verification" ("ide
 -- Upstream's rateLimit table (rateLimit.storage "database"): every replica shares the counters.
 create table if not exists "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);
 
+-- twoFactor plugin
+
+-- passkey plugin
+
+-- organization plugin (teams on)
+
+-- sso plugin
+
 -- The mail outbox (ours, not upstream's): written in the transaction that creates a mail's token,
 -- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.
 create table if not exists "mailOutbox" ("id" text not null primary key, "payload" jsonb not null, "createdAt" timestamptz not null, "nextAttemptAt" timestamptz not null, "attempts" integer not null default 0);
