@@ -1,0 +1,46 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// symmetricEncrypt is upstream's symmetricEncrypt (plugins §0.4): XChaCha20-Poly1305 under
+// SHA-256(secret), written as lowercase hex of nonce(24) || ciphertext || tag(16). Values written by
+// the Node server decrypt here and the other way round (2FA secrets, backup codes, OAuth tokens).
+func (s *server) symmetricEncrypt(plaintext string) (string, error) {
+	key := sha256.Sum256([]byte(s.cfg.Secret))
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return "", fmt.Errorf("encrypt: %w", err)
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("encrypt: %w", err)
+	}
+	return hex.EncodeToString(aead.Seal(nonce, nonce, []byte(plaintext), nil)), nil
+}
+
+var errDecrypt = errors.New("decrypt: not a value encrypted with this secret")
+
+func (s *server) symmetricDecrypt(ciphertext string) (string, error) {
+	raw, err := hex.DecodeString(ciphertext)
+	if err != nil || len(raw) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
+		return "", errDecrypt
+	}
+	key := sha256.Sum256([]byte(s.cfg.Secret))
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return "", fmt.Errorf("decrypt: %w", err)
+	}
+	plain, err := aead.Open(nil, raw[:chacha20poly1305.NonceSizeX], raw[chacha20poly1305.NonceSizeX:], nil)
+	if err != nil {
+		return "", errDecrypt
+	}
+	return string(plain), nil
+}
