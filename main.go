@@ -42,6 +42,7 @@ type config struct {
 	MailLog           string
 	Production        bool
 	SecureCookies     bool
+	OAuth             oauthConfig
 }
 
 // server holds every dependency a handler needs.
@@ -52,16 +53,22 @@ type server struct {
 	hashSlots  chan struct{} // bounds concurrent scrypt runs to the CPUs
 	memLimiter memoryLimiter
 	mailer     mailer
+	// providerClient makes every request to identity providers; providers are the social ones.
+	providerClient *http.Client
+	providers      *providerRegistry
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
-	return &server{
-		cfg:       cfg,
-		db:        db,
-		now:       func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		mailer:    &devMailer{path: cfg.MailLog},
+	s := &server{
+		cfg:            cfg,
+		db:             db,
+		now:            func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		hashSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),
+		mailer:         &devMailer{path: cfg.MailLog},
+		providerClient: newProviderHTTPClient(),
 	}
+	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
+	return s
 }
 
 // origin is the app's origin: BETTER_AUTH_URL's, or the request's own when it is unset.
@@ -166,6 +173,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.ErrorURL, "error-url", env("ERROR_URL", ""), "[ERROR_URL] page that /api/auth/error redirects to, with ?error=")
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
+	oauthFlags := registerOAuthFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -184,6 +192,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(bodyLimit, 10, 64); err != nil || c.MaxBodyBytes <= 0 {
 		return config{}, fmt.Errorf("MAX_BODY_BYTES: want bytes, got %q", bodyLimit)
+	}
+	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
+		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))
@@ -260,6 +271,7 @@ func serve(ctx context.Context, cfg config) error {
 	s := newServer(cfg, db)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
+	go s.providers.warmUp(ctx)
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -44,6 +44,15 @@ func routes(s *server) http.Handler {
 	// Magic link and email OTP
 
 	// Social sign-in and linked accounts
+	mux.Handle("POST /api/auth/sign-in/social", handler(s.handleSignInSocial))
+	mux.Handle("GET /api/auth/callback/{id}", handler(s.handleOAuthCallback))
+	mux.Handle("POST /api/auth/callback/{id}", handler(s.handleOAuthCallback))
+	mux.Handle("POST /api/auth/link-social", handler(s.handleLinkSocial))
+	mux.Handle("GET /api/auth/list-accounts", handler(s.handleListAccounts))
+	mux.Handle("POST /api/auth/unlink-account", handler(s.handleUnlinkAccount))
+	mux.Handle("POST /api/auth/get-access-token", handler(s.handleGetAccessToken))
+	mux.Handle("POST /api/auth/refresh-token", handler(s.handleRefreshToken))
+	mux.Handle("GET /api/auth/account-info", handler(s.handleAccountInfo))
 
 	// Two-factor
 
