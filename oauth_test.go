@@ -154,7 +154,7 @@ func (c *testClient) sessionUser(t *testing.T) string {
 }
 
 type accountRecord struct {
-	UserID, AccountID, Scope          string
+	UserID, AccountID, Scope           string
 	AccessToken, RefreshToken, IDToken *string
 	AccessTokenExpiresAt               *time.Time
 }
