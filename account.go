@@ -105,7 +105,11 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 		if err := s.linkWithIDToken(r.Context(), as, p, body.IDToken); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"url": "", "status": true, "redirect": false})
+		writeJSON(w, http.StatusOK, struct {
+			URL      string `json:"url"`
+			Status   bool   `json:"status"`
+			Redirect bool   `json:"redirect"`
+		}{"", true, false})
 		return nil
 	}
 	sealed, err := encryptWithKey(s.linkSessionKey(), as.Session.Token)
@@ -383,18 +387,16 @@ func (s *server) handleRefreshToken(w http.ResponseWriter, r *http.Request) erro
 		slog.Warn("refresh token", "provider", a.ProviderID, "err", err)
 		return errFailedToRefreshToken
 	}
-	out := map[string]any{
-		"accessToken":           t.AccessToken,
-		"refreshToken":          t.RefreshToken,
-		"refreshTokenExpiresAt": optionalTime(a.RefreshTokenExpiresAt),
-		"scope":                 a.Scope,
-		"idToken":               a.IDToken,
-		"providerId":            a.ProviderID,
-		"accountId":             a.ID,
-	}
-	if t.AccessTokenExpiresAt != nil {
-		out["accessTokenExpiresAt"] = jsTime(*t.AccessTokenExpiresAt)
-	}
+	out := struct {
+		AccessToken           string  `json:"accessToken"`
+		RefreshToken          string  `json:"refreshToken"`
+		AccessTokenExpiresAt  *jsTime `json:"accessTokenExpiresAt,omitempty"`
+		RefreshTokenExpiresAt *jsTime `json:"refreshTokenExpiresAt"`
+		Scope                 *string `json:"scope"`
+		IDToken               *string `json:"idToken"`
+		ProviderID            string  `json:"providerId"`
+		AccountID             string  `json:"accountId"`
+	}{t.AccessToken, t.RefreshToken, optionalTime(t.AccessTokenExpiresAt), optionalTime(a.RefreshTokenExpiresAt), a.Scope, a.IDToken, a.ProviderID, a.ID}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -434,17 +436,25 @@ func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error
 		slog.Info("account info", "provider", a.ProviderID, "err", err)
 		return errFailedUserInfo
 	}
-	u := map[string]any{"name": profile.Name, "emailVerified": profile.EmailVerified}
-	if profile.Email != "" {
-		u["email"] = profile.Email
+	type accountInfoUser struct {
+		Name          string  `json:"name"`
+		Email         string  `json:"email,omitempty"`
+		Image         *string `json:"image,omitempty"`
+		EmailVerified bool    `json:"emailVerified"`
 	}
-	if profile.Image != nil {
-		u["image"] = *profile.Image
+	type accountInfoAccount struct {
+		ID         string `json:"id"`
+		ProviderID string `json:"providerId"`
+		AccountID  string `json:"accountId"`
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"user":    u,
-		"data":    profile.Data,
-		"account": map[string]string{"id": a.ID, "providerId": a.ProviderID, "accountId": a.AccountID},
+	writeJSON(w, http.StatusOK, struct {
+		User    accountInfoUser    `json:"user"`
+		Data    map[string]any     `json:"data"`
+		Account accountInfoAccount `json:"account"`
+	}{
+		accountInfoUser{profile.Name, profile.Email, profile.Image, profile.EmailVerified},
+		profile.Data,
+		accountInfoAccount{a.ID, a.ProviderID, a.AccountID},
 	})
 	return nil
 }

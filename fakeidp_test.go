@@ -43,8 +43,9 @@ type fakeIdP struct {
 	refresh  map[string]fakeUser // issued refresh tokens
 	expires  int                 // expires_in of issued access tokens
 
-	tokenCalls   atomic.Int32
-	refreshCalls atomic.Int32
+	tokenCalls    atomic.Int32
+	refreshCalls  atomic.Int32
+	discoveryDown atomic.Bool // discovery answers 503, as an identity provider that is down
 }
 
 type fakeKey struct {
@@ -291,6 +292,10 @@ func (f *fakeIdP) handleJWKS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeIdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	if f.discoveryDown.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"issuer": f.URL, "authorization_endpoint": f.URL + "/authorize", "token_endpoint": f.URL + "/token",

@@ -155,7 +155,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: authsidecar [serve|migrate|health] [flags]\n\n"+
 			"Every flag defaults to the environment variable named in brackets.\n"+
-			"BETTER_AUTH_SECRET (32+ characters) is read from the environment only.\n\n")
+			"BETTER_AUTH_SECRET (32+ characters) is read from the environment only.\n"+
+			"Generic OpenID providers come from the environment only: AUTH_OIDC_<ID>_ISSUER, _CLIENT_ID,\n"+
+			"_CLIENT_SECRET and _SCOPES; the provider id is <ID> lowercased with _ as -.\n\n")
 		fs.PrintDefaults()
 	}
 	var c config

@@ -157,7 +157,10 @@ func writeAuthorizationURL(w http.ResponseWriter, authURL string, disableRedirec
 	if !disableRedirect {
 		w.Header().Set("Location", authURL)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"url": authURL, "redirect": !disableRedirect})
+	writeJSON(w, http.StatusOK, struct {
+		URL      string `json:"url"`
+		Redirect bool   `json:"redirect"`
+	}{authURL, !disableRedirect})
 }
 
 // startOAuth stores the state of a redirect flow and returns the provider's authorization URL:
@@ -374,7 +377,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		_ = json.Unmarshal([]byte(q.User), &tokens.User) // upstream's safeJSONParse: a bad value is ignored
 	}
 	profile, err := p.profile(r.Context(), tokens)
-	if err != nil || profile.AccountID == "" {
+	if err != nil || !profile.usable(tokens) {
 		slog.Warn("oauth user info failed", "provider", p.id, "err", err)
 		return fail("unable_to_get_user_info", "")
 	}
@@ -750,7 +753,11 @@ func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oa
 		return apiErr(401, "OAUTH_LINK_ERROR", string(f))
 	}
 	s.resetSessionCookie(w, r, &res.as)
-	writeJSON(w, http.StatusOK, map[string]any{"redirect": false, "token": res.as.Session.Token, "user": res.as.User})
+	writeJSON(w, http.StatusOK, struct {
+		Redirect bool   `json:"redirect"`
+		Token    string `json:"token"`
+		User     user   `json:"user"`
+	}{false, res.as.Session.Token, res.as.User})
 	return nil
 }
 
@@ -793,7 +800,7 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 	if profile.Email == "" {
 		return nil, tokens, errUserEmailNotFound
 	}
-	if profile.AccountID == "" {
+	if !profile.usable(tokens) {
 		return nil, tokens, errFailedUserInfo
 	}
 	return profile, tokens, nil

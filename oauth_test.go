@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -701,4 +703,85 @@ func TestIDTokenNonceIsBoundForGenericProviders(t *testing.T) {
 	if n := e.rowCount(t, "session"); n != 0 {
 		t.Fatalf("%d sessions, want 0", n)
 	}
+}
+
+// TestIDTokenSignInProviderRules covers the provider-specific ID token rules: Apple's hashed
+// nonce, Microsoft's tenant binding on the multi-tenant endpoint, and Facebook's opaque tokens,
+// which are proven with debug_token instead of a signature.
+func TestIDTokenSignInProviderRules(t *testing.T) {
+	t.Parallel()
+	e := newOAuthEnv(t, []string{"apple", "microsoft", "facebook"})
+	apple, ms, fb := e.idps["apple"], e.idps["microsoft"], e.idps["facebook"]
+	appleClaims := apple.idTokenClaims(fakeUser{Sub: "a-1", Email: "ada@example.com", EmailVerified: true}, pkceHex("n-1"))
+	msClaims := func(tid, iss string) map[string]any {
+		return ms.idTokenClaims(fakeUser{Sub: "m", Email: "mia@example.com", EmailVerified: true,
+			Claims: map[string]any{"oid": "oid-" + tid, "tid": tid, "iss": iss}}, "")
+	}
+	fb.mu.Lock()
+	fb.access["fb-access"] = fakeUser{Sub: "fb-1", Name: "Fay", Email: "fay@example.com"}
+	fb.mu.Unlock()
+	tests := []struct {
+		name     string
+		provider string
+		idToken  map[string]any
+		status   int
+	}{
+		{"apple nonce as its SHA-256", "apple", map[string]any{"token": apple.mint(appleClaims), "nonce": "n-1"}, 200},
+		{"apple other nonce", "apple", map[string]any{"token": apple.mint(appleClaims), "nonce": "n-2"}, 401},
+		{"microsoft token of its own tenant", "microsoft", map[string]any{"token": ms.mint(msClaims("t-1", ms.URL+"/t-1/v2.0"))}, 200},
+		{"microsoft issuer of another tenant", "microsoft", map[string]any{"token": ms.mint(msClaims("t-2", ms.URL+"/t-3/v2.0"))}, 401},
+		{"facebook opaque token proven by debug_token", "facebook", map[string]any{"token": "opaque", "accessToken": "fb-access"}, 200},
+		{"facebook opaque token of no access token", "facebook", map[string]any{"token": "opaque"}, 401},
+		{"facebook access token of another app", "facebook", map[string]any{"token": "opaque", "accessToken": "unknown"}, 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": tc.provider, "idToken": tc.idToken})
+			resp.wantStatus(t, tc.status)
+		})
+	}
+}
+
+func pkceHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// TestMicrosoftTenantCheck ensures a Microsoft ID token must name its own tenant as issuer and
+// belong to the configured account class.
+func TestMicrosoftTenantCheck(t *testing.T) {
+	t.Parallel()
+	const authority = "https://login.microsoftonline.com"
+	tests := []struct {
+		tenant, tid, iss string
+		ok               bool
+	}{
+		{"common", "t-1", authority + "/t-2/v2.0", false}, // issuer of another tenant
+		{"common", "", authority + "//v2.0", false},
+		{"organizations", microsoftConsumerTenant, authority + "/" + microsoftConsumerTenant + "/v2.0", false},
+		{"consumers", "t-1", authority + "/t-1/v2.0", false},
+		{"t-1", "t-2", authority + "/t-2/v2.0", false},
+		{"common", "t-1", authority + "/t-1/v2.0", true},
+		{"organizations", "t-1", authority + "/t-1/v2.0", true},
+		{"consumers", microsoftConsumerTenant, authority + "/" + microsoftConsumerTenant + "/v2.0", true},
+		{"t-1", "t-1", authority + "/t-1/v2.0", true},
+	}
+	for _, tc := range tests {
+		if got := microsoftTenantCheck(authority, tc.tenant)(map[string]any{"tid": tc.tid, "iss": tc.iss}); got != tc.ok {
+			t.Errorf("tenant %s, tid %q, iss %q: ok = %v, want %v", tc.tenant, tc.tid, tc.iss, got, tc.ok)
+		}
+	}
+}
+
+// TestGenericProviderDiscoveryIsRetried ensures an OpenID provider that is down at first becomes
+// usable once its discovery answers, without a restart.
+func TestGenericProviderDiscoveryIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newOAuthEnv(t, []string{"acme"})
+	idp := e.idps["acme"]
+	idp.discoveryDown.Store(true)
+	c := e.client(t)
+	c.post("/api/auth/sign-in/social", map[string]any{"provider": "acme"}).wantError(t, 404, "PROVIDER_NOT_FOUND")
+	idp.discoveryDown.Store(false)
+	c.post("/api/auth/sign-in/social", map[string]any{"provider": "acme"}).wantStatus(t, http.StatusOK)
 }

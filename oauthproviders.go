@@ -98,8 +98,7 @@ func registerOAuthFlags(fs *flag.FlagSet, env func(name, def string) string) *oa
 	f.gitlabIssuer = fs.String("gitlab-issuer", env("AUTH_GITLAB_ISSUER", "https://gitlab.com"), "[AUTH_GITLAB_ISSUER] GitLab instance URL")
 	f.appleBundle = fs.String("apple-app-bundle-identifier", env("AUTH_APPLE_APP_BUNDLE_IDENTIFIER", ""), "[AUTH_APPLE_APP_BUNDLE_IDENTIFIER] audience of Apple ID tokens from a native app; empty: the client id")
 	f.trusted = fs.String("trusted-providers", env("ACCOUNT_LINKING_TRUSTED_PROVIDERS", ""), "[ACCOUNT_LINKING_TRUSTED_PROVIDERS] comma-separated providers whose emails link to existing users without email_verified")
-	f.encrypt = fs.String("encrypt-oauth-tokens", env("ENCRYPT_OAUTH_TOKENS", "false"), "[ENCRYPT_OAUTH_TOKENS] store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET.\n"+
-		"Generic OpenID providers: AUTH_OIDC_<ID>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _SCOPES (environment only; <ID> lowercased, _ as -)")
+	f.encrypt = fs.String("encrypt-oauth-tokens", env("ENCRYPT_OAUTH_TOKENS", "false"), "[ENCRYPT_OAUTH_TOKENS] store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET")
 	return f
 }
 
@@ -198,6 +197,12 @@ type providerProfile struct {
 }
 
 var errNoProfile = errors.New("provider returned no usable profile")
+
+// usable reports whether the profile and tokens can be stored: an account id, and no NUL (which
+// Postgres text cannot hold) in anything that reaches a row.
+func (p *providerProfile) usable(t providerTokens) bool {
+	return p.AccountID != "" && !strings.ContainsRune(p.AccountID+p.Name+p.Email+deref(p.Image)+t.AccessToken+t.RefreshToken+t.IDToken+strings.Join(t.Scopes, ""), 0)
+}
 
 // oauthProvider is one ready provider. It is built once (a generic one after discovery) and never
 // changed, so requests share it without locks.

@@ -257,7 +257,11 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 			if !body.DisableRedirect {
 				w.Header().Set("Location", u)
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"success": true, "url": u, "redirect": !body.DisableRedirect})
+			writeJSON(w, http.StatusOK, struct {
+				Success  bool   `json:"success"`
+				URL      string `json:"url"`
+				Redirect bool   `json:"redirect"`
+			}{true, u, !body.DisableRedirect})
 			return nil
 		}
 	}
