@@ -102,7 +102,7 @@ type idTokenBody struct {
 	Nonce        string   `json:"nonce"`
 	AccessToken  string   `json:"accessToken"`
 	RefreshToken string   `json:"refreshToken"`
-	ExpiresAt    *float64 `json:"expiresAt"`
+	ExpiresAt    *float64 `json:"expiresAt"` // accepted as upstream's schema does, and unused there too
 	User         *struct {
 		Name *struct {
 			FirstName string `json:"firstName"`
@@ -775,11 +775,8 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 			tokens.User["name"] = map[string]any{"firstName": u.Name.FirstName, "lastName": u.Name.LastName}
 		}
 	}
-	// Facebook's classic login hands out opaque tokens; its profile function then proves them
-	// with debug_token (upstream's allowOpaqueToken).
-	opaque := p.id == "facebook" && strings.Count(raw, ".") != 2
 	var claims map[string]any
-	if !opaque {
+	if !p.opaqueIDTokens || strings.Count(raw, ".") == 2 {
 		var err error
 		if claims, err = p.idToken.verify(ctx, raw, body.Nonce, s.now()); err != nil {
 			slog.Info("id token refused", "provider", p.id, "err", err)

@@ -213,6 +213,9 @@ type oauthProvider struct {
 	loginHint  bool              // forwards loginHint as login_hint
 	authParams map[string]string // fixed authorization parameters
 	idToken    *idTokenVerifier  // nil: no ID token sign-in
+	// opaqueIDTokens accepts a client token that is not a JWT; the profile function must then
+	// prove it with the provider (Facebook's debug_token, upstream's allowOpaqueToken).
+	opaqueIDTokens bool
 	// nonce binds the redirect flow's ID token to the authorization request (generic OIDC, as
 	// upstream's requiresIdTokenNonce).
 	nonce      bool
@@ -388,6 +391,7 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 		p.pkce = false
 		p.idToken = newIDTokenVerifier(client, ep.JWKS)
 		p.idToken.issuers = []string{"https://www.facebook.com"}
+		p.opaqueIDTokens = true
 		p.profile = facebookProfile(client, ep, pc.ClientID, pc.ClientSecret)
 	case "apple":
 		ep = pc.Endpoints.or(providerEndpoints{
