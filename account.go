@@ -82,16 +82,12 @@ func storedScopes(scope *string) []string {
 // handleLinkSocial links another provider account to the signed-in user (§2.22), either through
 // the redirect flow (the callback finishes it) or at once from an ID token.
 func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error {
-	var body socialStartBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	body, providerID, err := s.decodeSocialStart(r)
+	if err != nil {
 		return err
 	}
 	if body.NewUserCallbackURL != nil {
 		return validationError(`[body] Unrecognized key: "newUserCallbackURL"`)
-	}
-	providerID, err := body.check()
-	if err != nil {
-		return err
 	}
 	as, err := s.requireSession(w, r, sensitiveSession)
 	if err != nil {
@@ -117,7 +113,7 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	link := &oauthLink{UserID: as.User.ID, Email: as.User.Email, EncryptedSessionToken: sealed}
-	authURL, err := s.startOAuth(w, r, p, &body, link)
+	authURL, err := s.startOAuth(w, r, p, body, link)
 	if err != nil {
 		return err
 	}
@@ -268,10 +264,6 @@ func (s *server) selectedAccount(w http.ResponseWriter, r *http.Request, sel acc
 	return &a, nil
 }
 
-func (s *server) providerNotSupported(a *storedAccount) error {
-	return apiErr(400, "PROVIDER_NOT_SUPPORTED", "Provider "+a.ProviderID+" is not supported.")
-}
-
 // accessToken is get-access-token's answer.
 type accessToken struct {
 	AccessToken          string   `json:"accessToken"`
@@ -345,18 +337,28 @@ func (s *server) refreshAccount(ctx context.Context, p *oauthProvider, a *stored
 	return t, nil
 }
 
-func (s *server) handleGetAccessToken(w http.ResponseWriter, r *http.Request) error {
+// tokenAccount reads a token endpoint's account selection and returns the account with its
+// provider; an account of no configured provider (a password account) is PROVIDER_NOT_SUPPORTED.
+func (s *server) tokenAccount(w http.ResponseWriter, r *http.Request) (*storedAccount, *oauthProvider, error) {
 	var sel accountSelection
 	if err := s.decode(r, &sel, jsonOnly); err != nil {
-		return err
+		return nil, nil, err
 	}
 	a, err := s.selectedAccount(w, r, sel, errAccountSelectionInvalid)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	p := s.providers.get(r.Context(), a.ProviderID)
 	if p == nil {
-		return s.providerNotSupported(a)
+		return nil, nil, apiErr(400, "PROVIDER_NOT_SUPPORTED", "Provider "+a.ProviderID+" is not supported.")
+	}
+	return a, p, nil
+}
+
+func (s *server) handleGetAccessToken(w http.ResponseWriter, r *http.Request) error {
+	a, p, err := s.tokenAccount(w, r)
+	if err != nil {
+		return err
 	}
 	t, err := s.validAccessToken(r.Context(), p, a)
 	if err != nil {
@@ -367,17 +369,9 @@ func (s *server) handleGetAccessToken(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *server) handleRefreshToken(w http.ResponseWriter, r *http.Request) error {
-	var sel accountSelection
-	if err := s.decode(r, &sel, jsonOnly); err != nil {
-		return err
-	}
-	a, err := s.selectedAccount(w, r, sel, errAccountSelectionInvalid)
+	a, p, err := s.tokenAccount(w, r)
 	if err != nil {
 		return err
-	}
-	p := s.providers.get(r.Context(), a.ProviderID)
-	if p == nil {
-		return s.providerNotSupported(a)
 	}
 	if a.RefreshToken == nil {
 		return errRefreshTokenNotFound

@@ -112,29 +112,30 @@ type idTokenBody struct {
 	} `json:"user"`
 }
 
-// check applies the parts of upstream's schema our decoder cannot express.
-func (b *socialStartBody) check() (string, error) {
+// decodeSocialStart decodes a sign-in/social or link-social body and applies the parts of
+// upstream's schema the decoder cannot express. It returns the body and the provider id.
+func (s *server) decodeSocialStart(r *http.Request) (*socialStartBody, string, error) {
+	var b socialStartBody
+	if err := s.decode(r, &b, jsonOnly); err != nil {
+		return nil, "", err
+	}
 	provider, ok := b.Provider.(string)
 	if !ok {
-		return "", validationError("[body.provider] Invalid input")
+		return nil, "", validationError("[body.provider] Invalid input")
 	}
 	if b.IDToken != nil && b.IDToken.Token == nil {
-		return "", validationError("[body.idToken.token] Invalid input: expected string, received undefined")
+		return nil, "", validationError("[body.idToken.token] Invalid input: expected string, received undefined")
 	}
 	for k := range b.AdditionalParams {
 		if slices.Contains(reservedAuthParams, k) {
-			return "", errReservedAuthParams
+			return nil, "", errReservedAuthParams
 		}
 	}
-	return provider, nil
+	return &b, provider, nil
 }
 
 func (s *server) handleSignInSocial(w http.ResponseWriter, r *http.Request) error {
-	var body socialStartBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	providerID, err := body.check()
+	body, providerID, err := s.decodeSocialStart(r)
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func (s *server) handleSignInSocial(w http.ResponseWriter, r *http.Request) erro
 	if body.IDToken != nil {
 		return s.signInWithIDToken(w, r, p, body.IDToken)
 	}
-	authURL, err := s.startOAuth(w, r, p, &body, nil)
+	authURL, err := s.startOAuth(w, r, p, body, nil)
 	if err != nil {
 		return err
 	}
@@ -319,22 +320,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if r.Method == http.MethodPost {
-		var body callbackParams
-		if err := s.decode(r, &body, formAllowed); err != nil {
-			return err
-		}
-		params := make([]string, 0, len(callbackKeys))
-		for _, k := range callbackKeys {
-			v := *q.field(k)
-			if v == "" {
-				v = *body.field(k)
-			}
-			if v != "" {
-				params = append(params, url.QueryEscape(k)+"="+url.QueryEscape(v))
-			}
-		}
-		redirect(w, s.baseURL(r)+"/callback/"+url.PathEscape(providerID)+"?"+strings.Join(params, "&"))
-		return nil
+		return s.redirectFormPost(w, r, providerID, q)
 	}
 	if q.State == "" {
 		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
@@ -384,11 +370,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ",")}
 	if st.Link != nil {
 		if err := s.linkProviderAccount(r.Context(), st.Link, profile, acct); err != nil {
-			var f oauthFailure
-			if !errors.As(err, &f) {
-				return err
-			}
-			return fail(string(f), "")
+			return fail(failureCode(p, err), "")
 		}
 		redirect(w, st.CallbackURL)
 		return nil
@@ -398,12 +380,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct)
 	if err != nil {
-		var f oauthFailure
-		if !errors.As(err, &f) {
-			slog.Error("oauth sign-in failed", "provider", p.id, "err", err)
-			f = "internal_server_error"
-		}
-		return fail(strings.ReplaceAll(string(f), " ", "_"), "")
+		return fail(failureCode(p, err), "")
 	}
 	s.resetSessionCookie(w, r, &res.as)
 	target := st.CallbackURL
@@ -412,6 +389,39 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	redirect(w, target)
 	return nil
+}
+
+// redirectFormPost turns a form-post callback into the GET the rest of the flow expects, the
+// query winning over the body as upstream merges them.
+func (s *server) redirectFormPost(w http.ResponseWriter, r *http.Request, providerID string, q callbackParams) error {
+	var body callbackParams
+	if err := s.decode(r, &body, formAllowed); err != nil {
+		return err
+	}
+	params := make([]string, 0, len(callbackKeys))
+	for _, k := range callbackKeys {
+		v := *q.field(k)
+		if v == "" {
+			v = *body.field(k)
+		}
+		if v != "" {
+			params = append(params, url.QueryEscape(k)+"="+url.QueryEscape(v))
+		}
+	}
+	redirect(w, s.baseURL(r)+"/callback/"+url.PathEscape(providerID)+"?"+strings.Join(params, "&"))
+	return nil
+}
+
+// failureCode is the error code a failed callback redirects with: upstream's outcome with spaces
+// as underscores, or internal_server_error (logged) for anything else, since the browser must
+// still land on a page.
+func failureCode(p *oauthProvider, err error) string {
+	var f oauthFailure
+	if !errors.As(err, &f) {
+		slog.Error("oauth callback failed", "provider", p.id, "err", err)
+		return "internal_server_error"
+	}
+	return strings.ReplaceAll(string(f), " ", "_")
 }
 
 func redirectWithError(w http.ResponseWriter, base, code, description string) {
