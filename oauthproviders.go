@@ -234,23 +234,32 @@ func (p *oauthProvider) scopes(requested []string) []string {
 }
 
 // providerRegistry holds the configured providers. Generic OpenID providers become ready after
-// their discovery succeeds; until then every lookup tries again, so an identity provider that was
-// down when we started does not need a restart (upstream's pending-discovery retry).
+// their discovery succeeds; until then a lookup tries again (upstream's pending-discovery retry),
+// so an identity provider that was down when we started does not need a restart. A failed
+// discovery is not retried for discoveryRetryAfter, so requests naming a provider that is down
+// cannot each hold a connection to it.
 type providerRegistry struct {
 	client  *http.Client
 	now     func() time.Time
 	mu      sync.Mutex
 	ready   map[string]*oauthProvider
-	pending map[string]providerConfig
+	pending map[string]*pendingProvider
 }
 
+type pendingProvider struct {
+	cfg     providerConfig
+	retryAt time.Time
+}
+
+const discoveryRetryAfter = 30 * time.Second
+
 func newProviderRegistry(cfg []providerConfig, client *http.Client, now func() time.Time) *providerRegistry {
-	reg := &providerRegistry{client: client, now: now, ready: map[string]*oauthProvider{}, pending: map[string]providerConfig{}}
+	reg := &providerRegistry{client: client, now: now, ready: map[string]*oauthProvider{}, pending: map[string]*pendingProvider{}}
 	for _, pc := range cfg {
 		if slices.Contains(builtinProviders, pc.ID) {
 			reg.ready[pc.ID] = newBuiltinProvider(pc, client)
 		} else {
-			reg.pending[pc.ID] = pc
+			reg.pending[pc.ID] = &pendingProvider{cfg: pc}
 		}
 	}
 	return reg
@@ -260,9 +269,18 @@ func newProviderRegistry(cfg []providerConfig, client *http.Client, now func() t
 func (reg *providerRegistry) get(ctx context.Context, id string) *oauthProvider {
 	reg.mu.Lock()
 	p, ok := reg.ready[id]
-	pc, isPending := reg.pending[id]
+	pending := reg.pending[id]
+	var pc providerConfig
+	if pending != nil {
+		if reg.now().Before(pending.retryAt) {
+			pending = nil
+		} else {
+			pc = pending.cfg
+			pending.retryAt = reg.now().Add(discoveryRetryAfter) // one discovery at a time
+		}
+	}
 	reg.mu.Unlock()
-	if ok || !isPending {
+	if ok || pending == nil {
 		return p
 	}
 	ctx, cancel := context.WithTimeout(ctx, providerHTTPTimeout)
@@ -275,9 +293,6 @@ func (reg *providerRegistry) get(ctx context.Context, id string) *oauthProvider 
 	p = newOIDCProvider(pc, ep, reg.client, reg.now)
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
-	if prev, ok := reg.ready[id]; ok {
-		return prev // a concurrent request discovered it first
-	}
 	reg.ready[id] = p
 	delete(reg.pending, id)
 	return p
@@ -520,6 +535,11 @@ func providerGet(ctx context.Context, client *http.Client, u, accessToken string
 	req.Header.Set("User-Agent", "better-auth") // GitHub's API refuses requests without one
 	resp, err := client.Do(req)
 	if err != nil {
+		// The error is logged: drop the URL it quotes, whose query may carry tokens (debug_token).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("get %s: %w", req.URL.Host+req.URL.Path, err)
 	}
 	defer resp.Body.Close()
