@@ -789,3 +789,14 @@ func TestGenericProviderDiscoveryIsRetried(t *testing.T) {
 	e.now = func() time.Time { return later }
 	c.post("/api/auth/sign-in/social", map[string]any{"provider": "acme"}).wantStatus(t, http.StatusOK)
 }
+
+// TestLinkSessionKeyIsUpstreams ensures the key sealing a link flow's session token is upstream's
+// derivePurposeKey(secret, "oauth-link-session-token"), so that either server can finish a link
+// the other started. The value was computed by better-auth 1.7.25 for testSecret.
+func TestLinkSessionKeyIsUpstreams(t *testing.T) {
+	t.Parallel()
+	s := &server{cfg: config{Secret: testSecret}}
+	if got, want := s.linkSessionKey(), "96b99a0c9ef49660ed0b2b26df8655529a5efa458d95aaca5c50f6bd520093c2"; got != want {
+		t.Fatalf("linkSessionKey = %s, want %s", got, want)
+	}
+}
