@@ -52,9 +52,11 @@ type capturedMail struct {
 
 type smtpOpts func(*testSMTP)
 
-func withoutSTARTTLS(s *testSMTP)            { s.starttls = false }
-func withImplicitTLS(s *testSMTP)            { s.implicitTLS, s.starttls = true, false }
-func withSMTPAuth(user, pass string) smtpOpts { return func(s *testSMTP) { s.user, s.pass = user, pass } }
+func withoutSTARTTLS(s *testSMTP) { s.starttls = false }
+func withImplicitTLS(s *testSMTP) { s.implicitTLS, s.starttls = true, false }
+func withSMTPAuth(user, pass string) smtpOpts {
+	return func(s *testSMTP) { s.user, s.pass = user, pass }
+}
 func withRcptReply(addr, reply string) smtpOpts {
 	return func(s *testSMTP) { s.rcptReply[addr] = reply }
 }
