@@ -19,8 +19,14 @@ var (
 	errDeleteUserDisabled = apiErr(404, "NOT_FOUND", "Not found")
 	errDeleteInvalidToken = apiErr(404, "INVALID_TOKEN", "Invalid token")
 	errFailedToGetUser    = apiErr(404, "FAILED_TO_GET_USER_INFO", "Failed to get user info")
-	userDeleted           = map[string]any{"success": true, "message": "User deleted"}
+	userDeleted           = deleteResult{true, "User deleted"}
 )
+
+// deleteResult keeps upstream's key order: {"success","message"}.
+type deleteResult struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+}
 
 func deleteIdentifier(token string) string { return "delete-account-" + token }
 
@@ -65,7 +71,7 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Verification email sent"})
+		writeJSON(w, http.StatusOK, deleteResult{true, "Verification email sent"})
 		return nil
 	}
 	if body.Password == "" && !s.isFresh(as) {

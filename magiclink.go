@@ -149,7 +149,11 @@ func (s *server) handleMagicLinkVerify(w http.ResponseWriter, r *http.Request) e
 	s.resetSessionCookie(w, r, &out.as)
 	switch {
 	case query["callbackURL"] == "":
-		writeJSON(w, http.StatusOK, map[string]any{"token": out.as.Session.Token, "user": out.as.User, "session": out.as.Session})
+		writeJSON(w, http.StatusOK, struct {
+			Token   string  `json:"token"`
+			User    user    `json:"user"`
+			Session session `json:"session"`
+		}{out.as.Session.Token, out.as.User, out.as.Session})
 	case out.newUser:
 		redirect(w, newUserCallbackURL)
 	default:

@@ -80,8 +80,10 @@ func (s *server) enqueueMail(ctx context.Context, q querier, m mail) error {
 }
 
 const (
+	// mailBatch is how many messages one deliverMail call handles before returning.
 	mailBatch = 20
-	// mailLease is how long a claimed message stays invisible to other workers. A worker that dies
+	// mailLease is how long a claimed message stays invisible to other workers: longer than one
+	// SMTP conversation may take, so no other worker sends it meanwhile. A worker that dies
 	// mid-send loses nothing: the message becomes due again when its lease runs out.
 	mailLease = 2 * time.Minute
 	// mailMaxAge drops mail that could not be delivered for a day: every link and code in it has
@@ -100,76 +102,74 @@ func mailRetryDelay(attempts int) time.Duration {
 	return min(d, mailRetryMax)
 }
 
-// deliverMail sends what is due and reports how many rows it claimed. Rows are claimed in one
-// statement (FOR UPDATE SKIP LOCKED, then a lease on nextAttemptAt), so replicas share the outbox
-// without sending a message twice, and no transaction stays open during the SMTP conversation.
-// A row leaves the outbox only once it is sent, refused for good, or too old.
-func (s *server) deliverMail(ctx context.Context) (int, error) {
+// outboxRow is a claimed message.
+type outboxRow struct {
+	id        string
+	payload   []byte
+	attempts  int // including the one being made
+	createdAt time.Time
+}
+
+// claimMail takes the oldest due message and leases it, in one statement: FOR UPDATE SKIP LOCKED
+// lets replicas claim side by side, and the lease (nextAttemptAt pushed forward) keeps the row
+// theirs without a transaction open during the SMTP conversation. It returns nil when nothing is due.
+func (s *server) claimMail(ctx context.Context) (*outboxRow, error) {
 	now := s.now()
-	rows, err := s.db.Query(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = $2, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM "mailOutbox" WHERE "nextAttemptAt" <= $1
-			ORDER BY "nextAttemptAt" LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING id, payload, attempts, "createdAt"`, now, now.Add(mailLease), mailBatch)
+	var r outboxRow
+	err := s.db.QueryRow(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = $2, attempts = attempts + 1
+		WHERE id = (SELECT id FROM "mailOutbox" WHERE "nextAttemptAt" <= $1
+			ORDER BY "nextAttemptAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id, payload, attempts, "createdAt"`, now, now.Add(mailLease)).Scan(&r.id, &r.payload, &r.attempts, &r.createdAt)
+	if isNoRows(err) {
+		return nil, nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("claim mail: %w", err)
+		return nil, fmt.Errorf("claim mail: %w", err)
 	}
-	type claimed struct {
-		id        string
-		payload   []byte
-		attempts  int
-		createdAt time.Time
-	}
-	var due []claimed
-	for rows.Next() {
-		var c claimed
-		if err := rows.Scan(&c.id, &c.payload, &c.attempts, &c.createdAt); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("claim mail: %w", err)
+	return &r, nil
+}
+
+// deliverMail sends up to mailBatch due messages, one claim at a time, and reports how many it
+// claimed. A message leaves the outbox only once it is sent, refused for good, or too old;
+// otherwise it is due again after a backoff.
+func (s *server) deliverMail(ctx context.Context) (int, error) {
+	for n := 0; n < mailBatch; n++ {
+		r, err := s.claimMail(ctx)
+		if err != nil || r == nil {
+			return n, err
 		}
-		due = append(due, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("claim mail: %w", err)
-	}
-	for _, c := range due {
-		var m mail
-		if err := json.Unmarshal(c.payload, &m); err != nil {
-			slog.Error("drop undecodable mail", "id", c.id, "err", err)
-			if err := s.removeMail(ctx, c.id); err != nil {
-				return len(due), err
-			}
-			continue
-		}
-		if now.Sub(c.createdAt) > mailMaxAge {
-			slog.Error("drop undelivered mail after a day", "id", c.id, "type", m.Type, "attempts", c.attempts-1)
-			if err := s.removeMail(ctx, c.id); err != nil {
-				return len(due), err
-			}
-			continue
-		}
-		err := s.mailer.send(ctx, m)
-		var permanent *permanentError
-		switch {
-		case err == nil:
-			if err := s.removeMail(ctx, c.id); err != nil {
-				return len(due), err
-			}
-		case errors.As(err, &permanent):
-			slog.Error("mail refused; dropped", "id", c.id, "type", m.Type, "err", err)
-			if err := s.removeMail(ctx, c.id); err != nil {
-				return len(due), err
-			}
-		default:
-			delay := mailRetryDelay(c.attempts)
-			slog.Warn("mail delivery failed; will retry", "id", c.id, "type", m.Type, "attempt", c.attempts, "retryIn", delay, "err", err)
-			if _, err := s.db.Exec(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = $2 WHERE id = $1`,
-				c.id, s.now().Add(delay)); err != nil {
-				return len(due), fmt.Errorf("reschedule mail: %w", err)
-			}
+		if err := s.deliverOne(ctx, r); err != nil {
+			return n + 1, err
 		}
 	}
-	return len(due), nil
+	return mailBatch, nil
+}
+
+func (s *server) deliverOne(ctx context.Context, r *outboxRow) error {
+	var m mail
+	if err := json.Unmarshal(r.payload, &m); err != nil {
+		slog.Error("drop undecodable mail", "id", r.id, "err", err)
+		return s.removeMail(ctx, r.id)
+	}
+	if s.now().Sub(r.createdAt) > mailMaxAge {
+		slog.Error("drop undelivered mail after a day", "id", r.id, "type", m.Type, "attempts", r.attempts-1)
+		return s.removeMail(ctx, r.id)
+	}
+	err := s.mailer.send(ctx, m)
+	var permanent *permanentError
+	switch {
+	case err == nil:
+		return s.removeMail(ctx, r.id)
+	case errors.As(err, &permanent):
+		slog.Error("mail refused; dropped", "id", r.id, "type", m.Type, "err", err)
+		return s.removeMail(ctx, r.id)
+	}
+	delay := mailRetryDelay(r.attempts)
+	slog.Warn("mail delivery failed; will retry", "id", r.id, "type", m.Type, "attempt", r.attempts, "retryIn", delay, "err", err)
+	if _, err := s.db.Exec(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = $2 WHERE id = $1`, r.id, s.now().Add(delay)); err != nil {
+		return fmt.Errorf("reschedule mail: %w", err)
+	}
+	return nil
 }
 
 func (s *server) removeMail(ctx context.Context, id string) error {

@@ -444,3 +444,29 @@ func TestEmailConfigDefaultsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLeasedMailIsRetriedAfterWorkerDies ensures a message claimed by a worker that died before
+// sending is not lost: no one takes it while its lease runs, anyone may once it has run out.
+func TestLeasedMailIsRetriedAfterWorkerDies(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	// What a worker leaves behind when it dies right after its claim.
+	if _, err := ts.db.Exec(ctx, `INSERT INTO "mailOutbox" (id, payload, "createdAt", "nextAttemptAt", attempts)
+		VALUES ('dead', '{"type":"magic-link","email":"lease@example.com","token":"t"}', now(), now() + interval '2 minutes', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ts.deliverMail(ctx); err != nil || n != 0 {
+		t.Fatalf("claimed %d leased mails (err %v)", n, err)
+	}
+	if ts.rowCount(t, "mailOutbox") != 1 {
+		t.Fatal("leased mail gone")
+	}
+	if _, err := ts.db.Exec(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if m := ts.waitMail(t, "magic-link", "lease@example.com"); m.Token != "t" {
+		t.Fatalf("mail = %+v", m)
+	}
+	waitOutboxEmpty(t, ts)
+}

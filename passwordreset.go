@@ -16,7 +16,11 @@ import (
 
 const resetPasswordExpiresIn = time.Hour
 
-var resetRequested = map[string]any{"status": true, "message": "If this email exists in our system, check your email for the reset link"}
+// resetRequested is the one answer to every reset request, in upstream's key order.
+var resetRequested = struct {
+	Status  bool   `json:"status"`
+	Message string `json:"message"`
+}{true, "If this email exists in our system, check your email for the reset link"}
 
 func resetIdentifier(token string) string { return "reset-password:" + token }
 

@@ -369,3 +369,20 @@ func useSMTP(smtpd *testSMTP) func(*config) {
 		fmt.Sscan(port, &c.Email.SMTPPort)
 	}
 }
+
+// follow opens a link from a mail in this client, which must point at the test server.
+func (c *testClient) follow(link string) *testResponse {
+	c.t.Helper()
+	path, ok := strings.CutPrefix(link, c.ts.URL)
+	if !ok {
+		c.t.Fatalf("link %q does not point at %s", link, c.ts.URL)
+	}
+	return c.get(path)
+}
+
+// location returns the response's Location header, failing unless it is a 302.
+func (r *testResponse) location(t testing.TB) string {
+	t.Helper()
+	r.wantStatus(t, 302)
+	return r.Header.Get("Location")
+}
