@@ -175,7 +175,7 @@ func TestVerifyEmailRefusesBadTokens(t *testing.T) {
 		t.Fatal("a bad token verified the email")
 	}
 	// The good token does work, so the cases above failed for their own reason.
-	c.get("/api/auth/verify-email?token=" + good).wantStatus(t, http.StatusOK)
+	c.get("/api/auth/verify-email?token="+good).wantStatus(t, http.StatusOK)
 
 	t.Run("query validation", func(t *testing.T) {
 		c.get("/api/auth/verify-email").wantError(t, http.StatusBadRequest, "VALIDATION_ERROR")

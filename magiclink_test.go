@@ -63,7 +63,7 @@ func TestMagicLinkSignsInExistingUser(t *testing.T) {
 		User    user    `json:"user"`
 		Session session `json:"session"`
 	}
-	resp := ts.client(t).get("/api/auth/magic-link/verify?token=" + token).wantStatus(t, http.StatusOK)
+	resp := ts.client(t).get("/api/auth/magic-link/verify?token="+token).wantStatus(t, http.StatusOK)
 	resp.decode(t, &body)
 	if body.Token == "" || body.Token != body.Session.Token || body.User.Email != "known@example.com" || resp.setCookie("better-auth.session_token") == "" {
 		t.Fatalf("body = %s", resp.Body)

@@ -130,7 +130,7 @@ func TestPasswordResetRefusesBadTokens(t *testing.T) {
 	c.post("/api/auth/reset-password", map[string]any{"newPassword": "brand-new-pass", "token": token}).wantError(t, http.StatusBadRequest, "INVALID_TOKEN")
 
 	t.Run("callbackURL is required and checked", func(t *testing.T) {
-		c.get("/api/auth/reset-password/" + token).wantError(t, http.StatusBadRequest, "VALIDATION_ERROR")
+		c.get("/api/auth/reset-password/"+token).wantError(t, http.StatusBadRequest, "VALIDATION_ERROR")
 		c.get("/api/auth/reset-password/"+token+"?callbackURL=https%3A%2F%2Fevil.com").wantError(t, http.StatusForbidden, "INVALID_CALLBACK_URL")
 		if loc := c.get("/api/auth/reset-password/" + token + "?callbackURL=").location(t); loc != ts.URL+"/api/auth/error?error=INVALID_TOKEN" {
 			t.Fatalf("Location = %q", loc)
