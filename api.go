@@ -424,6 +424,18 @@ func queryString(r *http.Request, name string, required bool) (string, error) {
 	return values[0], nil
 }
 
+// linkQuery reads the query of a mailed link: token (required) and callbackURL (optional, and
+// trusted: relative or a trusted origin).
+func (s *server) linkQuery(r *http.Request) (token, callbackURL string, err error) {
+	if token, err = queryString(r, "token", true); err != nil {
+		return "", "", err
+	}
+	if callbackURL, err = queryString(r, "callbackURL", false); err != nil {
+		return "", "", err
+	}
+	return token, callbackURL, s.checkQueryURL(r, callbackURL)
+}
+
 // checkQueryURL is upstream's originCheck on a redirect target taken from the query of a GET
 // endpoint (an email link): relative paths or trusted origins only, else 403 INVALID_CALLBACK_URL,
 // whichever parameter it came from, as upstream answers.

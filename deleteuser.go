@@ -62,13 +62,8 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 	if s.cfg.Email.DeleteUserVerification {
 		token := randomString(32, lowerAlphaNum)
 		link := s.baseURL(r) + "/delete-user/callback?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(body.CallbackURL, "/"))
-		err := inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-			if err := s.createVerification(r.Context(), tx, deleteIdentifier(token), as.User.ID, s.now().Add(deleteTokenExpiresIn)); err != nil {
-				return err
-			}
-			return s.enqueueMail(r.Context(), tx, mail{Type: "delete-account", Email: as.User.Email, URL: link, Token: token})
-		})
-		if err != nil {
+		m := mail{Type: "delete-account", Email: as.User.Email, URL: link, Token: token}
+		if err := s.enqueueTokenMail(r.Context(), deleteIdentifier(token), as.User.ID, deleteTokenExpiresIn, m); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, deleteResult{true, "Verification email sent"})
@@ -88,15 +83,8 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 // handleDeleteUserCallback is the mailed link. It needs the session of the account it deletes,
 // so a forwarded or intercepted link alone deletes nothing.
 func (s *server) handleDeleteUserCallback(w http.ResponseWriter, r *http.Request) error {
-	token, err := queryString(r, "token", true)
+	token, callbackURL, err := s.linkQuery(r)
 	if err != nil {
-		return err
-	}
-	callbackURL, err := queryString(r, "callbackURL", false)
-	if err != nil {
-		return err
-	}
-	if err := s.checkQueryURL(r, callbackURL); err != nil {
 		return err
 	}
 	if !s.cfg.Email.DeleteUser {

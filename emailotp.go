@@ -36,6 +36,8 @@ var (
 	errBadOTPTypeField = validationError(`[body.type] Invalid option: expected one of "email-verification"|"sign-in"|"forget-password"|"change-email"`)
 )
 
+var successTrue = map[string]bool{"success": true}
+
 func otpIdentifier(typ, email string) string { return typ + "-otp-" + email }
 
 func checkOTPType(typ string) error {
@@ -179,7 +181,7 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
 
@@ -209,7 +211,7 @@ func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Reque
 	if u == nil {
 		return errUserNotFound // the caller holds the code, so this reveals nothing new
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
 
@@ -322,7 +324,7 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
 
@@ -376,6 +378,6 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }

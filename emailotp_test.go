@@ -137,9 +137,7 @@ func TestEmailOTPExpires(t *testing.T) {
 	t.Parallel()
 	ts, smtpd := newMailServer(t)
 	code := sendOTP(t, ts, smtpd, "sign-in", "late@example.com")
-	if _, err := ts.db.Exec(context.Background(), `UPDATE verification SET "expiresAt" = now() - interval '1 second'`); err != nil {
-		t.Fatal(err)
-	}
+	expireVerifications(t, ts)
 	c := ts.client(t)
 	c.post("/api/auth/sign-in/email-otp", map[string]any{"email": "late@example.com", "otp": code}).wantError(t, http.StatusBadRequest, "OTP_EXPIRED")
 	c.post("/api/auth/sign-in/email-otp", map[string]any{"email": "late@example.com", "otp": code}).wantError(t, http.StatusBadRequest, "INVALID_OTP")

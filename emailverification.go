@@ -136,15 +136,8 @@ func verifyEmailResult(w http.ResponseWriter, callbackURL string, body any) erro
 }
 
 func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error {
-	token, err := queryString(r, "token", true)
+	token, callbackURL, err := s.linkQuery(r)
 	if err != nil {
-		return err
-	}
-	callbackURL, err := queryString(r, "callbackURL", false)
-	if err != nil {
-		return err
-	}
-	if err := s.checkQueryURL(r, callbackURL); err != nil {
 		return err
 	}
 	// fail is upstream's redirectOnError: back to callbackURL with ?error=CODE, else 401.

@@ -40,6 +40,14 @@ func signTestJWT(t testing.TB, alg, key string, claims map[string]any) string {
 	return signingInput + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
+// expireVerifications moves every stored token and code past its expiry, as time would.
+func expireVerifications(t testing.TB, ts *testServer) {
+	t.Helper()
+	if _, err := ts.db.Exec(context.Background(), `UPDATE verification SET "expiresAt" = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func markVerified(t testing.TB, ts *testServer, email string) {
 	t.Helper()
 	if _, err := ts.db.Exec(context.Background(), `UPDATE "user" SET "emailVerified" = true WHERE email = $1`, email); err != nil {

@@ -57,13 +57,8 @@ func (s *server) handleSignInMagicLink(w http.ResponseWriter, r *http.Request) e
 	if body.ErrorCallbackURL != "" {
 		link += "&errorCallbackURL=" + url.QueryEscape(body.ErrorCallbackURL)
 	}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		if err := s.createVerification(r.Context(), tx, magicLinkIdentifier(token), string(value), s.now().Add(magicLinkExpiresIn)); err != nil {
-			return err
-		}
-		return s.enqueueMail(r.Context(), tx, mail{Type: "magic-link", Email: body.Email, URL: link, Token: token})
-	})
-	if err != nil {
+	m := mail{Type: "magic-link", Email: body.Email, URL: link, Token: token}
+	if err := s.enqueueTokenMail(r.Context(), magicLinkIdentifier(token), string(value), magicLinkExpiresIn, m); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, statusTrue)

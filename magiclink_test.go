@@ -115,9 +115,7 @@ func TestMagicLinkRefusesBadLinks(t *testing.T) {
 		t.Fatalf("errorCallbackURL: Location = %q", loc)
 	}
 	link := magicLink(t, ts, smtpd, "late@example.com", nil)
-	if _, err := ts.db.Exec(context.Background(), `UPDATE verification SET "expiresAt" = now() - interval '1 second'`); err != nil {
-		t.Fatal(err)
-	}
+	expireVerifications(t, ts)
 	if loc := c.follow(link).location(t); loc != ts.URL+"/?error=INVALID_TOKEN" {
 		t.Fatalf("expired: Location = %q", loc)
 	}

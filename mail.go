@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Mail goes through an outbox: the handler inserts the message in the same transaction as the
@@ -77,6 +79,17 @@ func (s *server) enqueueMail(ctx context.Context, q querier, m mail) error {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
 	return nil
+}
+
+// enqueueTokenMail stores a single-use token (a verification row) and the mail that carries it
+// in one transaction: the token never exists without its mail, nor the mail without its token.
+func (s *server) enqueueTokenMail(ctx context.Context, identifier, value string, ttl time.Duration, m mail) error {
+	return inTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.createVerification(ctx, tx, identifier, value, s.now().Add(ttl)); err != nil {
+			return err
+		}
+		return s.enqueueMail(ctx, tx, m)
+	})
 }
 
 const (

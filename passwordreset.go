@@ -52,13 +52,8 @@ func (s *server) handleRequestPasswordReset(w http.ResponseWriter, r *http.Reque
 	if body.RedirectTo != "" {
 		link += encodeURIComponent(body.RedirectTo)
 	}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		if err := s.createVerification(r.Context(), tx, resetIdentifier(token), u.ID, s.now().Add(resetPasswordExpiresIn)); err != nil {
-			return err
-		}
-		return s.enqueueMail(r.Context(), tx, mail{Type: "reset-password", Email: u.Email, URL: link, Token: token})
-	})
-	if err != nil {
+	m := mail{Type: "reset-password", Email: u.Email, URL: link, Token: token}
+	if err := s.enqueueTokenMail(r.Context(), resetIdentifier(token), u.ID, resetPasswordExpiresIn, m); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, resetRequested)
