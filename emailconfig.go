@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"flag"
 	"fmt"
+	netmail "net/mail"
 	"strconv"
 )
 
@@ -75,8 +76,10 @@ func (f *emailFlags) parse(getenv func(string) string) (emailConfig, error) {
 	if c.SMTPPort, err = strconv.Atoi(f.port); err != nil || c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		return emailConfig{}, fmt.Errorf("SMTP_PORT: want a port, got %q", f.port)
 	}
-	if c.SMTPHost != "" && c.SMTPFrom == "" {
-		return emailConfig{}, fmt.Errorf("SMTP_FROM must be set with SMTP_HOST")
+	if c.SMTPHost != "" {
+		if _, err := netmail.ParseAddress(c.SMTPFrom); err != nil {
+			return emailConfig{}, fmt.Errorf("SMTP_FROM: want an address like 'App <no-reply@example.com>' with SMTP_HOST, got %q", c.SMTPFrom)
+		}
 	}
 	if f.onSignUp == "" {
 		f.onSignUp = f.require

@@ -50,6 +50,9 @@ func (s *server) signEmailToken(c emailClaims) (string, error) {
 		return "", fmt.Errorf("sign email token: %w", err)
 	}
 	jws, err := signer.Sign(payload)
+	if errors.Is(err, jose.ErrInvalidKeySize) {
+		return "", errors.New("sign email token: BETTER_AUTH_SECRET must be at least 32 bytes for HS256 (RFC 7518 §3.2)")
+	}
 	if err != nil {
 		return "", fmt.Errorf("sign email token: %w", err)
 	}

@@ -434,6 +434,7 @@ func TestEmailConfigDefaultsAndErrors(t *testing.T) {
 	}
 	for _, env := range []map[string]string{
 		{"SMTP_HOST": "smtp.example.com"},
+		{"SMTP_HOST": "smtp.example.com", "SMTP_FROM": "not an address"},
 		{"SMTP_PORT": "0"},
 		{"SMTP_PORT": "smtp"},
 		{"DELETE_USER_ENABLED": "maybe"},
