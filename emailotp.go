@@ -15,9 +15,9 @@ import (
 // Email OTP (plugins §5): six-digit codes, valid five minutes, three wrong tries. A code lives in
 // the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
 //
-// Every guess first counts itself, in one UPDATE, and only then is compared, so parallel wrong
-// guesses are all counted and none sees a stale count; a right guess then spends the code with
-// DELETE … RETURNING, so of parallel right guesses exactly one wins.
+// Guesses at one code are serialized on its row (SELECT … FOR UPDATE), so parallel guesses are
+// judged one after the other: every wrong one is counted (in one UPDATE), the first right one
+// spends the code, and those after it find nothing.
 
 const (
 	otpLength          = 6
@@ -77,64 +77,62 @@ func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string,
 	return s.enqueueMail(ctx, tx, mail{Type: "email-otp", Email: to, OTP: code, OTPType: typ})
 }
 
-// otpAttempts rewrites "<code>:<n>" as "<code>:<n+$2>" in SQL, so a count changes in one statement.
-const otpAttempts = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + $2)`
+// otpAttemptsPlusOne rewrites "<code>:<n>" as "<code>:<n+1>" in SQL, so the count changes in one
+// statement.
+const otpAttemptsPlusOne = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + 1)`
 
-// checkOTP verifies code against the newest code stored under identifier, with upstream's
-// outcomes: 400 OTP_EXPIRED (the code is removed), 400 INVALID_OTP (counted), 403
-// TOO_MANY_ATTEMPTS once three wrong guesses were made (the code is removed, whatever this guess
-// is). A right code is spent, or with keep left in place uncounted for a later call that spends it.
-func (s *server) checkOTP(ctx context.Context, q querier, identifier, code string, keep bool) error {
+// verifyOTP is checkOTP in a transaction of its own, committed whatever the verdict so that a
+// wrong guess stays counted and a dead code stays deleted.
+func (s *server) verifyOTP(ctx context.Context, identifier, code string, keep bool) error {
+	var verdict error
+	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
+		verdict = s.checkOTP(ctx, tx, identifier, code, keep)
+		if _, refused := verdict.(*apiError); refused {
+			return nil
+		}
+		return verdict
+	})
+	if err != nil {
+		return err
+	}
+	return verdict
+}
+
+// checkOTP judges code against the newest code stored under identifier, inside tx, with
+// upstream's outcomes: 400 OTP_EXPIRED (the code is removed), 403 TOO_MANY_ATTEMPTS once three
+// wrong guesses were made (the code is removed, whatever this guess is), 400 INVALID_OTP for a
+// wrong guess (counted) or no code. A right code is spent, or with keep left in place, uncounted,
+// for a later call that spends it. The row stays locked until tx ends.
+func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code string, keep bool) error {
 	var id, value string
 	var expiresAt time.Time
-	err := q.QueryRow(ctx, `UPDATE verification SET value = `+otpAttempts+`
-		WHERE id = (SELECT id FROM verification WHERE identifier = $1 ORDER BY "createdAt" DESC LIMIT 1)
-		RETURNING id, value, "expiresAt"`, identifier, 1).Scan(&id, &value, &expiresAt)
+	err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
+		ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
 	if isNoRows(err) {
 		return errInvalidOTP
 	}
 	if err != nil {
 		return fmt.Errorf("check otp: %w", err)
 	}
-	stored, count := splitOTPValue(value)
-	var fail error
+	stored, attempts := splitOTPValue(value)
+	var verdict error
 	switch {
 	case expiresAt.Before(s.now()):
-		fail = errOTPExpired
-	case count-1 >= otpAllowedAttempts:
-		fail = errTooManyAttempts
+		verdict = errOTPExpired
+	case attempts >= otpAllowedAttempts:
+		verdict = errTooManyAttempts
 	case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
+		if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("count otp attempt: %w", err)
+		}
 		return errInvalidOTP
 	case keep:
-		if _, err := q.Exec(ctx, `UPDATE verification SET value = `+otpAttempts+` WHERE id = $1`, id, -1); err != nil {
-			return fmt.Errorf("keep otp: %w", err)
-		}
 		return nil
 	}
-	rows, err := q.Query(ctx, `DELETE FROM verification WHERE identifier = $1 RETURNING id`, identifier)
-	if err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
 		return fmt.Errorf("spend otp: %w", err)
 	}
-	spent := false
-	for rows.Next() {
-		var got string
-		if err := rows.Scan(&got); err != nil {
-			rows.Close()
-			return fmt.Errorf("spend otp: %w", err)
-		}
-		spent = spent || got == id
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("spend otp: %w", err)
-	}
-	switch {
-	case fail != nil:
-		return fail
-	case !spent:
-		return errInvalidOTP // a parallel right guess spent it first
-	}
-	return nil
+	return verdict
 }
 
 // splitOTPValue splits "<code>:<attempts>" at the last colon, as upstream does.
@@ -201,7 +199,7 @@ func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	if err := s.checkOTP(r.Context(), s.db, otpIdentifier(body.Type, email), body.OTP, true); err != nil {
+	if err := s.verifyOTP(r.Context(), otpIdentifier(body.Type, email), body.OTP, true); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(r.Context(), s.db, email)
@@ -227,7 +225,7 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := s.checkOTP(r.Context(), s.db, otpIdentifier("email-verification", email), body.OTP, false); err != nil {
+	if err := s.verifyOTP(r.Context(), otpIdentifier("email-verification", email), body.OTP, false); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(r.Context(), s.db, email)
@@ -273,7 +271,7 @@ func (s *server) handleSignInEmailOTP(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	email := strings.ToLower(body.Email)
-	if err := s.checkOTP(r.Context(), s.db, otpIdentifier("sign-in", email), body.OTP, false); err != nil {
+	if err := s.verifyOTP(r.Context(), otpIdentifier("sign-in", email), body.OTP, false); err != nil {
 		return err
 	}
 	name := ""
@@ -346,7 +344,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	}
 	identifier := otpIdentifier("forget-password", email)
 	// First pass: count the guess and keep a right code, so a wrong one costs no scrypt run.
-	if err := s.checkOTP(r.Context(), s.db, identifier, body.OTP, true); err != nil {
+	if err := s.verifyOTP(r.Context(), identifier, body.OTP, true); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(r.Context(), s.db, email)
