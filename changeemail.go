@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,11 +41,13 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 	if newEmail == as.User.Email {
 		return errEmailIsTheSame
 	}
+	start := time.Now()
 	taken, err := s.userByEmail(r.Context(), s.db, newEmail)
 	if err != nil {
 		return err
 	}
 	if taken != nil {
+		s.holdAnswer(r.Context(), start)
 		writeJSON(w, http.StatusOK, statusTrue)
 		return nil
 	}
@@ -66,6 +69,7 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 		})
 		if err == errUserExistsUseAnother {
 			// Taken between our lookup and the update: the same answer as a taken address.
+			s.holdAnswer(r.Context(), start)
 			writeJSON(w, http.StatusOK, statusTrue)
 			return nil
 		}
@@ -89,6 +93,7 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
+	s.holdAnswer(r.Context(), start)
 	writeJSON(w, http.StatusOK, statusTrue)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"strconv"
+	"time"
 )
 
 // emailConfig holds the mail transport and the switches of the email flows. Upstream leaves
@@ -33,6 +34,8 @@ type emailConfig struct {
 	DeleteUserVerification         bool // upstream user.deleteUser.sendDeleteAccountVerification
 
 	PasswordlessSignUp bool // magic link and email OTP may create users (upstream disableSignUp, inverted)
+
+	answerFloor time.Duration // answerFloor, unless a test shortens it
 }
 
 // emailFlags are the raw flag values, read once the flag set is parsed.
@@ -71,7 +74,7 @@ func registerEmailFlags(fs *flag.FlagSet, env func(name, def string) string) *em
 // parse turns the flag values into an emailConfig, loading any template overrides so that a broken
 // template stops the server at start rather than at its first mail.
 func (f *emailFlags) parse(getenv func(string) string) (emailConfig, error) {
-	c := emailConfig{SMTPHost: f.host, SMTPUser: f.user, SMTPPassword: getenv("SMTP_PASSWORD"), SMTPFrom: f.from, TemplatesDir: f.templates}
+	c := emailConfig{answerFloor: answerFloor, SMTPHost: f.host, SMTPUser: f.user, SMTPPassword: getenv("SMTP_PASSWORD"), SMTPFrom: f.from, TemplatesDir: f.templates}
 	var err error
 	if c.SMTPPort, err = strconv.Atoi(f.port); err != nil || c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		return emailConfig{}, fmt.Errorf("SMTP_PORT: want a port, got %q", f.port)

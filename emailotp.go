@@ -163,6 +163,7 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 	if body.Type == "change-email" {
 		return errInvalidOTPType
 	}
+	start := time.Now()
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
@@ -179,6 +180,7 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	s.holdAnswer(r.Context(), start)
 	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
@@ -308,6 +310,7 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
@@ -322,6 +325,7 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return err
 	}
+	s.holdAnswer(r.Context(), start)
 	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -470,4 +471,49 @@ func TestLeasedMailIsRetriedAfterWorkerDies(t *testing.T) {
 		t.Fatalf("mail = %+v", m)
 	}
 	waitOutboxEmpty(t, ts)
+}
+
+// TestAnswersThatCouldRevealAnAccountWaitTheFloor ensures every endpoint whose answer must not
+// tell whether an email has an account takes at least answerFloor on both paths, so the extra
+// INSERT of the path with an account cannot be timed.
+func TestAnswersThatCouldRevealAnAccountWaitTheFloor(t *testing.T) {
+	t.Parallel()
+	ts, _ := newMailServer(t)
+	ts.client(t).signUp("known@example.com", "password123", "K")
+	mover := ts.client(t)
+	mover.signUp("mover@example.com", "password123", "M")
+	requests := []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/auth/send-verification-email", map[string]any{}},
+		{"/api/auth/request-password-reset", map[string]any{}},
+		{"/api/auth/email-otp/send-verification-otp", map[string]any{"type": "forget-password"}},
+		{"/api/auth/email-otp/request-password-reset", map[string]any{}},
+		{"/api/auth/forget-password/email-otp", map[string]any{}},
+		{"/api/auth/change-email", map[string]any{}},
+	}
+	var wg sync.WaitGroup
+	for _, r := range requests {
+		for _, email := range []string{"known@example.com", "unknown@example.com"} {
+			body := maps.Clone(r.body)
+			c := ts.client(t)
+			if r.path == "/api/auth/change-email" {
+				body["newEmail"] = email
+				maps.Copy(c.cookies, mover.cookies) // signed in as mover
+			} else {
+				body["email"] = email
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				status := c.post(r.path, body).Status
+				if elapsed := time.Since(start); status != http.StatusOK || elapsed < answerFloor {
+					t.Errorf("%s %s: status %d after %v, want 200 after at least %v", r.path, email, status, elapsed, answerFloor)
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }
