@@ -40,7 +40,6 @@ var (
 	errInvalidIDToken      = apiErr(401, "INVALID_TOKEN", "Invalid token")
 	errFailedUserInfo      = apiErr(401, "FAILED_TO_GET_USER_INFO", "Failed to get user info")
 	errUserEmailNotFound   = apiErr(401, "USER_EMAIL_NOT_FOUND", "User email not found")
-	errEmailNotVerified    = apiErr(403, "EMAIL_NOT_VERIFIED", "Email not verified")
 	errCallbackURLRequired = apiErr(400, "CALLBACK_URL_REQUIRED", "callbackURL is required")
 	errReservedAuthParams  = validationError("[body.additionalParams] additionalParams cannot include reserved OAuth parameters: " + strings.Join(reservedAuthParams, ", "))
 )
