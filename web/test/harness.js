@@ -104,8 +104,8 @@ async function waitFor(url, ms, isDead) {
  * startSidecar starts the sidecar on a fresh database. appOrigin is BETTER_AUTH_URL (the origin
  * browsers see); it defaults to the sidecar's own address. Returns {url, apiURL, appOrigin, stop, logs}.
  */
-export async function startSidecar({ appOrigin, env = {} } = {}) {
-  const [{ bin }, db, port] = await Promise.all([buildSidecar(), createDatabase(), freePort()]);
+export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}) {
+  const [{ bin }, db, port] = await Promise.all([buildSidecar(), createDatabase(), fixedPort ?? freePort()]);
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
   const child = spawn(bin, [], {
