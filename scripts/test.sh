@@ -12,3 +12,19 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 
 echo "== go test"
 go test -count=1 ./...
+
+# The TypeScript client, its tests against a real sidecar, and the example app in Chromium
+# (web/test/*.test.js). Outside CI a machine without Node skips this step with one loud line.
+echo "== web"
+if ! command -v npm >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ]; then echo "npm is required in CI" >&2; exit 1; fi
+  echo "!!! SKIPPING web tests: node/npm not found on PATH !!!"
+else
+  (
+    cd web
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run build
+    (cd example && npm ci --no-audit --no-fund --loglevel=error)
+    npm test
+  )
+fi

@@ -2,6 +2,7 @@
 // session cookies are first-party and no CORS is needed. Rewrites are fixed at `next build`: set
 // AUTH_SIDECAR_URL when building.
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const sidecar = (process.env.AUTH_SIDECAR_URL ?? "http://127.0.0.1:4000").replace(/\/+$/, "");
 
@@ -9,7 +10,7 @@ const sidecar = (process.env.AUTH_SIDECAR_URL ?? "http://127.0.0.1:4000").replac
 const nextConfig = {
   poweredByHeader: false,
   // The app uses ../ (the client package) through a file: link, so tracing starts one level up.
-  outputFileTracingRoot: path.resolve(import.meta.dirname, ".."),
+  outputFileTracingRoot: path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."),
   async rewrites() {
     return [{ source: "/api/auth/:path*", destination: `${sidecar}/api/auth/:path*` }];
   },

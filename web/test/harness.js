@@ -7,11 +7,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-export const repoRoot = path.resolve(import.meta.dirname, "../..");
-export const webRoot = path.resolve(import.meta.dirname, "..");
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "../..");
+export const webRoot = path.resolve(here, "..");
 export const secret = "web-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 
 /** which returns the path of a command on PATH, or "" when it is missing. */
