@@ -409,6 +409,43 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 
 func (optional[T]) jsonKind() string { return kindName(reflect.TypeFor[T]()) }
 
+// queryString reads one query parameter as upstream's query schemas do: a missing required key
+// and a repeated key (an array to them) are 400 VALIDATION_ERROR; a missing optional key is "".
+func queryString(r *http.Request, name string, required bool) (string, error) {
+	values, ok := r.URL.Query()[name]
+	switch {
+	case !ok && required:
+		return "", validationError(fmt.Sprintf("[query.%s] Invalid input: expected string, received undefined", name))
+	case len(values) > 1:
+		return "", validationError(fmt.Sprintf("[query.%s] Invalid input: expected string, received array", name))
+	case !ok:
+		return "", nil
+	}
+	return values[0], nil
+}
+
+// linkQuery reads the query of a mailed link: token (required) and callbackURL (optional, and
+// trusted: relative or a trusted origin).
+func (s *server) linkQuery(r *http.Request) (token, callbackURL string, err error) {
+	if token, err = queryString(r, "token", true); err != nil {
+		return "", "", err
+	}
+	if callbackURL, err = queryString(r, "callbackURL", false); err != nil {
+		return "", "", err
+	}
+	return token, callbackURL, s.checkQueryURL(r, callbackURL)
+}
+
+// checkQueryURL is upstream's originCheck on a redirect target taken from the query of a GET
+// endpoint (an email link): relative paths or trusted origins only, else 403 INVALID_CALLBACK_URL,
+// whichever parameter it came from, as upstream answers.
+func (s *server) checkQueryURL(r *http.Request, u string) error {
+	if u != "" && !s.isTrustedURL(r, u, true) {
+		return urlFieldErrors["callbackURL"]
+	}
+	return nil
+}
+
 // queryBool reads a boolean query flag as z.coerce.boolean() does: any non-empty value is true.
 func queryBool(r *http.Request, name string) bool {
 	return r.URL.Query().Get(name) != ""

@@ -37,6 +37,9 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if existing != nil {
+		if s.cfg.Email.RequireVerification {
+			return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
+		}
 		return errUserExistsUseAnother
 	}
 	hash, err := s.hashPassword(r.Context(), body.Password)
@@ -52,11 +55,26 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		if err := s.insertCredentialAccount(r.Context(), tx, as.User.ID, hash); err != nil {
 			return err
 		}
+		if s.cfg.Email.SendOnSignUp {
+			if err := s.enqueueVerificationEmail(r.Context(), tx, r, &as.User, body.CallbackURL); err != nil {
+				return err
+			}
+		}
+		if s.cfg.Email.RequireVerification {
+			return nil // no session until the email is verified
+		}
 		as.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, dontRemember)
 		return err
 	})
+	if errors.Is(err, errUserExistsUseAnother) && s.cfg.Email.RequireVerification {
+		return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
+	}
 	if err != nil {
 		return err
+	}
+	if s.cfg.Email.RequireVerification {
+		writeJSON(w, http.StatusOK, map[string]any{"token": nil, "user": as.User})
+		return nil
 	}
 	s.setSessionCookie(w, r, &as, dontRemember)
 	writeJSON(w, http.StatusOK, map[string]any{"token": as.Session.Token, "user": as.User})
@@ -96,6 +114,9 @@ func (s *server) handleSignInEmail(w http.ResponseWriter, r *http.Request) error
 	}
 	if !ok {
 		return errInvalidEmailOrPassword
+	}
+	if s.cfg.Email.RequireVerification && !u.EmailVerified {
+		return s.refuseUnverified(r, u, body.CallbackURL)
 	}
 	dontRemember := body.RememberMe != nil && !*body.RememberMe
 	sess, err := s.createSession(r.Context(), s.db, r, u.ID, dontRemember)

@@ -2,7 +2,10 @@ module authsidecar
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/jackc/pgx/v5 v5.12.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/text v0.44.0

@@ -42,6 +42,7 @@ type config struct {
 	MailLog           string
 	Production        bool
 	SecureCookies     bool
+	Email             emailConfig
 }
 
 // server holds every dependency a handler needs.
@@ -60,7 +61,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		db:        db,
 		now:       func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		mailer:    &devMailer{path: cfg.MailLog},
+		mailer:    newMailer(cfg),
 	}
 }
 
@@ -166,6 +167,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.ErrorURL, "error-url", env("ERROR_URL", ""), "[ERROR_URL] page that /api/auth/error redirects to, with ?error=")
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
+	emailFlags := registerEmailFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -184,6 +186,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(bodyLimit, 10, 64); err != nil || c.MaxBodyBytes <= 0 {
 		return config{}, fmt.Errorf("MAX_BODY_BYTES: want bytes, got %q", bodyLimit)
+	}
+	if c.Email, err = emailFlags.parse(getenv); err != nil {
+		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))

@@ -189,7 +189,7 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 		o(&cfg)
 	}
 	s := newServer(cfg, db)
-	mails := &testMailer{}
+	mails := &testMailer{next: s.mailer}
 	s.mailer = mails
 	ts.Config.Handler = routes(s)
 	ts.Start()
@@ -200,13 +200,18 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	return &testServer{server: s, URL: origin, mails: mails}
 }
 
-// testMailer records delivered mail for the test to read.
+// testMailer records delivered mail for the test to read, after the configured mailer (the
+// development sink, or SMTP when a test sets SMTP_HOST) has accepted it.
 type testMailer struct {
+	next mailer
 	mu   sync.Mutex
 	sent []mail
 }
 
-func (m *testMailer) send(_ context.Context, msg mail) error {
+func (m *testMailer) send(ctx context.Context, msg mail) error {
+	if err := m.next.send(ctx, msg); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, msg)

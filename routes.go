@@ -40,8 +40,25 @@ func routes(s *server) http.Handler {
 	mux.Handle("GET /api/auth/error", handler(s.handleErrorPage))
 
 	// Email verification, password reset, change email, delete user
+	mux.Handle("POST /api/auth/send-verification-email", handler(s.handleSendVerificationEmail))
+	mux.Handle("GET /api/auth/verify-email", handler(s.handleVerifyEmail))
+	mux.Handle("POST /api/auth/request-password-reset", handler(s.handleRequestPasswordReset))
+	mux.Handle("GET /api/auth/reset-password/{token}", handler(s.handleResetPasswordCallback))
+	mux.Handle("POST /api/auth/reset-password", handler(s.handleResetPassword))
+	mux.Handle("POST /api/auth/change-email", handler(s.handleChangeEmail))
+	mux.Handle("POST /api/auth/delete-user", handler(s.handleDeleteUser))
+	mux.Handle("GET /api/auth/delete-user/callback", handler(s.handleDeleteUserCallback))
 
 	// Magic link and email OTP
+	mux.Handle("POST /api/auth/sign-in/magic-link", s.loginCSRF(s.handleSignInMagicLink))
+	mux.Handle("GET /api/auth/magic-link/verify", handler(s.handleMagicLinkVerify))
+	mux.Handle("POST /api/auth/email-otp/send-verification-otp", s.loginCSRF(s.handleSendVerificationOTP))
+	mux.Handle("POST /api/auth/email-otp/check-verification-otp", handler(s.handleCheckVerificationOTP))
+	mux.Handle("POST /api/auth/email-otp/verify-email", handler(s.handleVerifyEmailOTP))
+	mux.Handle("POST /api/auth/sign-in/email-otp", handler(s.handleSignInEmailOTP))
+	mux.Handle("POST /api/auth/email-otp/request-password-reset", handler(s.handleRequestPasswordResetOTP))
+	mux.Handle("POST /api/auth/forget-password/email-otp", handler(s.handleRequestPasswordResetOTP))
+	mux.Handle("POST /api/auth/email-otp/reset-password", handler(s.handleResetPasswordOTP))
 
 	// Social sign-in and linked accounts
 

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Email OTP (plugins §5): six-digit codes, valid five minutes, three wrong tries. A code lives in
+// the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
+//
+// Guesses at one code are serialized on its row (SELECT … FOR UPDATE), so parallel guesses are
+// judged one after the other: every wrong one is counted (in one UPDATE), the first right one
+// spends the code, and those after it find nothing.
+
+const (
+	otpLength          = 6
+	otpExpiresIn       = 5 * time.Minute
+	otpAllowedAttempts = 3
+)
+
+// otpTypes are the values of "type" the endpoints accept, in upstream's order.
+var otpTypes = []string{"email-verification", "sign-in", "forget-password", "change-email"}
+
+var (
+	errOTPExpired      = apiErr(400, "OTP_EXPIRED", "OTP expired")
+	errInvalidOTP      = apiErr(400, "INVALID_OTP", "Invalid OTP")
+	errTooManyAttempts = apiErr(403, "TOO_MANY_ATTEMPTS", "Too many attempts")
+	errInvalidOTPType  = apiErr(400, "", "Invalid OTP type")
+	errBadOTPTypeField = validationError(`[body.type] Invalid option: expected one of "email-verification"|"sign-in"|"forget-password"|"change-email"`)
+)
+
+var successTrue = map[string]bool{"success": true}
+
+func otpIdentifier(typ, email string) string { return typ + "-otp-" + email }
+
+func checkOTPType(typ string) error {
+	for _, t := range otpTypes {
+		if typ == t {
+			return nil
+		}
+	}
+	return errBadOTPTypeField
+}
+
+// otpEmail lowercases and checks an email as the OTP endpoints do: 400 INVALID_EMAIL, not a
+// validation error.
+func otpEmail(email string) (string, error) {
+	email = strings.ToLower(email)
+	if !validEmail(email) {
+		return "", errInvalidEmail
+	}
+	return email, nil
+}
+
+// issueOTP replaces any code of this type for email. When send is set it stores a new code and
+// mails it to to; otherwise it only removes the old one, as upstream does when there is nobody
+// to send to.
+func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
+	identifier := otpIdentifier(typ, email)
+	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		return fmt.Errorf("replace otp: %w", err)
+	}
+	if !send {
+		return nil
+	}
+	code := randomString(otpLength, digits)
+	if err := s.createVerification(ctx, tx, identifier, code+":0", s.now().Add(otpExpiresIn)); err != nil {
+		return err
+	}
+	return s.enqueueMail(ctx, tx, mail{Type: "email-otp", Email: to, OTP: code, OTPType: typ})
+}
+
+// otpAttemptsPlusOne rewrites "<code>:<n>" as "<code>:<n+1>" in SQL, so the count changes in one
+// statement.
+const otpAttemptsPlusOne = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + 1)`
+
+// verifyOTP is checkOTP in a transaction of its own, committed whatever the verdict so that a
+// wrong guess stays counted and a dead code stays deleted.
+func (s *server) verifyOTP(ctx context.Context, identifier, code string, keep bool) error {
+	var verdict error
+	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
+		verdict = s.checkOTP(ctx, tx, identifier, code, keep)
+		if _, refused := verdict.(*apiError); refused {
+			return nil
+		}
+		return verdict
+	})
+	if err != nil {
+		return err
+	}
+	return verdict
+}
+
+// checkOTP judges code against the newest code stored under identifier, inside tx, with
+// upstream's outcomes: 400 OTP_EXPIRED (the code is removed), 403 TOO_MANY_ATTEMPTS once three
+// wrong guesses were made (the code is removed, whatever this guess is), 400 INVALID_OTP for a
+// wrong guess (counted) or no code. A right code is spent, or with keep left in place, uncounted,
+// for a later call that spends it. The row stays locked until tx ends.
+func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code string, keep bool) error {
+	var id, value string
+	var expiresAt time.Time
+	err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
+		ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
+	if isNoRows(err) {
+		return errInvalidOTP
+	}
+	if err != nil {
+		return fmt.Errorf("check otp: %w", err)
+	}
+	stored, attempts := splitOTPValue(value)
+	var verdict error
+	switch {
+	case expiresAt.Before(s.now()):
+		verdict = errOTPExpired
+	case attempts >= otpAllowedAttempts:
+		verdict = errTooManyAttempts
+	case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
+		if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("count otp attempt: %w", err)
+		}
+		return errInvalidOTP
+	case keep:
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		return fmt.Errorf("spend otp: %w", err)
+	}
+	return verdict
+}
+
+// splitOTPValue splits "<code>:<attempts>" at the last colon, as upstream does.
+func splitOTPValue(value string) (string, int) {
+	i := strings.LastIndexByte(value, ':')
+	if i < 0 {
+		return value, 0
+	}
+	n, _ := strconv.Atoi(value[i+1:])
+	return value[:i], n
+}
+
+func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email" required:"true"`
+		Type  string `json:"type"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if err := checkOTPType(body.Type); err != nil {
+		return err
+	}
+	email, err := otpEmail(body.Email)
+	if err != nil {
+		return err
+	}
+	if body.Type == "change-email" {
+		return errInvalidOTPType
+	}
+	start := time.Now()
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		u, err := s.userByEmail(r.Context(), tx, email)
+		if err != nil {
+			return err
+		}
+		// Unknown emails get the same answer; only sign-in may mail them (to sign them up).
+		send := u != nil || (body.Type == "sign-in" && s.cfg.Email.PasswordlessSignUp)
+		to := email
+		if u != nil {
+			to = u.Email
+		}
+		return s.issueOTP(r.Context(), tx, body.Type, email, to, send)
+	})
+	if err != nil {
+		return err
+	}
+	s.holdAnswer(r.Context(), start)
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
+
+func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email" required:"true"`
+		Type  string `json:"type"`
+		OTP   string `json:"otp" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if err := checkOTPType(body.Type); err != nil {
+		return err
+	}
+	email, err := otpEmail(body.Email)
+	if err != nil {
+		return err
+	}
+	if err := s.verifyOTP(r.Context(), otpIdentifier(body.Type, email), body.OTP, true); err != nil {
+		return err
+	}
+	u, err := s.userByEmail(r.Context(), s.db, email)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errUserNotFound // the caller holds the code, so this reveals nothing new
+	}
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
+
+func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email" required:"true"`
+		OTP   string `json:"otp" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	email, err := otpEmail(body.Email)
+	if err != nil {
+		return err
+	}
+	if err := s.verifyOTP(r.Context(), otpIdentifier("email-verification", email), body.OTP, false); err != nil {
+		return err
+	}
+	u, err := s.userByEmail(r.Context(), s.db, email)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errUserNotFound
+	}
+	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
+		RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
+	if err != nil {
+		return fmt.Errorf("verify email: %w", err)
+	}
+	if s.cfg.Email.AutoSignInAfterVerification {
+		sess, err := s.createSession(r.Context(), s.db, r, u.ID, false)
+		if err != nil {
+			return err
+		}
+		s.resetSessionCookie(w, r, &authSession{Session: sess, User: *u})
+		writeJSON(w, http.StatusOK, map[string]any{"status": true, "token": sess.Token, "user": u})
+		return nil
+	}
+	current, err := s.loadSession(w, r, sessionOpts{})
+	if err != nil {
+		return err
+	}
+	if current != nil && current.User.ID == u.ID {
+		s.writeCookieCache(w, r, &authSession{Session: current.Session, User: *u}, s.dontRemember(r))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": true, "token": nil, "user": u})
+	return nil
+}
+
+func (s *server) handleSignInEmailOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string  `json:"email" required:"true"`
+		OTP   string  `json:"otp" required:"true"`
+		Name  *string `json:"name"`
+		Image *string `json:"image"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	email := strings.ToLower(body.Email)
+	if err := s.verifyOTP(r.Context(), otpIdentifier("sign-in", email), body.OTP, false); err != nil {
+		return err
+	}
+	name := ""
+	if body.Name != nil {
+		name = *body.Name
+	}
+	var out magicLinkOutcome
+	err := inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		var err error
+		out, err = s.passwordlessSignIn(r.Context(), tx, r, email, name, body.Image)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if out.errCode != "" {
+		return errInvalidOTP // sign-up is off: upstream answers as for a wrong code
+	}
+	s.resetSessionCookie(w, r, &out.as)
+	writeJSON(w, http.StatusOK, map[string]any{"token": out.as.Session.Token, "user": out.as.User})
+	return nil
+}
+
+// handleRequestPasswordResetOTP serves /email-otp/request-password-reset and the deprecated
+// /forget-password/email-otp: the same answer whether or not the email has an account.
+func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	email, err := otpEmail(body.Email)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		u, err := s.userByEmail(r.Context(), tx, email)
+		if err != nil {
+			return err
+		}
+		to := email
+		if u != nil {
+			to = u.Email
+		}
+		return s.issueOTP(r.Context(), tx, "forget-password", email, to, u != nil)
+	})
+	if err != nil {
+		return err
+	}
+	s.holdAnswer(r.Context(), start)
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
+
+func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email    string `json:"email" required:"true"`
+		OTP      string `json:"otp" required:"true"`
+		Password string `json:"password" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	email, err := otpEmail(body.Email)
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassword(body.Password); err != nil {
+		return err
+	}
+	identifier := otpIdentifier("forget-password", email)
+	// First pass: count the guess and keep a right code, so a wrong one costs no scrypt run.
+	if err := s.verifyOTP(r.Context(), identifier, body.OTP, true); err != nil {
+		return err
+	}
+	u, err := s.userByEmail(r.Context(), s.db, email)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return errUserNotFound
+	}
+	hash, err := s.hashPassword(r.Context(), body.Password)
+	if err != nil {
+		return err
+	}
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		// Second pass spends the code in the transaction that changes the password.
+		if err := s.checkOTP(r.Context(), tx, identifier, body.OTP, false); err != nil {
+			return err
+		}
+		if err := s.resetCredentialPassword(r.Context(), tx, u.ID, hash); err != nil {
+			return err
+		}
+		// Holding the code proves the address.
+		if _, err := tx.Exec(r.Context(), `UPDATE "user" SET "emailVerified" = true, "updatedAt" = $2
+			WHERE id = $1 AND NOT "emailVerified"`, u.ID, s.now()); err != nil {
+			return fmt.Errorf("verify email: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
