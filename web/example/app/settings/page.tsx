@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { Message, type Notice } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 import type { Session } from "@authsidecar/web";
 
@@ -102,7 +103,7 @@ function Sessions() {
 }
 
 function ChangePassword() {
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice>(null);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -136,11 +137,7 @@ function ChangePassword() {
         <label className="check">
           <input name="revokeOtherSessions" type="checkbox" /> Sign out my other sessions
         </label>
-        {message && (
-          <p className={message.ok ? "success" : "error"} role={message.ok ? "status" : "alert"}>
-            {message.text}
-          </p>
-        )}
+        <Message notice={message} />
         <button type="submit">Change password</button>
       </form>
     </div>

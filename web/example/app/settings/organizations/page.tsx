@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { Message, type Notice } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 import type { FullOrganization, Invitation, Organization } from "@authsidecar/web";
 
@@ -15,7 +16,7 @@ export default function OrganizationsPage() {
   const [orgs, setOrgs] = useState<Organization[] | null>(null);
   const [active, setActive] = useState<FullOrganization | null>(null);
   const [invites, setInvites] = useState<(Invitation & { organizationName?: string })[]>([]);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice>(null);
 
   const report = (error: { message?: string; status: number } | null, ok?: string) => {
     if (error) setMessage({ ok: false, text: error.message ?? `Request failed (${error.status})` });
@@ -86,11 +87,7 @@ export default function OrganizationsPage() {
   return (
     <>
       <h1>Organizations</h1>
-      {message && (
-        <p className={message.ok ? "success" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Message notice={message} />
       <div className="card">
         <h2>Yours</h2>
         {!orgs ? (

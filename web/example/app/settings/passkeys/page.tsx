@@ -1,12 +1,13 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { Message, type Notice } from "@/app/message";
 import { authClient, clientKind } from "@/lib/auth-client";
 import type { Passkey } from "@authsidecar/web";
 
 export default function PasskeysPage() {
   const [passkeys, setPasskeys] = useState<Passkey[] | null>(null);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice>(null);
 
   const load = useCallback(async () => {
     const res = await authClient.passkey.listUserPasskeys();
@@ -58,11 +59,7 @@ export default function PasskeysPage() {
   return (
     <>
       <h1>Passkeys</h1>
-      {message && (
-        <p className={message.ok ? "success" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Message notice={message} />
       <div className="card">
         <h2>Your passkeys</h2>
         {!passkeys ? (

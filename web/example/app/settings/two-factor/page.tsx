@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 import { renderSVG } from "uqr";
+import { Message, PasswordForm, type Notice } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 
 // Enrolment: enable with the password → scan the QR code (or type the secret) → confirm one code.
@@ -9,14 +10,12 @@ import { authClient } from "@/lib/auth-client";
 export default function TwoFactorSettings() {
   const { data: session, refetch } = authClient.useSession();
   const [enrolment, setEnrolment] = useState<{ totpURI: string; backupCodes: string[] } | null>(null);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice>(null);
   const enabled = Boolean(session?.user.twoFactorEnabled);
 
   const fail = (text: string) => setMessage({ ok: false, text });
 
-  async function enable(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const password = String(new FormData(e.currentTarget).get("password"));
+  async function enable(password: string) {
     const { data, error } = await authClient.twoFactor.enable({ password });
     if (error || !data?.totpURI) return fail(error?.message ?? "Could not start enrolment");
     setMessage(null);
@@ -33,9 +32,7 @@ export default function TwoFactorSettings() {
     await refetch();
   }
 
-  async function disable(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const password = String(new FormData(e.currentTarget).get("password"));
+  async function disable(password: string) {
     const { error } = await authClient.twoFactor.disable({ password });
     if (error) return fail(error.message ?? "Could not turn two-factor off");
     setMessage({ ok: true, text: "Two-factor authentication is off." });
@@ -45,11 +42,7 @@ export default function TwoFactorSettings() {
   return (
     <>
       <h1>Two-factor authentication</h1>
-      {message && (
-        <p className={message.ok ? "success" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Message notice={message} />
       {enrolment ? (
         <div className="card">
           <h2>Scan with your authenticator app</h2>
@@ -77,26 +70,12 @@ export default function TwoFactorSettings() {
       ) : enabled ? (
         <div className="card">
           <h2>On</h2>
-          <form onSubmit={disable}>
-            <label>
-              Password
-              <input name="password" type="password" autoComplete="current-password" required />
-            </label>
-            <button type="submit" className="danger">
-              Turn off
-            </button>
-          </form>
+          <PasswordForm onSubmit={disable} label="Turn off" danger />
         </div>
       ) : (
         <div className="card">
           <h2>Off</h2>
-          <form onSubmit={enable}>
-            <label>
-              Password
-              <input name="password" type="password" autoComplete="current-password" required />
-            </label>
-            <button type="submit">Set up an authenticator app</button>
-          </form>
+          <PasswordForm onSubmit={enable} label="Set up an authenticator app" />
         </div>
       )}
     </>
