@@ -44,6 +44,7 @@ type config struct {
 	SecureCookies     bool
 	Email             emailConfig
 	OAuth             oauthConfig
+	TwoFactor         twoFactorConfig
 }
 
 // server holds every dependency a handler needs.
@@ -176,6 +177,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.ErrorURL, "error-url", env("ERROR_URL", ""), "[ERROR_URL] page that /api/auth/error redirects to, with ?error=")
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
+	fs.StringVar(&c.TwoFactor.Issuer, "two-factor-issuer", env("TWO_FACTOR_ISSUER", "Better Auth"), "[TWO_FACTOR_ISSUER] issuer named in TOTP URIs, shown by authenticator apps")
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
 	if err := fs.Parse(args); err != nil {

@@ -71,7 +71,15 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/refresh-token", handler(s.handleRefreshToken))
 	mux.Handle("GET /api/auth/account-info", handler(s.handleAccountInfo))
 
-	// Two-factor
+	// Two-factor (twofactor.go, twofactorverify.go; sign-in is intercepted in handleSignInEmail)
+	mux.Handle("POST /api/auth/two-factor/enable", handler(s.handleTwoFactorEnable))
+	mux.Handle("POST /api/auth/two-factor/disable", handler(s.handleTwoFactorDisable))
+	mux.Handle("POST /api/auth/two-factor/get-totp-uri", handler(s.handleGetTOTPURI))
+	mux.Handle("POST /api/auth/two-factor/verify-totp", handler(s.handleVerifyTOTP))
+	mux.Handle("POST /api/auth/two-factor/send-otp", handler(s.handleSendTwoFactorOTP))
+	mux.Handle("POST /api/auth/two-factor/verify-otp", handler(s.handleVerifyTwoFactorOTP))
+	mux.Handle("POST /api/auth/two-factor/generate-backup-codes", handler(s.handleGenerateBackupCodes))
+	mux.Handle("POST /api/auth/two-factor/verify-backup-code", handler(s.handleVerifyBackupCode))
 
 	// Passkeys
 
