@@ -353,18 +353,27 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-func (s *server) handleTwoFactorDisable(w http.ResponseWriter, r *http.Request) error {
+// passwordRequest reads the {password} body of a management endpoint and the caller's session.
+func (s *server) passwordRequest(w http.ResponseWriter, r *http.Request, kind sessionKind) (*authSession, string, error) {
 	var body struct {
 		Password string `json:"password" required:"true"`
 	}
 	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
+		return nil, "", err
 	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.requireSession(w, r, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	return as, body.Password, nil
+}
+
+func (s *server) handleTwoFactorDisable(w http.ResponseWriter, r *http.Request) error {
+	as, password, err := s.passwordRequest(w, r, sensitiveSession)
 	if err != nil {
 		return err
 	}
-	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.Password, errInvalidPassword); err != nil {
+	if err := s.verifyUserPassword(r.Context(), as.User.ID, password, errInvalidPassword); err != nil {
 		return err
 	}
 	_, hasTrust := s.signedCookie(r, cookieTrustDevice)
@@ -393,13 +402,7 @@ func (s *server) handleTwoFactorDisable(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *server) handleGetTOTPURI(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Password string `json:"password" required:"true"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, password, err := s.passwordRequest(w, r, anySession)
 	if err != nil {
 		return err
 	}
@@ -414,7 +417,7 @@ func (s *server) handleGetTOTPURI(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.Password, errInvalidPassword); err != nil {
+	if err := s.verifyUserPassword(r.Context(), as.User.ID, password, errInvalidPassword); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"totpURI": totpURI(s.cfg.TwoFactor.Issuer, as.User.Email, key)})
@@ -422,20 +425,14 @@ func (s *server) handleGetTOTPURI(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) handleGenerateBackupCodes(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Password string `json:"password" required:"true"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, password, err := s.passwordRequest(w, r, anySession)
 	if err != nil {
 		return err
 	}
 	if !as.User.TwoFactorEnabled {
 		return errTwoFactorNotEnabled
 	}
-	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.Password, errInvalidPassword); err != nil {
+	if err := s.verifyUserPassword(r.Context(), as.User.ID, password, errInvalidPassword); err != nil {
 		return err
 	}
 	codes := newBackupCodes()

@@ -84,6 +84,15 @@ func enrolTOTP(t testing.TB, ts *testServer, c *testClient, email string) twoFac
 	return u
 }
 
+// newEnrolledServer starts a test server with its clock pinned at stepStart and a user enrolled
+// in TOTP.
+func newEnrolledServer(t testing.TB, email string) (*testServer, twoFactorUser) {
+	t.Helper()
+	ts := newTestServer(t)
+	ts.clock.set(stepStart)
+	return ts, enrolTOTP(t, ts, ts.client(t), email)
+}
+
 // signInChallenged signs in with the password and expects the two-factor challenge.
 func (c *testClient) signInChallenged(u twoFactorUser, extra map[string]any) *testResponse {
 	c.t.Helper()
@@ -303,9 +312,7 @@ func TestTOTPAcceptsOneStepEitherSide(t *testing.T) {
 // and for an earlier step once a later one was used.
 func TestTOTPCodeIsRefusedWhenReplayed(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "replay@example.com")
+	ts, u := newEnrolledServer(t, "replay@example.com")
 	code := u.code(ts, 0)
 
 	first := ts.client(t)
@@ -328,9 +335,7 @@ func TestTOTPCodeIsRefusedWhenReplayed(t *testing.T) {
 // password, with the reference server's cookies, and a session once the code is right.
 func TestSignInWithTOTP(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "totp@example.com")
+	ts, u := newEnrolledServer(t, "totp@example.com")
 	sessions := ts.rowCount(t, "session")
 
 	c := ts.client(t)
@@ -386,8 +391,7 @@ func TestSignInWithTOTP(t *testing.T) {
 // the code without a session, leaving the challenge with no attempts, as upstream does.
 func TestSignInWithBackupCode(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	u := enrolTOTP(t, ts, ts.client(t), "backup@example.com")
+	ts, u := newEnrolledServer(t, "backup@example.com")
 
 	c := ts.client(t)
 	c.signInChallenged(u, nil)
@@ -442,9 +446,7 @@ func TestBackupCodeWorksOnceUnderRace(t *testing.T) {
 // minutes, and dies after five wrong guesses.
 func TestSignInWithEmailOTP(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "otp@example.com")
+	ts, u := newEnrolledServer(t, "otp@example.com")
 
 	c := ts.client(t)
 	c.signInChallenged(u, nil)
@@ -493,9 +495,7 @@ func TestSignInWithEmailOTP(t *testing.T) {
 // forged or expired one is refused.
 func TestTrustedDeviceSkipsSecondFactor(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "trust@example.com")
+	ts, u := newEnrolledServer(t, "trust@example.com")
 
 	c := ts.client(t)
 	c.signInChallenged(u, map[string]any{"rememberMe": false})
@@ -522,16 +522,26 @@ func TestTrustedDeviceSkipsSecondFactor(t *testing.T) {
 		t.Fatal("trust_device was not rotated")
 	}
 
-	for _, tc := range []struct{ name, cookie string }{
-		{"the value before rotation", first},
-		{"a value for another identifier", url.PathEscape(ts.sign(ts.trustDeviceToken("someone-else", "trust-device-x") + "!trust-device-x"))},
+	var userID string
+	if err := ts.db.QueryRow(context.Background(), `SELECT id FROM "user" WHERE email = $1`, u.email).Scan(&userID); err != nil {
+		t.Fatal(err)
+	}
+	never := "trust-device-" + strings.Repeat("a", 32)
+	for _, tc := range []struct {
+		name, cookie string
+		expired      bool // a signed value that fails is expired; an unsigned one is ignored, as upstream does
+	}{
+		{"the value before rotation", first, true},
+		{"a value bound to another user", url.PathEscape(ts.sign(ts.trustDeviceToken("someone-else", never) + "!" + never)), true},
+		{"a well-formed value never issued", url.PathEscape(ts.sign(ts.trustDeviceToken(userID, never) + "!" + never)), true},
+		{"an unsigned value", strings.SplitN(first, ".", 2)[0], false},
 	} {
 		t.Run(tc.name+" is refused", func(t *testing.T) {
 			other := ts.client(t)
 			other.cookies["better-auth.trust_device"] = tc.cookie
-			resp := other.signInChallenged(u, nil)
-			if got := resp.setCookie("better-auth.trust_device"); !strings.HasPrefix(got, "better-auth.trust_device=; Max-Age=0;") {
-				t.Fatalf("trust_device Set-Cookie = %q, want it expired", got)
+			got := other.signInChallenged(u, nil).setCookie("better-auth.trust_device")
+			if expired := strings.HasPrefix(got, "better-auth.trust_device=; Max-Age=0;"); expired != tc.expired || (!expired && got != "") {
+				t.Fatalf("trust_device Set-Cookie = %q, want expired: %v", got, tc.expired)
 			}
 		})
 	}
@@ -541,13 +551,34 @@ func TestTrustedDeviceSkipsSecondFactor(t *testing.T) {
 	c.signInChallenged(u, nil)
 }
 
+// TestTrustedDeviceCookieWorksOnceUnderRace ensures a trust_device value is spent by the first
+// sign-in that presents it: of ten at once, one skips the second factor.
+func TestTrustedDeviceCookieWorksOnceUnderRace(t *testing.T) {
+	t.Parallel()
+	ts, u := newEnrolledServer(t, "trust-race@example.com")
+	c := ts.client(t)
+	c.signInChallenged(u, nil)
+	c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": u.code(ts, 0), "trustDevice": true}).wantStatus(t, 200)
+	trust := c.cookies["better-auth.trust_device"]
+	counts := parallel(10, func(int) int {
+		other := ts.client(t)
+		other.cookies["better-auth.trust_device"] = trust
+		resp := other.post("/api/auth/sign-in/email", map[string]any{"email": u.email, "password": u.password})
+		if resp.Status == 200 && resp.object(t)["token"] != nil {
+			return 1
+		}
+		return 0
+	})
+	if counts[1] != 1 || counts[0] != 9 {
+		t.Fatalf("trusted sign-ins = %d, challenged = %d; want 1 and 9", counts[1], counts[0])
+	}
+}
+
 // TestTwoFactorChallengeAllowsFiveAttempts ensures a sign-in challenge takes five wrong codes,
 // then dies with its cookie, whatever the sixth code is.
 func TestTwoFactorChallengeAllowsFiveAttempts(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "attempts@example.com")
+	ts, u := newEnrolledServer(t, "attempts@example.com")
 	c := ts.client(t)
 	c.signInChallenged(u, nil)
 	for range 5 {
@@ -566,9 +597,7 @@ func TestTwoFactorChallengeAllowsFiveAttempts(t *testing.T) {
 // the count.
 func TestTwoFactorLockoutSpansChallengesAndFactors(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "lockout@example.com")
+	ts, u := newEnrolledServer(t, "lockout@example.com")
 	backup := ts.client(t)
 	backup.signInChallenged(u, nil)
 	for range 5 {
@@ -604,9 +633,7 @@ func TestTwoFactorLockoutSpansChallengesAndFactors(t *testing.T) {
 // challenges lock the account after exactly ten, fifty on one challenge are stopped after five.
 func TestParallelWrongCodesAreAllCounted(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "parallel@example.com")
+	ts, u := newEnrolledServer(t, "parallel@example.com")
 
 	one := ts.client(t)
 	one.signInChallenged(u, nil)
@@ -642,9 +669,7 @@ func TestParallelWrongCodesAreAllCounted(t *testing.T) {
 // trust_device cookie, with the reference server's cookies.
 func TestDisableTwoFactor(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.clock.set(stepStart)
-	u := enrolTOTP(t, ts, ts.client(t), "disable@example.com")
+	ts, u := newEnrolledServer(t, "disable@example.com")
 	c := ts.client(t)
 	c.signInChallenged(u, nil)
 	c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": u.code(ts, 0), "trustDevice": true}).wantStatus(t, 200)

@@ -250,15 +250,23 @@ func (s *server) twoFactorValid(ctx context.Context, tx pgx.Tx, r *http.Request,
 	return out, nil
 }
 
+// twoFactorRequest decodes a verify endpoint's body into dst and resolves its caller.
+func (s *server) twoFactorRequest(w http.ResponseWriter, r *http.Request, dst any) (*twoFactorCaller, error) {
+	if err := s.decode(r, dst, jsonOnly); err != nil {
+		return nil, err
+	}
+	return s.twoFactorCaller(w, r)
+}
+
+// codeBody is the body of verify-totp and verify-otp.
+type codeBody struct {
+	Code        string `json:"code" required:"true"`
+	TrustDevice bool   `json:"trustDevice"`
+}
+
 func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Code        string `json:"code" required:"true"`
-		TrustDevice bool   `json:"trustDevice"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	c, err := s.twoFactorCaller(w, r)
+	var body codeBody
+	c, err := s.twoFactorRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -332,10 +340,7 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		DisableSession bool   `json:"disableSession"`
 		TrustDevice    bool   `json:"trustDevice"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	c, err := s.twoFactorCaller(w, r)
+	c, err := s.twoFactorRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -396,10 +401,7 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 	var body struct {
 		TrustDevice bool `json:"trustDevice"` // accepted as upstream does; verify-otp decides
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	c, err := s.twoFactorCaller(w, r)
+	c, err := s.twoFactorRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -423,14 +425,8 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Code        string `json:"code" required:"true"`
-		TrustDevice bool   `json:"trustDevice"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	c, err := s.twoFactorCaller(w, r)
+	var body codeBody
+	c, err := s.twoFactorRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
