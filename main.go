@@ -43,6 +43,7 @@ type config struct {
 	Production        bool
 	SecureCookies     bool
 	Email             emailConfig
+	Passkey           passkeyConfig
 }
 
 // server holds every dependency a handler needs.
@@ -168,6 +169,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
 	emailFlags := registerEmailFlags(fs, env)
+	passkeyFlags := registerPasskeyFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -210,6 +212,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("BETTER_AUTH_URL: %q is not an http(s) URL", c.BaseURL)
 		}
 		c.BaseURL = origin
+	}
+	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
+		return config{}, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = env2 == "production" || c.SecureCookies
