@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -66,12 +67,14 @@ func (f *passkeyFlags) parse(baseURL string) (passkeyConfig, error) {
 		return passkeyConfig{}, fmt.Errorf("PASSKEY_RP_ID: %q: %w", c.RPID, err)
 	}
 	for _, o := range splitList(f.origins) {
+		u, err := url.Parse(o)
 		origin := originOf(o)
-		if origin == "" || origin != strings.TrimRight(strings.ToLower(o), "/") {
+		if err != nil || origin == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
 			return passkeyConfig{}, fmt.Errorf("PASSKEY_ORIGIN: %q is not an origin like https://app.example.com", o)
 		}
-		if host := hostOf(origin); !domainWithin(strings.Split(host, ":")[0], c.RPID) {
-			slog.Warn("passkeys: a browser at this origin cannot use the RP ID", "origin", origin, "rpID", c.RPID)
+		if host := strings.ToLower(u.Hostname()); host != c.RPID && !strings.HasSuffix(host, "."+c.RPID) {
+			// WebAuthn §5.1.3: a browser lets a page use only an RP ID its host is within.
+			slog.Warn("passkeys: browsers at this origin cannot use the RP ID", "origin", origin, "rpID", c.RPID)
 		}
 		c.Origins = append(c.Origins, origin)
 	}
@@ -81,12 +84,6 @@ func (f *passkeyFlags) parse(baseURL string) (passkeyConfig, error) {
 		return passkeyConfig{}, fmt.Errorf("PASSKEY_USER_VERIFICATION: want required, preferred or discouraged, got %q", f.uv)
 	}
 	return c, nil
-}
-
-// domainWithin reports whether host is domain or one of its subdomains, the relation WebAuthn
-// demands between a page's host and the RP ID (§5.1.3 "registrable domain suffix").
-func domainWithin(host, domain string) bool {
-	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
 const (
@@ -287,7 +284,6 @@ func (s *server) relyingParty(origins []string) (*webauthn.WebAuthn, error) {
 		RPID:                              s.cfg.Passkey.RPID,
 		RPDisplayName:                     s.cfg.Passkey.RPName,
 		RPOrigins:                         origins,
-		AuthenticatorSelection:            protocol.AuthenticatorSelection{UserVerification: s.cfg.Passkey.UserVerification},
 		ExtensionsUnsolicitedOutputPolicy: protocol.UnsolicitedOutputPolicyIgnore,
 	})
 	if err != nil {
@@ -333,13 +329,13 @@ func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *
 	if err != nil {
 		return err
 	}
-	var context *string
+	var ceremonyContext *string // upstream's passkey-first registration context, kept as is
 	if query.Has("context") {
 		c, err := queryString(r, "context", false)
 		if err != nil {
 			return err
 		}
-		context = &c
+		ceremonyContext = &c
 	}
 	as, err := s.requireSession(w, r, freshSession)
 	if err != nil {
@@ -355,7 +351,7 @@ func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *
 	}
 	// Upstream's user.id is the bytes of a random string, not the user's id, so that the
 	// authenticator never learns (and never reveals) who the account is.
-	userName := as.User.Email
+	userName := cmp.Or(as.User.Email, as.User.ID)
 	opts := registrationOptions{
 		Challenge: challenge.String(),
 		RP:        rpEntity{Name: s.cfg.Passkey.RPName, ID: s.cfg.Passkey.RPID},
@@ -386,7 +382,7 @@ func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *
 		Type:              "registration",
 		ExpectedChallenge: opts.Challenge,
 		UserData:          registrationUser{ID: as.User.ID, Name: userName, DisplayName: userName},
-		Context:           context,
+		Context:           ceremonyContext,
 	}
 	if err := s.issueChallenge(w, r, record); err != nil {
 		return err
@@ -564,7 +560,7 @@ type registeredCredential struct {
 func (s *server) verifyRegistration(origins []string, challenge string, response []byte) (*registeredCredential, error) {
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(response)
 	if err != nil {
-		slog.Debug("passkey registration refused", "err", describeWebAuthnErr(err))
+		slog.Info("passkey registration refused", "err", describeWebAuthnErr(err))
 		return nil, errFailedToVerifyRegistration
 	}
 	wa, err := s.relyingParty(origins)
@@ -581,7 +577,7 @@ func (s *server) verifyRegistration(origins []string, challenge string, response
 	}
 	cred, err := wa.CreateCredential(user, session, parsed)
 	if err != nil {
-		slog.Debug("passkey registration refused", "err", describeWebAuthnErr(err))
+		slog.Info("passkey registration refused", "err", describeWebAuthnErr(err))
 		return nil, errFailedToVerifyRegistration
 	}
 	if cred.Authenticator.SignCount > math.MaxInt32 {
@@ -706,7 +702,7 @@ func (s *server) passkeyByCredentialID(r *http.Request, credentialID string) (*p
 func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
 	if err != nil {
-		slog.Debug("passkey sign-in refused", "err", describeWebAuthnErr(err))
+		slog.Info("passkey sign-in refused", "err", describeWebAuthnErr(err))
 		return 0, errPasskeyAuthFailed
 	}
 	credentialID, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(pk.CredentialID, "="))
@@ -736,7 +732,7 @@ func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey
 	}
 	got, err := wa.ValidateLogin(user, session, parsed)
 	if err != nil {
-		slog.Debug("passkey sign-in refused", "err", describeWebAuthnErr(err))
+		slog.Info("passkey sign-in refused", "err", describeWebAuthnErr(err))
 		var pe *protocol.Error
 		if errors.As(err, &pe) && pe.Type == protocol.ErrAssertionSignature.Type {
 			return 0, errPasskeyBadSignature

@@ -723,3 +723,43 @@ func TestPasskeyClonedCounterRaceSignsInOnce(t *testing.T) {
 		t.Fatalf("sessions %d -> %d, want one more", before, got)
 	}
 }
+
+// FuzzPasskeyResponses ensures arbitrary registration and sign-in responses never panic the
+// WebAuthn checks, that a refused one yields nothing, and that a sign-in passes only with the
+// authenticator data and client data the authenticator signed. The fuzzer varies the decoded
+// parts (client data JSON, CBOR attestation object, authenticator data, signature) directly.
+func FuzzPasskeyResponses(f *testing.F) {
+	s := fuzzServer()
+	s.cfg.Passkey = passkeyConfig{RPID: "app.example.com", RPName: "Fuzz", UserVerification: protocol.VerificationPreferred}
+	origins := []string{"https://app.example.com"}
+	challenge := b64url(bytes.Repeat([]byte{1}, 32))
+	auth := newSoftAuthenticator(f)
+	reg := auth.register(f, map[string]any{"challenge": challenge, "rp": map[string]any{"id": "app.example.com"}, "user": map[string]any{"id": b64url([]byte("handle"))}}, ceremony{origin: origins[0]})
+	assertion := auth.assert(f, map[string]any{"challenge": challenge, "rpId": "app.example.com"}, ceremony{origin: origins[0]})
+	pk := &passkey{CredentialID: auth.id(), PublicKey: base64.StdEncoding.EncodeToString(auth.cosePublicKey()), DeviceType: "singleDevice", Counter: 1}
+	decoded := func(m map[string]any, key string) []byte {
+		return must(base64.RawURLEncoding.DecodeString(m["response"].(map[string]any)[key].(string)))
+	}
+	signedClientData, signedAuthData := decoded(assertion, "clientDataJSON"), decoded(assertion, "authenticatorData")
+	f.Add(decoded(reg, "clientDataJSON"), decoded(reg, "attestationObject"), signedAuthData, decoded(assertion, "signature"))
+	f.Add(signedClientData, []byte{0xa0}, signedAuthData, []byte{0x30, 0})
+	f.Fuzz(func(t *testing.T, clientData, attestationObject, authData, signature []byte) {
+		response := func(fields map[string]any) []byte {
+			return must(json.Marshal(map[string]any{"id": auth.id(), "rawId": auth.id(), "type": "public-key", "response": fields}))
+		}
+		cred, err := s.verifyRegistration(origins, challenge, response(map[string]any{"clientDataJSON": b64url(clientData), "attestationObject": b64url(attestationObject)}))
+		if (err == nil) != (cred != nil) || err == nil && (len(cred.ID) == 0 || len(cred.PublicKey) == 0) {
+			t.Fatalf("registration: err %v, credential %+v", err, cred)
+		}
+		counter, err := s.verifyAssertion(origins, challenge, pk, response(map[string]any{"clientDataJSON": b64url(clientData), "authenticatorData": b64url(authData), "signature": b64url(signature)}))
+		if err != nil {
+			if counter != 0 {
+				t.Fatalf("refused assertion returned counter %d", counter)
+			}
+			return
+		}
+		if !bytes.Equal(clientData, signedClientData) || !bytes.Equal(authData, signedAuthData) || counter <= 1 {
+			t.Fatalf("accepted an assertion the authenticator did not sign: client data %q, authenticator data %x", clientData, authData)
+		}
+	})
+}
