@@ -262,14 +262,14 @@ func (s *server) consumeChallenge(r *http.Request, ceremony string, record any) 
 // expectedOrigins are the origins the client data may name. Upstream trusts the request's Origin
 // header when no origin is configured; we take it only when it is a trusted origin, so that a page
 // on an untrusted origin (one the RP ID still covers, such as another subdomain) cannot complete
-// a ceremony. nil means the request named no origin.
-func (s *server) expectedOrigins(r *http.Request) ([]string, error) {
+// a ceremony. A request that names no origin gets the endpoint's own error, missing.
+func (s *server) expectedOrigins(r *http.Request, missing *apiError) ([]string, error) {
 	if len(s.cfg.Passkey.Origins) > 0 {
 		return s.cfg.Passkey.Origins, nil
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return nil, nil
+		return nil, missing
 	}
 	if !s.isTrustedURL(r, origin, false) {
 		return nil, errInvalidOrigin
@@ -463,12 +463,9 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	origins, err := s.expectedOrigins(r)
+	origins, err := s.expectedOrigins(r, errFailedToVerifyRegistration)
 	if err != nil {
 		return err
-	}
-	if origins == nil {
-		return errFailedToVerifyRegistration
 	}
 	var record registrationChallenge
 	if err := s.consumeChallenge(r, "registration", &record); err != nil {
@@ -613,12 +610,9 @@ func (s *server) handleVerifyPasskeyAuthentication(w http.ResponseWriter, r *htt
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	origins, err := s.expectedOrigins(r)
+	origins, err := s.expectedOrigins(r, errPasskeyOriginMissing)
 	if err != nil {
 		return err
-	}
-	if origins == nil {
-		return errPasskeyOriginMissing
 	}
 	var record authenticationChallenge
 	if err := s.consumeChallenge(r, "authentication", &record); err != nil {

@@ -241,6 +241,15 @@ func TestPasskeyRegisterOptionsNeedFreshSession(t *testing.T) {
 	c.post(passkeyVerifyRegistration, map[string]any{"response": map[string]any{}}).wantError(t, http.StatusForbidden, "SESSION_NOT_FRESH")
 }
 
+// passkeyRefusal is a ceremony gone wrong: run plays it for a fresh user with a fresh
+// authenticator, and it must be refused with status and code.
+type passkeyRefusal struct {
+	name   string
+	status int
+	code   string
+	run    func(t *testing.T, c *testClient, auth *softAuthenticator) *testResponse
+}
+
 // TestPasskeyRegistrationRefused ensures every forged or broken registration is refused with
 // upstream's error, stores nothing, and spends its challenge.
 func TestPasskeyRegistrationRefused(t *testing.T) {
@@ -249,12 +258,7 @@ func TestPasskeyRegistrationRefused(t *testing.T) {
 	victim := newSoftAuthenticator(t)
 	userWithPasskey(t, ts, "victim@example.com", victim)
 
-	cases := []struct {
-		name   string
-		status int
-		code   string
-		run    func(t *testing.T, c *testClient, auth *softAuthenticator) *testResponse
-	}{
+	cases := []passkeyRefusal{
 		{"client data from another origin", 400, "FAILED_TO_VERIFY_REGISTRATION", func(t *testing.T, c *testClient, auth *softAuthenticator) *testResponse {
 			return registerPasskey(t, c, auth, ceremony{origin: "https://evil.example"}, nil)
 		}},
@@ -340,12 +344,7 @@ func TestPasskeyRegistrationRefused(t *testing.T) {
 func TestPasskeySignInRefused(t *testing.T) {
 	t.Parallel()
 	ts := newPasskeyServer(t, func(c *config) { c.TrustedOrigins = []string{"https://app.example.com"} })
-	cases := []struct {
-		name   string
-		status int
-		code   string
-		run    func(t *testing.T, c *testClient, auth *softAuthenticator) *testResponse
-	}{
+	cases := []passkeyRefusal{
 		{"client data from another origin", 400, "AUTHENTICATION_FAILED", func(t *testing.T, c *testClient, auth *softAuthenticator) *testResponse {
 			return signInWithPasskey(t, c, auth, ceremony{origin: "https://evil.example"})
 		}},
