@@ -12,3 +12,13 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 
 echo "== go test"
 go test -count=1 ./...
+
+echo "== compat"
+# The official npm client against the Node reference and against us (web/compat/README.md).
+(
+  cd web/compat
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  npm test
+)
