@@ -43,9 +43,12 @@ const scenarios = only ? all.filter((s) => `${s.file} › ${s.name} [${s.kind}${
 const [upstream, ours] = await Promise.all([upstreamRoutes(), ourRoutes()]);
 
 const servers = await startServers({ log: (m) => console.log(`# ${m}`) });
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => servers.stop().finally(() => process.exit(130)));
+}
 let ran;
 try {
-  ran = await runAll(scenarios, { servers, secret }, concurrency);
+  ran = await runAll(scenarios, { servers, secret, verbose: flag("--verbose") }, concurrency);
 } finally {
   await servers.stop();
 }
