@@ -1,13 +1,6 @@
 // Bad requests, sent raw: both servers must refuse them with the same status and code.
 import { scenario, deviation } from "../lib/scenario.mjs";
-
-const password = "correct-horse-1";
-
-async function signedUp(t, local) {
-  const r = await t.request("POST", "/sign-up/email", { json: { email: t.email(local), password, name: local } });
-  t.status(r, 200);
-  return r.data;
-}
+import { password, signUpRaw } from "../lib/steps.mjs";
 
 export default [
   scenario("malformed JSON is a 400 BAD_REQUEST", async (t) => {
@@ -40,7 +33,7 @@ export default [
       ["/sign-up/email", { email: t.email("x"), password, name: { first: "x" } }],
     ];
     for (const [path, json] of cases) t.status(await t.request("POST", path, { json }), 400, "VALIDATION_ERROR", `${path} ${JSON.stringify(json)}`);
-    await signedUp(t, "typed");
+    await signUpRaw(t, "typed");
     t.status(await t.request("POST", "/change-password", { json: { currentPassword: password, newPassword: 12345678 } }), 400, "VALIDATION_ERROR", "change-password number");
     t.status(await t.request("POST", "/revoke-session", { json: { token: 1 } }), 400, "VALIDATION_ERROR", "revoke-session number");
   }),
@@ -71,7 +64,7 @@ export default [
   }),
 
   scenario("a foreign or missing Origin is refused when cookies come", async (t) => {
-    await signedUp(t, "origin");
+    await signUpRaw(t, "origin");
     t.status(await t.request("POST", "/sign-out", { json: {}, origin: "https://evil.example" }), 403, "INVALID_ORIGIN", "foreign origin");
     t.status(await t.request("POST", "/sign-out", { json: {}, origin: null }), 403, "MISSING_OR_NULL_ORIGIN", "no origin");
     t.status(await t.request("POST", "/sign-out", { json: {}, origin: "null" }), 403, "MISSING_OR_NULL_ORIGIN", "null origin");
@@ -82,7 +75,7 @@ export default [
   }),
 
   scenario("sign-in from a cross-site navigation is refused", async (t) => {
-    await signedUp(t, "csrf");
+    await signUpRaw(t, "csrf");
     // A form on another site posting to sign-in: SameSite=Lax keeps the cookies home.
     const r = await t.request("POST", "/sign-in/email", {
       body: new URLSearchParams({ email: t.email("csrf"), password }).toString(),
@@ -141,7 +134,7 @@ export default [
       t.status(r, 400, "VALIDATION_ERROR", "sign-up with role");
       t.assert(/Unrecognized key: "emailVerified"; \[body\] Unrecognized key: "role"/.test(r.data.message), `message names the keys: ${r.data.message}`);
       t.status(await t.request("POST", "/sign-in/email", { json: { email: t.email("unknown"), password } }), 401, "INVALID_EMAIL_OR_PASSWORD", "nothing was stored");
-      await signedUp(t, "unknown");
+      await signUpRaw(t, "unknown");
     } else {
       t.status(r, 200, undefined, "sign-up with role");
       t.assert(!("role" in r.data.user) && r.data.user.emailVerified === false, "role and emailVerified dropped");
@@ -163,7 +156,7 @@ export default [
   }),
 
   deviation("body-size-limit", "a body over the size limit is refused by ours", async (t) => {
-    await signedUp(t, "big");
+    await signUpRaw(t, "big");
     const name = "x".repeat(1100 * 1024);
     const r = await t.request("POST", "/update-user", { json: { name } });
     const s = await t.request("GET", "/get-session");
@@ -183,7 +176,7 @@ export default [
   }),
 
   deviation("typed-user-fields", "update-user refuses a field of the wrong type", async (t) => {
-    await signedUp(t, "typed");
+    await signUpRaw(t, "typed");
     const nulled = await t.request("POST", "/update-user", { json: { name: null } });
     const numeric = await t.request("POST", "/update-user", { json: { name: 42 } });
     const s = await t.request("GET", "/get-session");

@@ -1,26 +1,6 @@
 // Core email + password and session flows, through the official client.
 import { scenario } from "../lib/scenario.mjs";
-
-const password = "correct-horse-1";
-
-// signUp creates an account through the client of browser `c` and returns its data.
-async function signUp(t, c, local, extra = {}) {
-  const email = t.email(local);
-  const data = t.ok(await c.signUp.email({ email, password, name: local, ...extra }), "sign-up");
-  t.equal(data.user.email, email, "signed-up email");
-  return data;
-}
-
-// sessionOf asserts the browser of c is signed in and returns its session.
-async function sessionOf(t, c, what = "get-session") {
-  const data = t.ok(await c.getSession(), what);
-  t.assert(data && data.session && data.user, `${what}: want a session, got ${JSON.stringify(data)}`);
-  return data;
-}
-
-async function signedOut(t, c, what = "get-session") {
-  t.equal(t.ok(await c.getSession(), what), null, `${what} after sign-out`);
-}
+import { password, sessionOf, signedOut, signUp } from "../lib/steps.mjs";
 
 export default [
   scenario("sign-up signs the new user in", async (t) => {

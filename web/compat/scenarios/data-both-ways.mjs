@@ -3,8 +3,7 @@
 // Features add their own interop scenarios in their files (a TOTP secret enrolled on one server
 // verified on the other; an organization made on one listed on the other).
 import { interop } from "../lib/scenario.mjs";
-
-const password = "correct-horse-1";
+import { password } from "../lib/steps.mjs";
 
 export default [
   interop("an account made on one server signs in on the other", async (t) => {
