@@ -50,8 +50,9 @@ let ran;
 try {
   ran = await runAll(scenarios, { servers, secret, verbose: flag("--verbose") }, concurrency);
 } finally {
-  await servers.stop();
+  await servers.stop({ keepLogs: !ran || ran.some((r) => !r.ok) });
 }
+if (ran.some((r) => !r.ok)) console.log(`# server logs: ${servers.dir}`);
 for (const r of ran) results.push({ name: `${r.sc.file} › ${r.sc.name}`, ok: r.ok });
 
 // What the passing comparisons exercised on our server, by upstream route.

@@ -5,7 +5,7 @@
 // and stops them and drops the databases afterwards.
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,13 +95,10 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
   throw new Error(`${proc.name} did not answer ${origin}/api/auth/ok${exited ? " (it exited)" : ""}:\n${await proc.log()}`);
 }
 
-// baseEnv is the environment without anything that would change either server's behaviour.
+// baseEnv is all the servers get from our own environment: nothing a developer's shell sets
+// (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.
 function baseEnv() {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^(NODE_ENV|BETTER_AUTH_|DATABASE_URL|MAIL_LOG|ADDR|RATE_LIMIT|ENV|TRUSTED_|COOKIE_CACHE)/.test(k)) delete env[k];
-  }
-  return env;
+  return { PATH: process.env.PATH, HOME: process.env.HOME };
 }
 
 export async function startServers({ log = () => {} } = {}) {
@@ -109,9 +106,11 @@ export async function startServers({ log = () => {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "authsidecar-compat-"));
   const dbs = [`${runId}_reference`, `${runId}_ours`];
   const procs = [];
-  const stop = async () => {
+  // stop ends the servers and drops the databases; the logs stay for a failed run to read.
+  const stop = async ({ keepLogs = true } = {}) => {
     await Promise.all(procs.map((p) => p.stop()));
     for (const db of dbs) await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
+    await rm(keepLogs ? join(dir, "authsidecar") : dir, { recursive: true, force: true });
   };
   try {
     for (const db of dbs) await admin(`CREATE DATABASE "${db}"`);
