@@ -168,7 +168,7 @@ export async function startServers({ log = () => {} } = {}) {
     const started = await Promise.allSettled([refUp, oursUp, ours2Up]);
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
-    log(`servers up in ${Date.now() - t0} ms (logs in ${dir})`);
+    log(`servers up in ${Date.now() - t0} ms`);
     return { reference, ours, oursOnReference, stop, dir, procs };
   } catch (err) {
     await stop();
