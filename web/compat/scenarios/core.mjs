@@ -34,6 +34,22 @@ export default [
     t.ok(await c.signUp.email({ email: t.email("welcome"), password, name: "W", callbackURL: "/welcome" }), "relative callbackURL");
   }),
 
+  scenario("sign-up with rememberMe false makes a browser-session cookie", async (t) => {
+    const c = t.client();
+    await signUp(t, c, "una", { rememberMe: false });
+    const cookies = t.lastCookies();
+    t.assert(!/Max-Age/.test(cookies["better-auth.session_token"]), `session_token has no Max-Age: ${cookies["better-auth.session_token"]}`);
+    t.assert(cookies["better-auth.dont_remember"], "dont_remember is set");
+    await sessionOf(t, c);
+    t.ok(await c.signOut(), "sign-out");
+    t.assert(/Max-Age=0/.test(t.lastCookies()["better-auth.dont_remember"] || ""), "sign-out expires dont_remember");
+  }),
+
+  scenario("sign-in finds the account whatever the email's case", async (t) => {
+    await signUp(t, t.client({ browser: t.browser() }), "vera");
+    t.ok(await t.client().signIn.email({ email: t.email("VERA").toUpperCase(), password }), "upper-case sign-in");
+  }),
+
   scenario("sign-in remembers the session for seven days by default", async (t) => {
     await signUp(t, t.client({ browser: t.browser() }), "carol");
     const c = t.client();
@@ -121,6 +137,15 @@ export default [
     t.equal(t.ok(await laptop.revokeSession({ token: "not-a-session-token" }), "revoke unknown"), { status: true }, "revoke unknown");
     const r = await t.request("POST", "/revoke-session", { json: {} });
     t.status(r, 400, "VALIDATION_ERROR", "revoke-session without token");
+  }),
+
+  scenario("revoke-session cannot end another user's session", async (t) => {
+    const mallory = t.client();
+    await signUp(t, mallory, "mallory");
+    const victim = t.client({ browser: t.browser() });
+    const v = await signUp(t, victim, "victim");
+    t.equal(t.ok(await mallory.revokeSession({ token: v.token }), "revoke another's session"), { status: true }, "answer");
+    await sessionOf(t, victim, "victim keeps the session");
   }),
 
   scenario("revoke-session of the current session clears its cookies", async (t) => {
