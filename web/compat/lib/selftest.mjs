@@ -41,6 +41,7 @@ export const selfChecks = [
   ["harness: a different status is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, status: 201 })), 1],
   ["harness: a different cookie attribute is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, maxAge: 86400 })), 1],
   ["harness: a cookie signed with another secret is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, key: "another-secret" })), 1],
+  ["harness: a one-day expiry seen 20 s later is still a one-day expiry", () => compare(exchange({ id: A, token: T1, expiresIn: day }), exchange({ id: B, token: T2, expiresIn: day - 20e3 })), 0],
   ["harness: a one-day expiry against a seven-day one is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, expiresIn: day })), 1],
   ["harness: an extra body key is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, extra: { role: "admin" } })), 1],
   ["harness: null against an absent key is a difference", () => compare(exchange({ id: A, token: T1, extra: { image: null } }), exchange({ id: B, token: T2 })), 1],
