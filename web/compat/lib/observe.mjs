@@ -118,15 +118,16 @@ export class Normalizer {
 // The lifetimes upstream and we give things (sessions, tokens, codes, cookies), in seconds.
 const lifetimes = [60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 259200, 604800, 1209600, 2592000, 5184000, 7776000, 31536000];
 
-// relativeTime names an offset from the answer's arrival: "now" within 50 s, else the nearest
-// usual lifetime within 10% ("now+7d"; a one-day session read 20 s after it was made is still
-// "now+1d"), else two significant digits. Time spent between making a thing and seeing it then
-// cannot tell the servers apart; a different lifetime still does.
+// relativeTime names an offset from the answer's arrival: "now" for the last ten minutes (anything
+// made during the run) and the next 45 s, else the nearest usual lifetime within 15% ("now+7d"; a
+// one-day session read 20 s after it was made is still "now+1d"), else two significant digits.
+// Time spent between making a thing and seeing it then cannot tell the servers apart; a different
+// lifetime still does.
 export function relativeTime(ms) {
   const sec = ms / 1000;
   const abs = Math.abs(sec);
-  if (abs < 50) return "now";
-  const near = lifetimes.find((l) => Math.abs(abs - l) <= 0.1 * l);
+  if (sec > -600 && sec < 45) return "now";
+  const near = lifetimes.find((l) => Math.abs(abs - l) <= 0.15 * l);
   const [unit, size] = [
     ["d", 86400],
     ["h", 3600],
