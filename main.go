@@ -44,6 +44,7 @@ type config struct {
 	SecureCookies     bool
 	Email             emailConfig
 	OAuth             oauthConfig
+	Passkey           passkeyConfig
 	TwoFactor         twoFactorConfig
 }
 
@@ -180,6 +181,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.TwoFactor.Issuer, "two-factor-issuer", env("TWO_FACTOR_ISSUER", "Better Auth"), "[TWO_FACTOR_ISSUER] issuer named in TOTP URIs, shown by authenticator apps")
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
+	passkeyFlags := registerPasskeyFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -225,6 +227,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("BETTER_AUTH_URL: %q is not an http(s) URL", c.BaseURL)
 		}
 		c.BaseURL = origin
+	}
+	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
+		return config{}, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = env2 == "production" || c.SecureCookies

@@ -38,3 +38,16 @@ else
     npm test
   )
 fi
+
+echo "== compat"
+# The official npm client against the Node reference and against us (web/compat/README.md).
+if ! command -v npm >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ]; then echo "npm is required in CI" >&2; exit 1; fi
+  echo "!!! SKIPPING compat: node/npm not found on PATH !!!"
+else (
+  cd web/compat
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  npm test
+) fi
