@@ -115,6 +115,8 @@ async function virtualAuthenticator(page) {
         ...c,
         credentialId: Buffer.from(c.credentialId, "base64").toString("base64url"),
       })),
+    /** forget drops the authenticator's keys, as when a user deletes them on the device. */
+    forget: () => cdp.send("WebAuthn.clearCredentials", { authenticatorId }),
   };
 }
 
@@ -206,8 +208,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.reload();
           assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Ada Lovelace");
 
-          await page.getByRole("button", { name: "Sign out" }).click();
-          await page.waitForURL("**/sign-in");
+          await signOut(page);
           await page.getByRole("link", { name: "Sign up" }).first().waitFor();
 
           await page.goto("/dashboard");
@@ -220,8 +221,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
         await inPage(t, variant, async (page) => {
           const addr = email();
           await signUp(page, "Grace Hopper", addr);
-          await page.getByRole("button", { name: "Sign out" }).click();
-          await page.waitForURL("**/sign-in");
+          await signOut(page);
 
           await page.goto("/sign-in?callbackURL=/settings");
           await page.getByLabel("Email").fill(addr);
@@ -285,7 +285,13 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           const [row] = await serverPasskeys(page);
           assert.equal(row.credentialID, key.credentialId, "the server stored the authenticator's credential");
           assert.equal(row.name, "Laptop");
-          assert.deepEqual(device.requests, ["create"]);
+          // The options exclude the registered key, so the authenticator refuses to make another.
+          await page.getByRole("button", { name: "Add passkey" }).click();
+          // Scoped to main: Next's route announcer is an (empty) alert too.
+          assert.equal(await page.locator("main").getByRole("alert").textContent(), "Previously registered");
+          assert.equal((await device.credentials()).length, 1);
+          assert.equal((await serverPasskeys(page)).length, 1);
+          assert.deepEqual(device.requests, ["create", "create"]);
 
           // Autofill: the page asks with conditional mediation as it loads. Chromium's virtual
           // environment answers such a request at once with the only discoverable credential,
@@ -294,7 +300,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.getByRole("link", { name: "Use a passkey" }).click();
           await page.waitForURL("**/dashboard");
           assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Barbara Liskov");
-          assert.deepEqual(device.requests, ["create", "get conditional"]);
+          assert.deepEqual(device.requests, ["create", "create", "get conditional"]);
 
           // The button, in a browser that offers no autofill: in Chromium, the page's autofill
           // request would sign the user in before the button could be clicked.
@@ -306,7 +312,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.getByRole("button", { name: "Sign in with a passkey" }).click();
           await page.waitForURL("**/dashboard");
           assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Barbara Liskov");
-          assert.deepEqual(device.requests, ["create", "get conditional", "get"]);
+          assert.deepEqual(device.requests, ["create", "create", "get conditional", "get"]);
           const [signedTwice] = await device.credentials();
           assert.equal((await serverPasskeys(page))[0].counter, signedTwice.signCount, "the server keeps the sign counter");
 
@@ -320,8 +326,14 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           // The authenticator still holds the key; the server no longer takes it.
           await signOut(page);
           await page.getByRole("link", { name: "Use a passkey" }).click();
-          await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-          assert.equal(await page.locator(".card").getByRole("alert").textContent(), "Passkey not found");
+          const button = page.getByRole("button", { name: "Sign in with a passkey" });
+          await button.click();
+          const alert = page.locator(".card").getByRole("alert");
+          assert.equal(await alert.textContent(), "Passkey not found");
+          // Without any key the browser refuses the request, and the client reports a cancel.
+          await device.forget();
+          await button.click();
+          await alert.getByText("Auth cancelled", { exact: true }).waitFor();
         });
       });
     });
