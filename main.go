@@ -44,6 +44,7 @@ type config struct {
 	SecureCookies     bool
 	Email             emailConfig
 	OAuth             oauthConfig
+	Org               orgConfig
 }
 
 // server holds every dependency a handler needs.
@@ -178,6 +179,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
+	orgFlags := registerOrgFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -201,6 +203,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
+		return config{}, err
+	}
+	if c.Org, err = orgFlags.parse(); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {

@@ -75,7 +75,38 @@ func routes(s *server) http.Handler {
 
 	// Passkeys
 
-	// Organizations and teams
+	// Organizations and teams (organization.go, orgmembers.go, orginvitations.go, orgteams.go)
+	mux.Handle("POST /api/auth/organization/create", handler(s.handleCreateOrganization))
+	mux.Handle("POST /api/auth/organization/update", handler(s.handleUpdateOrganization))
+	mux.Handle("POST /api/auth/organization/delete", handler(s.handleDeleteOrganization))
+	mux.Handle("POST /api/auth/organization/check-slug", handler(s.handleCheckSlug))
+	mux.Handle("POST /api/auth/organization/set-active", handler(s.handleSetActiveOrganization))
+	mux.Handle("GET /api/auth/organization/get-organization", handler(s.handleGetOrganization))
+	mux.Handle("GET /api/auth/organization/get-full-organization", handler(s.handleGetFullOrganization))
+	mux.Handle("GET /api/auth/organization/list", handler(s.handleListOrganizations))
+	mux.Handle("POST /api/auth/organization/invite-member", handler(s.handleInviteMember))
+	mux.Handle("POST /api/auth/organization/accept-invitation", handler(s.handleAcceptInvitation))
+	mux.Handle("POST /api/auth/organization/reject-invitation", handler(s.handleRejectInvitation))
+	mux.Handle("POST /api/auth/organization/cancel-invitation", handler(s.handleCancelInvitation))
+	mux.Handle("GET /api/auth/organization/get-invitation", handler(s.handleGetInvitation))
+	mux.Handle("GET /api/auth/organization/list-invitations", handler(s.handleListInvitations))
+	mux.Handle("GET /api/auth/organization/list-user-invitations", handler(s.handleListUserInvitations))
+	mux.Handle("POST /api/auth/organization/remove-member", handler(s.handleRemoveMember))
+	mux.Handle("POST /api/auth/organization/update-member-role", handler(s.handleUpdateMemberRole))
+	mux.Handle("GET /api/auth/organization/get-active-member", handler(s.handleGetActiveMember))
+	mux.Handle("GET /api/auth/organization/get-active-member-role", handler(s.handleGetActiveMemberRole))
+	mux.Handle("POST /api/auth/organization/leave", handler(s.handleLeaveOrganization))
+	mux.Handle("GET /api/auth/organization/list-members", handler(s.handleListMembers))
+	mux.Handle("POST /api/auth/organization/has-permission", handler(s.handleHasPermission))
+	mux.Handle("POST /api/auth/organization/create-team", handler(s.handleCreateTeam))
+	mux.Handle("GET /api/auth/organization/list-teams", handler(s.handleListTeams))
+	mux.Handle("POST /api/auth/organization/update-team", handler(s.handleUpdateTeam))
+	mux.Handle("POST /api/auth/organization/remove-team", handler(s.handleRemoveTeam))
+	mux.Handle("POST /api/auth/organization/set-active-team", handler(s.handleSetActiveTeam))
+	mux.Handle("GET /api/auth/organization/list-user-teams", handler(s.handleListUserTeams))
+	mux.Handle("GET /api/auth/organization/list-team-members", handler(s.handleListTeamMembers))
+	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
+	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
 	// Enterprise SSO
 
