@@ -151,7 +151,7 @@ func TestOrganizationLifecycle(t *testing.T) {
 	if got, want := m.URL, ts.URL+"/accept-invitation/"+adminInvite; got != want || m.ID != adminInvite {
 		t.Fatalf("mail url %q id %q, want %q", got, m.ID, want)
 	}
-	got := admin.c.get("/api/auth/organization/get-invitation?id=" + adminInvite).wantStatus(t, http.StatusOK).object(t)
+	got := admin.c.get("/api/auth/organization/get-invitation?id="+adminInvite).wantStatus(t, http.StatusOK).object(t)
 	if got["organizationName"] != "Acme" || got["organizationSlug"] != "acme" || got["inviterEmail"] != owner.email {
 		t.Fatalf("get-invitation = %v", got)
 	}

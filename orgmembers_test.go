@@ -228,7 +228,7 @@ func TestListMembersFiltersAndSorts(t *testing.T) {
 		{"limit=1&offset=1", []string{"admin"}},
 	}
 	for _, tc := range cases {
-		resp := owner.c.get("/api/auth/organization/list-members?" + tc.query).wantStatus(t, http.StatusOK).object(t)
+		resp := owner.c.get("/api/auth/organization/list-members?"+tc.query).wantStatus(t, http.StatusOK).object(t)
 		var got []string
 		for _, m := range resp["members"].([]any) {
 			got = append(got, m.(map[string]any)["user"].(map[string]any)["name"].(string))
