@@ -318,3 +318,175 @@ func TestOrgRolePermissions(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveOrganizationInSession ensures the active organization lives in the session, shows in
+// get-session, and changes only as upstream changes it: on create (unless kept), set-active by id
+// or slug (re-issuing the session cookie), and unset, with non-members refused and unset.
+func TestActiveOrganizationInSession(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	outsider := newOrgUser(t, ts, "outsider")
+	if got := outsider.c.get("/api/auth/organization/get-full-organization").wantStatus(t, http.StatusOK); string(got.Body) != "null" {
+		t.Fatalf("no active organization: %s", got.Body)
+	}
+	first := owner.createOrg(t, "first")
+	kept := owner.c.post("/api/auth/organization/create", map[string]any{"name": "Second", "slug": "second", "keepCurrentActiveOrganization": true}).wantStatus(t, http.StatusOK).object(t)
+	if s := sessionOf(t, owner.c); s["activeOrganizationId"] != first {
+		t.Fatalf("active = %v, want the first organization kept", s["activeOrganizationId"])
+	}
+	resp := owner.c.post("/api/auth/organization/set-active", map[string]any{"organizationSlug": "second"}).wantStatus(t, http.StatusOK)
+	if resp.setCookie("better-auth.session_token") == "" || resp.object(t)["id"] != kept["id"] {
+		t.Fatalf("set-active by slug: %s", resp.Body)
+	}
+	if s := sessionOf(t, owner.c); s["activeOrganizationId"] != kept["id"] {
+		t.Fatalf("active = %v after set-active", s["activeOrganizationId"])
+	}
+	if got := owner.c.post("/api/auth/organization/set-active", nil).wantStatus(t, http.StatusOK).object(t); got["id"] != kept["id"] {
+		t.Fatalf("set-active without a target = %v, want the active one", got)
+	}
+	resp = owner.c.post("/api/auth/organization/set-active", map[string]any{"organizationId": nil}).wantStatus(t, http.StatusOK)
+	if string(resp.Body) != "null" || resp.setCookie("better-auth.session_token") == "" || sessionOf(t, owner.c)["activeOrganizationId"] != nil {
+		t.Fatalf("unset: %s", resp.Body)
+	}
+	if got := owner.c.get("/api/auth/organization/get-organization").wantStatus(t, http.StatusOK); string(got.Body) != "null" {
+		t.Fatalf("get-organization without an active one: %s", got.Body)
+	}
+	owner.c.post("/api/auth/organization/set-active", map[string]any{"organizationSlug": "nope"}).wantError(t, 400, "ORGANIZATION_NOT_FOUND")
+	outsider.c.post("/api/auth/organization/set-active", map[string]any{"organizationId": first}).wantError(t, 403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+	outsider.c.get("/api/auth/organization/get-organization?organizationId="+first).wantError(t, 403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+	if s := sessionOf(t, outsider.c); s["activeOrganizationId"] != nil {
+		t.Fatalf("outsider's active organization = %v", s["activeOrganizationId"])
+	}
+}
+
+// TestActiveOrganizationWithCookieCache ensures that with the session_data cookie cache on, the
+// cached session follows the active organization where upstream's would go stale until it expires.
+func TestActiveOrganizationWithCookieCache(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *config) { c.CookieCacheMaxAge = 300 })
+	owner := newOrgUser(t, ts, "owner")
+	org := owner.createOrg(t, "acme")
+	if s := sessionOf(t, owner.c); s["activeOrganizationId"] != org {
+		t.Fatalf("cached session's active organization = %v, want %s", s["activeOrganizationId"], org)
+	}
+	owner.c.post("/api/auth/organization/delete", map[string]any{"organizationId": org}).wantStatus(t, http.StatusOK)
+	if s := sessionOf(t, owner.c); s["activeOrganizationId"] != nil || s["activeTeamId"] != nil {
+		t.Fatalf("cached session after delete = %v", s)
+	}
+}
+
+// TestDeleteOrganizationRemovesEverything ensures deleting an organization takes its members,
+// invitations, teams and team memberships with it in one go, and leaves no session pointing at it.
+func TestDeleteOrganizationRemovesEverything(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	admin := newOrgUser(t, ts, "admin")
+	org := owner.createOrg(t, "doomed")
+	team := owner.c.post("/api/auth/organization/create-team", map[string]any{"name": "Extra"}).wantStatus(t, http.StatusOK).object(t)["id"].(string)
+	inv := owner.c.post("/api/auth/organization/invite-member", map[string]any{"email": admin.email, "role": "admin", "teamId": team}).wantStatus(t, http.StatusOK).object(t)
+	admin.c.post("/api/auth/organization/accept-invitation", map[string]any{"invitationId": inv["id"]}).wantStatus(t, http.StatusOK)
+	owner.invite(t, org, "pending@example.com", "member")
+	other := owner.createOrg(t, "survivor")
+	owner.c.post("/api/auth/organization/set-active", map[string]any{"organizationId": org}).wantStatus(t, http.StatusOK)
+
+	admin.c.post("/api/auth/organization/delete", map[string]any{"organizationId": org}).wantError(t, 403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION")
+	deleted := owner.c.post("/api/auth/organization/delete", map[string]any{"organizationId": org}).wantStatus(t, http.StatusOK).object(t)
+	if deleted["id"] != org || deleted["slug"] != "doomed" {
+		t.Fatalf("delete = %v", deleted)
+	}
+	for _, table := range []string{"member", "invitation", "team", "teamMember"} {
+		if n := ts.orgCount(t, table, org); n != 0 {
+			t.Errorf("%d %s rows left", n, table)
+		}
+	}
+	if n := ts.orgCount(t, "member", other); n != 1 {
+		t.Fatalf("the other organization lost its owner")
+	}
+	// The admin's active team was the deleted one; the owner's is still the other organization's
+	// (set-active changes only the organization, as upstream).
+	if s := sessionOf(t, admin.c); s["activeOrganizationId"] != nil || s["activeTeamId"] != nil {
+		t.Errorf("admin's session still points at the deleted organization: %v", s)
+	}
+	if s := sessionOf(t, owner.c); s["activeOrganizationId"] != nil || s["activeTeamId"] == nil {
+		t.Errorf("owner's session = %v, want no organization and the other one's team", s)
+	}
+	owner.c.post("/api/auth/organization/delete", map[string]any{"organizationId": org}).wantError(t, 400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+	owner.c.post("/api/auth/organization/create", map[string]any{"name": "Doomed again", "slug": "doomed"}).wantStatus(t, http.StatusOK)
+}
+
+// TestOrganizationEndpointsRefuseBadInput ensures malformed, mistyped and unknown input is a 400
+// with nothing stored, and that each endpoint answers a missing session as upstream does.
+func TestOrganizationEndpointsRefuseBadInput(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	owner.createOrg(t, "taken")
+	bad := []struct {
+		path string
+		body any
+		code string
+	}{
+		{"create", map[string]any{"name": "", "slug": "x"}, "VALIDATION_ERROR"},
+		{"create", map[string]any{"name": "X", "slug": ""}, "VALIDATION_ERROR"},
+		{"create", map[string]any{"name": "X", "slug": "x", "plan": "pro"}, "VALIDATION_ERROR"},
+		{"create", map[string]any{"name": "X", "slug": "x", "metadata": "pro"}, "VALIDATION_ERROR"},
+		{"create", map[string]any{"name": 5, "slug": "x"}, "VALIDATION_ERROR"},
+		{"create", `{"name": "X", "slug": "x"`, "BAD_REQUEST"},
+		{"create", map[string]any{"name": "X", "slug": "taken"}, "ORGANIZATION_ALREADY_EXISTS"},
+		{"check-slug", map[string]any{"slug": "taken"}, "ORGANIZATION_SLUG_ALREADY_TAKEN"},
+		{"update", map[string]any{"data": map[string]any{"plan": "pro"}}, "VALIDATION_ERROR"},
+		{"update", map[string]any{"data": "x"}, "VALIDATION_ERROR"},
+		{"update", map[string]any{"data": map[string]any{"name": ""}}, "VALIDATION_ERROR"},
+		{"update", map[string]any{}, "VALIDATION_ERROR"},
+		{"invite-member", map[string]any{"email": "a@example.com", "role": 5}, "VALIDATION_ERROR"},
+		{"invite-member", map[string]any{"email": "a@example.com"}, "VALIDATION_ERROR"},
+		{"has-permission", map[string]any{}, "VALIDATION_ERROR"},
+		{"has-permission", map[string]any{"permission": map[string]any{}, "permissions": map[string]any{}}, "VALIDATION_ERROR"},
+		{"has-permission", map[string]any{"permissions": map[string]any{"member": "create"}}, "VALIDATION_ERROR"},
+		{"set-active", map[string]any{"organizationId": 5}, "VALIDATION_ERROR"},
+		{"update-team", map[string]any{"teamId": "x", "data": map[string]any{"memberCount": 9}}, "VALIDATION_ERROR"},
+		{"add-team-member", map[string]any{"teamId": "x", "userId": []string{"y"}}, "VALIDATION_ERROR"},
+	}
+	for _, tc := range bad {
+		owner.c.post("/api/auth/organization/"+tc.path, tc.body).wantError(t, 400, tc.code)
+	}
+	if n := ts.rowCount(t, "organization"); n != 1 {
+		t.Fatalf("%d organizations stored", n)
+	}
+	resp := owner.c.post("/api/auth/organization/update-member-role", map[string]any{"memberId": "x", "role": ""})
+	if resp.Status != 400 || len(resp.Body) != 0 {
+		t.Fatalf("empty role: %d %s, want upstream's bare 400", resp.Status, resp.Body)
+	}
+
+	anon := ts.client(t)
+	noSession := []struct {
+		method, path string
+		body         any
+		status       int
+		body0        string // the exact reply body
+	}{
+		{"POST", "create", map[string]any{"name": "X", "slug": "x"}, 401, ""},
+		{"POST", "update", map[string]any{"data": map[string]any{}}, 401, `{"message":"User not found"}`},
+		{"POST", "delete", map[string]any{"organizationId": "x"}, 401, ""},
+		{"POST", "create-team", map[string]any{"name": "x"}, 401, ""},
+		{"POST", "remove-team", map[string]any{"teamId": "x"}, 400, `{"message":"No active organization","code":"NO_ACTIVE_ORGANIZATION"}`},
+		{"POST", "remove-team", map[string]any{"teamId": "x", "organizationId": "o"}, 401, ""},
+		{"GET", "get-invitation?id=x", nil, 401, `{"message":"Not authenticated"}`},
+		{"GET", "list-user-invitations", nil, 400, `{"message":"Missing session headers, or email query parameter."}`},
+		{"POST", "invite-member", map[string]any{"email": "a@example.com", "role": "member"}, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
+		{"POST", "has-permission", map[string]any{"permissions": map[string]any{}}, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
+		{"GET", "list", nil, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
+		{"GET", "list-team-members", nil, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
+	}
+	for _, tc := range noSession {
+		resp := anon.do(tc.method, "/api/auth/organization/"+tc.path, tc.body)
+		var got, want any
+		json.Unmarshal(resp.Body, &got)
+		json.Unmarshal([]byte(tc.body0), &want)
+		if resp.Status != tc.status || fmt.Sprint(got) != fmt.Sprint(want) || (tc.body0 == "") != (len(resp.Body) == 0) {
+			t.Errorf("%s %s without a session: %d %s, want %d %s", tc.method, tc.path, resp.Status, resp.Body, tc.status, tc.body0)
+		}
+	}
+}
