@@ -163,7 +163,7 @@ func TestInvitationsVisibleOnlyToInviters(t *testing.T) {
 		t.Fatalf("admin sees %d invitations in get-full-organization, want 3", got)
 	}
 	outsider := newOrgUser(t, ts, "outsider")
-	resp := outsider.c.get("/api/auth/organization/list-invitations?organizationId=" + org).wantStatus(t, 403)
+	resp := outsider.c.get("/api/auth/organization/list-invitations?organizationId="+org).wantStatus(t, 403)
 	if string(resp.Body) != `{"message":"You are not a member of this organization"}` {
 		t.Fatalf("outsider: %s", resp.Body)
 	}
@@ -187,7 +187,7 @@ func TestListUserInvitationsNeedsVerifiedEmail(t *testing.T) {
 	if len(list) != 1 || list[0]["organizationName"] != "Acme" || list[0]["status"] != "pending" {
 		t.Fatalf("list-user-invitations = %v", list)
 	}
-	resp := guest.c.get("/api/auth/organization/list-user-invitations?email=" + owner.email).wantStatus(t, 400)
+	resp := guest.c.get("/api/auth/organization/list-user-invitations?email="+owner.email).wantStatus(t, 400)
 	if string(resp.Body) != `{"message":"User email cannot be passed for client side API calls."}` {
 		t.Fatalf("email parameter: %s", resp.Body)
 	}
