@@ -139,6 +139,25 @@ func (m member) withoutUser() member {
 	return m
 }
 
+// collect runs a query and scans each row into a new T through its scanTargets.
+func collect[T any, PT interface {
+	*T
+	scanTargets() []any
+}](ctx context.Context, q querier, what, sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var v T
+		return v, row.Scan(PT(&v).scanTargets()...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // orgIDOr is upstream's `body.organizationId || session.activeOrganizationId`.
 func orgIDOr(id string, as *authSession) string {
 	if id != "" {
@@ -281,6 +300,15 @@ func (s *server) refreshCookieCache(w http.ResponseWriter, r *http.Request, as *
 // cookie cache, because the active organization and team it carries decide what the call acts on.
 func (s *server) orgSession(w http.ResponseWriter, r *http.Request) (*authSession, error) {
 	return s.requireSession(w, r, sensitiveSession)
+}
+
+// orgRequest decodes an organization endpoint's JSON body, then requires its session: upstream
+// validates the body before its session middleware runs.
+func (s *server) orgRequest(w http.ResponseWriter, r *http.Request, body any) (*authSession, error) {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return nil, err
+	}
+	return s.orgSession(w, r)
 }
 
 // optionalOrgSession is orgSession for the endpoints that answer their own error without one.
@@ -551,12 +579,9 @@ func (s *server) handleUpdateOrganization(w http.ResponseWriter, r *http.Request
 	var org *organization
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errOrgNotMember)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errOrgNotMember
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"organization": {"update"}}) {
 			return errOrgNotAllowedToUpdate
@@ -590,13 +615,22 @@ func (s *server) handleUpdateOrganization(w http.ResponseWriter, r *http.Request
 }
 
 // lockMember locks the organization (see lockOrganization) and returns userID's membership of it,
-// or nil when the organization or the membership does not exist.
-func (s *server) lockMember(ctx context.Context, tx pgx.Tx, orgID, userID string) (*member, error) {
+// or notMember when the organization or the membership does not exist.
+func (s *server) lockMember(ctx context.Context, tx pgx.Tx, orgID, userID string, notMember error) (*member, error) {
 	org, err := lockOrganization(ctx, tx, orgID)
-	if err != nil || org == nil {
+	if err != nil {
 		return nil, err
 	}
-	return memberOf(ctx, tx, orgID, userID)
+	var m *member
+	if org != nil {
+		if m, err = memberOf(ctx, tx, orgID, userID); err != nil {
+			return nil, err
+		}
+	}
+	if m == nil {
+		return nil, notMember
+	}
+	return m, nil
 }
 
 func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request) error {
@@ -616,12 +650,9 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 	var org *organization
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, body.OrganizationID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, body.OrganizationID, as.User.ID, errOrgNotMember)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errOrgNotMember
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"organization": {"delete"}}) {
 			return errOrgNotAllowedToDelete
@@ -661,25 +692,13 @@ func (s *server) handleSetActiveOrganization(w http.ResponseWriter, r *http.Requ
 		OrganizationID   optional[string] `json:"organizationId" nullable:"true"`
 		OrganizationSlug string           `json:"organizationSlug"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	if body.OrganizationID.Set && body.OrganizationID.Value == nil {
-		if as.Session.ActiveOrganizationID == nil {
-			writeJSON(w, http.StatusOK, nil)
-			return nil
-		}
-		if err := s.setActiveOrganization(ctx, s.db, as, nil); err != nil {
-			return err
-		}
-		s.resetSessionCookie(w, r, as)
-		writeJSON(w, http.StatusOK, nil)
-		return nil
+		return s.unsetActive(w, r, as, as.Session.ActiveOrganizationID, s.setActiveOrganization)
 	}
 	orgID := ""
 	if body.OrganizationID.Value != nil {
@@ -717,6 +736,21 @@ func (s *server) handleSetActiveOrganization(w http.ResponseWriter, r *http.Requ
 	}
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, org)
+	return nil
+}
+
+// unsetActive answers set-active's and set-active-team's explicit null: it clears the active
+// organization or team (through set) when one is set, re-issuing the session cookie, and answers
+// null.
+func (s *server) unsetActive(w http.ResponseWriter, r *http.Request, as *authSession, current *string,
+	set func(context.Context, querier, *authSession, *string) error) error {
+	if current != nil {
+		if err := set(r.Context(), s.db, as, nil); err != nil {
+			return err
+		}
+		s.resetSessionCookie(w, r, as)
+	}
+	writeJSON(w, http.StatusOK, nil)
 	return nil
 }
 
@@ -836,17 +870,11 @@ func (s *server) handleListOrganizations(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Query(r.Context(), `SELECT `+orgColumns+` FROM member m JOIN organization o ON o.id = m."organizationId"
+	orgs, err := collect[organization](r.Context(), s.db, "list organizations", `SELECT `+orgColumns+`
+		FROM member m JOIN organization o ON o.id = m."organizationId"
 		WHERE m."userId" = $1 ORDER BY m."createdAt", o.id`, as.User.ID)
 	if err != nil {
-		return fmt.Errorf("list organizations: %w", err)
-	}
-	orgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (organization, error) {
-		var o organization
-		return o, row.Scan(o.scanTargets()...)
-	})
-	if err != nil {
-		return fmt.Errorf("list organizations: %w", err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, orgs)
 	return nil

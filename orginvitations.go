@@ -50,18 +50,7 @@ func (i *invitation) teamIDs() []string {
 
 // listInvitations returns the invitations matching where (on alias i), oldest first.
 func listInvitations(ctx context.Context, q querier, where string, args ...any) ([]invitation, error) {
-	rows, err := q.Query(ctx, `SELECT `+invitationColumns+` FROM invitation i WHERE `+where+` ORDER BY i."createdAt", i.id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list invitations: %w", err)
-	}
-	invitations, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (invitation, error) {
-		var i invitation
-		return i, row.Scan(i.scanTargets()...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list invitations: %w", err)
-	}
-	return invitations, nil
+	return collect[invitation](ctx, q, "list invitations", `SELECT `+invitationColumns+` FROM invitation i WHERE `+where+` ORDER BY i."createdAt", i.id`, args...)
 }
 
 func invitationByID(ctx context.Context, q querier, id string) (*invitation, error) {
@@ -128,10 +117,7 @@ func (s *server) handleInviteMember(w http.ResponseWriter, r *http.Request) erro
 		Resend         *bool    `json:"resend"`
 		TeamID         roleList `json:"teamId"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -153,12 +139,9 @@ func (s *server) handleInviteMember(w http.ResponseWriter, r *http.Request) erro
 	var inv invitation
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errMemberNotFound
 		}
 		rs := s.cfg.Org.roles()
 		if !rs.hasPermission(caller.Role, statement{"invitation": {"create"}}) {
@@ -261,14 +244,14 @@ func (s *server) recipientInvitation(ctx context.Context, as *authSession, id st
 	return inv, nil
 }
 
+// invitationBody is the body of accept-, reject- and cancel-invitation.
+type invitationBody struct {
+	InvitationID string `json:"invitationId" required:"true"`
+}
+
 func (s *server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		InvitationID string `json:"invitationId" required:"true"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	var body invitationBody
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -356,13 +339,8 @@ func (s *server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *server) handleRejectInvitation(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		InvitationID string `json:"invitationId" required:"true"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	var body invitationBody
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -386,13 +364,8 @@ func (s *server) handleRejectInvitation(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *server) handleCancelInvitation(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		InvitationID string `json:"invitationId" required:"true"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	var body invitationBody
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -406,12 +379,9 @@ func (s *server) handleCancelInvitation(w http.ResponseWriter, r *http.Request) 
 	}
 	var canceled *invitation
 	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		caller, err := s.lockMember(ctx, tx, inv.OrganizationID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, inv.OrganizationID, as.User.ID, errMemberNotFound)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errMemberNotFound
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"invitation": {"cancel"}}) {
 			return errNotAllowedCancel
@@ -476,18 +446,12 @@ func (s *server) handleListInvitations(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	orgID := orgIDOr(id, as)
-	if orgID == "" {
-		return apiErr(400, "", "Organization ID is required")
-	}
 	ctx := r.Context()
-	caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+	caller, err := s.callerIn(ctx, as, id, apiErr(400, "", "Organization ID is required"), apiErr(403, "", "You are not a member of this organization"))
 	if err != nil {
 		return err
 	}
-	if caller == nil {
-		return apiErr(403, "", "You are not a member of this organization")
-	}
+	orgID := caller.OrganizationID
 	if !s.canViewInvitations(caller.Role) {
 		return errNotAllowedList
 	}

@@ -130,6 +130,45 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	return p, nil
 }
 
+// callerByQuery requires the session and returns the caller's membership of the organization named by the query's
+// organizationSlug, else organizationId, else the active one, with upstream's errors for each way
+// that fails.
+func (s *server) callerByQuery(w http.ResponseWriter, r *http.Request, id, slug string) (*member, error) {
+	as, err := s.orgSession(w, r)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	orgID := orgIDOr(id, as)
+	if slug != "" {
+		org, err := orgBySlug(ctx, s.db, slug)
+		if err != nil {
+			return nil, err
+		}
+		if org == nil {
+			return nil, errOrgNotFound
+		}
+		orgID = org.ID
+	}
+	return s.callerIn(ctx, as, orgID, errNoActiveOrg, errNotMemberOfThisOrg)
+}
+
+// callerIn returns the caller's membership of orgID (or of the active organization when orgID is
+// empty), answering noOrg or notMember with the codes of the endpoint's upstream.
+func (s *server) callerIn(ctx context.Context, as *authSession, orgID string, noOrg, notMember error) (*member, error) {
+	if orgID = orgIDOr(orgID, as); orgID == "" {
+		return nil, noOrg
+	}
+	m, err := memberOf(ctx, s.db, orgID, as.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, notMember
+	}
+	return m, nil
+}
+
 func (s *server) handleListMembers(w http.ResponseWriter, r *http.Request) error {
 	id, slug, err := orgQuery(r)
 	if err != nil {
@@ -139,32 +178,12 @@ func (s *server) handleListMembers(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	as, err := s.orgSession(w, r)
-	if err != nil {
-		return err
-	}
 	ctx := r.Context()
-	orgID := orgIDOr(id, as)
-	if slug != "" {
-		org, err := orgBySlug(ctx, s.db, slug)
-		if err != nil {
-			return err
-		}
-		if org == nil {
-			return errOrgNotFound
-		}
-		orgID = org.ID
-	}
-	if orgID == "" {
-		return errNoActiveOrg
-	}
-	caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+	caller, err := s.callerByQuery(w, r, id, slug)
 	if err != nil {
 		return err
 	}
-	if caller == nil {
-		return errNotMemberOfThisOrg
-	}
+	orgID := caller.OrganizationID
 	members, err := listMembers(ctx, s.db, orgID, page)
 	if err != nil {
 		return err
@@ -189,16 +208,9 @@ func (s *server) handleGetActiveMember(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	orgID := orgIDOr("", as)
-	if orgID == "" {
-		return errNoActiveOrg
-	}
-	m, err := memberOf(r.Context(), s.db, orgID, as.User.ID)
+	m, err := s.callerIn(r.Context(), as, "", errNoActiveOrg, errMemberNotFound)
 	if err != nil {
 		return err
-	}
-	if m == nil {
-		return errMemberNotFound
 	}
 	writeJSON(w, http.StatusOK, m)
 	return nil
@@ -213,37 +225,18 @@ func (s *server) handleGetActiveMemberRole(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	as, err := s.orgSession(w, r)
-	if err != nil {
-		return err
-	}
 	ctx := r.Context()
-	orgID := orgIDOr(id, as)
-	if slug != "" {
-		org, err := orgBySlug(ctx, s.db, slug)
-		if err != nil {
-			return err
-		}
-		if org == nil {
-			return errOrgNotFound
-		}
-		orgID = org.ID
-	}
-	if orgID == "" {
-		return errNoActiveOrg
-	}
-	m, err := memberOf(ctx, s.db, orgID, as.User.ID)
+	m, err := s.callerByQuery(w, r, id, slug)
 	if err != nil {
 		return err
 	}
-	if m != nil && userID != "" {
-		m, err = memberOf(ctx, s.db, orgID, userID)
-		if err != nil {
+	if userID != "" {
+		if m, err = memberOf(ctx, s.db, m.OrganizationID, userID); err != nil {
 			return err
 		}
-	}
-	if m == nil {
-		return errNotMemberOfThisOrg
+		if m == nil {
+			return errNotMemberOfThisOrg
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"role": m.Role})
 	return nil
@@ -254,10 +247,7 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 		MemberIDOrEmail string `json:"memberIdOrEmail" required:"true"`
 		OrganizationID  string `json:"organizationId"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -268,12 +258,9 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 	var removed *member
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errMemberNotFound
 		}
 		if strings.Contains(body.MemberIDOrEmail, "@") {
 			removed, err = memberByEmail(ctx, tx, orgID, body.MemberIDOrEmail)
@@ -331,30 +318,29 @@ func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) 
 		MemberID       string   `json:"memberId" required:"true"`
 		OrganizationID string   `json:"organizationId"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
-	roles := parseRoleList(body.Role...)
-	if len(roles) == 0 {
+	// Upstream answers a bare 400 for an empty role string before anything else, and for a role
+	// list with no names once it knows the organization.
+	if len(body.Role) == 1 && body.Role[0] == "" {
 		return &apiError{Status: http.StatusBadRequest}
 	}
 	orgID := orgIDOr(body.OrganizationID, as)
 	if orgID == "" {
 		return errNoActiveOrg
 	}
+	roles := parseRoleList(body.Role...)
+	if len(roles) == 0 {
+		return &apiError{Status: http.StatusBadRequest}
+	}
 	var updated member
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errMemberNotFound
 		}
 		target := caller
 		if body.MemberID != caller.ID {
@@ -409,21 +395,15 @@ func (s *server) handleLeaveOrganization(w http.ResponseWriter, r *http.Request)
 	var body struct {
 		OrganizationID string `json:"organizationId" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
 	var left *member
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		if left, err = s.lockMember(ctx, tx, body.OrganizationID, as.User.ID); err != nil {
+		if left, err = s.lockMember(ctx, tx, body.OrganizationID, as.User.ID, errMemberNotFound); err != nil {
 			return err
-		}
-		if left == nil {
-			return errMemberNotFound
 		}
 		if hasRole(left.Role, creatorRole) {
 			owners, err := countOwners(ctx, tx, body.OrganizationID)
@@ -473,16 +453,10 @@ func (s *server) handleHasPermission(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	orgID := orgIDOr(body.OrganizationID, as)
-	if orgID == "" {
-		return errNoActiveOrg
-	}
-	m, err := memberOf(r.Context(), s.db, orgID, as.User.ID)
+	m, err := s.callerIn(r.Context(), as, body.OrganizationID, errNoActiveOrg,
+		apiErr(401, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION", "User is not a member of the organization"))
 	if err != nil {
 		return err
-	}
-	if m == nil {
-		return apiErr(401, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION", "User is not a member of the organization")
 	}
 	// The deprecated singular "permission" is accepted but, as upstream, never grants anything.
 	ok := body.Permissions != nil && s.cfg.Org.roles().hasPermission(m.Role, *body.Permissions)

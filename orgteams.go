@@ -173,13 +173,10 @@ func (s *server) handleCreateTeam(w http.ResponseWriter, r *http.Request) error 
 	var created team
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		// Upstream's code for a non-member here is the invitation one (sic).
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedInvite)
 		if err != nil {
 			return err
-		}
-		// Upstream's code for a non-member here is the invitation one (sic).
-		if caller == nil {
-			return errNotAllowedInvite
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"create"}}) {
 			return errNotAllowedCreateTeams
@@ -203,18 +200,11 @@ func (s *server) handleListTeams(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	orgID := orgIDOr(id, as)
-	if orgID == "" {
-		return errNoActiveOrg
-	}
-	caller, err := memberOf(r.Context(), s.db, orgID, as.User.ID)
+	caller, err := s.callerIn(r.Context(), as, id, errNoActiveOrg, errNotAllowedAccessOrg)
 	if err != nil {
 		return err
 	}
-	if caller == nil {
-		return errNotAllowedAccessOrg
-	}
-	teams, err := listTeams(r.Context(), s.db, orgID, false)
+	teams, err := listTeams(r.Context(), s.db, caller.OrganizationID, false)
 	if err != nil {
 		return err
 	}
@@ -252,11 +242,11 @@ func (s *server) handleUpdateTeam(w http.ResponseWriter, r *http.Request) error 
 	var updated team
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedUpdateTeam)
 		if err != nil {
 			return err
 		}
-		if caller == nil || !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"update"}}) {
+		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"update"}}) {
 			return errNotAllowedUpdateTeam
 		}
 		err = tx.QueryRow(ctx, `UPDATE team t SET name = COALESCE($3, t.name), "updatedAt" = $4
@@ -302,11 +292,11 @@ func (s *server) handleRemoveTeam(w http.ResponseWriter, r *http.Request) error 
 	}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedDeleteTeam)
 		if err != nil {
 			return err
 		}
-		if caller == nil || (as.Session.ActiveTeamID != nil && *as.Session.ActiveTeamID == body.TeamID) {
+		if as.Session.ActiveTeamID != nil && *as.Session.ActiveTeamID == body.TeamID {
 			return errNotAllowedDeleteTeam
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"delete"}}) {
@@ -365,25 +355,13 @@ func (s *server) handleSetActiveTeam(w http.ResponseWriter, r *http.Request) err
 	var body struct {
 		TeamID optional[string] `json:"teamId" nullable:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	if body.TeamID.Set && body.TeamID.Value == nil {
-		if as.Session.ActiveTeamID == nil {
-			writeJSON(w, http.StatusOK, nil)
-			return nil
-		}
-		if err := s.setActiveTeam(ctx, s.db, as, nil); err != nil {
-			return err
-		}
-		s.resetSessionCookie(w, r, as)
-		writeJSON(w, http.StatusOK, nil)
-		return nil
+		return s.unsetActive(w, r, as, as.Session.ActiveTeamID, s.setActiveTeam)
 	}
 	teamID := ""
 	if body.TeamID.Value != nil {
@@ -527,16 +505,10 @@ func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) e
 	if !in {
 		return errNotTeamMember
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+teamMemberColumns+` FROM "teamMember" tm WHERE tm."teamId" = $1 ORDER BY tm."createdAt", tm.id`, teamID)
+	members, err := collect[teamMember](ctx, s.db, "list team members", `SELECT `+teamMemberColumns+`
+		FROM "teamMember" tm WHERE tm."teamId" = $1 ORDER BY tm."createdAt", tm.id`, teamID)
 	if err != nil {
-		return fmt.Errorf("list team members: %w", err)
-	}
-	members, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (teamMember, error) {
-		var tm teamMember
-		return tm, row.Scan(tm.scanTargets()...)
-	})
-	if err != nil {
-		return fmt.Errorf("list team members: %w", err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, members)
 	return nil
@@ -556,12 +528,9 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 	if orgID == "" {
 		return nil, errNoActiveOrg
 	}
-	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID)
+	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errOrgNotMember)
 	if err != nil {
 		return nil, err
-	}
-	if caller == nil {
-		return nil, errOrgNotMember
 	}
 	if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {perm}}) {
 		return nil, refused
@@ -585,10 +554,7 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 
 func (s *server) handleAddTeamMember(w http.ResponseWriter, r *http.Request) error {
 	var body teamMemberChange
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
@@ -610,10 +576,7 @@ func (s *server) handleAddTeamMember(w http.ResponseWriter, r *http.Request) err
 
 func (s *server) handleRemoveTeamMember(w http.ResponseWriter, r *http.Request) error {
 	var body teamMemberChange
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	as, err := s.orgRequest(w, r, &body)
 	if err != nil {
 		return err
 	}
