@@ -662,8 +662,13 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 		for _, stmt := range []string{
 			`DELETE FROM member WHERE "organizationId" = $1`,
 			`DELETE FROM invitation WHERE "organizationId" = $1`,
-			`UPDATE session SET "activeTeamId" = NULL WHERE "activeTeamId" IN (SELECT id FROM team WHERE "organizationId" = $1)`,
-			`UPDATE session SET "activeOrganizationId" = NULL WHERE "activeOrganizationId" = $1`,
+			// No session keeps the organization or one of its teams active; one statement, so
+			// that concurrent deletions lock the sessions they share in one pass.
+			`WITH teams AS (SELECT id FROM team WHERE "organizationId" = $1)
+			UPDATE session SET
+				"activeOrganizationId" = NULLIF("activeOrganizationId", $1),
+				"activeTeamId" = CASE WHEN "activeTeamId" IN (SELECT id FROM teams) THEN NULL ELSE "activeTeamId" END
+			WHERE "activeOrganizationId" = $1 OR "activeTeamId" IN (SELECT id FROM teams)`,
 		} {
 			if _, err := tx.Exec(ctx, stmt, body.OrganizationID); err != nil {
 				return fmt.Errorf("delete organization: %w", err)
