@@ -44,6 +44,7 @@ type config struct {
 	SecureCookies     bool
 	Email             emailConfig
 	OAuth             oauthConfig
+	Passkey           passkeyConfig
 	Org               orgConfig
 }
 
@@ -179,6 +180,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
+	passkeyFlags := registerPasskeyFlags(fs, env)
 	orgFlags := registerOrgFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -228,6 +230,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("BETTER_AUTH_URL: %q is not an http(s) URL", c.BaseURL)
 		}
 		c.BaseURL = origin
+	}
+	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
+		return config{}, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = env2 == "production" || c.SecureCookies

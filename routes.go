@@ -74,6 +74,13 @@ func routes(s *server) http.Handler {
 	// Two-factor
 
 	// Passkeys
+	mux.Handle("GET /api/auth/passkey/generate-register-options", handler(s.handleGeneratePasskeyRegisterOptions))
+	mux.Handle("POST /api/auth/passkey/verify-registration", handler(s.handleVerifyPasskeyRegistration))
+	mux.Handle("GET /api/auth/passkey/generate-authenticate-options", handler(s.handleGeneratePasskeyAuthenticateOptions))
+	mux.Handle("POST /api/auth/passkey/verify-authentication", handler(s.handleVerifyPasskeyAuthentication))
+	mux.Handle("GET /api/auth/passkey/list-user-passkeys", handler(s.handleListPasskeys))
+	mux.Handle("POST /api/auth/passkey/delete-passkey", handler(s.handleDeletePasskey))
+	mux.Handle("POST /api/auth/passkey/update-passkey", handler(s.handleUpdatePasskey))
 
 	// Organizations and teams (organization.go, orgmembers.go, orginvitations.go, orgteams.go)
 	mux.Handle("POST /api/auth/organization/create", handler(s.handleCreateOrganization))
