@@ -217,7 +217,21 @@ func (s *server) decode(r *http.Request, dst any, forms bodyForms) error {
 		}
 		return s.checkURLFields(r, nil)
 	}
-	out := reflect.New(reflect.TypeOf(dst).Elem()).Elem()
+	out, issues := decodeFields(obj, fields, reflect.TypeOf(dst).Elem(), "body")
+	if len(issues) > 0 {
+		return validationError(issues...)
+	}
+	if err := s.checkURLFields(r, obj); err != nil {
+		return err
+	}
+	reflect.ValueOf(dst).Elem().Set(out)
+	return nil
+}
+
+// decodeFields decodes obj into a new value of type t with decode's rules (no unknown keys, typed
+// fields, required ones present), naming each issue by its path ("body", "body.data").
+func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.Type, path string) (reflect.Value, []string) {
+	out := reflect.New(t).Elem()
 	var issues []string
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -227,31 +241,24 @@ func (s *server) decode(r *http.Request, dst any, forms bodyForms) error {
 	for _, k := range keys {
 		f, ok := fields.byName[k]
 		if !ok {
-			issues = append(issues, fmt.Sprintf("[body] Unrecognized key: %q", k))
+			issues = append(issues, fmt.Sprintf("[%s] Unrecognized key: %q", path, k))
 			continue
 		}
 		v := obj[k]
 		if string(v) == "null" && !f.nullable {
-			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received null", k, f.kind))
+			issues = append(issues, fmt.Sprintf("[%s.%s] Invalid input: expected %s, received null", path, k, f.kind))
 			continue
 		}
 		if err := json.Unmarshal(v, out.Field(f.index).Addr().Interface()); err != nil {
-			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received %s", k, f.kind, jsonKind(v)))
+			issues = append(issues, fmt.Sprintf("[%s.%s] Invalid input: expected %s, received %s", path, k, f.kind, jsonKind(v)))
 		}
 	}
 	for _, f := range fields.list {
 		if _, ok := obj[f.name]; f.required && !ok {
-			issues = append(issues, fmt.Sprintf("[body.%s] Invalid input: expected %s, received undefined", f.name, f.kind))
+			issues = append(issues, fmt.Sprintf("[%s.%s] Invalid input: expected %s, received undefined", path, f.name, f.kind))
 		}
 	}
-	if len(issues) > 0 {
-		return validationError(issues...)
-	}
-	if err := s.checkURLFields(r, obj); err != nil {
-		return err
-	}
-	reflect.ValueOf(dst).Elem().Set(out)
-	return nil
+	return out, issues
 }
 
 func unsupportedMediaType(ct string, forms bodyForms) *apiError {

@@ -45,6 +45,7 @@ type config struct {
 	Email             emailConfig
 	OAuth             oauthConfig
 	Passkey           passkeyConfig
+	Org               orgConfig
 	TwoFactor         twoFactorConfig
 }
 
@@ -182,6 +183,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
 	passkeyFlags := registerPasskeyFlags(fs, env)
+	orgFlags := registerOrgFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -205,6 +207,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
+		return config{}, err
+	}
+	if c.Org, err = orgFlags.parse(); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {

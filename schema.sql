@@ -39,6 +39,22 @@ create index if not exists "passkey_userId_idx" on "passkey" ("userId");
 create index if not exists "passkey_credentialID_idx" on "passkey" ("credentialID");
 
 -- organization plugin (teams on)
+create table if not exists "organization" ("id" text not null primary key, "name" text not null, "slug" text not null unique, "logo" text, "createdAt" timestamptz not null, "metadata" text);
+create table if not exists "team" ("id" text not null primary key, "name" text not null, "memberCount" integer not null, "organizationId" text not null references "organization" ("id") on delete cascade, "createdAt" timestamptz not null, "updatedAt" timestamptz);
+create table if not exists "teamMember" ("id" text not null primary key, "teamId" text not null references "team" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "membershipKey" text unique, "createdAt" timestamptz);
+create table if not exists "member" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "role" text not null, "createdAt" timestamptz not null);
+create table if not exists "invitation" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "email" text not null, "role" text, "teamId" text, "status" text not null, "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "inviterId" text not null references "user" ("id") on delete cascade);
+-- A database the Node server created with teams off lacks these.
+alter table "invitation" add column if not exists "teamId" text;
+alter table "team" add column if not exists "memberCount" integer not null default 0;
+alter table "teamMember" add column if not exists "membershipKey" text unique;
+create index if not exists "team_organizationId_idx" on "team" ("organizationId");
+create index if not exists "teamMember_teamId_idx" on "teamMember" ("teamId");
+create index if not exists "teamMember_userId_idx" on "teamMember" ("userId");
+create index if not exists "member_organizationId_idx" on "member" ("organizationId");
+create index if not exists "member_userId_idx" on "member" ("userId");
+create index if not exists "invitation_organizationId_idx" on "invitation" ("organizationId");
+create index if not exists "invitation_email_idx" on "invitation" ("email");
 
 -- sso plugin
 

@@ -55,12 +55,11 @@ async function startApp(port, env) {
   child.stderr.on("data", (b) => logs.push(b.toString()));
   let exited = false;
   const exit = new Promise((resolve) => child.on("exit", () => ((exited = true), resolve())));
-  const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) throw new Error(`next start exited:\n${logs.join("")}`);
     try {
-      const res = await fetch(origin + "/");
+      const res = await fetch(`http://127.0.0.1:${port}/`);
       await res.arrayBuffer();
       if (res.ok) break;
     } catch {
@@ -70,12 +69,54 @@ async function startApp(port, env) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    origin,
+    // The browser's name for the app: localhost, since WebAuthn refuses an IP address as RP ID.
+    origin: `http://localhost:${port}`,
     logs,
     stop: async () => {
       if (!exited) process.kill(-child.pid, "SIGTERM");
       await exit;
     },
+  };
+}
+
+/**
+ * virtualAuthenticator gives the page's tab a CDP virtual authenticator: a platform passkey
+ * provider (CTAP2, internal transport, resident keys, user verification) that answers without a
+ * prompt. It records what each navigator.credentials call asked for ("create", "get", or
+ * "get conditional" for autofill), so that a test can tell which ceremony signed the user in.
+ */
+async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  // enableUI stays off: headless Chromium cannot show the WebAuthn dialogs.
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const requests = [];
+  await page.exposeFunction("recordCredentialRequest", (kind) => requests.push(kind));
+  await page.addInitScript(() => {
+    const container = navigator.credentials;
+    const [create, get] = [container.create.bind(container), container.get.bind(container)];
+    container.create = (init) => (window.recordCredentialRequest("create"), create(init));
+    container.get = (init) => (window.recordCredentialRequest(init?.mediation ? `get ${init.mediation}` : "get"), get(init));
+  });
+  return {
+    requests,
+    /** credentials are the authenticator's keys, their IDs as the server stores them (base64url). */
+    credentials: async () =>
+      (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials.map((c) => ({
+        ...c,
+        credentialId: Buffer.from(c.credentialId, "base64").toString("base64url"),
+      })),
+    /** forget drops the authenticator's keys, as when a user deletes them on the device. */
+    forget: () => cdp.send("WebAuthn.clearCredentials", { authenticatorId }),
   };
 }
 
@@ -86,7 +127,9 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     const [portOurs, portUpstream] = [await freePort(), await freePort()];
-    const origins = { authsidecar: `http://127.0.0.1:${portOurs}`, upstream: `http://127.0.0.1:${portUpstream}` };
+    // The apps listen on 127.0.0.1, but browsers visit them as localhost: WebAuthn allows no IP
+    // address as RP ID, and the sidecar takes its RP ID (localhost) from BETTER_AUTH_URL.
+    const origins = { authsidecar: `http://localhost:${portOurs}`, upstream: `http://localhost:${portUpstream}` };
     // E2E_REUSE_BUILD=<port> reruns against the last build, whose rewrite points at that port.
     const reuse = process.env.E2E_REUSE_BUILD ? Number(process.env.E2E_REUSE_BUILD) : undefined;
     sidecar = await startSidecar({ appOrigin: origins.authsidecar, env: { TRUSTED_ORIGINS: origins.upstream }, port: reuse });
@@ -145,6 +188,14 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     await page.waitForURL("**/dashboard");
   }
 
+  async function signOut(page) {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/sign-in");
+  }
+
+  /** serverPasskeys is the signed-in user's passkey rows, as the page's origin reads them. */
+  const serverPasskeys = (page) => page.evaluate(() => fetch("/api/auth/passkey/list-user-passkeys").then((r) => r.json()));
+
   for (const variant of ["authsidecar", "upstream"]) {
     describe(`with the ${variant} client`, () => {
       it("signs up, keeps the session over a reload, signs out, and then guards the dashboard", async (t) => {
@@ -157,8 +208,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.reload();
           assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Ada Lovelace");
 
-          await page.getByRole("button", { name: "Sign out" }).click();
-          await page.waitForURL("**/sign-in");
+          await signOut(page);
           await page.getByRole("link", { name: "Sign up" }).first().waitFor();
 
           await page.goto("/dashboard");
@@ -171,8 +221,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
         await inPage(t, variant, async (page) => {
           const addr = email();
           await signUp(page, "Grace Hopper", addr);
-          await page.getByRole("button", { name: "Sign out" }).click();
-          await page.waitForURL("**/sign-in");
+          await signOut(page);
 
           await page.goto("/sign-in?callbackURL=/settings");
           await page.getByLabel("Email").fill(addr);
@@ -216,6 +265,75 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.getByLabel("New password").fill("another-password-5");
           await page.getByRole("button", { name: "Change password" }).click();
           assert.equal(await page.getByRole("status").textContent(), "Password changed.");
+        });
+      });
+
+      it("adds a passkey in settings, signs in with it by autofill and by the button, renames and deletes it", async (t) => {
+        await inPage(t, variant, async (page) => {
+          const device = await virtualAuthenticator(page);
+          await signUp(page, "Barbara Liskov", email());
+
+          await page.goto("/settings/passkeys");
+          await page.getByText("None yet.").waitFor();
+          await page.getByLabel("Name").fill("Laptop");
+          await page.getByRole("button", { name: "Add passkey" }).click();
+          assert.equal(await page.getByRole("status").textContent(), "Passkey added.");
+          await page.getByTestId("passkeys").getByText("Laptop").waitFor();
+          const [key] = await device.credentials();
+          assert.equal(key.rpId, "localhost");
+          assert.equal(key.isResidentCredential, true);
+          const [row] = await serverPasskeys(page);
+          assert.equal(row.credentialID, key.credentialId, "the server stored the authenticator's credential");
+          assert.equal(row.name, "Laptop");
+          // The options exclude the registered key, so the authenticator refuses to make another.
+          await page.getByRole("button", { name: "Add passkey" }).click();
+          // Scoped to main: Next's route announcer is an (empty) alert too.
+          assert.equal(await page.locator("main").getByRole("alert").textContent(), "Previously registered");
+          assert.equal((await device.credentials()).length, 1);
+          assert.equal((await serverPasskeys(page)).length, 1);
+          assert.deepEqual(device.requests, ["create", "create"]);
+
+          // Autofill: the page asks with conditional mediation as it loads. Chromium's virtual
+          // environment answers such a request at once with the only discoverable credential,
+          // without showing the autofill list, so nothing in the field needs focus or a click.
+          await signOut(page);
+          await page.getByRole("link", { name: "Use a passkey" }).click();
+          await page.waitForURL("**/dashboard");
+          assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Barbara Liskov");
+          assert.deepEqual(device.requests, ["create", "create", "get conditional"]);
+
+          // The button, in a browser that offers no autofill: in Chromium, the page's autofill
+          // request would sign the user in before the button could be clicked.
+          await page.addInitScript(() => {
+            PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+          });
+          await signOut(page);
+          await page.goto("/passkey?callbackURL=/dashboard"); // a new document, which runs the script
+          await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+          await page.waitForURL("**/dashboard");
+          assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Barbara Liskov");
+          assert.deepEqual(device.requests, ["create", "create", "get conditional", "get"]);
+          const [signedTwice] = await device.credentials();
+          assert.equal((await serverPasskeys(page))[0].counter, signedTwice.signCount, "the server keeps the sign counter");
+
+          await page.goto("/settings/passkeys");
+          page.once("dialog", (dialog) => dialog.accept("Work laptop"));
+          await page.getByRole("button", { name: "Rename" }).click();
+          await page.getByTestId("passkeys").getByText("Work laptop").waitFor();
+          await page.getByRole("button", { name: "Delete" }).click();
+          await page.getByText("None yet.").waitFor();
+
+          // The authenticator still holds the key; the server no longer takes it.
+          await signOut(page);
+          await page.getByRole("link", { name: "Use a passkey" }).click();
+          const button = page.getByRole("button", { name: "Sign in with a passkey" });
+          await button.click();
+          const alert = page.locator(".card").getByRole("alert");
+          assert.equal(await alert.textContent(), "Passkey not found");
+          // Without any key the browser refuses the request, and the client reports a cancel.
+          await device.forget();
+          await button.click();
+          await alert.getByText("Auth cancelled", { exact: true }).waitFor();
         });
       });
     });

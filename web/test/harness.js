@@ -52,8 +52,9 @@ export async function freePort() {
   });
 }
 
-async function psql(adminURL, sql) {
-  await run("psql", [adminURL, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
+/** psql runs one SQL statement on the database at url. */
+export async function psql(url, sql) {
+  await run("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
 }
 
 /** createDatabase makes a fresh, empty database and returns its URL and a drop function. */
@@ -104,7 +105,8 @@ async function waitFor(url, ms, isDead) {
 
 /**
  * startSidecar starts the sidecar on a fresh database. appOrigin is BETTER_AUTH_URL (the origin
- * browsers see); it defaults to the sidecar's own address. Returns {url, apiURL, appOrigin, stop, logs}.
+ * browsers see); it defaults to the sidecar's own address. Returns {url, apiURL, appOrigin,
+ * databaseURL, stop, logs}.
  */
 export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}) {
   const [{ bin }, db, port] = await Promise.all([buildSidecar(), createDatabase(), fixedPort ?? freePort()]);
@@ -137,7 +139,7 @@ export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}
     await stop();
     throw new Error(`${err.message}\nsidecar output:\n${logs.join("")}`);
   }
-  return { url, apiURL: `${url}/api/auth`, appOrigin: appOrigin ?? url, stop, logs };
+  return { url, apiURL: `${url}/api/auth`, appOrigin: appOrigin ?? url, databaseURL: db.url, stop, logs };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   twoFactorClient,
   type ReactAuthClient,
 } from "@authsidecar/web/react";
+import { passkeyClient as upstreamPasskey } from "@better-auth/passkey/client";
 import { createAuthClient as createUpstreamClient } from "better-auth/react";
 import {
   emailOTPClient as upstreamEmailOTP,
@@ -31,10 +32,10 @@ export const clientKind: "authsidecar" | "upstream" =
 
 function create(): ReactAuthClient {
   if (clientKind === "upstream") {
-    // Upstream's passkey client lives in @better-auth/passkey, whose peer ranges do not admit
-    // better-auth 1.7.25; without it the passkey pages say so.
+    // Upstream's passkey client is @better-auth/passkey 1.7.6, whose exact peer pins predate
+    // better-auth 1.7.25; package.json's overrides give it better-auth's own versions instead.
     const upstream = createUpstreamClient({
-      plugins: [upstreamTwoFactor(), upstreamOrganization(), upstreamMagicLink(), upstreamEmailOTP()],
+      plugins: [upstreamTwoFactor(), upstreamPasskey(), upstreamOrganization(), upstreamMagicLink(), upstreamEmailOTP()],
     });
     return upstream as unknown as ReactAuthClient;
   }

@@ -2,7 +2,7 @@
 
 import { useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
-import { authClient, clientKind } from "@/lib/auth-client";
+import { authClient } from "@/lib/auth-client";
 import { safeCallback } from "@/lib/callback";
 
 // Passkey sign-in, two ways: the button opens the browser's passkey dialog; the email field offers
@@ -12,7 +12,7 @@ function PasskeySignIn() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    if (clientKind !== "authsidecar" || typeof PublicKeyCredential === "undefined") return;
+    if (typeof PublicKeyCredential === "undefined") return;
     let active = true;
     void (async () => {
       if (!(await PublicKeyCredential.isConditionalMediationAvailable?.())) return;
@@ -33,15 +33,6 @@ function PasskeySignIn() {
       return;
     }
     window.location.assign(callbackURL);
-  }
-
-  if (clientKind !== "authsidecar") {
-    return (
-      <div className="card">
-        <h1>Sign in with a passkey</h1>
-        <p className="muted">Passkeys need the @authsidecar/web client in this example.</p>
-      </div>
-    );
   }
 
   return (

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Message, type Notice } from "@/app/message";
-import { authClient, clientKind } from "@/lib/auth-client";
+import { authClient } from "@/lib/auth-client";
 import type { Passkey } from "@authsidecar/web";
 
 export default function PasskeysPage() {
@@ -16,7 +16,7 @@ export default function PasskeysPage() {
   }, []);
 
   useEffect(() => {
-    if (clientKind === "authsidecar") void load();
+    void load();
   }, [load]);
 
   async function add(e: FormEvent<HTMLFormElement>) {
@@ -45,15 +45,6 @@ export default function PasskeysPage() {
     const res = await authClient.passkey.deletePasskey({ id: p.id });
     if (res.error) setMessage({ ok: false, text: res.error.message ?? "Could not delete" });
     await load();
-  }
-
-  if (clientKind !== "authsidecar") {
-    return (
-      <>
-        <h1>Passkeys</h1>
-        <p className="muted">Passkeys need the @authsidecar/web client in this example.</p>
-      </>
-    );
   }
 
   return (
