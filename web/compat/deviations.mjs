@@ -38,6 +38,22 @@ export const deviations = {
     ours: "`session.ipAddress` is the TCP peer's address. With an `X-Forwarded-For` from a trusted proxy (loopback by default) both record the forwarded address.",
     why: "Go's server sees the TCP peer, which upstream's Fetch-API handler cannot; an empty address would tell an operator nothing about a session made without a proxy in front.",
   },
+  "totp-replay": {
+    title: "A TOTP code is accepted once",
+    routes: ["POST /two-factor/verify-totp"],
+    upstream: "A code is accepted again and again while its step is inside the ±1-step window (better-auth#10387).",
+    ours:
+      "Once a code of some step is accepted for a user, that step's code and earlier ones answer 401 `INVALID_CODE` (a wrong code, counted as one); " +
+      "the next step's code works. The last step used is kept in our own nullable column `twoFactor.lastUsedStep`, which the Node server ignores.",
+    why: "RFC 6238 §5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
+  },
+  "disable-forgets-trusted-devices": {
+    title: "Disabling two-factor forgets every device the user trusted",
+    routes: ["POST /two-factor/disable"],
+    upstream: "Only the trusted device named by the caller's own trust_device cookie is forgotten; the user's other devices stay trusted for their 30 days.",
+    ours: "Every trusted device of the user is forgotten (their rows are deleted); the caller's cookie is expired as upstream's.",
+    why: "When two-factor is turned on again, every device should be asked for a second factor, not only the one that turned it off.",
+  },
   "error-page-html": {
     title: "The error page is our own HTML",
     routes: ["GET /error"],

@@ -15,6 +15,9 @@ const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d
 // of [A-Za-z0-9] mixing at least two of upper case, lower case and digits (so error codes and
 // words stay readable).
 const randomRun = /[A-Za-z0-9]{24,}/g;
+// Generated values that are shorter or punctuated, by their shapes: two-factor backup codes
+// (XXXXX-XXXXX), sign-in challenges (2fa-<20>) and trusted-device values (<HMAC>!trust-device-<32>).
+const randomShapes = /(?<![A-Za-z0-9_-])(?:[A-Za-z0-9]{5}-[A-Za-z0-9]{5}|2fa-[A-Za-z0-9_-]{20}|[A-Za-z0-9_-]{43}!trust-device-[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/g;
 
 // kindOf names an alias after the key it was first seen under, for readable diffs.
 function kindOf(key) {
@@ -47,6 +50,7 @@ export class Normalizer {
     for (const [label, origin] of this.origins) s = s.split(origin).join(this.origins.length > 1 ? `<origin:${label}>` : "<origin>");
     for (const tag of this.tags) s = s.split(tag).join("<tag>");
     for (const [value, alias] of this.aliases) s = s.split(value).join(alias);
+    s = s.replace(randomShapes, (m) => this.alias(m, kindOf(key)));
     return s.replace(randomRun, (m) => (looksRandom(m) ? this.alias(m, kindOf(key)) : m));
   }
 

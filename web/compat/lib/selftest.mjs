@@ -44,6 +44,8 @@ export const selfChecks = [
   ["harness: a one-day expiry seen 20 s later is still a one-day expiry", () => compare(exchange({ id: A, token: T1, expiresIn: day }), exchange({ id: B, token: T2, expiresIn: day - 20e3 })), 0],
   ["harness: a one-day expiry against a seven-day one is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, expiresIn: day })), 1],
   ["harness: an extra body key is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, extra: { role: "admin" } })), 1],
+  ["harness: other two-factor backup codes compare equal", () => compare(exchange({ id: A, token: T1, extra: { codes: ["Ab3dE-f6hIj", "9kLm2-nOp5q"] } }), exchange({ id: B, token: T2, extra: { codes: ["Zy4xW-v1uTs", "8rQp5-oNm2l"] } })), 0],
+  ["harness: one backup code twice against two codes is a difference", () => compare(exchange({ id: A, token: T1, extra: { codes: ["Ab3dE-f6hIj", "Ab3dE-f6hIj"] } }), exchange({ id: B, token: T2, extra: { codes: ["Zy4xW-v1uTs", "8rQp5-oNm2l"] } })), 1],
   ["harness: null against an absent key is a difference", () => compare(exchange({ id: A, token: T1, extra: { image: null } }), exchange({ id: B, token: T2 })), 1],
 ].map(([name, run, want]) => ({
   name,

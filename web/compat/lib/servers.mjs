@@ -138,6 +138,8 @@ export async function startServers({ log = () => {} } = {}) {
         ADDR: `127.0.0.1:${s.port}`,
         RATE_LIMIT: "false",
         MAIL_LOG: s.mailLog,
+        // The reference's issuer is its appName (reference/auth.mjs); ours is configured.
+        TWO_FACTOR_ISSUER: "authsidecar",
       };
       const p = new Process(s.name, binary, [], env, join(dir, `${s.name}.log`));
       procs.push(p);
