@@ -4,7 +4,7 @@
 // each path against upstream's kebab-case rule (core spec §10).
 
 import { createFetch, navigate, type Fetch } from "./fetch.js";
-import { checkRolePermission, type Statements } from "./permissions.js";
+import { checkRolePermission, defaultRoles, type PermissionRequest, type RoleDefinition } from "./permissions.js";
 import { createSessionStore, type SessionOptions, type SessionStore } from "./session.js";
 import type {
   FetchOptions,
@@ -38,7 +38,17 @@ export interface TwoFactorClientOptions {
 
 export const twoFactorClient = (options: TwoFactorClientOptions = {}): ClientPlugin => ({ id: "two-factor", options: { ...options } });
 export const passkeyClient = (): ClientPlugin => ({ id: "passkey" });
-export const organizationClient = (options: { roles?: Record<string, Statements> } = {}): ClientPlugin => ({ id: "organization", options: { ...options } });
+export interface OrganizationClientOptions {
+  /** Roles for checkRolePermission, added to (or replacing same-named) owner, admin and member. */
+  roles?: Record<string, RoleDefinition>;
+  /** Accepted for code written against upstream; the roles alone decide. */
+  ac?: unknown;
+  teams?: { enabled?: boolean };
+  dynamicAccessControl?: { enabled?: boolean };
+  schema?: unknown;
+}
+
+export const organizationClient = (options: OrganizationClientOptions = {}): ClientPlugin => ({ id: "organization", options: { ...options } });
 export const magicLinkClient = (): ClientPlugin => ({ id: "magic-link" });
 export const emailOTPClient = (): ClientPlugin => ({ id: "email-otp" });
 
@@ -134,7 +144,8 @@ export function createAuthClient(options: ClientOptions = {}) {
   const baseURL = resolveBaseURL(options.baseURL, options.basePath);
   const pluginOptions = (id: string) => options.plugins?.find((p) => p.id === id)?.options ?? {};
   const twoFactorOptions: TwoFactorClientOptions = { ...pluginOptions("two-factor"), ...options.twoFactor };
-  const roles = pluginOptions("organization").roles as Record<string, Statements> | undefined;
+  // As upstream's organizationClient: the configured roles go over the default ones.
+  const roles: Record<string, RoleDefinition> = { ...defaultRoles, ...(pluginOptions("organization") as OrganizationClientOptions).roles };
 
   let store: SessionStore | undefined;
   const $fetch: Fetch = createFetch(baseURL, options.fetchOptions ?? {}, [
@@ -143,7 +154,7 @@ export function createAuthClient(options: ClientOptions = {}) {
       if (!options.disableDefaultFetchPlugins && typeof d.url === "string" && d.redirect) navigate(d.url);
       if (d.twoFactorRedirect) {
         if (twoFactorOptions.onTwoFactorRedirect) {
-          await twoFactorOptions.onTwoFactorRedirect({ twoFactorMethods: (d.twoFactorMethods as string[]) ?? [] });
+          await twoFactorOptions.onTwoFactorRedirect({ twoFactorMethods: d.twoFactorMethods as string[] });
         } else if (twoFactorOptions.twoFactorPage) {
           navigate(twoFactorOptions.twoFactorPage);
         }
@@ -408,11 +419,11 @@ export function createAuthClient(options: ClientOptions = {}) {
       ),
       leave: endpoint<{ organizationId: string }, Member>("/organization/leave"),
       listMembers: endpoint<{}, { members: Member[]; total: number }, Record<string, string | number | undefined>>("/organization/list-members"),
-      hasPermission: endpoint<{ permissions: Statements; organizationId?: string }, { error: null; success: boolean }>(
+      hasPermission: endpoint<{ permissions: Record<string, string[]>; organizationId?: string }, { error: null; success: boolean }>(
         "/organization/has-permission",
       ),
       /** Runs the access-control check locally against the default (or configured) roles; no request. */
-      checkRolePermission: (input: { role: string; permissions: Statements }) => checkRolePermission(input, roles),
+      checkRolePermission: (input: { role: string | string[]; permissions: PermissionRequest }) => checkRolePermission(input, roles),
       createTeam: endpoint<{ name: string; organizationId?: string } & Extra, Team>("/organization/create-team"),
       listTeams: endpoint<{}, Team[], { organizationId?: string }>("/organization/list-teams"),
       updateTeam: endpoint<{ teamId: string; data: Extra }, Team>("/organization/update-team"),

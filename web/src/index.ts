@@ -10,11 +10,22 @@ export {
   type AuthClient,
   type ClientOptions,
   type ClientPlugin,
+  type OrganizationClientOptions,
   type TwoFactorClientOptions,
 } from "./client.js";
 export { parseJSON, parseDate } from "./json.js";
 export { toBase64url, fromBase64url } from "./base64url.js";
-export { checkRolePermission, defaultRoles, type Statements } from "./permissions.js";
+export {
+  authorize,
+  checkRolePermission,
+  createAccessControl,
+  defaultRoles,
+  type ActionRequest,
+  type PermissionRequest,
+  type Role,
+  type RoleDefinition,
+  type Statements,
+} from "./permissions.js";
 export type { SessionState, SessionOptions, SessionStore } from "./session.js";
 export type {
   AuthError,

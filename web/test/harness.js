@@ -1,13 +1,15 @@
 // Test harness shared by the integration and browser tests: a real sidecar, built from the repo
 // root, on a fresh database of the local Postgres (or TEST_DATABASE_URL's server), torn down after.
 
+import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -105,12 +107,14 @@ async function waitFor(url, ms, isDead) {
 
 /**
  * startSidecar starts the sidecar on a fresh database. appOrigin is BETTER_AUTH_URL (the origin
- * browsers see); it defaults to the sidecar's own address. Returns {url, apiURL, appOrigin,
- * databaseURL, stop, logs}.
+ * browsers see); it defaults to the sidecar's own address. Its mail goes to a MAIL_LOG file in the
+ * build's temporary directory, read through `mail` (see mailbox). Returns {url, apiURL, appOrigin,
+ * databaseURL, mail, stop, logs}.
  */
 export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}) {
-  const [{ bin }, db, port] = await Promise.all([buildSidecar(), createDatabase(), fixedPort ?? freePort()]);
+  const [{ bin, dir }, db, port] = await Promise.all([buildSidecar(), createDatabase(), fixedPort ?? freePort()]);
   const url = `http://127.0.0.1:${port}`;
+  const mailLog = path.join(dir, `mail-${port}-${randomBytes(3).toString("hex")}.log`);
   const logs = [];
   const child = spawn(bin, [], {
     env: {
@@ -120,6 +124,7 @@ export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}
       DATABASE_URL: db.url,
       ADDR: `127.0.0.1:${port}`,
       RATE_LIMIT: "false",
+      MAIL_LOG: mailLog,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -132,6 +137,7 @@ export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}
     if (!exited) child.kill("SIGTERM");
     await exit;
     await db.drop();
+    await rm(mailLog, { force: true });
   };
   try {
     await waitFor(`${url}/api/auth/ok`, 30_000, () => exited);
@@ -139,7 +145,7 @@ export async function startSidecar({ appOrigin, env = {}, port: fixedPort } = {}
     await stop();
     throw new Error(`${err.message}\nsidecar output:\n${logs.join("")}`);
   }
-  return { url, apiURL: `${url}/api/auth`, appOrigin: appOrigin ?? url, databaseURL: db.url, stop, logs };
+  return { url, apiURL: `${url}/api/auth`, appOrigin: appOrigin ?? url, databaseURL: db.url, mail: mailbox(mailLog), stop, logs };
 }
 
 /**
@@ -186,4 +192,80 @@ export async function eventually(check, ms = 3000) {
       await sleep(20);
     }
   }
+}
+
+/**
+ * mailbox reads the sidecar's MAIL_LOG (its development mail sink writes one JSON line per mail):
+ * wait(type, addr) returns the newest mail of that type to addr once the outbox worker sent it.
+ */
+export function mailbox(file) {
+  const all = async () =>
+    (await readFile(file, "utf8").catch(() => ""))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  return {
+    all,
+    wait: (type, addr) =>
+      eventually(async () => {
+        const found = (await all()).filter((m) => m.type === type && m.email === addr);
+        assert.ok(found.length > 0, `no ${type} mail to ${addr} yet`);
+        return found.at(-1);
+      }, 15_000),
+  };
+}
+
+const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** totpKey is the HMAC key in an otpauth URI: its secret parameter, base32-decoded (RFC 4648). */
+export function totpKey(uri) {
+  const secret = new URL(uri).searchParams.get("secret") ?? "";
+  let bits = "";
+  for (const ch of secret) {
+    const v = base32Alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${secret}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** totpStep is the RFC 6238 time step (30 s) of a time in milliseconds. */
+export const totpStep = (ms = Date.now()) => Math.floor(ms / 30_000);
+
+/**
+ * totp is the six-digit RFC 6238 code (HMAC-SHA1) of key for a step, computed independently of
+ * the sidecar. The sidecar takes each step once per user, so a test needing a second code asks
+ * for the next step's (still inside the ±1 step window).
+ */
+export function totp(key, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/**
+ * upstreamClient loads Better Auth's own browser client (better-auth 1.7.25 and
+ * @better-auth/passkey, installed in example/) so a test can run the same calls through it and
+ * through ours. It returns null, after one loud line, when example/ has no node_modules; in CI
+ * that is a failure.
+ */
+export async function upstreamClient() {
+  const require = createRequire(path.join(webRoot, "example", "package.json"));
+  let resolved;
+  try {
+    resolved = ["better-auth/client", "better-auth/client/plugins", "@better-auth/passkey/client", "better-auth/plugins/access"].map((m) =>
+      require.resolve(m),
+    );
+  } catch {
+    const line = "!!! SKIPPING upstream client variants: web/example has no node_modules (run npm ci there) !!!";
+    if (process.env.CI) throw new Error(line);
+    console.error(line);
+    return null;
+  }
+  const [core, plugins, passkey, access] = await Promise.all(resolved.map((file) => import(pathToFileURL(file).href)));
+  return { createAuthClient: core.createAuthClient, ...plugins, passkeyClient: passkey.passkeyClient, createAccessControl: access.createAccessControl };
 }

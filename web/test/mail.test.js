@@ -3,28 +3,21 @@
 // MAIL_LOG, where the tests pick up the tokens a user would click.
 
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAuthClient } from "../dist/index.js";
-import { cookieFetch, eventually, missingTools, startSidecar } from "./harness.js";
+import { cookieFetch, missingTools, startSidecar } from "./harness.js";
 
 const skip = await missingTools("go", "psql");
 
 describe("mail flows through the client", { skip }, () => {
   let sidecar;
-  let dir;
-  let mailLog;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "authsidecar-mail-"));
-    mailLog = path.join(dir, "mail.log");
-    sidecar = await startSidecar({ env: { MAIL_LOG: mailLog } });
+    sidecar = await startSidecar();
   });
   after(async () => {
     await sidecar?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
+  const waitMail = (type, addr) => sidecar.mail.wait(type, addr);
 
   let n = 0;
   const email = () => `mail${++n}-${Date.now()}@example.com`;
@@ -32,15 +25,6 @@ describe("mail flows through the client", { skip }, () => {
     const jar = cookieFetch(sidecar.appOrigin);
     return createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar } });
   };
-
-  /** waitMail returns the newest mail of type to addr, once the outbox worker has sent it. */
-  const waitMail = (type, addr) =>
-    eventually(async () => {
-      const lines = (await readFile(mailLog, "utf8").catch(() => "")).split("\n").filter(Boolean);
-      const found = lines.map((l) => JSON.parse(l)).filter((m) => m.type === type && m.email === addr);
-      assert.ok(found.length > 0, `no ${type} mail to ${addr} yet`);
-      return found.at(-1);
-    }, 15_000);
 
   it("resets a password with the mailed token, once", async () => {
     const addr = email();

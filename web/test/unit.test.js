@@ -6,8 +6,10 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import {
   checkRolePermission,
+  createAccessControl,
   createAuthClient,
   fromBase64url,
+  organizationClient,
   parseDate,
   parseJSON,
   toBase64url,
@@ -15,6 +17,9 @@ import {
 } from "../dist/index.js";
 import { authMiddleware, parseCookies } from "../dist/next.js";
 import { authenticationJSON, creationOptions, registrationJSON, requestOptions } from "../dist/webauthn.js";
+import { upstreamClient } from "./harness.js";
+
+const upstream = await upstreamClient();
 
 // upstream's toKebabCase (@better-auth/core utils/string), the rule its client proxy maps names with.
 const kebab = (s) =>
@@ -123,6 +128,39 @@ describe("request mapping", () => {
     assert.ok(f.calls.length > 60, `only ${f.calls.length} endpoints walked`);
   });
 
+  it("sends the same request as upstream's client for every method, with and without body fields", { skip: !upstream && "upstream's client is not installed" }, async () => {
+    const mine = recorder();
+    const theirs = recorder();
+    const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine } });
+    const up = upstream?.createAuthClient({
+      baseURL: "http://app.test",
+      fetchOptions: { customFetchImpl: theirs },
+      plugins: [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient()],
+    });
+    const inputs = [undefined, { query: { id: "x", n: 2 } }, { name: "n", list: ["a"], query: { id: "x" } }, { fetchOptions: { method: "POST" } }];
+    let compared = 0;
+    const walk = async (obj, names) => {
+      for (const [key, value] of Object.entries(obj)) {
+        const name = [...names, key].join(".");
+        if (key.startsWith("$") || key === "baseURL" || ceremonies.has(name)) continue;
+        if (typeof value !== "function") {
+          await walk(value, [...names, key]);
+          continue;
+        }
+        const theirMethod = [...names, key].reduce((o, k) => o[k], up);
+        for (const input of inputs) {
+          await value(input);
+          await theirMethod(input);
+          const [a, b] = [mine.calls.at(-1), theirs.calls.at(-1)];
+          assert.deepEqual([a.method, a.url.href, a.body], [b.method, b.url.href, b.body ?? undefined], `${name}(${JSON.stringify(input)})`);
+          compared++;
+        }
+      }
+    };
+    await walk(client, []);
+    assert.ok(compared > 240, `only ${compared} calls compared`);
+  });
+
   it("picks GET without body fields, POST with them, and the fixed method for fixed paths", async () => {
     const f = recorder();
     const c = createAuthClient({ baseURL: "http://app.test/api/auth", fetchOptions: { customFetchImpl: f } });
@@ -184,6 +222,28 @@ describe("request mapping", () => {
     const res = await c.signIn.email({ email: "a@b.c", password: "p" });
     assert.equal(res.data.twoFactorRedirect, true);
     assert.deepEqual(seen, [{ twoFactorMethods: ["totp", "otp"] }]);
+  });
+
+  it("goes to twoFactorPage on a two-factor challenge, as upstream's client, and never to a script URL", async () => {
+    const reply = () => json(200, { twoFactorRedirect: true, twoFactorMethods: ["totp"] });
+    const libs = [{ createAuthClient, twoFactorClient }, ...(upstream ? [upstream] : [])];
+    const saved = globalThis.window;
+    try {
+      for (const [i, lib] of libs.entries()) {
+        for (const [page, want] of [["/two-factor?x=1", "/two-factor?x=1"], ["javascript:alert(1)", "/sign-in"]]) {
+          globalThis.window = { location: { href: "/sign-in" } };
+          const c = lib.createAuthClient({
+            baseURL: "http://app.test",
+            fetchOptions: { customFetchImpl: recorder(reply) },
+            plugins: [lib.twoFactorClient({ twoFactorPage: page })],
+          });
+          await c.signIn.email({ email: "a@b.c", password: "p" });
+          assert.equal(globalThis.window.location.href, want, `client ${i}, ${page}`);
+        }
+      }
+    } finally {
+      globalThis.window = saved;
+    }
   });
 });
 
@@ -298,11 +358,57 @@ describe("checkRolePermission", () => {
     ["owner", { billing: ["read"] }, false],
     ["superuser", { ac: ["read"] }, false],
   ];
+  // Upstream's organizationClient answers the same, locally.
+  const theirs = (roles) => upstream?.createAuthClient({ baseURL: "http://app.test", plugins: [upstream.organizationClient({ roles })] });
+  const mine = (roles) => createAuthClient({ baseURL: "http://app.test", plugins: [organizationClient({ roles })] });
   for (const [role, permissions, want] of cases) {
     it(`${JSON.stringify(role)} ${JSON.stringify(permissions)} → ${want}`, () => {
       assert.equal(checkRolePermission({ role, permissions }), want);
+      assert.equal(mine().organization.checkRolePermission({ role, permissions }), want);
+      if (upstream) assert.equal(theirs().organization.checkRolePermission({ role, permissions }), want, "upstream");
     });
   }
+
+  it("adds the roles given to organizationClient to the defaults, as plain statements or upstream's role objects", () => {
+    const custom = { auditor: { invitation: ["cancel"] }, owner: { organization: ["update"] } };
+    const roleObjects = (ac) => Object.fromEntries(Object.entries(custom).map(([name, st]) => [name, ac.newRole(st)]));
+    const statements = { organization: ["update", "delete"], invitation: ["create", "cancel"] };
+    const clients = [mine(custom), mine(roleObjects(createAccessControl(statements)))];
+    if (upstream) clients.push(theirs(roleObjects(upstream.createAccessControl(statements))));
+    const checks = [
+      ["auditor", { invitation: ["cancel"] }, true],
+      ["auditor", { invitation: ["create"] }, false],
+      ["owner", { organization: ["update"] }, true],
+      ["owner", { organization: ["delete"] }, false],
+      ["admin", { member: ["delete"] }, true],
+      [["member", "auditor"], { invitation: ["cancel"] }, true],
+    ];
+    for (const [i, client] of clients.entries()) {
+      for (const [role, permissions, want] of checks) {
+        assert.equal(client.organization.checkRolePermission({ role, permissions }), want, `client ${i}: ${role} ${JSON.stringify(permissions)}`);
+      }
+    }
+  });
+
+  it("takes {actions, connector} requests as upstream's access control does", () => {
+    const requests = [
+      [{ member: { actions: ["create", "read"], connector: "OR" } }, true],
+      [{ member: { actions: ["create", "read"] } }, false],
+      [{ member: { actions: ["read"], connector: "OR" } }, false],
+      [{ member: { actions: [], connector: "OR" } }, false],
+      [{ member: { connector: "OR" } }, false],
+      [{ member: ["create"], ac: { actions: ["nope", "read"], connector: "OR" } }, true],
+    ];
+    for (const [permissions, want] of requests) {
+      assert.equal(checkRolePermission({ role: "admin", permissions }), want, JSON.stringify(permissions));
+      if (upstream) assert.equal(theirs().organization.checkRolePermission({ role: "admin", permissions }), want, `upstream ${JSON.stringify(permissions)}`);
+    }
+    const or = createAccessControl({}).newRole({ a: ["x"], b: ["y"] });
+    assert.deepEqual(or.authorize({ a: ["z"], b: ["y"] }, "OR"), { success: true });
+    assert.deepEqual(or.authorize({ c: ["y"] }, "OR"), { success: false, error: "Not authorized" });
+    assert.deepEqual(or.authorize({ c: ["y"] }), { success: false, error: "You are not allowed to access resource: c" });
+    assert.deepEqual(or.authorize({ a: ["z"] }), { success: false, error: 'unauthorized to access resource "a"' });
+  });
 });
 
 describe("next helpers", () => {
