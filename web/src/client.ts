@@ -21,7 +21,7 @@ import type {
   Team,
   User,
 } from "./types.js";
-import { CeremonyError, createCredential, getCredential } from "./webauthn.js";
+import { CeremonyError, createCredential, getCredential, type CeremonyResult } from "./webauthn.js";
 
 /** A plugin entry, for code written against upstream's `plugins: [twoFactorClient(...)]`. */
 export interface ClientPlugin {
@@ -186,23 +186,22 @@ export function createAuthClient(options: ClientOptions = {}) {
     return call as unknown as Endpoint<Body, Data, Query>;
   }
 
-  function ceremonyFailure(err: unknown, fallbackCode: string, status = 400): Result<never> {
-    const known = err instanceof CeremonyError;
-    return {
-      data: null,
-      error: {
-        code: known ? err.code : fallbackCode,
-        message: err instanceof Error ? err.message : String(err),
-        status: known ? status : 500,
-        statusText: known ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR",
-      },
-    };
+  // A failed passkey ceremony as upstream's passkey client reports it: status 400 with the
+  // WebAuthn error's code, or its fallback for errors the browser's error does not explain.
+  function failure(code: string, message: string, status = 400): Result<never> {
+    return { data: null, error: { code, message, status, statusText: status === 400 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR" } };
   }
 
   function mergeExtensions(server: unknown, mine: unknown): Record<string, unknown> | undefined {
     if (!server && !mine) return undefined;
     return { ...(server as object), ...(mine as object) };
   }
+
+  // returnWebAuthnResponse's extra: the credential as upstream's client returns it.
+  const webauthnResult = (c: CeremonyResult) => ({
+    response: { ...c.response, clientExtensionResults: c.clientExtensionResults },
+    clientExtensionResults: c.clientExtensionResults,
+  });
 
   type PasskeySignIn = {
     autoFill?: boolean;
@@ -214,21 +213,27 @@ export function createAuthClient(options: ClientOptions = {}) {
   async function signInPasskey(opts: PasskeySignIn = {}, fetchOptions: FetchOptions = {}): Promise<Result<SessionData>> {
     const challenge = await $fetch<Record<string, unknown>>("/passkey/generate-authenticate-options", { method: "GET" });
     if (!challenge.data) return challenge as Result<never>;
-    let response: Record<string, unknown>;
+    // Every sign-in failure reads "Auth cancelled"; the code tells why.
+    const cancelled = (code: string) => failure(code, "Auth cancelled");
+    let ceremony: CeremonyResult;
     try {
       const extensions = mergeExtensions(challenge.data.extensions, opts.extensions);
-      response = await getCredential({ ...challenge.data, extensions }, opts.autoFill);
+      ceremony = await getCredential({ ...challenge.data, extensions }, opts.autoFill);
     } catch (err) {
-      return ceremonyFailure(err, "AUTH_CANCELLED");
+      return cancelled(err instanceof CeremonyError ? err.code : "AUTH_CANCELLED");
     }
-    const verified = await $fetch<SessionData>("/passkey/verify-authentication", {
-      ...opts.fetchOptions,
-      ...fetchOptions,
-      method: "POST",
-      body: { response },
-    });
-    if (opts.returnWebAuthnResponse && verified.data) return { ...verified, webauthn: { response } } as Result<SessionData>;
-    return verified;
+    try {
+      const verified = await $fetch<SessionData>("/passkey/verify-authentication", {
+        ...opts.fetchOptions,
+        ...fetchOptions,
+        method: "POST",
+        body: { response: ceremony.response },
+      });
+      if (opts.returnWebAuthnResponse) return { ...verified, webauthn: webauthnResult(ceremony) } as unknown as Result<SessionData>;
+      return verified;
+    } catch {
+      return cancelled("AUTH_CANCELLED"); // the network failed: upstream reports a cancel here too
+    }
   }
 
   type AddPasskey = {
@@ -252,22 +257,29 @@ export function createAuthClient(options: ClientOptions = {}) {
     if (opts.context) query.context = opts.context;
     const challenge = await $fetch<Record<string, unknown>>("/passkey/generate-register-options", { method: "GET", query });
     if (!challenge.data) return challenge as Result<never>;
-    let response: Record<string, unknown>;
     try {
       const extensions = mergeExtensions(challenge.data.extensions, opts.extensions);
-      response = await createCredential({ ...challenge.data, extensions }, opts.useAutoRegister);
+      const ceremony = await createCredential({ ...challenge.data, extensions }, opts.useAutoRegister);
+      const verified = await $fetch<Passkey & Partial<SessionData>>("/passkey/verify-registration", {
+        ...opts.fetchOptions,
+        ...fetchOptions,
+        method: "POST",
+        body: { response: ceremony.response, name: opts.name, ...(opts.createSession ? { createSession: true } : {}) },
+      });
+      if (verified.data?.session) session.signal();
+      if (opts.returnWebAuthnResponse && verified.data) return { ...verified, webauthn: webauthnResult(ceremony) } as unknown as typeof verified;
+      return verified;
     } catch (err) {
-      return ceremonyFailure(err, "UNKNOWN_ERROR");
+      if (!(err instanceof CeremonyError)) {
+        // Unexplained failures, the network's included, are a 500 with their own message.
+        return failure("UNKNOWN_ERROR", err instanceof Error ? err.message : "Unknown error", 500);
+      }
+      const messages: Record<string, string> = {
+        ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED: "Previously registered",
+        ERROR_CEREMONY_ABORTED: "Registration cancelled",
+      };
+      return failure(err.code, messages[err.code] ?? err.message);
     }
-    const verified = await $fetch<Passkey & Partial<SessionData>>("/passkey/verify-registration", {
-      ...opts.fetchOptions,
-      ...fetchOptions,
-      method: "POST",
-      body: { response, name: opts.name, ...(opts.createSession ? { createSession: true } : {}) },
-    });
-    if (verified.data?.session) session.signal();
-    if (opts.returnWebAuthnResponse && verified.data) return { ...verified, webauthn: { response } } as typeof verified;
-    return verified;
   }
 
   const socialSignIn = endpoint<

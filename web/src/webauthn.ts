@@ -37,8 +37,10 @@ export function creationOptions(json: Json): PublicKeyCredentialCreationOptions 
 /** requestOptions turns generate-authenticate-options' JSON into what navigator.credentials.get takes. */
 export function requestOptions(json: Json): PublicKeyCredentialRequestOptions {
   const out = { ...json, challenge: fromBase64url(json.challenge as string) } as unknown as PublicKeyCredentialRequestOptions;
+  // An empty allow list is left out, as @simplewebauthn/browser does: some platforms then find no key.
   const allow = descriptors(json.allowCredentials);
-  if (allow) out.allowCredentials = allow;
+  if (allow?.length) out.allowCredentials = allow;
+  else delete out.allowCredentials;
   return out;
 }
 
@@ -63,7 +65,10 @@ interface CredentialLike {
 
 function base(cred: CredentialLike): Json {
   const out: Json = { id: cred.id, rawId: toBase64url(cred.rawId), type: cred.type };
-  if (cred.authenticatorAttachment) out.authenticatorAttachment = cred.authenticatorAttachment;
+  // Only the two values WebAuthn defines are passed on, as @simplewebauthn/browser does.
+  if (cred.authenticatorAttachment === "platform" || cred.authenticatorAttachment === "cross-platform") {
+    out.authenticatorAttachment = cred.authenticatorAttachment;
+  }
   return out;
 }
 
@@ -100,47 +105,144 @@ export function authenticationJSON(cred: CredentialLike): Json {
   return { ...base(cred), response };
 }
 
-/** A ceremony failure, with the code upstream's client reports for it. */
+/**
+ * A failed ceremony whose cause the browser's error tells: the codes and messages of
+ * @simplewebauthn/browser's WebAuthnError, which upstream's passkey client reports. Any other
+ * failure is thrown as it came; the client reports it as upstream does (AUTH_CANCELLED when
+ * signing in, UNKNOWN_ERROR when registering).
+ */
 export class CeremonyError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-function ceremonyError(err: unknown, registering: boolean): CeremonyError {
-  const name = err instanceof Error ? err.name : "";
-  if (name === "InvalidStateError" && registering) {
-    return new CeremonyError("ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED", "Previously registered");
+/** What a ceremony returns: the body's `response`, and the extensions' results kept out of it. */
+export interface CeremonyResult {
+  response: Json;
+  clientExtensionResults: Json;
+}
+
+// WebAuthn allows localhost and domain names, never an IP address, as the page's effective domain.
+const validDomain = /^((xn--[a-z0-9-]+|[a-z0-9]+(-[a-z0-9]+)*)\.)+([a-z]{2,}|xn--[a-z0-9-]+)$/i;
+
+function domainError(err: DOMException, rpId: string | undefined): CeremonyError | undefined {
+  const host = globalThis.location?.hostname ?? "";
+  if (host !== "localhost" && !validDomain.test(host)) {
+    return new CeremonyError("ERROR_INVALID_DOMAIN", `${host} is an invalid domain`, { cause: err });
   }
-  if (name === "NotAllowedError" || name === "AbortError") {
-    return new CeremonyError(
-      registering ? "ERROR_CEREMONY_ABORTED" : "AUTH_CANCELLED",
-      registering ? "Registration cancelled" : "Auth cancelled",
-    );
+  if (rpId !== host) return new CeremonyError("ERROR_INVALID_RP_ID", `The RP ID "${rpId}" is invalid for this domain`, { cause: err });
+  return undefined;
+}
+
+// The browser's errors that tell what went wrong in either ceremony (WebAuthn's "the user or the
+// platform said no" is passed through with the browser's own message).
+function commonError(err: DOMException, ceremony: "Authentication" | "Registration"): CeremonyError | undefined {
+  switch (err.name) {
+    case "AbortError":
+      return new CeremonyError("ERROR_CEREMONY_ABORTED", `${ceremony} ceremony was sent an abort signal`, { cause: err });
+    case "NotAllowedError":
+      return new CeremonyError("ERROR_PASSTHROUGH_SEE_CAUSE_PROPERTY", err.message, { cause: err });
+    case "UnknownError":
+      return new CeremonyError(
+        "ERROR_AUTHENTICATOR_GENERAL_ERROR",
+        ceremony === "Registration"
+          ? "The authenticator was unable to process the specified options, or could not create a new credential"
+          : "The authenticator was unable to process the specified options, or could not create a new assertion signature",
+        { cause: err },
+      );
   }
-  return new CeremonyError(registering ? "UNKNOWN_ERROR" : "AUTH_CANCELLED", err instanceof Error ? err.message : String(err));
+  return undefined;
+}
+
+/** registrationError names why navigator.credentials.create failed, when the error tells. */
+export function registrationError(err: unknown, init: CredentialCreationOptions): unknown {
+  if (typeof err !== "object" || err === null || !init.publicKey) return err;
+  const e = err as DOMException;
+  const publicKey = init.publicKey;
+  const selection = publicKey.authenticatorSelection;
+  switch (e.name) {
+    case "ConstraintError":
+      if (selection?.requireResidentKey === true) {
+        return new CeremonyError(
+          "ERROR_AUTHENTICATOR_MISSING_DISCOVERABLE_CREDENTIAL_SUPPORT",
+          "Discoverable credentials were required but no available authenticator supported it",
+          { cause: e },
+        );
+      }
+      if ((init as { mediation?: string }).mediation === "conditional" && selection?.userVerification === "required") {
+        return new CeremonyError(
+          "ERROR_AUTO_REGISTER_USER_VERIFICATION_FAILURE",
+          "User verification was required during automatic registration but it could not be performed",
+          { cause: e },
+        );
+      }
+      if (selection?.userVerification === "required") {
+        return new CeremonyError(
+          "ERROR_AUTHENTICATOR_MISSING_USER_VERIFICATION_SUPPORT",
+          "User verification was required but no available authenticator supported it",
+          { cause: e },
+        );
+      }
+      return err;
+    case "InvalidStateError":
+      return new CeremonyError("ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED", "The authenticator was previously registered", { cause: e });
+    case "NotSupportedError":
+      if (!publicKey.pubKeyCredParams.some((p) => p.type === "public-key")) {
+        return new CeremonyError("ERROR_MALFORMED_PUBKEYCREDPARAMS", 'No entry in pubKeyCredParams was of type "public-key"', { cause: e });
+      }
+      return new CeremonyError(
+        "ERROR_AUTHENTICATOR_NO_SUPPORTED_PUBKEYCREDPARAMS_ALG",
+        "No available authenticator supported any of the specified pubKeyCredParams algorithms",
+        { cause: e },
+      );
+    case "SecurityError":
+      return domainError(e, publicKey.rp.id) ?? err;
+    case "TypeError": {
+      const idLength = (publicKey.user.id as ArrayBuffer | ArrayBufferView).byteLength;
+      if (idLength < 1 || idLength > 64) {
+        return new CeremonyError("ERROR_INVALID_USER_ID_LENGTH", "User ID was not between 1 and 64 characters", { cause: e });
+      }
+      return err;
+    }
+  }
+  return commonError(e, "Registration") ?? err;
+}
+
+/** authenticationError names why navigator.credentials.get failed, when the error tells. */
+export function authenticationError(err: unknown, init: CredentialRequestOptions): unknown {
+  if (typeof err !== "object" || err === null || !init.publicKey) return err;
+  const e = err as DOMException;
+  if (e.name === "SecurityError") return domainError(e, init.publicKey.rpId) ?? err;
+  return commonError(e, "Authentication") ?? err;
 }
 
 // Only one ceremony may be pending: a button click must cancel a waiting autofill request first.
 let pending: AbortController | undefined;
 
 function nextSignal(): AbortSignal {
-  pending?.abort(new DOMException("superseded by a new ceremony", "AbortError"));
+  pending?.abort(new DOMException("Cancelling existing WebAuthn API call for new one", "AbortError"));
   pending = new AbortController();
   return pending.signal;
 }
 
 function webauthn(): CredentialsContainer {
-  if (typeof navigator === "undefined" || !navigator.credentials || typeof PublicKeyCredential === "undefined") {
-    throw new CeremonyError("ERROR_WEBAUTHN_NOT_SUPPORTED", "WebAuthn is not supported in this browser");
+  if (typeof PublicKeyCredential !== "function" || typeof navigator === "undefined" || !navigator.credentials) {
+    throw new Error("WebAuthn is not supported in this browser");
   }
   return navigator.credentials;
 }
 
-export async function createCredential(options: Json, autoRegister = false): Promise<Json> {
+function extensionResults(cred: Credential): Json {
+  const c = cred as { getClientExtensionResults?: () => Json };
+  return typeof c.getClientExtensionResults === "function" ? c.getClientExtensionResults() : {};
+}
+
+export async function createCredential(options: Json, autoRegister = false): Promise<CeremonyResult> {
   const container = webauthn();
   const init: CredentialCreationOptions = { publicKey: creationOptions(options), signal: nextSignal() };
   // Conditional create lets a password manager add a passkey without a dialog (Chrome 136+).
@@ -149,29 +251,34 @@ export async function createCredential(options: Json, autoRegister = false): Pro
   try {
     cred = await container.create(init);
   } catch (err) {
-    throw ceremonyError(err, true);
+    throw registrationError(err, init);
   }
-  if (!cred) throw new CeremonyError("ERROR_CEREMONY_ABORTED", "Registration cancelled");
-  return registrationJSON(cred as unknown as CredentialLike);
+  if (!cred) throw new Error("Registration was not completed");
+  return { response: registrationJSON(cred as unknown as CredentialLike), clientExtensionResults: extensionResults(cred) };
 }
 
 /** getCredential runs the sign-in ceremony; autoFill waits for the user to pick a passkey from the field's autofill list. */
-export async function getCredential(options: Json, autoFill = false): Promise<Json> {
+export async function getCredential(options: Json, autoFill = false): Promise<CeremonyResult> {
   const container = webauthn();
-  const init: CredentialRequestOptions = { publicKey: requestOptions(options), signal: nextSignal() };
+  const init: CredentialRequestOptions = { publicKey: requestOptions(options) };
   if (autoFill) {
     const available = await PublicKeyCredential.isConditionalMediationAvailable?.();
-    if (!available) throw new CeremonyError("ERROR_AUTOFILL_NOT_SUPPORTED", "Browser does not support WebAuthn autofill");
+    if (!available) throw new Error("Browser does not support WebAuthn autofill");
+    // The browser offers passkeys in the autofill list of a field marked for them, so one must exist.
+    if (typeof document === "undefined" || document.querySelectorAll("input[autocomplete$='webauthn']").length < 1) {
+      throw new Error('No <input> with "webauthn" as the only or last value in its `autocomplete` attribute was detected');
+    }
     init.mediation = "conditional";
     // Conditional UI lists every passkey for the site: an allow list would hide them.
     if (init.publicKey) delete init.publicKey.allowCredentials;
   }
+  init.signal = nextSignal();
   let cred: Credential | null;
   try {
     cred = await container.get(init);
   } catch (err) {
-    throw ceremonyError(err, false);
+    throw authenticationError(err, init);
   }
-  if (!cred) throw new CeremonyError("AUTH_CANCELLED", "Auth cancelled");
-  return authenticationJSON(cred as unknown as CredentialLike);
+  if (!cred) throw new Error("Authentication was not completed");
+  return { response: authenticationJSON(cred as unknown as CredentialLike), clientExtensionResults: extensionResults(cred) };
 }

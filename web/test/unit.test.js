@@ -344,6 +344,247 @@ describe("webauthn conversions", () => {
   });
 });
 
+// Passkey ceremonies in a stand-in browser: navigator.credentials answers as the case says, and
+// our client and upstream's @better-auth/passkey client (on @simplewebauthn/browser) must report
+// the same result, request and error, status and code included.
+describe("passkey ceremonies", () => {
+  const b64 = (s) => Buffer.from(s).toString("base64url");
+  const ab = (s) => new TextEncoder().encode(s).buffer;
+  const registerOptions = (over = {}) => ({
+    challenge: b64("challenge"),
+    rp: { name: "App", id: "localhost" },
+    user: { id: b64("user-handle"), name: "a@b.c", displayName: "a@b.c" },
+    pubKeyCredParams: [{ alg: -7, type: "public-key" }],
+    timeout: 60000,
+    attestation: "none",
+    excludeCredentials: [],
+    authenticatorSelection: { residentKey: "preferred", userVerification: "preferred", requireResidentKey: false },
+    extensions: { credProps: true },
+    ...over,
+  });
+  const authOptions = (over = {}) => ({ challenge: b64("challenge"), rpId: "localhost", timeout: 60000, userVerification: "preferred", ...over });
+  const registration = {
+    id: b64("raw"),
+    rawId: ab("raw"),
+    type: "public-key",
+    authenticatorAttachment: "platform",
+    response: {
+      clientDataJSON: ab("cd"),
+      attestationObject: ab("ao"),
+      getTransports: () => ["internal"],
+      getPublicKeyAlgorithm: () => -7,
+      getPublicKey: () => ab("pk"),
+      getAuthenticatorData: () => ab("ad"),
+    },
+    getClientExtensionResults: () => ({ credProps: { rk: true } }),
+  };
+  const assertion = {
+    id: b64("raw"),
+    rawId: ab("raw"),
+    type: "public-key",
+    authenticatorAttachment: "cross-platform",
+    response: { clientDataJSON: ab("cd"), authenticatorData: ab("ad"), signature: ab("sig"), userHandle: ab("uh") },
+    getClientExtensionResults: () => ({}),
+  };
+  const refused = () => new DOMException("The operation either timed out or was not allowed.", "NotAllowedError");
+  const named = (name, message = `${name} from the browser`) => new DOMException(message, name);
+
+  /** inBrowser runs fn with browser globals standing in, as env describes, and removes them after. */
+  async function inBrowser(env, fn) {
+    const names = ["PublicKeyCredential", "navigator", "location", "document"];
+    const saved = names.map((k) => Object.getOwnPropertyDescriptor(globalThis, k));
+    const answer = (outcome) => async () => {
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    };
+    try {
+      if (env.webauthn !== false) {
+        globalThis.PublicKeyCredential = function PublicKeyCredential() {};
+        globalThis.PublicKeyCredential.isConditionalMediationAvailable = async () => env.conditional ?? true;
+      }
+      globalThis.navigator = { credentials: { create: answer(env.create), get: answer(env.get) } };
+      globalThis.location = { hostname: env.host ?? "localhost" };
+      globalThis.document = { querySelectorAll: () => (env.webauthnInput === false ? [] : [{}]) };
+      return await fn();
+    } finally {
+      names.forEach((k, i) => (saved[i] ? Object.defineProperty(globalThis, k, saved[i]) : delete globalThis[k]));
+    }
+  }
+
+  /** clients makes ours and upstream's on one fake server; verifyFails makes the verify request fail on the network. */
+  function clients(options, { verifyFails = false } = {}) {
+    const reply = (url) => {
+      const path = new URL(url).pathname;
+      if (path.endsWith("/generate-register-options") || path.endsWith("/generate-authenticate-options")) return json(200, options);
+      if (verifyFails) throw new TypeError("fetch failed");
+      return json(200, { verified: true });
+    };
+    const mine = recorder(reply);
+    const theirs = recorder(reply);
+    return [
+      ["authsidecar", createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine } }), mine],
+      ...(upstream
+        ? [["upstream", upstream.createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: theirs }, plugins: [upstream.passkeyClient()] }), theirs]]
+        : []),
+    ];
+  }
+
+  /** same runs call with each client in env and checks that all results equal want. */
+  async function same(env, options, call, want, extra) {
+    const results = [];
+    for (const [name, client, f] of clients(options, extra)) {
+      const res = await inBrowser(env, () => call(client));
+      results.push(res);
+      assert.deepEqual(res, want, name);
+      if (!extra?.verifyFails) assert.ok(!f.calls.some((c) => c.url.pathname.includes("/verify-")), `${name}: nothing verified after a failed ceremony`);
+    }
+    return results;
+  }
+
+  const signInFailure = (code) => ({ data: null, error: { code, message: "Auth cancelled", status: 400, statusText: "BAD_REQUEST" } });
+  const signInCases = [
+    ["the browser refuses", { get: refused() }, {}, "ERROR_PASSTHROUGH_SEE_CAUSE_PROPERTY"],
+    ["the ceremony is aborted", { get: named("AbortError") }, {}, "ERROR_CEREMONY_ABORTED"],
+    ["the page is on an IP address", { get: named("SecurityError"), host: "127.0.0.1" }, {}, "ERROR_INVALID_DOMAIN"],
+    ["the RP ID is another site's", { get: named("SecurityError") }, { rpId: "example.com" }, "ERROR_INVALID_RP_ID"],
+    ["an unexplained security error", { get: named("SecurityError") }, {}, "AUTH_CANCELLED"],
+    ["the authenticator fails", { get: named("UnknownError") }, {}, "ERROR_AUTHENTICATOR_GENERAL_ERROR"],
+    ["the browser returns no credential", { get: null }, {}, "AUTH_CANCELLED"],
+    ["the browser has no WebAuthn", { webauthn: false }, {}, "AUTH_CANCELLED"],
+    ["any other error", { get: new TypeError("bad options") }, {}, "AUTH_CANCELLED"],
+  ];
+  for (const [name, env, over, code] of signInCases) {
+    it(`signIn.passkey reports ${code} when ${name}`, async () => {
+      await same(env, authOptions(over), (c) => c.signIn.passkey(), signInFailure(code));
+    });
+  }
+
+  it("signIn.passkey with autoFill reports AUTH_CANCELLED without autofill support or a webauthn field", async () => {
+    for (const env of [{ conditional: false, get: assertion }, { webauthnInput: false, get: assertion }]) {
+      await same(env, authOptions(), (c) => c.signIn.passkey({ autoFill: true }), signInFailure("AUTH_CANCELLED"));
+    }
+  });
+
+  it("signIn.passkey reports AUTH_CANCELLED when the verify request fails on the network", async () => {
+    await same({ get: assertion }, authOptions(), (c) => c.signIn.passkey(), signInFailure("AUTH_CANCELLED"), { verifyFails: true });
+  });
+
+  const addFailure = (code, message, status = 400) => ({
+    data: null,
+    error: { code, message, status, statusText: status === 400 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR" },
+  });
+  const uvRequired = { authenticatorSelection: { residentKey: "preferred", userVerification: "required", requireResidentKey: false } };
+  const addCases = [
+    [
+      "the browser refuses, with the browser's message",
+      { create: refused() },
+      {},
+      addFailure("ERROR_PASSTHROUGH_SEE_CAUSE_PROPERTY", "The operation either timed out or was not allowed."),
+    ],
+    ["the ceremony is aborted", { create: named("AbortError") }, {}, addFailure("ERROR_CEREMONY_ABORTED", "Registration cancelled")],
+    ["the key is registered already", { create: named("InvalidStateError") }, {}, addFailure("ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED", "Previously registered")],
+    [
+      "no authenticator keeps discoverable keys",
+      { create: named("ConstraintError") },
+      { authenticatorSelection: { requireResidentKey: true } },
+      addFailure("ERROR_AUTHENTICATOR_MISSING_DISCOVERABLE_CREDENTIAL_SUPPORT", "Discoverable credentials were required but no available authenticator supported it"),
+    ],
+    [
+      "no authenticator verifies the user",
+      { create: named("ConstraintError") },
+      uvRequired,
+      addFailure("ERROR_AUTHENTICATOR_MISSING_USER_VERIFICATION_SUPPORT", "User verification was required but no available authenticator supported it"),
+    ],
+    ["an unexplained constraint", { create: named("ConstraintError", "constraint") }, {}, addFailure("UNKNOWN_ERROR", "constraint", 500)],
+    [
+      "no algorithm is supported",
+      { create: named("NotSupportedError") },
+      {},
+      addFailure("ERROR_AUTHENTICATOR_NO_SUPPORTED_PUBKEYCREDPARAMS_ALG", "No available authenticator supported any of the specified pubKeyCredParams algorithms"),
+    ],
+    [
+      "no parameter is a public key",
+      { create: named("NotSupportedError") },
+      { pubKeyCredParams: [{ alg: -7, type: "password" }] },
+      addFailure("ERROR_MALFORMED_PUBKEYCREDPARAMS", 'No entry in pubKeyCredParams was of type "public-key"'),
+    ],
+    ["the page is on an IP address", { create: named("SecurityError"), host: "10.0.0.1" }, {}, addFailure("ERROR_INVALID_DOMAIN", "10.0.0.1 is an invalid domain")],
+    [
+      "the RP ID is another site's",
+      { create: named("SecurityError") },
+      { rp: { name: "App", id: "example.com" } },
+      addFailure("ERROR_INVALID_RP_ID", 'The RP ID "example.com" is invalid for this domain'),
+    ],
+    ["the user handle is empty", { create: new TypeError("bad id") }, { user: { id: "", name: "a", displayName: "a" } }, addFailure("ERROR_INVALID_USER_ID_LENGTH", "User ID was not between 1 and 64 characters")],
+    ["any other type error", { create: new TypeError("bad options") }, {}, addFailure("UNKNOWN_ERROR", "bad options", 500)],
+    [
+      "the authenticator fails",
+      { create: named("UnknownError") },
+      {},
+      addFailure("ERROR_AUTHENTICATOR_GENERAL_ERROR", "The authenticator was unable to process the specified options, or could not create a new credential"),
+    ],
+    ["the browser returns no credential", { create: null }, {}, addFailure("UNKNOWN_ERROR", "Registration was not completed", 500)],
+    ["the browser has no WebAuthn", { webauthn: false }, {}, addFailure("UNKNOWN_ERROR", "WebAuthn is not supported in this browser", 500)],
+  ];
+  for (const [name, env, over, want] of addCases) {
+    it(`addPasskey reports ${want.error.code} when ${name}`, async () => {
+      await same(env, registerOptions(over), (c) => c.passkey.addPasskey(), want);
+    });
+  }
+
+  it("addPasskey with useAutoRegister reports a failed silent user verification", async () => {
+    const want = addFailure("ERROR_AUTO_REGISTER_USER_VERIFICATION_FAILURE", "User verification was required during automatic registration but it could not be performed");
+    await same({ create: named("ConstraintError") }, registerOptions(uvRequired), (c) => c.passkey.addPasskey({ useAutoRegister: true }), want);
+  });
+
+  it("addPasskey reports the network's failure of the verify request as UNKNOWN_ERROR", async () => {
+    await same({ create: registration }, registerOptions(), (c) => c.passkey.addPasskey(), addFailure("UNKNOWN_ERROR", "fetch failed", 500), { verifyFails: true });
+  });
+
+  it("sends the same credential and returns the same WebAuthn response as upstream's client", async () => {
+    const bodies = (f) => f.calls.filter((c) => c.url.pathname.includes("/verify-")).map((c) => c.body);
+    const runs = [];
+    for (const [name, client, f] of clients(registerOptions())) {
+      const added = await inBrowser({ create: registration }, () => client.passkey.addPasskey({ name: "Laptop", returnWebAuthnResponse: true }));
+      runs.push({ name, added, bodies: bodies(f) });
+    }
+    for (const [name, client, f] of clients(authOptions())) {
+      const signedIn = await inBrowser({ get: assertion }, () => client.signIn.passkey({ returnWebAuthnResponse: true }));
+      Object.assign(runs.find((r) => r.name === name), { signedIn, bodies: [...runs.find((r) => r.name === name).bodies, ...bodies(f)] });
+    }
+    const [mine, theirs] = runs;
+    assert.deepEqual(mine.bodies, [
+      {
+        name: "Laptop",
+        response: {
+          id: b64("raw"),
+          rawId: b64("raw"),
+          type: "public-key",
+          authenticatorAttachment: "platform",
+          response: { clientDataJSON: b64("cd"), attestationObject: b64("ao"), transports: ["internal"], publicKeyAlgorithm: -7, publicKey: b64("pk"), authenticatorData: b64("ad") },
+        },
+      },
+      {
+        response: {
+          id: b64("raw"),
+          rawId: b64("raw"),
+          type: "public-key",
+          authenticatorAttachment: "cross-platform",
+          response: { clientDataJSON: b64("cd"), authenticatorData: b64("ad"), signature: b64("sig"), userHandle: b64("uh") },
+        },
+      },
+    ]);
+    assert.deepEqual(mine.added.webauthn.clientExtensionResults, { credProps: { rk: true } });
+    if (theirs) {
+      assert.deepEqual(mine.bodies, theirs.bodies);
+      // JSON round trips drop the undefined fields upstream leaves in (userHandle, transports, …).
+      const plain = (v) => JSON.parse(JSON.stringify(v));
+      assert.deepEqual(plain(mine.added), plain(theirs.added));
+      assert.deepEqual(plain(mine.signedIn), plain(theirs.signedIn));
+    }
+  });
+});
+
 describe("checkRolePermission", () => {
   const cases = [
     ["owner", { organization: ["delete"] }, true],
