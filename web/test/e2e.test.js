@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { freePort, missingTools, startSidecar, webRoot } from "./harness.js";
+import { freePort, missingTools, nextTotpStep, startSidecar, totp, totpKey, totpStep, webRoot } from "./harness.js";
 
 const run = promisify(execFile);
 const exampleDir = path.join(webRoot, "example");
@@ -193,6 +193,14 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     await page.waitForURL("**/sign-in");
   }
 
+  /** signIn submits the sign-in form; a two-factor account then lands on the code page. */
+  async function signIn(page, addr, password = "password1234") {
+    await page.goto("/sign-in");
+    await page.getByLabel("Email").fill(addr);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  }
+
   /** serverPasskeys is the signed-in user's passkey rows, as the page's origin reads them. */
   const serverPasskeys = (page) => page.evaluate(() => fetch("/api/auth/passkey/list-user-passkeys").then((r) => r.json()));
 
@@ -265,6 +273,99 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.getByLabel("New password").fill("another-password-5");
           await page.getByRole("button", { name: "Change password" }).click();
           assert.equal(await page.getByRole("status").textContent(), "Password changed.");
+        });
+      });
+
+      it("enrols TOTP in settings, then signs in with a computed code and with a backup code once", async (t) => {
+        await inPage(t, variant, async (page) => {
+          const addr = email();
+          await signUp(page, "Katherine Johnson", addr);
+          await page.goto("/settings/two-factor");
+          await page.getByLabel("Password").fill("password1234");
+          await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+          // What an authenticator app reads: the URI under the QR code, which is drawn beside it.
+          const uri = await page.getByTestId("totp-uri").textContent();
+          assert.match(uri, /^otpauth:\/\/totp\/Better%20Auth:/);
+          await page.getByTestId("totp-qr").locator("svg").waitFor();
+          const key = totpKey(uri);
+          const backupCodes = await page.getByTestId("backup-codes").locator("li").allTextContents();
+          assert.equal(backupCodes.length, 10);
+          const step = totpStep();
+          await page.getByLabel("Code from the app").fill(totp(key, step));
+          await page.getByRole("button", { name: "Turn on" }).click();
+          assert.equal(await page.getByRole("status").textContent(), "Two-factor authentication is on.");
+          await page.getByRole("heading", { name: "On" }).waitFor();
+
+          // The password alone no longer signs in: the app asks for the code. The sidecar takes
+          // each step's code once, so this one is a later step's.
+          await signOut(page);
+          await signIn(page, addr);
+          await page.waitForURL(/\/two-factor\?callbackURL=%2Fdashboard$/);
+          await page.getByLabel("Code", { exact: true }).fill(totp(key, nextTotpStep(step)));
+          await page.getByRole("button", { name: "Verify" }).click();
+          await page.waitForURL("**/dashboard");
+          assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Katherine Johnson");
+
+          for (const want of ["dashboard", "Invalid backup code"]) {
+            await signOut(page);
+            await signIn(page, addr);
+            await page.waitForURL(/\/two-factor\?/);
+            await page.getByLabel("Backup code").check();
+            await page.getByLabel("Code", { exact: true }).fill(backupCodes[0]);
+            await page.getByRole("button", { name: "Verify" }).click();
+            if (want === "dashboard") await page.waitForURL("**/dashboard");
+            else assert.equal(await page.locator(".card").getByRole("alert").textContent(), want);
+          }
+        });
+      });
+
+      it("creates organizations, switches the active one, and adds a member by a mailed invitation", async (t) => {
+        await inPage(t, variant, async (page) => {
+          await signUp(page, "Ada Owner", email());
+          await page.goto("/settings/organizations");
+          // Slugs are global, and both clients' runs share one sidecar.
+          const [acme, beta] = [`Acme ${variant}`, `Beta ${variant}`];
+          const create = async (name) => {
+            await page.getByLabel("New organization").fill(name);
+            await page.getByRole("button", { name: "Create" }).click();
+            await page.getByRole("status").getByText(`Created ${name}.`).waitFor();
+          };
+          // A new organization becomes the active one.
+          await create(acme);
+          await page.getByRole("heading", { name: `${acme}: members` }).waitFor();
+          await create(beta);
+          await page.getByRole("heading", { name: `${beta}: members` }).waitFor();
+          const acmeRow = page.getByTestId("organizations").locator("li", { hasText: acme });
+          await acmeRow.getByRole("button", { name: "Make active" }).click();
+          await page.getByRole("heading", { name: `${acme}: members` }).waitFor();
+
+          const invitee = email();
+          await page.getByLabel("Invite by email").fill(invitee);
+          await page.getByRole("button", { name: "Send invitation" }).click();
+          await page.getByRole("status").getByText(`Invited ${invitee}.`).waitFor();
+          await page.locator("li", { hasText: invitee }).waitFor(); // under the pending invitations
+
+          // The invitee follows the mailed link: signs up, comes back to it, and accepts.
+          const { url } = await sidecar.mail.wait("organization-invitation", invitee);
+          const other = await browser.newContext({ baseURL: apps[variant].origin });
+          try {
+            const guest = await other.newPage();
+            guest.setDefaultTimeout(15_000);
+            await signUp(guest, "Grace Member", invitee);
+            await guest.goto(new URL(url).pathname); // the mail names the sidecar's app origin
+            assert.match(await guest.getByTestId("invitation").textContent(), new RegExp(`invites you to join ${acme} as member\\.$`));
+            await guest.getByRole("button", { name: "Accept" }).click();
+            await guest.waitForURL("**/settings/organizations");
+            await guest.getByRole("heading", { name: `${acme}: members` }).waitFor();
+          } finally {
+            await other.close();
+          }
+
+          await page.reload();
+          await page.getByRole("heading", { name: `${acme}: members` }).waitFor();
+          const rows = await page.locator("table tbody tr").allTextContents();
+          assert.equal(rows.length, 2);
+          assert.ok(rows.some((r) => r.includes("Grace Member") && r.includes(invitee) && r.includes("member")), rows.join(" | "));
         });
       });
 

@@ -235,9 +235,15 @@ export function totpKey(uri) {
 export const totpStep = (ms = Date.now()) => Math.floor(ms / 30_000);
 
 /**
+ * nextTotpStep is a step whose code the sidecar still takes after `used`'s: it accepts each step
+ * once per user and never an earlier one, within ±1 step of now. The next step is inside that
+ * window unless the clock has moved on since, and then now's step is.
+ */
+export const nextTotpStep = (used) => Math.max(used + 1, totpStep());
+
+/**
  * totp is the six-digit RFC 6238 code (HMAC-SHA1) of key for a step, computed independently of
- * the sidecar. The sidecar takes each step once per user, so a test needing a second code asks
- * for the next step's (still inside the ±1 step window).
+ * the sidecar.
  */
 export function totp(key, step = totpStep()) {
   const counter = Buffer.alloc(8);

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as ours from "../dist/index.js";
-import { cookieFetch, eventually, missingTools, startSidecar, totp, totpKey, totpStep, upstreamClient } from "./harness.js";
+import { cookieFetch, eventually, missingTools, nextTotpStep, startSidecar, totp, totpKey, totpStep, upstreamClient } from "./harness.js";
 
 const skip = await missingTools("go", "psql");
 const upstream = skip ? null : await upstreamClient();
@@ -126,8 +126,9 @@ describe("plugin namespaces against the sidecar", { skip, concurrency: true }, (
 
           const wrong = await b.client.twoFactor.verifyTotp({ code: totp(u.key, u.step + 10) });
           assert.equal(wrong.error.code, "INVALID_CODE");
-          // The enrolment took this step's code; the next step's is inside the window.
-          const ok = await b.client.twoFactor.verifyTotp({ code: totp(u.key, u.step + 1) });
+          // The enrolment took this step's code; a later one is needed.
+          const next = nextTotpStep(u.step);
+          const ok = await b.client.twoFactor.verifyTotp({ code: totp(u.key, next) });
           assert.equal(ok.error, null);
           assert.equal(ok.data.user.email, u.email);
           assert.equal(typeof ok.data.token, "string");
@@ -136,7 +137,7 @@ describe("plugin namespaces against the sidecar", { skip, concurrency: true }, (
 
           // Deliberately stricter than upstream: a code is taken once, so a replay is refused.
           const c = await signIn(u.email);
-          assert.equal((await c.client.twoFactor.verifyTotp({ code: totp(u.key, u.step + 1) })).error.code, "INVALID_CODE");
+          assert.equal((await c.client.twoFactor.verifyTotp({ code: totp(u.key, next) })).error.code, "INVALID_CODE");
 
           // Without the challenge cookie there is nothing to verify.
           const stranger = newClient();
