@@ -5,6 +5,7 @@
 
 import { createFetch, navigate, type Fetch } from "./fetch.js";
 import { checkRolePermission, defaultRoles, type PermissionRequest, type RoleDefinition } from "./permissions.js";
+import { createQueryStore } from "./query.js";
 import { createSessionStore, type SessionOptions, type SessionStore } from "./session.js";
 import type {
   FetchOptions,
@@ -168,20 +169,44 @@ export function createAuthClient(options: ClientOptions = {}) {
   store = createSessionStore($fetch, options.sessionOptions);
   const session = store;
 
+  // The stores behind upstream's other hooks, and the calls after which each reloads (upstream's
+  // atomListeners; the active organization's also follow every session change).
+  const stores = {
+    activeOrganization: createQueryStore<FullOrganization>($fetch, "/organization/get-full-organization"),
+    listOrganizations: createQueryStore<Organization[]>($fetch, "/organization/list"),
+    activeMember: createQueryStore<Member>($fetch, "/organization/get-active-member"),
+    activeMemberRole: createQueryStore<{ role: string }>($fetch, "/organization/get-active-member-role"),
+    listPasskeys: createQueryStore<Passkey[]>($fetch, "/passkey/list-user-passkeys"),
+  };
+  const listChanges = new Set(["/organization/create", "/organization/delete", "/organization/update"]);
+  const passkeyChanges = new Set(["/passkey/verify-registration", "/passkey/delete-passkey", "/passkey/update-passkey", "/sign-out"]);
+  function signalStores(path: string) {
+    if (listChanges.has(path)) stores.listOrganizations.signal();
+    if (changesSession(path) || path.startsWith("/organization")) {
+      stores.activeOrganization.signal();
+      stores.activeMember.signal();
+      stores.activeMemberRole.signal();
+    }
+    if (passkeyChanges.has(path)) stores.listPasskeys.signal();
+  }
+
   // endpoint maps a call to a request exactly as upstream's proxy does: the argument's query and
   // fetchOptions are taken out, every other field is the JSON body, and the method is the path's
   // fixed one, else fetchOptions.method, else POST when there is a body field and GET otherwise.
   function endpoint<Body, Data, Query = Record<string, unknown>>(path: string): Endpoint<Body, Data, Query> {
-    const call = (input: Record<string, unknown> = {}, fetchOptions: FetchOptions = {}) => {
+    const call = async (input: Record<string, unknown> = {}, fetchOptions: FetchOptions = {}) => {
       const { query, fetchOptions: inputFetchOptions, ...body } = input;
       const opts: FetchOptions = { ...fetchOptions, ...(inputFetchOptions as FetchOptions | undefined) };
       const method = fixedMethods[path] ?? opts.method ?? (Object.keys(body).length > 0 ? "POST" : "GET");
-      return $fetch<Data>(path, {
+      const res = await $fetch<Data>(path, {
         ...opts,
         method,
         body: method === "GET" || method === "HEAD" ? undefined : { ...body, ...opts.body },
         query: (query as Record<string, unknown> | undefined) ?? opts.query,
       });
+      // Only calls signal, not the stores' own loads (which would then reload themselves).
+      if (!res.error && !opts.disableSignal) signalStores(path);
+      return res;
     };
     return call as unknown as Endpoint<Body, Data, Query>;
   }
@@ -229,6 +254,7 @@ export function createAuthClient(options: ClientOptions = {}) {
         method: "POST",
         body: { response: ceremony.response },
       });
+      stores.listPasskeys.signal(); // as upstream, whatever the answer (it updates the counter)
       if (opts.returnWebAuthnResponse) return { ...verified, webauthn: webauthnResult(ceremony) } as unknown as Result<SessionData>;
       return verified;
     } catch {
@@ -266,6 +292,7 @@ export function createAuthClient(options: ClientOptions = {}) {
         method: "POST",
         body: { response: ceremony.response, name: opts.name, ...(opts.createSession ? { createSession: true } : {}) },
       });
+      if (verified.data) stores.listPasskeys.signal();
       if (verified.data?.session) session.signal();
       if (opts.returnWebAuthnResponse && verified.data) return { ...verified, webauthn: webauthnResult(ceremony) } as unknown as typeof verified;
       return verified;
@@ -300,6 +327,8 @@ export function createAuthClient(options: ClientOptions = {}) {
   return {
     baseURL,
     $fetch,
+    /** The stores behind useActiveOrganization, useListOrganizations, useActiveMember, useActiveMemberRole and useListPasskeys. */
+    $stores: stores,
     /** The session store behind useSession, for other frameworks. */
     $session: session,
 

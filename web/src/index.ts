@@ -26,6 +26,7 @@ export {
   type RoleDefinition,
   type Statements,
 } from "./permissions.js";
+export type { QueryState, QueryStore } from "./query.js";
 export type { SessionState, SessionOptions, SessionStore } from "./session.js";
 export type {
   AuthError,

@@ -3,6 +3,7 @@
 
 import { useSyncExternalStore } from "react";
 import { createAuthClient as createCoreClient, type ClientOptions } from "./client.js";
+import type { QueryState, QueryStore } from "./query.js";
 import type { SessionState, SessionStore } from "./session.js";
 
 export * from "./index.js";
@@ -25,9 +26,34 @@ export function useSession(client: { $session: SessionStore }): SessionState {
   return useSyncExternalStore(store.subscribe, store.get, () => serverSnapshot(store));
 }
 
+// The first render on the server and in the browser agree on "pending" for the other stores too.
+const pendingQueries = new WeakMap<QueryStore<unknown>, QueryState<unknown>>();
+
+/** useQuery subscribes a component to one of a client's $stores. */
+export function useQuery<T>(store: QueryStore<T>): QueryState<T> {
+  const serverState = () => {
+    let snap = pendingQueries.get(store as QueryStore<unknown>);
+    if (!snap) {
+      snap = { data: null, error: null, isPending: true, isRefetching: false, refetch: store.refetch };
+      pendingQueries.set(store as QueryStore<unknown>, snap);
+    }
+    return snap as QueryState<T>;
+  };
+  return useSyncExternalStore(store.subscribe, store.get, serverState);
+}
+
 export function createAuthClient(options: ClientOptions = {}) {
   const client = createCoreClient(options);
-  return { ...client, useSession: () => useSession(client) };
+  const { $stores } = client;
+  return {
+    ...client,
+    useSession: () => useSession(client),
+    useActiveOrganization: () => useQuery($stores.activeOrganization),
+    useListOrganizations: () => useQuery($stores.listOrganizations),
+    useActiveMember: () => useQuery($stores.activeMember),
+    useActiveMemberRole: () => useQuery($stores.activeMemberRole),
+    useListPasskeys: () => useQuery($stores.listPasskeys),
+  };
 }
 
 export type ReactAuthClient = ReturnType<typeof createAuthClient>;

@@ -224,7 +224,7 @@ describe("plugin namespaces against the sidecar", { skip, concurrency: true }, (
             await store.refetch();
             assert.equal(store.get().data.user.twoFactorEnabled, false);
             await u.client.twoFactor.verifyTotp({ code: totp(totpKey(data.totpURI)) });
-            await eventually(() => assert.equal(store.get().data?.user.twoFactorEnabled, true));
+            await eventually(() => assert.equal(store.get().data?.user.twoFactorEnabled, true), 10_000);
           } finally {
             unsubscribe();
           }

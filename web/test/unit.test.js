@@ -17,7 +17,7 @@ import {
 } from "../dist/index.js";
 import { authMiddleware, parseCookies } from "../dist/next.js";
 import { authenticationJSON, creationOptions, registrationJSON, requestOptions } from "../dist/webauthn.js";
-import { upstreamClient } from "./harness.js";
+import { eventually, upstreamClient } from "./harness.js";
 
 const upstream = await upstreamClient();
 
@@ -288,6 +288,74 @@ describe("session store", () => {
     assert.equal(store.get().data, first);
     assert.ok(notified >= 4, `notified ${notified} times`);
     unsubscribe();
+  });
+});
+
+describe("organization and passkey stores", () => {
+  /** fakeServer answers each GET path with the next of its replies, and every other call with {}. */
+  function fakeServer(replies) {
+    return recorder((url, init) => {
+      const path = new URL(url).pathname.replace("/api/auth", "");
+      const list = init.method === "GET" ? replies[path] : undefined;
+      if (!list) return json(200, {});
+      return list.length > 1 ? list.shift() : list[0];
+    });
+  }
+  const loads = (f, path) => f.calls.filter((c) => c.method === "GET" && c.url.pathname.endsWith(path)).length;
+
+  it("reload after the calls upstream's atom listeners name, and only while someone listens", async () => {
+    const f = fakeServer({
+      "/organization/get-full-organization": [json(200, { id: "o1", name: "Acme", members: [] }), json(200, { id: "o2", name: "Beta", members: [] })],
+      "/organization/list": [json(200, [{ id: "o1" }]), json(200, [{ id: "o1" }, { id: "o2" }])],
+      "/passkey/list-user-passkeys": [json(200, [])],
+    });
+    const c = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } });
+    const { activeOrganization, listOrganizations, listPasskeys } = c.$stores;
+    const stop = [activeOrganization, listOrganizations].map((s) => s.subscribe(() => {}));
+    try {
+      await Promise.all([activeOrganization.refetch(), listOrganizations.refetch()]);
+      assert.equal(activeOrganization.get().data.name, "Acme");
+      assert.equal(listOrganizations.get().data.length, 1);
+
+      await c.organization.setActive({ organizationId: "o2" });
+      await eventually(() => assert.equal(activeOrganization.get().data.name, "Beta"));
+      assert.equal(loads(f, "/organization/list"), 1, "setting the active organization leaves the list alone");
+
+      await c.organization.create({ name: "Beta", slug: "beta" });
+      await eventually(() => assert.equal(listOrganizations.get().data.length, 2));
+      await new Promise((r) => setTimeout(r, 50));
+      // Calls with disableSignal, and the stores' own loads, reload nothing.
+      const before = f.calls.length;
+      await c.organization.create({ name: "Gamma", slug: "gamma", fetchOptions: { disableSignal: true } });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(f.calls.length, before + 1);
+      // Nobody listens to the passkey list: a change does not load it.
+      await c.passkey.deletePasskey({ id: "p1" });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(loads(f, "/passkey/list-user-passkeys"), 0);
+      assert.equal(listPasskeys.get().isPending, true);
+    } finally {
+      stop.forEach((unsubscribe) => unsubscribe());
+    }
+  });
+
+  it("keep data on errors other than 401, and the same object when nothing changed", async () => {
+    const org = { id: "o1", name: "Acme", members: [], createdAt: "2026-01-01T00:00:00.000Z" };
+    const f = fakeServer({
+      "/organization/get-full-organization": [json(200, org), json(200, org), json(500, { message: "boom" }), json(401, {})],
+    });
+    const store = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } }).$stores.activeOrganization;
+    await store.refetch();
+    const first = store.get().data;
+    assert.ok(first.createdAt instanceof Date);
+    await store.refetch();
+    assert.equal(store.get().data, first);
+    await store.refetch();
+    assert.equal(store.get().data, first);
+    assert.equal(store.get().error.status, 500);
+    await store.refetch();
+    assert.equal(store.get().data, null);
+    assert.equal(store.get().error.status, 401);
   });
 });
 

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Message, type Notice } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
-import type { FullOrganization, Invitation, Organization } from "@authsidecar/web";
+import type { Invitation } from "@authsidecar/web";
 
 const slugify = (s: string) =>
   s
@@ -11,10 +11,12 @@ const slugify = (s: string) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
 
+// The organization list and the active organization come from the client's hooks, which reload
+// after the calls that change them (create, set-active, invite, …), as upstream's do.
 export default function OrganizationsPage() {
+  const { data: orgs, isPending } = authClient.useListOrganizations();
+  const { data: active } = authClient.useActiveOrganization();
   const { data: session } = authClient.useSession();
-  const [orgs, setOrgs] = useState<Organization[] | null>(null);
-  const [active, setActive] = useState<FullOrganization | null>(null);
   const [invites, setInvites] = useState<(Invitation & { organizationName?: string })[]>([]);
   const [message, setMessage] = useState<Notice>(null);
 
@@ -23,21 +25,15 @@ export default function OrganizationsPage() {
     else if (ok) setMessage({ ok: true, text: ok });
   };
 
-  const load = useCallback(async () => {
-    const [list, full, mine] = await Promise.all([
-      authClient.organization.list(),
-      authClient.organization.getFullOrganization(),
-      authClient.organization.listUserInvitations(),
-    ]);
-    if (list.error) report(list.error);
-    setOrgs(list.data ?? []);
-    setActive(full.data ?? null);
+  // Invitations to this account; the server lists them only once the email is verified.
+  const loadInvites = useCallback(async () => {
+    const mine = await authClient.organization.listUserInvitations();
     setInvites(mine.data ?? []);
   }, []);
 
   useEffect(() => {
-    void load();
-  }, [load, session?.session.activeOrganizationId]);
+    void loadInvites();
+  }, [loadInvites]);
 
   async function create(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -46,13 +42,10 @@ export default function OrganizationsPage() {
     const { error } = await authClient.organization.create({ name, slug: slugify(name) });
     report(error, `Created ${name}.`);
     if (!error) formEl.reset();
-    await load();
   }
 
   async function activate(organizationId: string | null) {
-    const { error } = await authClient.organization.setActive({ organizationId });
-    report(error);
-    await load();
+    report((await authClient.organization.setActive({ organizationId })).error);
   }
 
   async function invite(e: FormEvent<HTMLFormElement>) {
@@ -63,7 +56,6 @@ export default function OrganizationsPage() {
     const { error } = await authClient.organization.inviteMember({ email, role: String(form.get("role")) });
     report(error, `Invited ${email}.`);
     if (!error) formEl.reset();
-    await load();
   }
 
   async function answer(invitationId: string, accept: boolean) {
@@ -71,17 +63,15 @@ export default function OrganizationsPage() {
       ? await authClient.organization.acceptInvitation({ invitationId })
       : await authClient.organization.rejectInvitation({ invitationId });
     report(error, accept ? "Invitation accepted." : "Invitation declined.");
-    await load();
+    await loadInvites();
   }
 
   async function cancel(invitationId: string) {
     report((await authClient.organization.cancelInvitation({ invitationId })).error);
-    await load();
   }
 
   async function removeMember(memberIdOrEmail: string) {
     report((await authClient.organization.removeMember({ memberIdOrEmail })).error);
-    await load();
   }
 
   return (
@@ -90,9 +80,9 @@ export default function OrganizationsPage() {
       <Message notice={message} />
       <div className="card">
         <h2>Yours</h2>
-        {!orgs ? (
+        {isPending && !orgs ? (
           <p className="muted">Loading…</p>
-        ) : orgs.length === 0 ? (
+        ) : !orgs?.length ? (
           <p className="muted">You are not in any organization yet.</p>
         ) : (
           <ul className="plain" data-testid="organizations">

@@ -1,23 +1,15 @@
 "use client";
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Message, type Notice } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 import type { Passkey } from "@authsidecar/web";
 
+// The list comes from useListPasskeys, which reloads after adding, renaming and deleting.
 export default function PasskeysPage() {
-  const [passkeys, setPasskeys] = useState<Passkey[] | null>(null);
+  const { data: passkeys, error } = authClient.useListPasskeys();
   const [message, setMessage] = useState<Notice>(null);
-
-  const load = useCallback(async () => {
-    const res = await authClient.passkey.listUserPasskeys();
-    if (res.error) setMessage({ ok: false, text: res.error.message ?? `Could not list passkeys (${res.error.status})` });
-    else setPasskeys(res.data);
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const notice = message ?? (error ? { ok: false, text: error.message ?? "Could not list passkeys" } : null);
 
   async function add(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -30,7 +22,6 @@ export default function PasskeysPage() {
     }
     formEl.reset();
     setMessage({ ok: true, text: "Passkey added." });
-    await load();
   }
 
   async function rename(p: Passkey) {
@@ -38,19 +29,17 @@ export default function PasskeysPage() {
     if (!name) return;
     const res = await authClient.passkey.updatePasskey({ id: p.id, name });
     if (res.error) setMessage({ ok: false, text: res.error.message ?? "Could not rename" });
-    await load();
   }
 
   async function remove(p: Passkey) {
     const res = await authClient.passkey.deletePasskey({ id: p.id });
     if (res.error) setMessage({ ok: false, text: res.error.message ?? "Could not delete" });
-    await load();
   }
 
   return (
     <>
       <h1>Passkeys</h1>
-      <Message notice={message} />
+      <Message notice={notice} />
       <div className="card">
         <h2>Your passkeys</h2>
         {!passkeys ? (
