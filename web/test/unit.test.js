@@ -339,6 +339,13 @@ describe("organization and passkey stores", () => {
     }
   });
 
+  it("exist for each of upstream's plugin atoms, under the names its hooks take", { skip: !upstream && "upstream's client is not installed" }, () => {
+    const plugins = [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient()];
+    const atoms = plugins.flatMap((p) => Object.keys(p.getAtoms?.(async () => ({ data: null, error: null })) ?? {})).filter((k) => !k.startsWith("$"));
+    const ours = createAuthClient({ baseURL: "http://app.test" }).$stores;
+    assert.deepEqual(Object.keys(ours).sort(), atoms.sort());
+  });
+
   it("keep data on errors other than 401, and the same object when nothing changed", async () => {
     const org = { id: "o1", name: "Acme", members: [], createdAt: "2026-01-01T00:00:00.000Z" };
     const f = fakeServer({
