@@ -42,7 +42,7 @@ const all = await loadScenarios();
 const scenarios = only ? all.filter((s) => `${s.file} › ${s.name} [${s.kind}${s.id ? ": " + s.id : ""}]`.includes(only)) : all;
 const [upstream, ours] = await Promise.all([upstreamRoutes(), ourRoutes()]);
 
-const servers = await startServers({ log: (m) => console.log(`# ${m}`) });
+const servers = await startServers({ log: (m) => console.log(`# ${m}`), configNames: [...new Set(scenarios.map((s) => s.config))] });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => servers.stop().finally(() => process.exit(130)));
 }
@@ -60,7 +60,7 @@ const routeOf = matcher(upstream);
 const compared = new Map();
 for (const r of ran.filter((r) => r.compared)) {
   for (const s of r.sides) {
-    for (const x of s.t.exchanges.filter((x) => x.server.ours)) {
+    for (const x of s.t.exchanges.filter((x) => x.server.ours && !x.mail)) {
       const route = routeOf(x.method, x.path);
       if (!route) continue;
       const k = key(route.method, route.path);

@@ -11,6 +11,8 @@ import { createHmac } from "node:crypto";
 import { parseSetCookie } from "./browser.mjs";
 
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
+// A compact JWS (an email verification token): three base64url parts, a JSON header and payload.
+const jwtPattern = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;
 // Random strings as upstream's generateId / generateRandomString and ours make them: 24+ characters
 // of [A-Za-z0-9] mixing at least two of upper case, lower case and digits (so error codes and
 // words stay readable).
@@ -34,7 +36,33 @@ export class Normalizer {
     this.tags = tags.filter(Boolean);
     this.secret = secret;
     this.aliases = new Map(); // generated value -> alias
+    this.codes = new Map(); // one-time code -> alias, kept apart: digits may occur in any string
     this.counter = 0;
+  }
+
+  // code aliases a numeric one-time code (an email OTP) by first appearance.
+  code(value) {
+    if (!this.codes.has(value)) this.codes.set(value, `<code#${this.codes.size + 1}>`);
+    return this.codes.get(value);
+  }
+
+  // jwt shows a token by what it says: its header, its claims (ids aliased, iat and exp as times)
+  // and whether the shared secret signed it; its bytes differ with every generated value.
+  jwt(token, at) {
+    const [h, p, sig] = token.split(".");
+    const json = (part) => {
+      try {
+        return JSON.parse(Buffer.from(part, "base64url").toString());
+      } catch {
+        return undefined;
+      }
+    };
+    const header = json(h);
+    const claims = json(p);
+    if (!header || !claims || typeof claims !== "object") return token;
+    const times = Object.fromEntries(["iat", "exp", "nbf"].filter((k) => typeof claims[k] === "number").map((k) => [k, `<time ${relativeTime(claims[k] * 1000 - at)}>`]));
+    const good = createHmac("sha256", this.secret).update(`${h}.${p}`).digest("base64url") === sig;
+    return `<jwt ${good ? "signed" : "badly-signed"} ${JSON.stringify(this.value(header, "", at))} ${JSON.stringify({ ...this.value(claims, "", at), ...times })}>`;
   }
 
   alias(value, kind) {
@@ -44,13 +72,19 @@ export class Normalizer {
 
   string(s, key = "", at = Date.now()) {
     if (isoDate.test(s)) return `<time ${relativeTime(Date.parse(s) - at)}>`;
-    for (const [label, origin] of this.origins) s = s.split(origin).join(this.origins.length > 1 ? `<origin:${label}>` : "<origin>");
+    for (const [label, origin] of this.origins) {
+      const name = this.origins.length > 1 ? `<origin:${label}>` : "<origin>";
+      // also percent-encoded, as in a redirect_uri or callbackURL query parameter
+      s = s.split(origin).join(name).split(encodeURIComponent(origin)).join(encodeURIComponent(name));
+    }
     for (const tag of this.tags) s = s.split(tag).join("<tag>");
+    s = s.replace(jwtPattern, (m) => this.jwt(m, at));
     for (const [value, alias] of this.aliases) s = s.split(value).join(alias);
     return s.replace(randomRun, (m) => (looksRandom(m) ? this.alias(m, kindOf(key)) : m));
   }
 
   value(v, key = "", at = Date.now()) {
+    if (typeof v === "string" && (key === "otp" || key === "token") && /^[0-9]{4,10}$/.test(v)) return this.code(v);
     if (typeof v === "string") return this.string(v, key, at);
     if (Array.isArray(v)) return v.map((x) => this.value(x, key, at));
     if (v && typeof v === "object") {
@@ -88,6 +122,7 @@ export class Normalizer {
   }
 
   exchange(x) {
+    if (x.mail) return { request: `${x.role ? x.role + ": " : ""}mail ${x.mail.type}`, body: this.value(x.mail, "", x.at) };
     const cookies = x.setCookies
       .map((line) => this.cookie(line, x.at))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

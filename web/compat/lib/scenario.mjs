@@ -15,9 +15,12 @@ import { readFile } from "node:fs/promises";
 import { createAuthClient } from "better-auth/client";
 import { Browser } from "./browser.mjs";
 
-export const scenario = (name, fn) => ({ kind: "diff", name, fn });
-export const deviation = (id, name, fn) => ({ kind: "deviation", id, name, fn });
-export const interop = (name, fn) => ({ kind: "interop", name, fn });
+//
+// scenario and deviation take options: {config: "<name>"} runs them against the servers of another
+// configuration (lib/servers.mjs `configs`) instead of the one authsidecar ships.
+export const scenario = (name, fn, { config = "shipped" } = {}) => ({ kind: "diff", name, fn, config });
+export const deviation = (id, name, fn, { config = "shipped" } = {}) => ({ kind: "deviation", id, name, fn, config });
+export const interop = (name, fn) => ({ kind: "interop", name, fn, config: "shipped" });
 
 export class AssertionError extends Error {}
 
@@ -33,6 +36,7 @@ export class Context {
     this.tag = tag;
     this.slug = scenarioSlug;
     this.exchanges = [];
+    this.mailsRead = new Map(); // server mail log -> lines already returned by mail()
     this.browsers = 0;
     this.defaultBrowser = this.browser();
   }
@@ -107,21 +111,42 @@ export class Context {
     return { status: res.status, headers: res.headers, text, data };
   }
 
-  // mail waits for the newest mail of a type to an address in the server's mail log.
+  // mails reads the mails of a type to an address in the server's mail log, with their line numbers.
+  async mails(server, type, email) {
+    const text = await readFile(server.mailLog, "utf8").catch(() => "");
+    return text
+      .split("\n")
+      .map((l, line) => (l ? { line, m: JSON.parse(l) } : null))
+      .filter((x) => x && x.m.type === type && x.m.email === email);
+  }
+
+  // mail waits for the newest mail of a type to an address in the server's mail log that no
+  // earlier call returned, and records it as an observation (without its time): what a mail
+  // carries is compared as an answer is.
   async mail(type, email, { server = this.server, timeoutMs = 10000 } = {}) {
     const deadline = Date.now() + timeoutMs;
+    const seen = this.mailsRead.get(server.mailLog) || new Set();
+    this.mailsRead.set(server.mailLog, seen);
     for (;;) {
-      const text = await readFile(server.mailLog, "utf8").catch(() => "");
-      const found = text
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((m) => m.type === type && m.email === email)
-        .pop();
-      if (found) return found;
+      const found = (await this.mails(server, type, email)).filter((x) => !seen.has(x.line)).pop();
+      if (found) {
+        seen.add(found.line);
+        const { at: _, ...mail } = found.m;
+        this.exchanges.push({ server, role: this.roleOf(server), mail, at: Date.now() });
+        return mail;
+      }
       if (Date.now() > deadline) this.fail(`no ${type} mail to ${email} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  // noMail asserts that no mail of a type reaches an address within ms (ours sends through an
+  // outbox polled every second, so absence takes a while to show).
+  async noMail(type, email, { server = this.server, ms = 2500 } = {}) {
+    await new Promise((r) => setTimeout(r, ms));
+    const seen = this.mailsRead.get(server.mailLog) || new Set();
+    const unread = (await this.mails(server, type, email)).filter((x) => !seen.has(x.line));
+    this.assert(unread.length === 0, `want no ${type} mail to ${email}, got ${JSON.stringify(unread.map((x) => x.m))}`);
   }
 
   // --- assertions ---
