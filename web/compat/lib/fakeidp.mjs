@@ -127,20 +127,22 @@ function reply(res, status, json) {
   res.end(JSON.stringify(json));
 }
 
-// gitlabProfile is a GitLab /api/v4/user answer for a user of the harness: the numeric id is
-// derived from the email, so both sides of a diff get the same and no two scenarios share one.
-export function gitlabProfile(email, { name = email.split("@")[0], verified = true, extra = {} } = {}) {
+// gitlabProfile is a GitLab /api/v4/user answer for a user of the harness, with overrides: the
+// numeric id is derived from the email, so both sides of a diff get the same and no two scenarios
+// share one.
+export function gitlabProfile(email, overrides = {}) {
   const id = 1e9 + (createHash("sha256").update(email).digest().readUInt32BE(0) % 1e9);
+  const local = email.split("@")[0];
   return {
     id,
-    username: email.split("@")[0].replace(/[^a-z0-9]/gi, "_"),
-    name,
+    username: local.replace(/[^a-z0-9]/gi, "_"),
+    name: local,
     state: "active",
     locked: false,
     avatar_url: `https://gitlab.example.com/uploads/${id}/avatar.png`,
-    web_url: `https://gitlab.example.com/${email.split("@")[0]}`,
+    web_url: `https://gitlab.example.com/${local}`,
     email,
-    email_verified: verified,
-    ...extra,
+    email_verified: true,
+    ...overrides,
   };
 }

@@ -13,10 +13,10 @@ import { parseSetCookie } from "./browser.mjs";
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 // A compact JWS (an email verification token): three base64url parts, a JSON header and payload.
 const jwtPattern = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;
-// Random strings as upstream's generateId / generateRandomString and ours make them: 24+ characters
-// of [A-Za-z0-9] mixing at least two of upper case, lower case and digits (so error codes and
-// words stay readable).
-const randomRun = /[A-Za-z0-9]{24,}/g;
+// Random strings as upstream's generateId / generateRandomString and ours make them, and base64url
+// values (OAuth state, PKCE challenges): 24+ characters of [A-Za-z0-9_-] mixing at least two of
+// upper case, lower case and digits (so error codes and words stay readable).
+const randomRun = /[A-Za-z0-9_-]{24,}/g;
 
 // kindOf names an alias after the key it was first seen under, for readable diffs.
 function kindOf(key) {
