@@ -54,9 +54,12 @@ export const deviations = {
   },
   "no-500-for-bad-input": {
     title: "Malformed input the server signed or stored is a 4xx, never a 500",
-    routes: ["GET /verify-email"],
-    upstream: "A verification token with a valid signature but claims of the wrong shape (no `email`, or one that is not an address) is a 500 with an empty body, also when a `callbackURL` would have taken the error.",
-    ours: "401 `INVALID_TOKEN`, or the redirect to `callbackURL` with `?error=INVALID_TOKEN`.",
+    routes: ["GET /verify-email", "POST /passkey/verify-registration"],
+    upstream:
+      "A verification token with a valid signature but claims of the wrong shape (no `email`, or one that is not an address) is a 500 with an empty body, " +
+      "also when a `callbackURL` would have taken the error. A passkey registration that fails verification (another RP ID, origin or challenge) is " +
+      "500 `FAILED_TO_VERIFY_REGISTRATION`.",
+    ours: "401 `INVALID_TOKEN` for the token, or the redirect to `callbackURL` with `?error=INVALID_TOKEN`; 400 `FAILED_TO_VERIFY_REGISTRATION` for the registration.",
     why: "Bad input gets a 4xx that names it, never a 500.",
   },
   "answer-floor": {

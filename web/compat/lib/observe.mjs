@@ -17,6 +17,8 @@ const jwtPattern = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;
 // values (OAuth state, PKCE challenges): 24+ characters of [A-Za-z0-9_-] mixing at least two of
 // upper case, lower case and digits (so error codes and words stay readable).
 const randomRun = /[A-Za-z0-9_-]{24,}/g;
+// A whole value in standard base64 (a passkey's public key): random as a whole, "+" and "/" included.
+const base64Value = /^[A-Za-z0-9+/]{24,}={0,2}$/;
 
 // kindOf names an alias after the key it was first seen under, for readable diffs.
 function kindOf(key) {
@@ -72,6 +74,7 @@ export class Normalizer {
 
   string(s, key = "", at = Date.now()) {
     if (isoDate.test(s)) return `<time ${relativeTime(Date.parse(s) - at)}>`;
+    if (base64Value.test(s) && looksRandom(s)) return this.alias(s, kindOf(key));
     for (const [label, origin] of this.origins) {
       const name = this.origins.length > 1 ? `<origin:${label}>` : "<origin>";
       // also percent-encoded, as in a redirect_uri or callbackURL query parameter
