@@ -4,7 +4,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startServers, compatDir, repoRoot, secret } from "./lib/servers.mjs";
+import { startServers, compatDir, repoRoot, secret, configs } from "./lib/servers.mjs";
 import { runAll } from "./lib/runner.mjs";
 import { upstreamRoutes, ourRoutes, checkInventory, render, matcher, key } from "./lib/inventory.mjs";
 import { deviations } from "./deviations.mjs";
@@ -64,8 +64,9 @@ for (const r of ran.filter((r) => r.compared)) {
       const route = routeOf(x.method, x.path);
       if (!route) continue;
       const k = key(route.method, route.path);
-      if (!compared.has(k)) compared.set(k, { ok: new Set(), errorsOnly: new Set() });
+      if (!compared.has(k)) compared.set(k, { ok: new Set(), errorsOnly: new Set(), configs: new Set() });
       const name = `${r.sc.file} › ${r.sc.name}`;
+      if (x.status < 400) compared.get(k).configs.add(r.sc.config);
       if (x.status < 400) compared.get(k).ok.add(name);
       else compared.get(k).errorsOnly.add(name);
     }
@@ -92,7 +93,7 @@ const scenariosFailed = ran.some((r) => !r.ok);
 if (only) {
   console.log("# --only: COMPATIBILITY.md not checked");
 } else {
-  const generated = await render({ upstream, ours, compared, deviations, asserters });
+  const generated = await render({ upstream, ours, compared, deviations, asserters, configs });
   if (update) {
     await writeFile(compatPath, generated);
     console.log(`# wrote COMPATIBILITY.md${scenariosFailed ? " (some scenarios failed: their routes are not counted as compared)" : ""}`);

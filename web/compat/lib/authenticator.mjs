@@ -38,18 +38,7 @@ export class SoftAuthenticator {
       ["attStmt", new Map()],
       ["authData", authData],
     ]));
-    return {
-      id: this.id,
-      rawId: this.id,
-      type: "public-key",
-      response: {
-        clientDataJSON: b64url(clientData),
-        attestationObject: b64url(attestationObject),
-        transports: ["internal"],
-      },
-      clientExtensionResults: {},
-      authenticatorAttachment: "platform",
-    };
+    return this.credential({ clientDataJSON: b64url(clientData), attestationObject: b64url(attestationObject), transports: ["internal"] });
   }
 
   // assert answers generate-authenticate-options' options as navigator.credentials.get would.
@@ -57,19 +46,17 @@ export class SoftAuthenticator {
     const clientData = this.clientData("webauthn.get", challenge, origin);
     const authData = this.authData(rpId, false);
     const signature = sign("sha256", Buffer.concat([authData, sha256(clientData)]), { key: this.privateKey, dsaEncoding: "der" });
-    return {
-      id: this.id,
-      rawId: this.id,
-      type: "public-key",
-      response: {
-        clientDataJSON: b64url(clientData),
-        authenticatorData: b64url(authData),
-        signature: b64url(signature),
-        userHandle: this.userHandle ? b64url(this.userHandle) : undefined,
-      },
-      clientExtensionResults: {},
-      authenticatorAttachment: "platform",
-    };
+    return this.credential({
+      clientDataJSON: b64url(clientData),
+      authenticatorData: b64url(authData),
+      signature: b64url(signature),
+      userHandle: this.userHandle ? b64url(this.userHandle) : undefined,
+    });
+  }
+
+  // credential wraps an authenticator response as a PublicKeyCredential's JSON (§5.1).
+  credential(response) {
+    return { id: this.id, rawId: this.id, type: "public-key", response, clientExtensionResults: {}, authenticatorAttachment: "platform" };
   }
 
   clientData(type, challenge, origin) {

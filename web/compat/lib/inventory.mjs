@@ -78,11 +78,22 @@ const files = (names) => [...new Set([...names].map((n) => n.split(" › ")[0]))
 
 // render writes COMPATIBILITY.md. compared: route key -> {ok: Set of scenario names with a 2xx/3xx
 // answer compared, errorsOnly: Set of names where only error answers were compared}.
-export async function render({ upstream, ours, compared, deviations, asserters }) {
+export async function render({ upstream, ours, compared, deviations, asserters, configs }) {
   const v = await versions();
   const ourKeys = new Set(ours.map((r) => key(r.method, r.path)));
   const partialBecause = new Map();
-  for (const [id, d] of Object.entries(deviations)) for (const route of d.routes || []) partialBecause.set(key(...route.split(" ")), `${d.title} (see [${id}](#${id}))`);
+  for (const [id, d] of Object.entries(deviations)) {
+    for (const route of d.routes || []) {
+      const k = key(...route.split(" "));
+      partialBecause.set(k, [...(partialBecause.get(k) || []), `${d.title} (see [${id}](#${id}))`]);
+    }
+  }
+  // settings names the configurations a route's successes were compared in when none is the
+  // shipped one: the route answers with success only once an operator turns something on.
+  const settings = (c) =>
+    [...c.configs].includes("shipped")
+      ? ""
+      : `, with ${[...c.configs].map((n) => Object.entries(configs[n]).map(([k, v]) => `\`${k}=${v}\``).join(" and ")).join("; ")} (off as shipped)`;
   const rows = upstream.map((r) => {
     const k = key(r.method, r.path);
     const c = compared.get(k);
@@ -95,10 +106,10 @@ export async function render({ upstream, ours, compared, deviations, asserters }
       note = "not served";
     } else if (partialBecause.has(k)) {
       status = "partial";
-      note = partialBecause.get(k);
+      note = partialBecause.get(k).join("; ");
     } else if (c?.ok.size) {
       status = "done";
-      note = `compared in ${files(c.ok)}`;
+      note = `compared in ${files(c.ok)}${settings(c)}`;
     } else if (c?.errorsOnly.size && onlyErrors[k]) {
       status = "done";
       note = `compared in ${files(c.errorsOnly)}; ${onlyErrors[k]}`;

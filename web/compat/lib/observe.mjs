@@ -144,7 +144,10 @@ export class Normalizer {
     if (x.text === "") return "";
     if (/json/.test(x.contentType || "")) {
       try {
-        return this.value(JSON.parse(x.text), "", x.at);
+        let v = JSON.parse(x.text);
+        // A list whose order upstream leaves to the database (no ORDER BY) compares as a set.
+        if (x.unordered && Array.isArray(v)) v = [...v].sort((a, b) => String(a?.[x.unordered]).localeCompare(String(b?.[x.unordered])));
+        return this.value(v, "", x.at);
       } catch {
         return `<invalid JSON: ${this.string(x.text, "", x.at)}>`;
       }

@@ -65,3 +65,11 @@ export async function elapsed(fn) {
   const result = await fn();
   return [result, Date.now() - start];
 }
+
+// verifyEmail makes a signed-up user's email verified through the mailed link, opened in another
+// browser; c is the user's client.
+export async function verifyEmail(t, c, local) {
+  t.ok(await c.sendVerificationEmail({ email: t.email(local) }), "send-verification-email");
+  const m = await t.mail("verify-email", t.email(local));
+  t.status(await t.request("GET", withoutParam(linkPath(t, m.url), "callbackURL"), { browser: t.browser() }), 200, undefined, "verify-email");
+}

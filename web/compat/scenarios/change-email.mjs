@@ -3,14 +3,7 @@
 // sendChangeEmailConfirmation): an unverified user's new address is verified by a link mailed to
 // it; a verified user first confirms from the old address.
 import { scenario, deviation } from "../lib/scenario.mjs";
-import { elapsed, follow, linkPath, password, sessionOf, signUp, withoutParam } from "../lib/steps.mjs";
-
-// verify makes a signed-up user's email verified through the mailed link.
-async function verify(t, c, local) {
-  t.ok(await c.sendVerificationEmail({ email: t.email(local) }), "send-verification-email");
-  const m = await t.mail("verify-email", t.email(local));
-  t.status(await t.request("GET", withoutParam(linkPath(t, m.url), "callbackURL"), { browser: t.browser() }), 200, undefined, "verify");
-}
+import { elapsed, follow, linkPath, password, sessionOf, signUp, verifyEmail, withoutParam } from "../lib/steps.mjs";
 
 export default [
   scenario("change-email of an unverified user moves it when the new address opens its link", async (t) => {
@@ -31,7 +24,7 @@ export default [
   scenario("change-email of a verified user is confirmed from the old address first", async (t) => {
     const c = t.client();
     await signUp(t, c, "dora");
-    await verify(t, c, "dora");
+    await verifyEmail(t, c, "dora");
     t.ok(await c.changeEmail({ newEmail: t.email("dora.new"), callbackURL: "/settings" }), "change-email");
     const confirm = await t.mail("change-email", t.email("dora"));
     t.equal(confirm.newEmail, t.email("dora.new"), "newEmail");
