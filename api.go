@@ -91,6 +91,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = errInternal
 	}
 	if ae.Code == "" && ae.Message == "" {
+		// Upstream's APIError without a body still says it is JSON (the router's own 404 does not).
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(ae.Status)
 		return
 	}
@@ -240,6 +242,14 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 	sort.Strings(keys)
 	for _, k := range keys {
 		f, ok := fields.byName[k]
+		if !ok && fields.unknown >= 0 {
+			kept := out.Field(fields.unknown)
+			if kept.IsNil() {
+				kept.Set(reflect.ValueOf(map[string]json.RawMessage{}))
+			}
+			kept.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(obj[k]))
+			continue
+		}
 		if !ok {
 			issues = append(issues, fmt.Sprintf("[%s] Unrecognized key: %q", path, k))
 			continue
@@ -344,6 +354,10 @@ type bodyField struct {
 type bodyFields struct {
 	list   []bodyField
 	byName map[string]bodyField
+	// unknown is the index of a map[string]json.RawMessage field tagged unknown:"keep", which
+	// takes the keys no field names instead of refusing them (-1: none): a strict union answers
+	// them its own way.
+	unknown int
 }
 
 var fieldCache sync.Map // reflect.Type -> *bodyFields
@@ -353,9 +367,13 @@ func fieldsOf(t reflect.Type) *bodyFields {
 	if v, ok := fieldCache.Load(t); ok {
 		return v.(*bodyFields)
 	}
-	fs := &bodyFields{byName: map[string]bodyField{}}
+	fs := &bodyFields{byName: map[string]bodyField{}, unknown: -1}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
+		if sf.Tag.Get("unknown") == "keep" {
+			fs.unknown = i
+			continue
+		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue

@@ -59,6 +59,8 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/email-otp/request-password-reset", handler(s.handleRequestPasswordResetOTP))
 	mux.Handle("POST /api/auth/forget-password/email-otp", handler(s.handleRequestPasswordResetOTP))
 	mux.Handle("POST /api/auth/email-otp/reset-password", handler(s.handleResetPasswordOTP))
+	mux.Handle("POST /api/auth/email-otp/request-email-change", handler(s.handleRequestEmailChangeOTP))
+	mux.Handle("POST /api/auth/email-otp/change-email", handler(s.handleChangeEmailOTP))
 
 	// Social sign-in and linked accounts
 	mux.Handle("POST /api/auth/sign-in/social", handler(s.handleSignInSocial))

@@ -61,4 +61,30 @@ export const deviations = {
     ours: "Our own HTML page. Status, content type, the code shown (or `UNKNOWN` when it is not a plain identifier) and the HTML-escaped description are the same; the markup differs.",
     why: "The page is presentation, not protocol: no client reads it.",
   },
+  "email-token-needs-exp": {
+    title: "Email verification tokens without an expiry are refused",
+    routes: ["GET /verify-email"],
+    upstream: "A token signed with the secret is accepted whether or not it has an `exp` claim; one without never expires.",
+    ours: "401 `INVALID_TOKEN` (or the redirect with `?error=INVALID_TOKEN`) for a token without `exp`. Every token either server mints has one (an hour).",
+    why: "A token that never expires would be a permanent credential for whoever finds an old link.",
+  },
+  "no-500-for-bad-input": {
+    title: "Malformed input the server signed or stored is a 4xx, never a 500",
+    routes: ["GET /verify-email", "POST /passkey/verify-registration"],
+    upstream:
+      "A verification token with a valid signature but claims of the wrong shape (no `email`, or one that is not an address) is a 500 with an empty body, " +
+      "also when a `callbackURL` would have taken the error. A passkey registration that fails verification (another RP ID, origin or challenge) is " +
+      "500 `FAILED_TO_VERIFY_REGISTRATION`.",
+    ours: "401 `INVALID_TOKEN` for the token, or the redirect to `callbackURL` with `?error=INVALID_TOKEN`; 400 `FAILED_TO_VERIFY_REGISTRATION` for the registration.",
+    why: "Bad input gets a 4xx that names it, never a 500.",
+  },
+  "answer-floor": {
+    title: "Answers that could tell whether an email has an account take at least 500 ms",
+    upstream:
+      "Only `POST /send-verification-email` without a session waits for a 500 ms floor. `POST /request-password-reset`, `POST /change-email`, " +
+      "`POST /email-otp/send-verification-otp`, `POST /email-otp/request-password-reset`, `POST /forget-password/email-otp` and " +
+      "`POST /email-otp/request-email-change` answer as soon as they are done: later when they stored a token and sent a mail.",
+    ours: "Every one of these answers after at least 500 ms, whichever path it took. Status, body and cookies are the same as upstream's.",
+    why: "The time an answer takes must not tell an attacker whether an address has an account (the path with an account writes a token).",
+  },
 };
