@@ -111,6 +111,12 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 			if err := s.checkOrigin(r, false); err != nil {
+				// Upstream parses the body before its origin check, so a malformed or
+				// unsupported body is answered as such even from a foreign origin. The
+				// request is refused either way, before any handler runs.
+				if _, perr := parseBody(r, formAllowed); perr != nil {
+					err = perr
+				}
 				writeError(rec, r, err)
 				return
 			}
