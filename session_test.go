@@ -100,7 +100,7 @@ func TestGetSessionSlidesExpiryAfterUpdateAge(t *testing.T) {
 	before := ts.sessionRow(t, token)
 
 	for _, q := range []string{"disableRefresh=true", "disableRefresh=false", "disableRefresh=0"} {
-		resp := c.get("/api/auth/get-session?" + q).wantStatus(t, http.StatusOK)
+		resp := c.get("/api/auth/get-session?"+q).wantStatus(t, http.StatusOK)
 		if len(resp.Header.Values("Set-Cookie")) != 0 || ts.sessionRow(t, token).ExpiresAt != before.ExpiresAt {
 			t.Fatalf("%s: session refreshed", q)
 		}
