@@ -177,6 +177,13 @@ type testServer struct {
 func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	t.Helper()
 	db, _ := newTestDB(t)
+	return startTestServer(t, db, nil, opts...)
+}
+
+// startTestServer starts the sidecar on db, which several test servers may share (two replicas).
+// setup, when given, adjusts the server (its clock, say) before it serves a request.
+func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts ...func(*config)) *testServer {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	origin := "http://" + ts.Listener.Addr().String()
 	cfg := config{
@@ -189,6 +196,9 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 		o(&cfg)
 	}
 	s := newServer(cfg, db)
+	if setup != nil {
+		setup(s)
+	}
 	mails := &testMailer{next: s.mailer}
 	s.mailer = mails
 	ts.Config.Handler = routes(s)
