@@ -27,6 +27,11 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 const testSecret = "test-secret-test-secret-test-secret-0123"
 
 func TestMain(m *testing.M) {
+	// The operations tests run this binary as the real server (see startSidecarProcess).
+	if os.Getenv("AUTHSIDECAR_RUN_MAIN") == "1" {
+		main()
+		return
+	}
 	flag.Parse()
 	if !testing.Verbose() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
