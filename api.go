@@ -84,10 +84,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ae):
 	case isUnavailable(err):
-		slog.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.Warn("database unavailable", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errServiceUnavailable
 	default:
-		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.Error("request failed", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errInternal
 	}
 	if ae.Code == "" && ae.Message == "" {

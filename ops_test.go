@@ -199,6 +199,8 @@ func TestLogsNeverHoldSecrets(t *testing.T) {
 	c.post("/api/auth/revoke-session", map[string]any{"token": "query-secret-value"}).wantStatus(t, http.StatusOK)
 	c.post("/api/auth/sign-out", nil).wantStatus(t, http.StatusOK)
 	c.post("/api/auth/sign-in/email", "{bad json "+password).wantError(t, 400, "BAD_REQUEST")
+	c.get("/api/auth/reset-password/path-secret-token?callbackURL=/reset")
+	secrets = append(secrets, "path-secret-token")
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,5 +178,20 @@ func TestRateLimitOff(t *testing.T) {
 	}
 	if n := ts.rowCount(t, "rateLimit"); n != 0 {
 		t.Fatalf("%d rateLimit rows with limits off", n)
+	}
+}
+
+// TestRateLimitSurvivesHostilePaths ensures paths Postgres cannot store as a key (invalid UTF-8,
+// NUL, kilobytes long) are limited like any other instead of failing with a 500.
+func TestRateLimitSurvivesHostilePaths(t *testing.T) {
+	t.Parallel()
+	ts := rateLimited(t, newTestClock())
+	c := ts.client(t)
+	for i, p := range []string{"%ff", "%00", "%c3", strings.Repeat("%e2%80%a8x9Q", 1500)} {
+		ip := fmt.Sprintf("203.0.113.%d", i+1) // invalid bytes all read as U+FFFD: one key per client
+		for range 3 {
+			c.post("/api/auth/sign-in/"+p, nil, "X-Forwarded-For", ip).wantStatus(t, http.StatusNotFound)
+		}
+		wantLimited(t, c.post("/api/auth/sign-in/"+p, nil, "X-Forwarded-For", ip), "10")
 	}
 }
