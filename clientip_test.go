@@ -67,3 +67,28 @@ func TestSessionRecordsClientIP(t *testing.T) {
 		t.Fatalf("ipAddress = %q", got)
 	}
 }
+
+// FuzzClientIP ensures the recorded address is always an address (or empty), and that a peer
+// outside the trusted proxies is never overridden by what it sends.
+func FuzzClientIP(f *testing.F) {
+	f.Add("127.0.0.1:1", "203.0.113.7, 10.0.0.1")
+	f.Add("198.51.100.9:1", "1.2.3.4")
+	f.Add("[::1]:1", "fe80::1%eth0,::ffff:1.2.3.4")
+	f.Add("127.0.0.1:1", ",,, ,")
+	s := newServer(config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}, nil)
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := s.clientIP(r)
+		if got == "" {
+			return
+		}
+		if _, err := netip.ParseAddr(got); err != nil {
+			t.Fatalf("clientIP = %q, not an address", got)
+		}
+		if peer := peerAddr(r); peer.IsValid() && !s.trustedProxy(peer) && got != normalizeIP(peer) {
+			t.Fatalf("untrusted peer %v recorded as %q", peer, got)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // testClock is a clock tests move by hand; servers read it concurrently.
@@ -194,4 +195,18 @@ func TestRateLimitSurvivesHostilePaths(t *testing.T) {
 		}
 		wantLimited(t, c.post("/api/auth/sign-in/"+p, nil, "X-Forwarded-For", ip), "10")
 	}
+}
+
+// FuzzRateLimitKey ensures every path gives a key Postgres can store in the unique index: valid
+// UTF-8, no NUL, bounded length.
+func FuzzRateLimitKey(f *testing.F) {
+	for _, p := range []string{"/sign-in/email", "/sign-in/\xff", "/\x00", strings.Repeat("\xc3", 600), ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		key := rateLimitKey("2001:0db8:0000:0000:0000:0000:0000:0000", path)
+		if !utf8.ValidString(key) || strings.ContainsRune(key, 0) || len(key) > 39+1+3*256 {
+			t.Fatalf("key %q (%d bytes) cannot be stored", key, len(key))
+		}
+	})
 }
