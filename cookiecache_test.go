@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -376,9 +375,7 @@ func TestCookieCacheRoundTrip(t *testing.T) {
 	c := ts.client(t)
 	c.signUp("round@example.com", "password123", "Round")
 	c.post("/api/auth/update-user", map[string]any{"name": specialName}).wantStatus(t, http.StatusOK)
-	if _, err := ts.db.Exec(context.Background(), `DELETE FROM session`); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `DELETE FROM session`)
 	var got authSession
 	c.get("/api/auth/get-session").decode(t, &got)
 	if got.User.Name != specialName {
@@ -464,9 +461,7 @@ func TestCookieCacheChunkedOverHTTP(t *testing.T) {
 	if !upstreamVerifies(testSecret, cache) {
 		t.Fatal("chunked cache does not verify")
 	}
-	if _, err := ts.db.Exec(context.Background(), `DELETE FROM session`); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `DELETE FROM session`)
 	var got authSession
 	c.get("/api/auth/get-session").decode(t, &got)
 	if got.User.Name != long {

@@ -56,6 +56,55 @@ func decodeCookieValue(t testing.TB, v string) string {
 	return d
 }
 
+// newSignedInServer starts a test server and signs a new user up on it with password123.
+func newSignedInServer(t testing.TB, email, name string, opts ...func(*config)) (*testServer, *testClient) {
+	t.Helper()
+	ts := newTestServer(t, opts...)
+	c := ts.client(t)
+	c.signUp(email, "password123", name)
+	return ts, c
+}
+
+// signedIn reports whether get-session answers a session for c.
+func (c *testClient) signedIn() bool {
+	c.t.Helper()
+	return string(c.get("/api/auth/get-session").wantStatus(c.t, http.StatusOK).Body) != "null"
+}
+
+// signInDontRemember signs c in with rememberMe:false.
+func (c *testClient) signInDontRemember(email, password string) {
+	c.t.Helper()
+	c.post("/api/auth/sign-in/email", map[string]any{"email": email, "password": password, "rememberMe": false}).wantStatus(c.t, http.StatusOK)
+}
+
+// wantBrowserSessionCookies fails unless resp sets upstream's rememberMe:false pair: a session
+// cookie without Max-Age and a signed dont_remember.
+func wantBrowserSessionCookies(t testing.TB, resp *testResponse) {
+	t.Helper()
+	if line := resp.setCookie(sessionCookie); !browserSessionLine.MatchString(line) {
+		t.Fatalf("session cookie = %q, want one without Max-Age", line)
+	}
+	if line := resp.setCookie(dontRememberCookie); !dontRememberLine.MatchString(line) {
+		t.Fatalf("dont_remember cookie = %q", line)
+	}
+}
+
+// exec runs SQL on the test server's database, as a test's way to set up what no endpoint can.
+func (ts *testServer) exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if _, err := ts.db.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// wantRows fails unless table holds n rows.
+func (ts *testServer) wantRows(t testing.TB, table string, n int) {
+	t.Helper()
+	if got := ts.rowCount(t, table); got != n {
+		t.Fatalf("%d rows in %s, want %d", got, table, n)
+	}
+}
+
 // sessionRow reads the session row for token.
 func (ts *testServer) sessionRow(t testing.TB, token string) session {
 	t.Helper()
@@ -112,32 +161,46 @@ func TestSignUpCreatesUserAccountAndSession(t *testing.T) {
 	}
 }
 
-// TestSignUpRefusals ensures each invalid sign-up gets upstream's status and code and writes
-// nothing.
-func TestSignUpRefusals(t *testing.T) {
+// TestSignUpAndSignInRefusals ensures each refused sign-up or sign-in gets upstream's status and
+// code, sets no cookie and writes nothing. Sign-in answers the same 401 for an unknown email and a
+// wrong password, checks the email's format and the password's maximum first, and has no minimum.
+func TestSignUpAndSignInRefusals(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	ts.client(t).signUp("taken@example.com", "password123", "Taken")
+	const up, in = "/api/auth/sign-up/email", "/api/auth/sign-in/email"
 	tests := []struct {
-		name   string
-		body   map[string]any
-		status int
-		code   string
+		path, name string
+		body       map[string]any
+		status     int
+		code       string
 	}{
-		{"email already taken, in another case", map[string]any{"email": "TAKEN@example.com", "password": "password123", "name": "X"}, 422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"},
-		{"invalid email", map[string]any{"email": "not-an-email", "password": "password123", "name": "X"}, 400, "VALIDATION_ERROR"},
-		{"email with a trailing dot", map[string]any{"email": "a@example.com.", "password": "password123", "name": "X"}, 400, "VALIDATION_ERROR"},
-		{"password of 7 characters", map[string]any{"email": "a@example.com", "password": "1234567", "name": "X"}, 400, "PASSWORD_TOO_SHORT"},
-		{"password of 129 characters", map[string]any{"email": "a@example.com", "password": strings.Repeat("p", 129), "name": "X"}, 400, "PASSWORD_TOO_LONG"},
-		{"65 emoji are 130 UTF-16 units", map[string]any{"email": "a@example.com", "password": strings.Repeat("😀", 65), "name": "X"}, 400, "PASSWORD_TOO_LONG"},
-		{"name missing", map[string]any{"email": "a@example.com", "password": "password123"}, 400, "VALIDATION_ERROR"},
-		{"name not a string", map[string]any{"email": "a@example.com", "password": "password123", "name": 5}, 400, "VALIDATION_ERROR"},
-		{"foreign callbackURL", map[string]any{"email": "a@example.com", "password": "password123", "name": "X", "callbackURL": "https://evil.com/x"}, 403, "INVALID_CALLBACK_URL"},
+		{up, "email already taken, in another case", map[string]any{"email": "TAKEN@example.com", "password": "password123", "name": "X"}, 422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"},
+		{up, "invalid email", map[string]any{"email": "not-an-email", "password": "password123", "name": "X"}, 400, "VALIDATION_ERROR"},
+		{up, "email with a trailing dot", map[string]any{"email": "a@example.com.", "password": "password123", "name": "X"}, 400, "VALIDATION_ERROR"},
+		{up, "password of 7 characters", map[string]any{"email": "a@example.com", "password": "1234567", "name": "X"}, 400, "PASSWORD_TOO_SHORT"},
+		{up, "password of 129 characters", map[string]any{"email": "a@example.com", "password": strings.Repeat("p", 129), "name": "X"}, 400, "PASSWORD_TOO_LONG"},
+		{up, "65 emoji are 130 UTF-16 units", map[string]any{"email": "a@example.com", "password": strings.Repeat("😀", 65), "name": "X"}, 400, "PASSWORD_TOO_LONG"},
+		{up, "name missing", map[string]any{"email": "a@example.com", "password": "password123"}, 400, "VALIDATION_ERROR"},
+		{up, "name not a string", map[string]any{"email": "a@example.com", "password": "password123", "name": 5}, 400, "VALIDATION_ERROR"},
+		{up, "foreign callbackURL", map[string]any{"email": "a@example.com", "password": "password123", "name": "X", "callbackURL": "https://evil.com/x"}, 403, "INVALID_CALLBACK_URL"},
+		{in, "wrong password", map[string]any{"email": "taken@example.com", "password": "password124"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{in, "unknown email", map[string]any{"email": "nobody@example.com", "password": "password123"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{in, "short password is only wrong", map[string]any{"email": "taken@example.com", "password": "x"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{in, "invalid email", map[string]any{"email": "a", "password": "password123"}, 400, "INVALID_EMAIL"},
+		{in, "password over 128", map[string]any{"email": "taken@example.com", "password": strings.Repeat("p", 129)}, 400, "PASSWORD_TOO_LONG"},
+		{in, "password missing", map[string]any{"email": "taken@example.com"}, 400, "VALIDATION_ERROR"},
+		{in, "rememberMe not a boolean", map[string]any{"email": "taken@example.com", "password": "password123", "rememberMe": "no"}, 400, "VALIDATION_ERROR"},
+		{in, "protocol-relative callbackURL", map[string]any{"email": "taken@example.com", "password": "password123", "callbackURL": "//evil.com"}, 403, "INVALID_CALLBACK_URL"},
 	}
 	before := ts.tableCounts(t)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ts.client(t).post("/api/auth/sign-up/email", tt.body).wantError(t, tt.status, tt.code)
+		t.Run(strings.TrimPrefix(tt.path, "/api/auth/")+"/"+tt.name, func(t *testing.T) {
+			resp := ts.client(t).post(tt.path, tt.body)
+			resp.wantError(t, tt.status, tt.code)
+			if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+				t.Fatalf("refused request set cookies %q", got)
+			}
 		})
 	}
 	if after := ts.tableCounts(t); !equalCounts(before, after) {
@@ -215,12 +278,7 @@ func TestSignInRememberMeFalse(t *testing.T) {
 	resp := c.post("/api/auth/sign-in/email", map[string]any{"email": "carol@example.com", "password": "password123", "rememberMe": false})
 	resp.wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "sign-in-dont-remember", resp)
-	if line := resp.setCookie(sessionCookie); !browserSessionLine.MatchString(line) {
-		t.Fatalf("session cookie = %q, want no Max-Age", line)
-	}
-	if line := resp.setCookie(dontRememberCookie); !dontRememberLine.MatchString(line) {
-		t.Fatalf("dont_remember cookie = %q", line)
-	}
+	wantBrowserSessionCookies(t, resp)
 	token := c.cookieToken()
 	sess := ts.sessionRow(t, token)
 	if got := sess.ExpiresAt.Time().Sub(sess.CreatedAt.Time()); got != 24*time.Hour {
@@ -238,51 +296,13 @@ func TestSignInRememberMeFalse(t *testing.T) {
 	}
 }
 
-// TestSignInRefusals ensures every failed sign-in answers as upstream does: the same 401 for an
-// unknown email and a wrong password, format and length checks first, no minimum length.
-func TestSignInRefusals(t *testing.T) {
-	t.Parallel()
-	ts := newTestServer(t)
-	ts.client(t).signUp("dave@example.com", "password123", "Dave")
-	tests := []struct {
-		name   string
-		body   map[string]any
-		status int
-		code   string
-	}{
-		{"wrong password", map[string]any{"email": "dave@example.com", "password": "password124"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
-		{"unknown email", map[string]any{"email": "nobody@example.com", "password": "password123"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
-		{"short password is only wrong", map[string]any{"email": "dave@example.com", "password": "x"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
-		{"invalid email", map[string]any{"email": "a", "password": "password123"}, 400, "INVALID_EMAIL"},
-		{"password over 128", map[string]any{"email": "dave@example.com", "password": strings.Repeat("p", 129)}, 400, "PASSWORD_TOO_LONG"},
-		{"password missing", map[string]any{"email": "dave@example.com"}, 400, "VALIDATION_ERROR"},
-		{"rememberMe not a boolean", map[string]any{"email": "dave@example.com", "password": "password123", "rememberMe": "no"}, 400, "VALIDATION_ERROR"},
-		{"protocol-relative callbackURL", map[string]any{"email": "dave@example.com", "password": "password123", "callbackURL": "//evil.com"}, 403, "INVALID_CALLBACK_URL"},
-	}
-	before := ts.tableCounts(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp := ts.client(t).post("/api/auth/sign-in/email", tt.body)
-			resp.wantError(t, tt.status, tt.code)
-			if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
-				t.Fatalf("refused sign-in set cookies %q", got)
-			}
-		})
-	}
-	if after := ts.tableCounts(t); !equalCounts(before, after) {
-		t.Fatalf("rows changed: before %v, after %v", before, after)
-	}
-}
-
 // TestSignInWithoutCredentialAccountIsRefused ensures a user with no password (say, OAuth only)
 // gets the same 401 as a wrong password.
 func TestSignInWithoutCredentialAccountIsRefused(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	ts.client(t).signUp("erin@example.com", "password123", "Erin")
-	if _, err := ts.db.Exec(context.Background(), `DELETE FROM account`); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `DELETE FROM account`)
 	ts.client(t).signIn("erin@example.com", "password123").wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
 }
 
@@ -290,9 +310,7 @@ func TestSignInWithoutCredentialAccountIsRefused(t *testing.T) {
 // sessions stay unless revokeOtherSessions is set.
 func TestChangePassword(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("frank@example.com", "password123", "Frank")
+	ts, c := newSignedInServer(t, "frank@example.com", "Frank")
 	other := ts.client(t)
 	other.signIn("frank@example.com", "password123").wantStatus(t, http.StatusOK)
 
@@ -310,8 +328,7 @@ func TestChangePassword(t *testing.T) {
 	resp := c.post("/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "newpassword1"})
 	resp.wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "change-password", resp)
-	other.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
-	if string(other.get("/api/auth/get-session").Body) == "null" {
+	if !other.signedIn() {
 		t.Fatal("the other session ended without revokeOtherSessions")
 	}
 	ts.client(t).signIn("frank@example.com", "password123").wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
@@ -330,9 +347,7 @@ func TestChangePassword(t *testing.T) {
 	if got := string(other.get("/api/auth/get-session").Body); got != "null" {
 		t.Fatalf("other session survived revokeOtherSessions: %s", got)
 	}
-	if n := ts.rowCount(t, "session"); n != 1 {
-		t.Fatalf("%d sessions after revokeOtherSessions, want the new one only", n)
-	}
+	ts.wantRows(t, "session", 1)
 	c.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
 }
 
@@ -343,27 +358,18 @@ func TestChangePasswordKeepsDontRemember(t *testing.T) {
 	ts := newTestServer(t)
 	ts.client(t).signUp("gina@example.com", "password123", "Gina")
 	c := ts.client(t)
-	c.post("/api/auth/sign-in/email", map[string]any{"email": "gina@example.com", "password": "password123", "rememberMe": false}).wantStatus(t, http.StatusOK)
+	c.signInDontRemember("gina@example.com", "password123")
 	resp := c.post("/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "newpassword1", "revokeOtherSessions": true})
 	resp.wantStatus(t, http.StatusOK)
-	if line := resp.setCookie(sessionCookie); !browserSessionLine.MatchString(line) {
-		t.Fatalf("session cookie = %q, want a browser-session cookie", line)
-	}
-	if line := resp.setCookie(dontRememberCookie); !dontRememberLine.MatchString(line) {
-		t.Fatalf("dont_remember cookie = %q", line)
-	}
+	wantBrowserSessionCookies(t, resp)
 }
 
 // TestChangePasswordWithoutCredentialAccount ensures a user with no password gets upstream's
 // CREDENTIAL_ACCOUNT_NOT_FOUND.
 func TestChangePasswordWithoutCredentialAccount(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("hank@example.com", "password123", "Hank")
-	if _, err := ts.db.Exec(context.Background(), `DELETE FROM account`); err != nil {
-		t.Fatal(err)
-	}
+	ts, c := newSignedInServer(t, "hank@example.com", "Hank")
+	ts.exec(t, `DELETE FROM account`)
 	c.post("/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "newpassword1"}).
 		wantError(t, 400, "CREDENTIAL_ACCOUNT_NOT_FOUND")
 }
@@ -372,18 +378,14 @@ func TestChangePasswordWithoutCredentialAccount(t *testing.T) {
 // INVALID_PASSWORD otherwise, including for a user without a password.
 func TestVerifyPassword(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("ivy@example.com", "password123", "Ivy")
+	ts, c := newSignedInServer(t, "ivy@example.com", "Ivy")
 	resp := c.post("/api/auth/verify-password", map[string]any{"password": "password123"})
 	resp.wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "verify-password", resp)
 	c.post("/api/auth/verify-password", map[string]any{"password": "password124"}).wantError(t, 400, "INVALID_PASSWORD")
 	c.post("/api/auth/verify-password", map[string]any{}).wantError(t, 400, "VALIDATION_ERROR")
 	ts.client(t).post("/api/auth/verify-password", map[string]any{"password": "password123"}).wantError(t, 401, "UNAUTHORIZED")
-	if _, err := ts.db.Exec(context.Background(), `DELETE FROM account`); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `DELETE FROM account`)
 	c.post("/api/auth/verify-password", map[string]any{"password": "password123"}).wantError(t, 400, "INVALID_PASSWORD")
 }
 
@@ -433,9 +435,7 @@ func TestSignInWithReferenceHash(t *testing.T) {
 	ts := newTestServer(t)
 	u := ts.client(t).signUp("migrated@example.com", "placeholder-1", "Migrated")
 	h := loadReferenceHashes(t)[2]
-	if _, err := ts.db.Exec(context.Background(), `UPDATE account SET password = $2 WHERE "userId" = $1`, u["id"], h.Hash); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `UPDATE account SET password = $2 WHERE "userId" = $1`, u["id"], h.Hash)
 	ts.client(t).signIn("migrated@example.com", h.Password).wantStatus(t, http.StatusOK)
 	ts.client(t).signIn("migrated@example.com", "placeholder-1").wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
 }

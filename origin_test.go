@@ -94,9 +94,9 @@ var redirectTargets = []struct {
 	{"", false, "empty"},
 }
 
-// TestRedirectTargetsAdversarial runs the table against the matcher, and the whole table again
-// through HTTP as a sign-in callbackURL: a refused URL is 403 INVALID_CALLBACK_URL, an allowed one
-// reaches the password check.
+// TestRedirectTargetsAdversarial runs the table against the matcher (and checks that no path
+// passes as an Origin), then the whole table again through HTTP as a sign-in callbackURL: a
+// refused URL is 403 INVALID_CALLBACK_URL, an allowed one reaches the password check.
 func TestRedirectTargetsAdversarial(t *testing.T) {
 	t.Parallel()
 	var cfg config
@@ -106,6 +106,12 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 	for _, tt := range redirectTargets {
 		if got := s.isTrustedURL(r, tt.url, true); got != tt.ok {
 			t.Errorf("isTrustedURL(%q) = %v, want %v: %s", tt.url, got, tt.ok, tt.why)
+		}
+	}
+	// A path is never an Origin.
+	for _, u := range []string{"/dashboard", "/", "null"} {
+		if s.isTrustedURL(r, u, false) {
+			t.Errorf("%q trusted as an origin", u)
 		}
 	}
 	ts := newTestServer(t, originConfig)
@@ -120,20 +126,6 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 			resp.wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
 		} else {
 			resp.wantError(t, 403, "INVALID_CALLBACK_URL")
-		}
-	}
-}
-
-// TestRelativePathsAreNotOrigins ensures a path never passes as a request's Origin.
-func TestRelativePathsAreNotOrigins(t *testing.T) {
-	t.Parallel()
-	var cfg config
-	originConfig(&cfg)
-	s := newServer(cfg, nil)
-	r := httptest.NewRequest(http.MethodGet, "/api/auth/ok", nil)
-	for _, u := range []string{"/dashboard", "/", "null"} {
-		if s.isTrustedURL(r, u, false) {
-			t.Errorf("%q trusted as an origin", u)
 		}
 	}
 }
@@ -237,9 +229,7 @@ func TestOriginCheckOnCookieRequests(t *testing.T) {
 // answer: body parsing first, then the origin, then the URL fields, then the schema.
 func TestOriginCheckRunsInUpstreamOrder(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("order@example.com", "password123", "Order")
+	_, c := newSignedInServer(t, "order@example.com", "Order")
 	evil := []string{"Origin", "https://evil.com"}
 	c.post("/api/auth/change-password", "{bad", evil...).wantError(t, 400, "BAD_REQUEST")
 	c.post("/api/auth/change-password", "{}", append(evil, "Content-Type", "text/plain")...).wantError(t, 415, "UNSUPPORTED_MEDIA_TYPE")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,12 +11,9 @@ import (
 // ageSession moves a session's timestamps d into the past, as if it had been created then.
 func (ts *testServer) ageSession(t testing.TB, token string, d time.Duration) {
 	t.Helper()
-	_, err := ts.db.Exec(context.Background(), `UPDATE session SET "createdAt" = "createdAt" - $2::interval,
+	ts.exec(t, `UPDATE session SET "createdAt" = "createdAt" - $2::interval,
 		"updatedAt" = "updatedAt" - $2::interval, "expiresAt" = "expiresAt" - $2::interval WHERE token = $1`,
 		token, d.String())
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 var expiredCookieLines = []string{
@@ -73,9 +69,7 @@ func TestGetSessionWithoutCookieIsNull(t *testing.T) {
 // token included, and JS-shaped dates; a fresh session is not rewritten.
 func TestGetSessionReturnsSessionAndUser(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("gs@example.com", "password123", "Get Session")
+	ts, c := newSignedInServer(t, "gs@example.com", "Get Session")
 	resp := c.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "get-session", resp)
 	wantJSDates(t, resp.Body)
@@ -92,9 +86,7 @@ func TestGetSessionReturnsSessionAndUser(t *testing.T) {
 // disableRefresh (any non-empty value, as z.coerce.boolean reads it) stops that.
 func TestGetSessionSlidesExpiryAfterUpdateAge(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("slide@example.com", "password123", "Slide")
+	ts, c := newSignedInServer(t, "slide@example.com", "Slide")
 	token := c.cookieToken()
 	ts.ageSession(t, token, 25*time.Hour)
 	before := ts.sessionRow(t, token)
@@ -141,9 +133,7 @@ func TestGetSessionSlidesExpiryAfterUpdateAge(t *testing.T) {
 // cookies and is deleted.
 func TestGetSessionExpiredSessionIsDeleted(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("expired@example.com", "password123", "Expired")
+	ts, c := newSignedInServer(t, "expired@example.com", "Expired")
 	token := c.cookieToken()
 	ts.ageSession(t, token, sessionExpiresIn+time.Second)
 	cookie := c.cookies[sessionCookie]
@@ -152,9 +142,7 @@ func TestGetSessionExpiredSessionIsDeleted(t *testing.T) {
 		t.Fatalf("body %s", resp.Body)
 	}
 	wantCookiesCleared(t, resp)
-	if n := ts.rowCount(t, "session"); n != 0 {
-		t.Fatalf("%d session rows left", n)
-	}
+	ts.wantRows(t, "session", 0)
 	// The same cookie is refused everywhere now.
 	c.cookies[sessionCookie] = cookie
 	c.get("/api/auth/list-sessions").wantError(t, 401, "UNAUTHORIZED")
@@ -164,9 +152,7 @@ func TestGetSessionExpiredSessionIsDeleted(t *testing.T) {
 // cookies, and a forged or malformed one is treated as absent, as upstream's getSignedCookie does.
 func TestGetSessionUnknownOrForgedCookie(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("forged@example.com", "password123", "Forged")
+	ts, c := newSignedInServer(t, "forged@example.com", "Forged")
 	good := c.cookies[sessionCookie]
 	token := c.cookieToken()
 	tests := []struct {
@@ -251,16 +237,12 @@ func TestPostGetSessionNeedsDeferredRefresh(t *testing.T) {
 // without a session, and that the old cookie is dead afterwards.
 func TestSignOut(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("out@example.com", "password123", "Out")
+	ts, c := newSignedInServer(t, "out@example.com", "Out")
 	cookie := c.cookies[sessionCookie]
 	resp := c.post("/api/auth/sign-out", nil).wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "sign-out", resp)
 	wantCookiesCleared(t, resp)
-	if n := ts.rowCount(t, "session"); n != 0 {
-		t.Fatalf("%d sessions left", n)
-	}
+	ts.wantRows(t, "session", 0)
 	resp = ts.client(t).get("/api/auth/get-session", "Cookie", sessionCookie+"="+cookie)
 	if string(resp.Body) != "null" {
 		t.Fatalf("signed-out cookie still works: %s", resp.Body)
@@ -275,18 +257,14 @@ func TestSignOut(t *testing.T) {
 // included), and refuses a session older than freshAge even after a refresh.
 func TestListSessions(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("list@example.com", "password123", "List")
+	ts, c := newSignedInServer(t, "list@example.com", "List")
 	other := ts.client(t)
 	other.signIn("list@example.com", "password123").wantStatus(t, http.StatusOK)
 	expired := ts.client(t)
 	expired.signIn("list@example.com", "password123").wantStatus(t, http.StatusOK)
 	stranger := ts.client(t)
 	stranger.signUp("stranger@example.com", "password123", "Stranger")
-	if _, err := ts.db.Exec(context.Background(), `UPDATE session SET "expiresAt" = now() - interval '1 second' WHERE token = $1`, expired.cookieToken()); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(t, `UPDATE session SET "expiresAt" = now() - interval '1 second' WHERE token = $1`, expired.cookieToken())
 
 	resp := c.get("/api/auth/list-sessions").wantStatus(t, http.StatusOK)
 	wantJSDates(t, resp.Body)
@@ -313,9 +291,7 @@ func TestListSessions(t *testing.T) {
 // that is someone else's or unknown, and clears the cookies when it is the current one.
 func TestRevokeSession(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("revoke@example.com", "password123", "Revoke")
+	ts, c := newSignedInServer(t, "revoke@example.com", "Revoke")
 	other := ts.client(t)
 	other.signIn("revoke@example.com", "password123").wantStatus(t, http.StatusOK)
 	stranger := ts.client(t)
@@ -323,12 +299,12 @@ func TestRevokeSession(t *testing.T) {
 
 	resp := c.post("/api/auth/revoke-session", map[string]any{"token": other.cookieToken()}).wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "revoke-session-other", resp)
-	if string(other.get("/api/auth/get-session").Body) != "null" {
+	if other.signedIn() {
 		t.Fatal("revoked session still works")
 	}
 	c.post("/api/auth/revoke-session", map[string]any{"token": stranger.cookieToken()}).wantStatus(t, http.StatusOK)
 	c.post("/api/auth/revoke-session", map[string]any{"token": "unknown"}).wantStatus(t, http.StatusOK)
-	if string(stranger.get("/api/auth/get-session").Body) == "null" {
+	if !stranger.signedIn() {
 		t.Fatal("revoke-session ended another user's session")
 	}
 	c.post("/api/auth/revoke-session", map[string]any{}).wantError(t, 400, "VALIDATION_ERROR")
@@ -336,25 +312,19 @@ func TestRevokeSession(t *testing.T) {
 
 	resp = c.post("/api/auth/revoke-session", map[string]any{"token": c.cookieToken()}).wantStatus(t, http.StatusOK)
 	wantCookiesCleared(t, resp)
-	if n := ts.rowCount(t, "session"); n != 1 {
-		t.Fatalf("%d sessions, want the stranger's only", n)
-	}
+	ts.wantRows(t, "session", 1)
 }
 
 // TestRevokeSessions ensures revoke-sessions ends every session of the caller and only theirs,
 // and clears the cookies.
 func TestRevokeSessions(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("all@example.com", "password123", "All")
+	ts, c := newSignedInServer(t, "all@example.com", "All")
 	ts.client(t).signIn("all@example.com", "password123").wantStatus(t, http.StatusOK)
 	ts.client(t).signUp("stranger@example.com", "password123", "Stranger")
 	resp := c.post("/api/auth/revoke-sessions", nil).wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "revoke-sessions", resp)
-	if n := ts.rowCount(t, "session"); n != 1 {
-		t.Fatalf("%d sessions, want the stranger's only", n)
-	}
+	ts.wantRows(t, "session", 1)
 	ts.client(t).post("/api/auth/revoke-sessions", nil).wantError(t, 401, "UNAUTHORIZED")
 }
 
@@ -362,35 +332,27 @@ func TestRevokeSessions(t *testing.T) {
 // other one of theirs ends.
 func TestRevokeOtherSessions(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("others@example.com", "password123", "Others")
+	ts, c := newSignedInServer(t, "others@example.com", "Others")
 	other := ts.client(t)
 	other.signIn("others@example.com", "password123").wantStatus(t, http.StatusOK)
 	ts.client(t).signUp("stranger@example.com", "password123", "Stranger")
 	resp := c.post("/api/auth/revoke-other-sessions", nil).wantStatus(t, http.StatusOK)
 	wantGolden(t, ts.server, "revoke-other-sessions", resp)
-	if string(other.get("/api/auth/get-session").Body) != "null" {
+	if other.signedIn() {
 		t.Fatal("other session survived")
 	}
-	if string(c.get("/api/auth/get-session").Body) == "null" {
+	if !c.signedIn() {
 		t.Fatal("current session ended")
 	}
-	if n := ts.rowCount(t, "session"); n != 2 {
-		t.Fatalf("%d sessions, want the caller's and the stranger's", n)
-	}
+	ts.wantRows(t, "session", 2)
 }
 
 // TestUpdateUser ensures name and image change (image can be cleared with null), the session
 // cookie is written again, and email or nothing at all is refused as upstream does.
 func TestUpdateUser(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("update@example.com", "password123", "Before")
-	if _, err := ts.db.Exec(context.Background(), `UPDATE "user" SET "updatedAt" = "updatedAt" - interval '1 hour'`); err != nil {
-		t.Fatal(err)
-	}
+	ts, c := newSignedInServer(t, "update@example.com", "Before")
+	ts.exec(t, `UPDATE "user" SET "updatedAt" = "updatedAt" - interval '1 hour'`)
 	var before authSession
 	c.get("/api/auth/get-session").decode(t, &before)
 	resp := c.post("/api/auth/update-user", map[string]any{"name": `<x> & "q" é`, "image": "https://img.example.com/a.png"})
@@ -451,23 +413,16 @@ func TestUpdateUserKeepsDontRemember(t *testing.T) {
 	ts := newTestServer(t)
 	ts.client(t).signUp("keep@example.com", "password123", "Keep")
 	c := ts.client(t)
-	c.post("/api/auth/sign-in/email", map[string]any{"email": "keep@example.com", "password": "password123", "rememberMe": false}).wantStatus(t, http.StatusOK)
+	c.signInDontRemember("keep@example.com", "password123")
 	resp := c.post("/api/auth/update-user", map[string]any{"name": "Kept"}).wantStatus(t, http.StatusOK)
-	if line := resp.setCookie(sessionCookie); !browserSessionLine.MatchString(line) {
-		t.Fatalf("session cookie = %q", line)
-	}
-	if line := resp.setCookie(dontRememberCookie); !dontRememberLine.MatchString(line) {
-		t.Fatalf("dont_remember cookie = %q", line)
-	}
+	wantBrowserSessionCookies(t, resp)
 }
 
 // TestUpdateSession ensures update-session, having no client-writable fields in core, answers
 // upstream's "No fields to update" to a signed-in caller and 401 otherwise.
 func TestUpdateSession(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.client(t)
-	c.signUp("us@example.com", "password123", "US")
+	ts, c := newSignedInServer(t, "us@example.com", "US")
 	resp := c.post("/api/auth/update-session", map[string]any{}).wantStatus(t, 400)
 	if string(resp.Body) != `{"message":"No fields to update"}` {
 		t.Fatalf("body %s", resp.Body)
@@ -487,7 +442,7 @@ func TestSecureCookiesOnHTTPS(t *testing.T) {
 	if !regexp.MustCompile(`^__Secure-better-auth\.session_token=[A-Za-z0-9]{32}\.[A-Za-z0-9%]+; Max-Age=604800; Path=/; HttpOnly; Secure; SameSite=Lax$`).MatchString(line) {
 		t.Fatalf("cookie %q", line)
 	}
-	if string(c.get("/api/auth/get-session").Body) == "null" {
+	if !c.signedIn() {
 		t.Fatal("__Secure- cookie not read")
 	}
 	value := c.cookies["__Secure-better-auth.session_token"]
