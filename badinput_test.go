@@ -217,6 +217,8 @@ func TestRoutingAnswersAsUpstream(t *testing.T) {
 		{"GET", "/get-session"},
 		{"OPTIONS", "/api/auth/get-session"},
 		{"PATCH", "/api/auth/update-user"},
+		{"HEAD", "/api/auth/ok"},
+		{"HEAD", "/api/auth/get-session"},
 	} {
 		resp := c.do(tt.method, tt.path, nil)
 		if resp.Status != http.StatusNotFound || len(resp.Body) != 0 {

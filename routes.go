@@ -101,9 +101,10 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		if s.rateLimit(rec, r) {
 			return
 		}
-		// Upstream's router answers 404 with an empty body for unknown paths, other methods,
-		// trailing slashes and unclean paths ("//", ".."); ServeMux would redirect or say 405.
-		if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
+		// Upstream's router answers 404 with an empty body for unknown paths, other methods
+		// (HEAD included, which ServeMux would serve as GET), trailing slashes and unclean paths
+		// ("//", ".."); ServeMux would redirect or say 405.
+		if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path {
 			rec.WriteHeader(http.StatusNotFound)
 			return
 		}
