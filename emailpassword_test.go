@@ -294,6 +294,14 @@ func TestSignInRememberMeFalse(t *testing.T) {
 	if after := ts.sessionRow(t, token); after.ExpiresAt != before.ExpiresAt {
 		t.Fatalf("expiry moved from %v to %v", before.ExpiresAt.Time(), after.ExpiresAt.Time())
 	}
+	// Signing in again, remembered this time, expires the dont_remember cookie.
+	resp = c.signIn("carol@example.com", "password123").wantStatus(t, http.StatusOK)
+	if line := resp.setCookie(dontRememberCookie); line != "better-auth.dont_remember=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax" {
+		t.Fatalf("dont_remember line %q", line)
+	}
+	if line := resp.setCookie(sessionCookie); !rememberedSessionLine.MatchString(line) {
+		t.Fatalf("session cookie %q", line)
+	}
 }
 
 // TestSignInWithoutCredentialAccountIsRefused ensures a user with no password (say, OAuth only)
