@@ -14,8 +14,19 @@ import (
 // SHA-256(secret), written as lowercase hex of nonce(24) || ciphertext || tag(16). Values written by
 // the Node server decrypt here and the other way round (2FA secrets, backup codes, OAuth tokens).
 func (s *server) symmetricEncrypt(plaintext string) (string, error) {
-	key := sha256.Sum256([]byte(s.cfg.Secret))
-	aead, err := chacha20poly1305.NewX(key[:])
+	return encryptWithKey(s.cfg.Secret, plaintext)
+}
+
+var errDecrypt = errors.New("decrypt: not a value encrypted with this secret")
+
+func (s *server) symmetricDecrypt(ciphertext string) (string, error) {
+	return decryptWithKey(s.cfg.Secret, ciphertext)
+}
+
+// encryptWithKey is symmetricEncrypt under another key string, such as a purpose-derived one.
+func encryptWithKey(key, plaintext string) (string, error) {
+	k := sha256.Sum256([]byte(key))
+	aead, err := chacha20poly1305.NewX(k[:])
 	if err != nil {
 		return "", fmt.Errorf("encrypt: %w", err)
 	}
@@ -26,15 +37,13 @@ func (s *server) symmetricEncrypt(plaintext string) (string, error) {
 	return hex.EncodeToString(aead.Seal(nonce, nonce, []byte(plaintext), nil)), nil
 }
 
-var errDecrypt = errors.New("decrypt: not a value encrypted with this secret")
-
-func (s *server) symmetricDecrypt(ciphertext string) (string, error) {
+func decryptWithKey(key, ciphertext string) (string, error) {
 	raw, err := hex.DecodeString(ciphertext)
 	if err != nil || len(raw) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
 		return "", errDecrypt
 	}
-	key := sha256.Sum256([]byte(s.cfg.Secret))
-	aead, err := chacha20poly1305.NewX(key[:])
+	k := sha256.Sum256([]byte(key))
+	aead, err := chacha20poly1305.NewX(k[:])
 	if err != nil {
 		return "", fmt.Errorf("decrypt: %w", err)
 	}

@@ -43,6 +43,8 @@ type config struct {
 	Production        bool
 	SecureCookies     bool
 	Email             emailConfig
+	OAuth             oauthConfig
+	Passkey           passkeyConfig
 }
 
 // server holds every dependency a handler needs.
@@ -53,16 +55,22 @@ type server struct {
 	hashSlots  chan struct{} // bounds concurrent scrypt runs to the CPUs
 	memLimiter memoryLimiter
 	mailer     mailer
+	// providerClient makes every request to identity providers; providers are the social ones.
+	providerClient *http.Client
+	providers      *providerRegistry
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
-	return &server{
-		cfg:       cfg,
-		db:        db,
-		now:       func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		mailer:    newMailer(cfg),
+	s := &server{
+		cfg:            cfg,
+		db:             db,
+		now:            func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		hashSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),
+		mailer:         newMailer(cfg),
+		providerClient: newProviderHTTPClient(),
 	}
+	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
+	return s
 }
 
 // origin is the app's origin: BETTER_AUTH_URL's, or the request's own when it is unset.
@@ -149,7 +157,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: authsidecar [serve|migrate|health] [flags]\n\n"+
 			"Every flag defaults to the environment variable named in brackets.\n"+
-			"BETTER_AUTH_SECRET (32+ characters) is read from the environment only.\n\n")
+			"BETTER_AUTH_SECRET (32+ characters) is read from the environment only.\n"+
+			"Generic OpenID providers come from the environment only: AUTH_OIDC_<ID>_ISSUER, _CLIENT_ID,\n"+
+			"_CLIENT_SECRET and _SCOPES; the provider id is <ID> lowercased with _ as -.\n\n")
 		fs.PrintDefaults()
 	}
 	var c config
@@ -168,6 +178,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
 	emailFlags := registerEmailFlags(fs, env)
+	oauthFlags := registerOAuthFlags(fs, env)
+	passkeyFlags := registerPasskeyFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -190,6 +202,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.Email, err = emailFlags.parse(getenv); err != nil {
 		return config{}, err
 	}
+	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
+		return config{}, err
+	}
 	for _, o := range splitList(trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))
 	}
@@ -210,6 +225,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("BETTER_AUTH_URL: %q is not an http(s) URL", c.BaseURL)
 		}
 		c.BaseURL = origin
+	}
+	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
+		return config{}, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = env2 == "production" || c.SecureCookies
@@ -265,6 +283,7 @@ func serve(ctx context.Context, cfg config) error {
 	s := newServer(cfg, db)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
+	go s.providers.warmUp(ctx)
 
 	srv := newHTTPServer(cfg.Addr, routes(s))
 	errc := make(chan error, 1)

@@ -61,10 +61,26 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/email-otp/reset-password", handler(s.handleResetPasswordOTP))
 
 	// Social sign-in and linked accounts
+	mux.Handle("POST /api/auth/sign-in/social", handler(s.handleSignInSocial))
+	mux.Handle("GET /api/auth/callback/{id}", handler(s.handleOAuthCallback))
+	mux.Handle("POST /api/auth/callback/{id}", handler(s.handleOAuthCallback))
+	mux.Handle("POST /api/auth/link-social", handler(s.handleLinkSocial))
+	mux.Handle("GET /api/auth/list-accounts", handler(s.handleListAccounts))
+	mux.Handle("POST /api/auth/unlink-account", handler(s.handleUnlinkAccount))
+	mux.Handle("POST /api/auth/get-access-token", handler(s.handleGetAccessToken))
+	mux.Handle("POST /api/auth/refresh-token", handler(s.handleRefreshToken))
+	mux.Handle("GET /api/auth/account-info", handler(s.handleAccountInfo))
 
 	// Two-factor
 
 	// Passkeys
+	mux.Handle("GET /api/auth/passkey/generate-register-options", handler(s.handleGeneratePasskeyRegisterOptions))
+	mux.Handle("POST /api/auth/passkey/verify-registration", handler(s.handleVerifyPasskeyRegistration))
+	mux.Handle("GET /api/auth/passkey/generate-authenticate-options", handler(s.handleGeneratePasskeyAuthenticateOptions))
+	mux.Handle("POST /api/auth/passkey/verify-authentication", handler(s.handleVerifyPasskeyAuthentication))
+	mux.Handle("GET /api/auth/passkey/list-user-passkeys", handler(s.handleListPasskeys))
+	mux.Handle("POST /api/auth/passkey/delete-passkey", handler(s.handleDeletePasskey))
+	mux.Handle("POST /api/auth/passkey/update-passkey", handler(s.handleUpdatePasskey))
 
 	// Organizations and teams
 

@@ -24,6 +24,10 @@ create table if not exists "rateLimit" ("id" text not null primary key, "key" te
 -- twoFactor plugin
 
 -- passkey plugin
+create table if not exists "passkey" ("id" text not null primary key, "name" text, "publicKey" text not null, "userId" text not null references "user" ("id") on delete cascade, "credentialID" text not null, "counter" integer not null, "deviceType" text not null, "backedUp" boolean not null, "transports" text, "createdAt" timestamptz, "aaguid" text);
+alter table "passkey" add column if not exists "aaguid" text;
+create index if not exists "passkey_userId_idx" on "passkey" ("userId");
+create index if not exists "passkey_credentialID_idx" on "passkey" ("credentialID");
 
 -- organization plugin (teams on)
 

@@ -253,12 +253,28 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
+	var userID string
 	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
-		if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, token); err != nil {
+		err := s.db.QueryRow(r.Context(), `DELETE FROM session WHERE token = $1 RETURNING "userId"`, token).Scan(&userID)
+		if err != nil && !isNoRows(err) {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}
 	s.clearSessionCookies(w, r)
+	if userID != "" {
+		// RP-initiated logout at the user's identity provider, when it offers one (§2.3).
+		if u := s.providerLogoutURL(r.Context(), r, userID, body.CallbackURL, body.State); u != "" {
+			if !body.DisableRedirect {
+				w.Header().Set("Location", u)
+			}
+			writeJSON(w, http.StatusOK, struct {
+				Success  bool   `json:"success"`
+				URL      string `json:"url"`
+				Redirect bool   `json:"redirect"`
+			}{true, u, !body.DisableRedirect})
+			return nil
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }

@@ -22,3 +22,32 @@ for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | sed 's/^func //')
     { cat /tmp/authsidecar-fuzz.log; echo "fuzz $target failed; the crasher is under testdata/fuzz/$target"; exit 1; }
   echo "$target: $(grep -o 'execs: [0-9]*' /tmp/authsidecar-fuzz.log | tail -1)"
 done
+
+# The TypeScript client, its tests against a real sidecar, and the example app in Chromium
+# (web/test/*.test.js). Outside CI a machine without Node skips this step with one loud line.
+echo "== web"
+if ! command -v npm >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ]; then echo "npm is required in CI" >&2; exit 1; fi
+  echo "!!! SKIPPING web tests: node/npm not found on PATH !!!"
+else
+  (
+    cd web
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run build
+    (cd example && npm ci --no-audit --no-fund --loglevel=error)
+    npm test
+  )
+fi
+
+echo "== compat"
+# The official npm client against the Node reference and against us (web/compat/README.md).
+if ! command -v npm >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ]; then echo "npm is required in CI" >&2; exit 1; fi
+  echo "!!! SKIPPING compat: node/npm not found on PATH !!!"
+else (
+  cd web/compat
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  npm test
+) fi

@@ -1,0 +1,180 @@
+// Turns what a scenario saw into a comparable observation, and compares two of them.
+//
+// Each exchange becomes {request, status, contentType, location, cookies, body}. Values that are
+// generated per run (ids, tokens, timestamps, this run's origins and tags) are replaced by stable
+// aliases: an id or token becomes <kind#N>, N counted by first appearance in a fixed walk order
+// (exchanges in order; location, then cookies by name, then the body with keys sorted), so "the same
+// user id in two places" stays visible and a different one does not hide. Timestamps become their
+// offset from the moment the response arrived (<time now+7d>), which still tells a one-day session
+// from a seven-day one. Nothing else is dropped: there is no allow-list.
+import { createHmac } from "node:crypto";
+import { parseSetCookie } from "./browser.mjs";
+
+const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
+// Random strings as upstream's generateId / generateRandomString and ours make them: 24+ characters
+// of [A-Za-z0-9] mixing at least two of upper case, lower case and digits (so error codes and
+// words stay readable).
+const randomRun = /[A-Za-z0-9]{24,}/g;
+
+// kindOf names an alias after the key it was first seen under, for readable diffs.
+function kindOf(key) {
+  if (key === "id" || key.endsWith("Id")) return "id";
+  if (/token/i.test(key)) return "token";
+  return "random";
+}
+
+function looksRandom(s) {
+  return [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(s)).length >= 2;
+}
+
+export class Normalizer {
+  // origins: {label: origin}; tags: strings unique to this run (they read as <tag>); secret signs cookies.
+  constructor({ origins, tags = [], secret }) {
+    this.origins = Object.entries(origins);
+    this.tags = tags.filter(Boolean);
+    this.secret = secret;
+    this.aliases = new Map(); // generated value -> alias
+    this.counter = 0;
+  }
+
+  alias(value, kind) {
+    if (!this.aliases.has(value)) this.aliases.set(value, `<${kind}#${++this.counter}>`);
+    return this.aliases.get(value);
+  }
+
+  string(s, key = "", at = Date.now()) {
+    if (isoDate.test(s)) return `<time ${relativeTime(Date.parse(s) - at)}>`;
+    for (const [label, origin] of this.origins) s = s.split(origin).join(this.origins.length > 1 ? `<origin:${label}>` : "<origin>");
+    for (const tag of this.tags) s = s.split(tag).join("<tag>");
+    for (const [value, alias] of this.aliases) s = s.split(value).join(alias);
+    return s.replace(randomRun, (m) => (looksRandom(m) ? this.alias(m, kindOf(key)) : m));
+  }
+
+  value(v, key = "", at = Date.now()) {
+    if (typeof v === "string") return this.string(v, key, at);
+    if (Array.isArray(v)) return v.map((x) => this.value(x, key, at));
+    if (v && typeof v === "object") {
+      const out = {};
+      for (const k of Object.keys(v).sort()) out[k] = this.value(v[k], k, at);
+      return out;
+    }
+    return v;
+  }
+
+  cookie(line, at) {
+    const c = parseSetCookie(line);
+    const attributes = c.attributes
+      .map(([k, v]) => {
+        if (v === undefined) return k;
+        if (k === "expires") return `expires=<time ${relativeTime(Date.parse(v) - at)}>`;
+        if (k === "samesite") return `samesite=${v.toLowerCase()}`;
+        return `${k}=${this.string(v, "", at)}`;
+      })
+      .sort();
+    return { name: c.name, value: this.cookieValue(c.value, at), attributes };
+  }
+
+  // cookieValue shows whether a signed cookie verifies with the shared secret, and what it holds.
+  cookieValue(raw, at) {
+    if (raw === "") return "";
+    let v = raw;
+    try {
+      v = decodeURIComponent(raw);
+    } catch {}
+    const m = /^(.+)\.([A-Za-z0-9+/]{43}=)$/.exec(v);
+    if (!m) return this.string(v, "token", at);
+    const good = createHmac("sha256", this.secret).update(m[1]).digest("base64") === m[2];
+    return `${good ? "signed" : "badly-signed"}(${this.string(m[1], "token", at)})`;
+  }
+
+  exchange(x) {
+    const cookies = x.setCookies
+      .map((line) => this.cookie(line, x.at))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out = {
+      request: `${x.role ? x.role + ": " : ""}${x.method} ${this.string(x.path, "", x.at)}`,
+      status: x.status,
+      contentType: (x.contentType || "").split(";")[0].trim().toLowerCase(),
+    };
+    if (x.location !== null) out.location = this.string(x.location, "", x.at);
+    out.cookies = cookies;
+    out.body = this.body(x);
+    return out;
+  }
+
+  body(x) {
+    if (x.text === "") return "";
+    if (/json/.test(x.contentType || "")) {
+      try {
+        return this.value(JSON.parse(x.text), "", x.at);
+      } catch {
+        return `<invalid JSON: ${this.string(x.text, "", x.at)}>`;
+      }
+    }
+    return this.string(x.text, "", x.at);
+  }
+}
+
+// The lifetimes upstream and we give things (sessions, tokens, codes, cookies), in seconds.
+const lifetimes = [60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 259200, 604800, 1209600, 2592000, 5184000, 7776000, 31536000];
+
+// relativeTime names an offset from the answer's arrival: "now" for the last ten minutes (anything
+// made during the run) and the next 45 s, else the nearest usual lifetime within 15% ("now+7d"; a
+// one-day session read 20 s after it was made is still "now+1d"), else two significant digits.
+// Time spent between making a thing and seeing it then cannot tell the servers apart; a different
+// lifetime still does.
+export function relativeTime(ms) {
+  const sec = ms / 1000;
+  const abs = Math.abs(sec);
+  if (sec > -600 && sec < 45) return "now";
+  const near = lifetimes.find((l) => Math.abs(abs - l) <= 0.15 * l);
+  const [unit, size] = [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+    ["s", 1],
+  ].find(([, size]) => (near ?? abs) >= size && (near === undefined || near % size === 0));
+  const n = near !== undefined ? near / size : Number((abs / size).toPrecision(2));
+  return `now${sec > 0 ? "+" : "-"}${n}${unit}`;
+}
+
+export function normalize(exchanges, opts) {
+  const n = new Normalizer(opts);
+  return exchanges.map((x) => n.exchange(x));
+}
+
+// diff lists where two observations differ, as "exchange path: left ≠ right" lines.
+export function diff(left, right, names = ["reference", "ours"]) {
+  const out = [];
+  const walk = (a, b, path) => {
+    if (JSON.stringify(a) === JSON.stringify(b)) return;
+    const bothObjects = a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b);
+    if (bothObjects && !Array.isArray(a)) {
+      for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+        walk(k in a ? a[k] : undefined, k in b ? b[k] : undefined, `${path}.${k}`);
+      }
+      return;
+    }
+    if (bothObjects && a.length === b.length) {
+      a.forEach((_, i) => walk(a[i], b[i], `${path}[${i}]`));
+      return;
+    }
+    out.push(`${path}: ${names[0]}=${show(a)}  ${names[1]}=${show(b)}`);
+  };
+  const n = Math.max(left.length, right.length);
+  for (let i = 0; i < n; i++) {
+    const a = left[i];
+    const b = right[i];
+    const label = `#${i + 1} ${(a || b).request}`;
+    if (!a || !b || a.request !== b.request) {
+      out.push(`${label}: ${names[0]} sent ${a ? a.request : "nothing"}, ${names[1]} sent ${b ? b.request : "nothing"}`);
+      break;
+    }
+    walk(a, b, label);
+  }
+  return out;
+}
+
+function show(v) {
+  return v === undefined ? "<absent>" : JSON.stringify(v);
+}

@@ -1,0 +1,54 @@
+// Checks of the harness's own comparison, run before the scenarios: a diff that could not fail
+// would prove nothing.
+import { createHmac } from "node:crypto";
+import { normalize, diff } from "./observe.mjs";
+
+const secret = "selftest-secret-0123456789-abcdefghijk";
+const origin = "http://127.0.0.1:1";
+const day = 86400e3;
+
+const signed = (value, key = secret) => encodeURIComponent(`${value}.${createHmac("sha256", key).update(value).digest("base64")}`);
+
+// exchange builds a recorded sign-in answer for user id `id` with session token `token`.
+function exchange({ id, token, userIdInSession = id, status = 200, maxAge = 604800, expiresIn = 7 * day, key = secret, extra = {} }) {
+  const at = Date.parse("2026-01-01T00:00:00.000Z");
+  return {
+    method: "POST",
+    path: "/sign-in/email",
+    status,
+    contentType: "application/json",
+    location: null,
+    setCookies: [`better-auth.session_token=${signed(token, key)}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax`],
+    text: JSON.stringify({
+      token,
+      user: { id, email: "a@example.com", createdAt: new Date(at).toISOString(), ...extra },
+      session: { userId: userIdInSession, expiresAt: new Date(at + expiresIn).toISOString() },
+    }),
+    at,
+  };
+}
+
+const compare = (a, b) => diff(normalize([a], { origins: { main: origin }, secret }), normalize([b], { origins: { main: origin }, secret }));
+
+const A = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z";
+const B = "Zy4xWv1uTs8rQp5oNm2lKj9iHg6fEd3c";
+const T1 = "Tk1aBcDeFgHiJkLmNoPqRsTuVwXyZ012";
+const T2 = "Tk2zYxWvUtSrQpOnMlKjIhGfEdCbA987";
+
+export const selfChecks = [
+  ["harness: the same behaviour with other generated values compares equal", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2 })), 0],
+  ["harness: one id in two places against two ids is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, userIdInSession: A })), 1],
+  ["harness: a different status is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, status: 201 })), 1],
+  ["harness: a different cookie attribute is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, maxAge: 86400 })), 1],
+  ["harness: a cookie signed with another secret is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, key: "another-secret" })), 1],
+  ["harness: a one-day expiry seen 20 s later is still a one-day expiry", () => compare(exchange({ id: A, token: T1, expiresIn: day }), exchange({ id: B, token: T2, expiresIn: day - 20e3 })), 0],
+  ["harness: a one-day expiry against a seven-day one is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, expiresIn: day })), 1],
+  ["harness: an extra body key is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, extra: { role: "admin" } })), 1],
+  ["harness: null against an absent key is a difference", () => compare(exchange({ id: A, token: T1, extra: { image: null } }), exchange({ id: B, token: T2 })), 1],
+].map(([name, run, want]) => ({
+  name,
+  problems() {
+    const got = run();
+    return got.length === want ? [] : [`want ${want} differences, got ${got.length}: ${got.join("; ")}`];
+  },
+}));

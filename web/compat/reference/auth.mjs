@@ -1,0 +1,94 @@
+// The reference Better Auth instance the harness compares authsidecar with: npm better-auth
+// configured the way authsidecar ships (see ../README.md). server.mjs serves it, migrate.mjs
+// migrates its schema, ../lib/inventory.mjs reads its router. Everything that varies comes from the
+// environment:
+//   BETTER_AUTH_SECRET  32+ characters (required)
+//   BETTER_AUTH_URL     the origin it is reached at (required)
+//   DATABASE_URL        postgres:// URL of its own database (required)
+//   MAIL_LOG            file that receives one JSON line per mail, in authsidecar's MAIL_LOG shape
+//   APP_NAME            app name and TOTP issuer (default "authsidecar")
+import { appendFileSync } from "node:fs";
+import pg from "pg";
+import { betterAuth } from "better-auth";
+import { emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { passkey } from "@better-auth/passkey";
+import { sso } from "@better-auth/sso";
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} must be set`);
+  return v;
+}
+
+export const baseURL = required("BETTER_AUTH_URL");
+const secret = required("BETTER_AUTH_SECRET");
+const appName = process.env.APP_NAME || "authsidecar";
+const mailLog = process.env.MAIL_LOG || "";
+
+// recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
+// and codes the same way from either server.
+function recordMail(entry) {
+  if (mailLog) appendFileSync(mailLog, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
+}
+
+export const pool = new pg.Pool({ connectionString: required("DATABASE_URL"), max: 10 });
+// An idle client dropped by Postgres must not crash the process.
+pool.on("error", (err) => console.error("pg pool:", err.message));
+
+export const auth = betterAuth({
+  appName,
+  baseURL,
+  secret,
+  database: pool,
+  telemetry: { enabled: false },
+  rateLimit: { enabled: false },
+  emailAndPassword: {
+    enabled: true,
+    requireEmailVerification: false,
+    sendResetPassword: async ({ user, url, token }) => {
+      recordMail({ type: "reset-password", email: user.email, url, token });
+    },
+  },
+  emailVerification: {
+    sendVerificationEmail: async ({ user, url, token }) => {
+      recordMail({ type: "verify-email", email: user.email, url, token });
+    },
+  },
+  user: {
+    changeEmail: {
+      enabled: true,
+      sendChangeEmailConfirmation: async ({ user, newEmail, url, token }) => {
+        recordMail({ type: "change-email", email: user.email, newEmail, url, token });
+      },
+    },
+    deleteUser: { enabled: true },
+  },
+  plugins: [
+    twoFactor({
+      issuer: appName,
+      otpOptions: {
+        sendOTP: async ({ user, otp }) => {
+          recordMail({ type: "two-factor-otp", email: user.email, otp });
+        },
+      },
+    }),
+    organization({
+      teams: { enabled: true },
+      sendInvitationEmail: async (data) => {
+        recordMail({ type: "organization-invitation", email: data.email, id: data.id });
+      },
+    }),
+    magicLink({
+      sendMagicLink: async ({ email, url, token }) => {
+        recordMail({ type: "magic-link", email, url, token });
+      },
+    }),
+    emailOTP({
+      sendVerificationOTP: async ({ email, otp, type }) => {
+        recordMail({ type: "email-otp", email, otp, otpType: type });
+      },
+    }),
+    passkey({ rpName: appName }),
+    sso(),
+  ],
+});

@@ -1,0 +1,138 @@
+// The shapes the sidecar sends, with timestamps already revived as Dates.
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  emailVerified: boolean;
+  image?: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Present once the two-factor feature is on. */
+  twoFactorEnabled?: boolean | null;
+  [field: string]: unknown;
+}
+
+export interface Session {
+  id: string;
+  token: string;
+  userId: string;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  activeOrganizationId?: string | null;
+  activeTeamId?: string | null;
+  [field: string]: unknown;
+}
+
+/** SessionData is the body of get-session when signed in. */
+export interface SessionData {
+  session: Session;
+  user: User;
+}
+
+/**
+ * AuthError is a non-2xx reply: the server's JSON ({message, code}, sometimes more) spread out,
+ * plus the HTTP status. code is absent on the few errors upstream sends without one.
+ */
+export interface AuthError {
+  status: number;
+  statusText: string;
+  message?: string;
+  code?: string;
+  [field: string]: unknown;
+}
+
+export type Result<T> = { data: T; error: null } | { data: null; error: AuthError };
+
+/** FetchOptions are per-call options, a subset of upstream's better-fetch options. */
+export interface FetchOptions {
+  method?: string;
+  headers?: HeadersInit;
+  body?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  signal?: AbortSignal;
+  credentials?: RequestCredentials;
+  /** Skip the session refetch this call would trigger. */
+  disableSignal?: boolean;
+  /** Called with the parsed data after a 2xx reply. */
+  onSuccess?: (ctx: { data: unknown; response: Response }) => void | Promise<void>;
+  /** Called with the error after a non-2xx reply. */
+  onError?: (ctx: { error: AuthError; response: Response }) => void | Promise<void>;
+  /** Replaces the global fetch (tests, cookie jars on the server). */
+  customFetchImpl?: typeof fetch;
+}
+
+/** The argument every endpoint takes: body fields, plus optional query and fetchOptions. */
+export type Input<Body, Query = Record<string, unknown>> = Body & {
+  query?: Query;
+  fetchOptions?: FetchOptions;
+};
+
+export type SocialProvider = "github" | "google" | (string & {});
+
+export interface Passkey {
+  id: string;
+  name?: string | null;
+  publicKey: string;
+  userId: string;
+  credentialID: string;
+  counter: number;
+  deviceType: string;
+  backedUp: boolean;
+  transports?: string | null;
+  createdAt?: Date | null;
+  aaguid?: string | null;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  logo?: string | null;
+  createdAt: Date;
+  /** An object on create and update, the stored JSON string elsewhere (as upstream). */
+  metadata?: unknown;
+  [field: string]: unknown;
+}
+
+export interface Member {
+  id: string;
+  organizationId: string;
+  userId: string;
+  role: string;
+  createdAt: Date;
+  user?: Pick<User, "id" | "name" | "email" | "image">;
+  [field: string]: unknown;
+}
+
+export interface Invitation {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: string | null;
+  status: "pending" | "accepted" | "rejected" | "canceled";
+  expiresAt: Date;
+  createdAt?: Date;
+  inviterId: string;
+  teamId?: string | null;
+  [field: string]: unknown;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  organizationId: string;
+  createdAt: Date;
+  updatedAt?: Date | null;
+  memberCount?: number;
+  [field: string]: unknown;
+}
+
+export interface FullOrganization extends Organization {
+  members: Member[];
+  invitations: Invitation[];
+  teams?: Team[];
+}
