@@ -91,6 +91,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = errInternal
 	}
 	if ae.Code == "" && ae.Message == "" {
+		// Upstream's APIError without a body still says it is JSON (the router's own 404 does not).
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(ae.Status)
 		return
 	}
