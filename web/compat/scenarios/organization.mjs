@@ -405,4 +405,153 @@ export default [
     t.fails(await anon.organization.getFullOrganization(), 401, "UNAUTHORIZED", "get-full-organization signed out");
     t.fails(await anon.organization.acceptInvitation({ invitationId: inv.id }), 401, "UNAUTHORIZED", "accept-invitation signed out");
   }),
+
+  deviation("org-update-data-keys", "update and update-team refuse keys their data does not take", async (t) => {
+    const { c, org } = await owner(t, "dana");
+    const team = t.ok(await c.organization.createTeam({ name: "Red" }), "create-team");
+    const unknown = await c.organization.update({ data: { name: "Renamed", color: "red" } });
+    const id = await c.organization.update({ data: { id: "another-id" } });
+    const teamKeys = await c.organization.updateTeam({ teamId: team.id, data: { name: "Blue", memberCount: 9 } });
+    const after = t.ok(await c.organization.getFullOrganization(), "get-full-organization");
+    if (t.ours) {
+      t.fails(unknown, 400, "VALIDATION_ERROR", "an unknown key");
+      t.equal(unknown.error.message, '[body.data] Unrecognized key: "color"', "message");
+      t.fails(id, 400, "VALIDATION_ERROR", "the id");
+      t.fails(teamKeys, 400, "VALIDATION_ERROR", "update-team with memberCount");
+      t.equal([after.id, after.name, after.teams.map((x) => x.name)], [org.id, "Acme", ["Acme", "Red"]], "nothing changed");
+    } else {
+      t.equal(t.ok(unknown, "an unknown key").name, "Renamed", "renamed, the unknown key dropped");
+      t.fails(id, 500, null, "the id");
+      t.equal(t.ok(teamKeys, "update-team with memberCount").name, "Blue", "renamed, memberCount dropped");
+      t.equal([after.id, after.name, after.teams.map((x) => [x.name, x.memberCount])], [org.id, "Renamed", [["Acme", 1], ["Blue", 0]]], "renamed");
+    }
+  }),
+
+  deviation("org-update-empty-data", "update with empty data answers the organization", async (t) => {
+    const { c, org } = await owner(t, "edna");
+    const r = await c.organization.update({ data: {} });
+    if (t.ours) t.equal(t.ok(r, "update with {}"), { ...org, members: undefined, metadata: undefined }, "the organization, unchanged");
+    else t.fails(r, 500, null, "update with {}");
+  }),
+
+  deviation("list-members-bad-query", "list-members refuses fields and values it cannot use with 400", async (t) => {
+    const { c } = await owner(t, "lena");
+    for (const query of [{ sortBy: "password" }, { filterField: "email", filterValue: "x" }, { filterField: "createdAt", filterValue: "x" }, { filterField: "createdAt", filterOperator: "contains", filterValue: "2020" }]) {
+      const r = await c.organization.listMembers({ query });
+      if (t.ours) t.fails(r, 400, "VALIDATION_ERROR", JSON.stringify(query));
+      else t.fails(r, 500, null, JSON.stringify(query));
+    }
+  }),
+
+  deviation("org-lists-uncapped", "lists of organizations and teams are not cut at 100", async (t) => {
+    const { c } = await owner(t, "cato");
+    for (let i = 1; i <= 100; i++) t.ok(await c.organization.createTeam({ name: `Team ${i}` }), `create-team ${i}`);
+    for (let i = 1; i <= 100; i++) t.ok(await c.organization.create({ name: `Org ${i}`, slug: slugOf(t, `org-${i}`), keepCurrentActiveOrganization: true }), `create ${i}`);
+    const want = t.ours ? 101 : 100;
+    t.equal(t.ok(await c.organization.listTeams(), "list-teams").length, want, "list-teams of 101 teams");
+    t.equal(t.ok(await c.organization.getFullOrganization(), "get-full-organization").teams.length, want, "get-full-organization's teams of 101");
+    t.equal(t.ok(await c.organization.list(), "list").length, want, "list of 101 organizations");
+  }),
+
+  deviation("accept-invitation-as-member", "accepting an invitation to an organization one belongs to is refused", async (t) => {
+    const { c: o, org } = await owner(t, "abe");
+    const mel = await join(t, o, org.id, "mel");
+    // An invitation to another address, which the member then makes theirs.
+    const inv = t.ok(await o.organization.inviteMember({ email: t.email("mel.new"), role: "admin" }), "invite another address");
+    t.ok(await mel.c.changeEmail({ newEmail: t.email("mel.new") }), "change-email");
+    const { url } = await t.mail("verify-email", t.email("mel.new"));
+    const res = await fetch(url, { redirect: "manual" });
+    t.assert(res.status < 400, `verify-email: ${res.status}`);
+    t.equal((await sessionOf(t, mel.c)).user.email, t.email("mel.new"), "the member's new address");
+    const r = await mel.c.organization.acceptInvitation({ invitationId: inv.id });
+    const members = t.ok(await o.organization.listMembers(), "list-members");
+    const invitations = t.ok(await o.organization.listInvitations(), "list-invitations");
+    if (t.ours) {
+      t.fails(r, 400, "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION", "accept");
+      t.equal(members.members.map((m) => m.role), ["owner", "member"], "one membership");
+      t.equal(invitations.find((i) => i.id === inv.id).status, "pending", "the invitation stays pending");
+    } else {
+      t.ok(r, "accept");
+      t.equal(members.members.map((m) => m.role), ["owner", "member", "admin"], "a second membership of the same user");
+      t.equal(invitations.find((i) => i.id === inv.id).status, "accepted", "the invitation is accepted");
+    }
+  }),
+
+  deviation("org-delete-clears-sessions", "deleting an organization clears it from every session", async (t) => {
+    const { c: o, org } = await owner(t, "dora");
+    const defaultTeam = (await sessionOf(t, o)).session.activeTeamId;
+    const other = t.client({ plugins, browser: t.browser() });
+    t.ok(await other.signIn.email({ email: t.email("dora"), password }), "the owner signs in on another device");
+    t.ok(await other.organization.setActive({ organizationId: org.id }), "set-active there");
+    const dan = await join(t, o, org.id, "dan");
+    t.ok(await o.organization.delete({ organizationId: org.id }), "delete");
+    const active = async (c) => {
+      const s = (await sessionOf(t, c)).session;
+      return [s.activeOrganizationId, s.activeTeamId];
+    };
+    const [mine, otherDevice, member] = [await active(o), await active(other), await active(dan.c)];
+    if (t.ours) {
+      t.equal([mine, otherDevice, member], [[null, null], [null, null], [null, null]], "no session keeps the organization or its team");
+    } else {
+      t.equal(mine, [null, defaultTeam], "the deleting session keeps the deleted team");
+      t.equal([otherDevice, member], [[org.id, null], [org.id, null]], "other sessions keep the deleted organization");
+    }
+  }),
+
+  deviation("role-list-wording", "a role or team id that is neither a string nor an array is refused in other words", async (t) => {
+    const { c } = await owner(t, "walt");
+    const answers = [
+      await c.organization.inviteMember({ email: t.email("x"), role: 5 }),
+      await c.organization.inviteMember({ email: t.email("x"), role: "member", teamId: 5 }),
+      await c.organization.updateMemberRole({ memberId: "x", role: 5 }),
+    ];
+    const fields = ["role", "teamId", "role"];
+    answers.forEach((r, i) => {
+      t.fails(r, 400, "VALIDATION_ERROR", fields[i]);
+      const want = t.ours ? `[body.${fields[i]}] Invalid input: expected string or array, received number` : `[body.${fields[i]}] Invalid input`;
+      t.equal(r.error.message, want, `${fields[i]} message`);
+    });
+  }),
+
+  deviation("invitation-empty-team-id", "an invitation's empty team id means no team", async (t) => {
+    const { c } = await owner(t, "tia");
+    const empty = t.ok(await c.organization.inviteMember({ email: t.email("e1"), role: "member", teamId: "" }), 'teamId ""');
+    const inArray = await c.organization.inviteMember({ email: t.email("e2"), role: "member", teamId: [""] });
+    if (t.ours) {
+      t.equal(empty.teamId, null, "no team");
+      t.equal(t.ok(inArray, 'teamId [""]').teamId, null, "no team");
+    } else {
+      t.equal(empty.teamId, "", "an empty team list stored");
+      t.fails(inArray, 400, "TEAM_NOT_FOUND", 'teamId [""]');
+    }
+  }),
+
+  interop("an organization made through one server, with a member and a team, is used through the other", async (t) => {
+    const { c: ownerOnA, browser, org } = await owner(t, "oscar", { server: t.a, metadata: { plan: "pro" } });
+    const ownerOnB = t.client({ server: t.b, plugins, browser });
+    const team = t.ok(await ownerOnA.organization.createTeam({ name: "Ops" }), "create-team on a");
+    const invitation = t.ok(await ownerOnA.organization.inviteMember({ email: t.email("mo"), role: "admin", teamId: team.id }), "invite on a");
+    t.equal((await t.mail("organization-invitation", t.email("mo"), { server: t.a })).id, invitation.id, "a's invitation mail");
+    const moBrowser = t.browser();
+    const moOnB = t.client({ server: t.b, plugins, browser: moBrowser });
+    const moOnA = t.client({ server: t.a, plugins, browser: moBrowser });
+    await signUp(t, moOnB, "mo");
+    t.equal(t.ok(await moOnB.organization.getInvitation({ query: { id: invitation.id } }), "get-invitation on b").organizationSlug, org.slug, "a's invitation read on b");
+    const { member } = t.ok(await moOnB.organization.acceptInvitation({ invitationId: invitation.id }), "accept on b");
+    const s = await sessionOf(t, moOnA, "get-session on a");
+    t.equal([s.session.activeOrganizationId, s.session.activeTeamId], [org.id, team.id], "b's active organization and team, read on a");
+
+    t.equal(t.ok(await ownerOnB.organization.list(), "list on b").map((o) => o.id), [org.id], "list on b");
+    const full = t.ok(await ownerOnB.organization.getFullOrganization({ query: { organizationId: org.id } }), "get-full-organization on b");
+    t.equal([full.metadata, full.members.length, full.teams.length, full.invitations.map((i) => i.status)], ['{"plan":"pro"}', 2, 2, ["accepted"]], "the organization on b");
+    t.equal(t.ok(await ownerOnB.organization.setActive({ organizationId: org.id }), "set-active on b").id, org.id, "set-active on b");
+    t.equal(t.ok(await ownerOnB.organization.hasPermission({ permissions: { organization: ["delete"] } }), "owner's has-permission on b").success, true, "the owner deletes");
+    t.equal(t.ok(await moOnA.organization.hasPermission({ permissions: { member: ["delete"] } }), "admin's has-permission on a").success, true, "the admin removes members");
+    t.equal(t.ok(await moOnA.organization.hasPermission({ permissions: { organization: ["delete"] } }), "admin's has-permission on a").success, false, "the admin does not delete");
+    t.equal(t.ok(await moOnA.organization.listTeamMembers(), "list-team-members on a").map((m) => m.userId), [member.userId], "b's team member on a");
+    t.equal(t.ok(await ownerOnB.organization.updateMemberRole({ memberId: member.id, role: "member" }), "update-member-role on b").role, "member", "demoted on b");
+    t.equal(t.ok(await moOnA.organization.getActiveMemberRole(), "get-active-member-role on a"), { role: "member" }, "b's role change on a");
+    t.equal(t.ok(await moOnA.organization.hasPermission({ permissions: { member: ["delete"] } }), "member's has-permission on a").success, false, "the member does not remove members");
+    t.equal(t.ok(await ownerOnA.organization.listMembers(), "list-members on a").members.map((m) => m.role), ["owner", "member"], "list-members on a");
+  }),
 ];
