@@ -86,6 +86,7 @@ export const deviations = {
       "`POST /email-otp/request-email-change` answer as soon as they are done: later when they stored a token and sent a mail.",
     ours: "Every one of these answers after at least 500 ms, whichever path it took. Status, body and cookies are the same as upstream's.",
     why: "The time an answer takes must not tell an attacker whether an address has an account (the path with an account writes a token).",
+  },
   "org-update-data-keys": {
     title: "update and update-team refuse keys their `data` does not take",
     routes: ["POST /organization/update", "POST /organization/update-team"],
