@@ -292,15 +292,7 @@ func serve(ctx context.Context, cfg config) error {
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)
 
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           routes(s),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(cfg.Addr, routes(s))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	slog.Info("authsidecar listening", "addr", cfg.Addr, "baseURL", cfg.BaseURL, "production", cfg.Production,
@@ -317,6 +309,20 @@ func serve(ctx context.Context, cfg config) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection, so that slow or stalled clients (slowloris,
+// a reader that never drains) cannot hold connections and goroutines forever.
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.

@@ -28,6 +28,11 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 const testSecret = "test-secret-test-secret-test-secret-0123"
 
 func TestMain(m *testing.M) {
+	// The operations tests run this binary as the real server (see startSidecarProcess).
+	if os.Getenv("AUTHSIDECAR_RUN_MAIN") == "1" {
+		main()
+		return
+	}
 	flag.Parse()
 	if !testing.Verbose() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -193,6 +198,13 @@ func (c *testClock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	t.Helper()
 	db, _ := newTestDB(t)
+	return startTestServer(t, db, nil, opts...)
+}
+
+// startTestServer starts the sidecar on db, which several test servers may share (two replicas).
+// setup, when given, adjusts the server (its clock, say) before it serves a request.
+func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts ...func(*config)) *testServer {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	origin := "http://" + ts.Listener.Addr().String()
 	cfg := config{
@@ -207,6 +219,9 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	s := newServer(cfg, db)
 	clock := &testClock{}
 	s.now = clock.now
+	if setup != nil {
+		setup(s)
+	}
 	mails := &testMailer{next: s.mailer}
 	s.mailer = mails
 	ts.Config.Handler = routes(s)

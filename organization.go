@@ -326,8 +326,8 @@ func (s *server) optionalOrgSession(w http.ResponseWriter, r *http.Request, none
 // decodeNested decodes a nested body object (update's "data") with decode's rules, so unknown
 // keys and wrong types there are refused as they are at the top level.
 func decodeNested(raw json.RawMessage, dst any, path string) error {
-	obj, err := parseJSONObject(raw)
-	if err != nil {
+	var obj map[string]json.RawMessage
+	if jsonKind(raw) != "object" || json.Unmarshal(raw, &obj) != nil {
 		return validationError(fmt.Sprintf("[%s] Invalid input: expected object, received %s", path, jsonKind(raw)))
 	}
 	t := reflect.TypeOf(dst).Elem()
@@ -383,7 +383,8 @@ func (c *coercedString) UnmarshalJSON(b []byte) error {
 
 func (coercedString) jsonKind() string { return "string" }
 
-// metadataObject is organization metadata: any JSON object, stored as its text.
+// metadataObject is organization metadata: any JSON object, stored as its text. Upstream's schema
+// is a zod record, which is how its errors name the expected type.
 type metadataObject json.RawMessage
 
 func (m *metadataObject) UnmarshalJSON(b []byte) error {
@@ -398,7 +399,7 @@ func (m *metadataObject) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (metadataObject) jsonKind() string { return "object" }
+func (metadataObject) jsonKind() string { return "record" }
 
 // orgQuery reads the optional organizationId and organizationSlug query parameters.
 func orgQuery(r *http.Request) (id, slug string, err error) {

@@ -86,11 +86,11 @@ var (
 	goldenPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 )
 
-// wantGolden compares body with testdata/organization/<name>.json after replacing generated ids
+// wantOrgGolden compares body with testdata/organization/<name>.json after replacing generated ids
 // (by order of first appearance), timestamps and the test server's port with stable aliases. The
 // golden files were checked against the reference server's replies to the same calls (which list
 // an organization's invitations in no defined order; ours are oldest first).
-func wantGolden(t *testing.T, name string, body []byte) {
+func wantOrgGolden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	aliases := map[string]string{}
 	out := goldenID.ReplaceAllFunc(body, func(id []byte) []byte {
@@ -140,12 +140,12 @@ func TestOrganizationLifecycle(t *testing.T) {
 	if created.setCookie("better-auth.session_token") != "" {
 		t.Fatalf("create set a session cookie, upstream does not")
 	}
-	wantGolden(t, "create", created.Body)
+	wantOrgGolden(t, "create", created.Body)
 	orgID := created.object(t)["id"].(string)
 
 	invited := owner.c.post("/api/auth/organization/invite-member", map[string]any{"email": "ADMIN@example.com", "role": []string{"admin"}})
 	invited.wantStatus(t, http.StatusOK)
-	wantGolden(t, "invite", invited.Body)
+	wantOrgGolden(t, "invite", invited.Body)
 	adminInvite := invited.object(t)["id"].(string)
 	m := ts.waitMail(t, "organization-invitation", admin.email)
 	if got, want := m.URL, ts.URL+"/accept-invitation/"+adminInvite; got != want || m.ID != adminInvite {
@@ -157,7 +157,7 @@ func TestOrganizationLifecycle(t *testing.T) {
 	}
 	accepted := admin.c.post("/api/auth/organization/accept-invitation", map[string]any{"invitationId": adminInvite})
 	accepted.wantStatus(t, http.StatusOK)
-	wantGolden(t, "accept", accepted.Body)
+	wantOrgGolden(t, "accept", accepted.Body)
 
 	member.join(t, admin, orgID, "member")
 	for _, u := range []*orgUser{owner, admin, member} {
@@ -172,7 +172,7 @@ func TestOrganizationLifecycle(t *testing.T) {
 		}
 	}
 	full := owner.c.get("/api/auth/organization/get-full-organization").wantStatus(t, http.StatusOK)
-	wantGolden(t, "full", full.Body)
+	wantOrgGolden(t, "full", full.Body)
 	members := member.c.get("/api/auth/organization/list-members").wantStatus(t, http.StatusOK).object(t)
 	if members["total"] != float64(3) {
 		t.Fatalf("list-members = %v", members)
@@ -488,5 +488,32 @@ func TestOrganizationEndpointsRefuseBadInput(t *testing.T) {
 		if resp.Status != tc.status || fmt.Sprint(got) != fmt.Sprint(want) || (tc.body0 == "") != (len(resp.Body) == 0) {
 			t.Errorf("%s %s without a session: %d %s, want %d %s", tc.method, tc.path, resp.Status, resp.Body, tc.status, tc.body0)
 		}
+	}
+}
+
+// TestOrganizationRefusalsWordedAsUpstream ensures refusals read as upstream's do: metadata is a
+// zod record in its messages, and the bare 400 of an empty role still says it is JSON.
+func TestOrganizationRefusalsWordedAsUpstream(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	owner.createOrg(t, "acme")
+	for _, tc := range []struct {
+		path    string
+		body    any
+		message string
+	}{
+		{"create", map[string]any{"name": "X", "slug": "x", "metadata": "pro"}, "[body.metadata] Invalid input: expected record, received string"},
+		{"update", map[string]any{"data": map[string]any{"metadata": []int{1}}}, "[body.data.metadata] Invalid input: expected record, received array"},
+	} {
+		resp := owner.c.post("/api/auth/organization/"+tc.path, tc.body)
+		resp.wantError(t, 400, "VALIDATION_ERROR")
+		if got := resp.object(t)["message"]; got != tc.message {
+			t.Errorf("%s: message %q, want %q", tc.path, got, tc.message)
+		}
+	}
+	resp := owner.c.post("/api/auth/organization/update-member-role", map[string]any{"memberId": "x", "role": ""})
+	if resp.Status != 400 || len(resp.Body) != 0 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("empty role: %d %q %s, want a bare 400 said to be JSON", resp.Status, resp.Header.Get("Content-Type"), resp.Body)
 	}
 }
