@@ -45,4 +45,23 @@ export const deviations = {
     ours: "Our own HTML page. Status, content type, the code shown (or `UNKNOWN` when it is not a plain identifier) and the HTML-escaped description are the same; the markup differs.",
     why: "The page is presentation, not protocol: no client reads it.",
   },
+  "sso-oidc-nonce": {
+    title: "SSO sign-in binds the ID token to its flow with a nonce",
+    routes: ["POST /sign-in/sso"],
+    upstream:
+      "The authorization URL carries no `nonce` and the callback checks none; its parameters come in the order response_type, client_id, " +
+      "state, scope, redirect_uri, login_hint, code_challenge_method, code_challenge.",
+    ours:
+      "The URL also carries a random `nonce`, kept in the state as `idTokenNonce`; the callback refuses an ID token without that nonce " +
+      "(`error=invalid_provider&error_description=token_not_verified`). The parameters come in alphabetical order. A flow the Node server " +
+      "started (no nonce in its state) is accepted, as upstream does.",
+    why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
+  },
+  "sso-saml-refused": {
+    title: "SAML SSO providers are refused",
+    routes: ["POST /sso/register"],
+    upstream: "A `samlConfig` registers a SAML provider.",
+    ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
+    why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
+  },
 };

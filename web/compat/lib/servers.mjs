@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { openSync } from "node:fs";
 import pg from "pg";
+import { startFakeIdP } from "./fakeidp.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const compatDir = join(here, "..");
@@ -106,14 +107,17 @@ export async function startServers({ log = () => {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "authsidecar-compat-"));
   const dbs = [`${runId}_reference`, `${runId}_ours`];
   const procs = [];
+  let idp; // the SSO scenarios' identity provider: both servers trust its origin
   // stop ends the servers and drops the databases; the logs stay for a failed run to read.
   const stop = async ({ keepLogs = true } = {}) => {
     await Promise.all(procs.map((p) => p.stop()));
+    await idp?.close();
     for (const db of dbs) await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
     await rm(keepLogs ? join(dir, "authsidecar") : dir, { recursive: true, force: true });
   };
   try {
     for (const db of dbs) await admin(`CREATE DATABASE "${db}"`);
+    idp = await startFakeIdP();
     const [refPort, oursPort, ours2Port] = await Promise.all([freePort(), freePort(), freePort()]);
     const binary = join(dir, "authsidecar");
     const server = (name, port, db, ours) => ({
@@ -138,6 +142,7 @@ export async function startServers({ log = () => {} } = {}) {
         ADDR: `127.0.0.1:${s.port}`,
         RATE_LIMIT: "false",
         MAIL_LOG: s.mailLog,
+        TRUSTED_ORIGINS: idp.origin,
       };
       const p = new Process(s.name, binary, [], env, join(dir, `${s.name}.log`));
       procs.push(p);
@@ -149,6 +154,7 @@ export async function startServers({ log = () => {} } = {}) {
       BETTER_AUTH_SECRET: secret,
       BETTER_AUTH_URL: reference.origin,
       MAIL_LOG: reference.mailLog,
+      TRUSTED_ORIGINS: idp.origin,
     };
 
     const t0 = Date.now();

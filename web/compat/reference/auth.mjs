@@ -7,6 +7,7 @@
 //   DATABASE_URL        postgres:// URL of its own database (required)
 //   MAIL_LOG            file that receives one JSON line per mail, in authsidecar's MAIL_LOG shape
 //   APP_NAME            app name and TOTP issuer (default "authsidecar")
+//   TRUSTED_ORIGINS     comma-separated extra trusted origins (the SSO scenarios' fake IdP)
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -39,6 +40,7 @@ export const auth = betterAuth({
   appName,
   baseURL,
   secret,
+  trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
   rateLimit: { enabled: false },
