@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,18 +19,17 @@ import (
 // provider tokens stored with them to the app, refreshed when they are about to expire.
 
 var (
-	errAccountNotFound         = apiErr(400, "ACCOUNT_NOT_FOUND", "Account not found")
-	errUnlinkLastAccount       = apiErr(400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
-	errSocialAlreadyLinked     = apiErr(409, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked")
-	errLinkingNotAllowed       = apiErr(401, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed")
-	errLinkingDifferentEmails  = apiErr(401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed")
-	errLinkingFailed           = apiErr(417, "LINKING_FAILED", "Account not linked - unable to create account")
-	errFailedToGetAccessToken  = apiErr(400, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token")
-	errFailedToRefreshToken    = apiErr(400, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token")
-	errRefreshTokenNotFound    = apiErr(400, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found")
-	errProviderNotConfigured   = apiErr(400, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider.")
-	errAccessTokenNotFound     = apiErr(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")
-	errAccountSelectionInvalid = validationError("[body] Invalid input")
+	errAccountNotFound        = apiErr(400, "ACCOUNT_NOT_FOUND", "Account not found")
+	errUnlinkLastAccount      = apiErr(400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
+	errSocialAlreadyLinked    = apiErr(409, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked")
+	errLinkingNotAllowed      = apiErr(401, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed")
+	errLinkingDifferentEmails = apiErr(401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed")
+	errLinkingFailed          = apiErr(417, "LINKING_FAILED", "Account not linked - unable to create account")
+	errFailedToGetAccessToken = apiErr(400, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token")
+	errFailedToRefreshToken   = apiErr(400, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token")
+	errRefreshTokenNotFound   = apiErr(400, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found")
+	errProviderNotConfigured  = apiErr(400, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider.")
+	errAccessTokenNotFound    = apiErr(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")
 )
 
 // accountRow is an account as list-accounts shows it, with the scope split (§2.24); the tokens
@@ -211,32 +212,54 @@ type storedAccount struct {
 // accountSelection is upstream's strict union {accountId, userId?} | {useAccountCookie: true,
 // userId?}. Over HTTP the session's user always wins, so userId only has to be well-formed.
 type accountSelection struct {
-	AccountID        any `json:"accountId" nullable:"true"`
-	UseAccountCookie any `json:"useAccountCookie" nullable:"true"`
-	UserID           any `json:"userId" nullable:"true"`
+	AccountID        any                        `json:"accountId" nullable:"true"`
+	UseAccountCookie any                        `json:"useAccountCookie" nullable:"true"`
+	UserID           any                        `json:"userId" nullable:"true"`
+	Unknown          map[string]json.RawMessage `json:"-" unknown:"keep"`
 }
 
 // accountID returns the selected account row id. The account cookie is upstream's stateless
-// mode, which this server never writes, so selecting it finds no account.
-func (sel accountSelection) accountID(invalid error) (string, error) {
+// mode, which this server never writes, so selecting it finds no account. Keys of neither member
+// fail the union as zod reports it: the one member they would otherwise match names them, else
+// the whole input is invalid (`where` is "[body]" or "[query]"). Several are named in sorted
+// order; zod names them in the order the body has them, which a decoded map no longer knows.
+func (sel accountSelection) accountID(where string) (string, error) {
+	invalid := validationError(where + " Invalid input")
 	if _, ok := sel.UserID.(string); sel.UserID != nil && !ok {
 		return "", invalid
 	}
 	id, isString := sel.AccountID.(string)
+	var err error
 	switch {
 	case sel.AccountID != nil && sel.UseAccountCookie == nil && isString:
-		return id, nil
 	case sel.AccountID == nil && sel.UseAccountCookie == true:
-		return "", errAccountNotFound
+		err = errAccountNotFound
+	default:
+		return "", invalid
 	}
-	return "", invalid
+	if len(sel.Unknown) > 0 {
+		keys := slices.Sorted(maps.Keys(sel.Unknown))
+		quoted := make([]string, len(keys))
+		for i, k := range keys {
+			quoted[i] = fmt.Sprintf("%q", k)
+		}
+		return "", validationError(fmt.Sprintf("%s Unrecognized key%s: %s", where, plural(len(keys)), strings.Join(quoted, ", ")))
+	}
+	return id, err
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // selectedAccount validates the selection, then requires a session (401 with an empty body, as
 // upstream's resolveUserId) and loads the account of the session's user.
-func (s *server) selectedAccount(w http.ResponseWriter, r *http.Request, sel accountSelection, invalid error) (*storedAccount, error) {
-	id, err := sel.accountID(invalid)
-	if errors.Is(err, invalid) {
+func (s *server) selectedAccount(w http.ResponseWriter, r *http.Request, sel accountSelection, where string) (*storedAccount, error) {
+	id, err := sel.accountID(where)
+	if err != nil && !errors.Is(err, errAccountNotFound) {
 		return nil, err
 	}
 	as, serr := s.loadSession(w, r, sessionOpts{disableCookieCache: true})
@@ -344,7 +367,7 @@ func (s *server) tokenAccount(w http.ResponseWriter, r *http.Request) (*storedAc
 	if err := s.decode(r, &sel, jsonOnly); err != nil {
 		return nil, nil, err
 	}
-	a, err := s.selectedAccount(w, r, sel, errAccountSelectionInvalid)
+	a, err := s.selectedAccount(w, r, sel, "[body]")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -409,8 +432,7 @@ func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	invalid := validationError("[query] Invalid input")
-	a, err := s.selectedAccount(w, r, sel, invalid)
+	a, err := s.selectedAccount(w, r, sel, "[query]")
 	if err != nil {
 		return err
 	}
@@ -470,7 +492,10 @@ func accountSelectionQuery(r *http.Request) (accountSelection, error) {
 		case "useAccountCookie":
 			sel.UseAccountCookie = vs[0]
 		default:
-			return sel, validationError(fmt.Sprintf("[query] Unrecognized key: %q", k))
+			if sel.Unknown == nil {
+				sel.Unknown = map[string]json.RawMessage{}
+			}
+			sel.Unknown[k] = nil
 		}
 	}
 	return sel, nil

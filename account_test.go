@@ -274,6 +274,10 @@ func TestAccountSelectionIsStrict(t *testing.T) {
 		{"accountId not a string", map[string]any{"accountId": 1}, "[body] Invalid input"},
 		{"userId not a string", map[string]any{"accountId": id, "userId": 2}, "[body] Invalid input"},
 		{"unknown key", map[string]any{"accountId": id, "foo": 1}, `[body] Unrecognized key: "foo"`},
+		{"unknown keys", map[string]any{"accountId": id, "a": 1, "b": 2}, `[body] Unrecognized keys: "a", "b"`},
+		{"unknown key beside useAccountCookie", map[string]any{"useAccountCookie": true, "foo": 1}, `[body] Unrecognized key: "foo"`},
+		{"an earlier client's providerId", map[string]any{"providerId": "github"}, "[body] Invalid input"},
+		{"unknown key and no member", map[string]any{"accountId": 1, "foo": 1}, "[body] Invalid input"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,12 +291,18 @@ func TestAccountSelectionIsStrict(t *testing.T) {
 		})
 	}
 	resp := e.client(t).post("/api/auth/get-access-token", map[string]any{"accountId": id})
-	if resp.Status != 401 || len(resp.Body) != 0 {
-		t.Errorf("without a session: %d %q, want 401 with no body", resp.Status, resp.Body)
+	if resp.Status != 401 || len(resp.Body) != 0 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("without a session: %d %q (%s), want 401 with no body, said to be JSON as upstream's", resp.Status, resp.Body, resp.Header.Get("Content-Type"))
 	}
 	c.post("/api/auth/get-access-token", map[string]any{"useAccountCookie": true}).wantError(t, 400, "ACCOUNT_NOT_FOUND")
 	c.post("/api/auth/get-access-token", map[string]any{"accountId": "nope"}).wantError(t, 400, "ACCOUNT_NOT_FOUND")
-	c.get("/api/auth/account-info?accountId=x&foo=1").wantError(t, 400, "VALIDATION_ERROR")
+	for query, message := range map[string]string{"accountId=x&foo=1": `[query] Unrecognized key: "foo"`, "foo=1": "[query] Invalid input"} {
+		resp := c.get("/api/auth/account-info?" + query)
+		resp.wantError(t, 400, "VALIDATION_ERROR")
+		if got := resp.object(t)["message"]; got != message {
+			t.Errorf("account-info?%s: message = %q, want %q", query, got, message)
+		}
+	}
 	c.get("/api/auth/account-info?useAccountCookie=true").wantError(t, 400, "VALIDATION_ERROR")
 	c.get("/api/auth/account-info").wantError(t, 400, "VALIDATION_ERROR")
 

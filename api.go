@@ -84,21 +84,23 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ae):
 	case isUnavailable(err):
-		slog.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.Warn("database unavailable", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errServiceUnavailable
 	default:
-		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.Error("request failed", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errInternal
 	}
 	if ae.Code == "" && ae.Message == "" {
+		// Upstream's APIError without a body still says it is JSON (the router's own 404 does not).
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(ae.Status)
 		return
 	}
-	body := map[string]string{"message": ae.Message}
-	if ae.Code != "" {
-		body["code"] = ae.Code
-	}
-	writeJSON(w, ae.Status, body)
+	// A struct, not a map, so that "message" comes before "code" as in upstream's bodies.
+	writeJSON(w, ae.Status, struct {
+		Message string `json:"message"`
+		Code    string `json:"code,omitempty"`
+	}{ae.Message, ae.Code})
 }
 
 // writeJSON encodes like JS JSON.stringify does for our values: no HTML escaping, no trailing newline.
@@ -174,55 +176,36 @@ const (
 // decode reads the request body into dst, a pointer to a struct, checking it as upstream's schema
 // validation does: a JSON object (or a form post where allowed) with no unknown keys, every field
 // of its declared type, required fields (tag `required:"true"`) present and non-null. An empty body
-// is an absent body: fine unless a field is required. Every callback-like field is then checked
-// against the trusted origins. Failures are 4xx apiErrors; nothing is half-decoded into dst.
+// is an absent body: fine unless a field is required. Nothing is half-decoded into dst on failure.
+//
+// The steps run in upstream's order, so that a request wrong in several ways gets upstream's
+// answer: body parsing (415, 400 BAD_REQUEST), the callback-like URL fields against the trusted
+// origins (403; a non-string is 400), then schema validation (400 VALIDATION_ERROR).
 func (s *server) decode(r *http.Request, dst any, forms bodyForms) error {
-	raw, err := io.ReadAll(r.Body)
+	body, obj, err := s.parseAndCheckURLs(r, forms)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errBodyTooLarge
-		}
-		return errBadJSON
-	}
-	// Postgres text cannot hold NUL; refuse it here rather than fail at the INSERT.
-	if bytes.Contains(raw, []byte(`\u0000`)) || bytes.IndexByte(raw, 0) >= 0 {
-		return validationError("[body] Invalid input: NUL characters are not allowed")
+		return err
 	}
 	fields := fieldsOf(reflect.TypeOf(dst).Elem())
-	var obj map[string]json.RawMessage
-	if len(bytes.TrimSpace(raw)) == 0 {
-		obj = nil
-	} else {
-		ct := r.Header.Get("Content-Type")
-		mt, _, _ := mime.ParseMediaType(ct)
-		switch {
-		case mt == "application/json":
-			if obj, err = parseJSONObject(raw); err != nil {
-				return err
-			}
-		case mt == "application/x-www-form-urlencoded" && forms == formAllowed:
-			if obj, err = parseForm(raw); err != nil {
-				return err
-			}
-		default:
-			return unsupportedMediaType(ct, forms)
-		}
-	}
-	if obj == nil {
+	switch kind := jsonKind(body); kind {
+	case "object":
+	case "undefined":
 		for _, f := range fields.list {
 			if f.required {
 				return validationError("[body] Invalid input: expected object, received undefined")
 			}
 		}
-		return s.checkURLFields(r, nil)
+		return nil
+	default:
+		return validationError("[body] Invalid input: expected object, received " + kind)
+	}
+	// Postgres text cannot hold NUL; refuse it here rather than fail at the INSERT.
+	if bytes.Contains(body, []byte(`\u0000`)) && containsNUL(obj) {
+		return validationError("[body] Invalid input: NUL characters are not allowed")
 	}
 	out, issues := decodeFields(obj, fields, reflect.TypeOf(dst).Elem(), "body")
 	if len(issues) > 0 {
 		return validationError(issues...)
-	}
-	if err := s.checkURLFields(r, obj); err != nil {
-		return err
 	}
 	reflect.ValueOf(dst).Elem().Set(out)
 	return nil
@@ -240,6 +223,14 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 	sort.Strings(keys)
 	for _, k := range keys {
 		f, ok := fields.byName[k]
+		if !ok && fields.unknown >= 0 {
+			kept := out.Field(fields.unknown)
+			if kept.IsNil() {
+				kept.Set(reflect.ValueOf(map[string]json.RawMessage{}))
+			}
+			kept.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(obj[k]))
+			continue
+		}
 		if !ok {
 			issues = append(issues, fmt.Sprintf("[%s] Unrecognized key: %q", path, k))
 			continue
@@ -261,6 +252,58 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 	return out, issues
 }
 
+// parseAndCheckURLs runs decode's first two steps: it parses the body and checks the callback-like
+// URL fields (and query.callbackURL) against the trusted origins. obj is the body when it is a
+// JSON object, else nil.
+func (s *server) parseAndCheckURLs(r *http.Request, forms bodyForms) (json.RawMessage, map[string]json.RawMessage, error) {
+	body, err := parseBody(r, forms)
+	if err != nil {
+		return nil, nil, err
+	}
+	var obj map[string]json.RawMessage
+	if jsonKind(body) == "object" {
+		if err := json.Unmarshal(body, &obj); err != nil {
+			return nil, nil, errBadJSON
+		}
+		if obj == nil {
+			obj = map[string]json.RawMessage{}
+		}
+	}
+	if err := s.checkURLFields(r, obj); err != nil {
+		return nil, nil, err
+	}
+	return body, obj, nil
+}
+
+// parseBody is upstream's body parser: it reads the body (413 past the limit), refuses a media
+// type the endpoint does not accept (415) and malformed JSON (400 BAD_REQUEST), and returns the
+// body as one JSON value, or nil when there is none. A form post becomes the JSON object upstream
+// sees, every value a string. The body stays readable for decode, which parses it again.
+func parseBody(r *http.Request, forms bodyForms) (json.RawMessage, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, errBadJSON
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "application/json":
+		return parseJSON(raw)
+	case mt == "application/x-www-form-urlencoded" && forms == formAllowed:
+		return parseForm(raw)
+	default:
+		return nil, unsupportedMediaType(ct, forms)
+	}
+}
+
 func unsupportedMediaType(ct string, forms bodyForms) *apiError {
 	allowed := "application/json"
 	if forms == formAllowed {
@@ -272,7 +315,8 @@ func unsupportedMediaType(ct string, forms bodyForms) *apiError {
 	return apiErr(415, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf("Content-Type %q is not allowed. Allowed types: %s", ct, allowed))
 }
 
-func parseJSONObject(raw []byte) (map[string]json.RawMessage, error) {
+// parseJSON accepts exactly one JSON value with nothing after it.
+func parseJSON(raw []byte) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	var v json.RawMessage
 	if err := dec.Decode(&v); err != nil {
@@ -281,34 +325,55 @@ func parseJSONObject(raw []byte) (map[string]json.RawMessage, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errBadJSON
 	}
-	if kind := jsonKind(v); kind != "object" {
-		return nil, validationError("[body] Invalid input: expected object, received " + kind)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(v, &obj); err != nil {
-		return nil, errBadJSON
-	}
-	if obj == nil {
-		obj = map[string]json.RawMessage{}
-	}
-	return obj, nil
+	return v, nil
 }
 
-// parseForm turns a form post into the JSON object upstream sees: every value a string.
-func parseForm(raw []byte) (map[string]json.RawMessage, error) {
+// parseForm turns a form post into the JSON object upstream sees: every value a string, the
+// first one where a key repeats.
+func parseForm(raw []byte) (json.RawMessage, error) {
 	values, err := url.ParseQuery(string(raw))
 	if err != nil {
 		return nil, errBadJSON
 	}
-	obj := make(map[string]json.RawMessage, len(values))
+	obj := make(map[string]string, len(values))
 	for k, vs := range values {
-		if strings.ContainsRune(k+vs[0], 0) {
-			return nil, validationError("[body] Invalid input: NUL characters are not allowed")
-		}
-		b, _ := json.Marshal(vs[0])
-		obj[k] = b
+		obj[k] = vs[0]
 	}
-	return obj, nil
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, errBadJSON
+	}
+	return b, nil
+}
+
+// containsNUL reports a NUL character in any key or string value of obj, at any depth.
+func containsNUL(obj map[string]json.RawMessage) bool {
+	var v any
+	b, _ := json.Marshal(obj)
+	if json.Unmarshal(b, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch t := v.(type) {
+		case string:
+			return strings.ContainsRune(t, 0)
+		case []any:
+			for _, e := range t {
+				if walk(e) {
+					return true
+				}
+			}
+		case map[string]any:
+			for k, e := range t {
+				if strings.ContainsRune(k, 0) || walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
 }
 
 // jsonKind names a JSON value's type the way zod's messages do.
@@ -344,6 +409,10 @@ type bodyField struct {
 type bodyFields struct {
 	list   []bodyField
 	byName map[string]bodyField
+	// unknown is the index of a map[string]json.RawMessage field tagged unknown:"keep", which
+	// takes the keys no field names instead of refusing them (-1: none): a strict union answers
+	// them its own way.
+	unknown int
 }
 
 var fieldCache sync.Map // reflect.Type -> *bodyFields
@@ -353,9 +422,13 @@ func fieldsOf(t reflect.Type) *bodyFields {
 	if v, ok := fieldCache.Load(t); ok {
 		return v.(*bodyFields)
 	}
-	fs := &bodyFields{byName: map[string]bodyField{}}
+	fs := &bodyFields{byName: map[string]bodyField{}, unknown: -1}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
+		if sf.Tag.Get("unknown") == "keep" {
+			fs.unknown = i
+			continue
+		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue

@@ -16,13 +16,15 @@ import (
 func (s *server) clientIP(r *http.Request) string {
 	peer := peerAddr(r)
 	if peer.IsValid() && s.trustedProxy(peer) {
-		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		// Every header line, in order: a proxy may append its own line rather than extend the
+		// client's, and the client's first line is exactly the part it controls.
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
 			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 			if err != nil {
 				break
 			}
-			hop = hop.Unmap()
+			hop = hop.Unmap().WithZone("")
 			if !s.trustedProxy(hop) {
 				return normalizeIP(hop)
 			}

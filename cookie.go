@@ -102,6 +102,18 @@ type cookieOpts struct {
 // the earlier one in this response, as upstream drops a cookie it sets and then expires.
 func (s *server) setCookie(w http.ResponseWriter, name, value string, o cookieOpts) {
 	full := s.cookieName(name)
+	h := w.Header()
+	kept := h.Values("Set-Cookie")[:0:0]
+	for _, line := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(line, full+"=") {
+			kept = append(kept, line)
+		}
+	}
+	h["Set-Cookie"] = append(kept, s.cookieLine(full, value, o))
+}
+
+// cookieLine serializes one Set-Cookie value for the full cookie name.
+func (s *server) cookieLine(full, value string, o cookieOpts) string {
 	var b strings.Builder
 	b.WriteString(full)
 	b.WriteByte('=')
@@ -115,14 +127,7 @@ func (s *server) setCookie(w http.ResponseWriter, name, value string, o cookieOp
 		b.WriteString("; Secure")
 	}
 	b.WriteString("; SameSite=Lax")
-	h := w.Header()
-	kept := h.Values("Set-Cookie")[:0:0]
-	for _, line := range h.Values("Set-Cookie") {
-		if !strings.HasPrefix(line, full+"=") {
-			kept = append(kept, line)
-		}
-	}
-	h["Set-Cookie"] = append(kept, b.String())
+	return b.String()
 }
 
 // setSignedCookie sets name to the signed, URL-encoded value (encodeURIComponent of "value.sig").

@@ -183,8 +183,9 @@ func requestChunks(r *http.Request, full string) []cookieChunk {
 func (s *server) setChunkedCookie(w http.ResponseWriter, r *http.Request, name, value string, o cookieOpts) {
 	full := s.cookieName(name)
 	s.expireChunks(w, r, name)
-	overhead := len(full) + len(".99") + len("=; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Lax")
-	size := maxCookieSize - overhead
+	// Upstream sizes chunks by the serialized line of an empty "name.99" cookie with the same
+	// attributes, so the chunk boundaries (and every line's length) match its own.
+	size := maxCookieSize - len(s.cookieLine(full+".99", "", o))
 	n := (len(value) + size - 1) / size
 	switch {
 	case n <= 1:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,6 +35,11 @@ func openDB(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.P
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	// Without a bound, a dial to an unreachable Postgres waits for the kernel's TCP timeout
+	// (minutes), and so does every request; with one they answer 503 promptly.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -110,18 +110,26 @@ func (s *server) handleDeleteUserCallback(w http.ResponseWriter, r *http.Request
 }
 
 // deleteUserWithToken spends a delete-account token issued to userID and deletes the user, in
-// one transaction: of concurrent uses of one token, exactly one deletes.
+// one transaction: of concurrent uses of one token, exactly one deletes. A token presented in
+// another user's session is spent all the same (the consume commits), as upstream consumes it
+// before it looks at whose it is (§2.13 step 3).
 func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) error {
-	return inTx(ctx, s.db, func(tx pgx.Tx) error {
+	mismatch := false
+	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
 		v, err := s.consumeVerification(ctx, tx, deleteIdentifier(token))
 		if err != nil {
 			return err
 		}
 		if v == nil || v.Value != userID {
-			return errDeleteInvalidToken
+			mismatch = true
+			return nil
 		}
 		return deleteUserRows(ctx, tx, userID)
 	})
+	if err == nil && mismatch {
+		return errDeleteInvalidToken
+	}
+	return err
 }
 
 // deleteUserRows deletes the user; its sessions, accounts and plugin rows go with it (ON DELETE

@@ -67,7 +67,7 @@ func TestDeleteUserDisabled(t *testing.T) {
 }
 
 // TestDeleteUserByMailedLink ensures DELETE_USER_VERIFICATION mails a link that deletes only from
-// the owner's session, once.
+// the owner's session, once; opened in another user's session it is spent, as upstream's.
 func TestDeleteUserByMailedLink(t *testing.T) {
 	t.Parallel()
 	ts, smtpd := newMailServer(t, func(c *config) { c.Email.DeleteUserVerification = true })
@@ -87,8 +87,15 @@ func TestDeleteUserByMailedLink(t *testing.T) {
 	other := ts.client(t)
 	other.signUp("other@example.com", "password123", "O")
 	other.follow(link).wantError(t, http.StatusNotFound, "INVALID_TOKEN")
-	c.get("/api/auth/delete-user/callback?token="+u.Query().Get("token")+"&callbackURL=https%3A%2F%2Fevil.com").wantError(t, http.StatusForbidden, "INVALID_CALLBACK_URL")
+	c.follow(link).wantError(t, http.StatusNotFound, "INVALID_TOKEN")
+	if userCount(t, ts, "bye@example.com") != 1 {
+		t.Fatal("deleted by a spent link")
+	}
 
+	c.post("/api/auth/delete-user", map[string]any{"callbackURL": "/goodbye"}).wantStatus(t, http.StatusOK)
+	link = smtpd.nextMail(t, "bye@example.com").link(t)
+	u, _ = url.Parse(link)
+	c.get("/api/auth/delete-user/callback?token="+u.Query().Get("token")+"&callbackURL=https%3A%2F%2Fevil.com").wantError(t, http.StatusForbidden, "INVALID_CALLBACK_URL")
 	resp = c.follow(link)
 	if resp.location(t) != "/goodbye" || resp.setCookie("better-auth.session_token") == "" {
 		t.Fatalf("callback answered %v", resp.Header)

@@ -35,6 +35,9 @@ type emailConfig struct {
 
 	PasswordlessSignUp bool // magic link and email OTP may create users (upstream disableSignUp, inverted)
 
+	OTPChangeEmail              bool // upstream emailOTP changeEmail.enabled (off by default there too)
+	OTPChangeEmailVerifyCurrent bool // upstream emailOTP changeEmail.verifyCurrentEmail
+
 	answerFloor time.Duration // answerFloor, unless a test shortens it
 }
 
@@ -43,7 +46,7 @@ type emailFlags struct {
 	host, port, user, from, templates                                    string
 	require, onSignUp, onSignIn, autoSignIn, revokeOnReset               string
 	changeEmail, changeConfirm, changeNoVerify, deleteUser, deleteVerify string
-	passwordlessSignUp                                                   string
+	passwordlessSignUp, otpChangeEmail, otpVerifyCurrent                 string
 }
 
 // registerEmailFlags adds the email flags to fs, each defaulting to its environment variable.
@@ -68,6 +71,8 @@ func registerEmailFlags(fs *flag.FlagSet, env func(name, def string) string) *em
 	str(&f.deleteUser, "delete-user-enabled", "DELETE_USER_ENABLED", "true", "serve /delete-user")
 	str(&f.deleteVerify, "delete-user-verification", "DELETE_USER_VERIFICATION", "false", "delete-user mails a confirmation link instead of deleting at once")
 	str(&f.passwordlessSignUp, "passwordless-sign-up", "PASSWORDLESS_SIGN_UP", "true", "magic link and email OTP sign-in create unknown users")
+	str(&f.otpChangeEmail, "email-otp-change-email", "EMAIL_OTP_CHANGE_EMAIL", "false", "serve /email-otp/request-email-change and /email-otp/change-email (a code mailed to the new address)")
+	str(&f.otpVerifyCurrent, "email-otp-change-email-verify-current", "EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT", "false", "/email-otp/request-email-change also needs an email-verification code mailed to the current address")
 	return f
 }
 
@@ -103,6 +108,8 @@ func (f *emailFlags) parse(getenv func(string) string) (emailConfig, error) {
 		{"DELETE_USER_ENABLED", f.deleteUser, &c.DeleteUser},
 		{"DELETE_USER_VERIFICATION", f.deleteVerify, &c.DeleteUserVerification},
 		{"PASSWORDLESS_SIGN_UP", f.passwordlessSignUp, &c.PasswordlessSignUp},
+		{"EMAIL_OTP_CHANGE_EMAIL", f.otpChangeEmail, &c.OTPChangeEmail},
+		{"EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT", f.otpVerifyCurrent, &c.OTPChangeEmailVerifyCurrent},
 	}
 	for _, b := range bools {
 		if *b.dst, err = strconv.ParseBool(b.raw); err != nil {

@@ -130,6 +130,10 @@ func (s *server) handleSignInEmail(w http.ResponseWriter, r *http.Request) error
 		resp["url"] = body.CallbackURL
 		w.Header().Set("Location", body.CallbackURL)
 	}
+	// A second factor replaces the session with a challenge, unless this device is trusted.
+	if challenged, err := s.twoFactorAfterSignIn(w, r, as); challenged || err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -478,7 +478,7 @@ func TestLeasedMailIsRetriedAfterWorkerDies(t *testing.T) {
 // INSERT of the path with an account cannot be timed.
 func TestAnswersThatCouldRevealAnAccountWaitTheFloor(t *testing.T) {
 	t.Parallel()
-	ts, _ := newMailServer(t)
+	ts, _ := newMailServer(t, otpChangeEmailOn)
 	ts.client(t).signUp("known@example.com", "password123", "K")
 	mover := ts.client(t)
 	mover.signUp("mover@example.com", "password123", "M")
@@ -492,13 +492,14 @@ func TestAnswersThatCouldRevealAnAccountWaitTheFloor(t *testing.T) {
 		{"/api/auth/email-otp/request-password-reset", map[string]any{}},
 		{"/api/auth/forget-password/email-otp", map[string]any{}},
 		{"/api/auth/change-email", map[string]any{}},
+		{"/api/auth/email-otp/request-email-change", map[string]any{}},
 	}
 	var wg sync.WaitGroup
 	for _, r := range requests {
 		for _, email := range []string{"known@example.com", "unknown@example.com"} {
 			body := maps.Clone(r.body)
 			c := ts.client(t)
-			if r.path == "/api/auth/change-email" {
+			if r.path == "/api/auth/change-email" || r.path == requestEmailChange {
 				body["newEmail"] = email
 				maps.Copy(c.cookies, mover.cookies) // signed in as mover
 			} else {

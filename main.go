@@ -47,6 +47,7 @@ type config struct {
 	OAuth             oauthConfig
 	Passkey           passkeyConfig
 	Org               orgConfig
+	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
 }
 
@@ -188,6 +189,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.ErrorURL, "error-url", env("ERROR_URL", ""), "[ERROR_URL] page that /api/auth/error redirects to, with ?error=")
 	fs.StringVar(&c.MailLog, "mail-log", env("MAIL_LOG", ""), "[MAIL_LOG] without SMTP: file that receives one JSON line per mail")
 	fs.StringVar(&env2, "env", env("ENV", "development"), "[ENV] production or development")
+	fs.StringVar(&c.TwoFactor.Issuer, "two-factor-issuer", env("TWO_FACTOR_ISSUER", "Better Auth"), "[TWO_FACTOR_ISSUER] issuer named in TOTP URIs, shown by authenticator apps")
 	emailFlags := registerEmailFlags(fs, env)
 	oauthFlags := registerOAuthFlags(fs, env)
 	passkeyFlags := registerPasskeyFlags(fs, env)
@@ -304,15 +306,7 @@ func serve(ctx context.Context, cfg config) error {
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)
 
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           routes(s),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(cfg.Addr, routes(s))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	slog.Info("authsidecar listening", "addr", cfg.Addr, "baseURL", cfg.BaseURL, "production", cfg.Production,
@@ -329,6 +323,20 @@ func serve(ctx context.Context, cfg config) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection, so that slow or stalled clients (slowloris,
+// a reader that never drains) cannot hold connections and goroutines forever.
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.

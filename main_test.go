@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,11 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 const testSecret = "test-secret-test-secret-test-secret-0123"
 
 func TestMain(m *testing.M) {
+	// The operations tests run this binary as the real server (see startSidecarProcess).
+	if os.Getenv("AUTHSIDECAR_RUN_MAIN") == "1" {
+		main()
+		return
+	}
 	flag.Parse()
 	if !testing.Verbose() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -170,13 +176,35 @@ type testServer struct {
 	*server
 	URL   string // the app origin, e.g. http://127.0.0.1:41234
 	mails *testMailer
+	clock *testClock // the server's clock: real time until a test sets it
 }
+
+// testClock is a test server's clock, installed before the server starts so that moving it
+// races nothing: real time to the millisecond, as the server's own, until set, then only moved.
+type testClock struct{ fixed atomic.Int64 } // UnixMilli; 0 means real time
+
+func (c *testClock) now() time.Time {
+	if ms := c.fixed.Load(); ms != 0 {
+		return time.UnixMilli(ms).UTC()
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+func (c *testClock) set(t time.Time)         { c.fixed.Store(t.UnixMilli()) }
+func (c *testClock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 
 // newTestServer starts the sidecar on its own database. Rate limits are off unless a test turns
 // them on; everything else is the production default.
 func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	t.Helper()
 	db, _ := newTestDB(t)
+	return startTestServer(t, db, nil, opts...)
+}
+
+// startTestServer starts the sidecar on db, which several test servers may share (two replicas).
+// setup, when given, adjusts the server (its clock, say) before it serves a request.
+func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts ...func(*config)) *testServer {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	origin := "http://" + ts.Listener.Addr().String()
 	cfg := config{
@@ -189,6 +217,11 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 		o(&cfg)
 	}
 	s := newServer(cfg, db)
+	clock := &testClock{}
+	s.now = clock.now
+	if setup != nil {
+		setup(s)
+	}
 	mails := &testMailer{next: s.mailer}
 	s.mailer = mails
 	ts.Config.Handler = routes(s)
@@ -197,7 +230,7 @@ func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	done := make(chan struct{})
 	go func() { s.mailLoop(ctx, 10*time.Millisecond); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; ts.Close() })
-	return &testServer{server: s, URL: origin, mails: mails}
+	return &testServer{server: s, URL: origin, mails: mails, clock: clock}
 }
 
 // testMailer records delivered mail for the test to read, after the configured mailer (the

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -207,26 +208,69 @@ func (s *server) startOAuth(w http.ResponseWriter, r *http.Request, p *oauthProv
 	}
 	s.setSignedCookie(w, cookieOAuthState, state, cookieOpts{maxAge: oauthStateCookieAge})
 
-	conf := p.oauth
-	conf.RedirectURL = s.oauthRedirectURI(r, p)
-	conf.Scopes = p.scopes(body.Scopes)
-	var opts []oauth2.AuthCodeOption
+	params := authParams{
+		{"response_type", "code"},
+		{"client_id", p.oauth.ClientID},
+		{"state", state},
+		{"scope", strings.Join(p.scopes(body.Scopes), " ")},
+		{"redirect_uri", s.oauthRedirectURI(r, p)},
+	}
+	if p.loginHint {
+		params.set("login_hint", body.LoginHint)
+	}
+	params.set("nonce", st.IDTokenNonce)
+	params.set("prompt", p.authParams["prompt"])
+	params.set("response_mode", p.authParams["response_mode"])
 	if p.pkce {
-		opts = append(opts, oauth2.S256ChallengeOption(st.CodeVerifier))
+		params.set("code_challenge_method", "S256")
+		params.set("code_challenge", oauth2.S256ChallengeFromVerifier(st.CodeVerifier))
 	}
-	if st.IDTokenNonce != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("nonce", st.IDTokenNonce))
+	// Then the provider's other fixed parameters and the client's additionalParams, which replace
+	// one of the above in place when they name it, as URLSearchParams.set does.
+	for _, extra := range []map[string]string{p.authParams, body.AdditionalParams} {
+		for _, k := range slices.Sorted(maps.Keys(extra)) {
+			params.set(k, extra[k])
+		}
 	}
-	if p.loginHint && body.LoginHint != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("login_hint", body.LoginHint))
+	return params.url(p.oauth.Endpoint.AuthURL), nil
+}
+
+// authParams are an authorization request's query parameters in the order upstream's
+// createAuthorizationURL sets them. Providers do not care about the order, but a URL that a
+// client, proxy or test compares with upstream's is then the same URL.
+type authParams [][2]string
+
+// set replaces the value of name where it stands, or appends it; an empty value sets nothing.
+func (ps *authParams) set(name, value string) {
+	if value == "" {
+		return
 	}
-	for k, v := range p.authParams {
-		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	for i := range *ps {
+		if (*ps)[i][0] == name {
+			(*ps)[i][1] = value
+			return
+		}
 	}
-	for k, v := range body.AdditionalParams {
-		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	*ps = append(*ps, [2]string{name, value})
+}
+
+// url appends the parameters to the endpoint, form-encoded as URLSearchParams encodes them.
+func (ps authParams) url(endpoint string) string {
+	var b strings.Builder
+	b.WriteString(endpoint)
+	sep := byte('?')
+	if strings.Contains(endpoint, "?") {
+		sep = '&'
 	}
-	return conf.AuthCodeURL(state, opts...), nil
+	for _, kv := range ps {
+		if kv[1] == "" {
+			continue
+		}
+		b.WriteByte(sep)
+		b.WriteString(url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1]))
+		sep = '&'
+	}
+	return b.String()
 }
 
 // encodeOAuthState writes the state with additionalData's keys at the top level, as upstream

@@ -800,3 +800,37 @@ func TestLinkSessionKeyIsUpstreams(t *testing.T) {
 		t.Fatalf("linkSessionKey = %s, want %s", got, want)
 	}
 }
+
+// TestAuthorizationURLParameterOrder ensures authorization URLs carry their parameters in the
+// order upstream's createAuthorizationURL sets them, additional ones replacing a known one in
+// place, so the URL a client sees is upstream's URL.
+func TestAuthorizationURLParameterOrder(t *testing.T) {
+	t.Parallel()
+	base := func() authParams {
+		return authParams{{"response_type", "code"}, {"client_id", "cid"}, {"state", "st"}, {"scope", "read_user api"}, {"redirect_uri", "https://app.example/api/auth/callback/x"}}
+	}
+	tests := []struct {
+		name     string
+		endpoint string
+		set      [][2]string
+		want     string
+	}{
+		{"pkce and login hint", "https://idp.example/authorize", [][2]string{{"login_hint", "a@b.co"}, {"code_challenge_method", "S256"}, {"code_challenge", "ch"}},
+			"https://idp.example/authorize?response_type=code&client_id=cid&state=st&scope=read_user+api&redirect_uri=https%3A%2F%2Fapp.example%2Fapi%2Fauth%2Fcallback%2Fx&login_hint=a%40b.co&code_challenge_method=S256&code_challenge=ch"},
+		{"a known parameter is replaced where it stands", "https://idp.example/authorize", [][2]string{{"prompt", "none"}, {"include_granted_scopes", "true"}, {"response_type", "code id_token"}, {"prompt", "consent"}},
+			"https://idp.example/authorize?response_type=code+id_token&client_id=cid&state=st&scope=read_user+api&redirect_uri=https%3A%2F%2Fapp.example%2Fapi%2Fauth%2Fcallback%2Fx&prompt=consent&include_granted_scopes=true"},
+		{"empty values are left out; an endpoint's own query stays first", "https://idp.example/authorize?tenant=t1", [][2]string{{"login_hint", ""}, {"nonce", "n"}},
+			"https://idp.example/authorize?tenant=t1&response_type=code&client_id=cid&state=st&scope=read_user+api&redirect_uri=https%3A%2F%2Fapp.example%2Fapi%2Fauth%2Fcallback%2Fx&nonce=n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := base()
+			for _, kv := range tt.set {
+				ps.set(kv[0], kv[1])
+			}
+			if got := ps.url(tt.endpoint); got != tt.want {
+				t.Fatalf("url =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}

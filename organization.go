@@ -326,8 +326,8 @@ func (s *server) optionalOrgSession(w http.ResponseWriter, r *http.Request, none
 // decodeNested decodes a nested body object (update's "data") with decode's rules, so unknown
 // keys and wrong types there are refused as they are at the top level.
 func decodeNested(raw json.RawMessage, dst any, path string) error {
-	obj, err := parseJSONObject(raw)
-	if err != nil {
+	var obj map[string]json.RawMessage
+	if jsonKind(raw) != "object" || json.Unmarshal(raw, &obj) != nil {
 		return validationError(fmt.Sprintf("[%s] Invalid input: expected object, received %s", path, jsonKind(raw)))
 	}
 	t := reflect.TypeOf(dst).Elem()

@@ -86,11 +86,11 @@ var (
 	goldenPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 )
 
-// wantGolden compares body with testdata/organization/<name>.json after replacing generated ids
+// wantOrgGolden compares body with testdata/organization/<name>.json after replacing generated ids
 // (by order of first appearance), timestamps and the test server's port with stable aliases. The
 // golden files were checked against the reference server's replies to the same calls (which list
 // an organization's invitations in no defined order; ours are oldest first).
-func wantGolden(t *testing.T, name string, body []byte) {
+func wantOrgGolden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	aliases := map[string]string{}
 	out := goldenID.ReplaceAllFunc(body, func(id []byte) []byte {
@@ -140,12 +140,12 @@ func TestOrganizationLifecycle(t *testing.T) {
 	if created.setCookie("better-auth.session_token") != "" {
 		t.Fatalf("create set a session cookie, upstream does not")
 	}
-	wantGolden(t, "create", created.Body)
+	wantOrgGolden(t, "create", created.Body)
 	orgID := created.object(t)["id"].(string)
 
 	invited := owner.c.post("/api/auth/organization/invite-member", map[string]any{"email": "ADMIN@example.com", "role": []string{"admin"}})
 	invited.wantStatus(t, http.StatusOK)
-	wantGolden(t, "invite", invited.Body)
+	wantOrgGolden(t, "invite", invited.Body)
 	adminInvite := invited.object(t)["id"].(string)
 	m := ts.waitMail(t, "organization-invitation", admin.email)
 	if got, want := m.URL, ts.URL+"/accept-invitation/"+adminInvite; got != want || m.ID != adminInvite {
@@ -157,7 +157,7 @@ func TestOrganizationLifecycle(t *testing.T) {
 	}
 	accepted := admin.c.post("/api/auth/organization/accept-invitation", map[string]any{"invitationId": adminInvite})
 	accepted.wantStatus(t, http.StatusOK)
-	wantGolden(t, "accept", accepted.Body)
+	wantOrgGolden(t, "accept", accepted.Body)
 
 	member.join(t, admin, orgID, "member")
 	for _, u := range []*orgUser{owner, admin, member} {
@@ -172,7 +172,7 @@ func TestOrganizationLifecycle(t *testing.T) {
 		}
 	}
 	full := owner.c.get("/api/auth/organization/get-full-organization").wantStatus(t, http.StatusOK)
-	wantGolden(t, "full", full.Body)
+	wantOrgGolden(t, "full", full.Body)
 	members := member.c.get("/api/auth/organization/list-members").wantStatus(t, http.StatusOK).object(t)
 	if members["total"] != float64(3) {
 		t.Fatalf("list-members = %v", members)

@@ -112,9 +112,15 @@ func originOf(u string) string {
 	return scheme + "://" + host + ":" + port
 }
 
+// hostOf returns the host[:port] of an http(s) URL for host-only patterns ("*.example.com").
+// Upstream matches such a pattern against any scheme's host; we keep it to http(s), so that
+// "javascript://x.example.com/%0aalert(1)" is never a trusted callback.
 func hostOf(u string) string {
 	parsed, err := url.Parse(u)
 	if err != nil || parsed.User != nil {
+		return ""
+	}
+	if scheme := strings.ToLower(parsed.Scheme); scheme != "http" && scheme != "https" {
 		return ""
 	}
 	return strings.ToLower(parsed.Host)
@@ -238,8 +244,11 @@ func (s *server) checkURLFields(r *http.Request, body map[string]json.RawMessage
 		return nil
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if err := check("callbackURL", r.URL.Query().Get("callbackURL")); err != nil {
-			return err
+		// Every value: a handler reading another one than the first must not get an unchecked URL.
+		for _, v := range r.URL.Query()["callbackURL"] {
+			if err := check("callbackURL", v); err != nil {
+				return err
+			}
 		}
 	}
 	for _, name := range []string{"callbackURL", "redirectTo", "errorCallbackURL", "newUserCallbackURL"} {
@@ -261,7 +270,7 @@ func (s *server) checkURLFields(r *http.Request, body map[string]json.RawMessage
 // checkOrigin is upstream's CSRF check for state-changing requests that carry cookies (force for
 // the login endpoints): the Origin (or Referer) must be one of the trusted origins.
 func (s *server) checkOrigin(r *http.Request, force bool) error {
-	if !force && r.Header.Get("Cookie") == "" {
+	if !force && !hasCookieHeader(r) {
 		return nil
 	}
 	origin := r.Header.Get("Origin")
@@ -280,41 +289,58 @@ func (s *server) checkOrigin(r *http.Request, force bool) error {
 	return nil
 }
 
+// hasCookieHeader reports a Cookie header, even an empty one, as upstream's headers.has("cookie").
+func hasCookieHeader(r *http.Request) bool { return len(r.Header.Values("Cookie")) > 0 }
+
 // loginCSRF guards sign-in and sign-up, which carry no cookie on a first login: Fetch Metadata
 // blocks a cross-site navigation (a forged form post), and any Origin or Referer must be trusted.
+//
+// Upstream runs this check after body parsing and the URL-field checks, so a refused request
+// whose body is malformed, or whose callbackURL is foreign, gets that answer first. The handler
+// never runs for a refused request; only a schema error (400 upstream) is answered 403 here.
 func (s *server) loginCSRF(next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		h := r.Header
-		switch {
-		case h.Get("Cookie") != "":
-			// the global check already ran
-		case strings.TrimSpace(h.Get("Sec-Fetch-Site")+h.Get("Sec-Fetch-Mode")+h.Get("Sec-Fetch-Dest")) != "":
-			if h.Get("Sec-Fetch-Site") == "cross-site" && h.Get("Sec-Fetch-Mode") == "navigate" {
-				return errCrossSiteLogin
+		if err := s.loginCSRFError(r); err != nil {
+			if _, _, perr := s.parseAndCheckURLs(r, formAllowed); perr != nil {
+				return perr
 			}
-			if err := s.checkOrigin(r, true); err != nil {
-				return err
-			}
-		case h.Get("Origin") != "" || h.Get("Referer") != "":
-			if err := s.checkOrigin(r, true); err != nil {
-				return err
-			}
+			return err
 		}
 		return next(w, r)
 	}
+}
+
+func (s *server) loginCSRFError(r *http.Request) error {
+	h := r.Header
+	switch {
+	case hasCookieHeader(r):
+		return nil // the global check already ran
+	case strings.TrimSpace(h.Get("Sec-Fetch-Site")+h.Get("Sec-Fetch-Mode")+h.Get("Sec-Fetch-Dest")) != "":
+		if h.Get("Sec-Fetch-Site") == "cross-site" && h.Get("Sec-Fetch-Mode") == "navigate" {
+			return errCrossSiteLogin
+		}
+		return s.checkOrigin(r, true)
+	case h.Get("Origin") != "" || h.Get("Referer") != "":
+		return s.checkOrigin(r, true)
+	}
+	return nil
 }
 
 // cors lets the trusted origins call the sidecar from another origin with credentials (§12.6).
 // Upstream has no CORS at all; an untrusted origin gets no CORS headers and its preflight a 404.
 func (s *server) cors(w http.ResponseWriter, r *http.Request) (preflightDone bool) {
 	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" || origin == s.origin(r) || !s.isTrustedURL(r, origin, false) {
+	if origin == "" {
 		return false
 	}
 	h := w.Header()
+	h.Add("Vary", "Origin") // the answer depends on it, so no cache may share it across origins
+	// Only a well-formed origin ("scheme://host[:port]", nothing more) is ever echoed back.
+	if origin != originOf(origin) || origin == s.origin(r) || !s.isTrustedURL(r, origin, false) {
+		return false
+	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Credentials", "true")
-	h.Add("Vary", "Origin")
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}

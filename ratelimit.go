@@ -119,6 +119,17 @@ func (s *server) allowShared(ctx context.Context, key string, rule rateRule, now
 	return false, time.Duration(last+windowMs-nowMs) * time.Millisecond, nil
 }
 
+// rateLimitKey is upstream's "<ip>|<path>", made storable: the path is the client's to choose,
+// so it is cut to 256 bytes (a longer key would overflow the unique index, a 500) and made valid
+// UTF-8 without NUL (Postgres refuses anything else, another 500). Long paths sharing a count
+// only limits their sender more.
+func rateLimitKey(ip, path string) string {
+	if len(path) > 256 {
+		path = path[:256]
+	}
+	return ip + "|" + storableText(path)
+}
+
 // rateLimit runs before routing, as upstream's does, so unknown paths count too.
 func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool) {
 	if !s.cfg.RateLimit {
@@ -126,7 +137,7 @@ func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool
 	}
 	path := strings.TrimRight(strings.TrimPrefix(r.URL.Path, basePath), "/")
 	rule := rateRuleFor(path)
-	key := s.clientIP(r) + "|" + path
+	key := rateLimitKey(s.clientIP(r), path)
 	now := s.now()
 	allowed, retry := true, time.Duration(0)
 	if rule.shared {

@@ -59,6 +59,8 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/email-otp/request-password-reset", handler(s.handleRequestPasswordResetOTP))
 	mux.Handle("POST /api/auth/forget-password/email-otp", handler(s.handleRequestPasswordResetOTP))
 	mux.Handle("POST /api/auth/email-otp/reset-password", handler(s.handleResetPasswordOTP))
+	mux.Handle("POST /api/auth/email-otp/request-email-change", handler(s.handleRequestEmailChangeOTP))
+	mux.Handle("POST /api/auth/email-otp/change-email", handler(s.handleChangeEmailOTP))
 
 	// Social sign-in and linked accounts
 	mux.Handle("POST /api/auth/sign-in/social", handler(s.handleSignInSocial))
@@ -71,7 +73,15 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/refresh-token", handler(s.handleRefreshToken))
 	mux.Handle("GET /api/auth/account-info", handler(s.handleAccountInfo))
 
-	// Two-factor
+	// Two-factor (twofactor.go, twofactorverify.go; sign-in is intercepted in handleSignInEmail)
+	mux.Handle("POST /api/auth/two-factor/enable", handler(s.handleTwoFactorEnable))
+	mux.Handle("POST /api/auth/two-factor/disable", handler(s.handleTwoFactorDisable))
+	mux.Handle("POST /api/auth/two-factor/get-totp-uri", handler(s.handleGetTOTPURI))
+	mux.Handle("POST /api/auth/two-factor/verify-totp", handler(s.handleVerifyTOTP))
+	mux.Handle("POST /api/auth/two-factor/send-otp", handler(s.handleSendTwoFactorOTP))
+	mux.Handle("POST /api/auth/two-factor/verify-otp", handler(s.handleVerifyTwoFactorOTP))
+	mux.Handle("POST /api/auth/two-factor/generate-backup-codes", handler(s.handleGenerateBackupCodes))
+	mux.Handle("POST /api/auth/two-factor/verify-backup-code", handler(s.handleVerifyBackupCode))
 
 	// Passkeys
 	mux.Handle("GET /api/auth/passkey/generate-register-options", handler(s.handleGeneratePasskeyRegisterOptions))
@@ -136,15 +146,18 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		// Known before routing so that every log line, the rate limit's included, can name the
+		// route rather than the path (see logRoute).
+		_, pattern := mux.Handler(r)
+		r.Pattern = pattern
 		defer func() {
 			if p := recover(); p != nil {
-				slog.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				slog.Error("panic", "method", r.Method, "route", logRoute(r), "panic", p)
 				if !rec.wrote {
 					writeError(rec, r, errInternal)
 				}
 			}
-			// The query is never logged: verification links carry their tokens there.
-			slog.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+			slog.Debug("request", "method", r.Method, "route", logRoute(r), "status", rec.status, "duration", time.Since(start))
 		}()
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)
@@ -155,10 +168,10 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		if s.rateLimit(rec, r) {
 			return
 		}
-		// Upstream's router answers 404 with an empty body for unknown paths, other methods,
-		// trailing slashes and unclean paths ("//", ".."); ServeMux would redirect or say 405.
-		_, pattern := mux.Handler(r)
-		if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
+		// Upstream's router answers 404 with an empty body for unknown paths, other methods
+		// (HEAD included, which ServeMux would serve as GET), trailing slashes and unclean paths
+		// ("//", ".."); ServeMux would redirect or say 405.
+		if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path {
 			rec.WriteHeader(http.StatusNotFound)
 			return
 		}
@@ -168,12 +181,27 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 			if err := s.checkOrigin(r, false); err != nil {
+				// Upstream parses the body before its origin check, so a malformed or
+				// unsupported body is answered as such even from a foreign origin. The
+				// request is refused either way, before any handler runs.
+				if _, perr := parseBody(r, formAllowed); perr != nil {
+					err = perr
+				}
 				writeError(rec, r, err)
 				return
 			}
 		}
 		mux.ServeHTTP(rec, r)
 	})
+}
+
+// logRoute names a request in logs by its route pattern, never its path or query: links carry
+// their tokens in both (/reset-password/{token}, ?token=).
+func logRoute(r *http.Request) string {
+	if r.Pattern == "" {
+		return "(no route)"
+	}
+	return r.Pattern
 }
 
 type statusRecorder struct {

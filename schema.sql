@@ -22,6 +22,15 @@ create index if not exists "verification_identifier_idx" on "verification" ("ide
 create table if not exists "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);
 
 -- twoFactor plugin
+create table if not exists "twoFactor" ("id" text not null primary key, "secret" text not null, "backupCodes" text not null, "userId" text not null references "user" ("id") on delete cascade, "verified" boolean, "failedVerificationCount" integer, "lockedUntil" timestamptz);
+alter table "twoFactor" add column if not exists "verified" boolean;
+alter table "twoFactor" add column if not exists "failedVerificationCount" integer;
+alter table "twoFactor" add column if not exists "lockedUntil" timestamptz;
+-- Ours, not upstream's: the last TOTP time step accepted, so that a code works once (RFC 6238
+-- §5.2). Nullable, so the Node server, which does not know it, writes rows without it.
+alter table "twoFactor" add column if not exists "lastUsedStep" bigint;
+create index if not exists "twoFactor_secret_idx" on "twoFactor" ("secret");
+create index if not exists "twoFactor_userId_idx" on "twoFactor" ("userId");
 
 -- passkey plugin
 create table if not exists "passkey" ("id" text not null primary key, "name" text, "publicKey" text not null, "userId" text not null references "user" ("id") on delete cascade, "credentialID" text not null, "counter" integer not null, "deviceType" text not null, "backedUp" boolean not null, "transports" text, "createdAt" timestamptz, "aaguid" text);

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,7 +60,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
 		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 		RETURNING `+sessionColumns,
-		generateID(32), expires, generateID(32), now, s.clientIP(r), r.UserAgent(), userID,
+		generateID(32), expires, generateID(32), now, s.clientIP(r), storableText(r.UserAgent()), userID,
 	).Scan(sess.scanTargets()...)
 	if err != nil {
 		return session{}, fmt.Errorf("create session: %w", err)
@@ -159,6 +160,9 @@ const (
 // requireSession returns the caller's session or 401 UNAUTHORIZED.
 func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind sessionKind) (*authSession, error) {
 	as, err := s.loadSession(w, r, sessionOpts{disableCookieCache: kind == sensitiveSession})
+	if errors.Is(err, errFailedToGetSession) {
+		err = errUnauthorized // upstream's session middleware turns every get-session failure into 401
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +211,12 @@ func (s *server) clearSessionCookies(w http.ResponseWriter, r *http.Request) {
 	s.expireCookie(w, cookieSessionData)
 	s.expireChunks(w, r, cookieSessionData)
 	s.expireCookie(w, cookieDontRemember)
+}
+
+// storableText makes header text fit a Postgres text column: a header may carry bytes that are
+// not UTF-8 (obs-text) and NUL, which Postgres refuses, and a refused INSERT would be a 500.
+func storableText(v string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "")
 }
 
 func noStore(w http.ResponseWriter) {

@@ -38,6 +38,22 @@ export const deviations = {
     ours: "`session.ipAddress` is the TCP peer's address. With an `X-Forwarded-For` from a trusted proxy (loopback by default) both record the forwarded address.",
     why: "Go's server sees the TCP peer, which upstream's Fetch-API handler cannot; an empty address would tell an operator nothing about a session made without a proxy in front.",
   },
+  "totp-replay": {
+    title: "A TOTP code is accepted once",
+    routes: ["POST /two-factor/verify-totp"],
+    upstream: "A code is accepted again and again while its step is inside the ±1-step window (better-auth#10387).",
+    ours:
+      "Once a code of some step is accepted for a user, that step's code and earlier ones answer 401 `INVALID_CODE` (a wrong code, counted as one); " +
+      "the next step's code works. The last step used is kept in our own nullable column `twoFactor.lastUsedStep`, which the Node server ignores.",
+    why: "RFC 6238 §5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
+  },
+  "disable-forgets-trusted-devices": {
+    title: "Disabling two-factor forgets every device the user trusted",
+    routes: ["POST /two-factor/disable"],
+    upstream: "Only the trusted device named by the caller's own trust_device cookie is forgotten; the user's other devices stay trusted for their 30 days.",
+    ours: "Every trusted device of the user is forgotten (their rows are deleted); the caller's cookie is expired as upstream's.",
+    why: "When two-factor is turned on again, every device should be asked for a second factor, not only the one that turned it off.",
+  },
   "error-page-html": {
     title: "The error page is our own HTML",
     routes: ["GET /error"],
@@ -45,16 +61,40 @@ export const deviations = {
     ours: "Our own HTML page. Status, content type, the code shown (or `UNKNOWN` when it is not a plain identifier) and the HTML-escaped description are the same; the markup differs.",
     why: "The page is presentation, not protocol: no client reads it.",
   },
+  "email-token-needs-exp": {
+    title: "Email verification tokens without an expiry are refused",
+    routes: ["GET /verify-email"],
+    upstream: "A token signed with the secret is accepted whether or not it has an `exp` claim; one without never expires.",
+    ours: "401 `INVALID_TOKEN` (or the redirect with `?error=INVALID_TOKEN`) for a token without `exp`. Every token either server mints has one (an hour).",
+    why: "A token that never expires would be a permanent credential for whoever finds an old link.",
+  },
+  "no-500-for-bad-input": {
+    title: "Malformed input the server signed or stored is a 4xx, never a 500",
+    routes: ["GET /verify-email", "POST /passkey/verify-registration"],
+    upstream:
+      "A verification token with a valid signature but claims of the wrong shape (no `email`, or one that is not an address) is a 500 with an empty body, " +
+      "also when a `callbackURL` would have taken the error. A passkey registration that fails verification (another RP ID, origin or challenge) is " +
+      "500 `FAILED_TO_VERIFY_REGISTRATION`.",
+    ours: "401 `INVALID_TOKEN` for the token, or the redirect to `callbackURL` with `?error=INVALID_TOKEN`; 400 `FAILED_TO_VERIFY_REGISTRATION` for the registration.",
+    why: "Bad input gets a 4xx that names it, never a 500.",
+  },
+  "answer-floor": {
+    title: "Answers that could tell whether an email has an account take at least 500 ms",
+    upstream:
+      "Only `POST /send-verification-email` without a session waits for a 500 ms floor. `POST /request-password-reset`, `POST /change-email`, " +
+      "`POST /email-otp/send-verification-otp`, `POST /email-otp/request-password-reset`, `POST /forget-password/email-otp` and " +
+      "`POST /email-otp/request-email-change` answer as soon as they are done: later when they stored a token and sent a mail.",
+    ours: "Every one of these answers after at least 500 ms, whichever path it took. Status, body and cookies are the same as upstream's.",
+    why: "The time an answer takes must not tell an attacker whether an address has an account (the path with an account writes a token).",
+  },
   "sso-oidc-nonce": {
     title: "SSO sign-in binds the ID token to its flow with a nonce",
     routes: ["POST /sign-in/sso"],
-    upstream:
-      "The authorization URL carries no `nonce` and the callback checks none; its parameters come in the order response_type, client_id, " +
-      "state, scope, redirect_uri, login_hint, code_challenge_method, code_challenge.",
+    upstream: "The authorization URL carries no `nonce`, and the callback checks none.",
     ours:
-      "The URL also carries a random `nonce`, kept in the state as `idTokenNonce`; the callback refuses an ID token without that nonce " +
-      "(`error=invalid_provider&error_description=token_not_verified`). The parameters come in alphabetical order. A flow the Node server " +
-      "started (no nonce in its state) is accepted, as upstream does.",
+      "The URL also carries a random `nonce` (after `login_hint`, where upstream's URL builder puts one), kept in the state as `idTokenNonce`; " +
+      "the callback refuses an ID token without that nonce (`error=invalid_provider&error_description=token_not_verified`). A flow the Node " +
+      "server started (no nonce in its state) is accepted, as upstream does.",
     why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
   },
   "sso-saml-refused": {

@@ -4,7 +4,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startServers, compatDir, repoRoot, secret } from "./lib/servers.mjs";
+import { startServers, compatDir, repoRoot, secret, configs } from "./lib/servers.mjs";
 import { runAll } from "./lib/runner.mjs";
 import { upstreamRoutes, ourRoutes, checkInventory, render, matcher, key } from "./lib/inventory.mjs";
 import { deviations } from "./deviations.mjs";
@@ -42,7 +42,7 @@ const all = await loadScenarios();
 const scenarios = only ? all.filter((s) => `${s.file} › ${s.name} [${s.kind}${s.id ? ": " + s.id : ""}]`.includes(only)) : all;
 const [upstream, ours] = await Promise.all([upstreamRoutes(), ourRoutes()]);
 
-const servers = await startServers({ log: (m) => console.log(`# ${m}`) });
+const servers = await startServers({ log: (m) => console.log(`# ${m}`), configNames: [...new Set(scenarios.map((s) => s.config))] });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => servers.stop().finally(() => process.exit(130)));
 }
@@ -60,12 +60,13 @@ const routeOf = matcher(upstream);
 const compared = new Map();
 for (const r of ran.filter((r) => r.compared)) {
   for (const s of r.sides) {
-    for (const x of s.t.exchanges.filter((x) => x.server.ours)) {
+    for (const x of s.t.exchanges.filter((x) => x.server.ours && !x.mail)) {
       const route = routeOf(x.method, x.path);
       if (!route) continue;
       const k = key(route.method, route.path);
-      if (!compared.has(k)) compared.set(k, { ok: new Set(), errorsOnly: new Set() });
+      if (!compared.has(k)) compared.set(k, { ok: new Set(), errorsOnly: new Set(), configs: new Set() });
       const name = `${r.sc.file} › ${r.sc.name}`;
+      if (x.status < 400) compared.get(k).configs.add(r.sc.config);
       if (x.status < 400) compared.get(k).ok.add(name);
       else compared.get(k).errorsOnly.add(name);
     }
@@ -92,7 +93,7 @@ const scenariosFailed = ran.some((r) => !r.ok);
 if (only) {
   console.log("# --only: COMPATIBILITY.md not checked");
 } else {
-  const generated = await render({ upstream, ours, compared, deviations, asserters });
+  const generated = await render({ upstream, ours, compared, deviations, asserters, configs });
   if (update) {
     await writeFile(compatPath, generated);
     console.log(`# wrote COMPATIBILITY.md${scenariosFailed ? " (some scenarios failed: their routes are not counted as compared)" : ""}`);

@@ -1,125 +1,148 @@
-// A fake OpenID Connect identity provider for the SSO scenarios, reachable by both servers: the
-// harness starts it once (startFakeIdP) before the servers, which trust its origin. It speaks real
-// OAuth 2 and OIDC over HTTP: discovery, a JWKS with an RSA key, authorize (PKCE S256 checked at the
-// token endpoint), token (client_secret_basic or _post) and userinfo. ID tokens are RS256 JWTs that
-// echo the authorization's nonce.
-//
-// Any client id works; its secret is `<clientId>-secret`. The user who signs in is the one named
-// by login_hint (an email): sub is derived from it, so both servers of a diff see the same one.
+// A fake GitLab, enough for both servers' social sign-in: both can point their GitLab provider at a
+// self-managed instance (the reference's `issuer` option, authsidecar's AUTH_GITLAB_ISSUER), which
+// no other built-in provider of both allows. It serves what GitLab's OAuth does:
+//   GET  /oauth/authorize   checks the request and sends the browser back with a code (or an error)
+//   POST /oauth/token       exchanges a code (PKCE checked) or a refresh token for tokens
+//   GET  /api/v4/user       the profile of an access token's user
+// The harness picks who signs in: scenarios register users with fake.user(key, profile) and add
+// `login_as=<key>` to the authorization URL (a real GitLab would ask for a password there).
 import http from "node:http";
-import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
-const b64url = (buf) => Buffer.from(buf).toString("base64url");
+export const fakeClient = { id: "compat-gitlab-client", secret: "compat-gitlab-secret" };
 
-let running;
+const random = (n = 24) => randomBytes(n).toString("base64url").replace(/[-_]/g, "x");
 
-// startFakeIdP starts the provider once per process and returns {origin, close}.
-export function startFakeIdP() {
-  running ??= start();
-  return running;
+export class FakeIdP {
+  constructor() {
+    this.users = new Map(); // key -> {profile, expiresIn}
+    this.codes = new Map(); // code -> {key, redirectURI, challenge, scope}
+    this.access = new Map(); // access token -> {key, expiresAt}
+    this.refresh = new Map(); // refresh token -> key
+    this.log = []; // requests the servers made, for scenarios that check them
+  }
+
+  // user registers (or replaces) a user; expiresIn is the access token lifetime in seconds.
+  user(key, profile, { expiresIn = 7200 } = {}) {
+    this.users.set(key, { profile, expiresIn });
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => this.handle(req, res).catch((err) => reply(res, 500, { error: "server_error", error_description: String(err) })));
+    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.origin = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  stop() {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  async handle(req, res) {
+    const url = new URL(req.url, this.origin);
+    if (req.method === "GET" && url.pathname === "/oauth/authorize") return this.authorize(url, res);
+    if (req.method === "POST" && url.pathname === "/oauth/token") return this.token(req, res);
+    if (req.method === "GET" && url.pathname === "/api/v4/user") return this.profile(req, res);
+    reply(res, 404, { error: "not_found" });
+  }
+
+  authorize(url, res) {
+    const q = url.searchParams;
+    const back = new URL(q.get("redirect_uri") || "");
+    back.searchParams.set("state", q.get("state") || "");
+    const user = this.users.get(q.get("login_as"));
+    if (q.get("client_id") !== fakeClient.id || q.get("response_type") !== "code" || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge")) {
+      back.searchParams.set("error", "invalid_request");
+    } else if (!user || q.get("deny")) {
+      back.searchParams.set("error", "access_denied");
+    } else {
+      const code = random();
+      this.codes.set(code, { key: q.get("login_as"), redirectURI: q.get("redirect_uri"), challenge: q.get("code_challenge"), scope: q.get("scope") || "" });
+      back.searchParams.set("code", code);
+    }
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
+  async token(req, res) {
+    const form = new URLSearchParams(await body(req));
+    const [id, secret] = clientCredentials(req, form);
+    this.log.push({ path: "/oauth/token", grantType: form.get("grant_type") });
+    if (id !== fakeClient.id || secret !== fakeClient.secret) return reply(res, 401, { error: "invalid_client" });
+    let key;
+    let scope = "read_user";
+    if (form.get("grant_type") === "authorization_code") {
+      const c = this.codes.get(form.get("code"));
+      this.codes.delete(form.get("code"));
+      const verifier = form.get("code_verifier") || "";
+      if (!c || c.redirectURI !== form.get("redirect_uri") || createHash("sha256").update(verifier).digest("base64url") !== c.challenge) {
+        return reply(res, 400, { error: "invalid_grant" });
+      }
+      key = c.key;
+      scope = c.scope;
+    } else if (form.get("grant_type") === "refresh_token") {
+      key = this.refresh.get(form.get("refresh_token"));
+      this.refresh.delete(form.get("refresh_token"));
+      if (!key) return reply(res, 400, { error: "invalid_grant" });
+    } else {
+      return reply(res, 400, { error: "unsupported_grant_type" });
+    }
+    const { expiresIn } = this.users.get(key);
+    const access = random();
+    const refresh = random();
+    this.access.set(access, { key, expiresAt: Date.now() + expiresIn * 1000 });
+    this.refresh.set(refresh, key);
+    reply(res, 200, { access_token: access, token_type: "Bearer", expires_in: expiresIn, refresh_token: refresh, scope, created_at: Math.floor(Date.now() / 1000) });
+  }
+
+  profile(req, res) {
+    const token = (req.headers.authorization || "").replace(/^Bearer /i, "");
+    const grant = this.access.get(token);
+    if (!grant || grant.expiresAt < Date.now()) return reply(res, 401, { message: "401 Unauthorized" });
+    reply(res, 200, this.users.get(grant.key).profile);
+  }
 }
 
-async function start() {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const kid = "compat-key-1";
-  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
-  const grants = new Map(); // code -> {clientId, redirectURI, challenge, nonce, email, scope}
-  const tokens = new Map(); // access token -> email
-  let origin = "";
+// clientCredentials reads the client's id and secret from HTTP Basic or the form (RFC 6749 §2.3.1).
+function clientCredentials(req, form) {
+  const basic = /^Basic (.+)$/i.exec(req.headers.authorization || "");
+  if (basic) return Buffer.from(basic[1], "base64").toString().split(":").map(decodeURIComponent);
+  return [form.get("client_id"), form.get("client_secret")];
+}
 
-  const userOf = (email) => ({
-    sub: "sub-" + createHash("sha256").update(email).digest("hex").slice(0, 16),
+function body(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    req.on("error", reject);
+  });
+}
+
+function reply(res, status, json) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(json));
+}
+
+// gitlabProfile is a GitLab /api/v4/user answer for a user of the harness, with overrides: the
+// numeric id is derived from the email, so both sides of a diff get the same and no two scenarios
+// share one.
+export function gitlabProfile(email, overrides = {}) {
+  const id = 1e9 + (createHash("sha256").update(email).digest().readUInt32BE(0) % 1e9);
+  const local = email.split("@")[0];
+  return {
+    id,
+    username: local.replace(/[^a-z0-9]/gi, "_"),
+    name: local,
+    state: "active",
+    locked: false,
+    avatar_url: `https://gitlab.example.com/uploads/${id}/avatar.png`,
+    web_url: `https://gitlab.example.com/${local}`,
     email,
     email_verified: true,
-    name: email.split("@")[0],
-  });
-  const jwt = (claims) => {
-    const head = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid }));
-    const body = b64url(JSON.stringify(claims));
-    return `${head}.${body}.${b64url(sign("sha256", Buffer.from(`${head}.${body}`), privateKey))}`;
-  };
-  const json = (res, status, v) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(v));
-  };
-  const readBody = (req) =>
-    new Promise((resolve, reject) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => resolve(Buffer.concat(chunks).toString()));
-      req.on("error", reject);
-    });
-
-  const server = http.createServer(async (req, res) => {
-    const u = new URL(req.url, origin);
-    if (req.method === "GET" && u.pathname === "/.well-known/openid-configuration") {
-      return json(res, 200, {
-        issuer: origin,
-        authorization_endpoint: origin + "/authorize",
-        token_endpoint: origin + "/token",
-        userinfo_endpoint: origin + "/userinfo",
-        jwks_uri: origin + "/jwks",
-        response_types_supported: ["code"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
-        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
-      });
-    }
-    if (req.method === "GET" && u.pathname === "/jwks") return json(res, 200, { keys: [jwk] });
-    if (req.method === "GET" && u.pathname === "/authorize") {
-      const q = u.searchParams;
-      const email = q.get("login_hint");
-      if (!q.get("client_id") || !q.get("redirect_uri") || !email || q.get("response_type") !== "code") return json(res, 400, { error: "invalid_request" });
-      if (q.get("code_challenge") && q.get("code_challenge_method") !== "S256") return json(res, 400, { error: "invalid_request" });
-      // Codes and tokens are hex, so the harness aliases them like the servers' own random values.
-      const code = randomBytes(16).toString("hex");
-      grants.set(code, {
-        clientId: q.get("client_id"),
-        redirectURI: q.get("redirect_uri"),
-        challenge: q.get("code_challenge"),
-        nonce: q.get("nonce"),
-        email,
-        scope: q.get("scope") || "",
-      });
-      const back = new URL(q.get("redirect_uri"));
-      back.searchParams.set("code", code);
-      back.searchParams.set("state", q.get("state") || "");
-      res.writeHead(302, { location: back.toString() });
-      return res.end();
-    }
-    if (req.method === "POST" && u.pathname === "/token") {
-      const form = new URLSearchParams(await readBody(req));
-      let [id, secret] = [form.get("client_id"), form.get("client_secret")];
-      const basic = /^Basic (.+)$/i.exec(req.headers.authorization || "");
-      if (basic) [id, secret] = Buffer.from(basic[1], "base64").toString().split(":").map(decodeURIComponent);
-      if (!id || secret !== `${id}-secret`) return json(res, 401, { error: "invalid_client" });
-      const g = grants.get(form.get("code"));
-      grants.delete(form.get("code")); // a code works once
-      if (!g || g.clientId !== id || g.redirectURI !== form.get("redirect_uri")) return json(res, 400, { error: "invalid_grant" });
-      const verifier = form.get("code_verifier") || "";
-      if (g.challenge && b64url(createHash("sha256").update(verifier).digest()) !== g.challenge) return json(res, 400, { error: "invalid_grant" });
-      const access = randomBytes(16).toString("hex");
-      tokens.set(access, g.email);
-      const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: origin, aud: id, iat: now, exp: now + 3600, ...userOf(g.email) };
-      if (g.nonce) claims.nonce = g.nonce;
-      return json(res, 200, { access_token: access, token_type: "Bearer", expires_in: 3600, scope: g.scope, id_token: jwt(claims) });
-    }
-    if (req.method === "GET" && u.pathname === "/userinfo") {
-      const email = tokens.get((req.headers.authorization || "").replace(/^Bearer /i, ""));
-      if (!email) return json(res, 401, { error: "invalid_token" });
-      return json(res, 200, userOf(email));
-    }
-    json(res, 404, { error: "not_found" });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  return {
-    origin,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    ...overrides,
   };
 }

@@ -11,10 +11,17 @@ import { createHmac } from "node:crypto";
 import { parseSetCookie } from "./browser.mjs";
 
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
-// Random strings as upstream's generateId / generateRandomString and ours make them: 24+ characters
-// of [A-Za-z0-9] mixing at least two of upper case, lower case and digits (so error codes and
-// words stay readable).
-const randomRun = /[A-Za-z0-9]{24,}/g;
+// A compact JWS (an email verification token): three base64url parts, a JSON header and payload.
+const jwtPattern = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;
+// Random strings as upstream's generateId / generateRandomString and ours make them, and base64url
+// values (OAuth state, PKCE challenges): 24+ characters of [A-Za-z0-9_-] mixing at least two of
+// upper case, lower case and digits (so error codes and words stay readable).
+const randomRun = /[A-Za-z0-9_-]{24,}/g;
+// A whole value in standard base64 (a passkey's public key): random as a whole, "+" and "/" included.
+const base64Value = /^[A-Za-z0-9+/]{24,}={0,2}$/;
+// Generated values that are shorter or punctuated, by their shapes: two-factor backup codes
+// (XXXXX-XXXXX), sign-in challenges (2fa-<20>) and trusted-device values (<HMAC>!trust-device-<32>).
+const randomShapes = /(?<![A-Za-z0-9_-])(?:[A-Za-z0-9]{5}-[A-Za-z0-9]{5}|2fa-[A-Za-z0-9_-]{20}|[A-Za-z0-9_-]{43}!trust-device-[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/g;
 
 // kindOf names an alias after the key it was first seen under, for readable diffs.
 function kindOf(key) {
@@ -34,7 +41,33 @@ export class Normalizer {
     this.tags = tags.filter(Boolean);
     this.secret = secret;
     this.aliases = new Map(); // generated value -> alias
+    this.codes = new Map(); // one-time code -> alias, kept apart: digits may occur in any string
     this.counter = 0;
+  }
+
+  // code aliases a numeric one-time code (an email OTP) by first appearance.
+  code(value) {
+    if (!this.codes.has(value)) this.codes.set(value, `<code#${this.codes.size + 1}>`);
+    return this.codes.get(value);
+  }
+
+  // jwt shows a token by what it says: its header, its claims (ids aliased, iat and exp as times)
+  // and whether the shared secret signed it; its bytes differ with every generated value.
+  jwt(token, at) {
+    const [h, p, sig] = token.split(".");
+    const json = (part) => {
+      try {
+        return JSON.parse(Buffer.from(part, "base64url").toString());
+      } catch {
+        return undefined;
+      }
+    };
+    const header = json(h);
+    const claims = json(p);
+    if (!header || !claims || typeof claims !== "object") return token;
+    const times = Object.fromEntries(["iat", "exp", "nbf"].filter((k) => typeof claims[k] === "number").map((k) => [k, `<time ${relativeTime(claims[k] * 1000 - at)}>`]));
+    const good = createHmac("sha256", this.secret).update(`${h}.${p}`).digest("base64url") === sig;
+    return `<jwt ${good ? "signed" : "badly-signed"} ${JSON.stringify(this.value(header, "", at))} ${JSON.stringify({ ...this.value(claims, "", at), ...times })}>`;
   }
 
   alias(value, kind) {
@@ -44,13 +77,21 @@ export class Normalizer {
 
   string(s, key = "", at = Date.now()) {
     if (isoDate.test(s)) return `<time ${relativeTime(Date.parse(s) - at)}>`;
-    for (const [label, origin] of this.origins) s = s.split(origin).join(this.origins.length > 1 ? `<origin:${label}>` : "<origin>");
+    if (base64Value.test(s) && looksRandom(s)) return this.alias(s, kindOf(key));
+    for (const [label, origin] of this.origins) {
+      const name = this.origins.length > 1 ? `<origin:${label}>` : "<origin>";
+      // also percent-encoded, as in a redirect_uri or callbackURL query parameter
+      s = s.split(origin).join(name).split(encodeURIComponent(origin)).join(encodeURIComponent(name));
+    }
     for (const tag of this.tags) s = s.split(tag).join("<tag>");
+    s = s.replace(jwtPattern, (m) => this.jwt(m, at));
     for (const [value, alias] of this.aliases) s = s.split(value).join(alias);
+    s = s.replace(randomShapes, (m) => this.alias(m, kindOf(key)));
     return s.replace(randomRun, (m) => (looksRandom(m) ? this.alias(m, kindOf(key)) : m));
   }
 
   value(v, key = "", at = Date.now()) {
+    if (typeof v === "string" && (key === "otp" || key === "token") && /^[0-9]{4,10}$/.test(v)) return this.code(v);
     if (typeof v === "string") return this.string(v, key, at);
     if (Array.isArray(v)) return v.map((x) => this.value(x, key, at));
     if (v && typeof v === "object") {
@@ -88,6 +129,7 @@ export class Normalizer {
   }
 
   exchange(x) {
+    if (x.mail) return { request: `${x.role ? x.role + ": " : ""}mail ${x.mail.type}`, body: this.value(x.mail, "", x.at) };
     const cookies = x.setCookies
       .map((line) => this.cookie(line, x.at))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -106,7 +148,10 @@ export class Normalizer {
     if (x.text === "") return "";
     if (/json/.test(x.contentType || "")) {
       try {
-        return this.value(JSON.parse(x.text), "", x.at);
+        let v = JSON.parse(x.text);
+        // A list whose order upstream leaves to the database (no ORDER BY) compares as a set.
+        if (x.unordered && Array.isArray(v)) v = [...v].sort((a, b) => String(a?.[x.unordered]).localeCompare(String(b?.[x.unordered])));
+        return this.value(v, "", x.at);
       } catch {
         return `<invalid JSON: ${this.string(x.text, "", x.at)}>`;
       }

@@ -28,7 +28,7 @@ function describeError(err) {
 // runScenario returns {name, ok, problems[], sides: [{label, t}], compared}.
 export async function runScenario(sc, env) {
   const slug = slugify(`${sc.file}-${sc.name}`);
-  const { reference, ours, oursOnReference } = env.servers;
+  const { reference, ours, oursOnReference } = env.servers.byConfig[sc.config];
   let sides;
   if (sc.kind === "interop") {
     sides = await Promise.all([
@@ -70,7 +70,8 @@ export async function runAll(scenarios, env, concurrency = 4) {
       const r = await runScenario(sc, env);
       results.push(r);
       const times = r.sides.map((s) => `${s.label} ${s.ms} ms`).join(", ");
-      console.log(`${r.ok ? "ok  " : "FAIL"} ${sc.file} › ${sc.name}${sc.kind === "deviation" ? ` [deviation: ${sc.id}]` : ""} (${times})`);
+      const notes = [sc.kind === "deviation" && `deviation: ${sc.id}`, sc.config !== "shipped" && `config: ${sc.config}`].filter(Boolean);
+      console.log(`${r.ok ? "ok  " : "FAIL"} ${sc.file} › ${sc.name}${notes.length ? ` [${notes.join(", ")}]` : ""} (${times})`);
       for (const p of r.problems) console.log(`    ${p}`);
     }
   };

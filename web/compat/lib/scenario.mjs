@@ -15,9 +15,12 @@ import { readFile } from "node:fs/promises";
 import { createAuthClient } from "better-auth/client";
 import { Browser } from "./browser.mjs";
 
-export const scenario = (name, fn) => ({ kind: "diff", name, fn });
-export const deviation = (id, name, fn) => ({ kind: "deviation", id, name, fn });
-export const interop = (name, fn) => ({ kind: "interop", name, fn });
+//
+// scenario and deviation take options: {config: "<name>"} runs them against the servers of another
+// configuration (lib/servers.mjs `configs`) instead of the one authsidecar ships.
+export const scenario = (name, fn, { config = "shipped" } = {}) => ({ kind: "diff", name, fn, config });
+export const deviation = (id, name, fn, { config = "shipped" } = {}) => ({ kind: "deviation", id, name, fn, config });
+export const interop = (name, fn) => ({ kind: "interop", name, fn, config: "shipped" });
 
 export class AssertionError extends Error {}
 
@@ -33,6 +36,7 @@ export class Context {
     this.tag = tag;
     this.slug = scenarioSlug;
     this.exchanges = [];
+    this.mailsRead = new Map(); // server mail log -> lines already returned by mail()
     this.browsers = 0;
     this.defaultBrowser = this.browser();
   }
@@ -54,7 +58,7 @@ export class Context {
   }
 
   // send performs one recorded request through a browser.
-  async send(server, browser, url, init, opts) {
+  async send(server, browser, url, init, opts, { unordered } = {}) {
     const res = await browser.fetch(url, init, { origin: server.origin, ...opts });
     const text = await res.text();
     const u = new URL(url);
@@ -69,6 +73,7 @@ export class Context {
       setCookies: res.headers.getSetCookie(),
       text,
       at: Date.now(),
+      unordered,
     };
     this.exchanges.push(x);
     return { res, text, x };
@@ -88,8 +93,9 @@ export class Context {
 
   // request sends raw HTTP: path relative to /api/auth; json (an object, sent as JSON) or body (a
   // string, sent as is); headers; origin (a value, or null for none); cookies (false sends none);
-  // exact (no headers but these, see Browser.fetch).
-  async request(method, path, { json, body, headers = {}, origin, cookies, exact, server = this.server, browser = this.defaultBrowser } = {}) {
+  // exact (no headers but these, see Browser.fetch); unordered (a key: the answer is a list whose
+  // order upstream leaves to the database, compared ordered by that key).
+  async request(method, path, { json, body, headers = {}, origin, cookies, exact, unordered, server = this.server, browser = this.defaultBrowser } = {}) {
     const h = { ...headers };
     if (json !== undefined) {
       body = JSON.stringify(json);
@@ -97,7 +103,7 @@ export class Context {
     }
     const opts = { cookies, exact };
     if (origin !== undefined) opts.origin = origin;
-    const { res, text } = await this.send(server, browser, server.origin + "/api/auth" + path, { method, headers: h, body }, opts);
+    const { res, text } = await this.send(server, browser, server.origin + "/api/auth" + path, { method, headers: h, body }, opts, { unordered });
     let data;
     try {
       data = text ? JSON.parse(text) : null;
@@ -107,21 +113,42 @@ export class Context {
     return { status: res.status, headers: res.headers, text, data };
   }
 
-  // mail waits for the newest mail of a type to an address in the server's mail log.
+  // mails reads the mails of a type to an address in the server's mail log, with their line numbers.
+  async mails(server, type, email) {
+    const text = await readFile(server.mailLog, "utf8").catch(() => "");
+    return text
+      .split("\n")
+      .map((l, line) => (l ? { line, m: JSON.parse(l) } : null))
+      .filter((x) => x && x.m.type === type && x.m.email === email);
+  }
+
+  // mail waits for the newest mail of a type to an address in the server's mail log that no
+  // earlier call returned, and records it as an observation (without its time): what a mail
+  // carries is compared as an answer is.
   async mail(type, email, { server = this.server, timeoutMs = 10000 } = {}) {
     const deadline = Date.now() + timeoutMs;
+    const seen = this.mailsRead.get(server.mailLog) || new Set();
+    this.mailsRead.set(server.mailLog, seen);
     for (;;) {
-      const text = await readFile(server.mailLog, "utf8").catch(() => "");
-      const found = text
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((m) => m.type === type && m.email === email)
-        .pop();
-      if (found) return found;
+      const found = (await this.mails(server, type, email)).filter((x) => !seen.has(x.line)).pop();
+      if (found) {
+        seen.add(found.line);
+        const { at: _, ...mail } = found.m;
+        this.exchanges.push({ server, role: this.roleOf(server), mail, at: Date.now() });
+        return mail;
+      }
       if (Date.now() > deadline) this.fail(`no ${type} mail to ${email} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  // noMail asserts that no mail of a type reaches an address within ms (ours sends through an
+  // outbox polled every second, so absence takes a while to show).
+  async noMail(type, email, { server = this.server, ms = 2500 } = {}) {
+    await new Promise((r) => setTimeout(r, ms));
+    const seen = this.mailsRead.get(server.mailLog) || new Set();
+    const unread = (await this.mails(server, type, email)).filter((x) => !seen.has(x.line));
+    this.assert(unread.length === 0, `want no ${type} mail to ${email}, got ${JSON.stringify(unread.map((x) => x.m))}`);
   }
 
   // --- assertions ---

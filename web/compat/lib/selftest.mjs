@@ -28,6 +28,15 @@ function exchange({ id, token, userIdInSession = id, status = 200, maxAge = 6048
   };
 }
 
+// mail builds a recorded verification mail whose link carries a JWT with claims, and a code.
+function mail({ claims, otp = "123456", again = otp, key = secret }) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const input = `${part({ alg: "HS256" })}.${part({ iat: 1767225600, exp: 1767229200, ...claims })}`;
+  const token = `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+  const at = Date.parse("2026-01-01T00:00:00.000Z");
+  return { mail: { type: "verify-email", url: `${origin}/api/auth/verify-email?token=${token}`, token, otp, resent: { otp: again } }, at, method: "GET", path: "/" };
+}
+
 const compare = (a, b) => diff(normalize([a], { origins: { main: origin }, secret }), normalize([b], { origins: { main: origin }, secret }));
 
 const A = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z";
@@ -44,7 +53,14 @@ export const selfChecks = [
   ["harness: a one-day expiry seen 20 s later is still a one-day expiry", () => compare(exchange({ id: A, token: T1, expiresIn: day }), exchange({ id: B, token: T2, expiresIn: day - 20e3 })), 0],
   ["harness: a one-day expiry against a seven-day one is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, expiresIn: day })), 1],
   ["harness: an extra body key is a difference", () => compare(exchange({ id: A, token: T1 }), exchange({ id: B, token: T2, extra: { role: "admin" } })), 1],
+  ["harness: other two-factor backup codes compare equal", () => compare(exchange({ id: A, token: T1, extra: { codes: ["Ab3dE-f6hIj", "9kLm2-nOp5q"] } }), exchange({ id: B, token: T2, extra: { codes: ["Zy4xW-v1uTs", "8rQp5-oNm2l"] } })), 0],
+  ["harness: one backup code twice against two codes is a difference", () => compare(exchange({ id: A, token: T1, extra: { codes: ["Ab3dE-f6hIj", "Ab3dE-f6hIj"] } }), exchange({ id: B, token: T2, extra: { codes: ["Zy4xW-v1uTs", "8rQp5-oNm2l"] } })), 1],
   ["harness: null against an absent key is a difference", () => compare(exchange({ id: A, token: T1, extra: { image: null } }), exchange({ id: B, token: T2 })), 1],
+  ["harness: JWTs with the same claims in other bytes compare equal", () => compare(mail({ claims: { email: "a@example.com", userId: A } }), mail({ claims: { userId: B, email: "a@example.com" } })), 0],
+  ["harness: a JWT with another claim is a difference", () => compare(mail({ claims: { email: "a@example.com" } }), mail({ claims: { email: "a@example.com", updateTo: "b@example.com" } })), 2],
+  ["harness: a JWT signed with another secret is a difference", () => compare(mail({ claims: { email: "a@example.com" } }), mail({ claims: { email: "a@example.com" }, key: "another-secret" })), 2],
+  ["harness: other codes compare equal", () => compare(mail({ claims: {}, otp: "123456" }), mail({ claims: {}, otp: "654321" })), 0],
+  ["harness: one code twice against two codes is a difference", () => compare(mail({ claims: {}, otp: "123456" }), mail({ claims: {}, otp: "654321", again: "111111" })), 1],
 ].map(([name, run, want]) => ({
   name,
   problems() {

@@ -2,7 +2,9 @@
 //   reference        the Node reference (reference/server.mjs) on database <run>_reference
 //   ours             authsidecar (built from the repo root) on database <run>_ours
 //   oursOnReference  authsidecar on the reference's database, for the interop scenarios
-// and stops them and drops the databases afterwards.
+// for the configuration authsidecar ships, and a reference and ours for each other configuration
+// a selected scenario names (`configs`); a fake GitLab both sign in with (fakeidp.mjs) and an
+// OpenID provider for enterprise SSO (fakeoidc.mjs). It stops them and drops the databases afterwards.
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -12,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { openSync } from "node:fs";
 import pg from "pg";
-import { startFakeIdP } from "./fakeidp.mjs";
+import { FakeIdP, fakeClient } from "./fakeidp.mjs";
+import { startFakeOIDC } from "./fakeoidc.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const compatDir = join(here, "..");
@@ -96,86 +99,119 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
   throw new Error(`${proc.name} did not answer ${origin}/api/auth/ok${exited ? " (it exited)" : ""}:\n${await proc.log()}`);
 }
 
+// configs are the configurations scenarios run against, as the environment both servers get on
+// top of their own: the reference reads the variables authsidecar reads for these settings
+// (reference/auth.mjs), so one map configures both. "shipped" is authsidecar's defaults; the
+// others turn on what it ships off, so that those flows are compared too.
+export const configs = {
+  shipped: {},
+  options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true" },
+};
+
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
 // (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.
 function baseEnv() {
   return { PATH: process.env.PATH, HOME: process.env.HOME };
 }
 
-export async function startServers({ log = () => {} } = {}) {
+// startServers starts the servers of the named configurations ("shipped" always).
+export async function startServers({ log = () => {}, configNames = ["shipped"] } = {}) {
   const runId = `compat_${process.pid}_${Date.now().toString(36)}`;
   const dir = await mkdtemp(join(tmpdir(), "authsidecar-compat-"));
-  const dbs = [`${runId}_reference`, `${runId}_ours`];
+  const names = ["shipped", ...configNames.filter((n) => n !== "shipped")];
+  const dbs = names.flatMap((n) => [`${runId}_${n}_reference`, `${runId}_${n}_ours`]);
   const procs = [];
-  let idp; // the SSO scenarios' identity provider: both servers trust its origin
+  const fake = new FakeIdP();
+  let oidc; // the SSO scenarios' OpenID provider (fakeoidc.mjs)
   // stop ends the servers and drops the databases; the logs stay for a failed run to read.
   const stop = async ({ keepLogs = true } = {}) => {
     await Promise.all(procs.map((p) => p.stop()));
-    await idp?.close();
+    if (fake.server) await fake.stop();
+    await oidc?.close();
     for (const db of dbs) await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
     await rm(keepLogs ? join(dir, "authsidecar") : dir, { recursive: true, force: true });
   };
   try {
+    await fake.start();
+    oidc = await startFakeOIDC();
     for (const db of dbs) await admin(`CREATE DATABASE "${db}"`);
-    idp = await startFakeIdP();
-    const [refPort, oursPort, ours2Port] = await Promise.all([freePort(), freePort(), freePort()]);
     const binary = join(dir, "authsidecar");
-    const server = (name, port, db, ours) => ({
-      name,
-      ours,
-      origin: `http://127.0.0.1:${port}`,
-      port,
-      databaseURL: databaseURL(db),
-      mailLog: join(dir, `${name}-mail.log`),
-      secret,
-    });
-    const reference = server("reference", refPort, dbs[0], false);
-    const ours = server("ours", oursPort, dbs[1], true);
-    const oursOnReference = server("ours-on-reference-db", ours2Port, dbs[0], true);
+    // Both servers of every configuration: the fake GitLab, and one passkey relying party ID
+    // (WebAuthn forbids an IP address, and each side defaults differently for one).
+    const common = {
+      AUTH_GITLAB_CLIENT_ID: fakeClient.id,
+      AUTH_GITLAB_CLIENT_SECRET: fakeClient.secret,
+      AUTH_GITLAB_ISSUER: fake.origin,
+      PASSKEY_RP_ID: "localhost",
+      // Enterprise SSO fetches only from trusted origins.
+      TRUSTED_ORIGINS: oidc.origin,
+    };
+    const server = async (name, db, ours, config) => {
+      const port = await freePort();
+      return { name, ours, config, origin: `http://127.0.0.1:${port}`, port, databaseURL: databaseURL(db), mailLog: join(dir, `${name}-mail.log`), secret, fake };
+    };
 
     const startOurs = (s) => {
       const env = {
         ...baseEnv(),
+        ...common,
+        ...configs[s.config],
         DATABASE_URL: s.databaseURL,
         BETTER_AUTH_SECRET: secret,
         BETTER_AUTH_URL: s.origin,
         ADDR: `127.0.0.1:${s.port}`,
         RATE_LIMIT: "false",
         MAIL_LOG: s.mailLog,
-        TRUSTED_ORIGINS: idp.origin,
+        // The reference's issuer is its appName (reference/auth.mjs); ours is configured.
+        TWO_FACTOR_ISSUER: "authsidecar",
       };
       const p = new Process(s.name, binary, [], env, join(dir, `${s.name}.log`));
       procs.push(p);
       return waitReady(p, s.origin);
     };
-    const refEnv = {
+    const refEnv = (s) => ({
       ...baseEnv(),
-      DATABASE_URL: reference.databaseURL,
+      ...common,
+      ...configs[s.config],
+      DATABASE_URL: s.databaseURL,
       BETTER_AUTH_SECRET: secret,
-      BETTER_AUTH_URL: reference.origin,
-      MAIL_LOG: reference.mailLog,
-      TRUSTED_ORIGINS: idp.origin,
-    };
+      BETTER_AUTH_URL: s.origin,
+      MAIL_LOG: s.mailLog,
+    });
 
     const t0 = Date.now();
     const built = run("go", ["build", "-o", binary, "."], { cwd: sidecarSrc }).then(() => log(`built authsidecar in ${Date.now() - t0} ms`));
-    const migrated = run(process.execPath, [join(compatDir, "reference", "migrate.mjs")], { env: refEnv }).then(() =>
-      log(`migrated the reference database in ${Date.now() - t0} ms`),
-    );
-    const refUp = migrated.then(() => {
-      const p = new Process("reference", process.execPath, [join(compatDir, "reference", "server.mjs")], refEnv, join(dir, "reference.log"));
-      procs.push(p);
-      return waitReady(p, reference.origin);
-    });
-    const oursUp = built.then(() => startOurs(ours));
-    // Ours migrates the database Node created: it must start after Node's migration, and its own
-    // idempotent schema.sql must accept upstream's tables as they are.
-    const ours2Up = Promise.all([built, migrated]).then(() => startOurs(oursOnReference));
-    const started = await Promise.allSettled([refUp, oursUp, ours2Up]);
-    const failed = started.find((r) => r.status === "rejected");
+    const byConfig = {};
+    const started = [];
+    for (const name of names) {
+      const suffix = name === "shipped" ? "" : `-${name}`;
+      const reference = await server(`reference${suffix}`, `${runId}_${name}_reference`, false, name);
+      const ours = await server(`ours${suffix}`, `${runId}_${name}_ours`, true, name);
+      byConfig[name] = { reference, ours };
+      const migrated = run(process.execPath, [join(compatDir, "reference", "migrate.mjs")], { env: refEnv(reference) }).then(() =>
+        log(`migrated the ${reference.name} database in ${Date.now() - t0} ms`),
+      );
+      started.push(
+        migrated.then(() => {
+          const p = new Process(reference.name, process.execPath, [join(compatDir, "reference", "server.mjs")], refEnv(reference), join(dir, `${reference.name}.log`));
+          procs.push(p);
+          return waitReady(p, reference.origin);
+        }),
+        built.then(() => startOurs(ours)),
+      );
+      if (name === "shipped") {
+        const oursOnReference = await server("ours-on-reference-db", `${runId}_${name}_reference`, true, name);
+        byConfig[name].oursOnReference = oursOnReference;
+        // Ours migrates the database Node created: it must start after Node's migration, and its
+        // own idempotent schema.sql must accept upstream's tables as they are.
+        started.push(Promise.all([built, migrated]).then(() => startOurs(oursOnReference)));
+      }
+    }
+    const settled = await Promise.allSettled(started);
+    const failed = settled.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     log(`servers up in ${Date.now() - t0} ms`);
-    return { reference, ours, oursOnReference, stop, dir, procs };
+    return { byConfig, stop, dir, procs, fake };
   } catch (err) {
     await stop();
     throw err;

@@ -7,7 +7,11 @@
 //   DATABASE_URL        postgres:// URL of its own database (required)
 //   MAIL_LOG            file that receives one JSON line per mail, in authsidecar's MAIL_LOG shape
 //   APP_NAME            app name and TOTP issuer (default "authsidecar")
-//   TRUSTED_ORIGINS     comma-separated extra trusted origins (the SSO scenarios' fake IdP)
+// and, for the settings the harness varies, the variables authsidecar reads, with its defaults:
+//   DELETE_USER_VERIFICATION, EMAIL_OTP_CHANGE_EMAIL, EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT (false),
+//   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
+//   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
+//   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider).
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -25,6 +29,7 @@ export const baseURL = required("BETTER_AUTH_URL");
 const secret = required("BETTER_AUTH_SECRET");
 const appName = process.env.APP_NAME || "authsidecar";
 const mailLog = process.env.MAIL_LOG || "";
+const on = (name) => process.env[name] === "true";
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
 // and codes the same way from either server.
@@ -63,21 +68,37 @@ export const auth = betterAuth({
         recordMail({ type: "change-email", email: user.email, newEmail, url, token });
       },
     },
-    deleteUser: { enabled: true },
+    deleteUser: {
+      enabled: true,
+      ...(on("DELETE_USER_VERIFICATION") && {
+        sendDeleteAccountVerification: async ({ user, url, token }) => {
+          recordMail({ type: "delete-account", email: user.email, url, token });
+        },
+      }),
+    },
   },
+  ...(process.env.AUTH_GITLAB_CLIENT_ID && {
+    socialProviders: {
+      gitlab: {
+        clientId: process.env.AUTH_GITLAB_CLIENT_ID,
+        clientSecret: process.env.AUTH_GITLAB_CLIENT_SECRET,
+        issuer: process.env.AUTH_GITLAB_ISSUER || undefined,
+      },
+    },
+  }),
   plugins: [
     twoFactor({
       issuer: appName,
       otpOptions: {
         sendOTP: async ({ user, otp }) => {
-          recordMail({ type: "two-factor-otp", email: user.email, otp });
+          recordMail({ type: "two-factor-otp", email: user.email, otp, token: otp });
         },
       },
     }),
     organization({
       teams: { enabled: true },
       sendInvitationEmail: async (data) => {
-        recordMail({ type: "organization-invitation", email: data.email, id: data.id });
+        recordMail({ type: "organization-invitation", email: data.email, id: data.id, token: data.id });
       },
     }),
     magicLink({
@@ -87,10 +108,11 @@ export const auth = betterAuth({
     }),
     emailOTP({
       sendVerificationOTP: async ({ email, otp, type }) => {
-        recordMail({ type: "email-otp", email, otp, otpType: type });
+        recordMail({ type: "email-otp", email, otp, otpType: type, token: otp });
       },
+      changeEmail: { enabled: on("EMAIL_OTP_CHANGE_EMAIL"), verifyCurrentEmail: on("EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT") },
     }),
-    passkey({ rpName: appName }),
+    passkey({ rpName: process.env.PASSKEY_RP_NAME || "Better Auth", rpID: process.env.PASSKEY_RP_ID || undefined }),
     sso(),
   ],
 });
