@@ -383,7 +383,8 @@ func (c *coercedString) UnmarshalJSON(b []byte) error {
 
 func (coercedString) jsonKind() string { return "string" }
 
-// metadataObject is organization metadata: any JSON object, stored as its text.
+// metadataObject is organization metadata: any JSON object, stored as its text. Upstream's schema
+// is a zod record, which is how its errors name the expected type.
 type metadataObject json.RawMessage
 
 func (m *metadataObject) UnmarshalJSON(b []byte) error {
@@ -398,7 +399,7 @@ func (m *metadataObject) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (metadataObject) jsonKind() string { return "object" }
+func (metadataObject) jsonKind() string { return "record" }
 
 // orgQuery reads the optional organizationId and organizationSlug query parameters.
 func orgQuery(r *http.Request) (id, slug string, err error) {

@@ -490,3 +490,30 @@ func TestOrganizationEndpointsRefuseBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestOrganizationRefusalsWordedAsUpstream ensures refusals read as upstream's do: metadata is a
+// zod record in its messages, and the bare 400 of an empty role still says it is JSON.
+func TestOrganizationRefusalsWordedAsUpstream(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	owner.createOrg(t, "acme")
+	for _, tc := range []struct {
+		path    string
+		body    any
+		message string
+	}{
+		{"create", map[string]any{"name": "X", "slug": "x", "metadata": "pro"}, "[body.metadata] Invalid input: expected record, received string"},
+		{"update", map[string]any{"data": map[string]any{"metadata": []int{1}}}, "[body.data.metadata] Invalid input: expected record, received array"},
+	} {
+		resp := owner.c.post("/api/auth/organization/"+tc.path, tc.body)
+		resp.wantError(t, 400, "VALIDATION_ERROR")
+		if got := resp.object(t)["message"]; got != tc.message {
+			t.Errorf("%s: message %q, want %q", tc.path, got, tc.message)
+		}
+	}
+	resp := owner.c.post("/api/auth/organization/update-member-role", map[string]any{"memberId": "x", "role": ""})
+	if resp.Status != 400 || len(resp.Body) != 0 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("empty role: %d %q %s, want a bare 400 said to be JSON", resp.Status, resp.Header.Get("Content-Type"), resp.Body)
+	}
+}

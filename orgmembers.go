@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ type memberPage struct {
 	where         string
 	args          []any
 }
+
+// whereOperators are upstream's filter operators (its adapter's whereOperators), in its order.
+var whereOperators = []string{"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "starts_with", "ends_with"}
 
 // memberFields are the member columns a client may sort and filter on.
 var memberFields = map[string]string{
@@ -60,6 +64,18 @@ func listMembers(ctx context.Context, q querier, orgID string, p memberPage) ([]
 // fields and unusable values to its adapter and fails with 500; here they are 400s.
 func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	q := r.URL.Query()
+	// The two enums are checked whether or not the field they go with is given, as upstream's
+	// query schema does, with its wording.
+	var issues []string
+	if v, ok := q["sortDirection"]; ok && !slices.Contains([]string{"asc", "desc"}, v[0]) {
+		issues = append(issues, `[query.sortDirection] Invalid option: expected one of "asc"|"desc"`)
+	}
+	if v, ok := q["filterOperator"]; ok && !slices.Contains(whereOperators, v[0]) {
+		issues = append(issues, `[query.filterOperator] Invalid option: expected one of "`+strings.Join(whereOperators, `"|"`)+`"`)
+	}
+	if issues != nil {
+		return memberPage{}, validationError(issues...)
+	}
 	p := memberPage{limit: queryPositiveInt(r, "limit"), offset: queryPositiveInt(r, "offset")}
 	if p.limit == 0 {
 		p.limit = s.cfg.Org.membershipLimit()
@@ -69,14 +85,9 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 		if !ok {
 			return memberPage{}, validationError(fmt.Sprintf("[query.sortBy] Invalid input: no member field %q", sortBy))
 		}
-		dir := q.Get("sortDirection")
-		switch dir {
-		case "", "asc":
-			dir = "ASC"
-		case "desc":
+		dir := "ASC"
+		if q.Get("sortDirection") == "desc" {
 			dir = "DESC"
-		default:
-			return memberPage{}, validationError(`[query.sortDirection] Invalid option: expected one of "asc"|"desc"`)
 		}
 		p.orderBy = col + ` ` + dir + `, m.id`
 	}

@@ -241,3 +241,26 @@ func TestListMembersFiltersAndSorts(t *testing.T) {
 		owner.c.get("/api/auth/organization/list-members?"+q).wantError(t, 400, "VALIDATION_ERROR")
 	}
 }
+
+// TestListMembersChecksEnumsAsUpstream ensures sortDirection and filterOperator are checked against
+// upstream's enums even without sortBy or filterField, and refused in its words.
+func TestListMembersChecksEnumsAsUpstream(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "owner")
+	owner.createOrg(t, "acme")
+	operators := `[query.filterOperator] Invalid option: expected one of "eq"|"ne"|"lt"|"lte"|"gt"|"gte"|"in"|"not_in"|"contains"|"starts_with"|"ends_with"`
+	for _, tc := range []struct{ query, message string }{
+		{"sortDirection=up", `[query.sortDirection] Invalid option: expected one of "asc"|"desc"`},
+		{"sortDirection=", `[query.sortDirection] Invalid option: expected one of "asc"|"desc"`},
+		{"filterOperator=regex", operators},
+		{"filterField=role&filterOperator=regex&filterValue=x", operators},
+		{"filterOperator=regex&sortDirection=up", `[query.sortDirection] Invalid option: expected one of "asc"|"desc"; ` + operators},
+	} {
+		resp := owner.c.get("/api/auth/organization/list-members?" + tc.query)
+		resp.wantError(t, 400, "VALIDATION_ERROR")
+		if got := resp.object(t)["message"]; got != tc.message {
+			t.Errorf("%q: message %q, want %q", tc.query, got, tc.message)
+		}
+	}
+}

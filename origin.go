@@ -253,8 +253,8 @@ func (s *server) checkURLFields(r *http.Request, body map[string]json.RawMessage
 	}
 	for _, name := range []string{"callbackURL", "redirectTo", "errorCallbackURL", "newUserCallbackURL"} {
 		raw, ok := body[name]
-		if !ok || string(raw) == "null" {
-			continue
+		if !ok || jsFalsy(raw) {
+			continue // upstream checks only truthy values; schema validation answers the rest
 		}
 		var v string
 		if json.Unmarshal(raw, &v) != nil {
@@ -265,6 +265,25 @@ func (s *server) checkURLFields(r *http.Request, body map[string]json.RawMessage
 		}
 	}
 	return nil
+}
+
+// jsFalsy reports a JSON value JavaScript treats as false: null, false, "", 0.
+func jsFalsy(raw json.RawMessage) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	switch t := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !t
+	case string:
+		return t == ""
+	case float64:
+		return t == 0
+	}
+	return false
 }
 
 // checkOrigin is upstream's CSRF check for state-changing requests that carry cookies (force for

@@ -87,6 +87,76 @@ export const deviations = {
     ours: "Every one of these answers after at least 500 ms, whichever path it took. Status, body and cookies are the same as upstream's.",
     why: "The time an answer takes must not tell an attacker whether an address has an account (the path with an account writes a token).",
   },
+  "org-update-data-keys": {
+    title: "update and update-team refuse keys their `data` does not take",
+    routes: ["POST /organization/update", "POST /organization/update-team"],
+    upstream:
+      "Unknown keys in the nested `data` are dropped (`{\"data\":{\"name\":\"Q\",\"color\":\"red\"}}` renames; `memberCount` for a team is ignored); " +
+      "a key the row has but a client may not write (`{\"data\":{\"id\":\"x\"}}`) is a 500.",
+    ours: "400 `VALIDATION_ERROR` naming the key (`[body.data] Unrecognized key: \"color\"`); nothing changes.",
+    why: "As for top-level keys (unknown-body-keys): a misspelt field must not be ignored without a word, and bad input never gets a 500.",
+  },
+  "org-update-empty-data": {
+    title: "update with empty `data` answers the organization",
+    routes: ["POST /organization/update"],
+    upstream: "`{\"data\":{}}` is a 500 (an UPDATE with nothing to set).",
+    ours: "200 with the organization as it is, as update-team already answers upstream.",
+    why: "Changing nothing is not a server error; a form that submits no change gets the current state.",
+  },
+  "list-members-bad-query": {
+    title: "list-members refuses sort and filter fields and values it cannot use",
+    routes: ["GET /organization/list-members"],
+    upstream:
+      "An unknown `sortBy` or `filterField` (`password`, `email`), a `createdAt` filter value that is not a date, or a text operator on `createdAt` " +
+      "reaches the database adapter and answers 500 with no body.",
+    ours:
+      "400 `VALIDATION_ERROR` saying which (`[query.sortBy] Invalid input: no member field \"password\"`). The member fields are `id`, `organizationId`, " +
+      "`userId`, `role` and `createdAt`. An unknown `sortDirection` or `filterOperator` is refused by both in upstream's words.",
+    why: "Bad input gets a 4xx that says what is wrong, never a 500.",
+  },
+  "org-lists-uncapped": {
+    title: "Lists of organizations and teams are not cut at 100",
+    routes: ["GET /organization/list", "GET /organization/list-teams", "GET /organization/get-full-organization"],
+    upstream:
+      "The database adapter's default page of 100 rows applies where the route has no limit of its own: a user in 101 organizations lists 100, " +
+      "an organization with 101 teams lists 100 (in list-teams and get-full-organization's `teams`), without saying that more exist.",
+    ours:
+      "Every organization and every team is listed. Member lists default to the membership limit (`ORG_MEMBERSHIP_LIMIT`, 100), so they show " +
+      "every member as upstream does.",
+    why: "A list that silently stops at 100 looks complete; a client has no parameter to ask for the rest.",
+  },
+  "accept-invitation-as-member": {
+    title: "Accepting an invitation to an organization one already belongs to is refused",
+    routes: ["POST /organization/accept-invitation"],
+    upstream:
+      "The invitation is accepted and a second member row is added for the same user (with the invitation's role), for example after a member " +
+      "changed their email to an address with a pending invitation.",
+    ours: "400 `USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION`; the invitation stays pending and the membership as it was.",
+    why: "Two member rows for one user make its role ambiguous and break every check that finds \"the\" membership.",
+  },
+  "org-delete-clears-sessions": {
+    title: "Deleting an organization clears it from every session",
+    routes: ["POST /organization/delete"],
+    upstream:
+      "Only the deleting session's `activeOrganizationId` is cleared; its `activeTeamId` keeps the deleted default team, and every other session " +
+      "(the owner's other devices, the members') keeps the deleted organization as active.",
+    ours: "No session keeps the organization or one of its teams active: `activeOrganizationId` and `activeTeamId` are cleared wherever they pointed at them.",
+    why: "A session pointing at a deleted organization makes every call without an explicit organization fail until the user picks another one.",
+  },
+  "role-list-wording": {
+    title: "A role or team id that is neither a string nor an array is refused in other words",
+    routes: ["POST /organization/invite-member", "POST /organization/update-member-role"],
+    upstream: "400 `VALIDATION_ERROR` `[body.role] Invalid input` (a union that names no type).",
+    ours: "400 `VALIDATION_ERROR` `[body.role] Invalid input: expected string or array, received number` (likewise for `teamId`).",
+    why: "The message says what is accepted; status and code are the same.",
+  },
+  "invitation-empty-team-id": {
+    title: "An invitation's empty team id means no team",
+    routes: ["POST /organization/invite-member"],
+    upstream: "`teamId: \"\"` stores and answers `teamId: \"\"`; `teamId: [\"\"]` is 400 `TEAM_NOT_FOUND`.",
+    ours: "Empty team ids are left out: both store and answer `teamId: null`, as no `teamId` does.",
+    why: "A form's empty team select means no team; an empty string stored as a team list is neither a team nor none.",
+  },
   "sso-oidc-nonce": {
     title: "SSO sign-in binds the ID token to its flow with a nonce",
     routes: ["POST /sign-in/sso"],
