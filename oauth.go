@@ -386,21 +386,11 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	if r.Method == http.MethodPost {
 		return s.redirectFormPost(w, r, providerID, q)
 	}
-	if q.State == "" {
-		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
-		return nil
-	}
-	st, errorURL, failure, err := s.consumeOAuthState(w, r, q.State)
-	if err != nil {
+	st, fail, err := s.openCallbackState(w, r, q.State)
+	if st == nil || err != nil {
 		return err
 	}
-	fail := func(code, description string) error {
-		redirectWithError(w, errorURL, code, description)
-		return nil
-	}
 	switch {
-	case failure != "":
-		return fail(failure, "")
 	case q.Error != "":
 		return fail(q.Error, q.ErrorDescription)
 	case q.Code == "":
@@ -447,13 +437,19 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return fail(failureCode(p, err), "")
 	}
+	s.finishProviderSignIn(w, r, st, res)
+	return nil
+}
+
+// finishProviderSignIn sets the new session's cookie and sends the browser on: to the flow's
+// newUserURL after a sign-up when it has one, else to its callbackURL.
+func (s *server) finishProviderSignIn(w http.ResponseWriter, r *http.Request, st *oauthState, res *oauthSignIn) {
 	s.resetSessionCookie(w, r, &res.as)
 	target := st.CallbackURL
 	if res.isRegister && st.NewUserURL != "" {
 		target = st.NewUserURL
 	}
 	redirect(w, target)
-	return nil
 }
 
 // redirectFormPost turns a form-post callback into the GET the rest of the flow expects, the
@@ -495,6 +491,28 @@ func redirectWithError(w http.ResponseWriter, base, code, description string) {
 		params.Set("error_description", description)
 	}
 	redirect(w, appendQuery(base, params))
+}
+
+// openCallbackState checks and uses up a callback's state (consumeOAuthState). When the state is
+// missing or unusable it has redirected to the error URL already and returns no state; otherwise
+// it returns the state and fail, which ends the callback at the flow's error URL.
+func (s *server) openCallbackState(w http.ResponseWriter, r *http.Request, state string) (*oauthState, func(code, description string) error, error) {
+	if state == "" {
+		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
+		return nil, nil, nil
+	}
+	st, errorURL, failure, err := s.consumeOAuthState(w, r, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(code, description string) error {
+		redirectWithError(w, errorURL, code, description)
+		return nil
+	}
+	if failure != "" {
+		return nil, nil, fail(failure, "")
+	}
+	return st, fail, nil
 }
 
 // consumeOAuthState checks the callback's state as upstream's parseGenericState does, and uses it

@@ -346,6 +346,19 @@ func (s *server) accessibleProvider(ctx context.Context, as *authSession, provid
 	return p, nil
 }
 
+// relockProvider locks, for the change a caller makes, the provider accessibleProvider allowed
+// them: deleted, or replaced by another row with its providerId since, it is not found.
+func relockProvider(ctx context.Context, tx pgx.Tx, authorized *ssoProvider) (*ssoProvider, error) {
+	p, err := ssoProviderByID(ctx, tx, authorized.ProviderID, "FOR UPDATE")
+	if err != nil {
+		return nil, err
+	}
+	if p == nil || p.ID != authorized.ID {
+		return nil, errSSOProviderNotFound
+	}
+	return p, nil
+}
+
 // ssoOIDCBody is oidcConfig in register and update bodies (upstream's oidcConfigSchema; update
 // takes every field as optional, register requires clientId).
 type ssoOIDCBody struct {
@@ -408,6 +421,32 @@ func decodeSSOOIDCBody(raw json.RawMessage, requireClientID bool) (*ssoOIDCBody,
 	return &o, issues, nil
 }
 
+// checkSSOConfigs applies what upstream's body schema checks beyond types to a register or update
+// body: the issuer (when given) and every endpoint must be URLs, all such issues answered at once.
+// It returns the decoded oidcConfig, if any. A samlConfig is refused: SAML is not served.
+func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, requireClientID bool) (*ssoOIDCBody, error) {
+	var issues []string
+	if issuer != nil && !isURL(*issuer) {
+		issues = append(issues, "[body.issuer] Invalid URL")
+	}
+	var oidc *ssoOIDCBody
+	if len(oidcRaw) > 0 {
+		var more []string
+		var err error
+		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(oidcRaw), requireClientID); err != nil {
+			return nil, err
+		}
+		issues = append(issues, more...)
+	}
+	if len(issues) > 0 {
+		return nil, validationError(issues...)
+	}
+	if len(samlRaw) > 0 {
+		return nil, errSSOSAMLUnsupported
+	}
+	return oidc, nil
+}
+
 // isURL is zod's url(): a string that parses as an absolute URL, surrounding spaces ignored.
 func isURL(s string) bool {
 	u, err := url.Parse(strings.TrimSpace(s))
@@ -437,24 +476,9 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	var issues []string
-	if !isURL(body.Issuer) {
-		issues = append(issues, "[body.issuer] Invalid URL")
-	}
-	var oidc *ssoOIDCBody
-	if len(body.OIDCConfig) > 0 {
-		var more []string
-		var err error
-		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(body.OIDCConfig), true); err != nil {
-			return err
-		}
-		issues = append(issues, more...)
-	}
-	if len(issues) > 0 {
-		return validationError(issues...)
-	}
-	if len(body.SAMLConfig) > 0 {
-		return errSSOSAMLUnsupported
+	oidc, err := checkSSOConfigs(&body.Issuer, body.OIDCConfig, body.SAMLConfig, true)
+	if err != nil {
+		return err
 	}
 	body.Issuer = strings.TrimSpace(body.Issuer)
 	as, err := s.requireSession(w, r, anySession)
@@ -766,24 +790,9 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	var issues []string
-	if body.Issuer != nil && !isURL(*body.Issuer) {
-		issues = append(issues, "[body.issuer] Invalid URL")
-	}
-	var oidc *ssoOIDCBody
-	if len(body.OIDCConfig) > 0 {
-		var more []string
-		var err error
-		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(body.OIDCConfig), false); err != nil {
-			return err
-		}
-		issues = append(issues, more...)
-	}
-	if len(issues) > 0 {
-		return validationError(issues...)
-	}
-	if len(body.SAMLConfig) > 0 {
-		return errSSOSAMLUnsupported
+	oidc, err := checkSSOConfigs(body.Issuer, body.OIDCConfig, body.SAMLConfig, false)
+	if err != nil {
+		return err
 	}
 	as, err := s.requireSession(w, r, anySession)
 	if err != nil {
@@ -799,12 +808,9 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	}
 	var updated *ssoProvider
 	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		p, err := ssoProviderByID(ctx, tx, body.ProviderID, "FOR UPDATE")
+		p, err := relockProvider(ctx, tx, authorized)
 		if err != nil {
 			return err
-		}
-		if p == nil || p.ID != authorized.ID {
-			return errSSOProviderNotFound
 		}
 		identityChanged := body.Issuer != nil && strings.TrimSpace(*body.Issuer) != p.Issuer
 		if body.Issuer != nil {
@@ -965,12 +971,9 @@ func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		p, err := ssoProviderByID(ctx, tx, body.ProviderID, "FOR UPDATE")
+		p, err := relockProvider(ctx, tx, authorized)
 		if err != nil {
 			return err
-		}
-		if p == nil || p.ID != authorized.ID {
-			return errSSOProviderNotFound
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM account WHERE "providerId" = $1`, p.ProviderID); err != nil {
 			return fmt.Errorf("delete sso accounts: %w", err)

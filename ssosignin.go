@@ -310,20 +310,9 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		}
 		*f.dst = v
 	}
-	if q.state == "" {
-		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
-		return nil
-	}
-	st, errorURL, failure, err := s.consumeOAuthState(w, r, q.state)
-	if err != nil {
+	st, fail, err := s.openCallbackState(w, r, q.state)
+	if st == nil || err != nil {
 		return err
-	}
-	fail := func(code, description string) error {
-		redirectWithError(w, errorURL, code, description)
-		return nil
-	}
-	if failure != "" {
-		return fail(failure, "")
 	}
 	var ref *ssoProviderReference
 	if sc := st.ServerContext; sc != nil && sc.SSOProviderReference != nil && sc.SSOProviderReference.ProviderID != "" &&
@@ -406,12 +395,7 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		slog.Error("sso callback failed", "provider", p.ProviderID, "err", err)
 		return fail("internal_server_error", "")
 	}
-	s.resetSessionCookie(w, r, &res.as)
-	target := st.CallbackURL
-	if res.isRegister && st.NewUserURL != "" {
-		target = st.NewUserURL
-	}
-	redirect(w, target)
+	s.finishProviderSignIn(w, r, st, res)
 	return nil
 }
 
