@@ -136,7 +136,7 @@ export default [
     const s = await sessionOf(t, bob);
     t.equal(s.user.email, t.email("bob"), "signed in as the provider's user");
     t.equal(s.user.emailVerified, false, "the provider's email_verified is not trusted by default");
-    const members = t.ok(await owner.organization.listMembers({ query: { organizationId: org.id } }), "list-members");
+    const members = t.ok(await owner.organization.listMembers({ query: { organizationId: org.id, sortBy: "createdAt" } }), "list-members");
     t.equal(members.members.find((m) => m.user.email === t.email("bob"))?.role, "member", "provisioned as member");
 
     const again = t.browser();
