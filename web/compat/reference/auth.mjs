@@ -98,7 +98,9 @@ export const auth = betterAuth({
     organization({
       teams: { enabled: true },
       sendInvitationEmail: async (data) => {
-        recordMail({ type: "organization-invitation", email: data.email, id: data.id, token: data.id });
+        // The accept link authsidecar mails by default (ORG_INVITATION_URL); upstream leaves it to the app.
+        const url = `${new URL(baseURL).origin}/accept-invitation/${data.id}`;
+        recordMail({ type: "organization-invitation", email: data.email, id: data.id, token: data.id, url });
       },
     }),
     magicLink({
