@@ -162,7 +162,9 @@ func TestSSOSignInFindsNoProviderForAnotherDomain(t *testing.T) {
 	e := newSSOEnv(t)
 	e.register(t, e.owner, nil)
 	c := e.client(t)
-	for _, email := range []string{"bob@notacme.com", "bob@acme.com.evil.example", "bob@com"} {
+	// A domain longer than DNS allows is no one's, even under acme.com.
+	tooLong := "bob@" + strings.Repeat("a.", 130) + "acme.com"
+	for _, email := range []string{"bob@notacme.com", "bob@acme.com.evil.example", "bob@com", tooLong} {
 		c.post("/api/auth/sign-in/sso", map[string]any{"email": email, "callbackURL": "/"}).wantStatus(t, http.StatusNotFound)
 	}
 	c.post("/api/auth/sign-in/sso", map[string]any{"callbackURL": "/"}).wantStatus(t, http.StatusBadRequest)

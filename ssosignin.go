@@ -154,7 +154,12 @@ func (s *server) findSignInProvider(ctx context.Context, providerID, orgID, doma
 		return p, err
 	}
 	// Only rows that mention one of the domain's parent domains can match; the rest are not read.
+	// No hostname is longer than 253 characters (RFC 1035 §2.3.4), so a longer search matches
+	// nothing and never becomes a query with a pattern per label.
 	search := strings.ToLower(strings.TrimSpace(domain))
+	if len(search) > 253 {
+		return nil, nil
+	}
 	var patterns []string
 	for d := search; d != ""; {
 		patterns = append(patterns, "%"+escapeLike(d)+"%")
