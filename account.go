@@ -114,7 +114,7 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	link := &oauthLink{UserID: as.User.ID, Email: as.User.Email, EncryptedSessionToken: sealed}
-	authURL, err := s.startOAuth(w, r, p, body, link)
+	authURL, err := s.startOAuth(w, r, p, body, link, nil)
 	if err != nil {
 		return err
 	}

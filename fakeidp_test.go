@@ -42,6 +42,9 @@ type fakeIdP struct {
 	access   map[string]fakeUser // issued access tokens
 	refresh  map[string]fakeUser // issued refresh tokens
 	expires  int                 // expires_in of issued access tokens
+	// tamper, when set, changes the claims of the ID tokens the token endpoint issues; a key it
+	// returns signs them in place of the current one (a key the JWKS does not hold).
+	tamper func(claims map[string]any) *fakeKey
 
 	tokenCalls    atomic.Int32
 	refreshCalls  atomic.Int32
@@ -221,7 +224,16 @@ func (f *fakeIdP) handleToken(w http.ResponseWriter, r *http.Request) {
 	f.access[access], f.refresh[refresh] = u, u
 	resp := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": f.expires, "refresh_token": refresh, "scope": g.scope}
 	if strings.Contains(" "+g.scope+" ", " openid ") || strings.Contains(g.responseType, "id_token") {
-		resp["id_token"] = f.mintLocked(f.idTokenClaims(u, g.nonce))
+		claims := f.idTokenClaims(u, g.nonce)
+		var key *fakeKey
+		if f.tamper != nil {
+			key = f.tamper(claims)
+		}
+		if key != nil {
+			resp["id_token"] = signJWT(f.t, key.key, key.kid, claims)
+		} else {
+			resp["id_token"] = f.mintLocked(claims)
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)

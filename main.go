@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -47,6 +48,7 @@ type config struct {
 	Passkey           passkeyConfig
 	Org               orgConfig
 	TwoFactor         twoFactorConfig
+	SSO               ssoConfig
 }
 
 // server holds every dependency a handler needs.
@@ -60,6 +62,11 @@ type server struct {
 	// providerClient makes every request to identity providers; providers are the social ones.
 	providerClient *http.Client
 	providers      *providerRegistry
+	// ssoClient makes every request to enterprise SSO providers; ssoKeys caches their JWKS;
+	// resolver answers the DNS TXT lookups of SSO domain verification.
+	ssoClient *http.Client
+	ssoKeys   *keySetCache
+	resolver  txtResolver
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -72,6 +79,9 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		providerClient: newProviderHTTPClient(),
 	}
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
+	s.ssoClient = newSSOClient(s.configTrusted)
+	s.ssoKeys = &keySetCache{client: s.ssoClient}
+	s.resolver = net.DefaultResolver
 	return s
 }
 
@@ -184,6 +194,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	oauthFlags := registerOAuthFlags(fs, env)
 	passkeyFlags := registerPasskeyFlags(fs, env)
 	orgFlags := registerOrgFlags(fs, env)
+	ssoFlags := registerSSOFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -210,6 +221,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.Org, err = orgFlags.parse(); err != nil {
+		return config{}, err
+	}
+	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {

@@ -65,15 +65,23 @@ type oauthLink struct {
 
 // oauthState is the JSON stored under auth-state:<state> (§8.2), readable by either server.
 type oauthState struct {
-	CallbackURL   string     `json:"callbackURL"`
-	CodeVerifier  string     `json:"codeVerifier"`
-	ErrorURL      string     `json:"errorURL,omitempty"`
-	NewUserURL    string     `json:"newUserURL,omitempty"`
-	Link          *oauthLink `json:"link,omitempty"`
-	ExpiresAt     int64      `json:"expiresAt"`
-	RequestSignUp *bool      `json:"requestSignUp,omitempty"`
-	IDTokenNonce  string     `json:"idTokenNonce,omitempty"`
-	OAuthState    string     `json:"oauthState,omitempty"`
+	CallbackURL  string     `json:"callbackURL"`
+	CodeVerifier string     `json:"codeVerifier"`
+	ErrorURL     string     `json:"errorURL,omitempty"`
+	NewUserURL   string     `json:"newUserURL,omitempty"`
+	Link         *oauthLink `json:"link,omitempty"`
+	// ServerContext is what the server itself attached to the flow, never the request.
+	ServerContext *oauthServerContext `json:"serverContext,omitempty"`
+	ExpiresAt     int64               `json:"expiresAt"`
+	RequestSignUp *bool               `json:"requestSignUp,omitempty"`
+	IDTokenNonce  string              `json:"idTokenNonce,omitempty"`
+	OAuthState    string              `json:"oauthState,omitempty"`
+}
+
+// oauthServerContext is upstream's serverContext: enterprise SSO pins the provider configuration a
+// flow started with, so that a callback after the provider changed is refused.
+type oauthServerContext struct {
+	SSOProviderReference *ssoProviderReference `json:"ssoProviderReference,omitempty"`
 }
 
 // oauthStateKeys are the keys additionalData may not set: upstream's stateDataSchema keys.
@@ -146,7 +154,7 @@ func (s *server) handleSignInSocial(w http.ResponseWriter, r *http.Request) erro
 	if body.IDToken != nil {
 		return s.signInWithIDToken(w, r, p, body.IDToken)
 	}
-	authURL, err := s.startOAuth(w, r, p, body, nil)
+	authURL, err := s.startOAuth(w, r, p, body, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -167,7 +175,8 @@ func writeAuthorizationURL(w http.ResponseWriter, authURL string, disableRedirec
 // startOAuth stores the state of a redirect flow and returns the provider's authorization URL:
 // a random state in a verification row and in a signed cookie (so the callback must come back to
 // the browser that started it), a PKCE verifier, and a nonce where the provider binds ID tokens.
-func (s *server) startOAuth(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *socialStartBody, link *oauthLink) (string, error) {
+// serverContext, when not nil, rides along in the state (enterprise SSO's provider reference).
+func (s *server) startOAuth(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *socialStartBody, link *oauthLink, serverContext *oauthServerContext) (string, error) {
 	callbackURL := body.CallbackURL
 	if callbackURL == "" {
 		callbackURL = s.cfg.BaseURL
@@ -182,6 +191,7 @@ func (s *server) startOAuth(w http.ResponseWriter, r *http.Request, p *oauthProv
 		ErrorURL:      body.ErrorCallbackURL,
 		NewUserURL:    deref(body.NewUserCallbackURL),
 		Link:          link,
+		ServerContext: serverContext,
 		ExpiresAt:     s.now().Add(oauthStateTTL).UnixMilli(),
 		RequestSignUp: body.RequestSignUp,
 		OAuthState:    state,
@@ -290,7 +300,18 @@ func encodeOAuthState(st oauthState, additional map[string]any) (string, error) 
 }
 
 func (s *server) oauthRedirectURI(r *http.Request, p *oauthProvider) string {
+	if p.redirectURI != "" {
+		return p.redirectURI
+	}
 	return s.baseURL(r) + "/callback/" + p.id
+}
+
+// providerHTTP is the client for p's token endpoint: its own when it has one.
+func (s *server) providerHTTP(p *oauthProvider) *http.Client {
+	if p.client != nil {
+		return p.client
+	}
+	return s.providerClient
 }
 
 func (s *server) defaultErrorURL(r *http.Request) string {
@@ -365,21 +386,11 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	if r.Method == http.MethodPost {
 		return s.redirectFormPost(w, r, providerID, q)
 	}
-	if q.State == "" {
-		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
-		return nil
-	}
-	st, errorURL, failure, err := s.consumeOAuthState(w, r, q.State)
-	if err != nil {
+	st, fail, err := s.openCallbackState(w, r, q.State)
+	if st == nil || err != nil {
 		return err
 	}
-	fail := func(code, description string) error {
-		redirectWithError(w, errorURL, code, description)
-		return nil
-	}
 	switch {
-	case failure != "":
-		return fail(failure, "")
 	case q.Error != "":
 		return fail(q.Error, q.ErrorDescription)
 	case q.Code == "":
@@ -410,7 +421,8 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		slog.Warn("oauth user info failed", "provider", p.id, "err", err)
 		return fail("unable_to_get_user_info", "")
 	}
-	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ",")}
+	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ","),
+		trusted: s.providerTrusted(p.id)}
 	if st.Link != nil {
 		if err := s.linkProviderAccount(r.Context(), st.Link, profile, acct); err != nil {
 			return fail(failureCode(p, err), "")
@@ -421,17 +433,23 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	if profile.Email == "" {
 		return fail("email_not_found", "")
 	}
-	res, err := s.signInWithProvider(r.Context(), r, profile, acct)
+	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
 		return fail(failureCode(p, err), "")
 	}
+	s.finishProviderSignIn(w, r, st, res)
+	return nil
+}
+
+// finishProviderSignIn sets the new session's cookie and sends the browser on: to the flow's
+// newUserURL after a sign-up when it has one, else to its callbackURL.
+func (s *server) finishProviderSignIn(w http.ResponseWriter, r *http.Request, st *oauthState, res *oauthSignIn) {
 	s.resetSessionCookie(w, r, &res.as)
 	target := st.CallbackURL
 	if res.isRegister && st.NewUserURL != "" {
 		target = st.NewUserURL
 	}
 	redirect(w, target)
-	return nil
 }
 
 // redirectFormPost turns a form-post callback into the GET the rest of the flow expects, the
@@ -473,6 +491,28 @@ func redirectWithError(w http.ResponseWriter, base, code, description string) {
 		params.Set("error_description", description)
 	}
 	redirect(w, appendQuery(base, params))
+}
+
+// openCallbackState checks and uses up a callback's state (consumeOAuthState). When the state is
+// missing or unusable it has redirected to the error URL already and returns no state; otherwise
+// it returns the state and fail, which ends the callback at the flow's error URL.
+func (s *server) openCallbackState(w http.ResponseWriter, r *http.Request, state string) (*oauthState, func(code, description string) error, error) {
+	if state == "" {
+		redirectWithError(w, s.defaultErrorURL(r), "state_not_found", "")
+		return nil, nil, nil
+	}
+	st, errorURL, failure, err := s.consumeOAuthState(w, r, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(code, description string) error {
+		redirectWithError(w, errorURL, code, description)
+		return nil
+	}
+	if failure != "" {
+		return nil, nil, fail(failure, "")
+	}
+	return st, fail, nil
 }
 
 // consumeOAuthState checks the callback's state as upstream's parseGenericState does, and uses it
@@ -533,7 +573,7 @@ func (s *server) exchangeCode(ctx context.Context, r *http.Request, p *oauthProv
 	if p.pkce {
 		opts = append(opts, oauth2.VerifierOption(verifier))
 	}
-	tok, err := conf.Exchange(withProviderClient(ctx, s.providerClient), code, opts...)
+	tok, err := conf.Exchange(withProviderClient(ctx, s.providerHTTP(p)), code, opts...)
 	if err != nil {
 		return providerTokens{}, err
 	}
@@ -542,7 +582,7 @@ func (s *server) exchangeCode(ctx context.Context, r *http.Request, p *oauthProv
 
 // refreshTokens uses a refresh token at the provider's token endpoint.
 func (s *server) refreshTokens(ctx context.Context, p *oauthProvider, refreshToken string) (providerTokens, error) {
-	tok, err := p.oauth.TokenSource(withProviderClient(ctx, s.providerClient), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	tok, err := p.oauth.TokenSource(withProviderClient(ctx, s.providerHTTP(p)), &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		return providerTokens{}, err
 	}
@@ -601,6 +641,10 @@ type oauthAccount struct {
 	accountID  string
 	tokens     providerTokens
 	scope      string // comma-joined; "" stores NULL
+	// trusted links the account to an existing user with this email even when the provider did
+	// not say the email is verified: a social provider named in ACCOUNT_LINKING_TRUSTED_PROVIDERS,
+	// or an SSO provider whose domain is verified and covers the email.
+	trusted bool
 }
 
 type oauthSignIn struct {
@@ -611,7 +655,10 @@ type oauthSignIn struct {
 // signInWithProvider is upstream's handleOAuthUserInfo (§8.4 A): the user who owns this provider
 // account, else the user with this email when linking is allowed, else a new user; then a new
 // session. It runs in one transaction. Outcomes upstream reports as strings are oauthFailures.
-func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profile *providerProfile, acct oauthAccount) (*oauthSignIn, error) {
+// then, when not nil, runs in that transaction once the user is known, before the session is made
+// (enterprise SSO provisions the user into its organization there).
+func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profile *providerProfile, acct oauthAccount,
+	then func(ctx context.Context, tx pgx.Tx, res *oauthSignIn) error) (*oauthSignIn, error) {
 	var res oauthSignIn
 	email := strings.ToLower(profile.Email)
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
@@ -634,7 +681,7 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				// Implicit linking (upstream's defaults, requireLocalEmailVerified on): both sides must
 				// vouch for the email, or an attacker who registers the victim's address at a lax
 				// provider (or here, unverified) would take over the other account.
-				if !s.providerTrusted(acct.providerID) && !profile.EmailVerified || !existing.EmailVerified {
+				if !acct.trusted && !profile.EmailVerified || !existing.EmailVerified {
 					return oauthFailure("account not linked")
 				}
 				res.as.User = *existing
@@ -657,6 +704,11 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				res.as.User.ID, s.now()).Scan(res.as.User.scanTargets()...)
 			if err != nil {
 				return fmt.Errorf("verify user email: %w", err)
+			}
+		}
+		if then != nil {
+			if err := then(ctx, tx, &res); err != nil {
+				return err
 			}
 		}
 		res.as.Session, err = s.createSession(ctx, tx, r, res.as.User.ID, false)
@@ -796,8 +848,8 @@ func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oa
 	}
 	// Upstream stores the access token and the ID token of a direct sign-in, not the refresh token.
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID,
-		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}}
-	res, err := s.signInWithProvider(r.Context(), r, profile, acct)
+		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}, trusted: s.providerTrusted(p.id)}
+	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
 		var f oauthFailure
 		if !errors.As(err, &f) {

@@ -221,6 +221,11 @@ type oauthProvider struct {
 	nonce      bool
 	issuer     string // the iss callback parameter must match it (RFC 9207); generic OIDC only
 	endSession string // RP-initiated logout endpoint; generic OIDC only
+	// redirectURI replaces <baseURL>/callback/<id> (enterprise SSO's /sso/callback/<id>).
+	redirectURI string
+	// client replaces the server's provider client for token requests (enterprise SSO's, which
+	// keeps endpoints off the internal network).
+	client *http.Client
 	// profile reads the user from tokens: from the code exchange, or from an ID token sign-in.
 	profile func(ctx context.Context, t providerTokens) (*providerProfile, error)
 	// profileFromIDToken, when set, reads the user of an already verified ID token sign-in.

@@ -125,7 +125,17 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
 	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
-	// Enterprise SSO
+	// Enterprise SSO (sso.go, ssosignin.go, ssodomain.go); OIDC only, SAML is not served
+	mux.Handle("POST /api/auth/sso/register", handler(s.handleSSORegister))
+	mux.Handle("GET /api/auth/sso/providers", handler(s.handleSSOListProviders))
+	mux.Handle("GET /api/auth/sso/get-provider", handler(s.handleSSOGetProvider))
+	mux.Handle("POST /api/auth/sso/update-provider", handler(s.handleSSOUpdateProvider))
+	mux.Handle("POST /api/auth/sso/delete-provider", handler(s.handleSSODeleteProvider))
+	mux.Handle("POST /api/auth/sso/request-domain-verification", handler(s.handleRequestDomainVerification))
+	mux.Handle("POST /api/auth/sso/verify-domain", handler(s.handleVerifyDomain))
+	mux.Handle("POST /api/auth/sign-in/sso", handler(s.handleSignInSSO))
+	mux.Handle("GET /api/auth/sso/callback", handler(s.handleSSOSharedCallback))
+	mux.Handle("GET /api/auth/sso/callback/{providerId}", handler(s.handleSSOCallback))
 
 	return s.middleware(mux)
 }

@@ -57,6 +57,10 @@ create index if not exists "invitation_organizationId_idx" on "invitation" ("org
 create index if not exists "invitation_email_idx" on "invitation" ("email");
 
 -- sso plugin
+create table if not exists "ssoProvider" ("id" text not null primary key, "issuer" text not null, "oidcConfig" text, "samlConfig" text, "userId" text not null references "user" ("id") on delete cascade, "providerId" text not null unique, "organizationId" text, "domain" text not null);
+-- Upstream adds domainVerified only with domainVerification on; we always have it, so turning
+-- SSO_DOMAIN_VERIFICATION on needs no migration. The Node server ignores it when it does not use it.
+alter table "ssoProvider" add column if not exists "domainVerified" boolean;
 
 -- The mail outbox (ours, not upstream's): written in the transaction that creates a mail's token,
 -- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.

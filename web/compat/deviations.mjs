@@ -157,4 +157,21 @@ export const deviations = {
     ours: "Empty team ids are left out: both store and answer `teamId: null`, as no `teamId` does.",
     why: "A form's empty team select means no team; an empty string stored as a team list is neither a team nor none.",
   },
+  "sso-oidc-nonce": {
+    title: "SSO sign-in binds the ID token to its flow with a nonce",
+    routes: ["POST /sign-in/sso"],
+    upstream: "The authorization URL carries no `nonce`, and the callback checks none.",
+    ours:
+      "The URL also carries a random `nonce` (after `login_hint`, where upstream's URL builder puts one), kept in the state as `idTokenNonce`; " +
+      "the callback refuses an ID token without that nonce (`error=invalid_provider&error_description=token_not_verified`). A flow the Node " +
+      "server started (no nonce in its state) is accepted, as upstream does.",
+    why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
+  },
+  "sso-saml-refused": {
+    title: "SAML SSO providers are refused",
+    routes: ["POST /sso/register"],
+    upstream: "A `samlConfig` registers a SAML provider.",
+    ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
+    why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
+  },
 };

@@ -3,8 +3,8 @@
 //   ours             authsidecar (built from the repo root) on database <run>_ours
 //   oursOnReference  authsidecar on the reference's database, for the interop scenarios
 // for the configuration authsidecar ships, and a reference and ours for each other configuration
-// a selected scenario names (`configs`); and a fake GitLab both sign in with (fakeidp.mjs). It
-// stops them and drops the databases afterwards.
+// a selected scenario names (`configs`); a fake GitLab both sign in with (fakeidp.mjs) and an
+// OpenID provider for enterprise SSO (fakeoidc.mjs). It stops them and drops the databases afterwards.
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { openSync } from "node:fs";
 import pg from "pg";
 import { FakeIdP, fakeClient } from "./fakeidp.mjs";
+import { startFakeOIDC } from "./fakeoidc.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const compatDir = join(here, "..");
@@ -121,15 +122,18 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
   const dbs = names.flatMap((n) => [`${runId}_${n}_reference`, `${runId}_${n}_ours`]);
   const procs = [];
   const fake = new FakeIdP();
+  let oidc; // the SSO scenarios' OpenID provider (fakeoidc.mjs)
   // stop ends the servers and drops the databases; the logs stay for a failed run to read.
   const stop = async ({ keepLogs = true } = {}) => {
     await Promise.all(procs.map((p) => p.stop()));
     if (fake.server) await fake.stop();
+    await oidc?.close();
     for (const db of dbs) await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
     await rm(keepLogs ? join(dir, "authsidecar") : dir, { recursive: true, force: true });
   };
   try {
     await fake.start();
+    oidc = await startFakeOIDC();
     for (const db of dbs) await admin(`CREATE DATABASE "${db}"`);
     const binary = join(dir, "authsidecar");
     // Both servers of every configuration: the fake GitLab, and one passkey relying party ID
@@ -139,6 +143,8 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
       AUTH_GITLAB_CLIENT_SECRET: fakeClient.secret,
       AUTH_GITLAB_ISSUER: fake.origin,
       PASSKEY_RP_ID: "localhost",
+      // Enterprise SSO fetches only from trusted origins.
+      TRUSTED_ORIGINS: oidc.origin,
     };
     const server = async (name, db, ours, config) => {
       const port = await freePort();

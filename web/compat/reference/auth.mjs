@@ -10,7 +10,8 @@
 // and, for the settings the harness varies, the variables authsidecar reads, with its defaults:
 //   DELETE_USER_VERIFICATION, EMAIL_OTP_CHANGE_EMAIL, EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT (false),
 //   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
-//   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set).
+//   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
+//   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider).
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -44,6 +45,7 @@ export const auth = betterAuth({
   appName,
   baseURL,
   secret,
+  trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
   rateLimit: { enabled: false },
