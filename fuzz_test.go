@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Fuzz targets for every parser of untrusted input. Each asserts that a failed parse returns
@@ -159,6 +161,89 @@ func FuzzRedirectURL(f *testing.F) {
 		case "myapp":
 		default:
 			t.Fatalf("accepted %q with scheme %q", u, parsed.Scheme)
+		}
+	})
+}
+
+// FuzzOAuthState ensures a client's additionalData can never set or change any part of the state
+// the callback trusts: whatever keys and values it holds, the stored state reads back as the
+// server wrote it.
+func FuzzOAuthState(f *testing.F) {
+	f.Add(`{"callbackURL":"https://evil.com","codeVerifier":"x","expiresAt":9e99}`, "/dashboard", "")
+	f.Add(`{"errorURL":"//evil.com","newUserURL":"javascript:x","link":{"userId":"victim"},"requestSignUp":true}`, "/", "/error")
+	f.Add(`{"serverContext":{"ssoProviderReference":{"providerId":"x"}},"oauthState":"s","idTokenNonce":"n"}`, "/", "")
+	f.Add(`{"CallbackURL":"https://evil.com","callbackurl":"x","callbackURL\u0000":1,"team":"a"}`, "/cb", "")
+	f.Add(`{"LINK":{"userId":"victim","email":"v@example.com"},"expiresAT":9e99,"codeVerifier":"x"}`, "/cb", "")
+	f.Fuzz(func(t *testing.T, additional, callbackURL, errorURL string) {
+		var extra map[string]any
+		// The URLs come from a JSON body, so they are valid UTF-8 (JSON would replace the rest).
+		if json.Unmarshal([]byte(additional), &extra) != nil || !utf8.ValidString(callbackURL) || !utf8.ValidString(errorURL) {
+			return
+		}
+		want := oauthState{CallbackURL: callbackURL, CodeVerifier: "verifier", ErrorURL: errorURL, ExpiresAt: 1764158400000}
+		encoded, err := encodeOAuthState(want, extra)
+		if err != nil {
+			return // additionalData JSON cannot hold (NaN never reaches here: it came from JSON)
+		}
+		var got oauthState
+		if err := json.Unmarshal([]byte(encoded), &got); err != nil {
+			t.Fatalf("stored state %q does not read back: %v", encoded, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("additionalData %s changed the state: got %+v, want %+v", additional, got, want)
+		}
+	})
+}
+
+// FuzzTOTP ensures a TOTP code is accepted only when it is the RFC 6238 code of a step within the
+// window around now, and that the current step's code always is.
+func FuzzTOTP(f *testing.F) {
+	f.Add([]byte("12345678901234567890"), "287082", int64(59))
+	f.Add([]byte("12345678901234567890"), "", int64(1111111109))
+	f.Add([]byte{}, "000000", int64(0))
+	f.Add([]byte("k"), "1234567", int64(-30))
+	f.Add([]byte("k"), "۱۲۳۴۵۶", int64(1764158400))
+	f.Fuzz(func(t *testing.T, key []byte, code string, unix int64) {
+		now := time.Unix(unix%(1<<40), 0)
+		step, ok := matchTOTP(key, code, now)
+		if ok {
+			if d := step - totpStep(now); d < -totpWindow || d > totpWindow {
+				t.Fatalf("code %q matched step %d, %d steps from now", code, step, d)
+			}
+			if totpCode(key, step) != code {
+				t.Fatalf("code %q matched step %d whose code is %q", code, step, totpCode(key, step))
+			}
+		}
+		if _, ok := matchTOTP(key, totpCode(key, totpStep(now)), now); !ok {
+			t.Fatalf("the current code of key %x at %v is refused", key, now)
+		}
+	})
+}
+
+// FuzzOTPValue ensures a stored email OTP ("<code>:<attempts>") splits at its last colon with the
+// code intact, so a code holding colons is compared whole and attempts never read negative from
+// a well-formed value.
+func FuzzOTPValue(f *testing.F) {
+	f.Add("123456:0")
+	f.Add("123456:3")
+	f.Add("12:34:5")
+	f.Add("123456")
+	f.Add("123456:-1")
+	f.Add("123456:99999999999999999999")
+	f.Fuzz(func(t *testing.T, value string) {
+		code, attempts := splitOTPValue(value)
+		i := strings.LastIndexByte(value, ':')
+		if i < 0 {
+			if code != value || attempts != 0 {
+				t.Fatalf("%q split into %q, %d", value, code, attempts)
+			}
+			return
+		}
+		if code != value[:i] {
+			t.Fatalf("%q split into code %q", value, code)
+		}
+		if n, err := strconv.Atoi(value[i+1:]); err == nil && n >= 0 && attempts != n {
+			t.Fatalf("%q split into attempts %d", value, attempts)
 		}
 	})
 }

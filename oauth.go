@@ -285,7 +285,9 @@ func encodeOAuthState(st oauthState, additional map[string]any) (string, error) 
 	}
 	merged := map[string]any{}
 	for k, v := range additional {
-		if !slices.Contains(oauthStateKeys, k) {
+		// encoding/json matches keys case-insensitively when the state is read back, so
+		// "LINK" or "callbackurl" would set the state's own fields.
+		if !slices.ContainsFunc(oauthStateKeys, func(own string) bool { return strings.EqualFold(own, k) }) {
 			merged[k] = v
 		}
 	}

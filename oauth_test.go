@@ -258,7 +258,8 @@ func TestSocialSignInStartsWithStateAndPKCE(t *testing.T) {
 	e := newOAuthEnv(t, []string{"github"})
 	c := e.client(t)
 	resp := c.post("/api/auth/sign-in/social", map[string]any{"provider": "github", "callbackURL": "/dashboard", "loginHint": "octo", "scopes": []string{"repo"},
-		"additionalParams": map[string]string{"allow_signup": "false"}, "additionalData": map[string]any{"plan": "pro", "callbackURL": "https://evil.example"}}).
+		"additionalParams": map[string]string{"allow_signup": "false"}, "additionalData": map[string]any{"plan": "pro", "callbackURL": "https://evil.example",
+			"callbackurl": "https://evil.example", "Link": map[string]any{"userId": "victim", "email": "victim@example.com"}}}).
 		wantStatus(t, http.StatusOK)
 	var body struct {
 		URL      string `json:"url"`
@@ -297,6 +298,10 @@ func TestSocialSignInStartsWithStateAndPKCE(t *testing.T) {
 	}
 	if stored["callbackURL"] != "/dashboard" || stored["oauthState"] != state || stored["plan"] != "pro" {
 		t.Errorf("state row = %s", v.Value)
+	}
+	// The state is read back with encoding/json, which matches keys case-insensitively.
+	if _, ok := stored["callbackurl"]; ok || stored["Link"] != nil {
+		t.Errorf("additionalData set a state field in another case: %s", v.Value)
 	}
 	if got := pkceChallenge(stored["codeVerifier"].(string)); got != q.Get("code_challenge") {
 		t.Errorf("code_challenge = %q, want S256 of the stored verifier (%q)", q.Get("code_challenge"), got)
