@@ -124,6 +124,7 @@ func TestDeleteTokenWorksOnce(t *testing.T) {
 	statuses := parallel(50, func(i int) int {
 		return tabs[i].post("/api/auth/delete-user", map[string]any{"token": token}).Status
 	})
+	recordRace(t, "delete-user token", 50, statuses[http.StatusOK], statuses)
 	if statuses[http.StatusOK] != 1 || statuses[http.StatusOK]+statuses[http.StatusNotFound]+statuses[http.StatusUnauthorized] != 50 {
 		t.Fatalf("statuses = %v, want exactly one 200 and the rest 404 or 401", statuses)
 	}

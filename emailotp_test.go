@@ -97,7 +97,9 @@ func TestEmailOTPParallelWrongGuessesAreAllCounted(t *testing.T) {
 	if statuses[http.StatusBadRequest] != 3 {
 		t.Fatalf("statuses = %v", statuses)
 	}
-	if got := otpValue(t, ts, "sign-in-otp-burst@example.com"); got != code+":3" {
+	got := otpValue(t, ts, "sign-in-otp-burst@example.com")
+	recordFigures(t, "wrong codes", map[string]any{"thing": "email OTP", "attempts": 3, "counted": strings.TrimPrefix(got, code+":"), "statuses": statuses})
+	if got != code+":3" {
 		t.Fatalf("stored %q, want three attempts counted", got)
 	}
 	ts.client(t).post("/api/auth/sign-in/email-otp", map[string]any{"email": "burst@example.com", "otp": code}).wantError(t, http.StatusForbidden, "TOO_MANY_ATTEMPTS")
@@ -124,6 +126,7 @@ func TestEmailOTPWorksOnce(t *testing.T) {
 	statuses := parallel(50, func(int) int {
 		return ts.client(t).post("/api/auth/sign-in/email-otp", map[string]any{"email": "race@example.com", "otp": code}).Status
 	})
+	recordRace(t, "email OTP sign-in", 50, statuses[http.StatusOK], statuses)
 	// Right guesses are not attempts: the losers find the code spent, none is locked out.
 	if statuses[http.StatusOK] != 1 || statuses[http.StatusBadRequest] != 49 {
 		t.Fatalf("statuses = %v, want one 200 and 49 400", statuses)

@@ -93,6 +93,7 @@ func TestMagicLinkWorksOnce(t *testing.T) {
 			refused++
 		}
 	}
+	recordRace(t, "magic link", 50, ok, map[int]int{http.StatusFound: ok + refused})
 	if ok != 1 || refused != 49 {
 		t.Fatalf("%d signed in, %d refused: %v", ok, refused, locations)
 	}

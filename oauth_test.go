@@ -553,6 +553,13 @@ func TestCallbackStateRaceMakesOneSession(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	signedIn := 0
+	for _, l := range locations {
+		if l == "/dashboard" {
+			signedIn++
+		}
+	}
+	recordRace(t, "OAuth state", len(locations), signedIn, map[int]int{http.StatusFound: len(locations)})
 	if n := slices.Index(locations, "/dashboard"); n < 0 || slices.Index(locations[n+1:], "/dashboard") >= 0 {
 		t.Errorf("callbacks reaching /dashboard: want exactly one, got %q", locations)
 	}

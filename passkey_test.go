@@ -516,6 +516,7 @@ func TestPasskeyChallengeIsSingleUseUnderRace(t *testing.T) {
 			t.Errorf("request %d: %d %s", i, statuses[i], codes[i])
 		}
 	}
+	recordRace(t, "passkey challenge", n, ok, map[int]int{http.StatusOK: ok, http.StatusBadRequest: n - ok})
 	if ok != 1 {
 		t.Fatalf("%d sign-ins succeeded, want 1", ok)
 	}

@@ -79,6 +79,7 @@ func TestResetTokenWorksOnce(t *testing.T) {
 	statuses := parallel(50, func(i int) int {
 		return ts.client(t).post("/api/auth/reset-password", map[string]any{"newPassword": "parallel-pass-" + string(rune('a'+i%26)), "token": token}).Status
 	})
+	recordRace(t, "password reset token", 50, statuses[http.StatusOK], statuses)
 	if statuses[http.StatusOK] != 1 || statuses[http.StatusBadRequest] != 49 {
 		t.Fatalf("statuses = %v, want one 200 and 49 400", statuses)
 	}

@@ -437,6 +437,7 @@ func TestBackupCodeWorksOnceUnderRace(t *testing.T) {
 	counts := parallel(50, func(int) int {
 		return c.post("/api/auth/two-factor/verify-backup-code", map[string]any{"code": u.backupCodes[0], "disableSession": true}).Status
 	})
+	recordRace(t, "backup code", 50, counts[200], counts)
 	if counts[200] != 1 || counts[401] != 49 {
 		t.Fatalf("statuses = %v, want one 200 and 49 401", counts)
 	}
@@ -569,6 +570,7 @@ func TestTrustedDeviceCookieWorksOnceUnderRace(t *testing.T) {
 		}
 		return 0
 	})
+	recordRace(t, "trusted-device cookie", 10, counts[1], map[int]int{200: 10})
 	if counts[1] != 1 || counts[0] != 9 {
 		t.Fatalf("trusted sign-ins = %d, challenged = %d; want 1 and 9", counts[1], counts[0])
 	}
@@ -656,10 +658,12 @@ func TestParallelWrongCodesAreAllCounted(t *testing.T) {
 	counts := parallel(50, func(i int) int {
 		return clients[i%10].post("/api/auth/two-factor/verify-totp", map[string]any{"code": "000000"}).Status
 	})
+	n, locked := ts.twoFactorCounters(t, u.email)
+	recordFigures(t, "wrong codes", map[string]any{"thing": "TOTP, ten challenges", "attempts": 50, "counted": n, "locked": locked, "statuses": counts})
 	if counts[401] != 10 || counts[429] != 40 {
 		t.Fatalf("statuses = %v, want ten wrong codes judged (401) and forty refused by the lock (429)", counts)
 	}
-	if n, locked := ts.twoFactorCounters(t, u.email); n != 10 || !locked {
+	if n != 10 || !locked {
 		t.Fatalf("count %d, locked %v; want 10, locked", n, locked)
 	}
 }
