@@ -128,7 +128,7 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if json.Unmarshal(p.Session, &cached.Session) != nil || json.Unmarshal(p.User, &cached.User) != nil {
 		return nil, true
 	}
-	if cached.Session.Token != token || cached.Session.ExpiresAt.Time().Before(s.now()) {
+	if !hmac.Equal([]byte(cached.Session.Token), []byte(token)) || cached.Session.ExpiresAt.Time().Before(s.now()) {
 		return nil, true
 	}
 	return &cached, true

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,10 +54,13 @@ type config struct {
 
 // server holds every dependency a handler needs.
 type server struct {
-	cfg        config
-	db         *pgxpool.Pool
-	now        func() time.Time
-	hashSlots  chan struct{} // bounds concurrent scrypt runs to the CPUs
+	cfg       config
+	db        *pgxpool.Pool
+	now       func() time.Time
+	hashSlots chan struct{} // bounds concurrent scrypt runs to the CPUs
+	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
+	// unknown email costs the same single scrypt run as one for a known email.
+	scryptRuns atomic.Int64
 	memLimiter memoryLimiter
 	mailer     mailer
 	// providerClient makes every request to identity providers; providers are the social ones.

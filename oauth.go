@@ -553,7 +553,7 @@ func (s *server) consumeOAuthState(w http.ResponseWriter, r *http.Request, state
 		errorURL = st.ErrorURL
 	}
 	switch {
-	case st.OAuthState != "" && st.OAuthState != state, !cookieMatches:
+	case st.OAuthState != "" && !hmac.Equal([]byte(st.OAuthState), []byte(state)), !cookieMatches:
 		return nil, errorURL, "state_mismatch", nil
 	}
 	s.expireCookie(w, cookieOAuthState)

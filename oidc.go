@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -158,14 +159,14 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string, now tim
 }
 
 func (v *idTokenVerifier) nonceMatches(claim, nonce string) bool {
-	if claim == nonce {
+	if hmac.Equal([]byte(claim), []byte(nonce)) {
 		return true
 	}
 	if !v.nonceSHA256 {
 		return false
 	}
 	sum := sha256.Sum256([]byte(nonce))
-	return claim == hex.EncodeToString(sum[:])
+	return hmac.Equal([]byte(claim), []byte(hex.EncodeToString(sum[:])))
 }
 
 // jwtClaims reads a JWT's payload without checking its signature. It is only for ID tokens that

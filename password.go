@@ -66,6 +66,7 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 		return nil, fmt.Errorf("wait for hash slot: %w", ctx.Err())
 	}
 	defer func() { <-s.hashSlots }()
+	s.scryptRuns.Add(1)
 	key, err := scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), scryptN, scryptR, scryptP, scryptKeyLen)
 	if err != nil {
 		return nil, fmt.Errorf("scrypt: %w", err)

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -128,7 +126,7 @@ func TestRateLimitRules(t *testing.T) {
 }
 
 // TestRateLimitIsSharedBetweenReplicas ensures two servers on one database count sign-ins
-// together, even when requests race: exactly the limit gets through.
+// together (TestSignInFloodAcrossReplicasPassesOnlyTheLimit races 200 of them).
 func TestRateLimitIsSharedBetweenReplicas(t *testing.T) {
 	t.Parallel()
 	clock := newTestClock()
@@ -142,26 +140,6 @@ func TestRateLimitIsSharedBetweenReplicas(t *testing.T) {
 	wantLimited(t, b.client(t).post(path, body), "10")
 	wantLimited(t, a.client(t).post(path, body), "10")
 
-	clock.advance(10 * time.Second)
-	var allowed atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 20 {
-		ts := a
-		if i%2 == 1 {
-			ts = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if ts.client(t).post("/api/auth/sign-in/x", nil).Status != http.StatusTooManyRequests {
-				allowed.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if got := allowed.Load(); got != 3 {
-		t.Fatalf("%d of 20 racing requests allowed across two replicas, want 3", got)
-	}
 }
 
 // TestRateLimitOff ensures RATE_LIMIT=false lets every request through.

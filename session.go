@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"net/http"
@@ -316,7 +317,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1 AND "userId" = $2`, body.Token, as.User.ID); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
-	if body.Token == as.Session.Token {
+	if hmac.Equal([]byte(body.Token), []byte(as.Session.Token)) {
 		s.clearSessionCookies(w, r)
 	}
 	writeJSON(w, http.StatusOK, statusTrue)
