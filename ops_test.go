@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -395,4 +397,181 @@ func TestPostgresOutageAnswers503AndRecovers(t *testing.T) {
 		t.Fatal("the server did not recover after Postgres came back")
 	}
 	c.post("/api/auth/update-user", map[string]any{"name": "Back"}).wantStatus(t, http.StatusOK)
+}
+
+// cookieHeader is the Cookie header c would send.
+func (c *testClient) cookieHeader() string {
+	var pairs []string
+	for k, v := range c.cookies {
+		pairs = append(pairs, k+"="+v)
+	}
+	return strings.Join(pairs, "; ")
+}
+
+// TestPostgresOutageUnderLoad cuts Postgres off while sign-ups, organization creations and
+// session reads stream in, then restores it: every answer is a 2xx or upstream's 503 JSON (never a
+// 500 or a dropped connection), the server recovers on its own, and no sign-up or organization is
+// left half-written.
+func TestPostgresOutageUnderLoad(t *testing.T) {
+	t.Parallel()
+	_, dbURL := newTestDB(t)
+	u := mustParseURL(t, dbURL)
+	proxy := newPGProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	pool, err := openDB(context.Background(), u.String(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	ts := startTestServer(t, pool, nil)
+	c := ts.client(t)
+	c.signUp("load@example.com", "password123", "Load")
+	cookie := c.cookieHeader()
+
+	l := startLoad(t, 6, func(w, n int) (*http.Request, error) {
+		switch w % 3 {
+		case 0:
+			return jsonRequest("POST", ts.URL+"/api/auth/sign-up/email", map[string]any{
+				"email": fmt.Sprintf("w%d-%d@example.com", w, n), "password": "password123", "name": "Load"}, ts.URL, "")
+		case 1:
+			return jsonRequest("POST", ts.URL+"/api/auth/organization/create", map[string]any{
+				"name": "Load", "slug": fmt.Sprintf("load-%d-%d", w, n)}, ts.URL, cookie)
+		default:
+			return jsonRequest("GET", ts.URL+"/api/auth/get-session", nil, ts.URL, cookie)
+		}
+	})
+	time.Sleep(500 * time.Millisecond)
+	l.set("outage")
+	proxy.cut()
+	time.Sleep(time.Second)
+	l.set("after")
+	restored := time.Now()
+	proxy.restore()
+	var recovery time.Duration
+	for time.Since(restored) < 10*time.Second {
+		if resp := c.get("/api/auth/get-session"); resp.Status == http.StatusOK {
+			recovery = time.Since(restored)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	l.finish()
+
+	recordFigures(t, "outage", map[string]any{"requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "failures": len(l.failures),
+		"recovery_ms": recovery.Milliseconds()})
+	if recovery == 0 {
+		t.Fatal("the server did not recover after Postgres came back")
+	}
+	for _, f := range l.failures {
+		t.Errorf("transport failure: %s", f)
+	}
+	for phase, statuses := range l.statuses {
+		for status := range statuses {
+			if status != http.StatusOK && status != http.StatusServiceUnavailable {
+				t.Errorf("%s: status %d", phase, status)
+			}
+		}
+	}
+	if l.statuses["outage"][http.StatusServiceUnavailable] == 0 || l.statuses["before"][http.StatusOK] == 0 || l.statuses["after"][http.StatusOK] == 0 {
+		t.Errorf("statuses %v: want successes before and after, 503s during the outage", l.statuses)
+	}
+	var orphans int
+	if err := ts.db.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM "user" u WHERE NOT EXISTS (SELECT 1 FROM account a WHERE a."userId" = u.id))
+		+ (SELECT count(*) FROM organization o WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m."organizationId" = o.id))`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Fatalf("%d users without an account or organizations without a member", orphans)
+	}
+}
+
+// TestShutdownUnderLoad sends SIGTERM while sign-ups and session reads stream in: the process
+// exits 0 within SHUTDOWN_TIMEOUT, which http.Server.Shutdown only allows once every request it
+// took was answered; every sign-up the database holds was answered 200 to its client; new
+// connections are refused once the listener closes. The only connections dropped are those still
+// in the kernel's accept queue when the listener closed, between SIGTERM and exit.
+func TestShutdownUnderLoad(t *testing.T) {
+	t.Parallel()
+	const grace = 20 * time.Second // startSidecarProcess's SHUTDOWN_TIMEOUT
+	p := startSidecarProcess(t)
+	c := p.client(t)
+	c.signUp("drain@example.com", "password123", "Drain")
+	cookie := c.cookieHeader()
+	l := startLoad(t, 6, func(w, n int) (*http.Request, error) {
+		if w%2 == 0 {
+			return jsonRequest("POST", p.url+"/api/auth/sign-up/email", map[string]any{
+				"email": fmt.Sprintf("w%d-%d@example.com", w, n), "password": "password123", "name": "Drain"}, p.url, "")
+		}
+		return jsonRequest("GET", p.url+"/api/auth/get-session", nil, p.url, cookie)
+	})
+	time.Sleep(time.Second)
+	l.set("draining")
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var exitErr error
+	select {
+	case exitErr = <-p.done:
+	case <-time.After(grace + 5*time.Second):
+		t.Fatalf("still running %v after SIGTERM", grace+5*time.Second)
+	}
+	drain := time.Since(sent)
+	p.done <- exitErr // for the cleanup
+	l.set("after exit")
+	time.Sleep(100 * time.Millisecond)
+	l.finish()
+
+	exitCode := 0
+	if exitErr != nil {
+		exitCode = -1
+		var ee *exec.ExitError
+		if errors.As(exitErr, &ee) {
+			exitCode = ee.ExitCode()
+		}
+	}
+	recordFigures(t, "shutdown", map[string]any{"requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "refused": l.refused,
+		"reset_in_accept_queue": len(l.resets), "failures": len(l.failures), "exit_code": exitCode,
+		"drain_ms": drain.Milliseconds(), "grace_ms": grace.Milliseconds()})
+	if exitCode != 0 {
+		t.Fatalf("exit %v\n%s", exitErr, p.log.String())
+	}
+	if drain >= grace {
+		t.Fatalf("took %v to exit, past the %v grace period", drain, grace)
+	}
+	for _, f := range l.failures {
+		t.Errorf("transport failure: %s", f)
+	}
+	for _, at := range l.resets {
+		if at.Before(sent) || at.After(sent.Add(drain)) {
+			t.Errorf("a connection dropped %v after SIGTERM, outside the listener's closing", at.Sub(sent))
+		}
+	}
+	for phase, statuses := range l.statuses {
+		for status := range statuses {
+			if status != http.StatusOK {
+				t.Errorf("%s: status %d", phase, status)
+			}
+		}
+	}
+	db, err := openDB(context.Background(), p.dbURL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var users int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM "user" WHERE email LIKE 'w%'`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if signUps := l.ok["/api/auth/sign-up/email"]; users != signUps {
+		t.Errorf("%d sign-ups stored, %d answered 200", users, signUps)
+	}
+	if l.spanning["before → draining"] == 0 {
+		t.Errorf("no request was in flight at SIGTERM: the test proved nothing about draining")
+	}
+	if l.statuses["before"][http.StatusOK] == 0 || l.refused["after exit"] == 0 {
+		t.Errorf("statuses %v, refused %v: want answers before SIGTERM and refusals after exit", l.statuses, l.refused)
+	}
 }
