@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -95,8 +96,9 @@ var redirectTargets = []struct {
 }
 
 // TestRedirectTargetsAdversarial runs the table against the matcher (and checks that no path
-// passes as an Origin), then the whole table again through HTTP as a sign-in callbackURL: a
-// refused URL is 403 INVALID_CALLBACK_URL, an allowed one reaches the password check.
+// passes as an Origin), then the whole table again through HTTP: in each of the four callback
+// fields of a body (a refused URL is 403 with the field's code, an allowed callbackURL reaches the
+// password check), in a POST's query, and in every query target the email links read.
 func TestRedirectTargetsAdversarial(t *testing.T) {
 	t.Parallel()
 	var cfg config
@@ -115,19 +117,52 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 		}
 	}
 	ts := newTestServer(t, originConfig)
+	requests := 0
 	for _, tt := range redirectTargets {
 		if tt.url == "" {
 			continue // an empty callbackURL is no callbackURL
 		}
 		c := ts.client(t)
 		c.header.Set("Origin", appOrigin)
-		resp := c.post("/api/auth/sign-in/email", map[string]any{"email": "nobody@example.com", "password": "password123", "callbackURL": tt.url})
-		if tt.ok {
-			resp.wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
-		} else {
-			resp.wantError(t, 403, "INVALID_CALLBACK_URL")
+		for field, refusal := range urlFieldErrors {
+			resp := c.post("/api/auth/sign-in/email", map[string]any{"email": "nobody@example.com", "password": "password123", field: tt.url})
+			requests++
+			switch {
+			case !tt.ok:
+				resp.wantError(t, 403, refusal.Code)
+			case field == "callbackURL":
+				resp.wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+			case resp.Status == 403: // sign-in takes no other URL field: schema validation refuses it
+				t.Errorf("%s %q: %d %s, want the target allowed", field, tt.url, resp.Status, resp.Body)
+			}
+		}
+		// The links in emails carry their targets in the query; each checks every one it reads.
+		q := url.QueryEscape(tt.url)
+		for _, link := range []string{
+			"/api/auth/sign-in/email?callbackURL=" + q,
+			"/api/auth/verify-email?token=x&callbackURL=" + q,
+			"/api/auth/reset-password/x?callbackURL=" + q,
+			"/api/auth/delete-user/callback?token=x&callbackURL=" + q,
+			"/api/auth/magic-link/verify?token=x&callbackURL=" + q,
+			"/api/auth/magic-link/verify?token=x&errorCallbackURL=" + q,
+			"/api/auth/magic-link/verify?token=x&newUserCallbackURL=" + q,
+		} {
+			method := http.MethodGet
+			if strings.HasPrefix(link, "/api/auth/sign-in/") {
+				method = http.MethodPost
+			}
+			resp := c.do(method, link, nil)
+			requests++
+			if tt.ok {
+				if resp.Status == 403 {
+					t.Errorf("%s %s: %d %s, want the target allowed", method, link, resp.Status, resp.Body)
+				}
+			} else {
+				resp.wantError(t, 403, "INVALID_CALLBACK_URL")
+			}
 		}
 	}
+	recordFigures(t, "redirects", map[string]any{"targets": len(redirectTargets), "requests": requests})
 }
 
 // TestURLFieldsAreChecked ensures every callback-like body field, and every query callbackURL of a

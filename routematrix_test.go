@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -321,4 +322,46 @@ func TestEveryRouteRefusesBadInput(t *testing.T) {
 		recordFigures(t, "bad input", map[string]any{"post_routes": postRoutes, "get_routes": getRoutes,
 			"query_params": len(params), "requests": requests, "statuses": statuses})
 	})
+}
+
+// TestNoRouteRedirectsToAnUntrustedURL sends every route the adversarial callback forms in every
+// callback-like query parameter at once: each answer is a refusal or a redirect to a trusted URL,
+// never one to where the query pointed.
+func TestNoRouteRedirectsToAnUntrustedURL(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, originConfig, func(c *config) { c.SSO.DomainVerification = true })
+	owner := ts.client(t)
+	owner.header.Set("Origin", appOrigin)
+	owner.signUp("owner@example.com", "password123", "Owner")
+	requests, redirects := 0, 0
+	for _, r := range routeTable(t) {
+		for _, form := range redirectForms {
+			q := url.Values{"token": {"x"}, "state": {"x"}, "code": {"x"}}
+			for name := range urlFieldErrors {
+				q.Set(name, form)
+			}
+			for _, signedIn := range []bool{false, true} {
+				c := ts.client(t)
+				c.header.Set("Origin", appOrigin)
+				if signedIn {
+					maps.Copy(c.cookies, owner.cookies)
+				}
+				resp := c.do(r.method, r.path()+"?"+q.Encode(), nil)
+				requests++
+				if resp.Status >= 500 {
+					t.Errorf("%s %s with %q: %d %s", r.method, r.pattern, form, resp.Status, resp.Body)
+				}
+				if loc := resp.Header.Get("Location"); loc != "" {
+					redirects++
+					if !ts.isTrustedURL(httptest.NewRequest(http.MethodGet, "/", nil), loc, true) {
+						t.Errorf("%s %s with %q redirected to %q", r.method, r.pattern, form, loc)
+					}
+				}
+			}
+		}
+	}
+	if !owner.signedIn() {
+		t.Fatal("the owner's session was lost halfway: later requests ran signed out")
+	}
+	recordFigures(t, "redirects", map[string]any{"routes": len(routeTable(t)), "forms": len(redirectForms), "requests": requests, "redirects_checked": redirects})
 }
