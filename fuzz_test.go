@@ -148,6 +148,14 @@ func FuzzRedirectURL(f *testing.F) {
 			}
 			return
 		}
+		// The app's own scheme is matched as text, as upstream does: its path is the app's
+		// business, and Go's URL parser need not like it ("myapp://callback/%").
+		if rest, ok := strings.CutPrefix(strings.ToLower(u), "myapp://callback"); ok {
+			if rest != "" && !strings.ContainsAny(rest[:1], "/?#") {
+				t.Fatalf("accepted %q: not the trusted app authority", u)
+			}
+			return
+		}
 		parsed, err := url.Parse(u)
 		if err != nil {
 			t.Fatalf("accepted unparsable %q", u)
@@ -158,7 +166,6 @@ func FuzzRedirectURL(f *testing.F) {
 			if parsed.User != nil || (host != "app.example.com" && !strings.HasSuffix(host, ".example.org")) {
 				t.Fatalf("accepted %q leading to host %q", u, host)
 			}
-		case "myapp":
 		default:
 			t.Fatalf("accepted %q with scheme %q", u, parsed.Scheme)
 		}

@@ -338,22 +338,28 @@ func (p *pgProxy) restore() {
 	p.down = false
 }
 
+// serverBehindPGProxy starts a test server whose pool reaches its fresh database through a
+// pgProxy the test can cut.
+func serverBehindPGProxy(t *testing.T) (*testServer, *pgProxy) {
+	t.Helper()
+	_, dbURL := newTestDB(t)
+	u := mustParseURL(t, dbURL)
+	proxy := newPGProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	pool, err := openDB(context.Background(), u.String(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return startTestServer(t, pool, nil), proxy
+}
+
 // TestPostgresOutageAnswers503AndRecovers ensures that while Postgres is unreachable every
 // endpoint that needs it answers 503 with Better Auth's error JSON (never a 500 or a hang), that
 // endpoints which do not need it keep working, and that the server recovers on its own.
 func TestPostgresOutageAnswers503AndRecovers(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newTestDB(t)
-	u := mustParseURL(t, dbURL)
-	proxy := newPGProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	ctx := context.Background()
-	pool, err := openDB(ctx, u.String(), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	ts := startTestServer(t, pool, nil)
+	ts, proxy := serverBehindPGProxy(t)
 	c := ts.client(t)
 	c.signUp("outage@example.com", "password123", "Outage")
 
@@ -414,16 +420,7 @@ func (c *testClient) cookieHeader() string {
 // left half-written.
 func TestPostgresOutageUnderLoad(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newTestDB(t)
-	u := mustParseURL(t, dbURL)
-	proxy := newPGProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	pool, err := openDB(context.Background(), u.String(), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	ts := startTestServer(t, pool, nil)
+	ts, proxy := serverBehindPGProxy(t)
 	c := ts.client(t)
 	c.signUp("load@example.com", "password123", "Load")
 	cookie := c.cookieHeader()
