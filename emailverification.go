@@ -242,10 +242,14 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 	legacy := c.RequestType != changeEmailVerification
 	var updated user
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+		// Still at the old address: of links opened at once, one moves the account.
 		err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = u."emailVerified" AND NOT $3, "updatedAt" = $4
-			WHERE u.id = $1 RETURNING `+userColumns, bound.ID, newEmail, legacy, s.now()).Scan(updated.scanTargets()...)
+			WHERE u.id = $1 AND lower(u.email) = $5 RETURNING `+userColumns, bound.ID, newEmail, legacy, s.now(), c.Email).Scan(updated.scanTargets()...)
 		if isUniqueViolation(err, "") {
 			return errUserExistsUseAnother
+		}
+		if isNoRows(err) {
+			return errTokenInvalid
 		}
 		if err != nil {
 			return fmt.Errorf("change email: %w", err)
@@ -255,8 +259,8 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 		}
 		return nil
 	})
-	if err == errUserExistsUseAnother {
-		return fail(errUserExistsUseAnother)
+	if err == errUserExistsUseAnother || err == errTokenInvalid {
+		return fail(err.(*apiError))
 	}
 	if err != nil {
 		return err

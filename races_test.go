@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -49,6 +50,20 @@ func TestSingleUseThingsWorkOnceUnderRace(t *testing.T) {
 				}
 			}
 		}, func(r *testResponse) bool { return r.setCookie("better-auth.session_token") != "" }},
+		{"change-email link", func(t *testing.T) (func(int) *testResponse, func(*testing.T)) {
+			ts := newTestServer(t, emailDefaults, func(c *config) { c.Email.ChangeEmailConfirmation = false })
+			c := ts.client(t)
+			c.signUp("first@example.com", "password123", "F")
+			c.post("/api/auth/change-email", map[string]any{"newEmail": "second@example.com"}).wantStatus(t, http.StatusOK)
+			link := ts.waitMail(t, "verify-email", "second@example.com").URL
+			return func(int) *testResponse { return ts.client(t).follow(link) }, func(t *testing.T) {
+				if n := ts.rowCount(t, "user"); n != 1 {
+					t.Errorf("%d users", n)
+				}
+			}
+		}, func(r *testResponse) bool {
+			return r.Status == http.StatusFound && !strings.Contains(r.Header.Get("Location"), "error=")
+		}},
 		{"TOTP code (one step, ten challenges)", func(t *testing.T) (func(int) *testResponse, func(*testing.T)) {
 			ts, u := newEnrolledServer(t, "step@example.com")
 			challenges := make([]*testClient, 10)
