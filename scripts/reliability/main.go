@@ -147,12 +147,12 @@ func run(path string, w io.Writer) error {
 		p("- Exit code %v, %v ms after SIGTERM (grace period %v ms); every stored sign-up was answered 200\n", fg["exit_code"], fg["drain_ms"], fg["grace_ms"])
 	}
 
-	p("\n## Fuzzing\n\n| Target | Run | Executions | New interesting inputs |\n|---|---|---|---|\n")
+	p("\n## Fuzzing\n\n| Target | Executions | Seconds (with compilation) | New interesting inputs |\n|---|---|---|---|\n")
 	fuzz := byName["fuzz"]
 	sort.Slice(fuzz, func(i, j int) bool { return str(fuzz[i].Figures["target"]) < str(fuzz[j].Figures["target"]) })
 	for _, l := range fuzz {
 		fg := l.Figures
-		p("| %v | %v | %v | %v |\n", fg["target"], fg["fuzztime"], fg["execs"], fg["new_interesting"])
+		p("| %v | %v | %v | %v |\n", fg["target"], fg["execs"], fg["seconds"], fg["new_interesting"])
 	}
 	p("\nCrashers found are kept under testdata/fuzz/ and run by every `go test`.\n")
 	return nil
