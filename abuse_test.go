@@ -27,7 +27,6 @@ func TestUnknownEmailCostsOneScrypt(t *testing.T) {
 		status                int
 	}{
 		{"unknown email", "nobody@example.com", "password123", 401},
-		{"unknown email, long password", "nobody@example.com", strings.Repeat("p", 128), 401},
 		{"account without a password", "social@example.com", "password123", 401},
 		{"wrong password", "known@example.com", "wrong-password", 401},
 		{"right password", "known@example.com", "password123", 200},

@@ -425,8 +425,9 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 	c.signUp("load@example.com", "password123", "Load")
 	cookie := c.cookieHeader()
 
-	l := startLoad(t, 6, func(w, n int) (*http.Request, error) {
-		switch w % 3 {
+	const workers, outage = 4, 700 * time.Millisecond
+	l := startLoad(t, workers, func(w, n int) (*http.Request, error) {
+		switch w {
 		case 0:
 			return jsonRequest("POST", ts.URL+"/api/auth/sign-up/email", map[string]any{
 				"email": fmt.Sprintf("w%d-%d@example.com", w, n), "password": "password123", "name": "Load"}, ts.URL, "")
@@ -437,10 +438,10 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 			return jsonRequest("GET", ts.URL+"/api/auth/get-session", nil, ts.URL, cookie)
 		}
 	})
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	l.set("outage")
 	proxy.cut()
-	time.Sleep(time.Second)
+	time.Sleep(outage)
 	l.set("after")
 	restored := time.Now()
 	proxy.restore()
@@ -452,10 +453,10 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	l.finish()
 
-	recordFigures(t, "outage", map[string]any{"requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "failures": len(l.failures),
+	recordFigures(t, "outage", map[string]any{"workers": workers, "outage_ms": outage.Milliseconds(), "requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "failures": len(l.failures),
 		"recovery_ms": recovery.Milliseconds()})
 	if recovery == 0 {
 		t.Fatal("the server did not recover after Postgres came back")
@@ -496,14 +497,15 @@ func TestShutdownUnderLoad(t *testing.T) {
 	c := p.client(t)
 	c.signUp("drain@example.com", "password123", "Drain")
 	cookie := c.cookieHeader()
-	l := startLoad(t, 6, func(w, n int) (*http.Request, error) {
-		if w%2 == 0 {
+	const workers = 4
+	l := startLoad(t, workers, func(w, n int) (*http.Request, error) {
+		if w == 0 {
 			return jsonRequest("POST", p.url+"/api/auth/sign-up/email", map[string]any{
 				"email": fmt.Sprintf("w%d-%d@example.com", w, n), "password": "password123", "name": "Drain"}, p.url, "")
 		}
 		return jsonRequest("GET", p.url+"/api/auth/get-session", nil, p.url, cookie)
 	})
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond)
 	l.set("draining")
 	sent := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -529,7 +531,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 			exitCode = ee.ExitCode()
 		}
 	}
-	recordFigures(t, "shutdown", map[string]any{"requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "refused": l.refused,
+	recordFigures(t, "shutdown", map[string]any{"workers": workers, "requests": l.sent(), "statuses": l.statuses, "in_flight_answered": l.spanning, "refused": l.refused,
 		"reset_in_accept_queue": len(l.resets), "failures": len(l.failures), "exit_code": exitCode,
 		"drain_ms": drain.Milliseconds(), "grace_ms": grace.Milliseconds()})
 	if exitCode != 0 {

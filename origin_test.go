@@ -98,7 +98,7 @@ var redirectTargets = []struct {
 // TestRedirectTargetsAdversarial runs the table against the matcher (and checks that no path
 // passes as an Origin), then the whole table again through HTTP: in each of the four callback
 // fields of a body (a refused URL is 403 with the field's code, an allowed callbackURL reaches the
-// password check), in a POST's query, and in every query target the email links read.
+// email check), in a POST's query, and in every query target the email links read.
 func TestRedirectTargetsAdversarial(t *testing.T) {
 	t.Parallel()
 	var cfg config
@@ -125,13 +125,14 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 		c := ts.client(t)
 		c.header.Set("Origin", appOrigin)
 		for field, refusal := range urlFieldErrors {
-			resp := c.post("/api/auth/sign-in/email", map[string]any{"email": "nobody@example.com", "password": "password123", field: tt.url})
+			// An invalid email is refused after the URL checks, before any password hashing.
+			resp := c.post("/api/auth/sign-in/email", map[string]any{"email": "nobody", "password": "password123", field: tt.url})
 			requests++
 			switch {
 			case !tt.ok:
 				resp.wantError(t, 403, refusal.Code)
 			case field == "callbackURL":
-				resp.wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+				resp.wantError(t, 400, "INVALID_EMAIL")
 			case resp.Status == 403: // sign-in takes no other URL field: schema validation refuses it
 				t.Errorf("%s %q: %d %s, want the target allowed", field, tt.url, resp.Status, resp.Body)
 			}
@@ -139,7 +140,7 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 		// The links in emails carry their targets in the query; each checks every one it reads.
 		q := url.QueryEscape(tt.url)
 		for _, link := range []string{
-			"/api/auth/sign-in/email?callbackURL=" + q,
+			"/api/auth/sign-out?callbackURL=" + q,
 			"/api/auth/verify-email?token=x&callbackURL=" + q,
 			"/api/auth/reset-password/x?callbackURL=" + q,
 			"/api/auth/delete-user/callback?token=x&callbackURL=" + q,
@@ -148,7 +149,7 @@ func TestRedirectTargetsAdversarial(t *testing.T) {
 			"/api/auth/magic-link/verify?token=x&newUserCallbackURL=" + q,
 		} {
 			method := http.MethodGet
-			if strings.HasPrefix(link, "/api/auth/sign-in/") {
+			if strings.HasPrefix(link, "/api/auth/sign-out") {
 				method = http.MethodPost
 			}
 			resp := c.do(method, link, nil)

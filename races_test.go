@@ -64,9 +64,9 @@ func TestSingleUseThingsWorkOnceUnderRace(t *testing.T) {
 		}, func(r *testResponse) bool {
 			return r.Status == http.StatusFound && !strings.Contains(r.Header.Get("Location"), "error=")
 		}},
-		{"TOTP code (one step, ten challenges)", func(t *testing.T) (func(int) *testResponse, func(*testing.T)) {
+		{"TOTP code (one step, five challenges)", func(t *testing.T) (func(int) *testResponse, func(*testing.T)) {
 			ts, u := newEnrolledServer(t, "step@example.com")
-			challenges := make([]*testClient, 10)
+			challenges := make([]*testClient, 5)
 			for i := range challenges {
 				challenges[i] = ts.client(t)
 				challenges[i].signInChallenged(u, nil)

@@ -66,8 +66,9 @@ func run(path string, w io.Writer) error {
 	p("## Bad input on every route\n\n")
 	p("`TestEveryRouteRefusesBadInput` reads the route table from routes.go. Every POST route gets\n")
 	p("malformed JSON, wrong types, unknown fields, empty, oversized and NUL-bearing bodies, wrong\n")
-	p("content types and the adversarial callback forms in each callback field, signed in and signed\n")
-	p("out: each is a 4xx Better Auth error and no table changes. Hostile strings (300-character\n")
+	p("content types and an adversarial callback form in each callback field (the forms rotate over\n")
+	p("the routes), signed in and signed out: each is a 4xx Better Auth error and no table changes.\n")
+	p("Hostile strings (300-character\n")
 	p("emails, RTL overrides, combining characters, SQL- and LIKE-looking text) in each route's\n")
 	p("required fields, and in every query parameter a handler reads on the GET routes, are never a\n")
 	p("5xx (they may succeed where the text is valid, e.g. an organization name).\n\n")
@@ -86,7 +87,7 @@ func run(path string, w io.Writer) error {
 		if _, ok := fg["targets"]; ok {
 			p("- `%s`: %v adversarial and allowed targets, %v requests (four body fields, a POST's query, every email link's query targets); every refused target answered 403 with its field's code\n", l.Test, fg["targets"], fg["requests"])
 		} else {
-			p("- `%s`: %v routes × %v adversarial forms in every callback query parameter, signed in and out: %v requests, %v redirects checked, none to an untrusted URL\n", l.Test, fg["routes"], fg["forms"], fg["requests"], fg["redirects_checked"])
+			p("- `%s`: %v routes × %v of the %v adversarial forms (rotating) in every callback query parameter, signed in and out: %v requests, %v redirects checked, none to an untrusted URL\n", l.Test, fg["routes"], fg["forms_per_route"], fg["forms"], fg["requests"], fg["redirects_checked"])
 		}
 	}
 
@@ -121,11 +122,10 @@ func run(path string, w io.Writer) error {
 	p("- Unknown emails: one scrypt run per sign-in whatever the email (`TestUnknownEmailCostsOneScrypt`); IPv6 is limited per /64 and X-Forwarded-For is read only from TRUSTED_PROXIES (`TestClientIP`, `TestRateLimitKeysByClientAndPath`)\n")
 
 	p("\n## Postgres outage under load\n\n")
-	p("Six workers send sign-ups, organization creations and session reads while the connection to\n")
-	p("Postgres is cut for a second and restored (`TestPostgresOutageUnderLoad`). Answers by the phase\n")
-	p("a request was sent in:\n\n")
 	for _, l := range byName["outage"] {
 		fg := l.Figures
+		p("%v workers send sign-ups, organization creations and session reads while the connection to\n", fg["workers"])
+		p("Postgres is cut for %v ms and restored (`%s`). Answers by the phase a request was sent in:\n\n", fg["outage_ms"], l.Test)
 		phases, _ := fg["statuses"].(map[string]any)
 		for _, ph := range []string{"before", "outage", "after"} {
 			p("- %s: %s\n", ph, statuses(phases[ph]))
@@ -135,10 +135,9 @@ func run(path string, w io.Writer) error {
 	}
 
 	p("\n## SIGTERM under load\n\n")
-	p("Six workers send sign-ups and session reads to the real binary; SIGTERM arrives mid-stream\n")
-	p("(`TestShutdownUnderLoad`).\n\n")
 	for _, l := range byName["shutdown"] {
 		fg := l.Figures
+		p("%v workers send sign-ups and session reads to the real binary; SIGTERM arrives mid-stream\n(`%s`).\n\n", fg["workers"], l.Test)
 		phases, _ := fg["statuses"].(map[string]any)
 		p("- Requests: %v; answered: %s\n", fg["requests"], phaseStatuses(phases))
 		p("- In flight at SIGTERM and answered: %s\n", counts(fg["in_flight_answered"]))
