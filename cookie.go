@@ -43,7 +43,9 @@ func (s *server) verifySigned(signed string) (string, bool) {
 	if len(sig) != 44 || !strings.HasSuffix(sig, "=") {
 		return "", false
 	}
-	got, err := base64.StdEncoding.DecodeString(sig)
+	// Strict: the unused low bits of the last character must be zero, so that one signature has
+	// one spelling and changing its last character never leaves it valid.
+	got, err := base64.StdEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return "", false
 	}

@@ -142,8 +142,9 @@ type matrixCase struct {
 
 func is4xx(status int) bool { return status >= 400 && status < 500 }
 
-// redirectForms are the issue's adversarial callback forms, each of which every route refuses in
-// each of the four callback fields.
+// redirectForms are adversarial callback forms: one slash, protocol-relative, backslashes,
+// user-info, script URLs in mixed case, encoded slashes, upper case, a trailing dot and look-alike
+// hosts. Every route refuses each of them in any of the four callback fields.
 var redirectForms = []string{"https:/evil.com", "//evil.com", `\\evil.com`, "https://good@evil.com", "javascript:alert(1)",
 	"JaVaScRiPt:alert(1)", "/%2F%2Fevil.com", "HTTPS://EVIL.COM", "https://app.example.com.", "https://app.example.com.evil.com", "https://аpp.example.com"}
 
