@@ -68,10 +68,10 @@ func run(path string, w io.Writer) error {
 	p("malformed JSON, wrong types, unknown fields, empty, oversized and NUL-bearing bodies, wrong\n")
 	p("content types and an adversarial callback form in each callback field (the forms rotate over\n")
 	p("the routes), signed in and signed out: each is a 4xx Better Auth error and no table changes.\n")
-	p("Hostile strings (300-character\n")
-	p("emails, RTL overrides, combining characters, SQL- and LIKE-looking text) in each route's\n")
-	p("required fields, and in every query parameter a handler reads on the GET routes, are never a\n")
-	p("5xx (they may succeed where the text is valid, e.g. an organization name).\n\n")
+	p("Hostile strings (300-character emails, RTL overrides, combining characters, SQL- and\n")
+	p("LIKE-looking text) in each route's required fields, and in every query parameter a handler\n")
+	p("reads on the GET routes, are never a 5xx (they may succeed where the text is valid, e.g. an\n")
+	p("organization name).\n\n")
 	for _, l := range byName["bad input"] {
 		fg := l.Figures
 		p("- Routes: %v POST, %v GET; query parameters read by handlers: %v\n", fg["post_routes"], fg["get_routes"], fg["query_params"])
