@@ -57,6 +57,7 @@ type server struct {
 	db         *pgxpool.Pool
 	now        func() time.Time
 	hashSlots  chan struct{} // bounds concurrent scrypt runs to the CPUs
+	cacheMemo  cookieCacheMemo
 	memLimiter memoryLimiter
 	mailer     mailer
 	// providerClient makes every request to identity providers; providers are the social ones.
