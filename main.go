@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,7 +55,6 @@ type server struct {
 	cfg        config
 	db         *pgxpool.Pool
 	now        func() time.Time
-	hashSlots  chan struct{} // bounds concurrent scrypt runs to the CPUs
 	cacheMemo  cookieCacheMemo
 	memLimiter memoryLimiter
 	mailer     mailer
@@ -75,7 +73,6 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		cfg:            cfg,
 		db:             db,
 		now:            func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		hashSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),
 		mailer:         newMailer(cfg),
 		providerClient: newProviderHTTPClient(),
 	}
