@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -31,5 +32,18 @@ func hashWorker(jobs <-chan func()) {
 	lowerThreadPriority()
 	for job := range jobs {
 		job()
+		for busy := true; busy; {
+			select {
+			case next := <-jobs:
+				next()
+			default:
+				busy = false
+			}
+		}
+		// Idle: every hash left ~32 MB of garbage, and the heap a burst of sign-ins grew would
+		// otherwise stay resident until Go's next forced collection, two minutes on. One small
+		// collection per burst (or per sign-in, when they come one at a time) is cheap beside a
+		// hash.
+		debug.FreeOSMemory()
 	}
 }

@@ -178,6 +178,8 @@ flood flood-ours ours
 measure alone-ref reference /api/auth/get-session "" 8 1
 flood flood-ref reference
 
+# Both servers may still be finishing the sign-ins the last flood left queued; RSS is read idle.
+sleep 5
 rss_ours=$(rss_mb ours)
 rss_ref=$(rss_mb reference)
 rss_ours_cache=$(rss_mb ours-cache)
