@@ -98,6 +98,22 @@ func (s *server) verifyOTP(ctx context.Context, identifier, code string, keep bo
 	return verdict
 }
 
+// otpUser checks a code mailed to email for purpose and returns the user it was sent to. The
+// caller holds the code, so a missing user reveals nothing new.
+func (s *server) otpUser(ctx context.Context, purpose, email, code string, keep bool) (*user, error) {
+	if err := s.verifyOTP(ctx, otpIdentifier(purpose, email), code, keep); err != nil {
+		return nil, err
+	}
+	u, err := s.userByEmail(ctx, s.db, email)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errUserNotFound
+	}
+	return u, nil
+}
+
 // checkOTP judges code against the newest code stored under identifier, inside tx, with
 // upstream's outcomes: 400 OTP_EXPIRED (the code is removed), 403 TOO_MANY_ATTEMPTS once three
 // wrong guesses were made (the code is removed, whatever this guess is), 400 INVALID_OTP for a
@@ -201,15 +217,8 @@ func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	if err := s.verifyOTP(r.Context(), otpIdentifier(body.Type, email), body.OTP, true); err != nil {
+	if _, err := s.otpUser(r.Context(), body.Type, email, body.OTP, true); err != nil {
 		return err
-	}
-	u, err := s.userByEmail(r.Context(), s.db, email)
-	if err != nil {
-		return err
-	}
-	if u == nil {
-		return errUserNotFound // the caller holds the code, so this reveals nothing new
 	}
 	writeJSON(w, http.StatusOK, successTrue)
 	return nil
@@ -227,15 +236,9 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := s.verifyOTP(r.Context(), otpIdentifier("email-verification", email), body.OTP, false); err != nil {
-		return err
-	}
-	u, err := s.userByEmail(r.Context(), s.db, email)
+	u, err := s.otpUser(r.Context(), "email-verification", email, body.OTP, false)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errUserNotFound
 	}
 	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
 		RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
@@ -346,17 +349,10 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	if err := checkNewPassword(body.Password); err != nil {
 		return err
 	}
-	identifier := otpIdentifier("forget-password", email)
 	// First pass: count the guess and keep a right code, so a wrong one costs no scrypt run.
-	if err := s.verifyOTP(r.Context(), identifier, body.OTP, true); err != nil {
-		return err
-	}
-	u, err := s.userByEmail(r.Context(), s.db, email)
+	u, err := s.otpUser(r.Context(), "forget-password", email, body.OTP, true)
 	if err != nil {
 		return err
-	}
-	if u == nil {
-		return errUserNotFound
 	}
 	hash, err := s.hashPassword(r.Context(), body.Password)
 	if err != nil {
@@ -364,7 +360,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		// Second pass spends the code in the transaction that changes the password.
-		if err := s.checkOTP(r.Context(), tx, identifier, body.OTP, false); err != nil {
+		if err := s.checkOTP(r.Context(), tx, otpIdentifier("forget-password", email), body.OTP, false); err != nil {
 			return err
 		}
 		if err := s.resetCredentialPassword(r.Context(), tx, u.ID, hash); err != nil {

@@ -151,22 +151,27 @@ func wantGolden(t testing.TB, s *server, name string, resp *testResponse) {
 	if err := enc.Encode(got); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "golden", name+".json")
+	compareGolden(t, filepath.Join("testdata", "golden", name+".json"), buf.Bytes())
+}
+
+// compareGolden wants got to equal the golden file at path; -update rewrites the file instead.
+func compareGolden(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update to create it)", name, err)
+		t.Fatalf("golden %s: %v (run with -update to create it)", path, err)
 	}
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Fatalf("golden %s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", name, want, buf.Bytes())
+	if !bytes.Equal(want, got) {
+		t.Fatalf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
 

@@ -102,16 +102,12 @@ func (s *server) origin(r *http.Request) string {
 func (s *server) baseURL(r *http.Request) string { return s.origin(r) + basePath }
 
 func main() {
+	cmd := "serve"
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
-		cmd := os.Args[1]
+		cmd = os.Args[1]
 		os.Args = append(os.Args[:1], os.Args[2:]...)
-		if err := runCommand(cmd); err != nil {
-			fmt.Fprintln(os.Stderr, "authsidecar:", err)
-			os.Exit(1)
-		}
-		return
 	}
-	if err := runCommand("serve"); err != nil {
+	if err := runCommand(cmd); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "authsidecar:", err)
 		os.Exit(1)
 	}

@@ -785,8 +785,7 @@ func TestGenericProviderDiscoveryIsRetried(t *testing.T) {
 	idp.discoveryDown.Store(false)
 	// Within the retry pause the provider stays unknown, without another discovery.
 	c.post("/api/auth/sign-in/social", map[string]any{"provider": "acme"}).wantError(t, 404, "PROVIDER_NOT_FOUND")
-	later := e.now().Add(discoveryRetryAfter)
-	e.now = func() time.Time { return later }
+	e.clock.advance(discoveryRetryAfter)
 	c.post("/api/auth/sign-in/social", map[string]any{"provider": "acme"}).wantStatus(t, http.StatusOK)
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -106,23 +105,7 @@ func wantOrgGolden(t *testing.T, name string, body []byte) {
 		t.Fatalf("%s: %v in %s", name, err, body)
 	}
 	pretty.WriteByte('\n')
-	path := filepath.Join("testdata", "organization", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update to create it)", name, err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Fatalf("%s differs from %s:\n%s", name, path, pretty.Bytes())
-	}
+	compareGolden(t, filepath.Join("testdata", "organization", name+".json"), pretty.Bytes())
 }
 
 // TestOrganizationLifecycle ensures the whole path of a multi-tenant app works across three users:

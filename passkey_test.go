@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -99,20 +98,7 @@ func wantGoldenJSON(t *testing.T, name string, body []byte, aliases map[string]s
 		t.Fatalf("%s: %v in %s", name, err, body)
 	}
 	indented.WriteByte('\n')
-	path := filepath.Join("testdata", "passkey", name+".json")
-	if *update {
-		if err := os.WriteFile(path, indented.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := indented.String(); got != string(want) {
-		t.Fatalf("%s differs from %s:\n%s", name, path, got)
-	}
+	compareGolden(t, filepath.Join("testdata", "passkey", name+".json"), indented.Bytes())
 }
 
 // TestPasskeyRegistersAndSignsIn ensures a credential registered through the HTTP API, with
