@@ -133,8 +133,10 @@ type jsTime time.Time
 
 const jsTimeLayout = "2006-01-02T15:04:05.000Z"
 
-func (t jsTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(jsTimeLayout) + `"`), nil
+// MarshalText rather than MarshalJSON: encoding/json re-validates whatever a MarshalJSON returns,
+// a cost every session and user in every response paid twice.
+func (t jsTime) MarshalText() ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat(nil, jsTimeLayout), nil
 }
 
 func (t *jsTime) UnmarshalJSON(b []byte) error {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -28,13 +29,6 @@ const (
 	maxCookieChunks = 100
 	cacheVersion    = "1"
 )
-
-// cookieCachePayload is what setCookieCache writes; the reader only needs the fields it checks.
-type cookieCachePayload struct {
-	Session json.RawMessage `json:"session"`
-	User    json.RawMessage `json:"user"`
-	Version string          `json:"version"`
-}
 
 // writeCookieCache sets session_data for as (chunked when large), expiring stale chunks.
 func (s *server) writeCookieCache(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
@@ -100,9 +94,34 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if !ok {
 		return nil, false
 	}
+	c, ok := s.cacheMemo.get(value)
+	if !ok {
+		if c, ok = s.decodeCookieCache(value); !ok {
+			return nil, true
+		}
+		s.cacheMemo.put(value, c)
+	}
+	now := s.now()
+	if c.expiresAt < now.UnixMilli() || !hmac.Equal([]byte(c.as.Session.Token), []byte(token)) || c.as.Session.ExpiresAt.Time().Before(now) {
+		return nil, true
+	}
+	cached := c.as
+	return &cached, true
+}
+
+// cachedSession is a session_data value whose signature and version checked out; whether it is
+// still valid (expiry, token) is decided at each request.
+type cachedSession struct {
+	as        authSession
+	expiresAt int64 // Unix ms, the cookie's own expiry
+}
+
+// decodeCookieCache verifies and decodes a session_data value; false when it is malformed,
+// forged or of another version.
+func (s *server) decodeCookieCache(value string) (cachedSession, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
 	if err != nil {
-		return nil, true
+		return cachedSession{}, false
 	}
 	var outer struct {
 		Session   json.RawMessage `json:"session"`
@@ -110,28 +129,55 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 		Signature string          `json:"signature"`
 	}
 	if json.Unmarshal(raw, &outer) != nil || len(outer.Session) < 2 || outer.Session[0] != '{' {
-		return nil, true
+		return cachedSession{}, false
 	}
 	want := s.cacheSignature(outer.Session, outer.ExpiresAt.String())
 	if !hmac.Equal([]byte(want), []byte(outer.Signature)) {
-		return nil, true
+		return cachedSession{}, false
 	}
 	expiresAt, err := outer.ExpiresAt.Int64()
-	if err != nil || expiresAt < s.now().UnixMilli() {
-		return nil, true
+	if err != nil {
+		return cachedSession{}, false
 	}
-	var p cookieCachePayload
-	if json.Unmarshal(outer.Session, &p) != nil || (p.Version != "" && p.Version != cacheVersion) {
-		return nil, true
+	// Decoded straight into the session and user, not through raw messages: every json.Unmarshal
+	// validates its whole input before decoding it.
+	var p struct {
+		Session *session `json:"session"`
+		User    *user    `json:"user"`
+		Version string   `json:"version"`
 	}
-	var cached authSession
-	if json.Unmarshal(p.Session, &cached.Session) != nil || json.Unmarshal(p.User, &cached.User) != nil {
-		return nil, true
+	if json.Unmarshal(outer.Session, &p) != nil || p.Session == nil || p.User == nil || (p.Version != "" && p.Version != cacheVersion) {
+		return cachedSession{}, false
 	}
-	if !hmac.Equal([]byte(cached.Session.Token), []byte(token)) || cached.Session.ExpiresAt.Time().Before(s.now()) {
-		return nil, true
+	return cachedSession{as: authSession{Session: *p.Session, User: *p.User}, expiresAt: expiresAt}, true
+}
+
+// cookieMemoSize bounds the memo: at ~1 KB a value, a few MB at most.
+const cookieMemoSize = 4096
+
+// cookieCacheMemo remembers session_data values already verified and decoded, by their exact
+// text. A client sends the same value on every request until it is rewritten, and verifying and
+// decoding it is nearly all the work of a cache hit. Only correctly signed values are kept, and
+// the map is emptied when full, which bounds its memory whatever clients send.
+type cookieCacheMemo struct {
+	mu      sync.Mutex
+	entries map[string]cachedSession
+}
+
+func (m *cookieCacheMemo) get(value string) (cachedSession, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.entries[value]
+	return c, ok
+}
+
+func (m *cookieCacheMemo) put(value string, c cachedSession) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil || len(m.entries) >= cookieMemoSize {
+		m.entries = make(map[string]cachedSession)
 	}
-	return &cached, true
+	m.entries[value] = c
 }
 
 // chunkedCookie joins name or its chunks name.0, name.1, … in index order.

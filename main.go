@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,7 +56,7 @@ type server struct {
 	cfg       config
 	db        *pgxpool.Pool
 	now       func() time.Time
-	hashSlots chan struct{} // bounds concurrent scrypt runs to the CPUs
+	cacheMemo cookieCacheMemo
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -78,7 +77,6 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		cfg:            cfg,
 		db:             db,
 		now:            func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		hashSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),
 		mailer:         newMailer(cfg),
 		providerClient: newProviderHTTPClient(),
 	}

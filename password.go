@@ -27,7 +27,7 @@ const (
 )
 
 // hashPassword runs scrypt in the bounded pool: each hash takes ~32 MB and a core for tens of
-// milliseconds, so a flood of sign-ins queues here instead of starving every other request.
+// milliseconds, so a flood of sign-ins queues there instead of starving every other request.
 func (s *server) hashPassword(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
@@ -59,15 +59,22 @@ func (s *server) checkPassword(ctx context.Context, hash, password string) (bool
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// scrypt derives the key on one of the hashing workers, waiting for a free one (hashpool.go).
 func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, error) {
-	select {
-	case s.hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for hash slot: %w", ctx.Err())
+	var key []byte
+	var err error
+	done := make(chan struct{})
+	job := func() {
+		defer close(done)
+		s.scryptRuns.Add(1)
+		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), scryptN, scryptR, scryptP, scryptKeyLen)
 	}
-	defer func() { <-s.hashSlots }()
-	s.scryptRuns.Add(1)
-	key, err := scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), scryptN, scryptR, scryptP, scryptKeyLen)
+	select {
+	case hashWorkers() <- job:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a hashing worker: %w", ctx.Err())
+	}
+	<-done
 	if err != nil {
 		return nil, fmt.Errorf("scrypt: %w", err)
 	}

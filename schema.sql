@@ -21,6 +21,12 @@ create index if not exists "verification_identifier_idx" on "verification" ("ide
 -- Upstream's rateLimit table (rateLimit.storage "database"): every replica shares the counters.
 create table if not exists "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);
 
+-- Ours, not upstream's: the sweep (sweep.go) finds expired rows by these columns, and without an
+-- index each batch would scan the whole table (a million sessions).
+create index if not exists "session_expiresAt_idx" on "session" ("expiresAt");
+create index if not exists "verification_expiresAt_idx" on "verification" ("expiresAt");
+create index if not exists "rateLimit_lastRequest_idx" on "rateLimit" ("lastRequest");
+
 -- twoFactor plugin
 create table if not exists "twoFactor" ("id" text not null primary key, "secret" text not null, "backupCodes" text not null, "userId" text not null references "user" ("id") on delete cascade, "verified" boolean, "failedVerificationCount" integer, "lockedUntil" timestamptz);
 alter table "twoFactor" add column if not exists "verified" boolean;

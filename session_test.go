@@ -460,3 +460,29 @@ func TestSecureCookiesOnHTTPS(t *testing.T) {
 		t.Fatalf("sign-out cookies %q", got)
 	}
 }
+
+// TestReplicasOnOneDatabaseServeTheSameUsers runs two replicas on one database: a session made on
+// one is valid on the other, a user signed up through one signs in through the other, and signing
+// out on one ends the session on both.
+func TestReplicasOnOneDatabaseServeTheSameUsers(t *testing.T) {
+	t.Parallel()
+	pool, _ := newTestDB(t)
+	a := startTestServer(t, pool, nil)
+	b := startTestServer(t, pool, nil)
+	ca := a.client(t)
+	ca.signUp("replica@example.com", "password123", "Replica")
+	cb := b.client(t)
+	for k, v := range ca.cookies {
+		cb.cookies[k] = v
+	}
+	user, _ := cb.get("/api/auth/get-session").object(t)["user"].(map[string]any)
+	if user["email"] != "replica@example.com" {
+		t.Fatalf("replica b does not know replica a's session: %v", user)
+	}
+	b.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "replica@example.com", "password": "password123"}).wantStatus(t, http.StatusOK)
+
+	cb.post("/api/auth/sign-out", nil).wantStatus(t, http.StatusOK)
+	if body := string(ca.get("/api/auth/get-session").Body); body != "null" {
+		t.Fatalf("get-session on replica a after signing out on b: %s", body)
+	}
+}

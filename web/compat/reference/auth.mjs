@@ -11,7 +11,8 @@
 //   DELETE_USER_VERIFICATION, EMAIL_OTP_CHANGE_EMAIL, EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT (false),
 //   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
 //   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
-//   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider).
+//   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider),
+//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh).
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -29,6 +30,7 @@ export const baseURL = required("BETTER_AUTH_URL");
 const secret = required("BETTER_AUTH_SECRET");
 const appName = process.env.APP_NAME || "authsidecar";
 const mailLog = process.env.MAIL_LOG || "";
+const cookieCacheMaxAge = Number(process.env.COOKIE_CACHE_MAX_AGE || 0);
 const on = (name) => process.env[name] === "true";
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
@@ -48,6 +50,7 @@ export const auth = betterAuth({
   trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
+  ...(cookieCacheMaxAge > 0 && { session: { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } } }),
   rateLimit: { enabled: false },
   emailAndPassword: {
     enabled: true,

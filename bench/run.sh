@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Loads authsidecar and the Node reference (web/compat/reference: npm better-auth 1.7.25) side by
+# side, each on fresh databases of one Postgres, with the same wrk script, and prints every figure
+# with the ratio ours/reference. `bench/run.sh --write` also rewrites the results block of
+# BENCHMARKS.md. Not part of CI: a run takes about three minutes and wants the machine to itself.
+#
+# Environment: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+# BENCH_DURATION (each wrk run, default 10s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.26.11}
+
+write=false
+[ "${1:-}" = --write ] && write=true
+admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+duration=${BENCH_DURATION:-10s}
+threads=2
+conns=64
+secret=bench-harness-secret-0123456789-abcdefghij
+email=bench@example.com
+password=bench-password-123
+run=bench_$$
+work=$(mktemp -d)
+
+if ! command -v wrk >/dev/null; then
+	echo "installing wrk" >&2
+	apt-get install -y wrk >/dev/null
+fi
+[ -d web/compat/node_modules ] || (cd web/compat && npm ci --silent)
+
+declare -A pid origin
+dbs=()
+cleanup() {
+	for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	for db in "${dbs[@]}"; do psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+db_url() { python3 -c 'import sys, urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$admin_url" "$1"; }
+# new_server name: a free port and a fresh database for server name, in port, url and origin.
+new_server() {
+	port=$(free_port)
+	psql -q "$admin_url" -c "CREATE DATABASE \"${run}_$1\""
+	dbs+=("${run}_$1")
+	url=$(db_url "${run}_$1")
+	origin[$1]=http://127.0.0.1:$port
+}
+
+wait_ready() { # name
+	for _ in $(seq 600); do
+		curl -sf -o /dev/null "${origin[$1]}/api/auth/ok" && return 0
+		kill -0 "${pid[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "$1 did not start:" >&2
+	cat "$work/$1.log" >&2
+	exit 1
+}
+
+# start_ours name cache_max_age / start_reference name cache_max_age: a server on a fresh database,
+# with nothing from this shell's environment but PATH and HOME, rate limits off on both.
+start_ours() {
+	new_server "$1"
+	env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$url" BETTER_AUTH_SECRET=$secret BETTER_AUTH_URL="${origin[$1]}" \
+		ADDR=127.0.0.1:$port RATE_LIMIT=false COOKIE_CACHE_MAX_AGE="$2" MAIL_LOG="$work/$1-mail.log" \
+		"$work/authsidecar" >"$work/$1.log" 2>&1 &
+	pid[$1]=$!
+	wait_ready "$1"
+}
+start_reference() {
+	new_server "$1"
+	local env=(env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$url" BETTER_AUTH_SECRET=$secret
+		BETTER_AUTH_URL="${origin[$1]}" COOKIE_CACHE_MAX_AGE="$2" MAIL_LOG="$work/$1-mail.log")
+	"${env[@]}" node web/compat/reference/migrate.mjs >"$work/$1.log" 2>&1
+	"${env[@]}" node web/compat/reference/server.mjs >>"$work/$1.log" 2>&1 &
+	pid[$1]=$!
+	wait_ready "$1"
+}
+
+# seed signs the bench user up on server name and prints the Cookie header its session needs.
+seed() {
+	local body cookie
+	body=$(printf '{"email":"%s","password":"%s","name":"Bench"}' $email $password)
+	cookie=$(curl -sf -D - -o /dev/null -H "Origin: ${origin[$1]}" -H 'Content-Type: application/json' \
+		-d "$body" "${origin[$1]}/api/auth/sign-up/email" |
+		tr -d '\r' | awk 'tolower($1) == "set-cookie:" { sub(/^[^:]*: /, ""); sub(/;.*/, ""); if ($0 !~ /=$/) print }' |
+		paste -sd ';' | sed 's/;/; /g')
+	if ! curl -sf -H "Cookie: $cookie" "${origin[$1]}/api/auth/get-session" | grep -q $email; then
+		echo "$1: get-session does not answer the seeded session" >&2
+		exit 1
+	fi
+	echo "$cookie"
+}
+
+# load name path [body] [connections] [threads]: one wrk run; prints "req/s p50 p99" and fails on
+# any non-2xx answer or socket error, so that a figure never counts errors as answers.
+load() {
+	local out result
+	out=$(BENCH_BODY="${3:-}" wrk -t"${5:-$threads}" -c"${4:-$conns}" -d"$duration" --timeout 30s \
+		-s bench/load.lua -H "Origin: ${origin[$1]}" ${cookie[$1]:+-H "Cookie: ${cookie[$1]}"} "${origin[$1]}$2")
+	result=$(grep '^RESULT' <<<"$out")
+	read -r _ n rps p50 p99 non2xx errs <<<"$result"
+	if [ "$non2xx" != 0 ] || [ "$errs" != 0 ] || [ "$n" = 0 ]; then
+		echo "$1 $2: $n requests, $non2xx non-2xx, $errs socket errors" >&2
+		echo "$out" >&2
+		exit 1
+	fi
+	echo "$rps $p50 $p99"
+}
+
+rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${pid[$1]}/status"; }
+
+signin_body=$(printf '{"email":"%s","password":"%s"}' $email $password)
+loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "building" >&2
+go build -o "$work/authsidecar" .
+go build -o "$work/ceiling" ./bench/ceiling
+port=$(free_port)
+origin[ceiling]=http://127.0.0.1:$port
+"$work/ceiling" "127.0.0.1:$port" >"$work/ceiling.log" 2>&1 &
+pid[ceiling]=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "${origin[ceiling]}/" && break; sleep 0.1; done
+
+echo "starting servers" >&2
+declare -A cookie
+start_ours ours 0
+start_ours ours-cache 300
+start_reference reference 0
+start_reference reference-cache 300
+for s in ours ours-cache reference reference-cache; do cookie[$s]=$(seed $s); done
+for s in ours-cache reference-cache; do
+	if [[ ${cookie[$s]} != *session_data* ]]; then
+		echo "$s set no session_data cookie: ${cookie[$s]}" >&2
+		exit 1
+	fi
+	# A cache hit answers without rewriting a cookie; a DB read rewrites session_data.
+	if curl -s -D - -o /dev/null -H "Cookie: ${cookie[$s]}" "${origin[$s]}/api/auth/get-session" | grep -qi '^set-cookie'; then
+		echo "$s: get-session with session_data set a cookie: not a cache hit" >&2
+		exit 1
+	fi
+done
+
+declare -A r
+measure() { # key name path [body] [connections] [threads]
+	echo "  $1" >&2
+	sleep 2
+	r[$1]=$(load "${@:2}")
+}
+echo "loading: wrk -t$threads -c$conns -d$duration (load average before: $loadavg_before)" >&2
+measure ceiling ceiling /
+measure gs-ours ours /api/auth/get-session
+measure gs-ref reference /api/auth/get-session
+measure cache-ours ours-cache /api/auth/get-session
+measure cache-ref reference-cache /api/auth/get-session
+measure signin-ours ours /api/auth/sign-in/email "$signin_body"
+measure signin-ref reference /api/auth/sign-in/email "$signin_body"
+
+# Starvation: get-session from 8 connections alone, then while 64 connections flood sign-in.
+flood() { # key name
+	echo "  $1 (get-session during a sign-in flood)" >&2
+	sleep 2
+	local flood_out="$work/$2-flood.out"
+	# The flood's own figures are not reported: with 64 sign-ins queued, a slow server may finish
+	# none within a short run.
+	BENCH_BODY=$signin_body wrk -t1 -c64 -d"$duration" --timeout 30s -s bench/load.lua \
+		-H "Origin: ${origin[$2]}" "${origin[$2]}/api/auth/sign-in/email" >"$flood_out" &
+	local f=$!
+	sleep 1
+	r[$1]=$(load "$2" /api/auth/get-session "" 8 1)
+	wait $f
+}
+measure alone-ours ours /api/auth/get-session "" 8 1
+flood flood-ours ours
+measure alone-ref reference /api/auth/get-session "" 8 1
+flood flood-ref reference
+
+# Both servers may still be finishing the sign-ins the last flood left queued; RSS is read idle.
+sleep 5
+rss_ours=$(rss_mb ours)
+rss_ref=$(rss_mb reference)
+rss_ours_cache=$(rss_mb ours-cache)
+rss_ref_cache=$(rss_mb reference-cache)
+loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+field() { cut -d' ' -f"$2" <<<"${r[$1]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == ">=" ? v >= t : v <= t; print ok ? "met" : "**missed**" }'; }
+
+row() { # figure ours reference ratio target verdict
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$@"
+}
+table() {
+	echo "| figure | ours | reference | ours/reference | target | |"
+	echo "|---|---:|---:|---:|---|---|"
+	local a b q
+	a=$(field gs-ours 1) b=$(field gs-ref 1) q=$(ratio "$a" "$b")
+	row "get-session, DB path: req/s" "$a" "$b" "$q" "≥ 5×" "$(check "$q" 5 '>=')"
+	a=$(field gs-ours 3) b=$(field gs-ref 3) q=$(ratio "$a" "$b")
+	row "get-session, DB path: p99 ms" "$a" "$b" "$q" "≤ 0.10" "$(check "$q" 0.1 '<=')"
+	row "get-session, DB path: p50 ms" "$(field gs-ours 2)" "$(field gs-ref 2)" "$(ratio "$(field gs-ours 2)" "$(field gs-ref 2)")" "" ""
+	a=$(field cache-ours 1) b=$(field cache-ref 1) q=$(ratio "$a" "$b")
+	row "get-session, cookie-cache hit: req/s" "$a" "$b" "$q" "≥ 20×" "$(check "$q" 20 '>=')"
+	row "get-session, cookie-cache hit: p99 ms" "$(field cache-ours 3)" "$(field cache-ref 3)" "$(ratio "$(field cache-ours 3)" "$(field cache-ref 3)")" "" ""
+	q=$(ratio "$a" "$(field ceiling 1)")
+	row "cookie-cache hit / fixed-200 Go handler ($(field ceiling 1) req/s)" "$q" "" "" "≥ 0.70" "$(check "$q" 0.7 '>=')"
+	a=$(field signin-ours 1) b=$(field signin-ref 1) q=$(ratio "$a" "$b")
+	row "sign-in: req/s" "$a" "$b" "$q" "≥ 1.5×" "$(check "$q" 1.5 '>=')"
+	row "sign-in: p99 ms" "$(field signin-ours 3)" "$(field signin-ref 3)" "$(ratio "$(field signin-ours 3)" "$(field signin-ref 3)")" "" ""
+	row "get-session p99 ms, 8 connections, alone" "$(field alone-ours 3)" "$(field alone-ref 3)" "" "" ""
+	row "get-session p99 ms, 8 connections, during a sign-in flood" "$(field flood-ours 3)" "$(field flood-ref 3)" "" "" ""
+	a=$(ratio "$(field flood-ours 3)" "$(field alone-ours 3)") b=$(ratio "$(field flood-ref 3)" "$(field alone-ref 3)")
+	row "flood p99 / alone p99" "$a" "$b" "" "ours ≤ 2" "$(check "$a" 2 '<=')"
+	row "get-session req/s during the flood (alone)" "$(field flood-ours 1) ($(field alone-ours 1))" "$(field flood-ref 1) ($(field alone-ref 1))" "" "" ""
+	q=$(ratio "$rss_ours" "$rss_ref")
+	row "RSS MB after every load (DB-path server: get-session, sign-in, flood)" "$rss_ours" "$rss_ref" "$q" "≤ 0.20" "$(check "$q" 0.2 '<=')"
+	row "RSS MB after cookie-cache get-session only" "$rss_ours_cache" "$rss_ref_cache" "$(ratio "$rss_ours_cache" "$rss_ref_cache")" "" ""
+}
+machine() {
+	echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
+	echo "- $(go version | cut -d' ' -f3), node $(node --version), $(psql -tA "$admin_url" -c 'SHOW server_version' | cut -d' ' -f1) Postgres; wrk, servers and Postgres share the CPUs"
+	echo "- wrk -t$threads -c$conns -d$duration per figure (starvation rows: -t1 -c8 get-session, beside -t1 -c64 sign-in)"
+	echo "- load average before the run: $loadavg_before; after: $loadavg_after"
+}
+
+result=$(
+	echo "<!-- bench:begin (bench/run.sh --write rewrites this block) -->"
+	machine
+	echo
+	table
+	echo "<!-- bench:end -->"
+)
+echo "$result"
+if $write; then
+	python3 - "$result" <<'EOF'
+import re, sys
+path = "BENCHMARKS.md"
+text = open(path).read()
+new, n = re.subn(r"<!-- bench:begin.*?<!-- bench:end -->", lambda m: sys.argv[1], text, flags=re.S)
+if n != 1:
+    sys.exit("BENCHMARKS.md has no bench:begin/bench:end block")
+open(path, "w").write(new)
+EOF
+	echo "BENCHMARKS.md updated" >&2
+fi
