@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // Two-factor tests: enrolment, each second factor at sign-in, the limits, trusted devices, and an
@@ -395,7 +396,15 @@ func TestSignInWithBackupCode(t *testing.T) {
 
 	c := ts.client(t)
 	c.signInChallenged(u, nil)
-	c.post("/api/auth/two-factor/verify-backup-code", map[string]any{"code": strings.ToUpper(u.backupCodes[0])}).wantError(t, 401, "INVALID_BACKUP_CODE")
+	// Case matters: the code with every letter's case swapped is refused. (ToUpper alone would leave
+	// a code without lowercase letters, one in about 230, unchanged.)
+	swapped := strings.Map(func(r rune) rune {
+		if unicode.IsUpper(r) {
+			return unicode.ToLower(r)
+		}
+		return unicode.ToUpper(r)
+	}, u.backupCodes[0])
+	c.post("/api/auth/two-factor/verify-backup-code", map[string]any{"code": swapped}).wantError(t, 401, "INVALID_BACKUP_CODE")
 	resp := c.post("/api/auth/two-factor/verify-backup-code", map[string]any{"code": u.backupCodes[0]}).wantStatus(t, 200)
 	wantCookieShapes(t, resp,
 		"better-auth.session_token=…; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax",
