@@ -105,17 +105,30 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON encodes like JS JSON.stringify does for our values: no HTML escaping, no trailing newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, err := encodeJSON(v)
+	if err != nil {
 		slog.Error("encode response", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
+	writeJSONBytes(w, status, body)
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// writeJSONBytes answers with JSON encoded before, by encodeJSON.
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if _, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+	if _, err := w.Write(body); err != nil {
 		slog.Debug("write response", "err", err)
 	}
 }

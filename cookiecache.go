@@ -106,6 +106,7 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 		return nil, true
 	}
 	cached := c.as
+	cached.encoded = c.encoded
 	return &cached, true
 }
 
@@ -113,7 +114,8 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 // still valid (expiry, token) is decided at each request.
 type cachedSession struct {
 	as        authSession
-	expiresAt int64 // Unix ms, the cookie's own expiry
+	encoded   []byte // as, encoded as get-session answers it
+	expiresAt int64  // Unix ms, the cookie's own expiry
 }
 
 // decodeCookieCache verifies and decodes a session_data value; false when it is malformed,
@@ -149,7 +151,12 @@ func (s *server) decodeCookieCache(value string) (cachedSession, bool) {
 	if json.Unmarshal(outer.Session, &p) != nil || p.Session == nil || p.User == nil || (p.Version != "" && p.Version != cacheVersion) {
 		return cachedSession{}, false
 	}
-	return cachedSession{as: authSession{Session: *p.Session, User: *p.User}, expiresAt: expiresAt}, true
+	as := authSession{Session: *p.Session, User: *p.User}
+	encoded, err := encodeJSON(as)
+	if err != nil {
+		return cachedSession{}, false
+	}
+	return cachedSession{as: as, encoded: encoded, expiresAt: expiresAt}, true
 }
 
 // cookieMemoSize bounds the memo: at ~1 KB a value, a few MB at most.

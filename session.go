@@ -39,6 +39,9 @@ func (s *session) scanTargets() []any {
 type authSession struct {
 	Session session `json:"session"`
 	User    user    `json:"user"`
+	// encoded is this value as get-session answers it, when it came from the cookie cache memo,
+	// which encodes each cached session once rather than on every request.
+	encoded []byte
 }
 
 // Session timing defaults (§4.3).
@@ -237,11 +240,14 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if as == nil {
+	switch {
+	case as == nil:
 		writeJSON(w, http.StatusOK, nil)
-		return nil
+	case as.encoded != nil:
+		writeJSONBytes(w, http.StatusOK, as.encoded)
+	default:
+		writeJSON(w, http.StatusOK, as)
 	}
-	writeJSON(w, http.StatusOK, as)
 	return nil
 }
 

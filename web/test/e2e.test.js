@@ -294,7 +294,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           await page.getByLabel("Code from the app").fill(totp(key, step));
           await page.getByRole("button", { name: "Turn on" }).click();
           assert.equal(await page.getByRole("status").textContent(), "Two-factor authentication is on.");
-          await page.getByRole("heading", { name: "On" }).waitFor();
+          await page.getByRole("heading", { name: "On", exact: true }).waitFor();
 
           // The password alone no longer signs in: the app asks for the code. The sidecar takes
           // each step's code once, so this one is a later step's.
