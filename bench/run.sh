@@ -144,6 +144,10 @@ for s in ours-cache reference-cache; do
 	fi
 done
 
+# The ceiling gets the request the cache hit gets, cookies and all: it measures what answering
+# costs, not a lighter request.
+cookie[ceiling]=${cookie[ours-cache]}
+
 declare -A r
 measure() { # key name path [body] [connections] [threads]
 	echo "  $1" >&2
