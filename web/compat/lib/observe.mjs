@@ -83,9 +83,9 @@ export class Normalizer {
       // also percent-encoded, as in a redirect_uri or callbackURL query parameter
       s = s.split(origin).join(name).split(encodeURIComponent(origin)).join(encodeURIComponent(name));
     }
-    // A tag stands between separators (r2o.slug.example.com, name-r2o-slug): a random value
-    // that happens to contain its three letters keeps them.
-    for (const tag of this.tags) s = s.replace(new RegExp(`(?<![A-Za-z0-9_])${tag}(?![A-Za-z0-9_])`, "g"), "<tag>");
+    // A tag stands between separators (r2o.slug.example.com, name-r2o-slug, ivy%40r2o.slug…): a
+    // random value that happens to contain its three letters keeps them.
+    for (const tag of this.tags) s = s.replace(new RegExp(`(?:(?<![A-Za-z0-9_])|(?<=%40))${tag}(?![A-Za-z0-9_])`, "g"), "<tag>");
     s = s.replace(jwtPattern, (m) => this.jwt(m, at));
     for (const [value, alias] of this.aliases) s = s.split(value).join(alias);
     s = s.replace(randomShapes, (m) => this.alias(m, kindOf(key)));
