@@ -401,6 +401,21 @@ func TestDeleteOrganizationRemovesEverything(t *testing.T) {
 
 // TestOrganizationEndpointsRefuseBadInput ensures malformed, mistyped and unknown input is a 400
 // with nothing stored, and that each endpoint answers a missing session as upstream does.
+// TestCheckSlugAnswersWhetherASlugIsFree ensures /organization/check-slug answers {"status": true}
+// for a free slug, 400 ORGANIZATION_SLUG_ALREADY_TAKEN for a taken one, and 401 without a session.
+func TestCheckSlugAnswersWhetherASlugIsFree(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := newOrgUser(t, ts, "slugger")
+	owner.createOrg(t, "taken")
+	const path = "/api/auth/organization/check-slug"
+	if got := string(owner.c.post(path, map[string]any{"slug": "free"}).wantStatus(t, 200).Body); got != `{"status":true}` {
+		t.Fatalf("check-slug of a free slug = %s", got)
+	}
+	owner.c.post(path, map[string]any{"slug": "taken"}).wantError(t, 400, "ORGANIZATION_SLUG_ALREADY_TAKEN")
+	ts.client(t).post(path, map[string]any{"slug": "free"}).wantError(t, 401, "UNAUTHORIZED")
+}
+
 func TestOrganizationEndpointsRefuseBadInput(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
