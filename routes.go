@@ -191,6 +191,8 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 				return
 			}
 		}
+		// Routed a second time: mux.Handler names the pattern but does not set the path values
+		// ({token}, {id}) that handlers read; ServeHTTP does.
 		mux.ServeHTTP(rec, r)
 	})
 }
