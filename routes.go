@@ -92,7 +92,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/passkey/delete-passkey", handler(s.handleDeletePasskey))
 	mux.Handle("POST /api/auth/passkey/update-passkey", handler(s.handleUpdatePasskey))
 
-	// Organizations and teams (organization.go, orgmembers.go, orginvitations.go, orgteams.go)
+	// Organizations and teams (org.go, orgmembers.go, orginvitations.go, orgteams.go)
 	mux.Handle("POST /api/auth/organization/create", handler(s.handleCreateOrganization))
 	mux.Handle("POST /api/auth/organization/update", handler(s.handleUpdateOrganization))
 	mux.Handle("POST /api/auth/organization/delete", handler(s.handleDeleteOrganization))
