@@ -440,7 +440,8 @@ func TestReferenceHashesVerify(t *testing.T) {
 // is, signs in here over HTTP.
 func TestSignInWithReferenceHash(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
+	db, _ := newTestDB(t)
+	ts := startTestServer(t, db, upstreamHashing)
 	u := ts.client(t).signUp("migrated@example.com", "placeholder-1", "Migrated")
 	h := loadReferenceHashes(t)[2]
 	ts.exec(t, `UPDATE account SET password = $2 WHERE "userId" = $1`, u["id"], h.Hash)

@@ -60,6 +60,8 @@ type server struct {
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
+	// scryptN is upstream's work factor; only tests lower it (see startTestServer).
+	scryptN    int
 	memLimiter memoryLimiter
 	mailer     mailer
 	// providerClient makes every request to identity providers; providers are the social ones.
@@ -79,6 +81,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		now:            func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		mailer:         newMailer(cfg),
 		providerClient: newProviderHTTPClient(),
+		scryptN:        upstreamScryptN,
 	}
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
 	s.ssoClient = newSSOClient(s.configTrusted)

@@ -193,8 +193,18 @@ func (c *testClock) now() time.Time {
 func (c *testClock) set(t time.Time)         { c.fixed.Store(t.UnixMilli()) }
 func (c *testClock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 
+// testScryptN is the scrypt work factor of test servers: under the race detector one hash at
+// upstream's N takes about a second, which made hashing most of the suite's time. Upstream's N is
+// still what is proven compatible: by the tests on hashes the Node server made (they pass
+// upstreamHashing or call newServer), and by the web and compatibility suites, which run the
+// real binary against the Node server.
+const testScryptN = 1024
+
+// upstreamHashing is the setup of a test server that must hash as the Node server does.
+func upstreamHashing(s *server) { s.scryptN = upstreamScryptN }
+
 // newTestServer starts the sidecar on its own database. Rate limits are off unless a test turns
-// them on; everything else is the production default.
+// them on and passwords hash at testScryptN; everything else is the production default.
 func newTestServer(t testing.TB, opts ...func(*config)) *testServer {
 	t.Helper()
 	db, _ := newTestDB(t)
@@ -217,6 +227,7 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 		o(&cfg)
 	}
 	s := newServer(cfg, db)
+	s.scryptN = testScryptN
 	clock := &testClock{}
 	s.now = clock.now
 	if setup != nil {

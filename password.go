@@ -16,11 +16,12 @@ import (
 // Upstream's password hashing (§5): scrypt over the NFKC-normalized password with N=16384, r=16,
 // p=1, a 64-byte key, and the 32-character hex salt text itself (not its bytes) as the salt.
 // Stored as "<saltHex>:<keyHex>", so hashes move between the Node server and ours unchanged.
+// The stored text does not name N: every server on a database must hash with the same one.
 const (
-	scryptN      = 16384
-	scryptR      = 16
-	scryptP      = 1
-	scryptKeyLen = 64
+	upstreamScryptN = 16384
+	scryptR         = 16
+	scryptP         = 1
+	scryptKeyLen    = 64
 
 	minPasswordLength = 8
 	maxPasswordLength = 128
@@ -67,7 +68,7 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 	job := func() {
 		defer close(done)
 		s.scryptRuns.Add(1)
-		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), scryptN, scryptR, scryptP, scryptKeyLen)
+		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), s.scryptN, scryptR, scryptP, scryptKeyLen)
 	}
 	select {
 	case hashWorkers() <- job:

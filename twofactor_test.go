@@ -881,7 +881,8 @@ func TestReferenceEnrolmentVerifiesHere(t *testing.T) {
 	if err := json.Unmarshal(raw, &fx); err != nil {
 		t.Fatal(err)
 	}
-	ts := newTestServer(t, func(c *config) { c.Secret = fx.Secret; c.TwoFactor.Issuer = "Reference" })
+	db, _ := newTestDB(t)
+	ts := startTestServer(t, db, upstreamHashing, func(c *config) { c.Secret = fx.Secret; c.TwoFactor.Issuer = "Reference" })
 	ts.clock.set(stepStart)
 	for _, row := range []struct {
 		table string
