@@ -91,11 +91,7 @@ func BenchmarkGetSessionScale(b *testing.B) {
 func benchSession(b *testing.B, ts *testServer) string {
 	c := ts.client(b)
 	c.signUp("bench@example.com", "password123", "Bench")
-	var pairs []string
-	for k, v := range c.cookies {
-		pairs = append(pairs, k+"="+v)
-	}
-	return strings.Join(pairs, "; ")
+	return c.cookieHeader()
 }
 
 // benchGetSessionHandler calls get-session through the routes, without a client or network.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"net/url"
 	"testing"
@@ -116,13 +115,9 @@ func TestDeleteTokenWorksOnce(t *testing.T) {
 	u, _ := url.Parse(smtpd.nextMail(t, "once@example.com").link(t))
 	token := u.Query().Get("token")
 	// Every request carries the same session, as tabs of one browser would.
-	tabs := make([]*testClient, 50)
-	for i := range tabs {
-		tabs[i] = ts.client(t)
-		maps.Copy(tabs[i].cookies, c.cookies)
-	}
+	clients := tabs(t, c, 50)
 	statuses := parallel(50, func(i int) int {
-		return tabs[i].post("/api/auth/delete-user", map[string]any{"token": token}).Status
+		return clients[i].post("/api/auth/delete-user", map[string]any{"token": token}).Status
 	})
 	recordRace(t, "delete-user token", 50, statuses[http.StatusOK], statuses)
 	if statuses[http.StatusOK] != 1 || statuses[http.StatusOK]+statuses[http.StatusNotFound]+statuses[http.StatusUnauthorized] != 50 {

@@ -329,12 +329,8 @@ func (c *testClient) do(method, path string, body any, header ...string) *testRe
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	var pairs []string
-	for k, v := range c.cookies {
-		pairs = append(pairs, k+"="+v)
-	}
-	if len(pairs) > 0 {
-		req.Header.Set("Cookie", strings.Join(pairs, "; "))
+	if cookie := c.cookieHeader(); cookie != "" {
+		req.Header.Set("Cookie", cookie)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		if header[i+1] == "" {
@@ -362,6 +358,15 @@ func (c *testClient) do(method, path string, body any, header ...string) *testRe
 		}
 	}
 	return tr
+}
+
+// cookieHeader is the Cookie header c sends.
+func (c *testClient) cookieHeader() string {
+	var pairs []string
+	for k, v := range c.cookies {
+		pairs = append(pairs, k+"="+v)
+	}
+	return strings.Join(pairs, "; ")
 }
 
 func (c *testClient) post(path string, body any, header ...string) *testResponse {

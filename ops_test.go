@@ -405,15 +405,6 @@ func TestPostgresOutageAnswers503AndRecovers(t *testing.T) {
 	c.post("/api/auth/update-user", map[string]any{"name": "Back"}).wantStatus(t, http.StatusOK)
 }
 
-// cookieHeader is the Cookie header c would send.
-func (c *testClient) cookieHeader() string {
-	var pairs []string
-	for k, v := range c.cookies {
-		pairs = append(pairs, k+"="+v)
-	}
-	return strings.Join(pairs, "; ")
-}
-
 // TestPostgresOutageUnderLoad cuts Postgres off while sign-ups, organization creations and
 // session reads stream in, then restores it: every answer is a 2xx or upstream's 503 JSON (never a
 // 500 or a dropped connection), the server recovers on its own, and no sign-up or organization is

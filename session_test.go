@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -472,9 +473,7 @@ func TestReplicasOnOneDatabaseServeTheSameUsers(t *testing.T) {
 	ca := a.client(t)
 	ca.signUp("replica@example.com", "password123", "Replica")
 	cb := b.client(t)
-	for k, v := range ca.cookies {
-		cb.cookies[k] = v
-	}
+	maps.Copy(cb.cookies, ca.cookies)
 	user, _ := cb.get("/api/auth/get-session").object(t)["user"].(map[string]any)
 	if user["email"] != "replica@example.com" {
 		t.Fatalf("replica b does not know replica a's session: %v", user)
