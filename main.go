@@ -49,6 +49,8 @@ type config struct {
 	Org               orgConfig
 	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
+	Bearer            bearerConfig
+	JWT               jwtConfig
 }
 
 // server holds every dependency a handler needs.
@@ -72,6 +74,8 @@ type server struct {
 	ssoClient *http.Client
 	ssoKeys   *keySetCache
 	resolver  txtResolver
+	// keys caches the jwt plugin's signing key and JWKS answer (jwks.go).
+	keys keyRing
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -196,6 +200,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(fs, env)
 	orgFlags := registerOrgFlags(fs, env)
 	ssoFlags := registerSSOFlags(fs, env)
+	bearerFlags := registerBearerFlags(fs, env)
+	jwtFlags := registerJWTFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -225,6 +231,12 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
+		return config{}, err
+	}
+	if c.Bearer, err = bearerFlags.parse(); err != nil {
+		return config{}, err
+	}
+	if c.JWT, err = jwtFlags.parse(); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {

@@ -125,6 +125,10 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
 	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
+	// Bearer and JWT plugins (bearer.go: no routes, the header is read by sessionToken; jwtplugin.go, jwks.go)
+	mux.Handle("GET /api/auth/token", handler(s.handleToken))
+	mux.Handle("GET /api/auth/jwks", handler(s.handleJWKS))
+
 	// Enterprise SSO (sso.go, ssosignin.go, ssodomain.go); OIDC only, SAML is not served
 	mux.Handle("POST /api/auth/sso/register", handler(s.handleSSORegister))
 	mux.Handle("GET /api/auth/sso/providers", handler(s.handleSSOListProviders))
@@ -193,7 +197,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		// Routed a second time: mux.Handler names the pattern but does not set the path values
 		// ({token}, {id}) that handlers read; ServeHTTP does.
-		mux.ServeHTTP(rec, r)
+		mux.ServeHTTP(s.withBearerHeader(rec), r)
 	})
 }
 

@@ -72,3 +72,9 @@ alter table "ssoProvider" add column if not exists "domainVerified" boolean;
 -- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.
 create table if not exists "mailOutbox" ("id" text not null primary key, "payload" jsonb not null, "createdAt" timestamptz not null, "nextAttemptAt" timestamptz not null, "attempts" integer not null default 0);
 create index if not exists "mailOutbox_nextAttemptAt_idx" on "mailOutbox" ("nextAttemptAt");
+
+-- jwt plugin: signing keys (upstream's jwks table; the private key encrypted with the secret)
+create table if not exists "jwks" ("id" text not null primary key, "publicKey" text not null, "privateKey" text not null, "createdAt" timestamptz not null, "expiresAt" timestamptz, "alg" text, "crv" text);
+alter table "jwks" add column if not exists "expiresAt" timestamptz;
+alter table "jwks" add column if not exists "alg" text;
+alter table "jwks" add column if not exists "crv" text;

@@ -98,7 +98,7 @@ type sessionOpts struct {
 // cookie cache in step. It returns nil when the request has no valid session.
 func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOpts) (*authSession, error) {
 	cacheOn := s.cfg.CookieCacheMaxAge > 0
-	token, ok := s.signedCookie(r, cookieSessionToken)
+	token, ok := s.sessionToken(r)
 	if !ok && cacheOn {
 		return nil, nil
 	}
@@ -240,6 +240,9 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := s.setSessionJWT(w, r, as); err != nil {
+		return err
+	}
 	switch {
 	case as == nil:
 		writeJSON(w, http.StatusOK, nil)
@@ -261,7 +264,7 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var userID string
-	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
+	if token, ok := s.sessionToken(r); ok {
 		err := s.db.QueryRow(r.Context(), `DELETE FROM session WHERE token = $1 RETURNING "userId"`, token).Scan(&userID)
 		if err != nil && !isNoRows(err) {
 			return fmt.Errorf("sign out: %w", err)
