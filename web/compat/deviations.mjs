@@ -174,4 +174,11 @@ export const deviations = {
     ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
     why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
   },
+  "jwks-cache-headers": {
+    title: "The JWKS answer says how long it may be cached",
+    routes: ["GET /jwks"],
+    upstream: "No `Cache-Control`: every verifier and proxy decides for itself, and a verifier that caches nothing asks the server on each token.",
+    ours: "`Cache-Control: public, max-age=300`; each replica also keeps the answer 5 s, so a flood of requests costs no more than one query every 5 s (and the rate limit's 100 per 10 s per client).",
+    why: "Services verify JWTs without calling the server only if they may keep the key set; a stated lifetime lets them and any CDN do so, while a rotated key still appears within minutes.",
+  },
 };

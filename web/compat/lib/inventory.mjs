@@ -5,11 +5,12 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { compatDir, sidecarSrc } from "./servers.mjs";
+import { compatDir, configs, sidecarSrc } from "./servers.mjs";
 
 export async function upstreamRoutes() {
   const { stdout } = await promisify(execFile)(process.execPath, [join(compatDir, "reference", "routes.mjs")], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    // The plugins we serve but ship off (bearer, jwt) are listed too.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...configs.tokens },
   });
   return JSON.parse(stdout);
 }

@@ -67,7 +67,10 @@ export class Normalizer {
     if (!header || !claims || typeof claims !== "object") return token;
     const times = Object.fromEntries(["iat", "exp", "nbf"].filter((k) => typeof claims[k] === "number").map((k) => [k, `<time ${relativeTime(claims[k] * 1000 - at)}>`]));
     const good = createHmac("sha256", this.secret).update(`${h}.${p}`).digest("base64url") === sig;
-    return `<jwt ${good ? "signed" : "badly-signed"} ${JSON.stringify(this.value(header, "", at))} ${JSON.stringify({ ...this.value(claims, "", at), ...times })}>`;
+    // A JWT of the jwt plugin is signed with a key pair, not the secret: its signature is checked
+    // by the scenarios against the JWKS, and reads here as its algorithm.
+    const how = /^(EdDSA|ES|RS|PS)/.test(header.alg) ? `${header.alg}-signed` : good ? "signed" : "badly-signed";
+    return `<jwt ${how} ${JSON.stringify(this.value(header, "", at))} ${JSON.stringify({ ...this.value(claims, "", at), ...times })}>`;
   }
 
   alias(value, kind) {
@@ -142,7 +145,15 @@ export class Normalizer {
     };
     if (x.location !== null) out.location = this.string(x.location, "", x.at);
     out.cookies = cookies;
+    if (x.tokenHeaders) out.headers = this.tokenHeaders(x.tokenHeaders, x.at);
     out.body = this.body(x);
+    return out;
+  }
+
+  // tokenHeaders: set-auth-token reads as a signed cookie value does, set-auth-jwt as a JWT.
+  tokenHeaders(h, at) {
+    const out = {};
+    for (const name of Object.keys(h).sort()) out[name] = name === "set-auth-token" ? this.cookieValue(h[name], at) : this.string(h[name], name, at);
     return out;
   }
 

@@ -16,13 +16,21 @@ import { createAuthClient } from "better-auth/client";
 import { Browser } from "./browser.mjs";
 
 //
-// scenario and deviation take options: {config: "<name>"} runs them against the servers of another
-// configuration (lib/servers.mjs `configs`) instead of the one authsidecar ships.
+// scenario, deviation and interop take options: {config: "<name>"} runs them against the servers of
+// another configuration (lib/servers.mjs `configs`) instead of the one authsidecar ships.
 export const scenario = (name, fn, { config = "shipped" } = {}) => ({ kind: "diff", name, fn, config });
 export const deviation = (id, name, fn, { config = "shipped" } = {}) => ({ kind: "deviation", id, name, fn, config });
-export const interop = (name, fn) => ({ kind: "interop", name, fn, config: "shipped" });
+export const interop = (name, fn, { config = "shipped" } = {}) => ({ kind: "interop", name, fn, config });
 
 export class AssertionError extends Error {}
+
+// tokenHeaders are the headers the bearer and jwt plugins add (set-auth-token, set-auth-jwt and the
+// Access-Control-Expose-Headers naming them), recorded when present, so that they are compared too.
+const tokenHeaderNames = ["set-auth-token", "set-auth-jwt", "access-control-expose-headers"];
+function tokenHeaders(headers) {
+  const found = tokenHeaderNames.filter((n) => headers.has(n)).map((n) => [n, headers.get(n)]);
+  return found.length ? Object.fromEntries(found) : undefined;
+}
 
 export class Context {
   // servers: {role: server}; the first role is t.server. tag: a string unique to this run.
@@ -71,6 +79,7 @@ export class Context {
       contentType: res.headers.get("content-type"),
       location: res.headers.get("location"),
       setCookies: res.headers.getSetCookie(),
+      tokenHeaders: tokenHeaders(res.headers),
       text,
       at: Date.now(),
       unordered,

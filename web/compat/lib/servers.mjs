@@ -106,7 +106,12 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 export const configs = {
   shipped: {},
   options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true" },
+  // upstream's bearer() and jwt(), which both ship off; its interop scenarios share a jwks table.
+  tokens: { BEARER_ENABLED: "true", JWT_ENABLED: "true" },
 };
+
+// interopConfigs also get an ours on the reference's database, for their interop scenarios.
+const interopConfigs = new Set(["shipped", "tokens"]);
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
 // (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.
@@ -199,8 +204,8 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
         }),
         built.then(() => startOurs(ours)),
       );
-      if (name === "shipped") {
-        const oursOnReference = await server("ours-on-reference-db", `${runId}_${name}_reference`, true, name);
+      if (interopConfigs.has(name)) {
+        const oursOnReference = await server(`ours-on-reference-db${suffix}`, `${runId}_${name}_reference`, true, name);
         byConfig[name].oursOnReference = oursOnReference;
         // Ours migrates the database Node created: it must start after Node's migration, and its
         // own idempotent schema.sql must accept upstream's tables as they are.

@@ -12,11 +12,12 @@
 //   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
 //   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
 //   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider),
-//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh).
+//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh),
+//   BEARER_ENABLED and JWT_ENABLED (false: bearer() and jwt() are listed only when "true").
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
-import { emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { bearer, emailOTP, jwt, magicLink, organization, twoFactor } from "better-auth/plugins";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
 
@@ -119,5 +120,7 @@ export const auth = betterAuth({
     }),
     passkey({ rpName: process.env.PASSKEY_RP_NAME || "Better Auth", rpID: process.env.PASSKEY_RP_ID || undefined }),
     sso(),
+    ...(on("BEARER_ENABLED") ? [bearer()] : []),
+    ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],
 });
