@@ -5,6 +5,7 @@
 import { fromBase64url } from "./base64url.js";
 import { parseJSON } from "./json.js";
 import type { SessionData } from "./types.js";
+import { verifyingMiddleware, type VerifyOptions } from "./edge.js";
 
 declare const process: { env: Record<string, string | undefined> } | undefined;
 
@@ -177,7 +178,7 @@ export async function getSession(headers: HeaderSource, options: GetSessionOptio
   return data && data.session && data.user ? data : null;
 }
 
-export interface AuthMiddlewareOptions {
+export interface AuthMiddlewareOptions extends VerifyOptions {
   /** Path prefixes that need a session ("/dashboard" covers "/dashboard/x"), or a predicate. */
   protect: string[] | ((pathname: string) => boolean);
   /** Where signed-out visitors go (default "/sign-in"); the original path rides along as callbackURL. */
@@ -193,19 +194,28 @@ function isProtected(protect: AuthMiddlewareOptions["protect"], pathname: string
 }
 
 /**
- * authMiddleware builds a Next.js middleware that sends visitors without a session cookie from a
- * protected path to the sign-in page. The check is optimistic (the cookie is not validated here,
- * which would cost a request per navigation): pages must still call getSession.
+ * authMiddleware builds a Next.js middleware that sends visitors without a session from a
+ * protected path to the sign-in page. Without `verify` the check is optimistic (a session cookie is
+ * present; it is not validated): pages must still call getSession. With `verify` the session is
+ * checked, locally where the mode allows (see VerifyMode in edge.ts).
  */
 export function authMiddleware(options: AuthMiddlewareOptions) {
+  if (options.verify) return verifyingMiddleware(options, isProtected);
   const signInPath = options.signInPath ?? "/sign-in";
   return function middleware(request: Request & { nextUrl?: URL }): Response | undefined {
     const url = request.nextUrl ?? new URL(request.url);
     if (!isProtected(options.protect, url.pathname)) return undefined;
     if (hasSessionCookie(request.headers.get("cookie"))) return undefined;
-    const target = new URL(signInPath, url);
-    // "/" stays readable in the query (it is allowed there): /sign-in?callbackURL=/dashboard
-    target.search = `?callbackURL=${encodeURIComponent(url.pathname + url.search).replace(/%2F/gi, "/")}`;
-    return new Response(null, { status: 307, headers: { location: target.toString() } });
+    return signInRedirect(url, signInPath);
   };
+}
+
+/** signInRedirect sends a visitor of url to the sign-in page, url riding along as callbackURL. */
+export function signInRedirect(url: URL, signInPath: string, setCookies: string[] = []): Response {
+  const target = new URL(signInPath, url);
+  // "/" stays readable in the query (it is allowed there): /sign-in?callbackURL=/dashboard
+  target.search = `?callbackURL=${encodeURIComponent(url.pathname + url.search).replace(/%2F/gi, "/")}`;
+  const headers = new Headers({ location: target.toString() });
+  for (const c of setCookies) headers.append("set-cookie", c);
+  return new Response(null, { status: 307, headers });
 }

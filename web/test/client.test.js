@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createAuthClient } from "../dist/index.js";
-import { SidecarError, getSession, readCookieCache } from "../dist/next.js";
+import { SidecarError, authMiddleware, getSession, readCookieCache } from "../dist/next.js";
+import { jwtCookieName, verifyJWT } from "../dist/edge.js";
 import { cookieFetch, eventually, freePort, missingTools, psql, secret, startSidecar } from "./harness.js";
 
 const skip = await missingTools("go", "psql");
@@ -25,8 +26,9 @@ const recorded = {
 describe("client against the sidecar", { skip }, () => {
   let sidecar;
   before(async () => {
-    // The cookie cache is on so that getSession's local path meets the server's real cookie.
-    sidecar = await startSidecar({ env: { COOKIE_CACHE_MAX_AGE: "300" } });
+    // The cookie cache is on so that getSession's local path meets the server's real cookie; the
+    // jwt plugin for authMiddleware's "jwt" mode.
+    sidecar = await startSidecar({ env: { COOKIE_CACHE_MAX_AGE: "300", JWT_ENABLED: "true" } });
   });
   after(async () => {
     await sidecar?.stop();
@@ -338,5 +340,70 @@ describe("client against the sidecar", { skip }, () => {
       assert.equal((await signedOut.passkey.deletePasskey({ id })).error.status, 401);
       assert.equal((await owner.client.passkey.listUserPasskeys()).data.length, 1);
     });
+  });
+
+  it("authMiddleware decides locally with a JWT or the cookie cache after one sidecar answer, and falls back", async () => {
+    const { client, jar } = newClient();
+    await client.signUp.email({ email: email(), password: "password1234", name: "Edge" });
+    let sessionCalls = 0;
+    const counted = (input, init) => (String(input).endsWith("/get-session") && sessionCalls++, fetch(input, init));
+    const options = { protect: ["/dashboard"], sidecarURL: sidecar.url, issuer: sidecar.url, fetch: counted };
+    const visit = (mw, cookie) => mw(new Request("http://app.test/dashboard", { headers: cookie ? { cookie } : {} }));
+    const decision = (res) => res?.headers.get("x-authsidecar-decision");
+    const jwtCookie = (res) => res.headers.getSetCookie().find((c) => c.startsWith(`${jwtCookieName}=`))?.split(";")[0];
+
+    // jwt: the first visit asks the sidecar and keeps its JWT in a cookie; the next is local.
+    const jwtMw = authMiddleware({ ...options, verify: "jwt" });
+    const first = await visit(jwtMw, jar.cookieHeader());
+    assert.equal(first.headers.get("x-middleware-next"), "1");
+    assert.equal(decision(first), "sidecar");
+    const held = jwtCookie(first);
+    assert.match(first.headers.getSetCookie().find((c) => c.startsWith(jwtCookieName)), /; Max-Age=(89\d|900); Path=\/; HttpOnly; SameSite=Lax$/);
+    const calls = sessionCalls;
+    const withJWT = `${jar.cookieHeader()}; ${held}`;
+    assert.equal(decision(await visit(jwtMw, withJWT)), "jwt");
+    assert.equal(sessionCalls, calls, "a local decision asks the sidecar nothing");
+
+    // The JWT is bound to its session cookie: another user's cookie with it asks the sidecar.
+    const other = newClient();
+    await other.client.signUp.email({ email: email(), password: "password1234", name: "Other" });
+    assert.equal(decision(await visit(jwtMw, `${other.jar.cookieHeader()}; ${held}`)), "sidecar");
+    // A tampered, alg none, expired or foreign-issuer JWT is not taken.
+    const jwt = held.slice(held.indexOf("=") + 1).split(".").slice(1).join(".");
+    const [h, p, sig] = jwt.split(".");
+    const binding = held.slice(held.indexOf("=") + 1).split(".")[0];
+    const none = `${Buffer.from(JSON.stringify({ alg: "none", kid: JSON.parse(Buffer.from(h, "base64url")).kid })).toString("base64url")}.${p}.`;
+    const flipped = `${h}.${p}.${(sig[0] === "A" ? "B" : "A") + sig.slice(1)}`;
+    for (const bad of [none, flipped]) {
+      assert.equal(decision(await visit(jwtMw, `${jar.cookieHeader()}; ${jwtCookieName}=${binding}.${bad}`)), "sidecar", bad.slice(0, 30));
+    }
+    const url = new URL("http://app.test/dashboard");
+    assert.ok(await verifyJWT(jwt, options, url));
+    assert.equal(await verifyJWT(jwt, options, url, Date.now() + 16 * 60_000), undefined, "expired");
+    assert.equal(await verifyJWT(jwt, { ...options, issuer: "https://other.example" }, url), undefined, "issuer");
+
+    // cookie-cache: the sidecar's signed session_data cookie answers alone; a wrong secret does not.
+    const cacheMw = authMiddleware({ ...options, verify: "cookie-cache", secret });
+    const before = sessionCalls;
+    assert.equal(decision(await visit(cacheMw, jar.cookieHeader())), "cookie-cache");
+    assert.equal(sessionCalls, before);
+    assert.equal(decision(await visit(authMiddleware({ ...options, verify: "cookie-cache", secret: "x".repeat(40) }), jar.cookieHeader())), "sidecar");
+
+    // sidecar: asks every time, and sees a revoked session at once.
+    const sidecarMw = authMiddleware({ ...options, verify: "sidecar" });
+    assert.equal(decision(await visit(sidecarMw, jar.cookieHeader())), "sidecar");
+    const stale = jar.cookieHeader().replace(/; better-auth\.session_data=[^;]+/, "");
+    await client.signOut();
+    const out = await visit(sidecarMw, stale);
+    assert.equal(out.status, 307);
+    assert.equal(out.headers.get("location"), "http://app.test/sign-in?callbackURL=/dashboard");
+    // In jwt mode a signed-out session's stale cookie asks the sidecar once its JWT is gone, and is refused.
+    const refused = await visit(jwtMw, stale);
+    assert.equal(refused.status, 307);
+
+    // No session cookie: straight to sign-in; a dead sidecar lets the request on (the page decides).
+    assert.equal((await visit(jwtMw, "")).status, 307);
+    const dead = authMiddleware({ ...options, verify: "jwt", sidecarURL: `http://127.0.0.1:${await freePort()}` });
+    assert.equal(decision(await visit(dead, other.jar.cookieHeader())), "sidecar-unreachable");
   });
 });
