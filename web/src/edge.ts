@@ -164,6 +164,8 @@ interface JWK {
 
 /** The JWKS, per sidecar URL, kept as long as the sidecar's Cache-Control allows (5 minutes). */
 const jwksCache = new Map<string, { keys: Map<string, JWK>; fetchedAt: number }>();
+/** Imported public keys, by the JWK they came from: importing costs more than verifying. */
+const imported = new WeakMap<JWK, Promise<CryptoKey>>();
 const jwksMaxAgeMs = 300_000;
 const jwksRefetchAfterMs = 30_000; // an unknown kid refetches, at most this often (a rotated key)
 
@@ -199,9 +201,13 @@ export async function verifyJWT(jwt: string, o: VerifyOptions, url: URL, now = D
   const jwk = await keyFor(header.kid, o);
   if (!jwk || jwk.alg !== alg) return undefined;
   try {
-    const { kty, crv, x, y, n, e } = jwk;
-    const key = await crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e } as JsonWebKey, spec.importAs, false, ["verify"]);
-    const ok = await crypto.subtle.verify(spec.verifyAs, key, fromBase64url(parts[2] ?? ""), encoder.encode(`${parts[0]}.${parts[1]}`));
+    let key = imported.get(jwk);
+    if (!key) {
+      const { kty, crv, x, y, n, e } = jwk;
+      key = crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e } as JsonWebKey, spec.importAs, false, ["verify"]);
+      imported.set(jwk, key);
+    }
+    const ok = await crypto.subtle.verify(spec.verifyAs, await key, fromBase64url(parts[2] ?? ""), encoder.encode(`${parts[0]}.${parts[1]}`));
     if (!ok) return undefined;
   } catch {
     return undefined;

@@ -7,6 +7,8 @@ import { parseJSON } from "./json.js";
 import type { SessionData } from "./types.js";
 import { verifyingMiddleware, type VerifyOptions } from "./edge.js";
 
+export type { VerifyMode, VerifyOptions } from "./edge.js";
+
 declare const process: { env: Record<string, string | undefined> } | undefined;
 
 const env = (name: string): string | undefined => (typeof process !== "undefined" ? process.env[name] : undefined);

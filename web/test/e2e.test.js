@@ -127,12 +127,18 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     const [portOurs, portUpstream] = [await freePort(), await freePort()];
+    const verifyPorts = { jwt: await freePort(), sidecar: await freePort() }; // authMiddleware's verify modes
     // The apps listen on 127.0.0.1, but browsers visit them as localhost: WebAuthn allows no IP
     // address as RP ID, and the sidecar takes its RP ID (localhost) from BETTER_AUTH_URL.
     const origins = { authsidecar: `http://localhost:${portOurs}`, upstream: `http://localhost:${portUpstream}` };
+    const verifyOrigins = Object.values(verifyPorts).map((p) => `http://localhost:${p}`);
     // E2E_REUSE_BUILD=<port> reruns against the last build, whose rewrite points at that port.
     const reuse = process.env.E2E_REUSE_BUILD ? Number(process.env.E2E_REUSE_BUILD) : undefined;
-    sidecar = await startSidecar({ appOrigin: origins.authsidecar, env: { TRUSTED_ORIGINS: origins.upstream }, port: reuse });
+    sidecar = await startSidecar({
+      appOrigin: origins.authsidecar,
+      env: { TRUSTED_ORIGINS: [origins.upstream, ...verifyOrigins].join(","), JWT_ENABLED: "true" },
+      port: reuse,
+    });
     if (!reuse) {
       // The rewrite to the sidecar is fixed at build time, so the build comes after the sidecar.
       const started = Date.now();
@@ -146,6 +152,15 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     // getSession in Server Components reads AUTH_SIDECAR_URL at run time (the rewrite at build time).
     apps.authsidecar = await startApp(portOurs, { AUTH_CLIENT: "authsidecar", AUTH_SIDECAR_URL: sidecar.url });
     apps.upstream = await startApp(portUpstream, { AUTH_CLIENT: "upstream", AUTH_SIDECAR_URL: sidecar.url });
+    // The same build with middleware.ts verifying sessions (its JWTs' iss is the sidecar's BETTER_AUTH_URL).
+    for (const [mode, port] of Object.entries(verifyPorts)) {
+      apps[`verify-${mode}`] = await startApp(port, {
+        AUTH_CLIENT: "authsidecar",
+        AUTH_SIDECAR_URL: sidecar.url,
+        AUTH_MIDDLEWARE_VERIFY: mode,
+        BETTER_AUTH_URL: origins.authsidecar,
+      });
+    }
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
   });
@@ -439,4 +454,32 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
       });
     });
   }
+
+  describe("authMiddleware verifying in the Edge runtime", () => {
+    for (const mode of ["jwt", "sidecar"]) {
+      it(`verify "${mode}" decides ${mode === "jwt" ? "on its JWT after one sidecar answer" : "with the sidecar"}, and sends a signed-out visitor to sign-in`, async () => {
+        const context = await browser.newContext({ baseURL: apps[`verify-${mode}`].origin });
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        const decision = async (path) => (await page.goto(path)).headers()["x-authsidecar-decision"];
+        try {
+          await signUp(page, "Edsger Dijkstra", email());
+          await context.clearCookies({ name: "authsidecar.session_jwt" });
+          assert.equal(await decision("/dashboard"), "sidecar");
+          assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Edsger Dijkstra");
+          const held = (await context.cookies()).find((c) => c.name === "authsidecar.session_jwt");
+          assert.equal(Boolean(held?.httpOnly), mode === "jwt", "only the jwt mode keeps an HttpOnly JWT cookie");
+          assert.equal(await decision("/settings"), mode === "jwt" ? "jwt" : "sidecar");
+          await page.getByRole("heading", { name: "Settings" }).waitFor();
+
+          await signOut(page);
+          await page.goto("/dashboard");
+          const url = new URL(page.url());
+          assert.equal(url.pathname + url.search, "/sign-in?callbackURL=/dashboard");
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  });
 });
