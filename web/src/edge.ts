@@ -207,7 +207,10 @@ export async function verifyJWT(jwt: string, o: VerifyOptions, url: URL, now = D
       key = crypto.subtle.importKey("jwk", { kty, crv, x, y, n, e } as JsonWebKey, spec.importAs, false, ["verify"]);
       imported.set(jwk, key);
     }
-    const ok = await crypto.subtle.verify(spec.verifyAs, await key, fromBase64url(parts[2] ?? ""), encoder.encode(`${parts[0]}.${parts[1]}`));
+    // A view, not the ArrayBuffer: the Edge runtime's WebCrypto refuses an ArrayBuffer made in
+    // the sandbox's realm ("3rd argument is not instance of ArrayBuffer"), but takes any view.
+    const signature = new Uint8Array(fromBase64url(parts[2] ?? ""));
+    const ok = await crypto.subtle.verify(spec.verifyAs, await key, signature, encoder.encode(`${parts[0]}.${parts[1]}`));
     if (!ok) return undefined;
   } catch {
     return undefined;

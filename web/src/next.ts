@@ -75,7 +75,8 @@ const encoder = new TextEncoder();
 
 async function hmacVerify(secret: string, signature: ArrayBuffer, data: string): Promise<boolean> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-  return crypto.subtle.verify("HMAC", key, signature, encoder.encode(data));
+  // A view: the Edge runtime's WebCrypto refuses an ArrayBuffer of the sandbox's realm.
+  return crypto.subtle.verify("HMAC", key, new Uint8Array(signature), encoder.encode(data));
 }
 
 function safeDecode(value: string): string | undefined {

@@ -472,6 +472,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           assert.equal(await decision("/settings"), mode === "jwt" ? "jwt" : "sidecar");
           await page.getByRole("heading", { name: "Settings" }).waitFor();
 
+          await page.goto("/dashboard");
           await signOut(page);
           await page.goto("/dashboard");
           const url = new URL(page.url());
