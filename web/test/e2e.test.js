@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { freePort, missingTools, nextTotpStep, startSidecar, totp, totpKey, totpStep, webRoot } from "./harness.js";
+import { cookieFetch, freePort, missingTools, nextTotpStep, secret, startSidecar, totp, totpKey, totpStep, webRoot } from "./harness.js";
 
 const run = promisify(execFile);
 const exampleDir = path.join(webRoot, "example");
@@ -122,12 +122,13 @@ async function virtualAuthenticator(page) {
 
 describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
   let sidecar;
+  let cacheSidecar; // COOKIE_CACHE_MAX_AGE on, for the middleware's "cookie-cache" mode
   const apps = {};
   let browser;
 
   before(async () => {
     const [portOurs, portUpstream] = [await freePort(), await freePort()];
-    const verifyPorts = { jwt: await freePort(), sidecar: await freePort() }; // authMiddleware's verify modes
+    const verifyPorts = { jwt: await freePort(), sidecar: await freePort(), "cookie-cache": await freePort() }; // authMiddleware's verify modes
     // The apps listen on 127.0.0.1, but browsers visit them as localhost: WebAuthn allows no IP
     // address as RP ID, and the sidecar takes its RP ID (localhost) from BETTER_AUTH_URL.
     const origins = { authsidecar: `http://localhost:${portOurs}`, upstream: `http://localhost:${portUpstream}` };
@@ -153,12 +154,18 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     apps.authsidecar = await startApp(portOurs, { AUTH_CLIENT: "authsidecar", AUTH_SIDECAR_URL: sidecar.url });
     apps.upstream = await startApp(portUpstream, { AUTH_CLIENT: "upstream", AUTH_SIDECAR_URL: sidecar.url });
     // The same build with middleware.ts verifying sessions (its JWTs' iss is the sidecar's BETTER_AUTH_URL).
+    // The cookie cache cannot be on for the other flows (a revoked device stays signed in until
+    // it expires), so "cookie-cache" has a sidecar of its own, reached by the middleware and the
+    // pages but not by the build's rewrite: its test signs in at that sidecar directly.
+    cacheSidecar = await startSidecar({ appOrigin: `http://localhost:${verifyPorts["cookie-cache"]}`, env: { COOKIE_CACHE_MAX_AGE: "300" } });
     for (const [mode, port] of Object.entries(verifyPorts)) {
+      const cache = mode === "cookie-cache";
       apps[`verify-${mode}`] = await startApp(port, {
         AUTH_CLIENT: "authsidecar",
-        AUTH_SIDECAR_URL: sidecar.url,
+        AUTH_SIDECAR_URL: cache ? cacheSidecar.url : sidecar.url,
         AUTH_MIDDLEWARE_VERIFY: mode,
-        BETTER_AUTH_URL: origins.authsidecar,
+        BETTER_AUTH_URL: cache ? cacheSidecar.appOrigin : origins.authsidecar,
+        ...(cache && { BETTER_AUTH_SECRET: secret }),
       });
     }
     const { chromium } = await import("playwright-core");
@@ -169,6 +176,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     await browser?.close();
     for (const app of Object.values(apps)) await app.stop();
     await sidecar?.stop();
+    await cacheSidecar?.stop();
   });
 
   let n = 0;
@@ -482,5 +490,29 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
         }
       });
     }
+
+    it('verify "cookie-cache" decides on the signed session_data cookie, and asks the sidecar when it is forged', async () => {
+      const app = apps["verify-cookie-cache"];
+      const jar = cookieFetch(app.origin);
+      const up = await jar(`${cacheSidecar.apiURL}/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: email(), password: "password1234", name: "Barbara Liskov" }),
+      });
+      assert.equal(up.status, 200);
+      assert.ok(jar.jar.has("better-auth.session_data"), "the sidecar set the cookie cache");
+      const visit = (cookie) => fetch(`${app.origin.replace("localhost", "127.0.0.1")}/dashboard`, { headers: { cookie }, redirect: "manual" });
+      const local = await visit(jar.cookieHeader());
+      assert.equal(local.headers.get("x-authsidecar-decision"), "cookie-cache");
+      assert.match(await local.text(), /Welcome, <!-- -->Barbara Liskov|Welcome, Barbara Liskov/);
+      const forged = jar.cookieHeader().replace(/better-auth\.session_data=([^;]+)/, (_, v) => `better-auth.session_data=${v.slice(0, -4)}AAAA`);
+      const fallback = await visit(forged);
+      assert.equal(fallback.headers.get("x-authsidecar-decision"), "sidecar");
+      await fallback.arrayBuffer();
+      await jar(`${cacheSidecar.apiURL}/sign-out`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const out = await visit(jar.cookieHeader());
+      assert.equal(out.status, 307);
+      assert.equal(new URL(out.headers.get("location")).pathname, "/sign-in");
+    });
   });
 });
