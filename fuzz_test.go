@@ -260,3 +260,27 @@ func FuzzOTPValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBearerToken ensures any Authorization header either names no session or names exactly the
+// session token whose upstream signature it carries: a header never panics, and no edit of a
+// signed token (other than its encoding) stands for a session.
+func FuzzBearerToken(f *testing.F) {
+	s := fuzzServer()
+	s.cfg.Bearer.Enabled = true
+	signed := s.sign("AVHiz7pXj3eQ9lEo2mNw0kRbYtUq8sCd")
+	for _, h := range []string{"Bearer " + signed, "bearer " + encodeURIComponent(signed), "Bearer AVHiz7pXj3eQ9lEo2mNw0kRbYtUq8sCd",
+		"Bearer " + signed + ".x", "Bearer .", "Bearer %", "Bearer a.%E0%A4%A", "Basic x", "Bearer", ""} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := &http.Request{Header: http.Header{"Authorization": {header}}}
+		token, ok := s.sessionToken(r)
+		if !ok {
+			return
+		}
+		raw := strings.TrimSpace(header[len("bearer "):])
+		if raw != token && tryDecodeURIComponent(raw) != s.sign(token) {
+			t.Fatalf("header %q stands for token %q, which it neither is nor carries signed", header, token)
+		}
+	})
+}
