@@ -209,7 +209,15 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
         byConfig[name].oursOnReference = oursOnReference;
         // Ours migrates the database Node created: it must start after Node's migration, and its
         // own idempotent schema.sql must accept upstream's tables as they are.
-        started.push(Promise.all([built, migrated]).then(() => startOurs(oursOnReference)));
+        // With the jwt plugin, ours makes the shared jwks table's first key, so the interop
+        // scenarios prove that the Node server signs with a key ours made and published (keys
+        // the Node server made signing in ours: jwtplugin_test.go, TestJWKSKeysMadeByTheNodeServer).
+        const firstKey = (res) => (res.ok ? res.arrayBuffer() : Promise.reject(new Error(`${oursOnReference.name} /jwks: ${res.status}`)));
+        started.push(
+          Promise.all([built, migrated])
+            .then(() => startOurs(oursOnReference))
+            .then(() => configs[name].JWT_ENABLED === "true" && fetch(`${oursOnReference.origin}/api/auth/jwks`).then(firstKey)),
+        );
       }
     }
     const settled = await Promise.allSettled(started);

@@ -164,6 +164,9 @@ export default [
       // b signs for the same session (the cookie works there too) and a's JWKS verifies it.
       const s = await t.request("GET", "/get-session", { server: t.b });
       await verifiedBy(t, t.a, s.headers.get("set-auth-jwt"), t.b.origin, "b's set-auth-jwt");
+      // Both signed with the one key of the shared table, which ours made (lib/servers.mjs).
+      const kid = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[0], "base64url")).kid;
+      t.equal(kid(r.data.token), kid(s.headers.get("set-auth-jwt")), "one shared signing key");
     },
     tokens,
   ),
