@@ -135,7 +135,7 @@ func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) 
 // deleteUserRows deletes the user; its sessions, accounts and plugin rows go with it (ON DELETE
 // CASCADE), and the sessions are deleted explicitly as upstream does.
 func deleteUserRows(ctx context.Context, tx pgx.Tx, userID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+	if err := deleteUserSessions(ctx, tx, userID); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM "user" WHERE id = $1`, userID); err != nil {

@@ -64,7 +64,7 @@ func otpEmail(email string) (string, error) {
 // to send to.
 func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
 	identifier := otpIdentifier(typ, email)
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+	if err := deleteVerification(ctx, tx, identifier); err != nil {
 		return fmt.Errorf("replace otp: %w", err)
 	}
 	if !send {
@@ -145,7 +145,7 @@ func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code strin
 	case keep:
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+	if err := deleteVerification(ctx, tx, identifier); err != nil {
 		return fmt.Errorf("spend otp: %w", err)
 	}
 	return verdict
@@ -240,10 +240,8 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
-		RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
-	if err != nil {
-		return fmt.Errorf("verify email: %w", err)
+	if _, err := s.markEmailVerified(r.Context(), s.db, u.ID, false, u); err != nil {
+		return err
 	}
 	if s.cfg.Email.AutoSignInAfterVerification {
 		sess, err := s.createSession(r.Context(), s.db, r, u.ID, false)
@@ -367,11 +365,8 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 			return err
 		}
 		// Holding the code proves the address.
-		if _, err := tx.Exec(r.Context(), `UPDATE "user" SET "emailVerified" = true, "updatedAt" = $2
-			WHERE id = $1 AND NOT "emailVerified"`, u.ID, s.now()); err != nil {
-			return fmt.Errorf("verify email: %w", err)
-		}
-		return nil
+		_, err := s.markEmailVerified(r.Context(), tx, u.ID, true, u)
+		return err
 	})
 	if err != nil {
 		return err

@@ -153,7 +153,7 @@ func (s *server) credentialPassword(ctx context.Context, q querier, userID strin
 	var hash *string
 	err := q.QueryRow(ctx, `SELECT password FROM account
 		WHERE "userId" = $1 AND "providerId" = 'credential' AND "accountId" = $1`, userID).Scan(&hash)
-	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
+	if isNoRows(err) || hash == nil {
 		return "", nil
 	}
 	if err != nil {
@@ -228,7 +228,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		if !body.RevokeOtherSessions {
 			return nil
 		}
-		if _, err := tx.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+		if err := deleteUserSessions(r.Context(), tx, as.User.ID); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 		sess, err := s.createSession(r.Context(), tx, r, as.User.ID, false)

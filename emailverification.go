@@ -176,13 +176,12 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 	}
 	// Only the opener whose UPDATE flips the flag goes on to sign in: a link opened many times
 	// at once must make one session, as a spent token would.
-	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2
-		WHERE u.id = $1 AND NOT u."emailVerified" RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
-	if isNoRows(err) {
-		return verifyEmailResult(w, callbackURL, nullUser)
-	}
+	flipped, err := s.markEmailVerified(r.Context(), s.db, u.ID, true, u)
 	if err != nil {
-		return fmt.Errorf("verify email: %w", err)
+		return err
+	}
+	if !flipped {
+		return verifyEmailResult(w, callbackURL, nullUser)
 	}
 	if s.cfg.Email.AutoSignInAfterVerification {
 		current, err := s.loadSession(w, r, sessionOpts{})

@@ -215,13 +215,11 @@ func (s *server) revokeUnprovenAccess(ctx context.Context, tx pgx.Tx, userID str
 	if _, err := tx.Exec(ctx, `DELETE FROM account WHERE "userId" = $1`, userID); err != nil {
 		return nil, fmt.Errorf("revoke accounts: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+	if err := deleteUserSessions(ctx, tx, userID); err != nil {
 		return nil, fmt.Errorf("revoke sessions: %w", err)
 	}
-	err := tx.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
-		RETURNING `+userColumns, userID, s.now()).Scan(u.scanTargets()...)
-	if err != nil {
-		return nil, fmt.Errorf("verify email: %w", err)
+	if _, err := s.markEmailVerified(ctx, tx, userID, false, &u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }

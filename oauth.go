@@ -702,10 +702,8 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 			}
 		}
 		if profile.EmailVerified && !res.as.User.EmailVerified && email == res.as.User.Email {
-			err := tx.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1 RETURNING `+userColumns,
-				res.as.User.ID, s.now()).Scan(res.as.User.scanTargets()...)
-			if err != nil {
-				return fmt.Errorf("verify user email: %w", err)
+			if _, err := s.markEmailVerified(ctx, tx, res.as.User.ID, false, &res.as.User); err != nil {
+				return err
 			}
 		}
 		if then != nil {

@@ -181,7 +181,7 @@ func (s *server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 // credential password set, the account created if the user had none (a social-only user).
 func (s *server) resetCredentialPassword(ctx context.Context, tx pgx.Tx, userID, hash string) error {
 	if s.cfg.Email.RevokeSessionsOnPasswordReset {
-		if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+		if err := deleteUserSessions(ctx, tx, userID); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 	}

@@ -78,7 +78,7 @@ func (s *server) findSession(ctx context.Context, token string) (*authSession, e
 	err := s.db.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
 		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
 	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
 		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
 			token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if isNoRows(err) {
 			s.clearSessionCookies(w, r)
 			return nil, errFailedToGetSession
 		}
@@ -339,7 +339,7 @@ func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+	if err := deleteUserSessions(r.Context(), s.db, as.User.ID); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	s.clearSessionCookies(w, r)
@@ -375,4 +375,13 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return errNoFieldsToUpdate
+}
+
+// deleteUserSessions signs the user out everywhere: a password changed or reset, a magic link
+// that proves a new owner, an account deleted.
+func deleteUserSessions(ctx context.Context, q querier, userID string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+		return fmt.Errorf("delete user sessions: %w", err)
+	}
+	return nil
 }

@@ -230,7 +230,7 @@ func (s *server) twoFactorValid(ctx context.Context, tx pgx.Tx, r *http.Request,
 	if v == nil || v.Value != c.user.ID {
 		return &twoFactorOutcome{refusal: errInvalidTwoFactorCookie, expireChallenge: true}, nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, attemptsID(c.challenge)); err != nil {
+	if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 		return nil, fmt.Errorf("end challenge: %w", err)
 	}
 	sess, err := s.createSession(ctx, tx, r, c.user.ID, s.dontRemember(r))
@@ -390,7 +390,7 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		if !c.signingIn() {
 			return &twoFactorOutcome{reply: tokenUserReply{c.session.Session.Token, c.user}}, nil
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, attemptsID(c.challenge)); err != nil {
+		if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 			return nil, fmt.Errorf("end challenge attempts: %w", err)
 		}
 		return &twoFactorOutcome{reply: tokenUserReply{User: c.user}}, nil
@@ -409,7 +409,7 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 	identifier := c.otpIdentifier()
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		// Only the newest code is ever judged; older ones go now rather than at the sweep.
-		if _, err := tx.Exec(r.Context(), `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		if err := deleteVerification(r.Context(), tx, identifier); err != nil {
 			return fmt.Errorf("replace two-factor otp: %w", err)
 		}
 		if err := s.createVerification(r.Context(), tx, identifier, code+":0", s.now().Add(twoFactorOTPTTL)); err != nil {
@@ -469,7 +469,7 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 			return refuse(errInvalidCode)
 		}
 		// Spent: by a right code, by running out, or by expiring.
-		if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		if err := deleteVerification(ctx, tx, identifier); err != nil {
 			return nil, fmt.Errorf("spend two-factor otp: %w", err)
 		}
 		if verdict != nil {

@@ -27,6 +27,14 @@ func (s *server) createVerification(ctx context.Context, q querier, identifier, 
 	return nil
 }
 
+// deleteVerification removes every row for identifier: a code replaced, spent or given up.
+func deleteVerification(ctx context.Context, q querier, identifier string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		return fmt.Errorf("delete verification: %w", err)
+	}
+	return nil
+}
+
 // findVerification returns the newest row for identifier, expired or not (upstream's find does
 // not check expiry), or nil.
 func (s *server) findVerification(ctx context.Context, q querier, identifier string) (*verification, error) {
