@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,10 +12,7 @@ import (
 
 // Email OTP (plugins §5): six-digit codes, valid five minutes, three wrong tries. A code lives in
 // the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
-//
-// Guesses at one code are serialized on its row (SELECT … FOR UPDATE), so parallel guesses are
-// judged one after the other: every wrong one is counted (in one UPDATE), the first right one
-// spends the code, and those after it find nothing.
+// The storing and judging of codes is otp.go's.
 
 const (
 	otpLength          = 6
@@ -64,22 +59,15 @@ func otpEmail(email string) (string, error) {
 // to send to.
 func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
 	identifier := otpIdentifier(typ, email)
-	if err := deleteVerification(ctx, tx, identifier); err != nil {
-		return fmt.Errorf("replace otp: %w", err)
-	}
 	if !send {
-		return nil
+		return deleteVerification(ctx, tx, identifier)
 	}
-	code := randomString(otpLength, digits)
-	if err := s.createVerification(ctx, tx, identifier, code+":0", s.now().Add(otpExpiresIn)); err != nil {
+	code, err := s.makeOTP(ctx, tx, identifier, otpLength, otpExpiresIn)
+	if err != nil {
 		return err
 	}
 	return s.enqueueMail(ctx, tx, mail{Type: "email-otp", Email: to, OTP: code, OTPType: typ})
 }
-
-// otpAttemptsPlusOne rewrites "<code>:<n>" as "<code>:<n+1>" in SQL, so the count changes in one
-// statement.
-const otpAttemptsPlusOne = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + 1)`
 
 // verifyOTP is checkOTP in a transaction of its own, committed whatever the verdict so that a
 // wrong guess stays counted and a dead code stays deleted.
@@ -120,45 +108,19 @@ func (s *server) otpUser(ctx context.Context, purpose, email, code string, keep 
 // wrong guess (counted) or no code. A right code is spent, or with keep left in place, uncounted,
 // for a later call that spends it. The row stays locked until tx ends.
 func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code string, keep bool) error {
-	var id, value string
-	var expiresAt time.Time
-	err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
-		ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
-	if isNoRows(err) {
-		return errInvalidOTP
-	}
+	verdict, err := s.checkStoredOTP(ctx, tx, identifier, code, otpAllowedAttempts, keep)
 	if err != nil {
-		return fmt.Errorf("check otp: %w", err)
+		return err
 	}
-	stored, attempts := splitOTPValue(value)
-	var verdict error
-	switch {
-	case expiresAt.Before(s.now()):
-		verdict = errOTPExpired
-	case attempts >= otpAllowedAttempts:
-		verdict = errTooManyAttempts
-	case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
-		if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("count otp attempt: %w", err)
-		}
+	switch verdict {
+	case otpExpired:
+		return errOTPExpired
+	case otpExhausted:
+		return errTooManyAttempts
+	case otpWrong, otpMissing:
 		return errInvalidOTP
-	case keep:
-		return nil
 	}
-	if err := deleteVerification(ctx, tx, identifier); err != nil {
-		return fmt.Errorf("spend otp: %w", err)
-	}
-	return verdict
-}
-
-// splitOTPValue splits "<code>:<attempts>" at the last colon, as upstream does.
-func splitOTPValue(value string) (string, int) {
-	i := strings.LastIndexByte(value, ':')
-	if i < 0 {
-		return value, 0
-	}
-	n, _ := strconv.Atoi(value[i+1:])
-	return value[:i], n
+	return nil
 }
 
 func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Request) error {

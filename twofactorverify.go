@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -405,14 +404,9 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	code := randomString(twoFactorOTPLength, digits)
-	identifier := c.otpIdentifier()
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// Only the newest code is ever judged; older ones go now rather than at the sweep.
-		if err := deleteVerification(r.Context(), tx, identifier); err != nil {
-			return fmt.Errorf("replace two-factor otp: %w", err)
-		}
-		if err := s.createVerification(r.Context(), tx, identifier, code+":0", s.now().Add(twoFactorOTPTTL)); err != nil {
+		code, err := s.makeOTP(r.Context(), tx, c.otpIdentifier(), twoFactorOTPLength, twoFactorOTPTTL)
+		if err != nil {
 			return err
 		}
 		return s.enqueueMail(r.Context(), tx, mail{Type: "two-factor-otp", Email: c.user.Email, OTP: code})
@@ -441,39 +435,19 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 				return out, err
 			}
 		}
-		identifier := c.otpIdentifier()
-		var id, value string
-		var expiresAt time.Time
-		err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
-			ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
-		if isNoRows(err) {
-			return refuse(errOTPHasExpired)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("find two-factor otp: %w", err)
-		}
-		stored, attempts := splitOTPValue(value)
-		var verdict *apiError
+		verdict, err := s.checkStoredOTP(ctx, tx, c.otpIdentifier(), body.Code, twoFactorOTPAttempts, false)
 		switch {
-		case expiresAt.Before(s.now()):
-			verdict = errOTPHasExpired
-		case attempts >= twoFactorOTPAttempts:
-			verdict = errTooManyAttemptsNewCode
-		case subtle.ConstantTimeCompare([]byte(stored), []byte(body.Code)) != 1:
-			if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
-				return nil, fmt.Errorf("count two-factor otp attempt: %w", err)
-			}
+		case err != nil:
+			return nil, err
+		case verdict == otpMissing || verdict == otpExpired:
+			return refuse(errOTPHasExpired)
+		case verdict == otpExhausted:
+			return refuse(errTooManyAttemptsNewCode)
+		case verdict == otpWrong:
 			if err := s.countFailure(ctx, tx, c, row, false); err != nil {
 				return nil, err
 			}
 			return refuse(errInvalidCode)
-		}
-		// Spent: by a right code, by running out, or by expiring.
-		if err := deleteVerification(ctx, tx, identifier); err != nil {
-			return nil, fmt.Errorf("spend two-factor otp: %w", err)
-		}
-		if verdict != nil {
-			return refuse(verdict)
 		}
 		if err := s.clearFailures(ctx, tx, c, row); err != nil {
 			return nil, err
