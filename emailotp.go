@@ -31,8 +31,6 @@ var (
 	errBadOTPTypeField = validationError(`[body.type] Invalid option: expected one of "email-verification"|"sign-in"|"forget-password"|"change-email"`)
 )
 
-var successTrue = map[string]bool{"success": true}
-
 func otpIdentifier(typ, email string) string { return typ + "-otp-" + email }
 
 func checkOTPType(typ string) error {

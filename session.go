@@ -282,7 +282,7 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
 
@@ -306,8 +306,6 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 	writeJSON(w, http.StatusOK, sessions)
 	return nil
 }
-
-var statusTrue = map[string]bool{"status": true}
 
 func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	var body struct {

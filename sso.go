@@ -21,7 +21,7 @@ import (
 // Enterprise SSO (plugins §6, OIDC only): identity providers that organizations register at run
 // time, stored in upstream's ssoProvider table, found at sign-in by email domain, provider id or
 // organization slug. This file holds the settings, the stored provider and the endpoints that
-// manage providers; ssosignin.go signs users in through them, ssoendpoints.go fetches from them
+// manage providers; ssosignin.go signs users in through them, oidcdiscovery.go fetches from them
 // and ssodomain.go proves domain ownership.
 
 // ssoConfig holds the SSO settings (upstream's sso() options). Zero values are upstream's
@@ -986,6 +986,6 @@ func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
