@@ -50,11 +50,33 @@ var (
 // or send the code elsewhere (redirect_uri).
 var reservedAuthParams = []string{"state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "nonce", "scope"}
 
-// oauthFailure is one of upstream's internal outcomes that end a provider sign-in ("account not
-// linked"); the callback sends it to the error URL with spaces as underscores.
-type oauthFailure string
+// callbackFailure is an outcome that ends a provider callback, social or SSO, at the flow's error
+// URL as ?error=code&error_description=description: upstream's internal outcomes of a sign-in
+// ("account not linked") and the SSO plugin's coded ones. Code below the callback returns it as
+// an error; the callback turns it into the redirect through callbackFailureOf and its fail
+// function (openCallbackState), the one path such errors take, as JSON errors take writeError.
+type callbackFailure struct{ code, description string }
 
-func (f oauthFailure) Error() string { return string(f) }
+func (f *callbackFailure) Error() string {
+	if f.description == "" {
+		return f.code
+	}
+	return f.code + ": " + f.description
+}
+
+// signInOutcome is one of upstream's string outcomes of a provider sign-in.
+func signInOutcome(code string) error { return &callbackFailure{code: code} }
+
+// callbackFailureOf is the failure err carries; any other error is logged and becomes
+// internal_server_error, since the browser must still land on a page.
+func callbackFailureOf(err error, provider string) *callbackFailure {
+	var f *callbackFailure
+	if errors.As(err, &f) {
+		return f
+	}
+	slog.Error("provider callback failed", "provider", provider, "err", err)
+	return &callbackFailure{code: "internal_server_error"}
+}
 
 // oauthLink is the state of a link-social flow: who asked, and the session they asked from.
 type oauthLink struct {
@@ -475,16 +497,10 @@ func (s *server) redirectFormPost(w http.ResponseWriter, r *http.Request, provid
 	return nil
 }
 
-// failureCode is the error code a failed callback redirects with: upstream's outcome with spaces
-// as underscores, or internal_server_error (logged) for anything else, since the browser must
-// still land on a page.
+// failureCode is the error code a failed social callback redirects with: upstream writes its
+// outcomes with spaces as underscores there.
 func failureCode(p *oauthProvider, err error) string {
-	var f oauthFailure
-	if !errors.As(err, &f) {
-		slog.Error("oauth callback failed", "provider", p.id, "err", err)
-		return "internal_server_error"
-	}
-	return strings.ReplaceAll(string(f), " ", "_")
+	return strings.ReplaceAll(callbackFailureOf(err, p.id).code, " ", "_")
 }
 
 func redirectWithError(w http.ResponseWriter, base, code, description string) {
@@ -656,7 +672,7 @@ type oauthSignIn struct {
 
 // signInWithProvider is upstream's handleOAuthUserInfo (§8.4 A): the user who owns this provider
 // account, else the user with this email when linking is allowed, else a new user; then a new
-// session. It runs in one transaction. Outcomes upstream reports as strings are oauthFailures.
+// session. It runs in one transaction. Outcomes upstream reports as strings are signInOutcomes.
 // then, when not nil, runs in that transaction once the user is known, before the session is made
 // (enterprise SSO provisions the user into its organization there).
 func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profile *providerProfile, acct oauthAccount,
@@ -684,13 +700,13 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				// vouch for the email, or an attacker who registers the victim's address at a lax
 				// provider (or here, unverified) would take over the other account.
 				if !acct.trusted && !profile.EmailVerified || !existing.EmailVerified {
-					return oauthFailure("account not linked")
+					return signInOutcome("account not linked")
 				}
 				res.as.User = *existing
 			} else {
 				res.as.User, err = s.insertUser(ctx, tx, profile.Name, email, profile.EmailVerified, profile.Image)
 				if errors.Is(err, errUserExistsUseAnother) {
-					return oauthFailure("unable to create user")
+					return signInOutcome("unable to create user")
 				}
 				if err != nil {
 					return err
@@ -851,11 +867,11 @@ func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oa
 		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}, trusted: s.providerTrusted(p.id)}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
-		var f oauthFailure
+		var f *callbackFailure
 		if !errors.As(err, &f) {
 			return err
 		}
-		return apiErr(401, "OAUTH_LINK_ERROR", string(f))
+		return apiErr(401, "OAUTH_LINK_ERROR", f.code)
 	}
 	s.resetSessionCookie(w, r, &res.as)
 	writeJSON(w, http.StatusOK, struct {
@@ -926,21 +942,21 @@ func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profi
 	if link.EncryptedSessionToken != "" {
 		token, err := decryptWithKey(s.linkSessionKey(), link.EncryptedSessionToken)
 		if err != nil {
-			return oauthFailure("unable_to_link_account")
+			return signInOutcome("unable_to_link_account")
 		}
 		as, err := s.findSession(ctx, token)
 		if err != nil {
 			return err
 		}
 		if as == nil || as.Session.UserID != link.UserID || !as.Session.ExpiresAt.Time().After(s.now()) {
-			return oauthFailure("unable_to_link_account")
+			return signInOutcome("unable_to_link_account")
 		}
 	}
 	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified {
-		return oauthFailure("unable_to_link_account")
+		return signInOutcome("unable_to_link_account")
 	}
 	if !strings.EqualFold(profile.Email, link.Email) {
-		return oauthFailure("email_does_not_match")
+		return signInOutcome("email_does_not_match")
 	}
 	return inTx(ctx, s.db, func(tx pgx.Tx) error {
 		accountRowID, owner, err := s.lockProviderAccount(ctx, tx, acct)
@@ -951,7 +967,7 @@ func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profi
 			return s.insertProviderAccount(ctx, tx, link.UserID, acct)
 		}
 		if owner.ID != link.UserID {
-			return oauthFailure("account_already_linked_to_different_user")
+			return signInOutcome("account_already_linked_to_different_user")
 		}
 		var stored *string
 		if err := tx.QueryRow(ctx, `SELECT scope FROM account WHERE id = $1`, accountRowID).Scan(&stored); err != nil {

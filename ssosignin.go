@@ -285,12 +285,7 @@ func (s *server) ssoOAuthProvider(r *http.Request, p *ssoProvider, cfg *ssoOIDCC
 	}
 }
 
-// ssoRedirectError ends a callback at the error URL with upstream's error and description.
-type ssoRedirectError struct{ code, description string }
-
-func (e *ssoRedirectError) Error() string { return e.code + ": " + e.description }
-
-var errSSOProviderChanged = &ssoRedirectError{"SSO_PROVIDER_CHANGED", "SSO provider changed while account linking was in progress"}
+var errSSOProviderChanged = &callbackFailure{"SSO_PROVIDER_CHANGED", "SSO provider changed while account linking was in progress"}
 
 func (s *server) handleSSOCallback(w http.ResponseWriter, r *http.Request) error {
 	return s.ssoCallback(w, r, r.PathValue("providerId"))
@@ -389,16 +384,8 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		return s.afterSSOSignIn(ctx, tx, p, ref, cfg, profile, res)
 	})
 	if err != nil {
-		var f oauthFailure
-		var re *ssoRedirectError
-		switch {
-		case errors.As(err, &f):
-			return fail(string(f), "")
-		case errors.As(err, &re):
-			return fail(re.code, re.description)
-		}
-		slog.Error("sso callback failed", "provider", p.ProviderID, "err", err)
-		return fail("internal_server_error", "")
+		f := callbackFailureOf(err, p.ProviderID)
+		return fail(f.code, f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
 	return nil
@@ -535,7 +522,7 @@ func (s *server) overrideUserInfo(ctx context.Context, tx pgx.Tx, profile *provi
 		WHERE u.id = $1 RETURNING `+userColumns,
 		res.as.User.ID, profile.Name, profile.Image, email, verified, s.now()).Scan(res.as.User.scanTargets()...)
 	if isUniqueViolation(err, "") {
-		return oauthFailure("unable to update user") // the provider's email belongs to another user
+		return signInOutcome("unable to update user") // the provider's email belongs to another user
 	}
 	if err != nil {
 		return fmt.Errorf("override user info: %w", err)
