@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Delete user (§2.13, §2.14). The caller proves it is the owner with the password, a fresh
+// Delete user (upstream packages/better-auth/src/api/routes/update-user.ts, deleteUser, deleteUserCallback). The caller proves it is the owner with the password, a fresh
 // session, or (DELETE_USER_VERIFICATION) a single-use link mailed to the account's address.
 
 const deleteTokenExpiresIn = 24 * time.Hour
@@ -112,7 +112,7 @@ func (s *server) handleDeleteUserCallback(w http.ResponseWriter, r *http.Request
 // deleteUserWithToken spends a delete-account token issued to userID and deletes the user, in
 // one transaction: of concurrent uses of one token, exactly one deletes. A token presented in
 // another user's session is spent all the same (the consume commits), as upstream consumes it
-// before it looks at whose it is (§2.13 step 3).
+// before it looks at whose it is (upstream deleteUser).
 func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) error {
 	mismatch := false
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email OTP (plugins §5): six-digit codes, valid five minutes, three wrong tries. A code lives in
+// Email OTP (upstream packages/better-auth/src/plugins/email-otp/routes.ts): six-digit codes, valid five minutes, three wrong tries. A code lives in
 // the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
 // The storing and judging of codes is otp.go's.
 
@@ -335,7 +335,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// Change email by code (plugins §5, upstream's emailOTP changeEmail option, off by default as
+// Change email by code (upstream's emailOTP changeEmail option, off by default as
 // upstream ships it): request-email-change mails a code to the new address, change-email spends
 // it and moves the account there, verified. The code is bound to the user and the new address
 // ("change-email-otp-<userId>:<newEmail>"), so it cannot move another account or to another

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email and password (§2.1, §2.2, §2.11, §2.19). The password lives in the user's "credential"
+// Email and password (upstream packages/better-auth/src/api/routes/sign-up.ts, packages/better-auth/src/api/routes/sign-in.ts, packages/better-auth/src/api/routes/update-user.ts changePassword, packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's "credential"
 // account row (providerId 'credential', accountId = userId), as upstream keeps it.
 
 var errInvalidEmailAddress = validationError("[body.email] Invalid email address")

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email verification (§2.18, §9.1): a signed link, mailed at sign-up, on a refused sign-in, on
+// Email verification (upstream packages/better-auth/src/api/routes/email-verification.ts, sendVerificationEmail, verifyEmail): a signed link, mailed at sign-up, on a refused sign-in, on
 // request and by change-email; opening it marks the email verified or applies an email change.
 
 var (
@@ -22,7 +22,7 @@ var (
 	errInvalidUser          = apiErr(400, "INVALID_USER", "Invalid user")
 )
 
-// verifyEmailURL is the link of every verification mail (§9.1).
+// verifyEmailURL is the link of every verification mail (upstream sendVerificationEmailFn).
 func (s *server) verifyEmailURL(r *http.Request, token, callbackURL string) string {
 	return s.baseURL(r) + "/verify-email?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(callbackURL, "/"))
 }
@@ -42,7 +42,7 @@ func (s *server) enqueueVerificationEmail(ctx context.Context, q querier, r *htt
 }
 
 // refuseUnverified answers an email+password sign-in of an unverified user when verification is
-// required (§2.2 step 4): 403, after mailing a fresh link when SEND_VERIFICATION_ON_SIGN_IN is on.
+// required (upstream signInEmail): 403, after mailing a fresh link when SEND_VERIFICATION_ON_SIGN_IN is on.
 func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) error {
 	if s.cfg.Email.SendOnSignIn {
 		if err := s.enqueueVerificationEmail(r.Context(), s.db, r, u, callbackURL); err != nil {
@@ -53,7 +53,7 @@ func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) 
 }
 
 // writeSyntheticSignUp answers a sign-up for a taken email when verification is required, as
-// upstream does (§2.1 step 3): 200 with a made-up user, so sign-up does not reveal which emails
+// upstream does (upstream signUpEmail): 200 with a made-up user, so sign-up does not reveal which emails
 // have accounts. The password is hashed anyway so the answer takes as long as a real sign-up.
 func (s *server) writeSyntheticSignUp(w http.ResponseWriter, r *http.Request, name, email, password string, image *string) error {
 	if _, err := s.hashPassword(r.Context(), password); err != nil {
@@ -203,7 +203,7 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 	return verifyEmailResult(w, callbackURL, nullUser)
 }
 
-// verifyEmailChange applies a change-email token (§2.18): the confirmation from the old address
+// verifyEmailChange applies a change-email token (upstream verifyEmail): the confirmation from the old address
 // sends the verification to the new one, whose link moves the account to the new address. The
 // token is bound to the user and to the old address, so once the email has moved no copy of it
 // works again.

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Linked accounts (§2.22–§2.25): listing, linking and unlinking a user's accounts, and handing the
+// Linked accounts (upstream packages/better-auth/src/api/routes/account.ts): listing, linking and unlinking a user's accounts, and handing the
 // provider tokens stored with them to the app, refreshed when they are about to expire.
 
 var (
@@ -32,7 +32,7 @@ var (
 	errAccessTokenNotFound    = apiErr(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")
 )
 
-// accountRow is an account as list-accounts shows it, with the scope split (§2.24); the tokens
+// accountRow is an account as list-accounts shows it, with the scope split (upstream listUserAccounts); the tokens
 // and password are never returned.
 type accountRow struct {
 	AccountID  string   `json:"accountId"`
@@ -80,7 +80,7 @@ func storedScopes(scope *string) []string {
 	return out
 }
 
-// handleLinkSocial links another provider account to the signed-in user (§2.22), either through
+// handleLinkSocial links another provider account to the signed-in user (upstream linkSocialAccount), either through
 // the redirect flow (the callback finishes it) or at once from an ID token.
 func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error {
 	body, providerID, err := s.decodeSocialStart(r)
@@ -153,7 +153,7 @@ func (s *server) linkWithIDToken(ctx context.Context, as *authSession, p *oauthP
 	})
 }
 
-// handleUnlinkAccount removes one of the user's accounts, never the last one (§2.23). The user
+// handleUnlinkAccount removes one of the user's accounts, never the last one (upstream unlinkAccount). The user
 // row is locked so that two concurrent unlinks cannot each see two accounts and leave none.
 func (s *server) handleUnlinkAccount(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -426,7 +426,7 @@ func optionalTime(t *time.Time) *jsTime {
 	return &v
 }
 
-// handleAccountInfo asks the provider who the account is, with a valid access token (§2.25).
+// handleAccountInfo asks the provider who the account is, with a valid access token (upstream accountInfo).
 func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error {
 	sel, err := accountSelectionQuery(r)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // The identity provider endpoints of enterprise SSO are URLs a signed-in user typed, fetched by
-// our server. Upstream's rules (plugins §6.3) keep that from becoming a way into the internal
+// our server. Upstream's rules (upstream packages/sso/src/oidc/discovery.ts) keep that from becoming a way into the internal
 // network (SSRF): a discovery document, and every endpoint it names, must be on a trusted origin;
 // an endpoint given by hand must be on a trusted origin or a publicly routable host. We enforce
 // the second rule again where it matters, on the address actually dialled.
@@ -58,7 +58,7 @@ func (s *server) checkOIDCEndpoint(r *http.Request, name, endpoint string) error
 	return ssoDiscoveryError("discovery_private_host", fmt.Sprintf("The %s URL (%s) is not publicly routable: %s. If this is an internal IdP, add its origin to trustedOrigins.", name, u.String(), u.Hostname()))
 }
 
-// oidcDiscoveryDoc is the part of a discovery document (OpenID Connect Discovery 1.0 §3) we use.
+// oidcDiscoveryDoc is the part of a discovery document (OpenID Connect Discovery 1.0 section 3) we use.
 type oidcDiscoveryDoc struct {
 	Issuer                string   `json:"issuer"`
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
@@ -95,7 +95,7 @@ func (s *server) discoverInto(r *http.Request, issuer string, cfg *ssoOIDCConfig
 	if len(missing) > 0 {
 		return ssoDiscoveryError("discovery_incomplete", "OIDC discovery document is missing required fields: Discovery document is missing required fields: "+strings.Join(missing, ", "))
 	}
-	// Discovery §4.3: a document for another issuer must not configure this one.
+	// Discovery section 4.3: a document for another issuer must not configure this one.
 	if strings.TrimSuffix(doc.Issuer, "/") != strings.TrimSuffix(issuer, "/") {
 		return ssoDiscoveryError("issuer_mismatch", fmt.Sprintf("OIDC issuer mismatch: Discovered issuer %q does not match configured issuer %q", doc.Issuer, issuer))
 	}
@@ -352,7 +352,7 @@ func (s *server) configTrusted(u *url.URL) bool {
 
 // keySetCache holds one remote key set per JWKS URL, so a callback does not fetch a provider's
 // keys each time. go-oidc fetches a set again when a token names a key it lacks, which is how
-// providers rotate keys (Core §10.1). The cache is emptied when full: providers are registered by
+// providers rotate keys (Core section 10.1). The cache is emptied when full: providers are registered by
 // users, and their number must not grow our memory without bound.
 type keySetCache struct {
 	client *http.Client

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Organizations (plugins §3): tenants with members, roles, invitations and teams, in upstream's
+// Organizations (upstream packages/better-auth/src/plugins/organization/): tenants with members, roles, invitations and teams, in upstream's
 // tables. Every change that touches an organization's members, roles, invitations or teams runs in
 // one transaction that first locks the organization row (lockOrganization), so concurrent changes
 // to one organization happen one after another: two owners removing each other cannot both

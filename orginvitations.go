@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Invitations (plugins §3.4 "Invitations"). The invitation id is the secret of the accept link,
+// Invitations (upstream packages/better-auth/src/plugins/organization/routes/crud-invites.ts). The invitation id is the secret of the accept link,
 // so only members who may invite see pending invitations, and only the invited email accepts.
 
 // invitation is the invitation row in upstream's key order; TeamID holds comma-joined team ids.

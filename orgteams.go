@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Teams (plugins §3.4 "Teams", teams enabled): groups of members inside an organization. Each
+// Teams (upstream packages/better-auth/src/plugins/organization/routes/crud-team.ts, teams enabled): groups of members inside an organization. Each
 // organization starts with a default team named after it, holding its creator.
 
 // team is the team row in upstream's key order. MemberCount is only shown by

@@ -21,12 +21,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Passkeys (plugins §2): WebAuthn registration and sign-in with @better-auth/passkey's endpoints,
+// Passkeys (upstream packages/passkey/src/routes.ts): WebAuthn registration and sign-in with @better-auth/passkey's endpoints,
 // challenge cookie and passkey table, so that its npm client and rows written by the Node server
 // work unchanged. Every WebAuthn check (client data, RP ID hash, flags, attestation, signature,
 // sign counter) is go-webauthn's; this file only stores and looks up what it needs.
 
-// passkeyConfig is the relying party this server acts as (WebAuthn §5.4.2, §5.1.3).
+// passkeyConfig is the relying party this server acts as (WebAuthn sections 5.4.2, 5.1.3).
 type passkeyConfig struct {
 	RPID   string // the domain credentials are scoped to
 	RPName string // shown by some authenticators when creating a credential
@@ -73,7 +73,7 @@ func (f *passkeyFlags) parse(baseURL string) (passkeyConfig, error) {
 			return passkeyConfig{}, fmt.Errorf("PASSKEY_ORIGIN: %q is not an origin like https://app.example.com", o)
 		}
 		if host := strings.ToLower(u.Hostname()); host != c.RPID && !strings.HasSuffix(host, "."+c.RPID) {
-			// WebAuthn §5.1.3: a browser lets a page use only an RP ID its host is within.
+			// WebAuthn section 5.1.3: a browser lets a page use only an RP ID its host is within.
 			slog.Warn("passkeys: browsers at this origin cannot use the RP ID", "origin", origin, "rpID", c.RPID)
 		}
 		c.Origins = append(c.Origins, origin)
@@ -104,7 +104,7 @@ var (
 	errPasskeyIDMissing            = apiErr(400, "", "Missing required parameter: id")
 )
 
-// passkey is a row of upstream's passkey table (plugins §2.1), in the key order the Node server
+// passkey is a row of upstream's passkey table (upstream packages/passkey/src/schema.ts), in the key order the Node server
 // answers with.
 type passkey struct {
 	Name         *string `json:"name"`
@@ -197,7 +197,7 @@ type authenticationOptions struct {
 // offeredAlgorithms are the COSE algorithms upstream offers: EdDSA, ES256, RS256.
 var offeredAlgorithms = []credentialParameter{{-8, "public-key"}, {-7, "public-key"}, {-257, "public-key"}}
 
-// Challenge records in the verification table, as upstream writes them (plugins §2.3), so that a
+// Challenge records in the verification table, as upstream writes them (upstream packages/passkey/src/routes.ts), so that a
 // challenge issued by either server can be finished by the other during a migration.
 type registrationChallenge struct {
 	Type              string           `json:"type"`
@@ -500,7 +500,7 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	createSession := body.CreateSession != nil && *body.CreateSession
 	var created authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// WebAuthn §7.1 step 27: refuse a credential ID already registered to anyone. With "none"
+		// WebAuthn section 7.1 step 27: refuse a credential ID already registered to anyone. With "none"
 		// attestation nothing proves the ID belongs to the key, so without this anyone could
 		// register a victim's credential ID and shadow it at sign-in. The lock serialises
 		// registrations of one ID, since upstream's table has no unique index on it.
@@ -550,7 +550,7 @@ type registeredCredential struct {
 	transports []string // as the client sent them, which upstream stores verbatim
 }
 
-// verifyRegistration checks an attestation response with go-webauthn (WebAuthn §7.1): the
+// verifyRegistration checks an attestation response with go-webauthn (WebAuthn section 7.1): the
 // client data's type, challenge and origin, the RP ID hash, user presence (and verification when
 // required), the key algorithm, the attestation statement and the backup flags. Any failure is
 // 400 FAILED_TO_VERIFY_REGISTRATION; upstream answers 500 for most, but they are the client's.
@@ -631,7 +631,7 @@ func (s *server) handleVerifyPasskeyAuthentication(w http.ResponseWriter, r *htt
 	}
 	var as authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// The counter moves in one statement guarded like go-webauthn's check (WebAuthn §7.2
+		// The counter moves in one statement guarded like go-webauthn's check (WebAuthn section 7.2
 		// step 22), so two sign-ins racing with one counter value (a cloned authenticator)
 		// cannot both pass: the second finds the counter already moved.
 		tag, err := tx.Exec(r.Context(), `UPDATE passkey SET counter = $2
@@ -690,7 +690,7 @@ func (s *server) passkeyByCredentialID(r *http.Request, credentialID string) (*p
 }
 
 // verifyAssertion checks an assertion against the stored passkey with go-webauthn (WebAuthn
-// §7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
+// section 7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
 // required), the backup-eligible flag, the signature, and that the sign counter went up. It
 // returns the new counter. A bad signature is 401, anything else 400, as upstream answers.
 func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 )
 
-// Alphabets of upstream's generators (§6.5, plugins §0.3). Only the character sets matter for
+// Alphabets of upstream's generators (upstream packages/better-auth/src/crypto/random.ts, packages/better-auth/src/utils/id.ts). Only the character sets matter for
 // compatibility; the order is kept anyway.
 const (
 	alphaNum      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

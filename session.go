@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Sessions (§4): a row per signed-in device, found by the token in the signed session_token
+// Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per signed-in device, found by the token in the signed session_token
 // cookie. get-session is the hot path: one indexed JOIN, or no query at all on a valid
 // session_data cookie cache hit.
 
@@ -44,7 +44,7 @@ type authSession struct {
 	encoded []byte
 }
 
-// Session timing defaults (§4.3).
+// Session timing defaults (upstream session.expiresIn, updateAge).
 const (
 	sessionExpiresIn    = 7 * 24 * time.Hour
 	sessionUpdateAge    = 24 * time.Hour
@@ -52,7 +52,7 @@ const (
 	dontRememberExpires = 24 * time.Hour
 )
 
-// createSession inserts a session for userID. dontRemember makes it a one-day session (§3.5).
+// createSession inserts a session for userID. dontRemember makes it a one-day session (upstream dontRememberMe).
 func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
 	now := s.now()
 	expires := now.Add(sessionExpiresIn)
@@ -152,7 +152,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	return as, nil
 }
 
-// sessionKind is what an endpoint demands of the caller's session (§2.0 auth column).
+// sessionKind is what an endpoint demands of the caller's session (upstream sessionMiddleware and friends).
 type sessionKind int
 
 const (
@@ -190,7 +190,7 @@ func (s *server) dontRemember(r *http.Request) bool {
 	return ok && v == "true"
 }
 
-// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (§3.4).
+// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (upstream packages/better-auth/src/cookies/index.ts, setSessionCookie).
 // dontRemember makes both browser-session cookies; otherwise a dont_remember cookie the request
 // carried is expired.
 func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
@@ -269,7 +269,7 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.clearSessionCookies(w, r)
 	if userID != "" {
-		// RP-initiated logout at the user's identity provider, when it offers one (§2.3).
+		// RP-initiated logout at the user's identity provider, when it offers one (upstream signOut).
 		if u := s.providerLogoutURL(r.Context(), r, userID, body.CallbackURL, body.State); u != "" {
 			if !body.DisableRedirect {
 				w.Header().Set("Location", u)

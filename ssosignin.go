@@ -14,7 +14,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Sign-in through an enterprise SSO provider (plugins §6.5, §6.6): the provider is found by
+// Sign-in through an enterprise SSO provider (upstream packages/sso/src/routes/sso.ts): the provider is found by
 // provider id, organization slug or email domain; the browser goes to it with state, PKCE and a
 // nonce; the callback verifies the ID token against the provider's JWKS, signs the user in and
 // provisions them into the provider's organization.
@@ -48,7 +48,7 @@ type ssoSignInBody struct {
 	ProviderType       string            `json:"providerType"`
 }
 
-// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (§6.5).
+// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (upstream signInSSO).
 func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 	var body ssoSignInBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -154,7 +154,7 @@ func (s *server) findSignInProvider(ctx context.Context, providerID, orgID, doma
 		return p, err
 	}
 	// Only rows that mention one of the domain's parent domains can match; the rest are not read.
-	// No hostname is longer than 253 characters (RFC 1035 §2.3.4), so a longer search matches
+	// No hostname is longer than 253 characters (RFC 1035 section 2.3.4), so a longer search matches
 	// nothing and never becomes a query with a pattern per label.
 	search := strings.ToLower(strings.TrimSpace(domain))
 	if len(search) > 253 {
@@ -296,7 +296,7 @@ func (s *server) handleSSOSharedCallback(w http.ResponseWriter, r *http.Request)
 	return s.ssoCallback(w, r, "")
 }
 
-// ssoCallback completes a sign-in (§6.6). Every failure after the state is read redirects to the
+// ssoCallback completes a sign-in (upstream callbackSSO). Every failure after the state is read redirects to the
 // flow's error URL with upstream's error and error_description.
 func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID string) error {
 	var q struct{ code, state, err, description string }
@@ -417,7 +417,7 @@ func tokenErrorDescription(err error) string {
 	return cmp.Or(re.ErrorCode, "token_response_error")
 }
 
-// ssoProfile reads the signed-in user (§6.6 steps 4–6): the ID token, verified against the
+// ssoProfile reads the signed-in user (upstream callbackSSO): the ID token, verified against the
 // provider's JWKS (signature, iss = the provider's issuer, aud and azp = our client id, exp, iat,
 // and our nonce when this server started the flow), then the userinfo endpoint when there is one,
 // whose sub must be the ID token's. It returns upstream's error description when it cannot.
@@ -478,7 +478,7 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 	return profile, ""
 }
 
-// authorizedParty is upstream's assertOIDCAuthorizedParty (Core §3.1.3.7 steps 4–5): a token for
+// authorizedParty is upstream's assertOIDCAuthorizedParty (OpenID Connect Core section 3.1.3.7 steps 4-5): a token for
 // several audiences must name us as its azp, and an azp must be us.
 func authorizedParty(clientID string) func(map[string]any) bool {
 	return func(c map[string]any) bool {

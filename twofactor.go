@@ -15,13 +15,13 @@ import (
 	"github.com/pquerna/otp/hotp"
 )
 
-// Two-factor authentication (plugins §1): TOTP, codes sent by email, backup codes and trusted
+// Two-factor authentication (upstream packages/better-auth/src/plugins/two-factor/): TOTP, codes sent by email, backup codes and trusted
 // devices. The TOTP secret and the backup codes are stored encrypted exactly as upstream stores
-// them (§0.4, §1.5), so an enrolment made by either server verifies in the other. This file holds
+// them (upstream symmetricEncrypt), so an enrolment made by either server verifies in the other. This file holds
 // enrolment and management; twofactorverify.go the second step of sign-in.
 //
 // Stricter than upstream on purpose: a TOTP code is accepted once per time step and user
-// (RFC 6238 §5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
+// (RFC 6238 section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
 // accepted lives in our own nullable column "lastUsedStep", which the Node server ignores.
 
 // twoFactorConfig is upstream's twoFactor() options that vary between deployments.
@@ -29,7 +29,7 @@ type twoFactorConfig struct {
 	Issuer string // TOTP issuer authenticator apps show (options.issuer, default appName)
 }
 
-// Upstream's defaults (§1.2).
+// Upstream's defaults (upstream two-factor/index.ts).
 const (
 	totpPeriod      = 30 // seconds per TOTP step
 	totpWindow      = 1  // steps accepted either side of the current one
@@ -53,7 +53,7 @@ var (
 	errBadTwoFactorMethod     = validationError(`[body.method] Invalid option: expected one of "otp"|"totp"`)
 )
 
-// twoFactorRow is a user's row of the "twoFactor" table (§1.1).
+// twoFactorRow is a user's row of the "twoFactor" table (upstream two-factor/schema.ts).
 type twoFactorRow struct {
 	ID          string
 	Secret      string // encrypted
@@ -86,7 +86,7 @@ func (s *server) findTwoFactor(ctx context.Context, q querier, userID string, fo
 var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // totpKey decrypts a stored secret into the HMAC key. Upstream's key is the UTF-8 bytes of its
-// 32-character secret, not a base32 decoding of it (§1.3); a secret imported from elsewhere is
+// 32-character secret, not a base32 decoding of it (upstream two-factor/totp/index.ts); a secret imported from elsewhere is
 // stored as "base32:<secret>" and decoded (upstream's decryptTOTPSecret).
 func (s *server) totpKey(stored string) ([]byte, error) {
 	plain, err := s.symmetricDecrypt(stored)
@@ -128,7 +128,7 @@ func matchTOTP(key []byte, code string, now time.Time) (step int64, ok bool) {
 	return step, ok
 }
 
-// totpURI is upstream's otpauth URI (§1.3): issuer and account escaped as encodeURIComponent in
+// totpURI is upstream's otpauth URI (upstream two-factor/totp/index.ts): issuer and account escaped as encodeURIComponent in
 // the label, the query built as URLSearchParams builds it, digits and period always present.
 func totpURI(issuer, email string, key []byte) string {
 	return "otpauth://totp/" + encodeURIComponent(issuer) + ":" + encodeURIComponent(email) +
@@ -292,7 +292,7 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if method == "otp" {
-		// Codes go to the account's email, so the method is on at once (§1.8).
+		// Codes go to the account's email, so the method is on at once (upstream two-factor/otp/index.ts).
 		if err := s.commitRotation(w, r, as, true); err != nil {
 			return err
 		}

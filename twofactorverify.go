@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The second factor (plugins §1.6, §1.7): the challenge that replaces a credential sign-in's
+// The second factor (upstream packages/better-auth/src/plugins/two-factor/index.ts, packages/better-auth/src/plugins/two-factor/verify-two-factor.ts): the challenge that replaces a credential sign-in's
 // session, the verify endpoints, their limits, and trusted devices.
 //
 // Every verification runs in one transaction that first locks the user's "twoFactor" row (or,
@@ -39,7 +39,7 @@ const (
 
 func attemptsID(challenge string) string { return "2fa-attempts-" + challenge }
 
-// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor, §1.7): the
+// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor in two-factor/verify-two-factor.ts): the
 // user of the caller's own session ("re-verify"), or else the user of the sign-in challenge the
 // two_factor cookie names.
 type twoFactorCaller struct {
@@ -50,7 +50,7 @@ type twoFactorCaller struct {
 
 func (c *twoFactorCaller) signingIn() bool { return c.session == nil }
 
-// otpIdentifier names the caller's emailed code (§1.4).
+// otpIdentifier names the caller's emailed code (upstream two-factor/otp/index.ts).
 func (c *twoFactorCaller) otpIdentifier() string {
 	if c.signingIn() {
 		return "2fa-otp-" + c.challenge
@@ -152,7 +152,7 @@ func (s *server) accountLock(ctx context.Context, tx pgx.Tx, row *twoFactorRow) 
 	return nil, nil
 }
 
-// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (§1.7): the
+// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (upstream verifyTwoFactor): the
 // account lock, then the challenge's five attempts. A spent challenge dies with its cookie.
 func (s *server) signInLimits(ctx context.Context, tx pgx.Tx, c *twoFactorCaller, row *twoFactorRow) (*twoFactorOutcome, error) {
 	if out, err := s.accountLock(ctx, tx, row); out != nil || err != nil {
@@ -289,7 +289,7 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 		}
 		step, ok := matchTOTP(key, body.Code, s.now())
 		if ok {
-			// RFC 6238 §5.2: once a code is accepted, neither it nor an earlier step's code is
+			// RFC 6238 section 5.2: once a code is accepted, neither it nor an earlier step's code is
 			// again. Stops a code seen over a shoulder or in a log from being used a second time.
 			tag, err := tx.Exec(ctx, `UPDATE "twoFactor" SET "lastUsedStep" = $2
 				WHERE id = $1 AND ("lastUsedStep" IS NULL OR "lastUsedStep" < $2)`, row.ID, step)
@@ -325,7 +325,7 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 			return nil, err
 		}
 		if rotated != nil {
-			// Upstream's quirk, kept (§11): the reply carries the token and user from before the
+			// Upstream's quirk, kept (upstream two-factor/verify-two-factor.ts): the reply carries the token and user from before the
 			// rotation; only the cookie carries the new session.
 			out.session = rotated
 		}
@@ -453,7 +453,7 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 			return nil, err
 		}
 		if !c.user.TwoFactorEnabled {
-			// A code sent to a signed-in user's email turns codes by email on (§1.8).
+			// A code sent to a signed-in user's email turns codes by email on (upstream two-factor/otp/index.ts).
 			if c.signingIn() {
 				return refuse(errFailedToCreateSession)
 			}
@@ -467,7 +467,7 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 	})
 }
 
-// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (§1.6), run once the new
+// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (upstream two-factor/index.ts, hooks), run once the new
 // session exists and its cookies are set. A user without two-factor keeps the session, and so
 // does one on a device holding a valid trust_device cookie, which is rotated. Anyone else gets a
 // challenge instead: the session is deleted, its cookies expired, and the reply is

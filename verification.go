@@ -7,7 +7,7 @@ import (
 )
 
 // The verification table holds every short-lived secret (reset tokens, OAuth state, challenges,
-// OTPs) under an identifier, as upstream does (§6.3, plugins §0.5).
+// OTPs) under an identifier, as upstream does (upstream packages/core/src/db/schema/verification.ts).
 
 type verification struct {
 	ID         string
