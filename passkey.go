@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -478,53 +479,18 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	transports := strings.Join(cred.transports, ",")
-	row := passkey{
-		PublicKey:    base64.StdEncoding.EncodeToString(cred.PublicKey),
-		UserID:       as.User.ID,
-		CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID),
-		Counter:      int64(cred.Authenticator.SignCount),
-		DeviceType:   "singleDevice",
-		BackedUp:     cred.Flags.BackupState,
-		Transports:   &transports,
-		AAGUID:       ptr(formatAAGUID(cred.Authenticator.AAGUID)),
-	}
-	if cred.Flags.BackupEligible {
-		row.DeviceType = "multiDevice"
-	}
-	if body.Name != nil {
-		if name := strings.TrimSpace(*body.Name); name != "" {
-			row.Name = &name
-		}
-	}
+	row := newPasskeyRow(as.User.ID, cred, body.Name)
 	createSession := body.CreateSession != nil && *body.CreateSession
 	var created authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// WebAuthn section 7.1 step 27: refuse a credential ID already registered to anyone. With "none"
-		// attestation nothing proves the ID belongs to the key, so without this anyone could
-		// register a victim's credential ID and shadow it at sign-in. The lock serialises
-		// registrations of one ID, since upstream's table has no unique index on it.
-		if _, err := tx.Exec(r.Context(), `SELECT pg_advisory_xact_lock(7242116, hashtext($1))`, row.CredentialID); err != nil {
-			return fmt.Errorf("lock credential id: %w", err)
-		}
-		var taken bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM passkey WHERE "credentialID" = $1)`, row.CredentialID).Scan(&taken); err != nil {
-			return fmt.Errorf("find credential id: %w", err)
-		}
-		if taken {
-			return errFailedToVerifyRegistration
-		}
-		err := tx.QueryRow(r.Context(), `INSERT INTO passkey AS p (id, name, "publicKey", "userId", "credentialID", counter, "deviceType", "backedUp", transports, "createdAt", aaguid)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+passkeyColumns,
-			generateID(32), row.Name, row.PublicKey, row.UserID, row.CredentialID, row.Counter, row.DeviceType, row.BackedUp, row.Transports, s.now(), row.AAGUID,
-		).Scan(row.scanTargets()...)
-		if err != nil {
-			return fmt.Errorf("create passkey: %w", err)
+		if err := s.insertPasskey(r.Context(), tx, &row); err != nil {
+			return err
 		}
 		if !createSession {
 			return nil
 		}
 		created.User = as.User
+		var err error
 		created.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, false)
 		return err
 	})
@@ -541,6 +507,56 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 		Session session `json:"session"`
 		User    user    `json:"user"`
 	}{row, created.Session, created.User})
+	return nil
+}
+
+// newPasskeyRow is the passkey row a verified registration makes, as upstream fills it.
+func newPasskeyRow(userID string, cred *registeredCredential, name *string) passkey {
+	transports := strings.Join(cred.transports, ",")
+	row := passkey{
+		PublicKey:    base64.StdEncoding.EncodeToString(cred.PublicKey),
+		UserID:       userID,
+		CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID),
+		Counter:      int64(cred.Authenticator.SignCount),
+		DeviceType:   "singleDevice",
+		BackedUp:     cred.Flags.BackupState,
+		Transports:   &transports,
+		AAGUID:       ptr(formatAAGUID(cred.Authenticator.AAGUID)),
+	}
+	if cred.Flags.BackupEligible {
+		row.DeviceType = "multiDevice"
+	}
+	if name != nil {
+		if name := strings.TrimSpace(*name); name != "" {
+			row.Name = &name
+		}
+	}
+	return row
+}
+
+// insertPasskey stores row, refusing a credential ID already registered to anyone.
+func (s *server) insertPasskey(ctx context.Context, tx pgx.Tx, row *passkey) error {
+	// WebAuthn section 7.1 step 27: refuse a credential ID already registered to anyone. With "none"
+	// attestation nothing proves the ID belongs to the key, so without this anyone could
+	// register a victim's credential ID and shadow it at sign-in. The lock serialises
+	// registrations of one ID, since upstream's table has no unique index on it.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7242116, hashtext($1))`, row.CredentialID); err != nil {
+		return fmt.Errorf("lock credential id: %w", err)
+	}
+	var taken bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM passkey WHERE "credentialID" = $1)`, row.CredentialID).Scan(&taken); err != nil {
+		return fmt.Errorf("find credential id: %w", err)
+	}
+	if taken {
+		return errFailedToVerifyRegistration
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO passkey AS p (id, name, "publicKey", "userId", "credentialID", counter, "deviceType", "backedUp", transports, "createdAt", aaguid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+passkeyColumns,
+		generateID(32), row.Name, row.PublicKey, row.UserID, row.CredentialID, row.Counter, row.DeviceType, row.BackedUp, row.Transports, s.now(), row.AAGUID,
+	).Scan(row.scanTargets()...)
+	if err != nil {
+		return fmt.Errorf("create passkey: %w", err)
+	}
 	return nil
 }
 
