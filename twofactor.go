@@ -312,31 +312,7 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// The user row lock keeps two enrolments from each inserting a row: upstream's schema has no
-		// unique key on userId.
-		if _, err := tx.Exec(r.Context(), `SELECT 1 FROM "user" WHERE id = $1 FOR UPDATE`, as.User.ID); err != nil {
-			return fmt.Errorf("lock user: %w", err)
-		}
-		existing, err := s.findTwoFactor(r.Context(), tx, as.User.ID, false)
-		if err != nil {
-			return err
-		}
-		// A verified secret is never replaced (npm 1.7.25, better-auth#10923): a new secret would be
-		// live before its first code. An unverified one is, and stays unverified until verify-totp.
-		if existing != nil && existing.verified() {
-			return errTOTPAlreadyEnabled
-		}
-		if existing == nil {
-			_, err = tx.Exec(r.Context(), `INSERT INTO "twoFactor" (id, secret, "backupCodes", "userId", verified, "failedVerificationCount")
-				VALUES ($1, $2, $3, $4, false, 0)`, generateID(32), sealedSecret, sealedCodes, as.User.ID)
-		} else {
-			_, err = tx.Exec(r.Context(), `UPDATE "twoFactor" SET secret = $2, "backupCodes" = $3, verified = false, "lastUsedStep" = NULL
-				WHERE id = $1`, existing.ID, sealedSecret, sealedCodes)
-		}
-		if err != nil {
-			return fmt.Errorf("store two-factor secret: %w", err)
-		}
-		return nil
+		return s.storeTOTPSecret(r.Context(), tx, as.User.ID, sealedSecret, sealedCodes)
 	})
 	if err != nil {
 		return err
@@ -350,6 +326,36 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		TOTPURI     string   `json:"totpURI"`
 		BackupCodes []string `json:"backupCodes"`
 	}{"totp", totpURI(issuer, as.User.Email, []byte(secret)), codes})
+	return nil
+}
+
+// storeTOTPSecret stores a new, unverified secret and backup codes for userID, sealed, in place
+// of an unverified one.
+func (s *server) storeTOTPSecret(ctx context.Context, tx pgx.Tx, userID, sealedSecret, sealedCodes string) error {
+	// The user row lock keeps two enrolments from each inserting a row: upstream's schema has no
+	// unique key on userId.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM "user" WHERE id = $1 FOR UPDATE`, userID); err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	existing, err := s.findTwoFactor(ctx, tx, userID, false)
+	if err != nil {
+		return err
+	}
+	// A verified secret is never replaced (npm 1.7.25, better-auth#10923): a new secret would be
+	// live before its first code. An unverified one is, and stays unverified until verify-totp.
+	if existing != nil && existing.verified() {
+		return errTOTPAlreadyEnabled
+	}
+	if existing == nil {
+		_, err = tx.Exec(ctx, `INSERT INTO "twoFactor" (id, secret, "backupCodes", "userId", verified, "failedVerificationCount")
+			VALUES ($1, $2, $3, $4, false, 0)`, generateID(32), sealedSecret, sealedCodes, userID)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE "twoFactor" SET secret = $2, "backupCodes" = $3, verified = false, "lastUsedStep" = NULL
+			WHERE id = $1`, existing.ID, sealedSecret, sealedCodes)
+	}
+	if err != nil {
+		return fmt.Errorf("store two-factor secret: %w", err)
+	}
 	return nil
 }
 
