@@ -486,11 +486,48 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ctx := r.Context()
-	if err := s.checkProviderQuota(ctx, s.db, as.User.ID); err != nil {
+	if err := s.checkSSORegistration(ctx, as.User.ID, &body); err != nil {
+		return err
+	}
+	var cfg *ssoOIDCConfig
+	if oidc != nil {
+		if cfg, err = s.registeredOIDCConfig(r, &body, oidc); err != nil {
+			return err
+		}
+	}
+	p, err := s.newSSOProvider(as.User.ID, &body, cfg)
+	if err != nil {
+		return err
+	}
+	var token string
+	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
+		token, err = s.insertSSOProvider(ctx, tx, &p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"id": p.ID, "issuer": p.Issuer, "oidcConfig": cfg, "samlConfig": nil, "userId": p.UserID,
+		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
+		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
+	}
+	if s.cfg.SSO.DomainVerification {
+		out["domainVerified"] = false
+		out["domainVerificationToken"] = token
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// checkSSORegistration applies register's rules before anything is stored: the caller's quota, an
+// organization the caller administers, and a free, usable provider id.
+func (s *server) checkSSORegistration(ctx context.Context, userID string, body *ssoRegisterBody) error {
+	if err := s.checkProviderQuota(ctx, s.db, userID); err != nil {
 		return err
 	}
 	if body.OrganizationID != "" {
-		m, err := memberOf(ctx, s.db, body.OrganizationID, as.User.ID)
+		m, err := memberOf(ctx, s.db, body.OrganizationID, userID)
 		if err != nil {
 			return err
 		}
@@ -515,70 +552,57 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 	if existing != nil {
 		return errSSOProviderExists
 	}
-	var cfg *ssoOIDCConfig
-	if oidc != nil {
-		if cfg, err = s.registeredOIDCConfig(r, &body, oidc); err != nil {
-			return err
-		}
-	}
-	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: as.User.ID, ProviderID: body.ProviderID, Domain: body.Domain}
+	return nil
+}
+
+// newSSOProvider is the row register stores, its OIDC client secret sealed.
+func (s *server) newSSOProvider(userID string, body *ssoRegisterBody, cfg *ssoOIDCConfig) (ssoProvider, error) {
+	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: userID, ProviderID: body.ProviderID, Domain: body.Domain}
 	if body.OrganizationID != "" {
 		p.OrganizationID = &body.OrganizationID
 	}
 	verified := false
 	p.DomainVerified = &verified
-	var reply *ssoOIDCConfig
 	if cfg != nil {
-		reply = cfg
 		sealed := *cfg
+		var err error
 		if sealed.ClientSecret, err = s.symmetricEncrypt(cfg.ClientSecret); err != nil {
-			return err
+			return ssoProvider{}, err
 		}
 		text, err := json.Marshal(sealed)
 		if err != nil {
-			return fmt.Errorf("encode oidc config: %w", err)
+			return ssoProvider{}, fmt.Errorf("encode oidc config: %w", err)
 		}
 		p.OIDCConfig = new(string)
 		*p.OIDCConfig = string(text)
 	}
-	var token string
-	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		// Checked again under a per-user lock: two registrations at once cannot pass the limit.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ssoProvider'), hashtext($1))`, as.User.ID); err != nil {
-			return fmt.Errorf("lock sso providers: %w", err)
-		}
-		if err := s.checkProviderQuota(ctx, tx, as.User.ID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
-			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
-			p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
-		if isUniqueViolation(err, "") {
-			return errSSOProviderExists
-		}
-		if err != nil {
-			return fmt.Errorf("create sso provider: %w", err)
-		}
-		if s.cfg.SSO.DomainVerification {
-			token = randomString(24, defaultAlpha)
-			return s.createVerification(ctx, tx, domainVerificationID(p.ProviderID), token, s.now().Add(domainVerificationTTL))
-		}
-		return nil
-	})
+	return p, nil
+}
+
+// insertSSOProvider stores p, within the owner's quota checked again under a per-user lock, and
+// returns the domain verification token when domains must be verified.
+func (s *server) insertSSOProvider(ctx context.Context, tx pgx.Tx, p *ssoProvider) (string, error) {
+	// Checked again under a per-user lock: two registrations at once cannot pass the limit.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ssoProvider'), hashtext($1))`, p.UserID); err != nil {
+		return "", fmt.Errorf("lock sso providers: %w", err)
+	}
+	if err := s.checkProviderQuota(ctx, tx, p.UserID); err != nil {
+		return "", err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
+		VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
+		p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
+	if isUniqueViolation(err, "") {
+		return "", errSSOProviderExists
+	}
 	if err != nil {
-		return err
+		return "", fmt.Errorf("create sso provider: %w", err)
 	}
-	out := map[string]any{
-		"id": p.ID, "issuer": p.Issuer, "oidcConfig": reply, "samlConfig": nil, "userId": p.UserID,
-		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
-		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
+	if !s.cfg.SSO.DomainVerification {
+		return "", nil
 	}
-	if s.cfg.SSO.DomainVerification {
-		out["domainVerified"] = false
-		out["domainVerificationToken"] = token
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	token := randomString(24, defaultAlpha)
+	return token, s.createVerification(ctx, tx, domainVerificationID(p.ProviderID), token, s.now().Add(domainVerificationTTL))
 }
 
 // checkProviderQuota refuses a registration past SSO_PROVIDERS_LIMIT.
