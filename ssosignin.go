@@ -66,43 +66,9 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 		return errSSOLookupRequired
 	}
 	ctx := r.Context()
-	domain := body.Domain
-	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
-		domain, _, _ = strings.Cut(after, "@")
-	}
-	orgID := ""
-	if body.OrganizationSlug != "" {
-		org, err := orgBySlug(ctx, s.db, body.OrganizationSlug)
-		if err != nil {
-			return err
-		}
-		if org != nil {
-			orgID = org.ID
-		}
-	}
-	if body.ProviderID == "" && orgID == "" && domain == "" {
-		return errSSOLookupEmpty
-	}
-	p, err := s.findSignInProvider(ctx, body.ProviderID, orgID, domain)
+	p, cfg, err := s.signInProvider(ctx, &body)
 	if err != nil {
 		return err
-	}
-	if p == nil {
-		return errSSONoProvider
-	}
-	cfg := p.oidcConfig()
-	switch {
-	case body.ProviderType == "oidc" && cfg == nil:
-		return errSSONoOIDC
-	case body.ProviderType == "saml" && !p.hasSAML():
-		return errSSONoSAML
-	case s.cfg.SSO.DomainVerification && !s.domainVerified(p):
-		return errSSODomainUnverified
-	case cfg == nil || body.ProviderType == "saml":
-		if p.hasSAML() {
-			return errSSOSAMLUnsupported
-		}
-		return errSSOInvalidProvider
 	}
 	ref, err := s.reference(p)
 	if err != nil {
@@ -133,8 +99,55 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Unlike sign-in/social, upstream sets no Location header here.
-	writeJSON(w, http.StatusOK, map[string]any{"url": authURL, "redirect": true})
+	writeJSON(w, http.StatusOK, struct {
+		URL      string `json:"url"`
+		Redirect bool   `json:"redirect"`
+	}{authURL, true})
 	return nil
+}
+
+// signInProvider finds the provider a sign-in names (by id, organization slug, or the email's or
+// given domain) and checks that it can sign in by OIDC here.
+func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoProvider, *ssoOIDCConfig, error) {
+	domain := body.Domain
+	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
+		domain, _, _ = strings.Cut(after, "@")
+	}
+	orgID := ""
+	if body.OrganizationSlug != "" {
+		org, err := orgBySlug(ctx, s.db, body.OrganizationSlug)
+		if err != nil {
+			return nil, nil, err
+		}
+		if org != nil {
+			orgID = org.ID
+		}
+	}
+	if body.ProviderID == "" && orgID == "" && domain == "" {
+		return nil, nil, errSSOLookupEmpty
+	}
+	p, err := s.findSignInProvider(ctx, body.ProviderID, orgID, domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p == nil {
+		return nil, nil, errSSONoProvider
+	}
+	cfg := p.oidcConfig()
+	switch {
+	case body.ProviderType == "oidc" && cfg == nil:
+		return nil, nil, errSSONoOIDC
+	case body.ProviderType == "saml" && !p.hasSAML():
+		return nil, nil, errSSONoSAML
+	case s.cfg.SSO.DomainVerification && !s.domainVerified(p):
+		return nil, nil, errSSODomainUnverified
+	case cfg == nil || body.ProviderType == "saml":
+		if p.hasSAML() {
+			return nil, nil, errSSOSAMLUnsupported
+		}
+		return nil, nil, errSSOInvalidProvider
+	}
+	return p, cfg, nil
 }
 
 // findSignInProvider is upstream's lookup: by provider id, else the first provider of the
