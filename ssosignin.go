@@ -312,26 +312,15 @@ func (s *server) handleSSOSharedCallback(w http.ResponseWriter, r *http.Request)
 // ssoCallback completes a sign-in (upstream callbackSSO). Every failure after the state is read redirects to the
 // flow's error URL with upstream's error and error_description.
 func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID string) error {
-	var q struct{ code, state, err, description string }
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"code", &q.code}, {"state", &q.state}, {"error", &q.err}, {"error_description", &q.description}} {
-		v, err := queryString(r, f.name, false)
-		if err != nil {
-			return err
-		}
-		*f.dst = v
+	q, err := readSSOCallbackQuery(r)
+	if err != nil {
+		return err
 	}
 	st, fail, err := s.openCallbackState(w, r, q.state)
 	if st == nil || err != nil {
 		return err
 	}
-	var ref *ssoProviderReference
-	if sc := st.ServerContext; sc != nil && sc.SSOProviderReference != nil && sc.SSOProviderReference.ProviderID != "" &&
-		sc.SSOProviderReference.Fingerprint != "" {
-		ref = sc.SSOProviderReference
-	}
+	ref := st.providerReference()
 	if providerID == "" {
 		if ref == nil {
 			return fail("invalid_state", "missing_sso_provider_reference")
@@ -401,6 +390,33 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		return fail(f.code, f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
+	return nil
+}
+
+// ssoCallbackQuery is what an identity provider sends back to the callback.
+type ssoCallbackQuery struct{ code, state, err, description string }
+
+func readSSOCallbackQuery(r *http.Request) (ssoCallbackQuery, error) {
+	var q ssoCallbackQuery
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"code", &q.code}, {"state", &q.state}, {"error", &q.err}, {"error_description", &q.description}} {
+		v, err := queryString(r, f.name, false)
+		if err != nil {
+			return q, err
+		}
+		*f.dst = v
+	}
+	return q, nil
+}
+
+// providerReference is the SSO provider the flow started with, when the state names one whole.
+func (st *oauthState) providerReference() *ssoProviderReference {
+	if sc := st.ServerContext; sc != nil && sc.SSOProviderReference != nil && sc.SSOProviderReference.ProviderID != "" &&
+		sc.SSOProviderReference.Fingerprint != "" {
+		return sc.SSOProviderReference
+	}
 	return nil
 }
 
