@@ -66,6 +66,13 @@ var (
 	errInvalidTeamID           = apiErr(400, "INVALID_TEAM_ID", "Team id contains a reserved character")
 )
 
+// errUnknownRoles is upstream's refusal of roles it does not know: "ROLE_NOT_FOUND: a, b".
+// Upstream's invite-member sends it without a code and update-member-role with ROLE_NOT_FOUND
+// (the organization compat scenario asserts both), so the code is the caller's.
+func errUnknownRoles(code string, unknown []string) *apiError {
+	return apiErr(400, code, "ROLE_NOT_FOUND: "+strings.Join(unknown, ", "))
+}
+
 // organization is the organization row in upstream's key order. Metadata is the stored JSON text.
 type organization struct {
 	Name      string  `json:"name"`

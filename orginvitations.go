@@ -178,7 +178,7 @@ func (s *server) inviteMember(ctx context.Context, tx pgx.Tx, req invite) (invit
 		return invitation{}, errRoleNotFound
 	}
 	if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
-		return invitation{}, apiErr(400, "", "ROLE_NOT_FOUND: "+strings.Join(unknown, ", "))
+		return invitation{}, errUnknownRoles("", unknown)
 	}
 	callerIsOwner := hasRole(caller.Role, creatorRole)
 	if !callerIsOwner && slices.Contains(roles, creatorRole) {

@@ -386,7 +386,7 @@ func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) 
 			return errNotAllowedUpdateMember
 		}
 		if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
-			return apiErr(400, "ROLE_NOT_FOUND", "ROLE_NOT_FOUND: "+strings.Join(unknown, ", "))
+			return errUnknownRoles("ROLE_NOT_FOUND", unknown)
 		}
 		err = tx.QueryRow(ctx, `UPDATE member m SET role = $2 WHERE m.id = $1 RETURNING `+memberColumns,
 			target.ID, strings.Join(roles, ",")).Scan(updated.scanTargets()...)
