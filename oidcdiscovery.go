@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -32,6 +33,10 @@ func ssoDiscoveryError(code, message string) *apiError {
 	}
 	return apiErr(status, code, message)
 }
+
+// errDiscoveryUnexpected is upstream's answer to a discovery request that failed on the way, without
+// upstream's appended error text.
+var errDiscoveryUnexpected = ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery")
 
 // parseEndpoint is upstream's parseURL: an http(s) URL, else discovery_invalid_url.
 func parseEndpoint(name, endpoint string) (*url.URL, error) {
@@ -182,11 +187,10 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 		case errors.As(err, &ne) && ne.Timeout():
 			return nil, ssoDiscoveryError("discovery_timeout", "OIDC discovery timed out: Discovery request timed out")
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery: "+err.Error())
+		// The network error names addresses the server dialled; it goes to the log, not to the
+		// caller, who could otherwise map the internal network through it.
+		slog.Warn("oidc discovery failed", "err", err)
+		return nil, errDiscoveryUnexpected
 	}
 	defer resp.Body.Close()
 	switch {
@@ -199,7 +203,8 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderResponse))
 	if err != nil {
-		return nil, ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery: "+err.Error())
+		slog.Warn("oidc discovery read failed", "err", err)
+		return nil, errDiscoveryUnexpected
 	}
 	var doc oidcDiscoveryDoc
 	if len(strings.TrimSpace(string(raw))) == 0 {
