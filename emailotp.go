@@ -42,6 +42,33 @@ func checkOTPType(typ string) error {
 	return errBadOTPTypeField
 }
 
+// answerOTPRequest runs issue (which makes and mails a code, or decides not to) in a transaction
+// and answers {"success":true} no sooner than a request that mails would, so neither the answer
+// nor its timing tells whether the address has an account.
+func (s *server) answerOTPRequest(w http.ResponseWriter, r *http.Request, issue func(tx pgx.Tx) error) error {
+	start := time.Now()
+	if err := inTx(r.Context(), s.db, issue); err != nil {
+		return err
+	}
+	s.holdAnswer(r.Context(), start)
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
+
+// decodeOTPEmail decodes an OTP endpoint's body and returns its email field (email points
+// into body) checked as otpEmail does, after the type field when typ points to one.
+func (s *server) decodeOTPEmail(r *http.Request, body any, email, typ *string) (string, error) {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return "", err
+	}
+	if typ != nil {
+		if err := checkOTPType(*typ); err != nil {
+			return "", err
+		}
+	}
+	return otpEmail(*email)
+}
+
 // otpEmail lowercases and checks an email as the OTP endpoints do: 400 INVALID_EMAIL, not a
 // validation error.
 func otpEmail(email string) (string, error) {
@@ -126,21 +153,14 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 		Email string `json:"email" required:"true"`
 		Type  string `json:"type"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOTPType(body.Type); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, &body.Type)
 	if err != nil {
 		return err
 	}
 	if body.Type == "change-email" {
 		return errInvalidOTPType
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
 			return err
@@ -153,12 +173,6 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 		}
 		return s.issueOTP(r.Context(), tx, body.Type, email, to, send)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Request) error {
@@ -167,13 +181,7 @@ func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Reque
 		Type  string `json:"type"`
 		OTP   string `json:"otp" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOTPType(body.Type); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, &body.Type)
 	if err != nil {
 		return err
 	}
@@ -189,10 +197,7 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 		Email string `json:"email" required:"true"`
 		OTP   string `json:"otp" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
@@ -264,15 +269,11 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 	var body struct {
 		Email string `json:"email" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
 			return err
@@ -283,12 +284,6 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 		}
 		return s.issueOTP(r.Context(), tx, "forget-password", email, to, u != nil)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) error {
@@ -297,10 +292,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 		OTP      string `json:"otp" required:"true"`
 		Password string `json:"password" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
@@ -389,20 +381,13 @@ func (s *server) handleRequestEmailChangeOTP(w http.ResponseWriter, r *http.Requ
 			return err
 		}
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		taken, err := s.userByEmail(r.Context(), tx, newEmail)
 		if err != nil {
 			return err
 		}
 		return s.issueOTP(r.Context(), tx, "change-email", as.User.ID+":"+newEmail, newEmail, taken == nil)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) error {
