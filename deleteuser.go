@@ -36,10 +36,7 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 		Password    string `json:"password"`
 		Token       string `json:"token"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}

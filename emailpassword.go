@@ -202,10 +202,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		CurrentPassword     string `json:"currentPassword" required:"true"`
 		RevokeOtherSessions bool   `json:"revokeOtherSessions"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -251,10 +248,7 @@ func (s *server) handleVerifyPassword(w http.ResponseWriter, r *http.Request) er
 	var body struct {
 		Password string `json:"password" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}

@@ -159,10 +159,7 @@ func (s *server) handleUnlinkAccount(w http.ResponseWriter, r *http.Request) err
 	var body struct {
 		AccountID string `json:"accountId" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, freshSession)
+	as, err := s.sessionRequest(w, r, &body, freshSession)
 	if err != nil {
 		return err
 	}

@@ -457,10 +457,7 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 		Name          *string `json:"name"`
 		CreateSession *bool   `json:"createSession"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, freshSession)
+	as, err := s.sessionRequest(w, r, &body, freshSession)
 	if err != nil {
 		return err
 	}
@@ -791,10 +788,7 @@ func (s *server) handleDeletePasskey(w http.ResponseWriter, r *http.Request) err
 	var body struct {
 		ID string `json:"id" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}

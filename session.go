@@ -161,6 +161,15 @@ const (
 	freshSession                        // F: S, created within freshAge
 )
 
+// sessionRequest decodes a JSON body and then requires a session of kind: the start of most
+// signed-in endpoints, in upstream's order (a bad body is answered before a missing session).
+func (s *server) sessionRequest(w http.ResponseWriter, r *http.Request, body any, kind sessionKind) (*authSession, error) {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return nil, err
+	}
+	return s.requireSession(w, r, kind)
+}
+
 // requireSession returns the caller's session or 401 UNAUTHORIZED.
 func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind sessionKind) (*authSession, error) {
 	as, err := s.loadSession(w, r, sessionOpts{disableCookieCache: kind == sensitiveSession})
@@ -311,10 +320,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 	var body struct {
 		Token string `json:"token" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -330,10 +336,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 
 func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) error {
 	var body struct{}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -347,10 +350,7 @@ func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) er
 
 func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
 	var body struct{}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}

@@ -982,10 +982,7 @@ type ssoProviderIDBody struct {
 // stay, with whatever other ways in they have.
 func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request) error {
 	var body ssoProviderIDBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}

@@ -104,10 +104,7 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 		Image optional[string] `json:"image" nullable:"true"`
 		Email *string          `json:"email" nullable:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}
