@@ -263,6 +263,25 @@ type codeBody struct {
 	TrustDevice bool   `json:"trustDevice"`
 }
 
+// codeRow finds the caller's twoFactor row, locked, for judging a TOTP or backup code: refused
+// with notEnabled when there is none or usable says no, and held to a sign-in's limits.
+func (s *server) codeRow(ctx context.Context, tx pgx.Tx, c *twoFactorCaller, notEnabled *apiError, usable func(*twoFactorRow) bool) (*twoFactorRow, *twoFactorOutcome, error) {
+	row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if row == nil || !usable(row) {
+		out, err := refuse(notEnabled)
+		return nil, out, err
+	}
+	if c.signingIn() {
+		if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
+			return nil, out, err
+		}
+	}
+	return row, nil, nil
+}
+
 func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error {
 	var body codeBody
 	c, err := s.twoFactorRequest(w, r, &body)
@@ -270,18 +289,10 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return s.verifySecondFactor(w, r, func(ctx context.Context, tx pgx.Tx) (*twoFactorOutcome, error) {
-		row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
-		if err != nil {
-			return nil, err
-		}
 		// A secret no code has confirmed yet does not sign anyone in (better-auth#10923).
-		if row == nil || (c.signingIn() && !row.verified()) {
-			return refuse(errTOTPNotEnabled)
-		}
-		if c.signingIn() {
-			if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
-				return out, err
-			}
+		row, out, err := s.codeRow(ctx, tx, c, errTOTPNotEnabled, func(row *twoFactorRow) bool { return !c.signingIn() || row.verified() })
+		if out != nil || err != nil {
+			return out, err
 		}
 		key, err := s.totpKey(row.Secret)
 		if err != nil {
@@ -320,7 +331,7 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 				return nil, fmt.Errorf("confirm totp: %w", err)
 			}
 		}
-		out, err := s.twoFactorValid(ctx, tx, r, c, body.TrustDevice)
+		out, err = s.twoFactorValid(ctx, tx, r, c, body.TrustDevice)
 		if err != nil {
 			return nil, err
 		}
@@ -344,17 +355,9 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	return s.verifySecondFactor(w, r, func(ctx context.Context, tx pgx.Tx) (*twoFactorOutcome, error) {
-		row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
-		if err != nil {
-			return nil, err
-		}
-		if row == nil {
-			return refuse(errBackupCodesNotEnabled)
-		}
-		if c.signingIn() {
-			if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
-				return out, err
-			}
+		row, out, err := s.codeRow(ctx, tx, c, errBackupCodesNotEnabled, func(*twoFactorRow) bool { return true })
+		if out != nil || err != nil {
+			return out, err
 		}
 		codes, ok := s.openBackupCodes(row.BackupCodes)
 		rest, found := spendBackupCode(codes, body.Code)
