@@ -14,6 +14,18 @@ import (
 
 var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
 
+// decodeWithEmail decodes body and checks its email field (email points into body), refusing
+// a malformed one as upstream's schema does.
+func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, email *string) error {
+	if err := s.decode(r, body, forms); err != nil {
+		return err
+	}
+	if !validEmail(*email) {
+		return errInvalidEmailAddress
+	}
+	return nil
+}
+
 func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Name        string  `json:"name" required:"true"`
@@ -23,11 +35,8 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		CallbackURL string  `json:"callbackURL"`
 		RememberMe  *bool   `json:"rememberMe"`
 	}
-	if err := s.decode(r, &body, formAllowed); err != nil {
+	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	if err := checkNewPassword(body.Password); err != nil {
 		return err

@@ -70,11 +70,8 @@ func (s *server) handleSendVerificationEmail(w http.ResponseWriter, r *http.Requ
 		Email       string `json:"email" required:"true"`
 		CallbackURL string `json:"callbackURL"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	as, err := s.loadSession(w, r, sessionOpts{})
 	if err != nil {

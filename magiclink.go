@@ -38,11 +38,8 @@ func (s *server) handleSignInMagicLink(w http.ResponseWriter, r *http.Request) e
 		ErrorCallbackURL   string         `json:"errorCallbackURL"`
 		Metadata           map[string]any `json:"metadata"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	token := randomString(32, letters)
 	value, err := json.Marshal(magicLinkRecord{Type: "magic-link", Email: body.Email, Name: body.Name})

@@ -29,11 +29,8 @@ func (s *server) handleRequestPasswordReset(w http.ResponseWriter, r *http.Reque
 		Email      string `json:"email" required:"true"`
 		RedirectTo string `json:"redirectTo"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	start := time.Now()
 	u, err := s.userByEmail(r.Context(), s.db, body.Email)
