@@ -199,7 +199,8 @@ func (a *softAuthenticator) cosePublicKey() []byte {
 	return cborEncode(cborMap{{1, 2}, {3, -7}, {-1, 1}, {-2, x}, {-3, y}})
 }
 
-// sign is the ES256 signature over authData || SHA-256(clientDataJSON), DER-encoded (WebAuthn section 6.3.3).
+// sign is the ES256 signature over authData || SHA-256(clientDataJSON), DER-encoded (WebAuthn
+// section 6.3.3).
 func (a *softAuthenticator) sign(t testing.TB, authData, clientData []byte) []byte {
 	t.Helper()
 	clientHash := sha256.Sum256(clientData)

@@ -10,8 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Delete user (upstream packages/better-auth/src/api/routes/update-user.ts, deleteUser, deleteUserCallback). The caller proves it is the owner with the password, a fresh
-// session, or (DELETE_USER_VERIFICATION) a single-use link mailed to the account's address.
+// Delete user (upstream packages/better-auth/src/api/routes/update-user.ts, deleteUser,
+// deleteUserCallback). The caller proves it is the owner with the password, a fresh session, or
+// (DELETE_USER_VERIFICATION) a single-use link mailed to the account's address.
 
 const deleteTokenExpiresIn = 24 * time.Hour
 

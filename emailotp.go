@@ -10,9 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email OTP (upstream packages/better-auth/src/plugins/email-otp/routes.ts): six-digit codes, valid five minutes, three wrong tries. A code lives in
-// the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
-// The storing and judging of codes is otp.go's.
+// Email OTP (upstream packages/better-auth/src/plugins/email-otp/routes.ts): six-digit codes, valid
+// five minutes, three wrong tries. A code lives in the verification table under
+// "<type>-otp-<email>" with the value "<code>:<attempts>". The storing and judging of codes is
+// otp.go's.
 
 const (
 	otpLength          = 6

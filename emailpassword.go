@@ -9,8 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email and password (upstream packages/better-auth/src/api/routes/sign-up.ts, packages/better-auth/src/api/routes/sign-in.ts, packages/better-auth/src/api/routes/update-user.ts changePassword, packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's "credential"
-// account row (providerId 'credential', accountId = userId), as upstream keeps it.
+// Email and password (upstream packages/better-auth/src/api/routes/sign-up.ts,
+// packages/better-auth/src/api/routes/sign-in.ts,
+// packages/better-auth/src/api/routes/update-user.ts changePassword,
+// packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's
+// "credential" account row (providerId 'credential', accountId = userId), as upstream keeps it.
 
 var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
 

@@ -10,7 +10,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Email verification tokens (upstream packages/better-auth/src/api/routes/email-verification.ts, createEmailVerificationToken): HS256 JWTs signed with the secret, header {"alg":"HS256"},
+// Email verification tokens (upstream packages/better-auth/src/api/routes/email-verification.ts,
+// createEmailVerificationToken): HS256 JWTs signed with the secret, header {"alg":"HS256"},
 // stateless. Nothing is stored, so a token works until it expires; the flows that use it are
 // idempotent or check the user's current email.
 

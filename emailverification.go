@@ -12,7 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email verification (upstream packages/better-auth/src/api/routes/email-verification.ts, sendVerificationEmail, verifyEmail): a signed link, mailed at sign-up, on a refused sign-in, on
+// Email verification (upstream packages/better-auth/src/api/routes/email-verification.ts,
+// sendVerificationEmail, verifyEmail): a signed link, mailed at sign-up, on a refused sign-in, on
 // request and by change-email; opening it marks the email verified or applies an email change.
 
 var (
@@ -42,7 +43,8 @@ func (s *server) enqueueVerificationEmail(ctx context.Context, q querier, r *htt
 }
 
 // refuseUnverified answers an email+password sign-in of an unverified user when verification is
-// required (upstream signInEmail): 403, after mailing a fresh link when SEND_VERIFICATION_ON_SIGN_IN is on.
+// required (upstream signInEmail): 403, after mailing a fresh link when
+// SEND_VERIFICATION_ON_SIGN_IN is on.
 func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) error {
 	if s.cfg.Email.SendOnSignIn {
 		if err := s.enqueueVerificationEmail(r.Context(), s.db, r, u, callbackURL); err != nil {
@@ -53,8 +55,9 @@ func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) 
 }
 
 // writeSyntheticSignUp answers a sign-up for a taken email when verification is required, as
-// upstream does (upstream signUpEmail): 200 with a made-up user, so sign-up does not reveal which emails
-// have accounts. The password is hashed anyway so the answer takes as long as a real sign-up.
+// upstream does (upstream signUpEmail): 200 with a made-up user, so sign-up does not reveal which
+// emails have accounts. The password is hashed anyway so the answer takes as long as a real
+// sign-up.
 func (s *server) writeSyntheticSignUp(w http.ResponseWriter, r *http.Request, name, email, password string, image *string) error {
 	if _, err := s.hashPassword(r.Context(), password); err != nil {
 		return err
@@ -200,10 +203,10 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 	return verifyEmailResult(w, callbackURL, nullUser)
 }
 
-// verifyEmailChange applies a change-email token (upstream verifyEmail): the confirmation from the old address
-// sends the verification to the new one, whose link moves the account to the new address. The
-// token is bound to the user and to the old address, so once the email has moved no copy of it
-// works again.
+// verifyEmailChange applies a change-email token (upstream verifyEmail): the confirmation from the
+// old address sends the verification to the new one, whose link moves the account to the new
+// address. The token is bound to the user and to the old address, so once the email has moved no
+// copy of it works again.
 func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *emailClaims, callbackURL string, fail func(*apiError) error) error {
 	if c.UserID == "" {
 		return fail(errTokenInvalid)

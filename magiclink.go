@@ -14,9 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Magic link (upstream packages/better-auth/src/plugins/magic-link/index.ts): a single-use 32-letter token mailed as a link; opening it signs in,
-// creating the user when PASSWORDLESS_SIGN_UP allows. The verification identifier is
-// "magic-link:<token>", as npm better-auth 1.7.25 stores it.
+// Magic link (upstream packages/better-auth/src/plugins/magic-link/index.ts): a single-use
+// 32-letter token mailed as a link; opening it signs in, creating the user when
+// PASSWORDLESS_SIGN_UP allows. The verification identifier is "magic-link:<token>", as npm
+// better-auth 1.7.25 stores it.
 
 const magicLinkExpiresIn = 5 * time.Minute
 

@@ -23,9 +23,11 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Social sign-in (upstream packages/better-auth/src/api/routes/sign-in.ts, signInSocial; packages/better-auth/src/api/routes/callback.ts, callbackOAuth; packages/better-auth/src/oauth2/): the redirect flow with state and PKCE, the callback that
-// turns a provider's answer into a session, sign-in with a provider's ID token, and the account
-// creation and linking rules both share.
+// Social sign-in (upstream packages/better-auth/src/api/routes/sign-in.ts, signInSocial;
+// packages/better-auth/src/api/routes/callback.ts, callbackOAuth;
+// packages/better-auth/src/oauth2/): the redirect flow with state and PKCE, the callback that turns
+// a provider's answer into a session, sign-in with a provider's ID token, and the account creation
+// and linking rules both share.
 
 const (
 	cookieOAuthState    = "state"
@@ -85,7 +87,8 @@ type oauthLink struct {
 	EncryptedSessionToken string `json:"encryptedSessionToken,omitempty"`
 }
 
-// oauthState is the JSON stored under auth-state:<state> (upstream packages/better-auth/src/oauth2/state.ts, generateState), readable by either server.
+// oauthState is the JSON stored under auth-state:<state> (upstream
+// packages/better-auth/src/oauth2/state.ts, generateState), readable by either server.
 type oauthState struct {
 	CallbackURL  string     `json:"callbackURL"`
 	CodeVerifier string     `json:"codeVerifier"`
@@ -398,9 +401,10 @@ func readCallbackQuery(r *http.Request) (callbackParams, error) {
 	return p, nil
 }
 
-// handleOAuthCallback is where the provider sends the browser back (upstream packages/better-auth/src/api/routes/callback.ts, callbackOAuth). A form post
-// (Apple's response_mode=form_post) is turned into a GET first: the state cookie is SameSite=Lax,
-// so the browser only sends it on the top-level GET that follows.
+// handleOAuthCallback is where the provider sends the browser back (upstream
+// packages/better-auth/src/api/routes/callback.ts, callbackOAuth). A form post (Apple's
+// response_mode=form_post) is turned into a GET first: the state cookie is SameSite=Lax, so the
+// browser only sends it on the top-level GET that follows.
 func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) error {
 	providerID := r.PathValue("id")
 	q, err := readCallbackQuery(r)
@@ -670,11 +674,12 @@ type oauthSignIn struct {
 	isRegister bool
 }
 
-// signInWithProvider is upstream's handleOAuthUserInfo (upstream packages/better-auth/src/oauth2/link-account.ts): the user who owns this provider
-// account, else the user with this email when linking is allowed, else a new user; then a new
-// session. It runs in one transaction. Outcomes upstream reports as strings are signInOutcomes.
-// then, when not nil, runs in that transaction once the user is known, before the session is made
-// (enterprise SSO provisions the user into its organization there).
+// signInWithProvider is upstream's handleOAuthUserInfo (upstream
+// packages/better-auth/src/oauth2/link-account.ts): the user who owns this provider account, else
+// the user with this email when linking is allowed, else a new user; then a new session. It runs in
+// one transaction. Outcomes upstream reports as strings are signInOutcomes. then, when not nil,
+// runs in that transaction once the user is known, before the session is made (enterprise SSO
+// provisions the user into its organization there).
 func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profile *providerProfile, acct oauthAccount,
 	then func(ctx context.Context, tx pgx.Tx, res *oauthSignIn) error) (*oauthSignIn, error) {
 	var res oauthSignIn
@@ -856,7 +861,8 @@ func nullIfEmpty(s string) *string {
 	return &s
 }
 
-// signInWithIDToken signs in with a provider's ID token the client obtained itself (upstream signInSocial with idToken).
+// signInWithIDToken signs in with a provider's ID token the client obtained itself (upstream
+// signInSocial with idToken).
 func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *idTokenBody) error {
 	profile, tokens, err := s.idTokenProfile(r.Context(), p, body)
 	if err != nil {
@@ -935,7 +941,8 @@ func (s *server) linkSessionKey() string {
 	return hex.EncodeToString(key)
 }
 
-// linkProviderAccount is upstream's linkOAuthAccount (upstream packages/better-auth/src/oauth2/link-account.ts), for a link-social redirect flow.
+// linkProviderAccount is upstream's linkOAuthAccount (upstream
+// packages/better-auth/src/oauth2/link-account.ts), for a link-social redirect flow.
 func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profile *providerProfile, acct oauthAccount) error {
 	// The session that asked for the link must still be live: signing out (or revoking it)
 	// between the start and the callback cancels the link.
@@ -992,8 +999,9 @@ func mergeScopes(stored *string, incoming []string) string {
 	return strings.Join(out, ",")
 }
 
-// providerLogoutURL is the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) of
-// the user's most recently updated account at a provider that has one, or "" (upstream packages/better-auth/src/api/routes/sign-out.ts, signOut).
+// providerLogoutURL is the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) of the
+// user's most recently updated account at a provider that has one, or "" (upstream
+// packages/better-auth/src/api/routes/sign-out.ts, signOut).
 func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID, callbackURL, state string) string {
 	providers := s.providers.all()
 	rows, err := s.db.Query(ctx, `SELECT "providerId", "idToken" FROM account WHERE "userId" = $1 ORDER BY "updatedAt" DESC`, userID)

@@ -484,7 +484,8 @@ func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, 
 }
 
 // oidcProfile is upstream's generic fetchUserInfo: the ID token's claims when they carry sub and
-// email, else the userinfo endpoint, whose sub must then be the ID token's (OpenID Connect Core section 5.3.2).
+// email, else the userinfo endpoint, whose sub must then be the ID token's (OpenID Connect Core
+// section 5.3.2).
 func oidcProfile(ctx context.Context, client *http.Client, userInfoURL string, t providerTokens, claims map[string]any) (*providerProfile, error) {
 	raw := claims
 	if claimID(claims, "sub") == "" || claimString(claims, "email") == "" {

@@ -107,7 +107,8 @@ type idTokenVerifier struct {
 }
 
 // newIDTokenVerifier verifies against the key set at jwksURL. The key set is cached and fetched
-// again when a token names a key it does not hold, which is how providers rotate keys (Core section 10.1).
+// again when a token names a key it does not hold, which is how providers rotate keys (Core section
+// 10.1).
 func newIDTokenVerifier(client *http.Client, jwksURL string) *idTokenVerifier {
 	return &idTokenVerifier{keys: oidc.NewRemoteKeySet(withProviderClient(context.Background(), client), jwksURL)}
 }

@@ -19,11 +19,11 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// The identity provider endpoints of enterprise SSO are URLs a signed-in user typed, fetched by
-// our server. Upstream's rules (upstream packages/sso/src/oidc/discovery.ts) keep that from becoming a way into the internal
-// network (SSRF): a discovery document, and every endpoint it names, must be on a trusted origin;
-// an endpoint given by hand must be on a trusted origin or a publicly routable host. We enforce
-// the second rule again where it matters, on the address actually dialled.
+// The identity provider endpoints of enterprise SSO are URLs a signed-in user typed, fetched by our
+// server. Upstream's rules (upstream packages/sso/src/oidc/discovery.ts) keep that from becoming a
+// way into the internal network (SSRF): a discovery document, and every endpoint it names, must be
+// on a trusted origin; an endpoint given by hand must be on a trusted origin or a publicly routable
+// host. We enforce the second rule again where it matters, on the address actually dialled.
 
 // ssoDiscoveryError is one of upstream's DiscoveryError codes with its HTTP answer.
 func ssoDiscoveryError(code, message string) *apiError {
@@ -355,9 +355,9 @@ func (s *server) configTrusted(u *url.URL) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return matchesOriginPattern(u.String(), p, false) })
 }
 
-// keySetCache holds one remote key set per JWKS URL, so a callback does not fetch a provider's
-// keys each time. go-oidc fetches a set again when a token names a key it lacks, which is how
-// providers rotate keys (Core section 10.1). The cache is emptied when full: providers are registered by
+// keySetCache holds one remote key set per JWKS URL, so a callback does not fetch a provider's keys
+// each time. go-oidc fetches a set again when a token names a key it lacks, which is how providers
+// rotate keys (Core section 10.1). The cache is emptied when full: providers are registered by
 // users, and their number must not grow our memory without bound.
 type keySetCache struct {
 	client *http.Client

@@ -15,11 +15,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Organizations (upstream packages/better-auth/src/plugins/organization/): tenants with members, roles, invitations and teams, in upstream's
-// tables. Every change that touches an organization's members, roles, invitations or teams runs in
-// one transaction that first locks the organization row (lockOrganization), so concurrent changes
-// to one organization happen one after another: two owners removing each other cannot both
-// succeed, an invitation cannot be accepted twice, and limits cannot be overrun by a race.
+// Organizations (upstream packages/better-auth/src/plugins/organization/): tenants with members,
+// roles, invitations and teams, in upstream's tables. Every change that touches an organization's
+// members, roles, invitations or teams runs in one transaction that first locks the organization
+// row (lockOrganization), so concurrent changes to one organization happen one after another: two
+// owners removing each other cannot both succeed, an invitation cannot be accepted twice, and
+// limits cannot be overrun by a race.
 
 // Upstream's organization error codes (error-codes.ts), message text verbatim.
 var (

@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// Organization plugin settings and its access control (upstream packages/better-auth/src/plugins/organization/organization.ts and access/). Teams are always on:
+// Organization plugin settings and its access control (upstream
+// packages/better-auth/src/plugins/organization/organization.ts and access/). Teams are always on:
 // the product runs upstream's organization({teams: {enabled: true}}).
 
 // Upstream's defaults (upstream organization.ts).

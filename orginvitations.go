@@ -12,8 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Invitations (upstream packages/better-auth/src/plugins/organization/routes/crud-invites.ts). The invitation id is the secret of the accept link,
-// so only members who may invite see pending invitations, and only the invited email accepts.
+// Invitations (upstream packages/better-auth/src/plugins/organization/routes/crud-invites.ts). The
+// invitation id is the secret of the accept link, so only members who may invite see pending
+// invitations, and only the invited email accepts.
 
 // invitation is the invitation row in upstream's key order; TeamID holds comma-joined team ids.
 type invitation struct {

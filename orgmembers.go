@@ -12,7 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Members (upstream packages/better-auth/src/plugins/organization/routes/crud-members.ts): listing, roles, removal, leaving, and permission checks.
+// Members (upstream packages/better-auth/src/plugins/organization/routes/crud-members.ts): listing,
+// roles, removal, leaving, and permission checks.
 
 // memberPage selects a page of an organization's members; where is an extra SQL condition whose
 // arguments start at $2.

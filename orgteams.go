@@ -12,8 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Teams (upstream packages/better-auth/src/plugins/organization/routes/crud-team.ts, teams enabled): groups of members inside an organization. Each
-// organization starts with a default team named after it, holding its creator.
+// Teams (upstream packages/better-auth/src/plugins/organization/routes/crud-team.ts, teams
+// enabled): groups of members inside an organization. Each organization starts with a default team
+// named after it, holding its creator.
 
 // team is the team row in upstream's key order. MemberCount is only shown by
 // get-full-organization; the other endpoints leave it out, as upstream does.

@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// Trusted origins and URL checks (upstream packages/better-auth/src/api/middlewares/origin-check.ts). Every redirect target a client can name passes
-// isTrustedURL before we store or follow it, which is what stops open redirects.
+// Trusted origins and URL checks (upstream
+// packages/better-auth/src/api/middlewares/origin-check.ts). Every redirect target a client can
+// name passes isTrustedURL before we store or follow it, which is what stops open redirects.
 
 // trustedOrigins lists the base URL's origin and the configured TRUSTED_ORIGINS patterns.
 func (s *server) trustedOrigins(r *http.Request) []string {

@@ -22,10 +22,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Passkeys (upstream packages/passkey/src/routes.ts): WebAuthn registration and sign-in with @better-auth/passkey's endpoints,
-// challenge cookie and passkey table, so that its npm client and rows written by the Node server
-// work unchanged. Every WebAuthn check (client data, RP ID hash, flags, attestation, signature,
-// sign counter) is go-webauthn's; this file only stores and looks up what it needs.
+// Passkeys (upstream packages/passkey/src/routes.ts): WebAuthn registration and sign-in with
+// @better-auth/passkey's endpoints, challenge cookie and passkey table, so that its npm client and
+// rows written by the Node server work unchanged. Every WebAuthn check (client data, RP ID hash,
+// flags, attestation, signature, sign counter) is go-webauthn's; this file only stores and looks up
+// what it needs.
 
 // passkeyConfig is the relying party this server acts as (WebAuthn sections 5.4.2, 5.1.3).
 type passkeyConfig struct {
@@ -105,8 +106,8 @@ var (
 	errPasskeyIDMissing            = apiErr(400, "", "Missing required parameter: id")
 )
 
-// passkey is a row of upstream's passkey table (upstream packages/passkey/src/schema.ts), in the key order the Node server
-// answers with.
+// passkey is a row of upstream's passkey table (upstream packages/passkey/src/schema.ts), in the
+// key order the Node server answers with.
 type passkey struct {
 	Name         *string `json:"name"`
 	PublicKey    string  `json:"publicKey"` // COSE_Key, standard base64 with padding
@@ -198,8 +199,9 @@ type authenticationOptions struct {
 // offeredAlgorithms are the COSE algorithms upstream offers: EdDSA, ES256, RS256.
 var offeredAlgorithms = []credentialParameter{{-8, "public-key"}, {-7, "public-key"}, {-257, "public-key"}}
 
-// Challenge records in the verification table, as upstream writes them (upstream packages/passkey/src/routes.ts), so that a
-// challenge issued by either server can be finished by the other during a migration.
+// Challenge records in the verification table, as upstream writes them (upstream
+// packages/passkey/src/routes.ts), so that a challenge issued by either server can be finished by
+// the other during a migration.
 type registrationChallenge struct {
 	Type              string           `json:"type"`
 	ExpectedChallenge string           `json:"expectedChallenge"`
@@ -702,10 +704,10 @@ func (s *server) passkeyByCredentialID(r *http.Request, credentialID string) (*p
 	return &p, nil
 }
 
-// verifyAssertion checks an assertion against the stored passkey with go-webauthn (WebAuthn
-// section 7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
-// required), the backup-eligible flag, the signature, and that the sign counter went up. It
-// returns the new counter. A bad signature is 401, anything else 400, as upstream answers.
+// verifyAssertion checks an assertion against the stored passkey with go-webauthn (WebAuthn section
+// 7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
+// required), the backup-eligible flag, the signature, and that the sign counter went up. It returns
+// the new counter. A bad signature is 401, anything else 400, as upstream answers.
 func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
 	if err != nil {

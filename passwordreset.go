@@ -11,8 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Password reset (upstream packages/better-auth/src/api/routes/password.ts): a single-use token in the verification table, mailed as a
-// link that passes through GET /reset-password/:token to the app's reset page.
+// Password reset (upstream packages/better-auth/src/api/routes/password.ts): a single-use token in
+// the verification table, mailed as a link that passes through GET /reset-password/:token to the
+// app's reset page.
 
 const resetPasswordExpiresIn = time.Hour
 

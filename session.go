@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per signed-in device, found by the token in the signed session_token
-// cookie. get-session is the hot path: one indexed JOIN, or no query at all on a valid
-// session_data cookie cache hit.
+// Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per
+// signed-in device, found by the token in the signed session_token cookie. get-session is the hot
+// path: one indexed JOIN, or no query at all on a valid session_data cookie cache hit.
 
 type session struct {
 	ID                   string  `json:"id"`
@@ -52,7 +52,8 @@ const (
 	dontRememberExpires = 24 * time.Hour
 )
 
-// createSession inserts a session for userID. dontRemember makes it a one-day session (upstream dontRememberMe).
+// createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
+// dontRememberMe).
 func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
 	now := s.now()
 	expires := now.Add(sessionExpiresIn)
@@ -152,7 +153,8 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	return as, nil
 }
 
-// sessionKind is what an endpoint demands of the caller's session (upstream sessionMiddleware and friends).
+// sessionKind is what an endpoint demands of the caller's session (upstream sessionMiddleware and
+// friends).
 type sessionKind int
 
 const (
@@ -199,9 +201,9 @@ func (s *server) dontRemember(r *http.Request) bool {
 	return ok && v == "true"
 }
 
-// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (upstream packages/better-auth/src/cookies/index.ts, setSessionCookie).
-// dontRemember makes both browser-session cookies; otherwise a dont_remember cookie the request
-// carried is expired.
+// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (upstream
+// packages/better-auth/src/cookies/index.ts, setSessionCookie). dontRemember makes both
+// browser-session cookies; otherwise a dont_remember cookie the request carried is expired.
 func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
 	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(sessionExpiresIn.Seconds()), session: dontRemember})
 	if dontRemember {

@@ -18,11 +18,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Enterprise SSO (upstream packages/sso/src/, OIDC only): identity providers that organizations register at run
-// time, stored in upstream's ssoProvider table, found at sign-in by email domain, provider id or
-// organization slug. This file holds the settings, the stored provider and the endpoints that
-// manage providers; ssosignin.go signs users in through them, oidcdiscovery.go fetches from them
-// and ssodomain.go proves domain ownership.
+// Enterprise SSO (upstream packages/sso/src/, OIDC only): identity providers that organizations
+// register at run time, stored in upstream's ssoProvider table, found at sign-in by email domain,
+// provider id or organization slug. This file holds the settings, the stored provider and the
+// endpoints that manage providers; ssosignin.go signs users in through them, oidcdiscovery.go
+// fetches from them and ssodomain.go proves domain ownership.
 
 // ssoConfig holds the SSO settings (upstream's sso() options). Zero values are upstream's
 // defaults, so a config built in code behaves as a server started with an empty environment.
@@ -154,7 +154,8 @@ func (p *ssoProvider) hasSAML() bool {
 	return p.SAMLConfig != nil && *p.SAMLConfig != "" && *p.SAMLConfig != "null"
 }
 
-// ssoOIDCConfig is the stored oidcConfig JSON, its fields in upstream's order (upstream packages/sso/src/types.ts).
+// ssoOIDCConfig is the stored oidcConfig JSON, its fields in upstream's order (upstream
+// packages/sso/src/types.ts).
 type ssoOIDCConfig struct {
 	Issuer                      string      `json:"issuer,omitempty"`
 	ClientID                    string      `json:"clientId"`
@@ -469,8 +470,8 @@ type ssoRegisterBody struct {
 	OverrideUserInfo bool           `json:"overrideUserInfo"`
 }
 
-// handleSSORegister registers an identity provider (upstream packages/sso/src/routes/sso.ts, registerSSOProvider), for the caller or, as one of its owners
-// or admins, for an organization.
+// handleSSORegister registers an identity provider (upstream packages/sso/src/routes/sso.ts,
+// registerSSOProvider), for the caller or, as one of its owners or admins, for an organization.
 func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error {
 	var body ssoRegisterBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -754,8 +755,9 @@ func maskClientID(id string) string {
 	return "****" + id[len(id)-4:]
 }
 
-// handleSSOListProviders lists the providers the caller may manage (upstream packages/sso/src/routes/providers.ts): their own without an
-// organization, then those of organizations where they are an owner or admin.
+// handleSSOListProviders lists the providers the caller may manage (upstream
+// packages/sso/src/routes/providers.ts): their own without an organization, then those of
+// organizations where they are an owner or admin.
 func (s *server) handleSSOListProviders(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.requireSession(w, r, anySession)
 	if err != nil {
@@ -807,8 +809,8 @@ type ssoUpdateBody struct {
 // not change while accounts of the provider exist (upstream's OIDC_IDENTITY_BOUNDARY_FIELDS).
 var ssoIdentityFields = []string{"authorizationEndpoint", "clientId", "discoveryEndpoint", "jwksEndpoint", "tokenEndpoint", "userInfoEndpoint"}
 
-// handleSSOUpdateProvider changes a provider's issuer, domain or OIDC settings (upstream packages/sso/src/routes/providers.ts). A changed
-// domain must be verified again.
+// handleSSOUpdateProvider changes a provider's issuer, domain or OIDC settings (upstream
+// packages/sso/src/routes/providers.ts). A changed domain must be verified again.
 func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request) error {
 	var body ssoUpdateBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -978,8 +980,8 @@ type ssoProviderIDBody struct {
 	ProviderID string `json:"providerId" required:"true"`
 }
 
-// handleSSODeleteProvider removes a provider and the accounts it signed in (upstream providers.ts); their users
-// stay, with whatever other ways in they have.
+// handleSSODeleteProvider removes a provider and the accounts it signed in (upstream providers.ts);
+// their users stay, with whatever other ways in they have.
 func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request) error {
 	var body ssoProviderIDBody
 	as, err := s.sessionRequest(w, r, &body, anySession)

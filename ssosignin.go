@@ -14,10 +14,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Sign-in through an enterprise SSO provider (upstream packages/sso/src/routes/sso.ts): the provider is found by
-// provider id, organization slug or email domain; the browser goes to it with state, PKCE and a
-// nonce; the callback verifies the ID token against the provider's JWKS, signs the user in and
-// provisions them into the provider's organization.
+// Sign-in through an enterprise SSO provider (upstream packages/sso/src/routes/sso.ts): the
+// provider is found by provider id, organization slug or email domain; the browser goes to it with
+// state, PKCE and a nonce; the callback verifies the ID token against the provider's JWKS, signs
+// the user in and provisions them into the provider's organization.
 
 var (
 	errSSOLookupRequired   = apiErr(400, "", "email, organizationSlug, domain or providerId is required")
@@ -48,7 +48,8 @@ type ssoSignInBody struct {
 	ProviderType       string            `json:"providerType"`
 }
 
-// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (upstream signInSSO).
+// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (upstream
+// signInSSO).
 func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 	var body ssoSignInBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -309,8 +310,8 @@ func (s *server) handleSSOSharedCallback(w http.ResponseWriter, r *http.Request)
 	return s.ssoCallback(w, r, "")
 }
 
-// ssoCallback completes a sign-in (upstream callbackSSO). Every failure after the state is read redirects to the
-// flow's error URL with upstream's error and error_description.
+// ssoCallback completes a sign-in (upstream callbackSSO). Every failure after the state is read
+// redirects to the flow's error URL with upstream's error and error_description.
 func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID string) error {
 	q, err := readSSOCallbackQuery(r)
 	if err != nil {
@@ -507,8 +508,8 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 	return profile, ""
 }
 
-// authorizedParty is upstream's assertOIDCAuthorizedParty (OpenID Connect Core section 3.1.3.7 steps 4-5): a token for
-// several audiences must name us as its azp, and an azp must be us.
+// authorizedParty is upstream's assertOIDCAuthorizedParty (OpenID Connect Core section 3.1.3.7
+// steps 4-5): a token for several audiences must name us as its azp, and an azp must be us.
 func authorizedParty(clientID string) func(map[string]any) bool {
 	return func(c map[string]any) bool {
 		if azp, ok := c["azp"]; ok {

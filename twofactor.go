@@ -15,13 +15,14 @@ import (
 	"github.com/pquerna/otp/hotp"
 )
 
-// Two-factor authentication (upstream packages/better-auth/src/plugins/two-factor/): TOTP, codes sent by email, backup codes and trusted
-// devices. The TOTP secret and the backup codes are stored encrypted exactly as upstream stores
-// them (upstream symmetricEncrypt), so an enrolment made by either server verifies in the other. This file holds
-// enrolment and management; twofactorverify.go the second step of sign-in.
+// Two-factor authentication (upstream packages/better-auth/src/plugins/two-factor/): TOTP, codes
+// sent by email, backup codes and trusted devices. The TOTP secret and the backup codes are stored
+// encrypted exactly as upstream stores them (upstream symmetricEncrypt), so an enrolment made by
+// either server verifies in the other. This file holds enrolment and management; twofactorverify.go
+// the second step of sign-in.
 //
-// Stricter than upstream on purpose: a TOTP code is accepted once per time step and user
-// (RFC 6238 section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
+// Stricter than upstream on purpose: a TOTP code is accepted once per time step and user (RFC 6238
+// section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
 // accepted lives in our own nullable column "lastUsedStep", which the Node server ignores.
 
 // twoFactorConfig is upstream's twoFactor() options that vary between deployments.
@@ -86,8 +87,9 @@ func (s *server) findTwoFactor(ctx context.Context, q querier, userID string, fo
 var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // totpKey decrypts a stored secret into the HMAC key. Upstream's key is the UTF-8 bytes of its
-// 32-character secret, not a base32 decoding of it (upstream two-factor/totp/index.ts); a secret imported from elsewhere is
-// stored as "base32:<secret>" and decoded (upstream's decryptTOTPSecret).
+// 32-character secret, not a base32 decoding of it (upstream two-factor/totp/index.ts); a secret
+// imported from elsewhere is stored as "base32:<secret>" and decoded (upstream's
+// decryptTOTPSecret).
 func (s *server) totpKey(stored string) ([]byte, error) {
 	plain, err := s.symmetricDecrypt(stored)
 	if err != nil {
@@ -128,8 +130,9 @@ func matchTOTP(key []byte, code string, now time.Time) (step int64, ok bool) {
 	return step, ok
 }
 
-// totpURI is upstream's otpauth URI (upstream two-factor/totp/index.ts): issuer and account escaped as encodeURIComponent in
-// the label, the query built as URLSearchParams builds it, digits and period always present.
+// totpURI is upstream's otpauth URI (upstream two-factor/totp/index.ts): issuer and account escaped
+// as encodeURIComponent in the label, the query built as URLSearchParams builds it, digits and
+// period always present.
 func totpURI(issuer, email string, key []byte) string {
 	return "otpauth://totp/" + encodeURIComponent(issuer) + ":" + encodeURIComponent(email) +
 		"?secret=" + base32NoPad.EncodeToString(key) + "&issuer=" + formEncode(issuer) + "&digits=6&period=30"
@@ -292,7 +295,8 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if method == "otp" {
-		// Codes go to the account's email, so the method is on at once (upstream two-factor/otp/index.ts).
+		// Codes go to the account's email, so the method is on at once (upstream
+		// two-factor/otp/index.ts).
 		if err := s.commitRotation(w, r, as, true); err != nil {
 			return err
 		}

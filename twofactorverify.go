@@ -14,14 +14,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The second factor (upstream packages/better-auth/src/plugins/two-factor/index.ts, packages/better-auth/src/plugins/two-factor/verify-two-factor.ts): the challenge that replaces a credential sign-in's
-// session, the verify endpoints, their limits, and trusted devices.
+// The second factor (upstream packages/better-auth/src/plugins/two-factor/index.ts,
+// packages/better-auth/src/plugins/two-factor/verify-two-factor.ts): the challenge that replaces a
+// credential sign-in's session, the verify endpoints, their limits, and trusted devices.
 //
-// Every verification runs in one transaction that first locks the user's "twoFactor" row (or,
-// for a user with codes by email only, the code's row), so the guesses of one user are judged one
-// after the other, however many arrive at once. Each wrong guess is counted in one UPDATE before
-// the transaction commits, and the counts are read under the same lock: fifty parallel wrong
-// codes are fifty counted failures, and none of them is judged after the limit is reached.
+// Every verification runs in one transaction that first locks the user's "twoFactor" row (or, for a
+// user with codes by email only, the code's row), so the guesses of one user are judged one after
+// the other, however many arrive at once. Each wrong guess is counted in one UPDATE before the
+// transaction commits, and the counts are read under the same lock: fifty parallel wrong codes are
+// fifty counted failures, and none of them is judged after the limit is reached.
 
 const (
 	cookieTwoFactor   = "two_factor"
@@ -39,9 +40,9 @@ const (
 
 func attemptsID(challenge string) string { return "2fa-attempts-" + challenge }
 
-// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor in two-factor/verify-two-factor.ts): the
-// user of the caller's own session ("re-verify"), or else the user of the sign-in challenge the
-// two_factor cookie names.
+// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor in
+// two-factor/verify-two-factor.ts): the user of the caller's own session ("re-verify"), or else the
+// user of the sign-in challenge the two_factor cookie names.
 type twoFactorCaller struct {
 	user      user
 	session   *authSession // nil while signing in
@@ -152,8 +153,9 @@ func (s *server) accountLock(ctx context.Context, tx pgx.Tx, row *twoFactorRow) 
 	return nil, nil
 }
 
-// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (upstream verifyTwoFactor): the
-// account lock, then the challenge's five attempts. A spent challenge dies with its cookie.
+// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (upstream
+// verifyTwoFactor): the account lock, then the challenge's five attempts. A spent challenge dies
+// with its cookie.
 func (s *server) signInLimits(ctx context.Context, tx pgx.Tx, c *twoFactorCaller, row *twoFactorRow) (*twoFactorOutcome, error) {
 	if out, err := s.accountLock(ctx, tx, row); out != nil || err != nil {
 		return out, err
@@ -336,8 +338,8 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 			return nil, err
 		}
 		if rotated != nil {
-			// Upstream's quirk, kept (upstream two-factor/verify-two-factor.ts): the reply carries the token and user from before the
-			// rotation; only the cookie carries the new session.
+			// Upstream's quirk, kept (upstream two-factor/verify-two-factor.ts): the reply carries
+			// the token and user from before the rotation; only the cookie carries the new session.
 			out.session = rotated
 		}
 		return out, nil
@@ -456,7 +458,8 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 			return nil, err
 		}
 		if !c.user.TwoFactorEnabled {
-			// A code sent to a signed-in user's email turns codes by email on (upstream two-factor/otp/index.ts).
+			// A code sent to a signed-in user's email turns codes by email on (upstream
+			// two-factor/otp/index.ts).
 			if c.signingIn() {
 				return refuse(errFailedToCreateSession)
 			}
@@ -470,11 +473,12 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 	})
 }
 
-// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (upstream two-factor/index.ts, hooks), run once the new
-// session exists and its cookies are set. A user without two-factor keeps the session, and so
-// does one on a device holding a valid trust_device cookie, which is rotated. Anyone else gets a
-// challenge instead: the session is deleted, its cookies expired, and the reply is
-// {twoFactorRedirect, twoFactorMethods} with the two_factor cookie. It reports whether it replied.
+// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (upstream
+// two-factor/index.ts, hooks), run once the new session exists and its cookies are set. A user
+// without two-factor keeps the session, and so does one on a device holding a valid trust_device
+// cookie, which is rotated. Anyone else gets a challenge instead: the session is deleted, its
+// cookies expired, and the reply is {twoFactorRedirect, twoFactorMethods} with the two_factor
+// cookie. It reports whether it replied.
 func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as *authSession) (bool, error) {
 	if !as.User.TwoFactorEnabled {
 		return false, nil

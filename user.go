@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// user is the user row as every endpoint returns it (upstream packages/core/src/db/schema/user.ts), twoFactorEnabled included because
-// the twoFactor plugin is always on here.
+// user is the user row as every endpoint returns it (upstream packages/core/src/db/schema/user.ts),
+// twoFactorEnabled included because the twoFactor plugin is always on here.
 type user struct {
 	ID               string  `json:"id"`
 	Name             string  `json:"name"`
