@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,164 +145,6 @@ func TestJWTRoutesOnlyWithThePlugin(t *testing.T) {
 		anon.get("/api/auth/token", "Authorization", "Bearer "+token).wantError(t, http.StatusUnauthorized, "UNAUTHORIZED")
 		if s := anon.get("/api/auth/get-session", "Authorization", "Bearer "+token); string(s.Body) != "null" || s.Header.Get("set-auth-jwt") != "" {
 			t.Fatalf("%s as bearer token: get-session %s", name, s.Body)
-		}
-	}
-}
-
-// TestJWKSRotationPublishesOldKeysForTheGracePeriod ensures that with a rotation interval a key
-// signs until it expires, the next token gets a new key, the old key stays in the JWKS (and its
-// tokens verify) for the grace period and is gone after it; and that JWKS answers are cacheable.
-func TestJWKSRotationPublishesOldKeysForTheGracePeriod(t *testing.T) {
-	t.Parallel()
-	ts, c := newSignedInServer(t, "rotate@example.com", "Rotate", withJWT, func(c *config) {
-		c.JWT.RotationInterval = time.Hour
-		c.JWT.GracePeriod = 2 * time.Hour
-		c.JWT.ExpiresIn = 3 * time.Hour
-	})
-	kidOf := func(token string) string {
-		h, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
-		var v struct{ Kid string }
-		json.Unmarshal(h, &v)
-		return v.Kid
-	}
-	published := func() map[string]bool {
-		resp := c.get("/api/auth/jwks").wantStatus(t, http.StatusOK)
-		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=300" {
-			t.Fatalf("Cache-Control %q", cc)
-		}
-		var set struct{ Keys []struct{ Kid string } }
-		resp.decode(t, &set)
-		kids := map[string]bool{}
-		for _, k := range set.Keys {
-			kids[k.Kid] = true
-		}
-		return kids
-	}
-	token := func() string {
-		var body struct{ Token string }
-		c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &body)
-		return body.Token
-	}
-	first := token()
-	if again := token(); kidOf(again) != kidOf(first) {
-		t.Fatal("a live key was replaced")
-	}
-	ts.clock.advance(time.Hour + time.Second)
-	second := token()
-	if kidOf(second) == kidOf(first) {
-		t.Fatal("an expired key still signs")
-	}
-	if kids := published(); !kids[kidOf(first)] || !kids[kidOf(second)] || len(kids) != 2 {
-		t.Fatalf("after rotation the JWKS lists %v", kids)
-	}
-	if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", first, ts.URL, ts.now()); err != nil {
-		t.Fatalf("a token of the rotated key no longer verifies: %v", err)
-	}
-	ts.clock.advance(2 * time.Hour)
-	if kids := published(); kids[kidOf(first)] || !kids[kidOf(second)] {
-		t.Fatalf("past its grace period the JWKS lists %v", kids)
-	}
-	if n := ts.rowCount(t, "jwks"); n != 2 {
-		t.Fatalf("%d keys stored, want 2", n)
-	}
-}
-
-// nodeKeyRow is one key of testdata/jwks/node-keys.json, made by the Node server's jwt plugin.
-type nodeKeyRow struct {
-	ID, Alg, PublicKey, PrivateKey, NodeSignedJWT string
-	Crv                                           *string
-}
-
-// TestJWKSKeysMadeByTheNodeServer ensures keys the Node server stored (EdDSA, ES256, RS256, the
-// private key encrypted with the shared secret) are published as upstream publishes them, sign our
-// tokens, and verify the JWTs Node signed with them.
-func TestJWKSKeysMadeByTheNodeServer(t *testing.T) {
-	t.Parallel()
-	raw, err := os.ReadFile("testdata/jwks/node-keys.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fixture struct{ Rows []nodeKeyRow }
-	if err := json.Unmarshal(raw, &fixture); err != nil {
-		t.Fatal(err)
-	}
-	for i, row := range fixture.Rows {
-		t.Run(row.Alg, func(t *testing.T) {
-			t.Parallel()
-			ts, c := newSignedInServer(t, "node-key@example.com", "Node", withJWT, func(c *config) { c.JWT.KeyAlg = row.Alg })
-			ts.exec(t, `INSERT INTO jwks (id, "publicKey", "privateKey", "createdAt", alg, crv) VALUES ($1, $2, $3, $4, $5, $6)`,
-				row.ID, row.PublicKey, row.PrivateKey, ts.now().Add(-time.Duration(i+1)*time.Minute), row.Alg, row.Crv)
-			var body struct{ Token string }
-			c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &body)
-			if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", body.Token, ts.URL, ts.now()); err != nil {
-				t.Fatalf("our token signed with the Node key: %v", err)
-			}
-			claims, err := foreignVerify(t, ts.URL+"/api/auth/jwks", row.NodeSignedJWT, "http://node.example", time.Unix(1764950000, 0))
-			if err != nil || claims["email"] != "node@example.com" {
-				t.Fatalf("the Node-signed JWT against our JWKS: %v %v", claims, err)
-			}
-			var set struct{ Keys []json.RawMessage }
-			c.get("/api/auth/jwks").decode(t, &set)
-			wantPrefix := `{"alg":"` + row.Alg + `",`
-			if len(set.Keys) != 1 || !strings.HasPrefix(string(set.Keys[0]), wantPrefix) || !strings.HasSuffix(string(set.Keys[0]), `,"kid":"`+row.ID+`"}`) {
-				t.Fatalf("published %s", set.Keys)
-			}
-		})
-	}
-	// A key under another secret is refused with a clear error, not a panic or a new key.
-	ts, c := newSignedInServer(t, "other-secret@example.com", "Other", withJWT, func(c *config) { c.Secret = strings.Repeat("z", 40) })
-	row := fixture.Rows[0]
-	ts.exec(t, `INSERT INTO jwks (id, "publicKey", "privateKey", "createdAt", alg, crv) VALUES ($1, $2, $3, $4, $5, $6)`,
-		row.ID, row.PublicKey, row.PrivateKey, ts.now(), row.Alg, row.Crv)
-	c.get("/api/auth/token").wantStatus(t, http.StatusInternalServerError)
-	if _, err := ts.currentSigningKey(context.Background()); err != errKeyDecrypt {
-		t.Fatalf("err %v, want errKeyDecrypt", err)
-	}
-}
-
-// TestJWKSFloodIsRateLimited ensures a client hammering /jwks gets 429 after the default rule's
-// 100 requests in 10 seconds, while the answers before it come from the replica's cache.
-func TestJWKSFloodIsRateLimited(t *testing.T) {
-	t.Parallel()
-	ts := newTestServer(t, withJWT, func(c *config) { c.RateLimit = true })
-	c := ts.client(t)
-	for i := range 100 {
-		c.get("/api/auth/jwks").wantStatus(t, http.StatusOK)
-		if i == 0 {
-			ts.exec(t, `DELETE FROM jwks`) // later answers must come from the cache, not the table
-		}
-	}
-	resp := c.get("/api/auth/jwks").wantStatus(t, http.StatusTooManyRequests)
-	if resp.Header.Get("X-Retry-After") == "" {
-		t.Fatalf("429 without X-Retry-After: %v", resp.Header)
-	}
-}
-
-// TestJWTConfigFromEnvironment ensures the JWT and bearer settings are read from the environment
-// and that bad values stop start-up naming the variable.
-func TestJWTConfigFromEnvironment(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{"JWT_ENABLED": "true", "JWT_ISSUER": "https://auth.example", "JWT_AUDIENCE": "api",
-		"JWT_EXPIRES_IN": "1h", "JWKS_KEY_ALG": "ES256", "JWKS_ROTATION_INTERVAL": "2592000", "BEARER_ENABLED": "true"}
-	cfg, err := loadConfig(nil, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := jwtConfig{Enabled: true, Issuer: "https://auth.example", Audience: "api", ExpiresIn: time.Hour, KeyAlg: "ES256",
-		RotationInterval: 30 * 24 * time.Hour, GracePeriod: 30 * 24 * time.Hour}
-	if cfg.JWT != want || !cfg.Bearer.Enabled || cfg.Bearer.RequireSignature {
-		t.Fatalf("jwt %+v bearer %+v", cfg.JWT, cfg.Bearer)
-	}
-	for name, value := range map[string]string{"JWT_ENABLED": "yes please", "JWT_EXPIRES_IN": "0", "JWKS_KEY_ALG": "HS256",
-		"JWKS_ROTATION_INTERVAL": "-5", "JWKS_GRACE_PERIOD": "soon", "BEARER_ENABLED": "maybe", "BEARER_REQUIRE_SIGNATURE": "2"} {
-		_, err := loadConfig(nil, func(k string) string {
-			if k == name {
-				return value
-			}
-			return ""
-		})
-		if err == nil || !strings.HasPrefix(err.Error(), name+":") {
-			t.Errorf("%s=%q: err %v", name, value, err)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 // generateKeyPair + exportJWK, the private JWK symmetricEncrypt-ed with the Go tests' secret, as
 // createJwk does), each with a JWT signed in Node. Node resolves packages from the script's own
 // folder, so run a copy in web/compat (after npm ci there):
-//   cp ../../testdata/jwks/make-node-keys.mjs mk.mjs && node mk.mjs > ../../testdata/jwks/node-keys.json; rm mk.mjs
+//   cp ../../testdata/jwt/make-node-keys.mjs mk.mjs && node mk.mjs > ../../testdata/jwt/node-keys.json; rm mk.mjs
 import { generateKeyPair, exportJWK, SignJWT } from "jose";
 import { symmetricEncrypt } from "better-auth/crypto";
 
