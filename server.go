@@ -18,6 +18,7 @@ const basePath = "/api/auth"
 type config struct {
 	DatabaseURL       string
 	Secret            string
+	SecretWarning     string // why the secret is weak or made up, printed when serving
 	BaseURL           string // origin the app is served at; empty: taken from each request
 	TrustedOrigins    []string
 	Addr              string
