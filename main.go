@@ -321,12 +321,10 @@ func checkHealth(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("ADDR %q: %w", addr, err)
 	}
-	// A wildcard listens on every interface, loopback included: ask there.
+	// A wildcard address listens on every interface; Go's [::] listener takes IPv4 too, so
+	// IPv4 loopback answers for either spelling.
 	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
-		if err == nil && ip.Is6() {
-			host = "::1"
-		}
 	}
 	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: basePath + "/ok"}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -60,6 +60,14 @@ func freePort(t testing.TB) string {
 func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 	t.Helper()
 	_, dbURL := newTestDB(t)
+	p := launchSidecarProcess(t, dbURL, env...)
+	p.waitUntilServing(t)
+	return p
+}
+
+// launchSidecarProcess starts the server on dbURL without waiting for it to serve.
+func launchSidecarProcess(t *testing.T, dbURL string, env ...string) *sidecarProcess {
+	t.Helper()
 	addr := freePort(t)
 	p := &sidecarProcess{url: "http://" + addr, dbURL: dbURL, log: &lockedBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0])
@@ -76,6 +84,11 @@ func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 		p.cmd.Process.Kill()
 		<-p.done
 	})
+	return p
+}
+
+func (p *sidecarProcess) waitUntilServing(t *testing.T) {
+	t.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(p.url + "/api/auth/ok")
 		if err == nil {
@@ -87,7 +100,6 @@ func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return p
 }
 
 // client returns a test client for the process, reusing the in-process helpers.

@@ -77,7 +77,7 @@ type startupProblem struct {
 	err      error
 }
 
-func (p *startupProblem) Error() string { return p.why + ": " + p.fix }
+func (p *startupProblem) Error() string { return p.why + "; " + p.fix }
 func (p *startupProblem) Unwrap() error { return p.err }
 
 // Postgres error codes start-up tells apart.
@@ -144,7 +144,7 @@ func explainConnectError(err error, c *pgx.ConnConfig, production bool) error {
 			p.fix += "; production never creates it"
 		}
 	case pgInvalidAuthorization:
-		p.why = fmt.Sprintf("Postgres refused role %q: %s", c.User, pgMessage(err))
+		p.why = fmt.Sprintf("Postgres refused role %q (%s)", c.User, pgMessage(err))
 		p.fix = "set DATABASE_URL=" + exampleURL(c, "<role>", c.Database) + " with a role that exists, e.g. postgres"
 	case pgInvalidPassword:
 		p.why = fmt.Sprintf("password authentication failed for role %q", c.User)
@@ -153,7 +153,7 @@ func explainConnectError(err error, c *pgx.ConnConfig, production bool) error {
 		if !isUnavailable(err) {
 			return fmt.Errorf("connect to Postgres: %w", err)
 		}
-		p.why = fmt.Sprintf("no Postgres answers at %s port %d: %s", c.Host, c.Port, lastPart(err))
+		p.why = fmt.Sprintf("no Postgres answers at %s port %d (%s)", c.Host, c.Port, lastPart(err))
 		p.fix = "start Postgres, or set DATABASE_URL=" + exampleURL(c, c.User, c.Database) + " to where it runs"
 	}
 	return p
