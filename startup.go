@@ -89,7 +89,8 @@ const (
 	pgDuplicateDatabase    = "42P04"
 )
 
-func pgCode(err error) string {
+// pgFailure is the SQLSTATE of a Postgres error, "" for any other error.
+func pgFailure(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return pe.Code
@@ -117,7 +118,7 @@ func lastPart(err error) string {
 	return msg
 }
 
-func isMissingDatabase(err error) bool { return pgCode(err) == pgInvalidCatalogName }
+func isMissingDatabase(err error) bool { return pgFailure(err) == pgInvalidCatalogName }
 
 // createdbHint is the command that creates the database c names, run as a role that may.
 func createdbHint(c *pgx.ConnConfig, role string) string {
@@ -136,7 +137,7 @@ func exampleURL(c *pgx.ConnConfig, user, database string) string {
 // explainConnectError turns a failed first connection into why and what to do.
 func explainConnectError(err error, c *pgx.ConnConfig, production bool) error {
 	p := &startupProblem{err: err}
-	switch pgCode(err) {
+	switch pgFailure(err) {
 	case pgInvalidCatalogName:
 		p.why = fmt.Sprintf("database %q does not exist", c.Database)
 		p.fix = fmt.Sprintf("create it (%s) or set DATABASE_URL=%s", createdbHint(c, c.User), exampleURL(c, c.User, "<an existing database>"))
@@ -170,13 +171,13 @@ func createDatabase(ctx context.Context, c *pgx.ConnConfig) error {
 	}
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{c.Database}.Sanitize())
-	switch code := pgCode(err); {
+	switch failure := pgFailure(err); {
 	case err == nil:
 		slog.Info("created database (development)", "database", c.Database, "user", c.User)
 		return nil
-	case code == pgDuplicateDatabase: // another replica was first
+	case failure == pgDuplicateDatabase: // another replica was first
 		return nil
-	case code == pgInsufficientPrivs:
+	case failure == pgInsufficientPrivs:
 		return &startupProblem{err: err,
 			why: fmt.Sprintf("database %q does not exist and role %q may not create it", c.Database, c.User),
 			fix: fmt.Sprintf("run %s, or set DATABASE_URL=%s", createdbHint(c, "postgres"), exampleURL(c, c.User, "<an existing database>"))}
