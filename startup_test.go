@@ -67,8 +67,8 @@ func TestStartupLogNamesTheDatabaseThenTheSchema(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if grace := waitForLog(t, p, "shutting down")["grace"]; grace != "20s" {
-		t.Errorf("grace logged as %v, want 20s", grace)
+	if grace := waitForLog(t, p, "shutting down")["grace"]; grace != "45s" {
+		t.Errorf("grace logged as %v, want 45s", grace)
 	}
 	if strings.Contains(p.log.String(), "pw-never-logged") {
 		t.Errorf("the log shows the password:\n%s", p.log.String())
