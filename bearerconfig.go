@@ -1,11 +1,5 @@
 package main
 
-import (
-	"flag"
-	"fmt"
-	"strconv"
-)
-
 // Settings of the bearer plugin (bearer.go); upstream: packages/better-auth/src/plugins/bearer/index.ts, BearerOptions.
 
 type bearerConfig struct {
@@ -16,24 +10,16 @@ type bearerConfig struct {
 	RequireSignature bool
 }
 
-type bearerFlags struct{ enabled, requireSignature string }
+type bearerFlags struct{ enabled, requireSignature bool }
 
-// registerBearerFlags adds the bearer flags to fs, each defaulting to its environment variable.
-func registerBearerFlags(fs *flag.FlagSet, env func(name, def string) string) *bearerFlags {
+// registerBearerFlags adds the bearer flags, under the README's "Bearer tokens and JWT" group.
+func registerBearerFlags(s *settings) *bearerFlags {
 	f := &bearerFlags{}
-	fs.StringVar(&f.enabled, "bearer", env("BEARER_ENABLED", "false"), "[BEARER_ENABLED] accept \"Authorization: Bearer <session token>\" wherever the session cookie is, and answer set-auth-token (upstream's bearer plugin)")
-	fs.StringVar(&f.requireSignature, "bearer-require-signature", env("BEARER_REQUIRE_SIGNATURE", "false"), "[BEARER_REQUIRE_SIGNATURE] accept only signed bearer tokens (token.signature, as set-auth-token gives them), not bare session tokens")
+	s.Bool(&f.enabled, "bearer", "BEARER_ENABLED", false, "accept \"Authorization: Bearer <session token>\" wherever the session cookie is, and answer set-auth-token (upstream's bearer plugin)")
+	s.Bool(&f.requireSignature, "bearer-require-signature", "BEARER_REQUIRE_SIGNATURE", false, "accept only signed bearer tokens (token.signature, as set-auth-token gives them), not bare session tokens")
 	return f
 }
 
-func (f *bearerFlags) parse() (bearerConfig, error) {
-	var c bearerConfig
-	var err error
-	if c.Enabled, err = strconv.ParseBool(f.enabled); err != nil {
-		return c, fmt.Errorf("BEARER_ENABLED: want true or false, got %q", f.enabled)
-	}
-	if c.RequireSignature, err = strconv.ParseBool(f.requireSignature); err != nil {
-		return c, fmt.Errorf("BEARER_REQUIRE_SIGNATURE: want true or false, got %q", f.requireSignature)
-	}
-	return c, nil
+func (f *bearerFlags) config() bearerConfig {
+	return bearerConfig{Enabled: f.enabled, RequireSignature: f.requireSignature}
 }

@@ -11,7 +11,7 @@ import (
 func TestJWTAndBearerConfigFromEnvironment(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"JWT_ENABLED": "true", "JWT_ISSUER": "https://auth.example", "JWT_AUDIENCE": "api",
-		"JWT_EXPIRES_IN": "1h", "JWKS_KEY_ALG": "ES256", "JWKS_ROTATION_INTERVAL": "2592000", "BEARER_ENABLED": "true"}
+		"JWT_EXPIRES_IN": "1h", "JWKS_KEY_ALG": "ES256", "JWKS_ROTATION_INTERVAL": "720h", "BEARER_ENABLED": "true"}
 	cfg, err := loadConfig(nil, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func TestJWTAndBearerConfigFromEnvironment(t *testing.T) {
 		t.Fatalf("jwt %+v bearer %+v", cfg.JWT, cfg.Bearer)
 	}
 	for name, value := range map[string]string{"JWT_ENABLED": "yes please", "JWT_EXPIRES_IN": "0", "JWKS_KEY_ALG": "HS256",
-		"JWKS_ROTATION_INTERVAL": "-5", "JWKS_GRACE_PERIOD": "soon", "BEARER_ENABLED": "maybe", "BEARER_REQUIRE_SIGNATURE": "2"} {
+		"JWKS_ROTATION_INTERVAL": "-5m", "JWKS_GRACE_PERIOD": "soon", "BEARER_ENABLED": "maybe", "BEARER_REQUIRE_SIGNATURE": "2"} {
 		_, err := loadConfig(nil, func(k string) string {
 			if k == name {
 				return value
