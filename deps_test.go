@@ -23,6 +23,7 @@ var allowedDeps = map[string]string{
 	"github.com/go-webauthn/webauthn":             "passkeys",
 	"github.com/coreos/go-oidc/v3":                "verifying OpenID Connect ID tokens",
 	"github.com/go-jose/go-jose/v4":               "JOSE (JWS/JWE/JWK), go-oidc's own dependency",
+	"github.com/prometheus/client_golang":         "Prometheus metrics on METRICS_ADDR (registry, Go and process collectors, promhttp)",
 	"github.com/testcontainers/testcontainers-go": "tests only: a throwaway Postgres when Docker is there",
 }
 

@@ -49,6 +49,7 @@ type config struct {
 	Org               orgConfig
 	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
+	Ops               opsConfig
 }
 
 // server holds every dependency a handler needs.
@@ -72,6 +73,7 @@ type server struct {
 	ssoClient *http.Client
 	ssoKeys   *keySetCache
 	resolver  txtResolver
+	metrics   *metrics // nil unless METRICS_ADDR is set
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -87,6 +89,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 	s.ssoClient = newSSOClient(s.configTrusted)
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
 	s.resolver = net.DefaultResolver
+	s.metrics = newMetrics(s)
 	return s
 }
 
@@ -121,11 +124,13 @@ func main() {
 }
 
 func runCommand(cmd string) error {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	setupLogging(os.Getenv("LOG_FORMAT"))
+	ready := cmd == "health" && takeReadyFlag()
 	cfg, err := loadConfig(os.Args[1:], os.Getenv)
 	if err != nil {
 		return err
 	}
+	setupLogging(cfg.Ops.LogFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -143,6 +148,9 @@ func runCommand(cmd string) error {
 		slog.Info("schema is up to date")
 		return nil
 	case "health":
+		if ready {
+			return checkReady(ctx, cfg.Ops.MetricsAddr)
+		}
 		return checkHealth(ctx, cfg.Addr)
 	default:
 		return fmt.Errorf("unknown command %q (want serve, migrate or health)", cmd)
@@ -168,7 +176,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs := flag.NewFlagSet("authsidecar", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: authsidecar [serve|migrate|health] [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: authsidecar [serve|migrate|health [--ready]] [flags]\n\n"+
 			"Every flag defaults to the environment variable named in brackets.\n"+
 			"BETTER_AUTH_SECRET (32+ characters) is read from the environment only.\n"+
 			"Generic OpenID providers come from the environment only: AUTH_OIDC_<ID>_ISSUER, _CLIENT_ID,\n"+
@@ -196,6 +204,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(fs, env)
 	orgFlags := registerOrgFlags(fs, env)
 	ssoFlags := registerSSOFlags(fs, env)
+	opsFlags := registerOpsFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -225,6 +234,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
+		return config{}, err
+	}
+	if c.Ops, err = opsFlags.parse(c.Addr); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {
@@ -306,6 +318,9 @@ func serve(ctx context.Context, cfg config) error {
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)
+	if err := s.serveMetrics(ctx); err != nil {
+		return err
+	}
 
 	srv := newHTTPServer(cfg.Addr, routes(s))
 	errc := make(chan error, 1)

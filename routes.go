@@ -3,9 +3,12 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // handler is an endpoint: it writes its own success response and returns any error for
@@ -140,11 +143,29 @@ func routes(s *server) http.Handler {
 	return s.middleware(mux)
 }
 
+// metricsRoutes is the METRICS_ADDR listener's table: metrics, readiness and, when asked, pprof.
+// None of it is ever served on the public port.
+func metricsRoutes(s *server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /readyz", handler(s.handleReady))
+	mux.Handle("GET /livez", handler(s.handleOK))
+	if s.cfg.Ops.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}
+
 // middleware runs around every request, in upstream's order where upstream has one: recover,
 // body limit, CORS, rate limit (before routing), route match, origin check, handler.
 func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r, info := s.beginRequest(w, r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		// Known before routing so that every log line, the rate limit's included, can name the
 		// route rather than the path (see logRoute).
@@ -152,12 +173,12 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		r.Pattern = pattern
 		defer func() {
 			if p := recover(); p != nil {
-				slog.Error("panic", "method", r.Method, "route", logRoute(r), "panic", p)
+				slog.ErrorContext(r.Context(), "panic", "method", r.Method, "route", logRoute(r), "panic", p)
 				if !rec.wrote {
 					writeError(rec, r, errInternal)
 				}
 			}
-			slog.Debug("request", "method", r.Method, "route", logRoute(r), "status", rec.status, "duration", time.Since(start))
+			s.endRequest(rec, r, info, rec.status, start)
 		}()
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)

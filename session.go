@@ -110,6 +110,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	}
 	if cacheOn && !o.disableCookieCache {
 		cached, present := s.readCookieCache(r, token)
+		s.metrics.cookieCacheLookup(cached != nil)
 		if cached != nil {
 			return cached, nil
 		}
