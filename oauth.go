@@ -411,7 +411,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	tokens, err := s.exchangeCode(r.Context(), r, p, q.Code, st.CodeVerifier)
 	if err != nil {
-		slog.Warn("oauth code exchange failed", "provider", p.id, "err", err)
+		slog.WarnContext(r.Context(), "oauth code exchange failed", "provider", p.id, "err", err)
 		return fail("invalid_code", "")
 	}
 	tokens.Nonce = st.IDTokenNonce
@@ -420,7 +420,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	profile, err := p.profile(r.Context(), tokens)
 	if err != nil || !profile.usable(tokens) {
-		slog.Warn("oauth user info failed", "provider", p.id, "err", err)
+		slog.WarnContext(r.Context(), "oauth user info failed", "provider", p.id, "err", err)
 		return fail("unable_to_get_user_info", "")
 	}
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ","),
@@ -543,7 +543,7 @@ func (s *server) consumeOAuthState(w http.ResponseWriter, r *http.Request, state
 	}
 	var st oauthState
 	if err := json.Unmarshal([]byte(v.Value), &st); err != nil || st.CallbackURL == "" || st.CodeVerifier == "" {
-		slog.Error("unreadable oauth state", "err", err)
+		slog.ErrorContext(r.Context(), "unreadable oauth state", "err", err)
 		return nil, errorURL, "internal_server_error", nil
 	}
 	// Every URL was checked against the trusted origins when the flow started; they are checked
@@ -886,7 +886,7 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 	if !p.opaqueIDTokens || strings.Count(raw, ".") == 2 {
 		var err error
 		if claims, err = p.idToken.verify(ctx, raw, body.Nonce, s.now()); err != nil {
-			slog.Info("id token refused", "provider", p.id, "err", err)
+			slog.InfoContext(ctx, "id token refused", "provider", p.id, "err", err)
 			return nil, tokens, errInvalidIDToken
 		}
 	}
@@ -898,7 +898,7 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 		profile, err = p.profile(ctx, tokens)
 	}
 	if err != nil {
-		slog.Info("id token user info failed", "provider", p.id, "err", err)
+		slog.InfoContext(ctx, "id token user info failed", "provider", p.id, "err", err)
 		return nil, tokens, errFailedUserInfo
 	}
 	if profile.Email == "" {
@@ -984,7 +984,7 @@ func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID,
 	providers := s.providers.all()
 	rows, err := s.db.Query(ctx, `SELECT "providerId", "idToken" FROM account WHERE "userId" = $1 ORDER BY "updatedAt" DESC`, userID)
 	if err != nil {
-		slog.Error("find accounts for provider logout", "err", err)
+		slog.ErrorContext(ctx, "find accounts for provider logout", "err", err)
 		return ""
 	}
 	defer rows.Close()
@@ -992,7 +992,7 @@ func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID,
 		var providerID string
 		var idToken *string
 		if err := rows.Scan(&providerID, &idToken); err != nil {
-			slog.Error("find accounts for provider logout", "err", err)
+			slog.ErrorContext(ctx, "find accounts for provider logout", "err", err)
 			return ""
 		}
 		p := providers[providerID]
