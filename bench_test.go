@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkGetSession measures the hot path, GET /get-session, reading Postgres (one indexed
@@ -46,6 +47,40 @@ func BenchmarkGetSession(b *testing.B) {
 			}
 		})
 		b.Run("handler/"+bc.name, func(b *testing.B) { benchGetSessionHandler(b, ts, cookie) })
+	}
+}
+
+// BenchmarkGetSessionMetrics measures get-session's handler with metrics off (METRICS_ADDR unset)
+// and on, on both paths; the issue allows metrics 5% of throughput (BENCHMARKS.md, "Metrics").
+func BenchmarkGetSessionMetrics(b *testing.B) {
+	for _, path := range []struct {
+		name   string
+		maxAge int
+	}{{"cookie-cache", 300}, {"postgres", 0}} {
+		for _, metricsAddr := range []string{"", "127.0.0.1:0"} {
+			ts := newTestServer(b, func(c *config) { c.CookieCacheMaxAge = path.maxAge; c.Ops.MetricsAddr = metricsAddr })
+			cookie := benchSession(b, ts)
+			name := path.name + "/metrics=off"
+			if metricsAddr != "" {
+				name = path.name + "/metrics=on"
+			}
+			b.Run(name, func(b *testing.B) { benchGetSessionHandler(b, ts, cookie) })
+		}
+	}
+}
+
+// BenchmarkMetricsPerRequest is the metrics' own work for one get-session answered from the
+// cookie cache (the request counter and histogram, the cookie-cache counter): on a loaded machine
+// it is steadier than the difference of two handler runs.
+func BenchmarkMetricsPerRequest(b *testing.B) {
+	ts := newTestServer(b, func(c *config) { c.Ops.MetricsAddr = "127.0.0.1:0" })
+	req := httptest.NewRequest(http.MethodGet, "/api/auth/get-session", nil)
+	req.Pattern = "GET /api/auth/get-session"
+	info := &requestInfo{id: "bench"}
+	b.ReportAllocs()
+	for b.Loop() {
+		ts.metrics.cookieCacheLookup(true)
+		ts.metrics.observeRequest(req, info, http.StatusOK, time.Millisecond)
 	}
 }
 

@@ -83,7 +83,44 @@ type metrics struct {
 	scryptWaiting       prometheus.Gauge
 	scryptWait          prometheus.Histogram
 	cookieCache         *prometheus.CounterVec
+	cacheHit, cacheMiss prometheus.Counter
 	reasons             boundedLabels
+	// requestSeries caches each (route, method, status)'s counter and histogram: looking them up
+	// by label values hashes and locks on every request, which was most of the metrics' cost.
+	requestSeries sync.Map // seriesKey -> *requestSeries
+}
+
+type seriesKey struct {
+	pattern, method string
+	status          int
+}
+
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+func (s *requestSeries) observe(d time.Duration) {
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
+}
+
+// series returns the request metrics of one route pattern, method and status. The keys are
+// bounded: patterns and methods by the tables, status by the handlers.
+func (m *metrics) series(pattern, method string, status int) *requestSeries {
+	key := seriesKey{pattern, method, status}
+	if s, ok := m.requestSeries.Load(key); ok {
+		return s.(*requestSeries)
+	}
+	route := "(no route)"
+	if pattern != "" {
+		_, route, _ = strings.Cut(pattern, " ")
+	}
+	s, _ := m.requestSeries.LoadOrStore(key, &requestSeries{
+		count:   m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+		latency: m.latency.WithLabelValues(route, method),
+	})
+	return s.(*requestSeries)
 }
 
 // newMetrics registers the server's metrics in a registry of its own (several servers share a
@@ -113,6 +150,7 @@ func newMetrics(s *server) *metrics {
 		Buckets: []float64{.0005, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
 	m.cookieCache = f.counterVec("authsidecar_cookie_cache_lookups_total", "Session lookups with a session_data cookie, by result (hit, miss).", "result")
+	m.cacheHit, m.cacheMiss = m.cookieCache.WithLabelValues("hit"), m.cookieCache.WithLabelValues("miss")
 	m.reg.MustRegister(m.latency, m.twoFactorChallenges, m.scryptWaiting, m.scryptWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		poolCollector{s}, outboxCollector{s})
@@ -132,15 +170,6 @@ var knownMethods = map[string]string{
 	"GET": "GET", "POST": "POST", "HEAD": "HEAD", "OPTIONS": "OPTIONS", "PUT": "PUT", "PATCH": "PATCH", "DELETE": "DELETE",
 }
 
-// routeLabel is the route pattern without its method: the path template, as routes.go has it.
-func routeLabel(r *http.Request) string {
-	if r.Pattern == "" {
-		return "(no route)"
-	}
-	_, p, _ := strings.Cut(r.Pattern, " ")
-	return p
-}
-
 // observeRequest records one answered request and, on a sign-in or sign-up route, its outcome.
 func (m *metrics) observeRequest(r *http.Request, info *requestInfo, status int, d time.Duration) {
 	if m == nil {
@@ -150,9 +179,7 @@ func (m *metrics) observeRequest(r *http.Request, info *requestInfo, status int,
 	if !ok {
 		method = "OTHER"
 	}
-	route := routeLabel(r)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	m.series(r.Pattern, method, status).observe(d)
 	if a, ok := authRoutes[r.Pattern]; ok {
 		outcome, reason := m.outcome(info, status, r)
 		vec := m.signIns
@@ -260,14 +287,13 @@ func (m *metrics) mailAttempt(typ, result string) {
 }
 
 func (m *metrics) cookieCacheLookup(hit bool) {
-	if m == nil {
-		return
+	switch {
+	case m == nil:
+	case hit:
+		m.cacheHit.Inc()
+	default:
+		m.cacheMiss.Inc()
 	}
-	result := "miss"
-	if hit {
-		result = "hit"
-	}
-	m.cookieCache.WithLabelValues(result).Inc()
 }
 
 // scryptQueued counts a hash waiting for a worker; call the returned function once one took it.
