@@ -61,6 +61,8 @@ type requestInfo struct {
 	code          string
 	redirectError string
 	challenged    bool
+	// answersChallenge: the request carried the two_factor cookie of a sign-in's challenge.
+	answersChallenge bool
 }
 
 type requestInfoKey struct{}
@@ -108,6 +110,10 @@ func (s *server) endRequest(w http.ResponseWriter, r *http.Request, info *reques
 	slog.DebugContext(r.Context(), "request", "method", r.Method, "route", logRoute(r), "status", status, "duration", d)
 	if s.metrics != nil && status >= 300 && status < 400 {
 		info.redirectError = redirectError(w.Header().Get("Location"))
+	}
+	if s.metrics != nil && authRoutes[r.Pattern].method == "two_factor" {
+		// The verify routes also confirm an enrolment; only an answer to a challenge is a sign-in.
+		_, info.answersChallenge = rawCookie(r, s.cookieName(cookieTwoFactor))
 	}
 	s.metrics.observeRequest(r, info, status, d)
 }

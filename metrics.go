@@ -180,7 +180,7 @@ func (m *metrics) observeRequest(r *http.Request, info *requestInfo, status int,
 		method = "OTHER"
 	}
 	m.series(r.Pattern, method, status).observe(d)
-	if a, ok := authRoutes[r.Pattern]; ok {
+	if a, ok := authRoutes[r.Pattern]; ok && (a.method != "two_factor" || info.answersChallenge) {
 		outcome, reason := m.outcome(info, status, r)
 		vec := m.signIns
 		if a.signUp {

@@ -248,3 +248,31 @@ func TestOpsConfigRefusesMetricsOnThePublicPort(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsCountTwoFactorChallengesAndTheirSignIns: a password sign-in answered with a
+// two-factor challenge counts as a challenge, and the TOTP step that completes it as a
+// two-factor sign-in.
+func TestMetricsCountTwoFactorChallengesAndTheirSignIns(t *testing.T) {
+	t.Parallel()
+	ts, metricsURL := newMetricsServer(t)
+	ts.clock.set(stepStart)
+	u := enrolTOTP(t, ts, ts.client(t), "metrics-2fa@example.com")
+	c := ts.client(t)
+	c.signInChallenged(u, nil)
+	c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": u.code(ts, 0)}).wantStatus(t, http.StatusOK)
+	all := scrape(t, metricsURL)
+	for _, w := range []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"authsidecar_two_factor_challenges_total", map[string]string{}, 1},
+		{"authsidecar_sign_in_total", map[string]string{"method": "email", "outcome": "challenge", "reason": "TWO_FACTOR_REQUIRED"}, 1},
+		// The challenge's answer; enrolment's confirmation, also verify-totp, is no sign-in.
+		{"authsidecar_sign_in_total", map[string]string{"method": "two_factor", "outcome": "success", "reason": "none"}, 1},
+	} {
+		if got := sample(all, w.name, w.labels); got != w.value {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+		}
+	}
+}
