@@ -17,7 +17,7 @@ npm_install() { # dir
   (cd "$1" && npm ci --no-audit --no-fund --loglevel=error) > "$npm_log/${1//\//_}.log" 2>&1
 }
 installs=()
-trap 'kill "${installs[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${installs[@]}" ${k8s_install:-} 2>/dev/null || true' EXIT
 if command -v npm >/dev/null 2>&1; then
   { npm_install web && npm_install web/example; } & installs+=($!)
   if [ ! -f web/compat/node_modules/.package-lock.json ] || [ web/compat/package-lock.json -nt web/compat/node_modules/.package-lock.json ]; then
@@ -52,7 +52,7 @@ go test -race -count=1 -parallel 8 -timeout 30m ./...
 
 step "deploy"
 installs_k8s
-"$k8s_bin/kubectl-validate" --local-schemas-dir= --version 1.30 deploy/kubernetes.yaml
+"$k8s_bin/kubectl-validate" --version 1.30 deploy/kubernetes.yaml
 # The check must be able to fail: a manifest with a misspelt field and a wrong type is refused.
 if "$k8s_bin/kubectl-validate" --version 1.30 testdata/deploy-invalid.yaml > /dev/null 2>&1; then
   echo "kubectl-validate accepted testdata/deploy-invalid.yaml" >&2; exit 1
