@@ -62,6 +62,12 @@ func newReplicaSet(t *testing.T, n int) *replicaSet {
 		backends[i] = u
 		rs.replicas = append(rs.replicas, ts)
 	}
+	// One fixed instant on every replica: the 10-second sign-in window must not run out between
+	// requests on a loaded machine, and the replicas must agree on the time.
+	now := time.Now()
+	for _, r := range rs.replicas {
+		r.clock.set(now)
+	}
 	proxy.Start()
 	t.Cleanup(proxy.Close)
 	rs.testServer = &testServer{server: rs.replicas[0].server, URL: origin, mails: rs.replicas[0].mails, clock: rs.replicas[0].clock}
