@@ -54,8 +54,8 @@ step "deploy"
 installs_k8s
 "$k8s_bin/kubectl-validate" --version 1.30 deploy/kubernetes.yaml
 # The check must be able to fail: a manifest with a misspelt field and a wrong type is refused.
-if "$k8s_bin/kubectl-validate" --version 1.30 testdata/deploy-invalid.yaml > /dev/null 2>&1; then
-  echo "kubectl-validate accepted testdata/deploy-invalid.yaml" >&2; exit 1
+if "$k8s_bin/kubectl-validate" --version 1.30 testdata/deploy/invalid.yaml > /dev/null 2>&1; then
+  echo "kubectl-validate accepted testdata/deploy/invalid.yaml" >&2; exit 1
 fi
 
 step "fuzz (${FUZZTIME:=10000x} each)"
