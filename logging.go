@@ -24,7 +24,7 @@ func newLogHandler(w io.Writer, format string, level slog.Leveler) slog.Handler 
 			format = "text"
 		}
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDurations}
 	if format == "text" {
 		return requestIDHandler{slog.NewTextHandler(w, opts)}
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
-	"strconv"
 )
 
 // opsConfig holds the operations settings: metrics, pprof and the log format.
@@ -15,25 +13,19 @@ type opsConfig struct {
 	LogFormat   string // json or text; empty: text on a terminal, else json
 }
 
-type opsFlags struct {
-	c     opsConfig
-	pprof string
-}
+type opsFlags struct{ c opsConfig }
 
-func registerOpsFlags(fs *flag.FlagSet, env func(name, def string) string) *opsFlags {
+// registerOpsFlags adds the operations settings to the group being registered (Server).
+func registerOpsFlags(s *settings) *opsFlags {
 	f := &opsFlags{}
-	fs.StringVar(&f.c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "[METRICS_ADDR] listen address of /metrics and /readyz, never the public one; empty: off")
-	fs.StringVar(&f.pprof, "metrics-pprof", env("METRICS_PPROF", "false"), "[METRICS_PPROF] serve net/http/pprof on METRICS_ADDR")
-	fs.StringVar(&f.c.LogFormat, "log-format", env("LOG_FORMAT", ""), "[LOG_FORMAT] json or text; empty: text on a terminal, else json")
+	s.String(&f.c.LogFormat, "log-format", "LOG_FORMAT", "", "json or text; empty: text on a terminal, else json")
+	s.String(&f.c.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", "listen address of /metrics, /readyz and /livez, never the public one; empty: off")
+	s.Bool(&f.c.Pprof, "metrics-pprof", "METRICS_PPROF", false, "serve net/http/pprof on METRICS_ADDR")
 	return f
 }
 
 func (f *opsFlags) parse(addr string) (opsConfig, error) {
 	c := f.c
-	var err error
-	if c.Pprof, err = strconv.ParseBool(f.pprof); err != nil {
-		return opsConfig{}, fmt.Errorf("METRICS_PPROF: want true or false, got %q", f.pprof)
-	}
 	switch c.LogFormat {
 	case "", "json", "text":
 	default:

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -103,12 +102,12 @@ func probe(ctx context.Context, addr, path string) error {
 	return nil
 }
 
-// takeReadyFlag removes --ready (or -ready) from the command line, reporting whether it was there:
-// it belongs to the health command alone, not to the server's flags.
-func takeReadyFlag() bool {
-	for i, a := range os.Args[1:] {
+// takeReadyFlag removes --ready (or -ready) from args, reporting whether it was there: it belongs
+// to the health command alone, not to the server's flags.
+func takeReadyFlag(args *[]string) bool {
+	for i, a := range *args {
 		if a == "--ready" || a == "-ready" {
-			os.Args = append(os.Args[:i+1], os.Args[i+2:]...)
+			*args = append((*args)[:i:i], (*args)[i+1:]...)
 			return true
 		}
 	}
