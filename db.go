@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
@@ -75,6 +76,22 @@ func inTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
+}
+
+// answerInTx runs do in a transaction and, once it has committed, answers 200 with what do
+// returned: the usual last step of a handler whose work is one transaction.
+func answerInTx[T any](w http.ResponseWriter, ctx context.Context, db *pgxpool.Pool, do func(tx pgx.Tx) (T, error)) error {
+	var out T
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		out, err = do(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

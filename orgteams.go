@@ -171,25 +171,15 @@ func (s *server) handleCreateTeam(w http.ResponseWriter, r *http.Request) error 
 	if orgID == "" {
 		return errNoActiveOrg
 	}
-	var created team
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
+	ctx := r.Context()
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (team, error) {
 		// Upstream's code for a non-member here is the invitation one (sic).
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedInvite)
+		_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"team": {"create"}}, errNotAllowedInvite, errNotAllowedCreateTeams)
 		if err != nil {
-			return err
+			return team{}, err
 		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"create"}}) {
-			return errNotAllowedCreateTeams
-		}
-		created, err = s.insertTeam(ctx, tx, orgID, body.Name, true)
-		return err
+		return s.insertTeam(ctx, tx, orgID, body.Name, true)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, created)
-	return nil
 }
 
 func (s *server) handleListTeams(w http.ResponseWriter, r *http.Request) error {
@@ -240,32 +230,24 @@ func (s *server) handleUpdateTeam(w http.ResponseWriter, r *http.Request) error 
 	if orgID == "" {
 		return errNoActiveOrg
 	}
-	var updated team
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedUpdateTeam)
+	ctx := r.Context()
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (team, error) {
+		_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"team": {"update"}}, errNotAllowedUpdateTeam, errNotAllowedUpdateTeam)
 		if err != nil {
-			return err
+			return team{}, err
 		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"update"}}) {
-			return errNotAllowedUpdateTeam
-		}
+		var updated team
 		err = tx.QueryRow(ctx, `UPDATE team t SET name = COALESCE($3, t.name), "updatedAt" = $4
 			WHERE t.id = $1 AND t."organizationId" = $2 RETURNING `+teamColumns,
 			body.TeamID, orgID, data.Name, s.now()).Scan(updated.scanTargets()...)
 		if isNoRows(err) {
-			return errTeamNotFound
+			return team{}, errTeamNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("update team: %w", err)
+			return team{}, fmt.Errorf("update team: %w", err)
 		}
-		return nil
+		return updated, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, updated)
-	return nil
 }
 
 func (s *server) handleRemoveTeam(w http.ResponseWriter, r *http.Request) error {
@@ -535,12 +517,9 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 	if orgID == "" {
 		return nil, errNoActiveOrg
 	}
-	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errOrgNotMember)
+	_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"member": {perm}}, errOrgNotMember, refused)
 	if err != nil {
 		return nil, err
-	}
-	if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {perm}}) {
-		return nil, refused
 	}
 	m, err := memberOf(ctx, tx, orgID, string(body.UserID))
 	if err != nil {
@@ -565,20 +544,13 @@ func (s *server) handleAddTeamMember(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	var tm teamMember
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return answerInTx(w, r.Context(), s.db, func(tx pgx.Tx) (teamMember, error) {
 		t, err := s.lockTeamChange(r.Context(), tx, as, body, "update", errNotAllowedAddTeamMember)
 		if err != nil {
-			return err
+			return teamMember{}, err
 		}
-		tm, err = s.addTeamMember(r.Context(), tx, t.ID, string(body.UserID))
-		return err
+		return s.addTeamMember(r.Context(), tx, t.ID, string(body.UserID))
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, tm)
-	return nil
 }
 
 func (s *server) handleRemoveTeamMember(w http.ResponseWriter, r *http.Request) error {
