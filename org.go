@@ -209,6 +209,15 @@ func memberOf(ctx context.Context, q querier, orgID, userID string) (*member, er
 		WHERE m."organizationId" = $1 AND m."userId" = $2 ORDER BY m."createdAt" LIMIT 1`, orgID, userID))
 }
 
+// requireMember is memberOf for a membership the request needs: notMember when there is none.
+func requireMember(ctx context.Context, q querier, orgID, userID string, notMember error) (*member, error) {
+	m, err := memberOf(ctx, q, orgID, userID)
+	if err == nil && m == nil {
+		return nil, notMember
+	}
+	return m, err
+}
+
 func memberByID(ctx context.Context, q querier, id string) (*member, error) {
 	return scanMember(q.QueryRow(ctx, `SELECT `+memberWithUserColumns+` FROM `+memberWithUserFrom+` WHERE m.id = $1`, id))
 }
@@ -317,6 +326,16 @@ func (s *server) orgRequest(w http.ResponseWriter, r *http.Request, body any) (*
 		return nil, err
 	}
 	return s.orgSession(w, r)
+}
+
+// orgParam is orgRequest for the GET endpoints: one optional query parameter, then the session.
+func (s *server) orgParam(w http.ResponseWriter, r *http.Request, name string) (string, *authSession, error) {
+	v, err := queryString(r, name, false)
+	if err != nil {
+		return "", nil, err
+	}
+	as, err := s.orgSession(w, r)
+	return v, as, err
 }
 
 // optionalOrgSession is orgSession for the endpoints that answer their own error without one.

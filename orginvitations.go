@@ -439,12 +439,9 @@ func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) err
 	if org == nil {
 		return errOrgNotFound
 	}
-	inviter, err := memberOf(ctx, s.db, inv.OrganizationID, inv.InviterID)
+	inviter, err := requireMember(ctx, s.db, inv.OrganizationID, inv.InviterID, errInviterGone)
 	if err != nil {
 		return err
-	}
-	if inviter == nil {
-		return errInviterGone
 	}
 	writeJSON(w, http.StatusOK, struct {
 		*invitation
@@ -456,11 +453,7 @@ func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *server) handleListInvitations(w http.ResponseWriter, r *http.Request) error {
-	id, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	id, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}

@@ -171,14 +171,7 @@ func (s *server) callerIn(ctx context.Context, as *authSession, orgID string, no
 	if orgID = orgIDOr(orgID, as); orgID == "" {
 		return nil, noOrg
 	}
-	m, err := memberOf(ctx, s.db, orgID, as.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, notMember
-	}
-	return m, nil
+	return requireMember(ctx, s.db, orgID, as.User.ID, notMember)
 }
 
 func (s *server) handleListMembers(w http.ResponseWriter, r *http.Request) error {

@@ -183,11 +183,7 @@ func (s *server) handleCreateTeam(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) handleListTeams(w http.ResponseWriter, r *http.Request) error {
-	id, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	id, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}
@@ -403,11 +399,7 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	explicitOrg, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	explicitOrg, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}
@@ -420,30 +412,21 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 		if orgID == "" {
 			return errNoActiveOrg
 		}
-		caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+		caller, err := requireMember(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errNotMemberOfThisOrg
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"update"}}) {
 			return errNotAllowedUpdateMember
 		}
-		other, err := memberOf(ctx, s.db, orgID, target)
+		_, err = requireMember(ctx, s.db, orgID, target, errOrgNotMember)
 		if err != nil {
 			return err
-		}
-		if other == nil {
-			return errOrgNotMember
 		}
 	case explicitOrg != "":
-		caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+		_, err := requireMember(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errNotMemberOfThisOrg
 		}
 	default:
 		// Every organization the user is in.
@@ -458,11 +441,7 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) error {
-	teamID, err := queryString(r, "teamId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	teamID, as, err := s.orgParam(w, r, "teamId")
 	if err != nil {
 		return err
 	}
@@ -480,12 +459,9 @@ func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) e
 	if t == nil {
 		return errTeamNotFound
 	}
-	caller, err := memberOf(ctx, s.db, t.OrganizationID, as.User.ID)
+	_, err = requireMember(ctx, s.db, t.OrganizationID, as.User.ID, errNotTeamMember)
 	if err != nil {
 		return err
-	}
-	if caller == nil {
-		return errNotTeamMember
 	}
 	in, err := isTeamMember(ctx, s.db, teamID, as.User.ID)
 	if err != nil {
@@ -521,12 +497,9 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 	if err != nil {
 		return nil, err
 	}
-	m, err := memberOf(ctx, tx, orgID, string(body.UserID))
+	_, err = requireMember(ctx, tx, orgID, string(body.UserID), errOrgNotMember)
 	if err != nil {
 		return nil, err
-	}
-	if m == nil {
-		return nil, errOrgNotMember
 	}
 	t, err := teamByID(ctx, tx, body.TeamID, orgID)
 	if err != nil {
