@@ -236,11 +236,8 @@ func (s *server) handleGetActiveMemberRole(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	if userID != "" {
-		if m, err = memberOf(ctx, s.db, m.OrganizationID, userID); err != nil {
+		if m, err = requireMember(ctx, s.db, m.OrganizationID, userID, errNotMemberOfThisOrg); err != nil {
 			return err
-		}
-		if m == nil {
-			return errNotMemberOfThisOrg
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"role": m.Role})
