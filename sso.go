@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -246,57 +245,11 @@ func (s *server) fingerprint(p *ssoProvider) (string, error) {
 		}
 	}
 	var b bytes.Buffer
-	if err := writeCanonical(&b, obj); err != nil {
+	if err := writeJS(&b, obj); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b.Bytes())
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
-
-// writeCanonical is upstream's serializeCanonical: JSON.stringify with object keys sorted.
-func writeCanonical(b *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case string:
-		writeJSString(b, x)
-	case json.Number:
-		b.WriteString(x.String())
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeCanonical(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSString(b, k)
-			b.WriteByte(':')
-			if err := writeCanonical(b, x[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("canonical json: unexpected %T", v)
-	}
-	return nil
 }
 
 // ssoProviderByID finds a provider by its providerId; lock is "", "FOR UPDATE" or "FOR SHARE".
@@ -953,7 +906,7 @@ func jsonValuesEqual(a, b json.RawMessage) bool {
 		return bytes.Equal(a, b)
 	}
 	var bx, by bytes.Buffer
-	if writeCanonical(&bx, normalizeNumbers(x)) != nil || writeCanonical(&by, normalizeNumbers(y)) != nil {
+	if writeJS(&bx, normalizeNumbers(x)) != nil || writeJS(&by, normalizeNumbers(y)) != nil {
 		return bytes.Equal(a, b)
 	}
 	return bx.String() == by.String()
