@@ -209,8 +209,8 @@ func memberOf(ctx context.Context, q querier, orgID, userID string) (*member, er
 		WHERE m."organizationId" = $1 AND m."userId" = $2 ORDER BY m."createdAt" LIMIT 1`, orgID, userID))
 }
 
-// requireMember is memberOf for a membership the request needs: notMember when there is none.
-func requireMember(ctx context.Context, q querier, orgID, userID string, notMember error) (*member, error) {
+// memberOfOr is memberOf for a membership the request needs: notMember when there is none.
+func memberOfOr(ctx context.Context, q querier, orgID, userID string, notMember error) (*member, error) {
 	m, err := memberOf(ctx, q, orgID, userID)
 	if err == nil && m == nil {
 		return nil, notMember

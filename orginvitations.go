@@ -439,7 +439,7 @@ func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) err
 	if org == nil {
 		return errOrgNotFound
 	}
-	inviter, err := requireMember(ctx, s.db, inv.OrganizationID, inv.InviterID, errInviterGone)
+	inviter, err := memberOfOr(ctx, s.db, inv.OrganizationID, inv.InviterID, errInviterGone)
 	if err != nil {
 		return err
 	}

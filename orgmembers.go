@@ -171,7 +171,7 @@ func (s *server) callerIn(ctx context.Context, as *authSession, orgID string, no
 	if orgID = orgIDOr(orgID, as); orgID == "" {
 		return nil, noOrg
 	}
-	return requireMember(ctx, s.db, orgID, as.User.ID, notMember)
+	return memberOfOr(ctx, s.db, orgID, as.User.ID, notMember)
 }
 
 func (s *server) handleListMembers(w http.ResponseWriter, r *http.Request) error {
@@ -236,7 +236,7 @@ func (s *server) handleGetActiveMemberRole(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	if userID != "" {
-		if m, err = requireMember(ctx, s.db, m.OrganizationID, userID, errNotMemberOfThisOrg); err != nil {
+		if m, err = memberOfOr(ctx, s.db, m.OrganizationID, userID, errNotMemberOfThisOrg); err != nil {
 			return err
 		}
 	}

@@ -412,19 +412,19 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 		if orgID == "" {
 			return errNoActiveOrg
 		}
-		caller, err := requireMember(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
+		caller, err := memberOfOr(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"update"}}) {
 			return errNotAllowedUpdateMember
 		}
-		_, err = requireMember(ctx, s.db, orgID, target, errOrgNotMember)
+		_, err = memberOfOr(ctx, s.db, orgID, target, errOrgNotMember)
 		if err != nil {
 			return err
 		}
 	case explicitOrg != "":
-		_, err := requireMember(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
+		_, err = memberOfOr(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) e
 	if t == nil {
 		return errTeamNotFound
 	}
-	_, err = requireMember(ctx, s.db, t.OrganizationID, as.User.ID, errNotTeamMember)
+	_, err = memberOfOr(ctx, s.db, t.OrganizationID, as.User.ID, errNotTeamMember)
 	if err != nil {
 		return err
 	}
@@ -497,7 +497,7 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 	if err != nil {
 		return nil, err
 	}
-	_, err = requireMember(ctx, tx, orgID, string(body.UserID), errOrgNotMember)
+	_, err = memberOfOr(ctx, tx, orgID, string(body.UserID), errOrgNotMember)
 	if err != nil {
 		return nil, err
 	}
