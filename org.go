@@ -193,14 +193,7 @@ func lockOrganization(ctx context.Context, tx pgx.Tx, id string) (*organization,
 }
 
 func scanOrg(row pgx.Row) (*organization, error) {
-	var o organization
-	if err := row.Scan(o.scanTargets()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find organization: %w", err)
-	}
-	return &o, nil
+	return scanOptional(row, "organization", (*organization).scanTargets)
 }
 
 // memberOf returns userID's membership of orgID with its user, or nil.
@@ -228,14 +221,7 @@ func memberByEmail(ctx context.Context, q querier, orgID, email string) (*member
 }
 
 func scanMember(row pgx.Row) (*member, error) {
-	var m member
-	if err := row.Scan(m.scanWithUser()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find member: %w", err)
-	}
-	return &m, nil
+	return scanOptional(row, "member", (*member).scanWithUser)
 }
 
 // insertMember adds userID to orgID with role (already normalized).

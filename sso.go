@@ -252,14 +252,7 @@ func ssoProviderByID(ctx context.Context, q querier, providerID, lock string) (*
 }
 
 func scanSSOProvider(row pgx.Row) (*ssoProvider, error) {
-	var p ssoProvider
-	if err := row.Scan(p.scanTargets()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find sso provider: %w", err)
-	}
-	return &p, nil
+	return scanOptional(row, "sso provider", (*ssoProvider).scanTargets)
 }
 
 // isOrgAdmin is upstream's hasOrgAdminRole on the caller's membership: owner or admin among the
