@@ -31,6 +31,10 @@ type ssoConfig struct {
 	DefaultRole        string // role given to users provisioned into a provider's organization; "": member
 	DomainVerification bool   // providers sign users in only once a DNS TXT record proves their domain
 	TrustEmailVerified bool   // take the provider's email_verified claim (upstream's trustEmailVerified)
+	// SAMLAllowIDPInitiated accepts SAML responses no sign-in of ours asked for (upstream's
+	// saml.allowIdpInitiated); SAMLSingleLogout serves single logout (saml.enableSingleLogout).
+	SAMLAllowIDPInitiated bool
+	SAMLSingleLogout      bool
 }
 
 const defaultSSOProvidersLimit = 10
@@ -51,6 +55,7 @@ func (c ssoConfig) defaultRole() string {
 
 type ssoFlags struct {
 	limit, role, domainVerification, trustEmailVerified string
+	samlIDPInitiated, samlSingleLogout                  string
 }
 
 func registerSSOFlags(fs *flag.FlagSet, env func(name, def string) string) *ssoFlags {
@@ -59,6 +64,8 @@ func registerSSOFlags(fs *flag.FlagSet, env func(name, def string) string) *ssoF
 	fs.StringVar(&f.role, "sso-default-role", env("SSO_DEFAULT_ROLE", defaultMemberRole), "[SSO_DEFAULT_ROLE] organization role of users an SSO provider signs in for the first time")
 	fs.StringVar(&f.domainVerification, "sso-domain-verification", env("SSO_DOMAIN_VERIFICATION", "false"), "[SSO_DOMAIN_VERIFICATION] an SSO provider signs users in only after a DNS TXT record proves its domain")
 	fs.StringVar(&f.trustEmailVerified, "sso-trust-email-verified", env("SSO_TRUST_EMAIL_VERIFIED", "false"), "[SSO_TRUST_EMAIL_VERIFIED] take an SSO provider's email_verified claim; otherwise its users start unverified")
+	fs.StringVar(&f.samlIDPInitiated, "sso-saml-allow-idp-initiated", env("SSO_SAML_ALLOW_IDP_INITIATED", "false"), "[SSO_SAML_ALLOW_IDP_INITIATED] accept SAML responses that no sign-in started (IdP-initiated SSO)")
+	fs.StringVar(&f.samlSingleLogout, "sso-saml-single-logout", env("SSO_SAML_SINGLE_LOGOUT", "false"), "[SSO_SAML_SINGLE_LOGOUT] serve SAML single logout (the slo and logout routes)")
 	return f
 }
 
@@ -83,6 +90,12 @@ func (f *ssoFlags) parse(roles roleSet) (ssoConfig, error) {
 	if c.TrustEmailVerified, err = strconv.ParseBool(f.trustEmailVerified); err != nil {
 		return ssoConfig{}, fmt.Errorf("SSO_TRUST_EMAIL_VERIFIED: want true or false, got %q", f.trustEmailVerified)
 	}
+	if c.SAMLAllowIDPInitiated, err = strconv.ParseBool(f.samlIDPInitiated); err != nil {
+		return ssoConfig{}, fmt.Errorf("SSO_SAML_ALLOW_IDP_INITIATED: want true or false, got %q", f.samlIDPInitiated)
+	}
+	if c.SAMLSingleLogout, err = strconv.ParseBool(f.samlSingleLogout); err != nil {
+		return ssoConfig{}, fmt.Errorf("SSO_SAML_SINGLE_LOGOUT: want true or false, got %q", f.samlSingleLogout)
+	}
 	return c, nil
 }
 
@@ -101,7 +114,6 @@ var (
 	errSSONoUpdateFields    = apiErr(400, "", "No fields provided for update")
 	errSSONoOIDCConfig      = apiErr(400, "", "Cannot update OIDC config for a provider that doesn't have OIDC configured")
 	errSSOIdentityLocked    = apiErr(409, "", "Cannot change SSO provider identity fields while linked accounts exist")
-	errSSOSAMLUnsupported   = apiErr(400, "SAML_NOT_SUPPORTED", "SAML providers are not supported by this server")
 	errSSOProviderIDInvalid = validationError("[body.providerId] Invalid input: a provider id must be usable as a URL path segment")
 )
 
@@ -243,6 +255,9 @@ func (s *server) fingerprint(p *ssoProvider) (string, error) {
 			delete(oidc, "clientSecret")
 			obj["oidcConfig"] = oidc
 		}
+	}
+	if c := samlWithoutPrivateKeys(p); c != nil {
+		obj["samlConfig"] = c
 	}
 	var b bytes.Buffer
 	if err := writeCanonical(&b, obj); err != nil {
@@ -423,8 +438,8 @@ func decodeSSOOIDCBody(raw json.RawMessage, requireClientID bool) (*ssoOIDCBody,
 
 // checkSSOConfigs applies what upstream's body schema checks beyond types to a register or update
 // body: the issuer (when given) and every endpoint must be URLs, all such issues answered at once.
-// It returns the decoded oidcConfig, if any. A samlConfig is refused: SAML is not served.
-func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, requireClientID bool) (*ssoOIDCBody, error) {
+// It returns the decoded oidcConfig and samlConfig, if any.
+func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, requireClientID bool) (*ssoOIDCBody, *samlConfig, error) {
 	var issues []string
 	if issuer != nil && !isURL(*issuer) {
 		issues = append(issues, "[body.issuer] Invalid URL")
@@ -434,17 +449,23 @@ func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, requireCli
 		var more []string
 		var err error
 		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(oidcRaw), requireClientID); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		issues = append(issues, more...)
+	}
+	var saml *samlConfig
+	if len(samlRaw) > 0 {
+		var more []string
+		var err error
+		if saml, more, err = decodeSAMLBody(json.RawMessage(samlRaw), requireClientID); err != nil {
+			return nil, nil, err
 		}
 		issues = append(issues, more...)
 	}
 	if len(issues) > 0 {
-		return nil, validationError(issues...)
+		return nil, nil, validationError(issues...)
 	}
-	if len(samlRaw) > 0 {
-		return nil, errSSOSAMLUnsupported
-	}
-	return oidc, nil
+	return oidc, saml, nil
 }
 
 // isURL is zod's url(): a string that parses as an absolute URL, surrounding spaces ignored.
@@ -476,7 +497,7 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	oidc, err := checkSSOConfigs(&body.Issuer, body.OIDCConfig, body.SAMLConfig, true)
+	oidc, saml, err := checkSSOConfigs(&body.Issuer, body.OIDCConfig, body.SAMLConfig, true)
 	if err != nil {
 		return err
 	}
@@ -522,6 +543,13 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: as.User.ID, ProviderID: body.ProviderID, Domain: body.Domain}
+	if saml != nil {
+		text, err := registeredSAMLConfig(body.Issuer, saml)
+		if err != nil {
+			return err
+		}
+		p.SAMLConfig = &text
+	}
 	if body.OrganizationID != "" {
 		p.OrganizationID = &body.OrganizationID
 	}
@@ -551,8 +579,8 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
-			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
-			p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
+			VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8)`,
+			p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified, p.SAMLConfig)
 		if isUniqueViolation(err, "") {
 			return errSSOProviderExists
 		}
@@ -569,7 +597,7 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	out := map[string]any{
-		"id": p.ID, "issuer": p.Issuer, "oidcConfig": reply, "samlConfig": nil, "userId": p.UserID,
+		"id": p.ID, "issuer": p.Issuer, "oidcConfig": reply, "samlConfig": storedJSON(p.SAMLConfig), "userId": p.UserID,
 		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
 		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
 	}
@@ -718,6 +746,9 @@ func (s *server) sanitize(r *http.Request, p *ssoProvider) ssoSanitized {
 					out.SAMLConfig[k] = v
 				}
 			}
+			if c := p.samlConfig(); c != nil && c.signingCerts() != nil {
+				out.SAMLConfig["certificate"] = describeCertificates(c.signingCerts())
+			}
 		}
 	}
 	return out
@@ -790,7 +821,7 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	oidc, err := checkSSOConfigs(body.Issuer, body.OIDCConfig, body.SAMLConfig, false)
+	oidc, saml, err := checkSSOConfigs(body.Issuer, body.OIDCConfig, body.SAMLConfig, false)
 	if err != nil {
 		return err
 	}
@@ -798,7 +829,7 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	if deref(body.Issuer) == "" && deref(body.Domain) == "" && oidc == nil {
+	if deref(body.Issuer) == "" && deref(body.Domain) == "" && oidc == nil && saml == nil {
 		return errSSONoUpdateFields
 	}
 	ctx := r.Context()
@@ -830,6 +861,13 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 			}
 			identityChanged = identityChanged || changed
 		}
+		if saml != nil {
+			changed, err := mergeSAMLConfig(p, body.Issuer != nil, json.RawMessage(body.SAMLConfig))
+			if err != nil {
+				return err
+			}
+			identityChanged = identityChanged || changed
+		}
 		if identityChanged {
 			var linked bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM account WHERE "providerId" = $1)`, p.ProviderID).Scan(&linked); err != nil {
@@ -839,8 +877,8 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 				return errSSOIdentityLocked
 			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5 WHERE id = $1`,
-			p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig)
+		_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5, "samlConfig" = $6 WHERE id = $1`,
+			p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig, p.SAMLConfig)
 		if err != nil {
 			return fmt.Errorf("update sso provider: %w", err)
 		}

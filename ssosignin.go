@@ -100,7 +100,7 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 		return errSSODomainUnverified
 	case cfg == nil || body.ProviderType == "saml":
 		if p.hasSAML() {
-			return errSSOSAMLUnsupported
+			return s.startSAMLSignIn(w, r, p, &body)
 		}
 		return errSSOInvalidProvider
 	}
