@@ -326,15 +326,13 @@ func sameReference(a, b *ssoProviderReference) bool {
 // stored request it answers (nil for an IdP-initiated one), or no assertion once it has sent the
 // browser to the error URL.
 func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConfig, encoded string, flow *samlFlow) (*saml.Assertion, *samlAuthnRequestRecord, error) {
-	doc, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
-	if err != nil || hasDTD(doc) {
+	doc, inResponseTo, ok := decodeSAMLResponse(encoded)
+	if !ok {
 		return nil, nil, flow.fail("saml_error", "Invalid SAML response")
 	}
-	// The request id is read before the signature is checked only to know which stored request
-	// may be answered; the row is used up only once the whole Response has been verified.
-	inResponseTo := samlInResponseTo(doc)
 	var request *samlAuthnRequestRecord
 	var possible []string
+	var err error
 	if inResponseTo != "" {
 		request, err = s.pendingAuthnRequest(r.Context(), inResponseTo)
 		if err != nil {
@@ -373,6 +371,18 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 		}
 	}
 	return assertion, request, nil
+}
+
+// decodeSAMLResponse reads the posted SAMLResponse: base64 (line breaks allowed) of an XML
+// document without a DTD. It also returns the Response's InResponseTo, read before any signature
+// is checked only to know which stored request may be answered: that row is used up only once
+// the whole Response has been verified.
+func decodeSAMLResponse(encoded string) ([]byte, string, bool) {
+	doc, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
+	if err != nil || len(doc) == 0 || hasDTD(doc) {
+		return nil, "", false
+	}
+	return doc, samlInResponseTo(doc), true
 }
 
 // samlInResponseTo reads the Response's InResponseTo attribute without trusting it.
