@@ -139,6 +139,9 @@ func routes(s *server) http.Handler {
 	mux.Handle("GET /api/auth/sso/saml2/sp/metadata", handler(s.handleSAMLMetadata))
 	mux.Handle("POST /api/auth/sso/saml2/sp/acs/{providerId}", handler(s.handleSAMLACS))
 	mux.Handle("GET /api/auth/sso/saml2/sp/acs/{providerId}", handler(s.handleSAMLACS))
+	mux.Handle("POST /api/auth/sso/saml2/sp/slo/{providerId}", handler(s.handleSAMLSLO))
+	mux.Handle("GET /api/auth/sso/saml2/sp/slo/{providerId}", handler(s.handleSAMLSLO))
+	mux.Handle("POST /api/auth/sso/saml2/logout/{providerId}", handler(s.handleSAMLLogout))
 
 	return s.middleware(mux)
 }

@@ -179,21 +179,20 @@ func (s *server) samlACSLanding(w http.ResponseWriter, r *http.Request) error {
 		redirect(w, appendQuery(cmp.Or(s.cfg.ErrorURL, origin+"/error"), url.Values{"error": {"invalid_request"}}))
 		return nil
 	}
-	redirect(w, s.safeSAMLRedirect(r, r.PathValue("providerId"), r.URL.Query().Get("RelayState")))
+	redirect(w, s.safeSAMLRedirect(r, mustPath(s.samlACSURL(r, r.PathValue("providerId"))), r.URL.Query().Get("RelayState")))
 	return nil
 }
 
 // safeSAMLRedirect is upstream's getSafeRedirectUrl: the first candidate on our origin or a
-// trusted one that is not the ACS itself, else our origin.
-func (s *server) safeSAMLRedirect(r *http.Request, providerID string, candidates ...string) string {
+// trusted one that is not the route itself (routePath), else our origin.
+func (s *server) safeSAMLRedirect(r *http.Request, routePath string, candidates ...string) string {
 	origin := s.origin(r)
-	acsPath := mustPath(s.samlACSURL(r, providerID))
 	for _, c := range candidates {
 		if c == "" || hasUnsafeChars(c) {
 			continue
 		}
 		if strings.HasPrefix(c, "/") {
-			if !strings.HasPrefix(c, "//") && !strings.Contains(c, `\`) && mustPath(origin+c) != acsPath {
+			if !strings.HasPrefix(c, "//") && !strings.Contains(c, `\`) && mustPath(origin+c) != routePath {
 				return c
 			}
 			continue
@@ -203,7 +202,7 @@ func (s *server) safeSAMLRedirect(r *http.Request, providerID string, candidates
 			continue
 		}
 		sameOrigin := originOf(c) == origin
-		if !sameOrigin && !s.isTrustedURL(r, c, false) || sameOrigin && u.Path == acsPath {
+		if !sameOrigin && !s.isTrustedURL(r, c, false) || sameOrigin && u.Path == routePath {
 			continue
 		}
 		return c
@@ -264,8 +263,9 @@ func (s *server) consumeSAMLResponse(w http.ResponseWriter, r *http.Request, pro
 		stateCallback, stateError = flow.state.CallbackURL, flow.state.ErrorURL
 	}
 	candidates := []string{stateCallback, deref(c.IDPInitiatedCallbackURL), deref(c.CallbackURL)}
-	flow.successURL = s.safeSAMLRedirect(r, providerID, candidates...)
-	flow.errorURL = s.safeSAMLRedirect(r, providerID, stateError, flow.successURL)
+	acs := mustPath(s.samlACSURL(r, providerID))
+	flow.successURL = s.safeSAMLRedirect(r, acs, candidates...)
+	flow.errorURL = s.safeSAMLRedirect(r, acs, stateError, flow.successURL)
 	if cmp.Or(candidates...) == "" {
 		flow.successURL = s.baseURL(r)
 	}
@@ -555,6 +555,10 @@ func (s *server) signInWithSAML(w http.ResponseWriter, r *http.Request, p *ssoPr
 	case err != nil:
 		slog.Error("saml sign-in failed", "provider", p.ProviderID, "err", err)
 		return flow.fail("internal_server_error", "")
+	}
+	if err := s.recordSAMLSession(r.Context(), p.ProviderID, a, &res.as); err != nil {
+		// The sign-in stands; only the IdP's later logout will not find it, as upstream.
+		slog.Warn("saml session record failed", "provider", p.ProviderID, "err", err)
 	}
 	st := &oauthState{CallbackURL: flow.successURL}
 	if flow.state != nil && flow.state.NewUserURL != "" && s.isTrustedURL(r, flow.state.NewUserURL, true) {

@@ -251,6 +251,14 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// deleteSessionByToken ends the session with this token, if there is one.
+func deleteSessionByToken(ctx context.Context, q querier, token string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
 func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		CallbackURL     string `json:"callbackURL"`
