@@ -289,9 +289,9 @@ func FuzzSAMLACS(f *testing.F) {
 	f.Add(base64.StdEncoding.EncodeToString([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" InResponseTo="id-1"/>`)))
 	f.Add("")
 	f.Fuzz(func(t *testing.T, encoded string) {
-		doc, inResponseTo, ok := decodeSAMLResponse(encoded)
-		if !ok {
-			if doc != nil || inResponseTo != "" {
+		doc, inResponseTo, problem := decodeSAMLResponse(encoded)
+		if problem != nil {
+			if doc != nil || inResponseTo != "" || problem[0] == "" {
 				t.Fatalf("refused %q but returned a document", encoded)
 			}
 			return

@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -228,8 +229,30 @@ type samlFlow struct {
 
 // fail ends the ACS at the flow's error URL with upstream's error and description.
 func (f *samlFlow) fail(code, description string) error {
-	redirectWithError(f.w, f.errorURL, code, description)
+	params := url.Values{"error": {code}}
+	if description != "" {
+		params.Set("error_description", description)
+	}
+	redirect(f.w, samlRedirectURL(f.errorURL, params))
 	return nil
+}
+
+// samlRedirectURL is upstream's buildSAMLRedirectUrl: the parameters set on the URL as the WHATWG
+// URL parser writes it (an origin alone gains its "/").
+func samlRedirectURL(base string, params url.Values) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return appendQuery(base, params)
+	}
+	if u.Scheme != "" && u.Path == "" {
+		u.Path = "/"
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // consumeSAMLResponse is upstream's processSAMLResponse: the relay state, the provider, the
@@ -326,9 +349,9 @@ func sameReference(a, b *ssoProviderReference) bool {
 // stored request it answers (nil for an IdP-initiated one), or no assertion once it has sent the
 // browser to the error URL.
 func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConfig, encoded string, flow *samlFlow) (*saml.Assertion, *samlAuthnRequestRecord, error) {
-	doc, inResponseTo, ok := decodeSAMLResponse(encoded)
-	if !ok {
-		return nil, nil, flow.fail("saml_error", "Invalid SAML response")
+	doc, inResponseTo, problem := decodeSAMLResponse(encoded)
+	if problem != nil {
+		return nil, nil, flow.fail(problem[0], problem[1])
 	}
 	var request *samlAuthnRequestRecord
 	var possible []string
@@ -373,34 +396,60 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 	return assertion, request, nil
 }
 
-// decodeSAMLResponse reads the posted SAMLResponse: base64 (line breaks allowed) of an XML
-// document without a DTD. It also returns the Response's InResponseTo, read before any signature
-// is checked only to know which stored request may be answered: that row is used up only once
-// the whole Response has been verified.
-func decodeSAMLResponse(encoded string) ([]byte, string, bool) {
+// decodeSAMLResponse reads the posted SAMLResponse as upstream's validateSingleAssertion does
+// before any signature is checked: base64 (line breaks allowed) of well-formed XML holding
+// exactly one Assertion or EncryptedAssertion; and, stricter, without a DTD. It returns the
+// document and its Response's InResponseTo, read unverified only to know which stored request may
+// be answered (that row is used up only once the whole Response is verified), or upstream's error
+// and description.
+func decodeSAMLResponse(encoded string) ([]byte, string, *[2]string) {
 	doc, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
-	if err != nil || len(doc) == 0 || hasDTD(doc) {
-		return nil, "", false
+	if err != nil || !bytes.Contains(doc, []byte("<")) {
+		return nil, "", &[2]string{"saml_invalid_encoding", "Invalid base64-encoded SAML response"}
 	}
-	return doc, samlInResponseTo(doc), true
+	inResponseTo, assertions, err := scanSAMLResponse(doc)
+	switch {
+	case err != nil || hasDTD(doc):
+		return nil, "", &[2]string{"saml_invalid_xml", "Failed to parse SAML response XML"}
+	case assertions == 0:
+		return nil, "", &[2]string{"saml_no_assertion", "SAML response contains no assertions"}
+	case assertions > 1:
+		return nil, "", &[2]string{"saml_multiple_assertions", fmt.Sprintf("SAML response contains %d assertions, expected exactly 1", assertions)}
+	}
+	return doc, inResponseTo, nil
 }
 
-// samlInResponseTo reads the Response's InResponseTo attribute without trusting it.
-func samlInResponseTo(doc []byte) string {
-	var root struct {
-		InResponseTo string `xml:"InResponseTo,attr"`
-	}
+// scanSAMLResponse reads the document once, as tokens: the root's InResponseTo and how many
+// Assertion and EncryptedAssertion elements there are anywhere (a second one, even nested, is
+// how signature wrapping smuggles an unsigned statement in).
+func scanSAMLResponse(doc []byte) (string, int, error) {
 	dec := xml.NewDecoder(bytes.NewReader(doc))
+	inResponseTo, assertions, root := "", 0, true
 	for {
 		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			if dec.DecodeElement(&root, &start) != nil {
-				return ""
+		if err == io.EOF {
+			if root {
+				return "", 0, fmt.Errorf("saml response: no root element")
 			}
-			return root.InResponseTo
+			return inResponseTo, assertions, nil
+		}
+		if err != nil {
+			return "", 0, fmt.Errorf("saml response: %w", err)
+		}
+		start, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if root {
+			for _, a := range start.Attr {
+				if a.Name.Local == "InResponseTo" && a.Name.Space == "" {
+					inResponseTo = a.Value
+				}
+			}
+			root = false
+		}
+		if start.Name.Local == "Assertion" || start.Name.Local == "EncryptedAssertion" {
+			assertions++
 		}
 	}
 }
