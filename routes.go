@@ -187,7 +187,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		// The SAML ACS and SLO take the IdP's cross-site POST, whose Origin is the IdP's; the
 		// signed message is their proof, as upstream's SAML_SKIP_ORIGIN_CHECK_PATHS.
-		samlPost := strings.HasPrefix(pattern, "POST /api/auth/sso/saml2/sp/")
+		samlPost := strings.HasPrefix(pattern, "POST "+basePath+"/sso/saml2/sp/")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !samlPost {
 			if err := s.checkOrigin(r, false); err != nil {
 				// Upstream parses the body before its origin check, so a malformed or

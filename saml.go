@@ -418,13 +418,15 @@ func (s *server) samlSP(r *http.Request, p *ssoProvider, c *samlConfig) (*saml.S
 	slo, _ := url.Parse(s.samlSLOURL(r, p.ProviderID))
 	meta, _ := url.Parse(s.baseURL(r) + "/sso/saml2/sp/metadata?providerId=" + url.QueryEscape(p.ProviderID))
 	sp := &saml.ServiceProvider{
-		EntityID:                         entityID,
-		AcsURL:                           *acs,
-		SloURL:                           *slo,
-		MetadataURL:                      *meta,
-		IDPMetadata:                      idp,
-		AuthnNameIDFormat:                saml.NameIDFormat(deref(c.IdentifierFormat)),
-		AllowIDPInitiated:                s.cfg.SSO.SAMLAllowIDPInitiated,
+		EntityID:          entityID,
+		AcsURL:            *acs,
+		SloURL:            *slo,
+		MetadataURL:       *meta,
+		IDPMetadata:       idp,
+		AuthnNameIDFormat: saml.NameIDFormat(deref(c.IdentifierFormat)),
+		// Unsolicited responses are refused after the signature check (samlacs.go), in upstream's
+		// order; crewjam/saml would refuse them before it.
+		AllowIDPInitiated:                true,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		LogoutBindings:                   []string{saml.HTTPPostBinding, saml.HTTPRedirectBinding},
 		RejectSHA1Signatures:             true,

@@ -144,7 +144,7 @@ func (s *server) consumeRelayState(ctx context.Context, state string) (*oauthSta
 }
 
 type samlACSBody struct {
-	SAMLResponse string                     `json:"SAMLResponse"`
+	SAMLResponse *string                    `json:"SAMLResponse"`
 	RelayState   string                     `json:"RelayState"`
 	Others       map[string]json.RawMessage `unknown:"keep"`
 }
@@ -156,13 +156,17 @@ func (s *server) handleSAMLACS(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(r, &body, formAllowed); err != nil {
 		return err
 	}
-	if r.Method == http.MethodGet && body.SAMLResponse == "" {
+	// Upstream's body is optional, but a body must hold a SAMLResponse.
+	if r.ContentLength != 0 && body.SAMLResponse == nil {
+		return validationError("[body.SAMLResponse] Invalid input: expected string, received undefined")
+	}
+	if r.Method == http.MethodGet && deref(body.SAMLResponse) == "" {
 		return s.samlACSLanding(w, r)
 	}
-	if body.SAMLResponse == "" {
+	if deref(body.SAMLResponse) == "" {
 		return errSAMLResponseRequired
 	}
-	if len(body.SAMLResponse) > samlMaxResponseBytes {
+	if len(*body.SAMLResponse) > samlMaxResponseBytes {
 		return errSAMLResponseTooLarge
 	}
 	return s.consumeSAMLResponse(w, r, r.PathValue("providerId"), &body)
@@ -292,7 +296,7 @@ func (s *server) consumeSAMLResponse(w http.ResponseWriter, r *http.Request, pro
 	if cmp.Or(candidates...) == "" {
 		flow.successURL = s.baseURL(r)
 	}
-	assertion, request, err := s.verifySAMLResponse(r, p, c, body.SAMLResponse, flow)
+	assertion, request, err := s.verifySAMLResponse(r, p, c, *body.SAMLResponse, flow)
 	if assertion == nil || err != nil {
 		return err
 	}
@@ -379,6 +383,9 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 		code, description := samlFailure(err, inResponseTo)
 		slog.Warn("saml response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
 		return nil, nil, flow.fail(code, description)
+	}
+	if inResponseTo == "" && !s.cfg.SSO.SAMLAllowIDPInitiated {
+		return nil, nil, flow.fail("unsolicited_response", "IdP-initiated SSO not allowed")
 	}
 	if c.WantAssertionsSigned != nil && *c.WantAssertionsSigned && assertion.Signature == nil {
 		return nil, nil, flow.fail("invalid_saml_response", "SAML assertion is not signed")
@@ -485,11 +492,10 @@ func samlFailure(err error, inResponseTo string) (string, string) {
 		return "invalid_saml_response", "SAML response destination or recipient does not match"
 	case errors.Is(err, saml.ErrIssuerMismatch):
 		return "invalid_saml_response", "SAML issuer does not match the identity provider"
-	case errors.Is(err, saml.ErrExpired):
-		return "saml_error", "SAML assertion has expired"
-	case errors.Is(err, saml.ErrNotYetValid):
-		return "saml_error", "SAML assertion is not yet valid"
 	}
+	// Expired and not-yet-valid messages (crewjam/saml checks the IssueInstant before the
+	// signature, so a forged message can be "expired" too) get upstream's answer for a response
+	// it cannot parse.
 	return "saml_error", "Invalid SAML response"
 }
 
