@@ -18,11 +18,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Enterprise SSO (plugins §6, OIDC only): identity providers that organizations register at run
-// time, stored in upstream's ssoProvider table, found at sign-in by email domain, provider id or
-// organization slug. This file holds the settings, the stored provider and the endpoints that
-// manage providers; ssosignin.go signs users in through them, ssoendpoints.go fetches from them
-// and ssodomain.go proves domain ownership.
+// Enterprise SSO (plugins §6, OIDC and SAML): identity providers that organizations register at
+// run time, stored in upstream's ssoProvider table, found at sign-in by email domain, provider id
+// or organization slug. This file holds the settings, the stored provider and the endpoints that
+// manage providers; ssosignin.go signs users in through them, ssoendpoints.go fetches from them,
+// ssodomain.go proves domain ownership, and saml*.go do SAML.
 
 // ssoConfig holds the SSO settings (upstream's sso() options). Zero values are upstream's
 // defaults, so a config built in code behaves as a server started with an empty environment.
@@ -718,8 +718,8 @@ type ssoSanitizedCf struct {
 	TokenEndpointAuthentication string   `json:"tokenEndpointAuthentication,omitempty"`
 }
 
-// sanitize is upstream's sanitizeProvider. A SAML provider (registered through the Node server)
-// shows its SAML settings without their certificates, which we do not parse.
+// sanitize is upstream's sanitizeProvider. A SAML provider shows its SAML settings with its IdP
+// certificates described (fingerprint, validity, key type), never the certificates themselves.
 func (s *server) sanitize(r *http.Request, p *ssoProvider) ssoSanitized {
 	out := ssoSanitized{
 		ProviderID: p.ProviderID, Type: "oidc", Issuer: p.Issuer, Domain: p.Domain, DomainVerified: s.domainVerified(p),
