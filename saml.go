@@ -623,9 +623,28 @@ func registeredSAMLConfig(issuer string, c *samlConfig) (string, error) {
 	return string(text), nil
 }
 
-// samlIdentityFields decide whose accounts a SAML provider signs in (upstream's
-// SAML_IDENTITY_BOUNDARY_FIELDS).
-var samlIdentityFields = []string{"audience", "callbackUrl"}
+// samlIdentity is what decides whose accounts a SAML provider signs in, as upstream's
+// samlIdentityBoundaryChanged sees it: the audience and callback URL, the IdP (entity id,
+// endpoints, trusted certificates) and the SP (entity id, name id format, metadata, whether
+// assertions must be signed).
+func samlIdentity(c *samlConfig) string {
+	certs := slices.Clone(c.signingCerts())
+	for i := range certs {
+		certs[i] = strings.Join(strings.Fields(certs[i]), "")
+	}
+	slices.Sort(certs)
+	id := map[string]any{
+		"audience": c.Audience, "callbackUrl": c.CallbackURL, "entryPoint": c.EntryPoint, "certs": certs,
+		"spEntityID": cmp.Or(deref(spField(c, func(m *samlSPMetadata) *string { return m.EntityID })), deref(c.Issuer)),
+		"spMetadata": spField(c, func(m *samlSPMetadata) *string { return m.Metadata }), "identifierFormat": c.IdentifierFormat,
+		"wantAssertionsSigned": c.WantAssertionsSigned != nil && *c.WantAssertionsSigned,
+	}
+	if m := c.IDPMetadata; m != nil {
+		id["idpEntityID"], id["idpMetadata"], id["sso"] = m.EntityID, m.Metadata, m.SingleSignOnService
+	}
+	b, _ := json.Marshal(id)
+	return string(b)
+}
 
 // mergeSAMLConfig applies an update's samlConfig to p as upstream's mergeSAMLConfig: the update's
 // keys over the stored ones, spMetadata and idpMetadata merged key by key, a null
@@ -673,9 +692,9 @@ func mergeSAMLConfig(p *ssoProvider, issuerUpdated bool, update json.RawMessage)
 	if err := checkSAMLConfig(&c); err != nil {
 		return false, err
 	}
-	changed := false
-	for _, f := range samlIdentityFields {
-		changed = changed || !jsonValuesEqual(current[f], merged[f])
+	changed := true
+	if before := p.samlConfig(); before != nil {
+		changed = samlIdentity(before) != samlIdentity(&c)
 	}
 	stored := string(text)
 	p.SAMLConfig = &stored

@@ -93,8 +93,9 @@ func (r *testResponse) wantSAMLError(t *testing.T, code string) {
 
 // TestSAMLSignInCreatesTheUserAndJoinsTheProvidersOrganization runs the whole browser flow:
 // sign-in/sso answers the IdP's URL with a stored AuthnRequest, the IdP's signed response posted
-// cross-site to the ACS signs the user in, creates them with the SAML account and makes them a
-// member of the provider's organization; a second sign-in finds the same user.
+// cross-site to the ACS signs the user in (to callbackURL: upstream's SAML flow has no
+// newUserCallbackURL), creates them with the SAML account and makes them a member of the
+// provider's organization; a second sign-in finds the same user.
 func TestSAMLSignInCreatesTheUserAndJoinsTheProvidersOrganization(t *testing.T) {
 	t.Parallel()
 	e := newSAMLEnv(t, func(c *config) { c.SSO.DefaultRole = "admin" })
@@ -114,7 +115,7 @@ func TestSAMLSignInCreatesTheUserAndJoinsTheProvidersOrganization(t *testing.T) 
 	if form.action != e.URL+acsPath("acme") {
 		t.Fatalf("IdP posts to %s, want our ACS", form.action)
 	}
-	c.postToACS(t, acsPath("acme"), form).wantRedirect(t, "/welcome")
+	c.postToACS(t, acsPath("acme"), form).wantRedirect(t, "/dashboard")
 	if got := c.sessionUser(t); got != "ada@acme.com" {
 		t.Fatalf("signed in as %q, want ada@acme.com", got)
 	}
@@ -149,7 +150,7 @@ func TestSAMLProviderFromIdPMetadataSignsIn(t *testing.T) {
 	delete(body["samlConfig"].(map[string]any), "cert")
 	e.owner.post("/api/auth/sso/register", body).wantStatus(t, http.StatusOK)
 	c := e.client(t)
-	c.postToACS(t, acsPath("meta"), e.startSAML(t, c, "meta")).wantRedirect(t, "/welcome")
+	c.postToACS(t, acsPath("meta"), e.startSAML(t, c, "meta")).wantRedirect(t, "/dashboard")
 	if got := c.sessionUser(t); got != "ada@acme.com" {
 		t.Fatalf("signed in as %q", got)
 	}
@@ -260,7 +261,7 @@ func TestSAMLUpdateProviderMergesSAMLConfig(t *testing.T) {
 		t.Fatalf("merged samlConfig %s", stored)
 	}
 	c := e.client(t)
-	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/welcome")
+	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/dashboard")
 	e.owner.post("/api/auth/sso/update-provider", map[string]any{"providerId": "acme", "samlConfig": map[string]any{"audience": "urn:other"}}).
 		wantError(t, http.StatusConflict, "")
 }

@@ -130,8 +130,8 @@ func (s *server) createRelayState(w http.ResponseWriter, r *http.Request, body *
 
 // consumeRelayState is upstream's parseRelayState: the state row, used up, without the cookie
 // check (the IdP's cross-site POST carries no SameSite=Lax cookie). nil when it is unusable.
-func (s *server) consumeRelayState(ctx context.Context, state string) (*oauthState, error) {
-	v, err := s.consumeVerification(ctx, s.db, "auth-state:"+state)
+func (s *server) consumeRelayState(w http.ResponseWriter, r *http.Request, state string) (*oauthState, error) {
+	v, err := s.consumeVerification(r.Context(), s.db, "auth-state:"+state)
 	if err != nil || v == nil {
 		return nil, err
 	}
@@ -140,6 +140,7 @@ func (s *server) consumeRelayState(ctx context.Context, state string) (*oauthSta
 		st.ExpiresAt < s.now().UnixMilli() {
 		return nil, nil
 	}
+	s.expireCookie(w, cookieRelayState) // as upstream, though the IdP's POST did not carry it
 	return &st, nil
 }
 
@@ -268,7 +269,7 @@ func (s *server) consumeSAMLResponse(w http.ResponseWriter, r *http.Request, pro
 	flow := &samlFlow{w: w}
 	relayFailed := false
 	if body.RelayState != "" {
-		st, err := s.consumeRelayState(ctx, body.RelayState)
+		st, err := s.consumeRelayState(w, r, body.RelayState)
 		if err != nil {
 			return err
 		}
@@ -615,10 +616,7 @@ func (s *server) signInWithSAML(w http.ResponseWriter, r *http.Request, p *ssoPr
 		// The sign-in stands; only the IdP's later logout will not find it, as upstream.
 		slog.Warn("saml session record failed", "provider", p.ProviderID, "err", err)
 	}
-	st := &oauthState{CallbackURL: flow.successURL}
-	if flow.state != nil && flow.state.NewUserURL != "" && s.isTrustedURL(r, flow.state.NewUserURL, true) {
-		st.NewUserURL = flow.state.NewUserURL
-	}
-	s.finishProviderSignIn(w, r, st, res)
+	// Upstream's SAML flow sends new and returning users alike to the callback URL.
+	s.finishProviderSignIn(w, r, &oauthState{CallbackURL: flow.successURL}, res)
 	return nil
 }

@@ -195,7 +195,7 @@ func TestSAMLRefusesAReplayedAssertion(t *testing.T) {
 
 	c := e.client(t)
 	answer := e.startSAML(t, c, "acme")
-	c.postToACS(t, acsPath("acme"), answer).wantRedirect(t, "/dashboard") // ada signed in above
+	c.postToACS(t, acsPath("acme"), answer).wantRedirect(t, "/dashboard")
 	c.postToACS(t, acsPath("acme"), answer).wantSAMLError(t, "invalid_saml_response")
 
 	unknown := e.startSAML(t, c, "acme")
@@ -238,7 +238,7 @@ func TestSAMLDecryptsAssertionsOnlyWithTheSPKey(t *testing.T) {
 	if !bytes.Contains(raw, []byte("EncryptedAssertion")) || bytes.Contains(raw, []byte("ada@acme.com")) {
 		t.Fatalf("the IdP did not encrypt the assertion: %.300s", raw)
 	}
-	c.postToACS(t, acsPath("enc"), form).wantRedirect(t, "/welcome")
+	c.postToACS(t, acsPath("enc"), form).wantRedirect(t, "/dashboard")
 
 	// Encrypted to the impostor's certificate, as if the IdP were told another SP key.
 	e.registerSAML(t, "plain", map[string]any{"spMetadata": map[string]any{"privateKey": keys[0].keyPEM}}, nil)

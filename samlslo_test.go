@@ -23,7 +23,7 @@ func newSLOEnv(t *testing.T) (*samlEnv, *testClient) {
 		map[string]any{"Binding": saml.HTTPPostBinding, "Location": e.idp.URL + "/slo"}}
 	e.registerSAML(t, "acme", map[string]any{"idpMetadata": map[string]any{"entityID": e.idp.EntityID, "singleLogoutService": slo}}, nil)
 	c := e.client(t)
-	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/welcome")
+	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/dashboard")
 	return e, c
 }
 

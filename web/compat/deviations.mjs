@@ -175,6 +175,15 @@ export const deviations = {
       "400 `SAML_INVALID_CERTIFICATE`, `SAML_INVALID_PRIVATE_KEY` or `SAML_INVALID_IDP_METADATA` (metadata with a DTD included); nothing is stored.",
     why: "A provider that can never sign anyone in should be refused when its owner can still fix it, not discovered by a user at login.",
   },
+  "saml-subject-confirmation-expiry": {
+    title: "A SAML assertion is refused past its SubjectConfirmationData NotOnOrAfter",
+    routes: ["POST /sso/saml2/sp/acs/:providerId"],
+    upstream: "Only the Conditions' NotBefore/NotOnOrAfter are checked; an expired SubjectConfirmationData signs the user in.",
+    ours:
+      "Redirect with `error=saml_error`: the bearer SubjectConfirmationData's NotOnOrAfter (and Recipient) are enforced, as are the Conditions, " +
+      "within crewjam/saml's clock skew. SHA-1 signatures are refused too.",
+    why: "SAML profiles 4.1.4.2: the confirmation window bounds how long an intercepted assertion can be presented.",
+  },
   "saml-slo-signed": {
     title: "SAML single logout needs the IdP's signature",
     routes: ["POST /sso/saml2/sp/slo/:providerId", "GET /sso/saml2/sp/slo/:providerId"],

@@ -1,20 +1,16 @@
 // Enterprise SSO (SAML): provider registration and management with a samlConfig, the SP metadata,
 // sign-in/sso's redirect to the IdP, and the error answers of the ACS and the logout routes.
 //
-// The signed-response flows (a real IdP, the attacks) are proven by the Go suite (saml_test.go,
-// samlattacks_test.go, samlslo_test.go): the harness has no SAML IdP. sign-in/sso answers an
-// AuthnRequest with a random id and timestamp, so it is started without recording and asserted
-// on each server.
-import { readFileSync } from "node:fs";
-import { inflateRawSync } from "node:zlib";
+// Signed responses come from lib/samlidp.mjs (samlify, as the reference uses); the attacks on
+// them are proven by the Go suite (samlattacks_test.go). sign-in/sso answers an AuthnRequest with
+// a random id and timestamp, so it is started without recording and asserted on each server.
 import { ssoClient } from "@better-auth/sso/client";
 import { organizationClient } from "better-auth/client/plugins";
 import { scenario, deviation, interop } from "../lib/scenario.mjs";
-import { signUp } from "../lib/steps.mjs";
+import { signUp, sessionOf } from "../lib/steps.mjs";
+import { idpCert as cert, idpOrigin as idp, idpEntityID, authnRequestOf, loginResponse } from "../lib/samlidp.mjs";
 
 const plugins = [ssoClient(), organizationClient()];
-const cert = readFileSync(new URL("../lib/saml-idp-cert.pem", import.meta.url), "utf8");
-const idp = "https://idp.example.com";
 
 // provider is a SAML registration for this run's email domain, its IdP configured by hand.
 function provider(t, saml = {}, extra = {}) {
@@ -23,15 +19,15 @@ function provider(t, saml = {}, extra = {}) {
     providerId: id,
     issuer: `https://sp.example.com/${id}`,
     domain: t.email("x").split("@")[1],
-    samlConfig: { entryPoint: `${idp}/sso`, cert, idpMetadata: { entityID: `${idp}/entity` }, ...saml },
+    samlConfig: { entryPoint: `${idp}/sso`, cert, idpMetadata: { entityID: idpEntityID }, ...saml },
     ...extra,
   };
 }
 
 // startUnrecorded posts sign-in/sso without recording it and returns the IdP URL's AuthnRequest
-// (inflated) and RelayState, after asserting what both servers must answer.
-async function startUnrecorded(t, body, server = t.server) {
-  const res = await t.browser().fetch(
+// (inflated, and its id) and RelayState, after asserting what both servers must answer.
+async function startUnrecorded(t, body, server = t.server, browser = t.browser()) {
+  const res = await browser.fetch(
     server.origin + "/api/auth/sign-in/sso",
     { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
     { origin: server.origin },
@@ -42,8 +38,16 @@ async function startUnrecorded(t, body, server = t.server) {
   const url = new URL(data.url);
   t.equal(url.origin + url.pathname, `${idp}/sso`, "the IdP's entry point");
   t.assert(url.searchParams.get("RelayState"), "a RelayState");
-  const request = inflateRawSync(Buffer.from(url.searchParams.get("SAMLRequest"), "base64")).toString("utf8");
-  return { request, relayState: url.searchParams.get("RelayState") };
+  const { xml, id, relayState } = authnRequestOf(data.url);
+  return { request: xml, id, relayState };
+}
+
+// signInAt runs a browser's whole sign-in: sign-in/sso at start (unrecorded), the IdP's signed
+// response posted to acsServer's ACS cross-site (recorded); it returns the ACS's answer.
+async function signInAt(t, body, email, { start = t.server, acsServer = t.server, browser = t.browser(), change } = {}) {
+  const { id, relayState } = await startUnrecorded(t, body, start, browser);
+  const SAMLResponse = await loginResponse(acsServer, body.providerId, email, id, change);
+  return t.request("POST", acs(body.providerId), { ...form({ SAMLResponse, RelayState: relayState }), origin: idp, server: acsServer, browser });
 }
 
 const acs = (id) => `/sso/saml2/sp/acs/${id}`;
@@ -64,6 +68,38 @@ export default [
     t.equal(updated.samlConfig.audience, "urn:compat", "audience updated");
     t.fails(await c.sso.updateProvider({ providerId: body.providerId, oidcConfig: { clientId: "x" } }), 400, null, "no OIDC config to update");
     t.ok(await c.sso.deleteProvider({ providerId: body.providerId }), "delete");
+  }),
+
+  scenario("a user signs in through the SAML IdP, joins the provider's organization, and the response works once", async (t) => {
+    const owner = t.client({ plugins });
+    await signUp(t, owner, "owner");
+    const org = t.ok(await owner.organization.create({ name: "Acme", slug: `acme-${t.slug}`.slice(0, 40) }), "organization");
+    const body = provider(t, {}, { organizationId: org.id });
+    t.ok(await owner.sso.register(body), "register");
+    const browser = t.browser();
+    const { id, relayState } = await startUnrecorded(t, { providerId: body.providerId, callbackURL: "/dashboard", newUserCallbackURL: "/welcome" }, t.server, browser);
+    const SAMLResponse = await loginResponse(t.server, body.providerId, t.email("ada"), id);
+    const res = await t.request("POST", acs(body.providerId), { ...form({ SAMLResponse, RelayState: relayState }), origin: idp, browser });
+    t.equal(res.status, 302, "signed in");
+    t.equal(res.headers.get("location"), "/dashboard", "to callbackURL (upstream's SAML flow has no newUserCallbackURL)");
+    const ada = t.client({ browser, plugins });
+    t.equal((await sessionOf(t, ada)).user.email, t.email("ada"), "ada's session");
+    const members = t.ok(await owner.organization.listMembers({ query: { organizationId: org.id } }), "members");
+    t.assert(members.members.some((m) => m.user.email === t.email("ada") && m.role === "member"), "ada is a member");
+    const again = await t.request("POST", acs(body.providerId), { ...form({ SAMLResponse, RelayState: relayState }), origin: idp, browser: t.browser() });
+    t.assert(/error=invalid_saml_response/.test(again.headers.get("location")), `the response again: ${again.headers.get("location")}`);
+  }),
+
+  deviation("saml-subject-confirmation-expiry", "an assertion past its SubjectConfirmationData NotOnOrAfter is refused", async (t) => {
+    const owner = t.client({ plugins });
+    await signUp(t, owner, "owner");
+    const body = provider(t);
+    t.ok(await owner.sso.register(body), "register");
+    const expired = (v) => ({ ...v, SubjectConfirmationDataNotOnOrAfter: new Date(Date.now() - 10 * 60_000).toISOString() });
+    const res = await signInAt(t, { providerId: body.providerId, callbackURL: "/dashboard" }, t.email("ada"), { change: expired });
+    t.equal(res.status, 302, "redirected");
+    if (t.ours) t.assert(/error=saml_error/.test(res.headers.get("location")), `refused: ${res.headers.get("location")}`);
+    else t.equal(res.headers.get("location"), "/dashboard", "signed in with an expired subject confirmation");
   }),
 
   scenario("a SAML registration is refused without a certificate source, IdP entity id or known algorithm", async (t) => {
@@ -173,8 +209,15 @@ export default [
     const meta = await fetch(`${t.b.origin}/api/auth/sso/saml2/sp/metadata?providerId=${body.providerId}`);
     t.equal(meta.status, 200, "b serves the SP metadata");
     t.assert((await meta.text()).includes(body.issuer), "b's metadata names the SP entity id a stored");
-    t.ok(await b.sso.updateProvider({ providerId: body.providerId, samlConfig: { audience: "urn:compat" } }), "update at b");
-    t.equal(t.ok(await a.sso.getProvider({ query: { providerId: body.providerId } }), "get-provider at a").samlConfig.audience, "urn:compat", "a sees b's update");
+    // A sign-in b started (its AuthnRequest and relay state) completes at a's ACS.
+    const browser = t.browser();
+    const res = await signInAt(t, { providerId: body.providerId, callbackURL: "/dashboard" }, t.email("ada"), { start: t.b, acsServer: t.a, browser });
+    t.equal(res.headers.get("location"), "/dashboard", "signed in at a");
+    t.equal((await sessionOf(t, t.client({ server: t.b, browser, plugins }))).user.email, t.email("ada"), "the session works at b");
+    const format = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    t.fails(await b.sso.updateProvider({ providerId: body.providerId, samlConfig: { identifierFormat: format } }), 409, null, "identity fixed at b once accounts exist");
+    t.ok(await b.sso.updateProvider({ providerId: body.providerId, samlConfig: { signatureAlgorithm: "rsa-sha512" } }), "update at b");
+    t.equal(t.ok(await a.sso.getProvider({ query: { providerId: body.providerId } }), "get-provider at a").samlConfig.signatureAlgorithm, "rsa-sha512", "a sees b's update");
     t.ok(await b.sso.deleteProvider({ providerId: body.providerId }), "delete at b");
   }),
 ];
