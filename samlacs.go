@@ -600,17 +600,15 @@ func (s *server) signInWithSAML(w http.ResponseWriter, r *http.Request, p *ssoPr
 		}
 		return s.provisionMember(ctx, tx, current.orgID(), &res.as.User)
 	})
-	var f oauthFailure
-	var re *ssoRedirectError
-	switch {
-	case errors.As(err, &f):
-		redirectWithError(w, flow.successURL, strings.ReplaceAll(string(f), " ", "_"), "")
-		return nil
-	case errors.As(err, &re):
-		return flow.fail(re.code, re.description)
-	case err != nil:
-		slog.Error("saml sign-in failed", "provider", p.ProviderID, "err", err)
-		return flow.fail("internal_server_error", "")
+	if err != nil {
+		f := callbackFailureOf(err, p.ProviderID)
+		if f.description == "" && f.code != "internal_server_error" {
+			// Upstream's sign-in outcomes ("account not linked") go to the callback URL, its coded
+			// errors to the error URL.
+			redirect(w, samlRedirectURL(flow.successURL, url.Values{"error": {strings.ReplaceAll(f.code, " ", "_")}}))
+			return nil
+		}
+		return flow.fail(f.code, f.description)
 	}
 	if err := s.recordSAMLSession(r.Context(), p.ProviderID, a, &res.as); err != nil {
 		// The sign-in stands; only the IdP's later logout will not find it, as upstream.
