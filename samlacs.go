@@ -104,7 +104,10 @@ func (s *server) startSAMLSignIn(w http.ResponseWriter, r *http.Request, p *ssoP
 		slog.Warn("saml authn request failed", "provider", p.ProviderID, "err", err)
 		return errSAMLInvalidRequest
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"url": u.String(), "redirect": true})
+	writeJSON(w, http.StatusOK, struct {
+		URL      string `json:"url"`
+		Redirect bool   `json:"redirect"`
+	}{u.String(), true})
 	return nil
 }
 
