@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -139,7 +140,7 @@ func (s *server) consumeRelayState(w http.ResponseWriter, r *http.Request, state
 		return nil, err
 	}
 	var st oauthState
-	if json.Unmarshal([]byte(v.Value), &st) != nil || st.CallbackURL == "" || st.OAuthState != "" && st.OAuthState != state ||
+	if json.Unmarshal([]byte(v.Value), &st) != nil || st.CallbackURL == "" || st.OAuthState != "" && !hmac.Equal([]byte(st.OAuthState), []byte(state)) ||
 		st.ExpiresAt < s.now().UnixMilli() {
 		return nil, nil
 	}

@@ -93,19 +93,35 @@ func (s *server) samlSLOProvider(r *http.Request, providerID string) (*ssoProvid
 	return p, c, sp, nil
 }
 
+// samlSLOBody is upstream's sloSchema, for a POSTed message; the redirect binding's come in the
+// query.
+type samlSLOBody struct {
+	SAMLRequest  string                     `json:"SAMLRequest"`
+	SAMLResponse string                     `json:"SAMLResponse"`
+	RelayState   string                     `json:"RelayState"`
+	SigAlg       string                     `json:"SigAlg"`
+	Signature    string                     `json:"Signature"`
+	Others       map[string]json.RawMessage `unknown:"keep"`
+}
+
 // handleSAMLSLO is upstream's sloEndpoint: the IdP's LogoutRequest or its LogoutResponse to ours,
 // by the redirect (GET) or POST binding.
 func (s *server) handleSAMLSLO(w http.ResponseWriter, r *http.Request) error {
+	var body samlSLOBody
+	if err := s.decode(r, &body, formAllowed); err != nil {
+		return err
+	}
 	if !s.cfg.SSO.SAMLSingleLogout {
 		return errSAMLSLODisabled
 	}
 	providerID := r.PathValue("providerId")
+	// decode leaves the body readable again, for crewjam/saml's form parsing below.
 	if err := r.ParseForm(); err != nil {
 		return errSAMLInvalidLogoutRequest
 	}
-	relayState := r.Form.Get("RelayState")
+	relayState := cmp.Or(body.RelayState, r.Form.Get("RelayState"))
 	target := s.safeSAMLRedirect(r, mustPath(s.samlSLOURL(r, providerID)), relayState)
-	request, response := r.Form.Get("SAMLRequest"), r.Form.Get("SAMLResponse")
+	request, response := cmp.Or(body.SAMLRequest, r.Form.Get("SAMLRequest")), cmp.Or(body.SAMLResponse, r.Form.Get("SAMLResponse"))
 	if request == "" && response == "" {
 		redirect(w, appendQuery(target, url.Values{"error": {"invalid_request"}, "error_description": {"missing_logout_data"}}))
 		return nil
