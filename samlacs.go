@@ -189,7 +189,7 @@ func (s *server) samlACSLanding(w http.ResponseWriter, r *http.Request) error {
 		redirect(w, appendQuery(cmp.Or(s.cfg.ErrorURL, origin+"/error"), url.Values{"error": {"invalid_request"}}))
 		return nil
 	}
-	redirect(w, s.safeSAMLRedirect(r, mustPath(s.samlACSURL(r, r.PathValue("providerId"))), r.URL.Query().Get("RelayState")))
+	redirect(w, s.safeSAMLRedirect(r, pathOf(s.samlACSURL(r, r.PathValue("providerId"))), r.URL.Query().Get("RelayState")))
 	return nil
 }
 
@@ -202,7 +202,7 @@ func (s *server) safeSAMLRedirect(r *http.Request, routePath string, candidates 
 			continue
 		}
 		if strings.HasPrefix(c, "/") {
-			if !strings.HasPrefix(c, "//") && !strings.Contains(c, `\`) && mustPath(origin+c) != routePath {
+			if !strings.HasPrefix(c, "//") && !strings.Contains(c, `\`) && pathOf(origin+c) != routePath {
 				return c
 			}
 			continue
@@ -220,7 +220,8 @@ func (s *server) safeSAMLRedirect(r *http.Request, routePath string, candidates 
 	return origin
 }
 
-func mustPath(u string) string {
+// pathOf is the path of a URL, "" when it does not parse.
+func pathOf(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		return ""
@@ -295,7 +296,7 @@ func (s *server) consumeSAMLResponse(w http.ResponseWriter, r *http.Request, pro
 		stateCallback, stateError = flow.state.CallbackURL, flow.state.ErrorURL
 	}
 	candidates := []string{stateCallback, deref(c.IDPInitiatedCallbackURL), deref(c.CallbackURL)}
-	acs := mustPath(s.samlACSURL(r, providerID))
+	acs := pathOf(s.samlACSURL(r, providerID))
 	flow.successURL = s.safeSAMLRedirect(r, acs, candidates...)
 	flow.errorURL = s.safeSAMLRedirect(r, acs, stateError, flow.successURL)
 	if cmp.Or(candidates...) == "" {

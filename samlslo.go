@@ -120,7 +120,7 @@ func (s *server) handleSAMLSLO(w http.ResponseWriter, r *http.Request) error {
 		return errSAMLInvalidLogoutRequest
 	}
 	relayState := cmp.Or(body.RelayState, r.Form.Get("RelayState"))
-	target := s.safeSAMLRedirect(r, mustPath(s.samlSLOURL(r, providerID)), relayState)
+	target := s.safeSAMLRedirect(r, pathOf(s.samlSLOURL(r, providerID)), relayState)
 	request, response := cmp.Or(body.SAMLRequest, r.Form.Get("SAMLRequest")), cmp.Or(body.SAMLResponse, r.Form.Get("SAMLResponse"))
 	if request == "" && response == "" {
 		redirect(w, appendQuery(target, url.Values{"error": {"invalid_request"}, "error_description": {"missing_logout_data"}}))
