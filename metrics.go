@@ -160,6 +160,8 @@ var authRoutes = map[string]authRoute{
 	"GET /api/auth/magic-link/verify":              {method: "magic_link"},
 	"GET /api/auth/sso/callback":                   {method: "sso"},
 	"GET /api/auth/sso/callback/{providerId}":      {method: "sso"},
+	"POST /api/auth/sso/saml2/sp/acs/{providerId}": {method: "sso"},
+	"GET /api/auth/sso/saml2/sp/acs/{providerId}":  {method: "sso"},
 	"POST /api/auth/two-factor/verify-totp":        {method: "two_factor"},
 	"POST /api/auth/two-factor/verify-otp":         {method: "two_factor"},
 	"POST /api/auth/two-factor/verify-backup-code": {method: "two_factor"},
