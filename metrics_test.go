@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -253,6 +254,21 @@ func TestMetricsCountTwoFactorChallengesAndTheirSignIns(t *testing.T) {
 	} {
 		if got := sample(all, w.name, w.labels); got != w.value {
 			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+		}
+	}
+}
+
+// TestSignInRoutesOfTheMetricsAreRoutes: every route the sign-in metrics classify is one routes.go
+// registers, so a renamed route cannot silently stop being counted.
+func TestSignInRoutesOfTheMetricsAreRoutes(t *testing.T) {
+	t.Parallel()
+	table, err := os.ReadFile("routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pattern := range authRoutes {
+		if !strings.Contains(string(table), `mux.Handle("`+pattern+`"`) {
+			t.Errorf("authRoutes names %q, which routes.go does not register", pattern)
 		}
 	}
 }
