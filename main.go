@@ -49,6 +49,7 @@ type config struct {
 	Org               orgConfig
 	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
+	Admin             adminConfig
 }
 
 // server holds every dependency a handler needs.
@@ -57,6 +58,7 @@ type server struct {
 	db        *pgxpool.Pool
 	now       func() time.Time
 	cacheMemo cookieCacheMemo
+	revoked   revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -196,6 +198,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(fs, env)
 	orgFlags := registerOrgFlags(fs, env)
 	ssoFlags := registerSSOFlags(fs, env)
+	adminFlags := registerAdminFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -225,6 +228,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
+		return config{}, err
+	}
+	if c.Admin, err = adminFlags.parse(); err != nil {
 		return config{}, err
 	}
 	for _, o := range splitList(trustedOrigins) {

@@ -72,3 +72,15 @@ alter table "ssoProvider" add column if not exists "domainVerified" boolean;
 -- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.
 create table if not exists "mailOutbox" ("id" text not null primary key, "payload" jsonb not null, "createdAt" timestamptz not null, "nextAttemptAt" timestamptz not null, "attempts" integer not null default 0);
 create index if not exists "mailOutbox_nextAttemptAt_idx" on "mailOutbox" ("nextAttemptAt");
+
+-- admin plugin (always served: a database the Node server wrote with admin() carries bans that
+-- must hold here too). Upstream's columns, nullable, so rows written before them read as null.
+alter table "user" add column if not exists "role" text;
+alter table "user" add column if not exists "banned" boolean;
+alter table "user" add column if not exists "banReason" text;
+alter table "user" add column if not exists "banExpires" timestamptz;
+alter table "session" add column if not exists "impersonatedBy" text;
+-- Ours, not upstream's: list-users pages and sorts 100 000 users by these without a full sort
+-- (adminusers.go; BenchmarkListUsers checks the plans).
+create index if not exists "user_createdAt_idx" on "user" ("createdAt", "id");
+create index if not exists "user_name_idx" on "user" ("name", "id");

@@ -22,14 +22,19 @@ type user struct {
 	CreatedAt        jsTime  `json:"createdAt"`
 	UpdatedAt        jsTime  `json:"updatedAt"`
 	TwoFactorEnabled bool    `json:"twoFactorEnabled"`
+	// The admin plugin's fields (admin.go); null on rows written before its columns existed.
+	Role       *string `json:"role"`
+	Banned     *bool   `json:"banned"`
+	BanReason  *string `json:"banReason"`
+	BanExpires *jsTime `json:"banExpires"`
 }
 
 // userColumns selects a user aliased u; a Node database without the twoFactor plugin's column
 // value reads as false.
-const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false)`
+const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false), u.role, u.banned, u."banReason", u."banExpires"`
 
 func (u *user) scanTargets() []any {
-	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled}
+	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled, &u.Role, &u.Banned, &u.BanReason, &u.BanExpires}
 }
 
 // emailPattern is zod 4's email check, the one upstream's schemas apply.
@@ -70,10 +75,10 @@ func (s *server) insertUser(ctx context.Context, q querier, name, email string, 
 	var u user
 	now := s.now()
 	err := q.QueryRow(ctx, `
-		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled")
-		VALUES ($1, $2, $3, $4, $5, $6, $6, false)
+		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled", role, banned)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, false, $7, false)
 		RETURNING `+userColumns,
-		generateID(32), name, strings.ToLower(email), emailVerified, image, now,
+		generateID(32), name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole(),
 	).Scan(u.scanTargets()...)
 	if isUniqueViolation(err, "") {
 		return user{}, errUserExistsUseAnother

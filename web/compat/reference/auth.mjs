@@ -12,11 +12,13 @@
 //   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
 //   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
 //   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider),
-//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh).
+//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh),
+//   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
+//   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE (the admin plugin; upstream's defaults).
 import { appendFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
-import { emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { admin, emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
 
@@ -32,6 +34,7 @@ const appName = process.env.APP_NAME || "authsidecar";
 const mailLog = process.env.MAIL_LOG || "";
 const cookieCacheMaxAge = Number(process.env.COOKIE_CACHE_MAX_AGE || 0);
 const on = (name) => process.env[name] === "true";
+const list = (name) => (process.env[name] || "").split(",").map((v) => v.trim()).filter(Boolean);
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
 // and codes the same way from either server.
@@ -119,5 +122,15 @@ export const auth = betterAuth({
     }),
     passkey({ rpName: process.env.PASSKEY_RP_NAME || "Better Auth", rpID: process.env.PASSKEY_RP_ID || undefined }),
     sso(),
+    admin({
+      ...(list("ADMIN_ROLES").length && { adminRoles: list("ADMIN_ROLES") }),
+      ...(list("ADMIN_USER_IDS").length && { adminUserIds: list("ADMIN_USER_IDS") }),
+      ...(process.env.ADMIN_DEFAULT_ROLE && { defaultRole: process.env.ADMIN_DEFAULT_ROLE }),
+      ...(process.env.ADMIN_IMPERSONATION_SESSION_DURATION && {
+        impersonationSessionDuration: Number(process.env.ADMIN_IMPERSONATION_SESSION_DURATION),
+      }),
+      ...(process.env.ADMIN_DEFAULT_BAN_REASON && { defaultBanReason: process.env.ADMIN_DEFAULT_BAN_REASON }),
+      ...(process.env.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: process.env.ADMIN_BANNED_USER_MESSAGE }),
+    }),
   ],
 });
