@@ -159,7 +159,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	newbie := ts.client(t)
 	newbie.signIn("new@example.com", "password123").wantStatus(t, http.StatusOK)
 
-	got := admin.get("/api/auth/admin/get-user?id=" + id).wantStatus(t, http.StatusOK).object(t)
+	got := admin.get("/api/auth/admin/get-user?id="+id).wantStatus(t, http.StatusOK).object(t)
 	if got["id"] != id || got["name"] != "New" {
 		t.Fatalf("get-user = %v", got)
 	}

@@ -436,6 +436,12 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		return fail("email_not_found", "")
 	}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code != "" {
+		// An APIError with a code, such as the admin plugin's BANNED_USER, ends at the error
+		// URL with its code and message (upstream: api/routes/callback.ts, redirectOnError).
+		return fail(ae.Code, ae.Message)
+	}
 	if err != nil {
 		return fail(failureCode(p, err), "")
 	}

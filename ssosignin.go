@@ -391,11 +391,14 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 	if err != nil {
 		var f oauthFailure
 		var re *ssoRedirectError
+		var ae *apiError
 		switch {
 		case errors.As(err, &f):
 			return fail(string(f), "")
 		case errors.As(err, &re):
 			return fail(re.code, re.description)
+		case errors.As(err, &ae) && ae.Code != "":
+			return fail(ae.Code, ae.Message) // BANNED_USER, as upstream's callback redirects an APIError
 		}
 		slog.Error("sso callback failed", "provider", p.ProviderID, "err", err)
 		return fail("internal_server_error", "")
