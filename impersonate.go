@@ -33,8 +33,9 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	// Ours, not upstream's (COMPATIBILITY.md, admin-impersonation-nesting): from an impersonation
-	// session no one impersonates further, or admin_session would lose the real admin.
+	// Ours, not upstream's: from an impersonation session no one impersonates further, or
+	// admin_session would lose the real admin. Only a role holding impersonate-admins could get
+	// here (an impersonated admin); with upstream's default roles both answer this 403.
 	if as.Session.ImpersonatedBy != nil {
 		return errNotAllowedImpersonate
 	}
@@ -53,6 +54,7 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	s.clearSessionCookies(w, r)
 	s.setSignedCookie(w, cookieAdminSession, as.Session.Token+":"+dontRemember, cookieOpts{maxAge: int(sessionExpiresIn.Seconds())})
 	s.setSessionCookie(w, r, &authSession{Session: sess, User: *target}, true)
+	s.expiriesFirst(w, cookieSessionToken, cookieDontRemember, cookieSessionData)
 	writeJSON(w, http.StatusOK, struct {
 		Session session `json:"session"`
 		User    *user   `json:"user"`
@@ -131,4 +133,21 @@ func (s *server) adminSessionOf(r *http.Request, adminID string) (admin *authSes
 		return nil, false, errAdminSessionNotFound
 	}
 	return admin, remember != "", nil
+}
+
+// expiriesFirst puts back the expiry upstream sends before each of these cookies' new value:
+// impersonate-user deletes the admin's session cookies and then sets the user's, and both lines
+// reach the browser, which applies them in order. setCookie keeps only the last line of a name.
+func (s *server) expiriesFirst(w http.ResponseWriter, names ...string) {
+	h := w.Header()
+	var out []string
+	for _, line := range h.Values("Set-Cookie") {
+		for _, name := range names {
+			if full := s.cookieName(name); strings.HasPrefix(line, full+"=") && !strings.HasPrefix(line, full+"=;") {
+				out = append(out, s.cookieLine(full, "", cookieOpts{}))
+			}
+		}
+		out = append(out, line)
+	}
+	h["Set-Cookie"] = out
 }
