@@ -239,7 +239,7 @@ func (lq *listUsersQuery) sort(field, direction string) error {
 		dir = "DESC"
 	}
 	// id breaks ties, so that pages neither repeat nor skip users with equal values.
-	lq.orderBy = fmt.Sprintf("%s %s NULLS LAST, u.id %s", f.column, dir, dir)
+	lq.orderBy = fmt.Sprintf("%s %s, u.id %s", f.column, dir, dir)
 	return nil
 }
 
