@@ -244,8 +244,8 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, body.SessionToken); err != nil {
-		return fmt.Errorf("revoke user session: %w", err)
+	if err := deleteSession(r.Context(), s.db, body.SessionToken); err != nil {
+		return err
 	}
 	s.forgetCachedSessions(body.SessionToken)
 	writeJSON(w, http.StatusOK, successTrue)
@@ -306,26 +306,7 @@ func (s *server) removeUser(ctx context.Context, tx pgx.Tx, userID string) error
 	if err := s.revokeUserSessions(ctx, tx, userID); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM "user" WHERE id = $1`, userID); err != nil {
-		return fmt.Errorf("remove user: %w", err)
-	}
-	return nil
-}
-
-// countOtherAdmins counts the admins (by role or ADMIN_USER_IDS) other than userID, locking them.
-func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM "user"
-		WHERE id <> $1 AND (string_to_array(COALESCE(NULLIF(role, ''), $2), ',') && $3 OR id = ANY($4))
-		ORDER BY id FOR UPDATE`,
-		userID, s.cfg.Admin.defaultRole(), s.cfg.Admin.adminRoles(), s.cfg.Admin.AdminUserIDs)
-	if err != nil {
-		return 0, fmt.Errorf("count admins: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return 0, fmt.Errorf("count admins: %w", err)
-	}
-	return len(ids), nil
+	return deleteUserRows(ctx, tx, userID)
 }
 
 func (s *server) handleAdminSetUserPassword(w http.ResponseWriter, r *http.Request) error {
@@ -457,22 +438,14 @@ func (s *server) adminUpdate(ctx context.Context, userID string, ch adminChanges
 
 func (s *server) updateUserColumns(ctx context.Context, tx pgx.Tx, userID string, ch adminChanges) (*user, error) {
 	cols, vals := ch.sets()
-	args := append([]any{userID, s.now()}, vals...)
-	set := []string{`"updatedAt" = $2`}
-	for i, c := range cols {
-		set = append(set, fmt.Sprintf("%s = $%d", c, i+3))
-	}
-	var u user
-	err := tx.QueryRow(ctx, `UPDATE "user" u SET `+strings.Join(set, ", ")+` WHERE u.id = $1 RETURNING `+userColumns, args...).Scan(u.scanTargets()...)
+	u, err := s.setUserColumns(ctx, tx, userID, cols, vals)
 	switch {
-	case isNoRows(err):
+	case err == nil && u == nil:
 		return nil, errAdminUserNotFound
 	case isUniqueViolation(err, ""):
 		return nil, errAdminUserExists
-	case err != nil:
-		return nil, fmt.Errorf("admin update user: %w", err)
 	}
-	return &u, nil
+	return u, err
 }
 
 // adminUserData is create-user's and update-user's "data": the user fields upstream's schema

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -27,14 +26,10 @@ func (s *server) errBanned() *apiError {
 // admitUser refuses a session to a banned user. A ban whose banExpires has passed is lifted
 // here, at the next sign-in, as upstream lifts it.
 func (s *server) admitUser(ctx context.Context, q querier, userID string) error {
-	var banned bool
-	var expires *time.Time
-	err := q.QueryRow(ctx, `SELECT COALESCE(banned, false), "banExpires" FROM "user" WHERE id = $1`, userID).Scan(&banned, &expires)
-	if isNoRows(err) || (err == nil && !banned) {
-		return nil // a missing user fails at the session INSERT's foreign key
-	}
-	if err != nil {
-		return fmt.Errorf("read ban: %w", err)
+	// A missing user reads as not banned and fails at the session INSERT's foreign key.
+	banned, expires, err := userBan(ctx, q, userID)
+	if err != nil || !banned {
+		return err
 	}
 	if expires != nil && expires.Before(s.now()) {
 		if err := liftBan(ctx, q, userID, s.now()); err != nil {
@@ -50,33 +45,12 @@ func (s *server) activeBan(u *user) bool {
 	return u.Banned != nil && *u.Banned && (u.BanExpires == nil || !u.BanExpires.Time().Before(s.now()))
 }
 
-// liftBan clears a user's ban fields, as unban-user and an expired ban's next sign-in do.
-func liftBan(ctx context.Context, q querier, userID string, now time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE "user" SET banned = false, "banReason" = NULL, "banExpires" = NULL, "updatedAt" = $2 WHERE id = $1`, userID, now)
-	if err != nil {
-		return fmt.Errorf("lift ban: %w", err)
-	}
-	return nil
-}
-
 // revokeUserSessions deletes every session of userID and keeps their tokens from being answered
 // by a cookie cache still in a browser (revokedSessions).
 func (s *server) revokeUserSessions(ctx context.Context, q querier, userID string) error {
-	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING token`, userID)
+	tokens, err := deleteUserSessionTokens(ctx, q, userID)
 	if err != nil {
-		return fmt.Errorf("revoke user sessions: %w", err)
-	}
-	defer rows.Close()
-	var tokens []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return fmt.Errorf("revoke user sessions: %w", err)
-		}
-		tokens = append(tokens, t)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("revoke user sessions: %w", err)
+		return err
 	}
 	s.forgetCachedSessions(tokens...)
 	return nil

@@ -8,11 +8,12 @@ import (
 	"strings"
 )
 
-// clientIP is the address rate limits and session rows record (§7.5). X-Forwarded-For is believed
-// only when the direct peer is one of TRUSTED_PROXIES (by default loopback, where a Next.js
-// rewrite comes from); then the list is walked from the right to the first untrusted hop, so a
-// client cannot choose its own address by sending the header itself. IPv6 is masked to its /64,
-// which one subscriber usually holds whole, and written in upstream's expanded form.
+// clientIP is the address rate limits and session rows record (upstream
+// packages/better-auth/src/utils/get-request-ip.ts, getIp). X-Forwarded-For is believed only when
+// the direct peer is one of TRUSTED_PROXIES (by default loopback, where a Next.js rewrite comes
+// from); then the list is walked from the right to the first untrusted hop, so a client cannot
+// choose its own address by sending the header itself. IPv6 is masked to its /64, which one
+// subscriber usually holds whole, and written in upstream's expanded form.
 func (s *server) clientIP(r *http.Request) string {
 	peer := peerAddr(r)
 	if peer.IsValid() && s.trustedProxy(peer) {

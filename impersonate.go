@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -71,12 +70,8 @@ func (s *server) createImpersonationSession(ctx context.Context, r *http.Request
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+sessionColumns,
-			created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration())).Scan(sess.scanTargets()...)
-		if err != nil {
-			return fmt.Errorf("mark impersonation session: %w", err)
-		}
-		return nil
+		sess, err = markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
+		return err
 	})
 	return sess, err
 }
@@ -100,8 +95,8 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, as.Session.Token); err != nil {
-		return fmt.Errorf("end impersonation: %w", err)
+	if err := deleteSession(r.Context(), s.db, as.Session.Token); err != nil {
+		return err
 	}
 	s.forgetCachedSessions(as.Session.Token)
 	s.setSessionCookie(w, r, admin, adminDontRemember)

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Social providers (§8.5, §8.6 and upstream's core/social-providers): what each one's
+// Social providers (upstream packages/core/src/social-providers/): what each one's
 // authorization URL carries, how its tokens are fetched, and how its profile becomes a user.
 
 // oauthConfig is the social sign-in configuration.
@@ -421,7 +421,7 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 		})
 		defaultScopes = []string{"email", "name"}
 		p.loginHint = false
-		// Apple answers with a form post carrying code and id_token (§2.21).
+		// Apple answers with a form post carrying code and id_token (upstream callbackOAuth).
 		p.authParams = map[string]string{"response_mode": "form_post", "response_type": "code id_token"}
 		p.idToken = newIDTokenVerifier(client, ep.JWKS)
 		p.idToken.issuers = []string{"https://appleid.apple.com"}
@@ -484,7 +484,8 @@ func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, 
 }
 
 // oidcProfile is upstream's generic fetchUserInfo: the ID token's claims when they carry sub and
-// email, else the userinfo endpoint, whose sub must then be the ID token's (Core §5.3.2).
+// email, else the userinfo endpoint, whose sub must then be the ID token's (OpenID Connect Core
+// section 5.3.2).
 func oidcProfile(ctx context.Context, client *http.Client, userInfoURL string, t providerTokens, claims map[string]any) (*providerProfile, error) {
 	raw := claims
 	if claimID(claims, "sub") == "" || claimString(claims, "email") == "" {

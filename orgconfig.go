@@ -12,10 +12,11 @@ import (
 	"time"
 )
 
-// Organization plugin settings and its access control (plugins §3.2, §3.3). Teams are always on:
+// Organization plugin settings and its access control (upstream
+// packages/better-auth/src/plugins/organization/organization.ts and access/). Teams are always on:
 // the product runs upstream's organization({teams: {enabled: true}}).
 
-// Upstream's defaults (§3.2).
+// Upstream's defaults (upstream organization.ts).
 const (
 	defaultMembershipLimit     = 100
 	defaultInvitationLimit     = 100

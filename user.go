@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// user is the user row as every endpoint returns it (§2.0), twoFactorEnabled included because
-// the twoFactor plugin is always on here.
+// user is the user row as every endpoint returns it (upstream packages/core/src/db/schema/user.ts),
+// twoFactorEnabled included because the twoFactor plugin is always on here.
 type user struct {
 	ID               string  `json:"id"`
 	Name             string  `json:"name"`
@@ -48,7 +48,7 @@ func validEmail(email string) bool {
 func (s *server) userByEmail(ctx context.Context, q querier, email string) (*user, error) {
 	var u user
 	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.email = $1`, strings.ToLower(email)).Scan(u.scanTargets()...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -60,13 +60,28 @@ func (s *server) userByEmail(ctx context.Context, q querier, email string) (*use
 func (s *server) userByID(ctx context.Context, q querier, id string) (*user, error) {
 	var u user
 	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.id = $1`, id).Scan(u.scanTargets()...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	return &u, nil
+}
+
+// markEmailVerified sets emailVerified on user id's row and reads the row back into u. With once,
+// only a row not yet verified matches, so of concurrent callers exactly one gets true: the one
+// allowed to go on (sign in, say) as a spent token would.
+func (s *server) markEmailVerified(ctx context.Context, q querier, id string, once bool, u *user) (bool, error) {
+	err := q.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2
+		WHERE u.id = $1 AND NOT ($3 AND u."emailVerified") RETURNING `+userColumns, id, s.now(), once).Scan(u.scanTargets()...)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark email verified: %w", err)
+	}
+	return true, nil
 }
 
 // insertUser creates a user row; a taken email is errUserExistsUseAnother, also when a concurrent
@@ -97,10 +112,7 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 		Image optional[string] `json:"image" nullable:"true"`
 		Email *string          `json:"email" nullable:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}
@@ -124,4 +136,60 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, statusTrue)
 	return nil
+}
+
+// setUserColumns sets the named columns (constants of the caller, never input) to vals and
+// updatedAt to now; nil when there is no such user.
+func (s *server) setUserColumns(ctx context.Context, q querier, userID string, cols []string, vals []any) (*user, error) {
+	args := append([]any{userID, s.now()}, vals...)
+	set := []string{`"updatedAt" = $2`}
+	for i, c := range cols {
+		set = append(set, fmt.Sprintf("%s = $%d", c, i+3))
+	}
+	var u user
+	err := q.QueryRow(ctx, `UPDATE "user" u SET `+strings.Join(set, ", ")+` WHERE u.id = $1 RETURNING `+userColumns, args...).Scan(u.scanTargets()...)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update user: %w", err)
+	}
+	return &u, nil
+}
+
+// userBan reads whether a user is banned and until when (nil: for good); false for no user.
+func userBan(ctx context.Context, q querier, userID string) (banned bool, expires *time.Time, err error) {
+	err = q.QueryRow(ctx, `SELECT COALESCE(banned, false), "banExpires" FROM "user" WHERE id = $1`, userID).Scan(&banned, &expires)
+	if isNoRows(err) {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("read ban: %w", err)
+	}
+	return banned, expires, nil
+}
+
+// liftBan clears a user's ban fields, as unban-user and an expired ban's next sign-in do.
+func liftBan(ctx context.Context, q querier, userID string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE "user" SET banned = false, "banReason" = NULL, "banExpires" = NULL, "updatedAt" = $2 WHERE id = $1`, userID, now)
+	if err != nil {
+		return fmt.Errorf("lift ban: %w", err)
+	}
+	return nil
+}
+
+// countOtherAdmins counts the admins (by role or ADMIN_USER_IDS) other than userID, locking them.
+func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM "user"
+		WHERE id <> $1 AND (string_to_array(COALESCE(NULLIF(role, ''), $2), ',') && $3 OR id = ANY($4))
+		ORDER BY id FOR UPDATE`,
+		userID, s.cfg.Admin.defaultRole(), s.cfg.Admin.adminRoles(), s.cfg.Admin.AdminUserIDs)
+	if err != nil {
+		return 0, fmt.Errorf("count admins: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("count admins: %w", err)
+	}
+	return len(ids), nil
 }
