@@ -16,37 +16,37 @@ export function Nav() {
 
   return (
     <>
-    <header className="nav">
-      <Link href="/" className="brand">
-        authsidecar
-      </Link>
-      <nav>
-        {data ? (
-          <>
-            <Link href="/dashboard">Dashboard</Link>
-            <Link href="/settings">Settings</Link>
-            {isAdmin(data.user) && <Link href="/admin">Admin</Link>}
-            <span className="muted" data-testid="nav-user">
-              {data.user.name}
-            </span>
-            <button type="button" className="link" onClick={signOut}>
-              Sign out
-            </button>
-          </>
-        ) : isPending ? (
-          <span className="muted">…</span>
-        ) : (
-          <>
-            <Link href="/sign-in">Sign in</Link>
-            <Link href="/sign-up">Sign up</Link>
-          </>
-        )}
-      </nav>
-      <span className="badge" title="which client library this page runs" data-testid="client-kind">
-        {clientKind}
-      </span>
-    </header>
-    {data?.session.impersonatedBy ? <ImpersonationBanner name={data.user.name || data.user.email} /> : null}
+      <header className="nav">
+        <Link href="/" className="brand">
+          authsidecar
+        </Link>
+        <nav>
+          {data ? (
+            <>
+              <Link href="/dashboard">Dashboard</Link>
+              <Link href="/settings">Settings</Link>
+              {isAdmin(data.user) && <Link href="/admin">Admin</Link>}
+              <span className="muted" data-testid="nav-user">
+                {data.user.name}
+              </span>
+              <button type="button" className="link" onClick={signOut}>
+                Sign out
+              </button>
+            </>
+          ) : isPending ? (
+            <span className="muted">…</span>
+          ) : (
+            <>
+              <Link href="/sign-in">Sign in</Link>
+              <Link href="/sign-up">Sign up</Link>
+            </>
+          )}
+        </nav>
+        <span className="badge" title="which client library this page runs" data-testid="client-kind">
+          {clientKind}
+        </span>
+      </header>
+      {data?.session.impersonatedBy ? <ImpersonationBanner name={data.user.name || data.user.email} /> : null}
     </>
   );
 }
