@@ -42,8 +42,9 @@ var (
 	errAdminUserExists        = apiErr(400, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
 	errPasswordViaUpdateUser  = apiErr(400, "PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER", "Password cannot be updated through update-user. Use the set-user-password endpoint instead")
 	errUserIDCannotBeUpdated  = apiErr(400, "USER_ID_CANNOT_BE_UPDATED", "User id cannot be updated")
-	// Ours, not upstream's: a console must not lock itself out. Only a caller allowed to delete
-	// users without being an admin (ADMIN_USER_IDS, a custom role) can meet it.
+	// Ours, not upstream's (COMPATIBILITY.md, admin-stricter-with-custom-roles): a console must
+	// not lock itself out. Only a caller allowed to delete users without being an admin (a
+	// custom role) can meet it.
 	errCannotRemoveLastAdmin = apiErr(400, "YOU_CANNOT_REMOVE_THE_LAST_ADMIN", "You cannot remove the last admin")
 )
 

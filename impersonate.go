@@ -32,9 +32,10 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	// Ours, not upstream's: from an impersonation session no one impersonates further, or
-	// admin_session would lose the real admin. Only a role holding impersonate-admins could get
-	// here (an impersonated admin); with upstream's default roles both answer this 403.
+	// Ours, not upstream's (COMPATIBILITY.md, admin-stricter-with-custom-roles): from an
+	// impersonation session no one impersonates further, or admin_session would lose the real
+	// admin. Only a role holding impersonate-admins gets here; with the default roles the
+	// impersonated user lacks the permission and both servers answer this 403.
 	if as.Session.ImpersonatedBy != nil {
 		return errNotAllowedImpersonate
 	}

@@ -4,6 +4,16 @@
 // routes whose answers differ (they are then reported as partial); omit it for rules that apply to
 // every route.
 export const deviations = {
+  "admin-stricter-with-custom-roles": {
+    title: "The last admin cannot be removed, and no one impersonates from an impersonation",
+    routes: ["POST /admin/remove-user", "POST /admin/impersonate-user"],
+    upstream:
+      "With roles that let a non-admin delete users, `remove-user` removes the only admin (200). With roles holding `impersonate-admins`, " +
+      "an admin impersonating another admin may impersonate again; the new `admin_session` cookie then keeps the impersonated admin's session and the real admin's is lost. " +
+      "Neither happens with the default roles.",
+    ours: "400 `YOU_CANNOT_REMOVE_THE_LAST_ADMIN` (admins by role or `ADMIN_USER_IDS`; nothing is deleted), and 403 `YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS` from an impersonation session.",
+    why: "An admin console must not lock every admin out, and stop-impersonating must always lead back to the real admin.",
+  },
   "admin-unknown-roles": {
     title: "Admin routes refuse roles no one defined",
     routes: ["POST /admin/set-role", "POST /admin/create-user", "POST /admin/update-user"],

@@ -12,12 +12,12 @@ import { password, sessionOf, signedOut, signUp } from "../lib/steps.mjs";
 
 const plugins = [adminClient()];
 
-// promote gives a user the admin role in the server's database.
-async function promote(t, email, server = t.server) {
+// promote gives a user a role (admin unless named) in the server's database.
+async function promote(t, email, server = t.server, role = "admin") {
   const c = new pg.Client({ connectionString: server.databaseURL });
   await c.connect();
   try {
-    await c.query(`UPDATE "user" SET role = 'admin' WHERE email = $1`, [email]);
+    await c.query(`UPDATE "user" SET role = $2 WHERE email = $1`, [email, role]);
   } finally {
     await c.end();
   }
@@ -189,6 +189,29 @@ export default [
       else t.equal(t.ok(res, JSON.stringify(query)), { users: [], total: 0 }, "upstream answers an empty list");
     }
   }),
+
+  // The one scenario of the "admin-roles" configuration (custom roles: "support" may delete users,
+  // admins may impersonate admins), so that no other scenario adds admins to its database.
+  deviation(
+    "admin-stricter-with-custom-roles",
+    "removing the last admin, and impersonating from an impersonation",
+    async (t) => {
+      const { c: boss, user: bossUser } = await adminOf(t, "boss");
+      const { c: support, user: supportUser } = await userOf(t, "sue");
+      await promote(t, supportUser.email, t.server, "support");
+      const removed = await support.admin.removeUser({ userId: bossUser.id });
+      if (t.ours) t.fails(removed, 400, "YOU_CANNOT_REMOVE_THE_LAST_ADMIN", "remove the last admin");
+      else t.equal(t.ok(removed, "remove the last admin"), { success: true }, "upstream removes the last admin");
+      if (!t.ours) return;
+      const { user: other } = await adminOf(t, "ada2");
+      const { user: third } = await userOf(t, "tia");
+      t.ok(await boss.admin.impersonateUser({ userId: other.id }), "impersonate an admin (impersonate-admins)");
+      const nested = await boss.admin.impersonateUser({ userId: third.id });
+      t.fails(nested, 403, "YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS", "impersonate from an impersonation");
+      t.equal(t.ok(await boss.admin.stopImpersonating(), "stop-impersonating").user.id, bossUser.id, "back as the first admin");
+    },
+    { config: "admin-roles" },
+  ),
 
   interop("a user banned on one server cannot sign in on the other, and unbanned there signs in on the first", async (t) => {
     const { c } = await adminOf(t, "ana", t.a);
