@@ -2,10 +2,8 @@ package main
 
 import (
 	"cmp"
-	"flag"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -115,20 +113,21 @@ func (c adminConfig) rolesOf(role *string) []string {
 }
 
 type adminFlags struct {
-	roles, userIDs, defaultRole, impersonation, banReason, banExpiresIn, bannedMessage, rolesFile string
+	roles, userIDs, defaultRole, banReason, bannedMessage, rolesFile string
+	impersonation, banExpiresIn                                      int
 }
 
-// registerAdminFlags adds the admin flags to fs, each defaulting to its environment variable.
-func registerAdminFlags(fs *flag.FlagSet, env func(name, def string) string) *adminFlags {
+// registerAdminFlags adds the admin flags, each defaulting to its environment variable.
+func registerAdminFlags(s *settings) *adminFlags {
 	f := &adminFlags{}
-	fs.StringVar(&f.roles, "admin-roles", env("ADMIN_ROLES", defaultAdminRole), "[ADMIN_ROLES] comma-separated roles with admin rights; each must be a defined role")
-	fs.StringVar(&f.userIDs, "admin-user-ids", env("ADMIN_USER_IDS", ""), "[ADMIN_USER_IDS] comma-separated user ids that hold every admin permission whatever their role")
-	fs.StringVar(&f.defaultRole, "admin-default-role", env("ADMIN_DEFAULT_ROLE", defaultUserRole), "[ADMIN_DEFAULT_ROLE] role given to new users")
-	fs.StringVar(&f.impersonation, "admin-impersonation-session-duration", env("ADMIN_IMPERSONATION_SESSION_DURATION", strconv.Itoa(int(defaultImpersonationDuration.Seconds()))), "[ADMIN_IMPERSONATION_SESSION_DURATION] seconds an impersonation session lasts")
-	fs.StringVar(&f.banReason, "admin-default-ban-reason", env("ADMIN_DEFAULT_BAN_REASON", defaultBanReason), "[ADMIN_DEFAULT_BAN_REASON] reason stored when ban-user names none")
-	fs.StringVar(&f.banExpiresIn, "admin-default-ban-expires-in", env("ADMIN_DEFAULT_BAN_EXPIRES_IN", "0"), "[ADMIN_DEFAULT_BAN_EXPIRES_IN] seconds a ban lasts when ban-user names no banExpiresIn; 0: until lifted")
-	fs.StringVar(&f.bannedMessage, "admin-banned-user-message", env("ADMIN_BANNED_USER_MESSAGE", defaultBannedUserMessage), "[ADMIN_BANNED_USER_MESSAGE] message of the 403 BANNED_USER a banned user's sign-in gets")
-	fs.StringVar(&f.rolesFile, "admin-roles-file", env("ADMIN_ROLES_FILE", ""), "[ADMIN_ROLES_FILE] JSON file of custom roles, {\"role\": {\"resource\": [\"action\", …]}}; they add to (or replace same-named) admin, user")
+	s.String(&f.roles, "admin-roles", "ADMIN_ROLES", defaultAdminRole, "comma-separated roles with admin rights; each must be a defined role")
+	s.String(&f.userIDs, "admin-user-ids", "ADMIN_USER_IDS", "", "comma-separated user ids that hold every admin permission whatever their role")
+	s.String(&f.defaultRole, "admin-default-role", "ADMIN_DEFAULT_ROLE", defaultUserRole, "role given to new users")
+	s.Int(&f.impersonation, "admin-impersonation-session-duration", "ADMIN_IMPERSONATION_SESSION_DURATION", int(defaultImpersonationDuration.Seconds()), "seconds an impersonation session lasts")
+	s.String(&f.banReason, "admin-default-ban-reason", "ADMIN_DEFAULT_BAN_REASON", defaultBanReason, "reason stored when ban-user names none")
+	s.Int(&f.banExpiresIn, "admin-default-ban-expires-in", "ADMIN_DEFAULT_BAN_EXPIRES_IN", 0, "seconds a ban lasts when ban-user names no banExpiresIn; 0: until lifted")
+	s.String(&f.bannedMessage, "admin-banned-user-message", "ADMIN_BANNED_USER_MESSAGE", defaultBannedUserMessage, "message of the 403 BANNED_USER a banned user's sign-in gets")
+	s.String(&f.rolesFile, "admin-roles-file", "ADMIN_ROLES_FILE", "", "JSON file of custom roles, {\"role\": {\"resource\": [\"action\", …]}}; they add to (or replace same-named) admin, user")
 	return f
 }
 
@@ -146,19 +145,18 @@ func (f *adminFlags) parse() (adminConfig, error) {
 		}
 	}
 	durations := []struct {
-		name, raw string
-		min       int
+		name      string
+		secs, min int
 		dst       *time.Duration
 	}{
 		{"ADMIN_IMPERSONATION_SESSION_DURATION", f.impersonation, 1, &c.ImpersonationDuration},
 		{"ADMIN_DEFAULT_BAN_EXPIRES_IN", f.banExpiresIn, 0, &c.DefaultBanExpiresIn},
 	}
 	for _, d := range durations {
-		secs, err := strconv.Atoi(d.raw)
-		if err != nil || secs < d.min || secs > maxBanSeconds {
-			return adminConfig{}, fmt.Errorf("%s: want whole seconds from %d to %d, got %q", d.name, d.min, maxBanSeconds, d.raw)
+		if d.secs < d.min || d.secs > maxBanSeconds {
+			return adminConfig{}, fmt.Errorf("%s: want whole seconds from %d to %d, got %d", d.name, d.min, maxBanSeconds, d.secs)
 		}
-		*d.dst = time.Duration(secs) * time.Second
+		*d.dst = time.Duration(d.secs) * time.Second
 	}
 	// Upstream refuses admin roles its roles do not define (admin.ts, admin), and so do we; the
 	// default role must be one too, or new users would hold a role nothing can grant.

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"math"
@@ -41,12 +40,12 @@ type passkeyConfig struct {
 // passkeyFlags are the raw flag values, read once the flag set is parsed.
 type passkeyFlags struct{ rpID, rpName, origins, uv string }
 
-func registerPasskeyFlags(fs *flag.FlagSet, env func(name, def string) string) *passkeyFlags {
+func registerPasskeyFlags(s *settings) *passkeyFlags {
 	f := &passkeyFlags{}
-	fs.StringVar(&f.rpID, "passkey-rp-id", env("PASSKEY_RP_ID", ""), "[PASSKEY_RP_ID] WebAuthn relying party ID, a domain such as example.com; empty: BETTER_AUTH_URL's host, else localhost")
-	fs.StringVar(&f.rpName, "passkey-rp-name", env("PASSKEY_RP_NAME", "Better Auth"), "[PASSKEY_RP_NAME] relying party name shown by authenticators")
-	fs.StringVar(&f.origins, "passkey-origin", env("PASSKEY_ORIGIN", ""), "[PASSKEY_ORIGIN] comma-separated origins passkey ceremonies may run at; empty: the request's Origin when it is trusted")
-	fs.StringVar(&f.uv, "passkey-user-verification", env("PASSKEY_USER_VERIFICATION", "preferred"), "[PASSKEY_USER_VERIFICATION] required, preferred or discouraged; required refuses credentials used without PIN or biometrics")
+	s.String(&f.rpID, "passkey-rp-id", "PASSKEY_RP_ID", "", "WebAuthn relying party ID, a domain such as example.com; empty: BETTER_AUTH_URL's host, else localhost")
+	s.String(&f.rpName, "passkey-rp-name", "PASSKEY_RP_NAME", "Better Auth", "relying party name shown by authenticators")
+	s.String(&f.origins, "passkey-origin", "PASSKEY_ORIGIN", "", "comma-separated origins passkey ceremonies may run at; empty: the request's Origin when it is trusted")
+	s.String(&f.uv, "passkey-user-verification", "PASSKEY_USER_VERIFICATION", "preferred", "required, preferred or discouraged; required refuses credentials used without PIN or biometrics")
 	return f
 }
 

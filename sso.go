@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -50,38 +49,33 @@ func (c ssoConfig) defaultRole() string {
 }
 
 type ssoFlags struct {
-	limit, role, domainVerification, trustEmailVerified string
+	limit int
+	role  string
+	cfg   ssoConfig // the switches, set by their flags
 }
 
-func registerSSOFlags(fs *flag.FlagSet, env func(name, def string) string) *ssoFlags {
+func registerSSOFlags(s *settings) *ssoFlags {
 	f := &ssoFlags{}
-	fs.StringVar(&f.limit, "sso-providers-limit", env("SSO_PROVIDERS_LIMIT", strconv.Itoa(defaultSSOProvidersLimit)), "[SSO_PROVIDERS_LIMIT] SSO providers one user may register; 0 turns registration off")
-	fs.StringVar(&f.role, "sso-default-role", env("SSO_DEFAULT_ROLE", defaultMemberRole), "[SSO_DEFAULT_ROLE] organization role of users an SSO provider signs in for the first time")
-	fs.StringVar(&f.domainVerification, "sso-domain-verification", env("SSO_DOMAIN_VERIFICATION", "false"), "[SSO_DOMAIN_VERIFICATION] an SSO provider signs users in only after a DNS TXT record proves its domain")
-	fs.StringVar(&f.trustEmailVerified, "sso-trust-email-verified", env("SSO_TRUST_EMAIL_VERIFIED", "false"), "[SSO_TRUST_EMAIL_VERIFIED] take an SSO provider's email_verified claim; otherwise its users start unverified")
+	s.Int(&f.limit, "sso-providers-limit", "SSO_PROVIDERS_LIMIT", defaultSSOProvidersLimit, "SSO providers one user may register; 0 turns registration off")
+	s.String(&f.role, "sso-default-role", "SSO_DEFAULT_ROLE", defaultMemberRole, "organization role of users an SSO provider signs in for the first time")
+	s.Bool(&f.cfg.DomainVerification, "sso-domain-verification", "SSO_DOMAIN_VERIFICATION", false, "an SSO provider signs users in only after a DNS TXT record proves its domain")
+	s.Bool(&f.cfg.TrustEmailVerified, "sso-trust-email-verified", "SSO_TRUST_EMAIL_VERIFIED", false, "take an SSO provider's email_verified claim; otherwise its users start unverified")
 	return f
 }
 
 // parse checks the values; the default role must be one the organizations know.
 func (f *ssoFlags) parse(roles roleSet) (ssoConfig, error) {
-	var c ssoConfig
-	limit, err := strconv.Atoi(f.limit)
-	if err != nil || limit < 0 {
-		return ssoConfig{}, fmt.Errorf("SSO_PROVIDERS_LIMIT: want a count, got %q", f.limit)
+	c := f.cfg
+	if f.limit < 0 {
+		return ssoConfig{}, fmt.Errorf("SSO_PROVIDERS_LIMIT: want a count, got %d", f.limit)
 	}
-	c.ProvidersLimit = limit
-	if limit == 0 {
+	c.ProvidersLimit = f.limit
+	if f.limit == 0 {
 		c.ProvidersLimit = -1
 	}
 	c.DefaultRole = strings.Join(parseRoleList(f.role), ",")
 	if unknown := roles.unknownRoles(parseRoleList(c.DefaultRole)); c.DefaultRole == "" || len(unknown) > 0 {
 		return ssoConfig{}, fmt.Errorf("SSO_DEFAULT_ROLE: %q is not an organization role", f.role)
-	}
-	if c.DomainVerification, err = strconv.ParseBool(f.domainVerification); err != nil {
-		return ssoConfig{}, fmt.Errorf("SSO_DOMAIN_VERIFICATION: want true or false, got %q", f.domainVerification)
-	}
-	if c.TrustEmailVerified, err = strconv.ParseBool(f.trustEmailVerified); err != nil {
-		return ssoConfig{}, fmt.Errorf("SSO_TRUST_EMAIL_VERIFIED: want true or false, got %q", f.trustEmailVerified)
 	}
 	return c, nil
 }
