@@ -245,7 +245,7 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
 		return err
 	}
-	if err := deleteSession(r.Context(), s.db, body.SessionToken); err != nil {
+	if err := deleteSessionByToken(r.Context(), s.db, body.SessionToken); err != nil {
 		return err
 	}
 	s.forgetCachedSessions(body.SessionToken)

@@ -96,7 +96,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if err := deleteSession(r.Context(), s.db, as.Session.Token); err != nil {
+	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
 	s.forgetCachedSessions(as.Session.Token)

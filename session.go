@@ -133,8 +133,8 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if as == nil || as.Session.ExpiresAt.Time().Before(now) || s.activeBan(&as.User) {
 		s.clearSessionCookies(w, r)
 		if as != nil {
-			if err := deleteSession(r.Context(), s.db, token); err != nil {
-				return nil, err
+			if err := deleteSessionByToken(r.Context(), s.db, token); err != nil {
+				return nil, fmt.Errorf("expired: %w", err)
 			}
 		}
 		return nil, nil
@@ -265,6 +265,14 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 		writeJSONBytes(w, http.StatusOK, as.encoded)
 	default:
 		writeJSON(w, http.StatusOK, as)
+	}
+	return nil
+}
+
+// deleteSessionByToken ends the session with this token, if there is one.
+func deleteSessionByToken(ctx context.Context, q querier, token string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
+		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }
@@ -400,14 +408,6 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 func deleteUserSessions(ctx context.Context, q querier, userID string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
 		return fmt.Errorf("delete user sessions: %w", err)
-	}
-	return nil
-}
-
-// deleteSession deletes the session with token, if there is one.
-func deleteSession(ctx context.Context, q querier, token string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
-		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }
