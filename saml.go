@@ -144,11 +144,7 @@ func (p *ssoProvider) samlConfig() *samlConfig {
 	if !p.hasSAML() {
 		return nil
 	}
-	var c samlConfig
-	if err := json.Unmarshal([]byte(*p.SAMLConfig), &c); err != nil {
-		return nil
-	}
-	return &c
+	return safeJSONParse[samlConfig](*p.SAMLConfig)
 }
 
 // signingCerts are the IdP certificates upstream's resolveSigningCerts trusts: idpMetadata.cert

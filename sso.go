@@ -142,8 +142,14 @@ func (p *ssoProvider) oidcConfig() *ssoOIDCConfig {
 	if p.OIDCConfig == nil || *p.OIDCConfig == "" {
 		return nil
 	}
-	var c ssoOIDCConfig
-	if err := json.Unmarshal([]byte(*p.OIDCConfig), &c); err != nil {
+	return safeJSONParse[ssoOIDCConfig](*p.OIDCConfig)
+}
+
+// safeJSONParse reads a stored provider configuration column, or nil when it is unreadable: as
+// upstream's safeJsonParse, a broken stored config counts as no config rather than an error.
+func safeJSONParse[T any](stored string) *T {
+	var c T
+	if err := json.Unmarshal([]byte(stored), &c); err != nil {
 		return nil
 	}
 	return &c
