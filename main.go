@@ -169,6 +169,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(s)
 	orgFlags := registerOrgFlags(s)
 	ssoFlags := registerSSOFlags(s)
+	s.section("Admin")
+	adminFlags := registerAdminFlags(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -193,6 +195,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
+		return config{}, err
+	}
+	if c.Admin, err = adminFlags.parse(); err != nil {
 		return config{}, err
 	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {

@@ -76,6 +76,12 @@ func callbackFailureOf(err error, provider string) *callbackFailure {
 	if errors.As(err, &f) {
 		return f
 	}
+	// An APIError with a code, such as the admin plugin's BANNED_USER, ends at the error URL with
+	// its code and message (upstream: api/routes/callback.ts, redirectOnError).
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code != "" {
+		return &callbackFailure{code: ae.Code, description: ae.Message}
+	}
 	slog.Error("provider callback failed", "provider", provider, "err", err)
 	return &callbackFailure{code: "internal_server_error"}
 }
@@ -478,7 +484,8 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
-		return fail(failureCode(p, err), "")
+		f := callbackFailureOf(err, p.id)
+		return fail(strings.ReplaceAll(f.code, " ", "_"), f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
 	return nil

@@ -147,6 +147,23 @@ func routes(s *server) http.Handler {
 	mux.Handle("GET /api/auth/sso/saml2/sp/slo/{providerId}", handler(s.handleSAMLSLO))
 	mux.Handle("POST /api/auth/sso/saml2/logout/{providerId}", handler(s.handleSAMLLogout))
 
+	// Admin (admin.go, adminusers.go for list-users, impersonate.go; bans are enforced in ban.go)
+	mux.Handle("POST /api/auth/admin/create-user", handler(s.handleAdminCreateUser))
+	mux.Handle("GET /api/auth/admin/get-user", handler(s.handleAdminGetUser))
+	mux.Handle("POST /api/auth/admin/update-user", handler(s.handleAdminUpdateUser))
+	mux.Handle("GET /api/auth/admin/list-users", handler(s.handleAdminListUsers))
+	mux.Handle("POST /api/auth/admin/set-role", handler(s.handleAdminSetRole))
+	mux.Handle("POST /api/auth/admin/ban-user", handler(s.handleAdminBanUser))
+	mux.Handle("POST /api/auth/admin/unban-user", handler(s.handleAdminUnbanUser))
+	mux.Handle("POST /api/auth/admin/list-user-sessions", handler(s.handleAdminListUserSessions))
+	mux.Handle("POST /api/auth/admin/revoke-user-session", handler(s.handleAdminRevokeUserSession))
+	mux.Handle("POST /api/auth/admin/revoke-user-sessions", handler(s.handleAdminRevokeUserSessions))
+	mux.Handle("POST /api/auth/admin/impersonate-user", handler(s.handleAdminImpersonateUser))
+	mux.Handle("POST /api/auth/admin/stop-impersonating", handler(s.handleAdminStopImpersonating))
+	mux.Handle("POST /api/auth/admin/remove-user", handler(s.handleAdminRemoveUser))
+	mux.Handle("POST /api/auth/admin/set-user-password", handler(s.handleAdminSetUserPassword))
+	mux.Handle("POST /api/auth/admin/has-permission", handler(s.handleAdminHasPermission))
+
 	return s.middleware(mux)
 }
 

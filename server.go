@@ -39,6 +39,7 @@ type config struct {
 	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
 	Ops               opsConfig
+	Admin             adminConfig
 }
 
 // server holds every dependency a handler needs.
@@ -47,6 +48,7 @@ type server struct {
 	db        *pgxpool.Pool
 	now       func() time.Time
 	cacheMemo cookieCacheMemo
+	revoked   revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64

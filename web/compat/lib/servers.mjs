@@ -106,6 +106,9 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 export const configs = {
   shipped: {},
   options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true", SSO_SAML_SINGLE_LOGOUT: "true" },
+  // Custom admin roles: "support" may delete users without being an admin, and admins may
+  // impersonate admins, which reaches the admin refusals the default roles never meet.
+  "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
 };
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
