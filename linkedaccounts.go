@@ -96,9 +96,9 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p := s.providers.get(r.Context(), providerID)
-	if p == nil {
-		return errProviderNotFound
+	p, err := s.socialProvider(r.Context(), providerID)
+	if err != nil {
+		return err
 	}
 	if body.IDToken != nil {
 		if err := s.linkWithIDToken(r.Context(), as, p, body.IDToken); err != nil {
@@ -116,12 +116,7 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	link := &oauthLink{UserID: as.User.ID, Email: as.User.Email, EncryptedSessionToken: sealed}
-	authURL, err := s.startOAuth(w, r, p, body, link, nil)
-	if err != nil {
-		return err
-	}
-	writeAuthorizationURL(w, authURL, body.DisableRedirect)
-	return nil
+	return s.redirectToProvider(w, r, p, body, link)
 }
 
 // linkWithIDToken is link-social's ID token branch, with upstream's errors for each refusal.
@@ -148,7 +143,7 @@ func (s *server) linkWithIDToken(ctx context.Context, as *authSession, p *oauthP
 			return errLinkingDifferentEmails
 		}
 		if err := s.insertProviderAccount(ctx, tx, as.User.ID, acct); err != nil {
-			slog.Error("link account", "err", err)
+			slog.ErrorContext(ctx, "link account", "err", err)
 			return errLinkingFailed
 		}
 		return nil
@@ -303,7 +298,7 @@ func (s *server) validAccessToken(ctx context.Context, p *oauthProvider, a *stor
 	if a.RefreshToken != nil && expiring {
 		t, err := s.refreshAccount(ctx, p, a)
 		if err != nil {
-			slog.Warn("refresh access token", "provider", a.ProviderID, "err", err)
+			slog.WarnContext(ctx, "refresh access token", "provider", a.ProviderID, "err", err)
 			return nil, errFailedToGetAccessToken
 		}
 		out.AccessToken = t.AccessToken
@@ -401,7 +396,7 @@ func (s *server) handleRefreshToken(w http.ResponseWriter, r *http.Request) erro
 	}
 	t, err := s.refreshAccount(r.Context(), p, a)
 	if err != nil {
-		slog.Warn("refresh token", "provider", a.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "refresh token", "provider", a.ProviderID, "err", err)
 		return errFailedToRefreshToken
 	}
 	out := struct {
@@ -450,7 +445,7 @@ func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error
 	}
 	profile, err := p.profile(r.Context(), providerTokens{AccessToken: t.AccessToken, IDToken: t.IDToken})
 	if err != nil {
-		slog.Info("account info", "provider", a.ProviderID, "err", err)
+		slog.InfoContext(r.Context(), "account info", "provider", a.ProviderID, "err", err)
 		return errFailedUserInfo
 	}
 	type accountInfoUser struct {

@@ -40,6 +40,8 @@ type config struct {
 	SSO               ssoConfig
 	Bearer            bearerConfig
 	JWT               jwtConfig
+	Ops               opsConfig
+	Admin             adminConfig
 }
 
 // server holds every dependency a handler needs.
@@ -48,6 +50,7 @@ type server struct {
 	db        *pgxpool.Pool
 	now       func() time.Time
 	cacheMemo cookieCacheMemo
+	revoked   revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -64,7 +67,8 @@ type server struct {
 	ssoKeys   *keySetCache
 	resolver  txtResolver
 	// keys caches the jwt plugin's signing key and JWKS answer (jwks.go).
-	keys keyRing
+	keys    keyRing
+	metrics *metrics // nil unless METRICS_ADDR is set
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -80,6 +84,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 	s.ssoClient = newSSOClient(s.configTrusted)
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
 	s.resolver = net.DefaultResolver
+	s.metrics = newMetrics(s)
 	return s
 }
 

@@ -71,6 +71,9 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if cfg == nil {
+		return s.startSAMLSignIn(w, r, p, &body)
+	}
 	ref, err := s.reference(p)
 	if err != nil {
 		return err
@@ -108,7 +111,8 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signInProvider finds the provider a sign-in names (by id, organization slug, or the email's or
-// given domain) and checks that it can sign in by OIDC here.
+// given domain) and checks that it can sign in here: by OIDC (its configuration returned) or, with
+// no OIDC configuration returned, by SAML.
 func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoProvider, *ssoOIDCConfig, error) {
 	domain := body.Domain
 	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
@@ -144,7 +148,7 @@ func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoP
 		return nil, nil, errSSODomainUnverified
 	case cfg == nil || body.ProviderType == "saml":
 		if p.hasSAML() {
-			return nil, nil, errSSOSAMLUnsupported
+			return p, nil, nil // a SAML sign-in (samlacs.go)
 		}
 		return nil, nil, errSSOInvalidProvider
 	}
@@ -374,7 +378,7 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 	}
 	tokens, err := s.exchangeCode(ctx, r, s.ssoOAuthProvider(r, p, cfg, nil), q.code, st.CodeVerifier)
 	if err != nil {
-		slog.Warn("sso code exchange failed", "provider", p.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "sso code exchange failed", "provider", p.ProviderID, "err", err)
 		return fail("invalid_provider", tokenErrorDescription(err))
 	}
 	profile, problem := s.ssoProfile(ctx, p, cfg, tokens, st.IDTokenNonce)
@@ -461,7 +465,7 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 			checkClaims: authorizedParty(cfg.ClientID)}
 		claims, err := v.verify(ctx, t.IDToken, nonce, s.now())
 		if err != nil {
-			slog.Warn("sso id token refused", "provider", p.ProviderID, "err", err)
+			slog.WarnContext(ctx, "sso id token refused", "provider", p.ProviderID, "err", err)
 			return nil, "token_not_verified"
 		}
 		if claimString(claims, "sub") == "" {
@@ -473,7 +477,7 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 	switch {
 	case cfg.UserInfoEndpoint != "":
 		if err := providerGet(ctx, s.ssoClient, cfg.UserInfoEndpoint, t.AccessToken, &raw); err != nil {
-			slog.Warn("sso userinfo failed", "provider", p.ProviderID, "err", err)
+			slog.WarnContext(ctx, "sso userinfo failed", "provider", p.ProviderID, "err", err)
 			return nil, "userinfo_response_error"
 		}
 		if raw == nil {
@@ -572,7 +576,7 @@ func (s *server) provisionMember(ctx context.Context, tx pgx.Tx, orgID string, u
 		return err
 	}
 	if org == nil {
-		slog.Warn("sso provider's organization is gone; user not provisioned", "organization", orgID)
+		slog.WarnContext(ctx, "sso provider's organization is gone; user not provisioned", "organization", orgID)
 		return nil
 	}
 	m, err := memberOf(ctx, tx, orgID, u.ID)

@@ -4,6 +4,37 @@
 // routes whose answers differ (they are then reported as partial); omit it for rules that apply to
 // every route.
 export const deviations = {
+  "admin-stricter-with-custom-roles": {
+    title: "The last admin cannot be removed, and no one impersonates from an impersonation",
+    routes: ["POST /admin/remove-user", "POST /admin/impersonate-user"],
+    upstream:
+      "With roles that let a non-admin delete users, `remove-user` removes the only admin (200). With roles holding `impersonate-admins`, " +
+      "an admin impersonating another admin may impersonate again; the new `admin_session` cookie then keeps the impersonated admin's session and the real admin's is lost. " +
+      "Neither happens with the default roles.",
+    ours: "400 `YOU_CANNOT_REMOVE_THE_LAST_ADMIN` (admins by role or `ADMIN_USER_IDS`; nothing is deleted), and 403 `YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS` from an impersonation session.",
+    why: "An admin console must not lock every admin out, and stop-impersonating must always lead back to the real admin.",
+  },
+  "admin-unknown-roles": {
+    title: "Admin routes refuse roles no one defined",
+    routes: ["POST /admin/set-role", "POST /admin/create-user", "POST /admin/update-user"],
+    upstream: "With its default roles (no `roles` option) any role name is stored: `set-role` to `\"superuser\"` answers 200, and the user then holds a role that grants nothing.",
+    ours: "400 `YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE` unless every role is `admin`, `user` or defined in `ADMIN_ROLES_FILE` (upstream's answer when custom roles are configured); nothing changes.",
+    why: "A typo in a role must not silently strip a user's rights.",
+  },
+  "admin-ban-expires-in": {
+    title: "ban-user refuses a negative or huge banExpiresIn",
+    routes: ["POST /admin/ban-user"],
+    upstream: "Any number is taken: a negative one stores a ban that ended before it began; a huge one overflows the date.",
+    ours: "400 `VALIDATION_ERROR` outside 0 to 100 years; nothing changes and no session is revoked. 0 means \"not given\", as upstream.",
+    why: "Bad input gets a 4xx, never a stored nonsense date or a 500.",
+  },
+  "admin-list-users-input": {
+    title: "list-users refuses unknown fields and pages over 1000",
+    routes: ["GET /admin/list-users"],
+    upstream: "A `sortBy` or `filterField` the user table has not fails its query, and the failure is answered as `{\"users\":[],\"total\":0}` (200); `limit` has no cap.",
+    ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search and filter values are matched literally (`%` and `_` are not wildcards).",
+    why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
+  },
   "unknown-body-keys": {
     title: "Body keys a route does not take are refused",
     upstream:
@@ -167,12 +198,33 @@ export const deviations = {
       "server started (no nonce in its state) is accepted, as upstream does.",
     why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
   },
-  "sso-saml-refused": {
-    title: "SAML SSO providers are refused",
-    routes: ["POST /sso/register"],
-    upstream: "A `samlConfig` registers a SAML provider.",
-    ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
-    why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
+  "saml-config-readable": {
+    title: "A SAML registration must hold readable certificates, keys and IdP metadata",
+    routes: ["POST /sso/register", "POST /sso/update-provider"],
+    upstream: "A `samlConfig` whose certificate, private key or IdP metadata cannot be read is stored; the provider fails at its first sign-in.",
+    ours:
+      "400 `SAML_INVALID_CERTIFICATE`, `SAML_INVALID_PRIVATE_KEY` or `SAML_INVALID_IDP_METADATA` (metadata with a DTD included); nothing is stored.",
+    why: "A provider that can never sign anyone in should be refused when its owner can still fix it, not discovered by a user at login.",
+  },
+  "saml-subject-confirmation-expiry": {
+    title: "A SAML assertion is refused past its SubjectConfirmationData NotOnOrAfter",
+    routes: ["POST /sso/saml2/sp/acs/:providerId"],
+    upstream: "Only the Conditions' NotBefore/NotOnOrAfter are checked; an expired SubjectConfirmationData signs the user in.",
+    ours:
+      "Redirect with `error=saml_error`: the bearer SubjectConfirmationData's NotOnOrAfter (and Recipient) are enforced, as are the Conditions, " +
+      "within crewjam/saml's clock skew. SHA-1 signatures are refused too.",
+    why: "SAML profiles 4.1.4.2: the confirmation window bounds how long an intercepted assertion can be presented.",
+  },
+  "saml-slo-signed": {
+    title: "SAML single logout needs the IdP's signature",
+    routes: ["POST /sso/saml2/sp/slo/:providerId", "GET /sso/saml2/sp/slo/:providerId"],
+    upstream:
+      "With single logout on and `wantLogoutRequestSigned` off (its default), an unsigned or wrongly signed LogoutRequest ends the session of the NameID it names; " +
+      "a LogoutResponse to an unknown request is accepted with a warning.",
+    ours:
+      "400 `INVALID_LOGOUT_REQUEST` unless the LogoutRequest carries a valid signature of the provider's IdP (XML or redirect-binding signature), and each is taken once; " +
+      "400 `INVALID_LOGOUT_RESPONSE` unless a LogoutResponse is signed and answers a logout this server started.",
+    why: "Otherwise anyone who knows a user's email can sign them out of every session that provider made.",
   },
   "jwks-cache-headers": {
     title: "The JWKS answer says how long it may be cached",

@@ -105,7 +105,10 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 // others turn on what it ships off, so that those flows are compared too.
 export const configs = {
   shipped: {},
-  options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true" },
+  options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true", SSO_SAML_SINGLE_LOGOUT: "true" },
+  // Custom admin roles: "support" may delete users without being an admin, and admins may
+  // impersonate admins, which reaches the admin refusals the default roles never meet.
+  "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
   // upstream's bearer() and jwt(), which both ship off; its interop scenarios share a jwks table.
   tokens: { BEARER_ENABLED: "true", JWT_ENABLED: "true" },
 };
