@@ -169,11 +169,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(s)
 	orgFlags := registerOrgFlags(s)
 	ssoFlags := registerSSOFlags(s)
+	s.section("Admin")
+	adminFlags := registerAdminFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
-	s.section("Admin")
-	adminFlags := registerAdminFlags(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
