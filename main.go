@@ -57,6 +57,7 @@ type server struct {
 	db        *pgxpool.Pool
 	now       func() time.Time
 	cacheMemo cookieCacheMemo
+	revoked   revocationSet // sessions revoked on any replica (revocation.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -303,6 +304,7 @@ func serve(ctx context.Context, cfg config) error {
 		}
 	}
 	s := newServer(cfg, db)
+	s.watchRevocations(ctx)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)

@@ -72,3 +72,16 @@ alter table "ssoProvider" add column if not exists "domainVerified" boolean;
 -- delivered by a background worker with retries; replicas share it with FOR UPDATE SKIP LOCKED.
 create table if not exists "mailOutbox" ("id" text not null primary key, "payload" jsonb not null, "createdAt" timestamptz not null, "nextAttemptAt" timestamptz not null, "attempts" integer not null default 0);
 create index if not exists "mailOutbox_nextAttemptAt_idx" on "mailOutbox" ("nextAttemptAt");
+
+-- Ours, not upstream's: instant revocation (revocation.go). Deleting a session that had not
+-- expired records its id and announces it to every replica, which then stops trusting that
+-- session's cookie cache. Expired sessions (the sweep) are not announced: no cache outlives them.
+create table if not exists "sessionRevocation" ("id" text not null primary key, "revokedAt" timestamptz default CURRENT_TIMESTAMP not null);
+create index if not exists "sessionRevocation_revokedAt_idx" on "sessionRevocation" ("revokedAt");
+create or replace function "authsidecar_session_revoked"() returns trigger language plpgsql as $$
+begin
+  insert into "sessionRevocation" ("id") values (old."id") on conflict ("id") do update set "revokedAt" = CURRENT_TIMESTAMP;
+  perform pg_notify('authsidecar_session_revoked', old."id");
+  return null;
+end $$;
+create or replace trigger "session_revoked" after delete on "session" for each row when (old."expiresAt" > CURRENT_TIMESTAMP) execute function "authsidecar_session_revoked"();

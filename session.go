@@ -108,7 +108,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if !ok {
 		return nil, nil
 	}
-	if cacheOn && !o.disableCookieCache {
+	if cacheOn && !o.disableCookieCache && cacheMayAnswer(r) {
 		cached, present := s.readCookieCache(r, token)
 		if cached != nil {
 			return cached, nil
@@ -156,7 +156,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 type sessionKind int
 
 const (
-	anySession       sessionKind = iota // S: a valid session; the cookie cache may answer
+	anySession       sessionKind = iota // S: a valid session (only get-session reads the cookie cache)
 	sensitiveSession                    // S*: read from Postgres, never the cookie cache
 	freshSession                        // F: S, created within freshAge
 )

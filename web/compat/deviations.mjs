@@ -174,4 +174,24 @@ export const deviations = {
     ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
     why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
   },
+  "cache-reads-only": {
+    title: "Only get-session answers from the cookie cache",
+    routes: ["POST /update-user", "GET /passkey/generate-register-options", "GET /list-sessions"],
+    upstream:
+      "With `session.cookieCache` on, every route that needs a session accepts a valid `session_data` cookie without reading the database, " +
+      "so a revoked (or deleted) session keeps changing the user, registering passkeys and reading tokens until the cache's `maxAge`; after delete-user, update-user is a 500.",
+    ours:
+      "Only `GET /get-session` answers from `session_data`; every other route loads the session from Postgres, and a revoked, expired or deleted one is 401 `UNAUTHORIZED`.",
+    why: "A stolen cookie must stop working when its owner revokes it: a cache may answer reads of the session itself, never authorise a write or hand out a credential.",
+  },
+  "instant-revocation": {
+    title: "A revoked session's cookie cache is refused at once, on every replica",
+    routes: ["GET /get-session"],
+    upstream: "get-session keeps answering a revoked session from `session_data` until the cache's `maxAge` (5 minutes by default).",
+    ours:
+      "Sign-out, revoke-session(s), password change or reset with revocation and delete-user announce the revoked session ids (Postgres `LISTEN/NOTIFY`, " +
+      "recorded in our own table `sessionRevocation`); every replica then answers get-session for that cache `null` and expires it, within a second. " +
+      "While a replica's feed is down it checks each cache hit against Postgres.",
+    why: "Signing out everywhere should mean everywhere, now: a thief's cached cookie must not outlive the victim's revocation.",
+  },
 };

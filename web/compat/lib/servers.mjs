@@ -106,6 +106,8 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 export const configs = {
   shipped: {},
   options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true" },
+  // The session_data cookie cache on, as upstream's session.cookieCache { maxAge: 300 }.
+  cache: { COOKIE_CACHE_MAX_AGE: "300" },
 };
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets

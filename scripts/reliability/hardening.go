@@ -1,0 +1,36 @@
+package main
+
+import (
+	"sort"
+)
+
+// hardeningFigures are the sections of the adversarial-review hardening (issue 18), each
+// rendered when its tests recorded figures.
+func renderHardening(p func(string, ...any), byName map[string][]line) {
+	if ls := byName["cache reads only"]; len(ls) > 0 {
+		p("\n## A revoked session's cookie cache\n\n")
+		p("Only `GET /get-session` answers from `session_data`; every other route loads the session from\n")
+		p("Postgres (`TestRevokedCachedCookiesOpenNoRouteButGetSession`, walking routes.go with the stolen,\n")
+		p("still correctly signed cache cookies of a revoked session, each answer compared with the\n")
+		p("answer to no cookie at all):\n\n")
+		for _, l := range ls {
+			fg := l.Figures
+			p("- after %v: %v routes walked, %v of them needing a session answered 401 as to a visitor with no cookie; no 5xx, no row made\n", fg["revocation"], fg["routes"], fg["session_routes"])
+		}
+	}
+	if ls := byName["revocation"]; len(ls) > 0 {
+		p("\nInstant revocation across two replicas on one database (`TestRevokedSessionIsRefusedOnEveryReplicaWithinASecond`):\n")
+		p("the time from the revoking request's answer on replica A to the first get-session on replica B\n")
+		p("that refuses the revoked session's cache cookie (B polls every 5 ms):\n\n")
+		sort.Slice(ls, func(i, j int) bool { return str(ls[i].Figures["revocation"]) < str(ls[j].Figures["revocation"]) })
+		for _, l := range ls {
+			p("- %v: %v ms\n", l.Figures["revocation"], l.Figures["ms"])
+		}
+	}
+	for _, l := range byName["revocation check"] {
+		fg := l.Figures
+		p("\nThe check added to each cache hit (one id looked up among %v recent revocations, `BenchmarkRevocationCheck`):\n", fg["set_size"])
+		p("%v ns, %v allocations, measured with load average %v on %v CPUs. The cache hit it is added to is\n", fg["ns_per_op"], fg["allocs_per_op"], fg["load_average"], fg["cpus"])
+		p("measured before and after in BENCHMARKS.md.\n")
+	}
+}

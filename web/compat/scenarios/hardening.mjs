@@ -1,0 +1,61 @@
+// Where a stolen session must stop working: both servers with the session_data cookie cache on.
+import { deviation } from "../lib/scenario.mjs";
+import { password, signUpRaw } from "../lib/steps.mjs";
+
+const cache = { config: "cache" };
+
+// stolenAfterRevocation signs a user up in the default browser (the thief copies its cookies),
+// signs in again from another browser (the victim) and revokes every session from there. It
+// returns the thief's Cookie header, cache included.
+async function stolenAfterRevocation(t, local) {
+  await signUpRaw(t, local);
+  const stolen = t.defaultBrowser.cookieHeader();
+  t.assert(stolen.includes("session_data"), "the cookie cache is on");
+  const victim = t.browser();
+  t.status(await t.request("POST", "/sign-in/email", { json: { email: t.email(local), password }, browser: victim }), 200, undefined, "victim signs in");
+  t.status(await t.request("POST", "/revoke-sessions", { json: {}, browser: victim }), 200, undefined, "victim revokes every session");
+  return stolen;
+}
+
+export default [
+  deviation(
+    "cache-reads-only",
+    "a revoked session's cached cookie cannot write or get credentials",
+    async (t) => {
+      const stolen = await stolenAfterRevocation(t, "thief");
+      const as = { headers: { cookie: stolen }, browser: t.browser() };
+      const update = await t.request("POST", "/update-user", { json: { name: "Thief" }, ...as });
+      const options = await t.request("GET", "/passkey/generate-register-options", as);
+      const list = await t.request("GET", "/list-sessions", as);
+      if (t.ours) {
+        t.status(update, 401, "UNAUTHORIZED", "update-user");
+        t.status(options, 401, "UNAUTHORIZED", "passkey options");
+        t.status(list, 401, "UNAUTHORIZED", "list-sessions");
+      } else {
+        t.status(update, 200, undefined, "update-user from the cache");
+        t.status(options, 200, undefined, "passkey options from the cache");
+        t.status(list, 200, undefined, "list-sessions from the cache");
+      }
+    },
+    cache,
+  ),
+
+  deviation(
+    "instant-revocation",
+    "get-session refuses a revoked session's cached cookie at once",
+    async (t) => {
+      const stolen = await stolenAfterRevocation(t, "revoked");
+      const get = () => t.request("GET", "/get-session", { headers: { cookie: stolen }, browser: t.browser() });
+      if (!t.ours) {
+        t.assert((await get()).data?.user?.email === t.email("revoked"), "the reference answers from the cache");
+        return;
+      }
+      // The NOTIFY lands within milliseconds; the loop only absorbs a loaded machine.
+      const deadline = Date.now() + 5000;
+      let r = await get();
+      while (r.data !== null && Date.now() < deadline) r = await get();
+      t.assert(r.status === 200 && r.data === null, "ours answers null for the revoked session's cache");
+    },
+    cache,
+  ),
+];
