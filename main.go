@@ -254,6 +254,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = env2 == "production" || c.SecureCookies
+	if err := checkProductionOrigin(c); err != nil {
+		return config{}, err
+	}
 	if c.BaseURL == "" && c.Production {
 		c.SecureCookies = true
 	}
