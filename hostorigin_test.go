@@ -71,7 +71,8 @@ func TestHostHeaderCannotChooseTheOriginOfMailedLinks(t *testing.T) {
 		return resp, e
 	}
 	before := ts.rowCount(t, "verification")
-	for _, host := range []string{"evil.example", "evil.example:80", "localhost.evil.example", "127.0.0.1.nip.io"} {
+	refused := []string{"evil.example", "evil.example:80", "localhost.evil.example", "127.0.0.1.nip.io"}
+	for _, host := range refused {
 		resp, e := send(host, "http://"+host+"/x")
 		if resp.StatusCode != http.StatusBadRequest || e["code"] != "UNTRUSTED_HOST" {
 			t.Fatalf("Host %s: %d %v", host, resp.StatusCode, e)
@@ -84,7 +85,8 @@ func TestHostHeaderCannotChooseTheOriginOfMailedLinks(t *testing.T) {
 		t.Fatalf("no log line saying what to set:\n%s", logs.String())
 	}
 
-	for _, host := range []string{strings.TrimPrefix(ts.URL, "http://"), "app.example.com"} {
+	served := []string{strings.TrimPrefix(ts.URL, "http://"), "app.example.com"}
+	for _, host := range served {
 		resp, e := send(host, "http://"+host+"/done")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("Host %s: %d %v", host, resp.StatusCode, e)
@@ -93,4 +95,5 @@ func TestHostHeaderCannotChooseTheOriginOfMailedLinks(t *testing.T) {
 			t.Fatalf("Host %s: reset link %s", host, m.URL)
 		}
 	}
+	recordFigures(t, "host origin", map[string]any{"refused": refused, "served": served})
 }

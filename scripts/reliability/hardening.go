@@ -33,4 +33,10 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 		p("%v ns, %v allocations, measured with load average %v on %v CPUs. The cache hit it is added to is\n", fg["ns_per_op"], fg["allocs_per_op"], fg["load_average"], fg["cpus"])
 		p("measured before and after in BENCHMARKS.md.\n")
 	}
+	for _, l := range byName["host origin"] {
+		p("\n## The origin of links without BETTER_AUTH_URL\n\n")
+		p("`ENV=production` without `BETTER_AUTH_URL` does not start (`TestProductionWithoutBaseURLRefusesToStart`).\n")
+		p("In development, a password-reset request naming another host (`%s`):\n", l.Test)
+		p("refused with 400 `UNTRUSTED_HOST`, no token stored, for Host %v; served, the link carrying that origin, for %v.\n", l.Figures["refused"], l.Figures["served"])
+	}
 }
