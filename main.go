@@ -36,6 +36,7 @@ type config struct {
 	CookieCacheMaxAge int // seconds; 0 turns the session_data cookie cache off
 	RateLimit         bool
 	TrustedProxies    []netip.Prefix
+	IPAddressHeaders  []string // lower-case header names the client address is read from (clientip.go)
 	ShutdownTimeout   time.Duration
 	DBMaxConns        int
 	MaxBodyBytes      int64
@@ -185,6 +186,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cacheMaxAge, "cookie-cache-max-age", env("COOKIE_CACHE_MAX_AGE", "0"), "[COOKIE_CACHE_MAX_AGE] seconds the signed session_data cookie cache is valid; 0 turns it off")
 	fs.StringVar(&rateLimit, "rate-limit", env("RATE_LIMIT", "true"), "[RATE_LIMIT] enforce rate limits")
 	fs.StringVar(&trustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", "127.0.0.0/8,::1/128"), "[TRUSTED_PROXIES] CIDRs whose X-Forwarded-For / X-Forwarded-Proto are believed")
+	ipHeaders := fs.String("ip-address-headers", env("IP_ADDRESS_HEADERS", "x-forwarded-for"), "[IP_ADDRESS_HEADERS] comma-separated headers a trusted proxy sends the client address in, first found wins (e.g. cf-connecting-ip, x-real-ip)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", "15s"), "[SHUTDOWN_TIMEOUT] grace period for in-flight requests on SIGTERM")
 	fs.StringVar(&maxConns, "db-max-conns", env("DB_MAX_CONNS", "0"), "[DB_MAX_CONNS] Postgres pool size; 0: pgx's default (max(4, CPUs))")
 	fs.StringVar(&bodyLimit, "max-body-bytes", env("MAX_BODY_BYTES", "1048576"), "[MAX_BODY_BYTES] largest request body accepted")
@@ -231,6 +233,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	for _, o := range splitList(trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))
 	}
+	c.IPAddressHeaders = splitList(strings.ToLower(*ipHeaders))
 	for _, p := range splitList(trustedProxies) {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
