@@ -209,3 +209,4 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
     return new Response(null, { status: 307, headers: { location: target.toString() } });
   };
 }
+export { authRouteHandler, clientAddress, type AuthRouteHandlerOptions } from "./proxy.js";

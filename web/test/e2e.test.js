@@ -130,11 +130,10 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     // The apps listen on 127.0.0.1, but browsers visit them as localhost: WebAuthn allows no IP
     // address as RP ID, and the sidecar takes its RP ID (localhost) from BETTER_AUTH_URL.
     const origins = { authsidecar: `http://localhost:${portOurs}`, upstream: `http://localhost:${portUpstream}` };
-    // E2E_REUSE_BUILD=<port> reruns against the last build, whose rewrite points at that port.
+    // E2E_REUSE_BUILD=<port> reruns against the last build with the sidecar on that port.
     const reuse = process.env.E2E_REUSE_BUILD ? Number(process.env.E2E_REUSE_BUILD) : undefined;
     sidecar = await startSidecar({ appOrigin: origins.authsidecar, env: { TRUSTED_ORIGINS: origins.upstream }, port: reuse });
     if (!reuse) {
-      // The rewrite to the sidecar is fixed at build time, so the build comes after the sidecar.
       const started = Date.now();
       await run(process.execPath, [nextBin, "build"], {
         cwd: exampleDir,
@@ -143,7 +142,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
       });
       console.error(`next build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    // getSession in Server Components reads AUTH_SIDECAR_URL at run time (the rewrite at build time).
+    // The /api/auth route handler and getSession in Server Components read AUTH_SIDECAR_URL at run time.
     apps.authsidecar = await startApp(portOurs, { AUTH_CLIENT: "authsidecar", AUTH_SIDECAR_URL: sidecar.url });
     apps.upstream = await startApp(portUpstream, { AUTH_CLIENT: "upstream", AUTH_SIDECAR_URL: sidecar.url });
     const { chromium } = await import("playwright-core");
