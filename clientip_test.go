@@ -158,6 +158,7 @@ func TestFailedSignInsFromManyAddressesDoNotLockOutTheOwner(t *testing.T) {
 	if limited != 10 {
 		t.Fatalf("%d of 10 attacking addresses were limited, want each after 3", limited)
 	}
-	ts.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "owner@example.com", "password": "password123"},
+	owner := ts.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "owner@example.com", "password": "password123"},
 		"X-Forwarded-For", "198.51.100.7").wantStatus(t, http.StatusOK)
+	recordFigures(t, "lockout", map[string]any{"addresses": 10, "attempts_each": 4, "limited_addresses": limited, "owner": owner.Status})
 }

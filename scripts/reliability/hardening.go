@@ -39,4 +39,22 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 		p("In development, a password-reset request naming another host (`%s`):\n", l.Test)
 		p("refused with 400 `UNTRUSTED_HOST`, no token stored, for Host %v; served, the link carrying that origin, for %v.\n", l.Figures["refused"], l.Figures["served"])
 	}
+	for _, l := range byName["next proxy buckets"] {
+		fg := l.Figures
+		p("\n## Client addresses through Next.js\n\n")
+		p("`%s`: the example app's `/api/auth` route handler (`authRouteHandler`) under `next start`,\n", l.Test)
+		p("behind a front proxy that appends the peer address to X-Forwarded-For, in front of the sidecar\n")
+		p("with rate limits on; each client binds its own loopback address. Sign-in answers, in order:\n\n")
+		p("- one client rotating a forged X-Forwarded-For on each attempt: %v\n", fg["spoofed"])
+		attackers, _ := fg["attackers"].(map[string]any)
+		for _, a := range sortedKeys(attackers) {
+			p("- attacker %s, wrong password: %v\n", a, attackers[a])
+		}
+		p("- then the owner, from another address, with the right password: %v\n", fg["owner"])
+	}
+	for _, l := range byName["lockout"] {
+		fg := l.Figures
+		p("\nIn Go (`%s`): %v attacking addresses, %v failed sign-ins each, %v of them limited; the owner from another address: %v.\n",
+			l.Test, fg["addresses"], fg["attempts_each"], fg["limited_addresses"], fg["owner"])
+	}
 }

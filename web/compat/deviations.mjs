@@ -194,4 +194,14 @@ export const deviations = {
       "While a replica's feed is down it checks each cache hit against Postgres.",
     why: "Signing out everywhere should mean everywhere, now: a thief's cached cookie must not outlive the victim's revocation.",
   },
+  "forwarded-chain": {
+    title: "A forwarded chain gives its rightmost untrusted address",
+    upstream:
+      "Without `advanced.ipAddress.trustedProxies`, an `X-Forwarded-For` of more than one entry is not believed at all: `session.ipAddress` is `\"\"` " +
+      "and rate limits fall back to one bucket per path. Any sender's header is read.",
+    ours:
+      "Headers (`IP_ADDRESS_HEADERS`, default `x-forwarded-for`) are read only from a `TRUSTED_PROXIES` peer (loopback by default); " +
+      "`X-Forwarded-For` is walked from the right past trusted proxies, so `6.6.6.6, 203.0.113.5` records `203.0.113.5`.",
+    why: "Behind a proxy that appends (nginx, Next.js), the rightmost entry is the one a trusted party wrote; refusing the chain would put every such client in one rate-limit bucket, where an attacker's failures lock the owner out.",
+  },
 };

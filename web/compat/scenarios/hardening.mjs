@@ -58,4 +58,11 @@ export default [
     },
     cache,
   ),
+
+  deviation("forwarded-chain", "a session's ipAddress from a two-entry X-Forwarded-For", async (t) => {
+    const b = t.browser({ ip: "6.6.6.6, 203.0.113.5" });
+    t.status(await t.request("POST", "/sign-up/email", { json: { email: t.email("chain"), password, name: "chain" }, browser: b }), 200);
+    const s = await t.request("GET", "/get-session", { browser: b });
+    t.equal(s.data.session.ipAddress, t.ours ? "203.0.113.5" : "", "ipAddress");
+  }),
 ];
