@@ -40,6 +40,13 @@ func (s *server) writeCookieCache(w http.ResponseWriter, r *http.Request, as *au
 		return
 	}
 	opts := cookieOpts{maxAge: s.cfg.CookieCacheMaxAge, session: dontRemember}
+	// Ours: one cookie or none. Upstream splits a large cache into chunks, and enough of them make
+	// every later request from the browser too large to serve (431). A session too large for one
+	// cookie has no cache; get-session reads it from Postgres.
+	if len(s.cookieLine(s.cookieName(cookieSessionData), value, opts)) > maxCookieSize {
+		s.expireChunks(w, r, cookieSessionData)
+		return
+	}
 	s.setChunkedCookie(w, r, cookieSessionData, value, opts)
 }
 

@@ -64,7 +64,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
 		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 		RETURNING `+sessionColumns,
-		generateID(32), expires, generateID(32), now, s.clientIP(r), storableText(r.UserAgent()), userID,
+		generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID,
 	).Scan(sess.scanTargets()...)
 	if err != nil {
 		return session{}, fmt.Errorf("create session: %w", err)

@@ -57,4 +57,19 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 		p("\nIn Go (`%s`): %v attacking addresses, %v failed sign-ins each, %v of them limited; the owner from another address: %v.\n",
 			l.Test, fg["addresses"], fg["attempts_each"], fg["limited_addresses"], fg["owner"])
 	}
+	for _, l := range byName["bounded fields"] {
+		p("\n## Bounded fields\n\n`%s`: each bounded field one character (or byte of JSON) over and at its bound;\n", l.Test)
+		p("over is 400 naming the field and no table changes.\n\n| route | field | bound | over | at |\n|---|---|---|---|---|\n")
+		cases, _ := l.Figures["cases"].([]any)
+		for _, c := range cases {
+			m, _ := c.(map[string]any)
+			p("| %v | %v | %v | %v | %v |\n", m["route"], m["field"], m["limit"], m["over"], m["at"])
+		}
+	}
+	for _, l := range byName["one cache cookie"] {
+		fg := l.Figures
+		p("\n`%s`: the largest user the bounds allow gets %v session_data lines (too large once escaped: no cache, read from\n", l.Test, fg["largest_user_cache_lines"])
+		p("Postgres); a small user's cache is one cookie of %v bytes; a %v-byte User-Agent is kept as %v characters; a name\n", fg["small_user_cache_bytes"], fg["user_agent_sent"], fg["user_agent_kept"])
+		p("grown to 70 000 characters behind the server's back expires the cache instead of chunking it.\n")
+	}
 }

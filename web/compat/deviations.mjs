@@ -204,4 +204,21 @@ export const deviations = {
       "`X-Forwarded-For` is walked from the right past trusted proxies, so `6.6.6.6, 203.0.113.5` records `203.0.113.5`.",
     why: "Behind a proxy that appends (nginx, Next.js), the rightmost entry is the one a trusted party wrote; refusing the chain would put every such client in one rate-limit bucket, where an attacker's failures lock the owner out.",
   },
+  "bounded-fields": {
+    title: "Client-writable text has bounds",
+    routes: ["POST /sign-up/email", "POST /update-user", "POST /organization/create", "POST /organization/update", "POST /organization/create-team", "POST /organization/update-team", "POST /passkey/update-passkey", "POST /sso/register"],
+    upstream:
+      "No bound: a 900 000-character name is stored, a 300 000-character organization slug is a 500 (its unique index refuses the row), and a long name makes the cookie cache many chunks.",
+    ours:
+      "400 `VALIDATION_ERROR` naming the field (`[body.name] Too big: expected string to have <=256 characters`), nothing stored, over: `name` (user, organization, team, passkey) 256 characters; " +
+      "`image`, `logo`, SSO `issuer` 2048; `slug` and SSO `providerId` 256; SSO `domain` 1024; organization `metadata` 8 KiB of JSON; SSO `oidcConfig` and `samlConfig` 16 KiB. " +
+      "The bounds apply by body key wherever it appears (`data.name` in organization update too). A session row keeps the first 512 characters of the User-Agent.",
+    why: "Unbounded text lets one client fill the database, break an index with a 500, or make a browser's cookies too large to send.",
+  },
+  "cache-one-cookie": {
+    title: "The cookie cache is one cookie or none",
+    upstream: "A `session_data` value longer than one cookie is split into `session_data.0`, `.1`, …; 25 chunks make every later request from the browser too large (431).",
+    ours: "A session whose cache would not fit one cookie (4050 bytes with its attributes) gets no `session_data` (and an old one is expired); get-session reads it from Postgres. Chunked caches the Node server wrote are still read.",
+    why: "No request may make the browser's cookies too large to send, sign-out included.",
+  },
 };

@@ -65,4 +65,36 @@ export default [
     const s = await t.request("GET", "/get-session", { browser: b });
     t.equal(s.data.session.ipAddress, t.ours ? "203.0.113.5" : "", "ipAddress");
   }),
+
+  deviation("bounded-fields", "a name, slug or organization metadata over its bound", async (t) => {
+    const long = await t.request("POST", "/sign-up/email", { json: { email: t.email("long"), password, name: "n".repeat(257) } });
+    await signUpRaw(t, "bounded");
+    const slug = await t.request("POST", "/organization/create", { json: { name: "Org", slug: "s".repeat(257) } });
+    const rename = await t.request("POST", "/update-user", { json: { name: "é".repeat(257) } });
+    if (t.ours) {
+      t.status(long, 400, "VALIDATION_ERROR", "sign-up name");
+      t.assert(long.data.message.includes("[body.name] Too big"), "the message names the field");
+      t.status(slug, 400, "VALIDATION_ERROR", "organization slug");
+      t.status(rename, 400, "VALIDATION_ERROR", "update-user name");
+    } else {
+      t.status(long, 200, undefined, "sign-up name");
+      t.status(slug, 200, undefined, "organization slug");
+      t.status(rename, 200, undefined, "update-user name");
+    }
+  }),
+
+  deviation(
+    "cache-one-cookie",
+    "a session too large for one cookie",
+    async (t) => {
+      // Within our bounds, but over one cookie once escaped: 256 control characters (six bytes each) and a long image URL.
+      const json = { email: t.email("large"), password, name: "\u0007".repeat(256), image: `https://img.example.com/${"i".repeat(2000)}` };
+      const r = await t.request("POST", "/sign-up/email", { json });
+      t.status(r, 200);
+      const names = r.headers.getSetCookie().map((l) => l.split("=")[0]);
+      if (t.ours) t.assert(!names.some((n) => n.includes("session_data")), `no cache cookie: ${names}`);
+      else t.assert(names.includes("better-auth.session_data.0") && names.includes("better-auth.session_data.1"), `chunks: ${names}`);
+    },
+    cache,
+  ),
 ];
