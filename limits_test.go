@@ -62,7 +62,9 @@ func TestOversizedFieldsAreRefusedAndNothingIsStored(t *testing.T) {
 		}, 256, nil},
 		{"/api/auth/sso/register", "body.issuer", func(v any) map[string]any {
 			return map[string]any{"providerId": "p", "issuer": v, "domain": "example.com"}
-		}, 2048, func(n int) any { return "https://idp.example.com/" + strings.Repeat("i", n-len("https://idp.example.com/")) }},
+		}, 2048, func(n int) any {
+			return "https://idp.example.com/" + strings.Repeat("i", n-len("https://idp.example.com/"))
+		}},
 		{"/api/auth/sso/register", "body.domain", func(v any) map[string]any {
 			return map[string]any{"providerId": "p", "issuer": "https://idp.example.com", "domain": v}
 		}, 1024, nil},
