@@ -644,13 +644,13 @@ func TestIDTokenSignIn(t *testing.T) {
 		claims := valid()
 		claims["sub"], claims["email"] = "g-8", "gail@example.com"
 		c2 := e.client(t)
-		c2.post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims)}}).
+		c2.post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims), "nonce": "n-1"}}).
 			wantStatus(t, http.StatusOK)
 	})
 	t.Run("unverified email of an existing user", func(t *testing.T) {
 		claims := valid()
 		claims["sub"], claims["email_verified"] = "g-9", false
-		e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims)}}).
+		e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims), "nonce": "n-1"}}).
 			wantError(t, 401, "OAUTH_LINK_ERROR")
 	})
 }
@@ -666,8 +666,8 @@ func TestGenericOIDCProvider(t *testing.T) {
 	c := e.client(t)
 	authURL := c.startSocial(t, "/api/auth/sign-in/social", map[string]any{"provider": "acme", "callbackURL": "/dashboard"})
 	u, _ := url.Parse(authURL)
-	if u.Query().Get("nonce") == "" || u.Query().Get("scope") != "openid" {
-		t.Fatalf("authorization URL lacks nonce or openid: %s", authURL)
+	if u.Query().Get("nonce") == "" || u.Query().Get("scope") != "openid email profile" {
+		t.Fatalf("authorization URL lacks nonce or the default scopes: %s", authURL)
 	}
 
 	t.Run("issuer mismatch", func(t *testing.T) {

@@ -85,3 +85,8 @@ begin
   return null;
 end $$;
 create or replace trigger "session_revoked" after delete on "session" for each row when (old."expiresAt" > CURRENT_TIMESTAMP) execute function "authsidecar_session_revoked"();
+
+-- Ours, not upstream's: the SHA-256 of every ID token accepted by sign-in/social, until it
+-- expires, so that a token works once on every replica (idtokenreplay.go).
+create table if not exists "usedIdToken" ("id" text not null primary key, "expiresAt" timestamptz not null);
+create index if not exists "usedIdToken_expiresAt_idx" on "usedIdToken" ("expiresAt");

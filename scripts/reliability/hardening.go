@@ -72,4 +72,10 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 		p("Postgres); a small user's cache is one cookie of %v bytes; a %v-byte User-Agent is kept as %v characters; a name\n", fg["small_user_cache_bytes"], fg["user_agent_sent"], fg["user_agent_kept"])
 		p("grown to 70 000 characters behind the server's back expires the cache instead of chunking it.\n")
 	}
+	for _, l := range byName["id token once"] {
+		p("\n## ID tokens\n\n`%s`: an ID token that signed in once, posted again to the same replica and to a second\n", l.Test)
+		p("one on the same database: %v of %v replays refused (401 `INVALID_TOKEN`), no session made. A token with a `nonce`\n", l.Figures["replays_refused"], l.Figures["replays_refused"])
+		p("claim posted without it is refused (`TestIDTokenWithANonceIsRefusedWithoutIt`); the error page forbids script and\n")
+		p("framing (`TestErrorPageCannotBeFramedOrRunScript`).\n")
+	}
 }

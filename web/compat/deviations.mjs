@@ -3,6 +3,8 @@
 // an entry no scenario asserts, or a scenario naming no entry, fails the run. `routes` lists the
 // routes whose answers differ (they are then reported as partial); omit it for rules that apply to
 // every route.
+// A deviation the harness cannot show on the wire (it needs a configuration both servers cannot
+// share) names the Go tests that prove it in `provenBy` and why in `notOnWire`.
 export const deviations = {
   "unknown-body-keys": {
     title: "Body keys a route does not take are refused",
@@ -220,5 +222,36 @@ export const deviations = {
     upstream: "A `session_data` value longer than one cookie is split into `session_data.0`, `.1`, …; 25 chunks make every later request from the browser too large (431).",
     ours: "A session whose cache would not fit one cookie (4050 bytes with its attributes) gets no `session_data` (and an old one is expired); get-session reads it from Postgres. Chunked caches the Node server wrote are still read.",
     why: "No request may make the browser's cookies too large to send, sign-out included.",
+  },
+  "error-page-headers": {
+    title: "The error page forbids script, framing and sniffing",
+    routes: ["GET /error"],
+    upstream: "The HTML error page is sent with no Content-Security-Policy, X-Content-Type-Options or framing rule.",
+    ours:
+      "`Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`, " +
+      "`X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`.",
+    why: "The page echoes `error_description` from the query: were escaping ever to fail, nothing could run, and the page cannot be framed for clickjacking.",
+  },
+  "id-token-nonce-and-once": {
+    title: "An ID token needs its nonce and works once",
+    routes: ["POST /sign-in/social", "POST /link-social"],
+    upstream:
+      "With `idToken`, a nonce is checked only when the request sends one, so a token bound to a nonce signs in without it; the same token signs in again for as long as it is valid.",
+    ours:
+      "401 `INVALID_TOKEN` when the token has a `nonce` claim and the request does not prove it, and when the token was accepted before: the SHA-256 of each accepted token is " +
+      "kept in our own table `usedIdToken` until it expires, so a replay is refused on every replica.",
+    why: "An ID token lifted from a page, a log or another app must not be a reusable credential.",
+    provenBy: ["TestIDTokenWithANonceIsRefusedWithoutIt", "TestIDTokenReplayIsRefusedOnEveryReplica"],
+    notOnWire: "the harness configures no provider that issues ID tokens (only GitLab, by code)",
+  },
+  "production-needs-base-url": {
+    title: "No origin from the Host header in production",
+    upstream: "Without `baseURL`, the origin of mailed links (reset, magic link, verification) and of the trusted-origin checks comes from each request's Host header, in production too.",
+    ours:
+      "`ENV=production` without `BETTER_AUTH_URL` refuses to start, in one line. In development without it, a request whose origin is neither loopback nor in `TRUSTED_ORIGINS` " +
+      "is 400 `UNTRUSTED_HOST`, with a log line saying to set `BETTER_AUTH_URL`.",
+    why: "`Host: evil.example` must not put the attacker's origin into a victim's reset mail or make `http://evil.example/x` a trusted callback.",
+    provenBy: ["TestProductionWithoutBaseURLRefusesToStart", "TestHostHeaderCannotChooseTheOriginOfMailedLinks"],
+    notOnWire: "the harness always sets BETTER_AUTH_URL, where both servers agree",
   },
 };

@@ -97,4 +97,16 @@ export default [
     },
     cache,
   ),
+
+  deviation("error-page-headers", "the error page's security headers", async (t) => {
+    const r = await t.request("GET", "/error?error=access_denied");
+    t.status(r, 200);
+    const csp = r.headers.get("content-security-policy");
+    if (t.ours) {
+      t.assert(csp?.includes("default-src 'none'") && csp.includes("frame-ancestors 'none'"), `CSP ${csp}`);
+      t.equal(r.headers.get("x-content-type-options"), "nosniff", "nosniff");
+    } else {
+      t.equal(csp, null, "no CSP");
+    }
+  }),
 ];
