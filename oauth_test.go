@@ -210,7 +210,7 @@ func TestEachProviderSignsInANewUserAsUpstreamMapsIt(t *testing.T) {
 			AppleUser: `{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"ada@privaterelay.appleid.com"}`},
 			name: "Ada Lovelace", emailVerified: true, image: nil, accountID: "apple-1", scope: "email,name"},
 		{provider: "acme", user: fakeUser{Sub: "acme-1", Name: "Ann", Email: "ann@example.com", EmailVerified: true, Picture: "https://acme/a.png"},
-			name: "Ann", emailVerified: true, image: "https://acme/a.png", accountID: "acme-1", scope: "openid"},
+			name: "Ann", emailVerified: true, image: "https://acme/a.png", accountID: "acme-1", scope: "openid,email,profile"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.provider, func(t *testing.T) {
