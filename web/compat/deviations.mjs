@@ -178,7 +178,6 @@ export const deviations = {
   },
   "cache-reads-only": {
     title: "Only get-session answers from the cookie cache",
-    routes: ["POST /update-user", "GET /passkey/generate-register-options", "GET /list-sessions"],
     upstream:
       "With `session.cookieCache` on, every route that needs a session accepts a valid `session_data` cookie without reading the database, " +
       "so a revoked (or deleted) session keeps changing the user, registering passkeys and reading tokens until the cache's `maxAge`; after delete-user, update-user is a 500.",
@@ -208,7 +207,6 @@ export const deviations = {
   },
   "bounded-fields": {
     title: "Client-writable text has bounds",
-    routes: ["POST /sign-up/email", "POST /update-user", "POST /organization/create", "POST /organization/update", "POST /organization/create-team", "POST /organization/update-team", "POST /passkey/update-passkey", "POST /sso/register"],
     upstream:
       "No bound: a 900 000-character name is stored, a 300 000-character organization slug is a 500 (its unique index refuses the row), and a long name makes the cookie cache many chunks.",
     ours:
