@@ -103,6 +103,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}{ae.Message, ae.Code})
 }
 
+// The two bare acknowledgements upstream answers with; which one an endpoint uses is upstream's
+// choice, kept per endpoint.
+var (
+	statusTrue  = map[string]bool{"status": true}
+	successTrue = map[string]bool{"success": true}
+)
+
 // writeJSON encodes like JS JSON.stringify does for our values: no HTML escaping, no trailing newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := encodeJSON(v)

@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// softAuthenticator is a WebAuthn authenticator in software (WebAuthn §6): one ES256 credential
-// whose authenticator data, attestation objects (CBOR, §6.5) and assertion signatures are built
+// softAuthenticator is a WebAuthn authenticator in software (WebAuthn section 6): one ES256 credential
+// whose authenticator data, attestation objects (CBOR, section 6.5) and assertion signatures are built
 // byte by byte as a hardware authenticator builds them, with no help from the library under test.
 // It answers with the JSON that @simplewebauthn/browser's startRegistration and
 // startAuthentication return, less clientExtensionResults, which the npm client strips.
@@ -27,7 +27,7 @@ type softAuthenticator struct {
 	transports []string
 }
 
-// Authenticator data flags (WebAuthn §6.1).
+// Authenticator data flags (WebAuthn section 6.1).
 const (
 	flagUP = 0x01
 	flagUV = 0x04
@@ -91,7 +91,7 @@ func (a *softAuthenticator) register(t testing.TB, options map[string]any, c cer
 	case "", "none":
 		c.format = "none"
 	case "packed":
-		// Self attestation (WebAuthn §8.2): signed by the credential key itself.
+		// Self attestation (WebAuthn section 8.2): signed by the credential key itself.
 		signer := *a
 		if c.attester != nil {
 			signer.key = c.attester
@@ -166,8 +166,8 @@ func (a *softAuthenticator) clientData(t testing.TB, options map[string]any, c c
 	return b
 }
 
-// authData builds authenticator data (WebAuthn §6.1): rpIdHash, flags, signCount and, at
-// registration, the attested credential data with the COSE public key (§6.5.1).
+// authData builds authenticator data (WebAuthn section 6.1): rpIdHash, flags, signCount and, at
+// registration, the attested credential data with the COSE public key (section 6.5.1).
 func (a *softAuthenticator) authData(c ceremony, attested bool) []byte {
 	if c.counter != nil {
 		a.counter = *c.counter
@@ -190,7 +190,7 @@ func (a *softAuthenticator) authData(c ceremony, attested bool) []byte {
 	return append(b, a.cosePublicKey()...)
 }
 
-// cosePublicKey is the credential key as a COSE_Key (RFC 9053 §7.1.1): EC2, ES256, P-256.
+// cosePublicKey is the credential key as a COSE_Key (RFC 9053 section 7.1.1): EC2, ES256, P-256.
 func (a *softAuthenticator) cosePublicKey() []byte {
 	x := make([]byte, 32)
 	y := make([]byte, 32)
@@ -199,7 +199,8 @@ func (a *softAuthenticator) cosePublicKey() []byte {
 	return cborEncode(cborMap{{1, 2}, {3, -7}, {-1, 1}, {-2, x}, {-3, y}})
 }
 
-// sign is the ES256 signature over authData || SHA-256(clientDataJSON), DER-encoded (§6.3.3).
+// sign is the ES256 signature over authData || SHA-256(clientDataJSON), DER-encoded (WebAuthn
+// section 6.3.3).
 func (a *softAuthenticator) sign(t testing.TB, authData, clientData []byte) []byte {
 	t.Helper()
 	clientHash := sha256.Sum256(clientData)
@@ -219,7 +220,7 @@ type cborPair struct {
 	key, value any
 }
 
-// cborEncode writes the few CBOR types (RFC 8949 §3) an authenticator uses: integers, byte and
+// cborEncode writes the few CBOR types (RFC 8949 section 3) an authenticator uses: integers, byte and
 // text strings, and maps.
 func cborEncode(v any) []byte {
 	switch v := v.(type) {

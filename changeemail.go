@@ -9,10 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Change email (§2.12). The new address takes effect only from a link mailed to it (and, for a
-// verified user with CHANGE_EMAIL_CONFIRMATION on, after a link mailed to the old address), in
-// GET /verify-email. A taken address gets the same answer and no mail, so the endpoint does not
-// tell which addresses have accounts.
+// Change email (upstream packages/better-auth/src/api/routes/update-user.ts, changeEmail). The new
+// address takes effect only from a link mailed to it (and, for a verified user with
+// CHANGE_EMAIL_CONFIRMATION on, after a link mailed to the old address), in GET /verify-email. A
+// taken address gets the same answer and no mail, so the endpoint does not tell which addresses
+// have accounts.
 
 var (
 	errChangeEmailDisabled = apiErr(400, "CHANGE_EMAIL_DISABLED", "Change email is disabled")

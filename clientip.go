@@ -8,10 +8,11 @@ import (
 	"strings"
 )
 
-// clientIP is the address rate limits and session rows record (§7.5). Forwarding headers are
-// believed only when the direct peer is one of TRUSTED_PROXIES (by default loopback, where a
-// Next.js route handler or rewrite comes from). IP_ADDRESS_HEADERS names them in order, as
-// upstream's advanced.ipAddress.ipAddressHeaders does; the first that yields an address wins.
+// clientIP is the address rate limits and session rows record (upstream
+// packages/better-auth/src/utils/get-request-ip.ts, getIp). Forwarding headers are believed only
+// when the direct peer is one of TRUSTED_PROXIES (by default loopback, where a Next.js route
+// handler or rewrite comes from). IP_ADDRESS_HEADERS names them in order, as upstream's
+// advanced.ipAddress.ipAddressHeaders does; the first that yields an address wins.
 // X-Forwarded-For is walked from the right to the first untrusted hop, so a client cannot choose
 // its own address by sending the header itself; any other header (cf-connecting-ip, x-real-ip) is
 // one the platform overwrites, and is taken whole. IPv6 is masked to its /64, which one

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestClientIP ensures the address recorded for rate limits and sessions (§7.5) is the peer's,
+// TestClientIP ensures the address recorded for rate limits and sessions is the peer's,
 // or behind a trusted proxy the first untrusted X-Forwarded-For hop from the right, so that a
 // client cannot pick its own; IPv6 is masked to /64 in upstream's expanded form.
 func TestClientIP(t *testing.T) {

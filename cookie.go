@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// Cookie names without prefix (§3.1). The "better-auth." prefix and, on https, "__Secure-" are added
-// by cookieName, so the names stay the ones better-auth/cookies looks for in Next.js middleware.
+// Cookie names without prefix (upstream packages/better-auth/src/cookies/index.ts, getCookies). The
+// "better-auth." prefix and, on https, "__Secure-" are added by cookieName, so the names stay the
+// ones better-auth/cookies looks for in Next.js middleware.
 const (
 	cookieSessionToken = "session_token"
 	cookieSessionData  = "session_data"
@@ -33,7 +34,8 @@ func (s *server) sign(value string) string {
 }
 
 // verifySigned checks a decoded "value.signature" string as better-call's getSignedCookie does
-// (§3.3): split at the last dot, a 44-character padded signature, constant-time HMAC comparison.
+// (better-call's signed cookies, as upstream packages/better-auth/src/cookies/index.ts uses them):
+// split at the last dot, a 44-character padded signature, constant-time HMAC comparison.
 func (s *server) verifySigned(signed string) (string, bool) {
 	i := strings.LastIndexByte(signed, '.')
 	if i < 1 {

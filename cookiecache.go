@@ -15,7 +15,8 @@ import (
 	"unicode/utf8"
 )
 
-// The session_data cookie cache in upstream's "compact" strategy (§3.6), byte-compatible so that
+// The session_data cookie cache in upstream's "compact" strategy (upstream
+// packages/better-auth/src/cookies/index.ts, setCookieCache), byte-compatible so that
 // getCookieCache() from better-auth/cookies can read ours in Next.js middleware:
 //
 //	base64url_nopad({"session":P,"expiresAt":E,"signature":S})

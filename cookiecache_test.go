@@ -18,7 +18,7 @@ import (
 	"unicode/utf8"
 )
 
-// The session_data cookie cache (§3.6) against upstream: the fixtures in testdata/cookiecache/ are
+// The session_data cookie cache against upstream: the fixtures in testdata/cookiecache/ are
 // Set-Cookie lines written by the reference server (see their "comment"), which our reader must
 // accept; what our writer emits is checked with upstream's verification done in Go from the exact
 // bytes. specialName is in every fixture and test: HTML characters, a quote, non-ASCII, U+2028,
@@ -105,7 +105,7 @@ func upstreamVerifies(secret string, c compactCache) bool {
 
 // wantCanonicalJS fails unless b is what JS JSON.stringify writes for the value b parses to: no
 // whitespace, integers only (all this payload holds), and strings escaped exactly as
-// QuoteJSONString does (ECMA-262 §25.5.2.3): only ", \ and the C0 controls, with the short forms
+// QuoteJSONString does (ECMA-262, QuoteJSONString): only ", \ and the C0 controls, with the short forms
 // \b \f \n \r \t, other controls as lowercase \u00XX, everything else (non-ASCII, U+2028, <, >, &, /)
 // raw UTF-8.
 func wantCanonicalJS(t testing.TB, b []byte) {

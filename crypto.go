@@ -10,9 +10,11 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// symmetricEncrypt is upstream's symmetricEncrypt (plugins §0.4): XChaCha20-Poly1305 under
-// SHA-256(secret), written as lowercase hex of nonce(24) || ciphertext || tag(16). Values written by
-// the Node server decrypt here and the other way round (2FA secrets, backup codes, OAuth tokens).
+// symmetricEncrypt is upstream's symmetricEncrypt (upstream
+// packages/better-auth/src/crypto/index.ts, symmetricEncrypt): XChaCha20-Poly1305 under
+// SHA-256(secret), written as lowercase hex of nonce(24) || ciphertext || tag(16). Values written
+// by the Node server decrypt here and the other way round (2FA secrets, backup codes, OAuth
+// tokens).
 func (s *server) symmetricEncrypt(plaintext string) (string, error) {
 	return encryptWithKey(s.cfg.Secret, plaintext)
 }

@@ -36,6 +36,10 @@ func openDB(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.P
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	// Postgres names a database after the role when none is given; say so, for the log and createdb.
+	if cfg.ConnConfig.Database == "" {
+		cfg.ConnConfig.Database = cfg.ConnConfig.User
+	}
 	// Without a bound, a dial to an unreachable Postgres waits for the kernel's TCP timeout
 	// (minutes), and so does every request; with one they answer 503 promptly.
 	if cfg.ConnConfig.ConnectTimeout == 0 {

@@ -10,8 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Delete user (§2.13, §2.14). The caller proves it is the owner with the password, a fresh
-// session, or (DELETE_USER_VERIFICATION) a single-use link mailed to the account's address.
+// Delete user (upstream packages/better-auth/src/api/routes/update-user.ts, deleteUser,
+// deleteUserCallback). The caller proves it is the owner with the password, a fresh session, or
+// (DELETE_USER_VERIFICATION) a single-use link mailed to the account's address.
 
 const deleteTokenExpiresIn = 24 * time.Hour
 
@@ -36,10 +37,7 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 		Password    string `json:"password"`
 		Token       string `json:"token"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -112,7 +110,7 @@ func (s *server) handleDeleteUserCallback(w http.ResponseWriter, r *http.Request
 // deleteUserWithToken spends a delete-account token issued to userID and deletes the user, in
 // one transaction: of concurrent uses of one token, exactly one deletes. A token presented in
 // another user's session is spent all the same (the consume commits), as upstream consumes it
-// before it looks at whose it is (§2.13 step 3).
+// before it looks at whose it is (upstream deleteUser).
 func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) error {
 	mismatch := false
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
@@ -135,7 +133,7 @@ func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) 
 // deleteUserRows deletes the user; its sessions, accounts and plugin rows go with it (ON DELETE
 // CASCADE), and the sessions are deleted explicitly as upstream does.
 func deleteUserRows(ctx context.Context, tx pgx.Tx, userID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+	if err := deleteUserSessions(ctx, tx, userID); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM "user" WHERE id = $1`, userID); err != nil {

@@ -2,22 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Email OTP (plugins §5): six-digit codes, valid five minutes, three wrong tries. A code lives in
-// the verification table under "<type>-otp-<email>" with the value "<code>:<attempts>".
-//
-// Guesses at one code are serialized on its row (SELECT … FOR UPDATE), so parallel guesses are
-// judged one after the other: every wrong one is counted (in one UPDATE), the first right one
-// spends the code, and those after it find nothing.
+// Email OTP (upstream packages/better-auth/src/plugins/email-otp/routes.ts): six-digit codes, valid
+// five minutes, three wrong tries. A code lives in the verification table under
+// "<type>-otp-<email>" with the value "<code>:<attempts>". The storing and judging of codes is
+// otp.go's.
 
 const (
 	otpLength          = 6
@@ -36,8 +32,6 @@ var (
 	errBadOTPTypeField = validationError(`[body.type] Invalid option: expected one of "email-verification"|"sign-in"|"forget-password"|"change-email"`)
 )
 
-var successTrue = map[string]bool{"success": true}
-
 func otpIdentifier(typ, email string) string { return typ + "-otp-" + email }
 
 func checkOTPType(typ string) error {
@@ -47,6 +41,33 @@ func checkOTPType(typ string) error {
 		}
 	}
 	return errBadOTPTypeField
+}
+
+// answerOTPRequest runs issue (which makes and mails a code, or decides not to) in a transaction
+// and answers {"success":true} no sooner than a request that mails would, so neither the answer
+// nor its timing tells whether the address has an account.
+func (s *server) answerOTPRequest(w http.ResponseWriter, r *http.Request, issue func(tx pgx.Tx) error) error {
+	start := time.Now()
+	if err := inTx(r.Context(), s.db, issue); err != nil {
+		return err
+	}
+	s.holdAnswer(r.Context(), start)
+	writeJSON(w, http.StatusOK, successTrue)
+	return nil
+}
+
+// decodeOTPEmail decodes an OTP endpoint's body and returns its email field (email points
+// into body) checked as otpEmail does, after the type field when typ points to one.
+func (s *server) decodeOTPEmail(r *http.Request, body any, email, typ *string) (string, error) {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return "", err
+	}
+	if typ != nil {
+		if err := checkOTPType(*typ); err != nil {
+			return "", err
+		}
+	}
+	return otpEmail(*email)
 }
 
 // otpEmail lowercases and checks an email as the OTP endpoints do: 400 INVALID_EMAIL, not a
@@ -64,22 +85,15 @@ func otpEmail(email string) (string, error) {
 // to send to.
 func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
 	identifier := otpIdentifier(typ, email)
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
-		return fmt.Errorf("replace otp: %w", err)
-	}
 	if !send {
-		return nil
+		return deleteVerification(ctx, tx, identifier)
 	}
-	code := randomString(otpLength, digits)
-	if err := s.createVerification(ctx, tx, identifier, code+":0", s.now().Add(otpExpiresIn)); err != nil {
+	code, err := s.makeOTP(ctx, tx, identifier, otpLength, otpExpiresIn)
+	if err != nil {
 		return err
 	}
 	return s.enqueueMail(ctx, tx, mail{Type: "email-otp", Email: to, OTP: code, OTPType: typ})
 }
-
-// otpAttemptsPlusOne rewrites "<code>:<n>" as "<code>:<n+1>" in SQL, so the count changes in one
-// statement.
-const otpAttemptsPlusOne = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + 1)`
 
 // verifyOTP is checkOTP in a transaction of its own, committed whatever the verdict so that a
 // wrong guess stays counted and a dead code stays deleted.
@@ -120,45 +134,19 @@ func (s *server) otpUser(ctx context.Context, purpose, email, code string, keep 
 // wrong guess (counted) or no code. A right code is spent, or with keep left in place, uncounted,
 // for a later call that spends it. The row stays locked until tx ends.
 func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code string, keep bool) error {
-	var id, value string
-	var expiresAt time.Time
-	err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
-		ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
-	if isNoRows(err) {
-		return errInvalidOTP
-	}
+	verdict, err := s.checkStoredOTP(ctx, tx, identifier, code, otpAllowedAttempts, keep)
 	if err != nil {
-		return fmt.Errorf("check otp: %w", err)
+		return err
 	}
-	stored, attempts := splitOTPValue(value)
-	var verdict error
-	switch {
-	case expiresAt.Before(s.now()):
-		verdict = errOTPExpired
-	case attempts >= otpAllowedAttempts:
-		verdict = errTooManyAttempts
-	case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
-		if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("count otp attempt: %w", err)
-		}
+	switch verdict {
+	case otpExpired:
+		return errOTPExpired
+	case otpExhausted:
+		return errTooManyAttempts
+	case otpWrong, otpMissing:
 		return errInvalidOTP
-	case keep:
-		return nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
-		return fmt.Errorf("spend otp: %w", err)
-	}
-	return verdict
-}
-
-// splitOTPValue splits "<code>:<attempts>" at the last colon, as upstream does.
-func splitOTPValue(value string) (string, int) {
-	i := strings.LastIndexByte(value, ':')
-	if i < 0 {
-		return value, 0
-	}
-	n, _ := strconv.Atoi(value[i+1:])
-	return value[:i], n
+	return nil
 }
 
 func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Request) error {
@@ -166,21 +154,14 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 		Email string `json:"email" required:"true"`
 		Type  string `json:"type"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOTPType(body.Type); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, &body.Type)
 	if err != nil {
 		return err
 	}
 	if body.Type == "change-email" {
 		return errInvalidOTPType
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
 			return err
@@ -193,12 +174,6 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 		}
 		return s.issueOTP(r.Context(), tx, body.Type, email, to, send)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Request) error {
@@ -207,13 +182,7 @@ func (s *server) handleCheckVerificationOTP(w http.ResponseWriter, r *http.Reque
 		Type  string `json:"type"`
 		OTP   string `json:"otp" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOTPType(body.Type); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, &body.Type)
 	if err != nil {
 		return err
 	}
@@ -229,10 +198,7 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 		Email string `json:"email" required:"true"`
 		OTP   string `json:"otp" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
@@ -240,10 +206,8 @@ func (s *server) handleVerifyEmailOTP(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
-		RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
-	if err != nil {
-		return fmt.Errorf("verify email: %w", err)
+	if _, err := s.markEmailVerified(r.Context(), s.db, u.ID, false, u); err != nil {
+		return err
 	}
 	if s.cfg.Email.AutoSignInAfterVerification {
 		sess, err := s.createSession(r.Context(), s.db, r, u.ID, false)
@@ -306,15 +270,11 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 	var body struct {
 		Email string `json:"email" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		u, err := s.userByEmail(r.Context(), tx, email)
 		if err != nil {
 			return err
@@ -325,12 +285,6 @@ func (s *server) handleRequestPasswordResetOTP(w http.ResponseWriter, r *http.Re
 		}
 		return s.issueOTP(r.Context(), tx, "forget-password", email, to, u != nil)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) error {
@@ -339,10 +293,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 		OTP      string `json:"otp" required:"true"`
 		Password string `json:"password" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	email, err := otpEmail(body.Email)
+	email, err := s.decodeOTPEmail(r, &body, &body.Email, nil)
 	if err != nil {
 		return err
 	}
@@ -367,11 +318,8 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 			return err
 		}
 		// Holding the code proves the address.
-		if _, err := tx.Exec(r.Context(), `UPDATE "user" SET "emailVerified" = true, "updatedAt" = $2
-			WHERE id = $1 AND NOT "emailVerified"`, u.ID, s.now()); err != nil {
-			return fmt.Errorf("verify email: %w", err)
-		}
-		return nil
+		_, err := s.markEmailVerified(r.Context(), tx, u.ID, true, u)
+		return err
 	})
 	if err != nil {
 		return err
@@ -380,7 +328,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// Change email by code (plugins §5, upstream's emailOTP changeEmail option, off by default as
+// Change email by code (upstream's emailOTP changeEmail option, off by default as
 // upstream ships it): request-email-change mails a code to the new address, change-email spends
 // it and moves the account there, verified. The code is bound to the user and the new address
 // ("change-email-otp-<userId>:<newEmail>"), so it cannot move another account or to another
@@ -434,20 +382,13 @@ func (s *server) handleRequestEmailChangeOTP(w http.ResponseWriter, r *http.Requ
 			return err
 		}
 	}
-	start := time.Now()
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return s.answerOTPRequest(w, r, func(tx pgx.Tx) error {
 		taken, err := s.userByEmail(r.Context(), tx, newEmail)
 		if err != nil {
 			return err
 		}
 		return s.issueOTP(r.Context(), tx, "change-email", as.User.ID+":"+newEmail, newEmail, taken == nil)
 	})
-	if err != nil {
-		return err
-	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, successTrue)
-	return nil
 }
 
 func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) error {

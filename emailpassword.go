@@ -9,10 +9,25 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email and password (§2.1, §2.2, §2.11, §2.19). The password lives in the user's "credential"
-// account row (providerId 'credential', accountId = userId), as upstream keeps it.
+// Email and password (upstream packages/better-auth/src/api/routes/sign-up.ts,
+// packages/better-auth/src/api/routes/sign-in.ts,
+// packages/better-auth/src/api/routes/update-user.ts changePassword,
+// packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's
+// "credential" account row (providerId 'credential', accountId = userId), as upstream keeps it.
 
 var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+
+// decodeWithEmail decodes body and checks its email field (email points into body), refusing
+// a malformed one as upstream's schema does.
+func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, email *string) error {
+	if err := s.decode(r, body, forms); err != nil {
+		return err
+	}
+	if !validEmail(*email) {
+		return errInvalidEmailAddress
+	}
+	return nil
+}
 
 func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -23,11 +38,8 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		CallbackURL string  `json:"callbackURL"`
 		RememberMe  *bool   `json:"rememberMe"`
 	}
-	if err := s.decode(r, &body, formAllowed); err != nil {
+	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	if err := checkNewPassword(body.Password); err != nil {
 		return err
@@ -153,7 +165,7 @@ func (s *server) credentialPassword(ctx context.Context, q querier, userID strin
 	var hash *string
 	err := q.QueryRow(ctx, `SELECT password FROM account
 		WHERE "userId" = $1 AND "providerId" = 'credential' AND "accountId" = $1`, userID).Scan(&hash)
-	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
+	if isNoRows(err) || hash == nil {
 		return "", nil
 	}
 	if err != nil {
@@ -202,10 +214,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		CurrentPassword     string `json:"currentPassword" required:"true"`
 		RevokeOtherSessions bool   `json:"revokeOtherSessions"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -228,7 +237,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		if !body.RevokeOtherSessions {
 			return nil
 		}
-		if _, err := tx.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+		if err := deleteUserSessions(r.Context(), tx, as.User.ID); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 		sess, err := s.createSession(r.Context(), tx, r, as.User.ID, false)
@@ -251,10 +260,7 @@ func (s *server) handleVerifyPassword(w http.ResponseWriter, r *http.Request) er
 	var body struct {
 		Password string `json:"password" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}

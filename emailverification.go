@@ -12,7 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Email verification (§2.18, §9.1): a signed link, mailed at sign-up, on a refused sign-in, on
+// Email verification (upstream packages/better-auth/src/api/routes/email-verification.ts,
+// sendVerificationEmail, verifyEmail): a signed link, mailed at sign-up, on a refused sign-in, on
 // request and by change-email; opening it marks the email verified or applies an email change.
 
 var (
@@ -22,7 +23,7 @@ var (
 	errInvalidUser          = apiErr(400, "INVALID_USER", "Invalid user")
 )
 
-// verifyEmailURL is the link of every verification mail (§9.1).
+// verifyEmailURL is the link of every verification mail (upstream sendVerificationEmailFn).
 func (s *server) verifyEmailURL(r *http.Request, token, callbackURL string) string {
 	return s.baseURL(r) + "/verify-email?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(callbackURL, "/"))
 }
@@ -42,7 +43,8 @@ func (s *server) enqueueVerificationEmail(ctx context.Context, q querier, r *htt
 }
 
 // refuseUnverified answers an email+password sign-in of an unverified user when verification is
-// required (§2.2 step 4): 403, after mailing a fresh link when SEND_VERIFICATION_ON_SIGN_IN is on.
+// required (upstream signInEmail): 403, after mailing a fresh link when
+// SEND_VERIFICATION_ON_SIGN_IN is on.
 func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) error {
 	if s.cfg.Email.SendOnSignIn {
 		if err := s.enqueueVerificationEmail(r.Context(), s.db, r, u, callbackURL); err != nil {
@@ -53,8 +55,9 @@ func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) 
 }
 
 // writeSyntheticSignUp answers a sign-up for a taken email when verification is required, as
-// upstream does (§2.1 step 3): 200 with a made-up user, so sign-up does not reveal which emails
-// have accounts. The password is hashed anyway so the answer takes as long as a real sign-up.
+// upstream does (upstream signUpEmail): 200 with a made-up user, so sign-up does not reveal which
+// emails have accounts. The password is hashed anyway so the answer takes as long as a real
+// sign-up.
 func (s *server) writeSyntheticSignUp(w http.ResponseWriter, r *http.Request, name, email, password string, image *string) error {
 	if _, err := s.hashPassword(r.Context(), password); err != nil {
 		return err
@@ -70,11 +73,8 @@ func (s *server) handleSendVerificationEmail(w http.ResponseWriter, r *http.Requ
 		Email       string `json:"email" required:"true"`
 		CallbackURL string `json:"callbackURL"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	as, err := s.loadSession(w, r, sessionOpts{})
 	if err != nil {
@@ -176,13 +176,12 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 	}
 	// Only the opener whose UPDATE flips the flag goes on to sign in: a link opened many times
 	// at once must make one session, as a spent token would.
-	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2
-		WHERE u.id = $1 AND NOT u."emailVerified" RETURNING `+userColumns, u.ID, s.now()).Scan(u.scanTargets()...)
-	if isNoRows(err) {
-		return verifyEmailResult(w, callbackURL, nullUser)
-	}
+	flipped, err := s.markEmailVerified(r.Context(), s.db, u.ID, true, u)
 	if err != nil {
-		return fmt.Errorf("verify email: %w", err)
+		return err
+	}
+	if !flipped {
+		return verifyEmailResult(w, callbackURL, nullUser)
 	}
 	if s.cfg.Email.AutoSignInAfterVerification {
 		current, err := s.loadSession(w, r, sessionOpts{})
@@ -204,10 +203,10 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 	return verifyEmailResult(w, callbackURL, nullUser)
 }
 
-// verifyEmailChange applies a change-email token (§2.18): the confirmation from the old address
-// sends the verification to the new one, whose link moves the account to the new address. The
-// token is bound to the user and to the old address, so once the email has moved no copy of it
-// works again.
+// verifyEmailChange applies a change-email token (upstream verifyEmail): the confirmation from the
+// old address sends the verification to the new one, whose link moves the account to the new
+// address. The token is bound to the user and to the old address, so once the email has moved no
+// copy of it works again.
 func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *emailClaims, callbackURL string, fail func(*apiError) error) error {
 	if c.UserID == "" {
 		return fail(errTokenInvalid)

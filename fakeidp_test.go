@@ -203,7 +203,7 @@ func (f *fakeIdP) handleToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if g.challenge != "" && pkceChallenge(r.PostForm.Get("code_verifier")) != g.challenge {
-			fakeError(w, http.StatusBadRequest, "invalid_grant") // RFC 7636 §4.6
+			fakeError(w, http.StatusBadRequest, "invalid_grant") // RFC 7636 section 4.6
 			return
 		}
 		u = g.user

@@ -14,9 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Magic link (plugins §4): a single-use 32-letter token mailed as a link; opening it signs in,
-// creating the user when PASSWORDLESS_SIGN_UP allows. The verification identifier is
-// "magic-link:<token>", as npm better-auth 1.7.25 stores it.
+// Magic link (upstream packages/better-auth/src/plugins/magic-link/index.ts): a single-use
+// 32-letter token mailed as a link; opening it signs in, creating the user when
+// PASSWORDLESS_SIGN_UP allows. The verification identifier is "magic-link:<token>", as npm
+// better-auth 1.7.25 stores it.
 
 const magicLinkExpiresIn = 5 * time.Minute
 
@@ -38,11 +39,8 @@ func (s *server) handleSignInMagicLink(w http.ResponseWriter, r *http.Request) e
 		ErrorCallbackURL   string         `json:"errorCallbackURL"`
 		Metadata           map[string]any `json:"metadata"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	token := randomString(32, letters)
 	value, err := json.Marshal(magicLinkRecord{Type: "magic-link", Email: body.Email, Name: body.Name})
@@ -215,13 +213,11 @@ func (s *server) revokeUnprovenAccess(ctx context.Context, tx pgx.Tx, userID str
 	if _, err := tx.Exec(ctx, `DELETE FROM account WHERE "userId" = $1`, userID); err != nil {
 		return nil, fmt.Errorf("revoke accounts: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+	if err := deleteUserSessions(ctx, tx, userID); err != nil {
 		return nil, fmt.Errorf("revoke sessions: %w", err)
 	}
-	err := tx.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1
-		RETURNING `+userColumns, userID, s.now()).Scan(u.scanTargets()...)
-	if err != nil {
-		return nil, fmt.Errorf("verify email: %w", err)
+	if _, err := s.markEmailVerified(ctx, tx, userID, false, &u); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }

@@ -23,9 +23,11 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Social sign-in (§2.20, §2.21, §8): the redirect flow with state and PKCE, the callback that
-// turns a provider's answer into a session, sign-in with a provider's ID token, and the account
-// creation and linking rules both share.
+// Social sign-in (upstream packages/better-auth/src/api/routes/sign-in.ts, signInSocial;
+// packages/better-auth/src/api/routes/callback.ts, callbackOAuth;
+// packages/better-auth/src/oauth2/): the redirect flow with state and PKCE, the callback that turns
+// a provider's answer into a session, sign-in with a provider's ID token, and the account creation
+// and linking rules both share.
 
 const (
 	cookieOAuthState    = "state"
@@ -50,11 +52,33 @@ var (
 // or send the code elsewhere (redirect_uri).
 var reservedAuthParams = []string{"state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "nonce", "scope"}
 
-// oauthFailure is one of upstream's internal outcomes that end a provider sign-in ("account not
-// linked"); the callback sends it to the error URL with spaces as underscores.
-type oauthFailure string
+// callbackFailure is an outcome that ends a provider callback, social or SSO, at the flow's error
+// URL as ?error=code&error_description=description: upstream's internal outcomes of a sign-in
+// ("account not linked") and the SSO plugin's coded ones. Code below the callback returns it as
+// an error; the callback turns it into the redirect through callbackFailureOf and its fail
+// function (openCallbackState), the one path such errors take, as JSON errors take writeError.
+type callbackFailure struct{ code, description string }
 
-func (f oauthFailure) Error() string { return string(f) }
+func (f *callbackFailure) Error() string {
+	if f.description == "" {
+		return f.code
+	}
+	return f.code + ": " + f.description
+}
+
+// signInOutcome is one of upstream's string outcomes of a provider sign-in.
+func signInOutcome(code string) error { return &callbackFailure{code: code} }
+
+// callbackFailureOf is the failure err carries; any other error is logged and becomes
+// internal_server_error, since the browser must still land on a page.
+func callbackFailureOf(err error, provider string) *callbackFailure {
+	var f *callbackFailure
+	if errors.As(err, &f) {
+		return f
+	}
+	slog.Error("provider callback failed", "provider", provider, "err", err)
+	return &callbackFailure{code: "internal_server_error"}
+}
 
 // oauthLink is the state of a link-social flow: who asked, and the session they asked from.
 type oauthLink struct {
@@ -63,7 +87,8 @@ type oauthLink struct {
 	EncryptedSessionToken string `json:"encryptedSessionToken,omitempty"`
 }
 
-// oauthState is the JSON stored under auth-state:<state> (§8.2), readable by either server.
+// oauthState is the JSON stored under auth-state:<state> (upstream
+// packages/better-auth/src/oauth2/state.ts, generateState), readable by either server.
 type oauthState struct {
 	CallbackURL  string     `json:"callbackURL"`
 	CodeVerifier string     `json:"codeVerifier"`
@@ -376,9 +401,10 @@ func readCallbackQuery(r *http.Request) (callbackParams, error) {
 	return p, nil
 }
 
-// handleOAuthCallback is where the provider sends the browser back (§2.21, §8.3). A form post
-// (Apple's response_mode=form_post) is turned into a GET first: the state cookie is SameSite=Lax,
-// so the browser only sends it on the top-level GET that follows.
+// handleOAuthCallback is where the provider sends the browser back (upstream
+// packages/better-auth/src/api/routes/callback.ts, callbackOAuth). A form post (Apple's
+// response_mode=form_post) is turned into a GET first: the state cookie is SameSite=Lax, so the
+// browser only sends it on the top-level GET that follows.
 func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) error {
 	providerID := r.PathValue("id")
 	q, err := readCallbackQuery(r)
@@ -475,16 +501,10 @@ func (s *server) redirectFormPost(w http.ResponseWriter, r *http.Request, provid
 	return nil
 }
 
-// failureCode is the error code a failed callback redirects with: upstream's outcome with spaces
-// as underscores, or internal_server_error (logged) for anything else, since the browser must
-// still land on a page.
+// failureCode is the error code a failed social callback redirects with: upstream writes its
+// outcomes with spaces as underscores there.
 func failureCode(p *oauthProvider, err error) string {
-	var f oauthFailure
-	if !errors.As(err, &f) {
-		slog.Error("oauth callback failed", "provider", p.id, "err", err)
-		return "internal_server_error"
-	}
-	return strings.ReplaceAll(string(f), " ", "_")
+	return strings.ReplaceAll(callbackFailureOf(err, p.id).code, " ", "_")
 }
 
 func redirectWithError(w http.ResponseWriter, base, code, description string) {
@@ -620,7 +640,7 @@ func tokenSeconds(tok *oauth2.Token, name string) int64 {
 	return 0
 }
 
-// parseScopeField reads a token response's scope, a space-separated string (RFC 6749 §3.3) or,
+// parseScopeField reads a token response's scope, a space-separated string (RFC 6749 section 3.3) or,
 // from some providers, an array.
 func parseScopeField(v any) []string {
 	var out []string
@@ -654,11 +674,12 @@ type oauthSignIn struct {
 	isRegister bool
 }
 
-// signInWithProvider is upstream's handleOAuthUserInfo (§8.4 A): the user who owns this provider
-// account, else the user with this email when linking is allowed, else a new user; then a new
-// session. It runs in one transaction. Outcomes upstream reports as strings are oauthFailures.
-// then, when not nil, runs in that transaction once the user is known, before the session is made
-// (enterprise SSO provisions the user into its organization there).
+// signInWithProvider is upstream's handleOAuthUserInfo (upstream
+// packages/better-auth/src/oauth2/link-account.ts): the user who owns this provider account, else
+// the user with this email when linking is allowed, else a new user; then a new session. It runs in
+// one transaction. Outcomes upstream reports as strings are signInOutcomes. then, when not nil,
+// runs in that transaction once the user is known, before the session is made (enterprise SSO
+// provisions the user into its organization there).
 func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profile *providerProfile, acct oauthAccount,
 	then func(ctx context.Context, tx pgx.Tx, res *oauthSignIn) error) (*oauthSignIn, error) {
 	var res oauthSignIn
@@ -684,13 +705,13 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				// vouch for the email, or an attacker who registers the victim's address at a lax
 				// provider (or here, unverified) would take over the other account.
 				if !acct.trusted && !profile.EmailVerified || !existing.EmailVerified {
-					return oauthFailure("account not linked")
+					return signInOutcome("account not linked")
 				}
 				res.as.User = *existing
 			} else {
 				res.as.User, err = s.insertUser(ctx, tx, profile.Name, email, profile.EmailVerified, profile.Image)
 				if errors.Is(err, errUserExistsUseAnother) {
-					return oauthFailure("unable to create user")
+					return signInOutcome("unable to create user")
 				}
 				if err != nil {
 					return err
@@ -702,10 +723,8 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 			}
 		}
 		if profile.EmailVerified && !res.as.User.EmailVerified && email == res.as.User.Email {
-			err := tx.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2 WHERE u.id = $1 RETURNING `+userColumns,
-				res.as.User.ID, s.now()).Scan(res.as.User.scanTargets()...)
-			if err != nil {
-				return fmt.Errorf("verify user email: %w", err)
+			if _, err := s.markEmailVerified(ctx, tx, res.as.User.ID, false, &res.as.User); err != nil {
+				return err
 			}
 		}
 		if then != nil {
@@ -842,7 +861,8 @@ func nullIfEmpty(s string) *string {
 	return &s
 }
 
-// signInWithIDToken signs in with a provider's ID token the client obtained itself (§2.20).
+// signInWithIDToken signs in with a provider's ID token the client obtained itself (upstream
+// signInSocial with idToken).
 func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *idTokenBody) error {
 	profile, tokens, err := s.idTokenProfile(r.Context(), p, body)
 	if err != nil {
@@ -853,11 +873,11 @@ func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oa
 		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}, trusted: s.providerTrusted(p.id)}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
-		var f oauthFailure
+		var f *callbackFailure
 		if !errors.As(err, &f) {
 			return err
 		}
-		return apiErr(401, "OAUTH_LINK_ERROR", string(f))
+		return apiErr(401, "OAUTH_LINK_ERROR", f.code)
 	}
 	s.resetSessionCookie(w, r, &res.as)
 	writeJSON(w, http.StatusOK, struct {
@@ -929,28 +949,29 @@ func (s *server) linkSessionKey() string {
 	return hex.EncodeToString(key)
 }
 
-// linkProviderAccount is upstream's linkOAuthAccount (§8.4 B), for a link-social redirect flow.
+// linkProviderAccount is upstream's linkOAuthAccount (upstream
+// packages/better-auth/src/oauth2/link-account.ts), for a link-social redirect flow.
 func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profile *providerProfile, acct oauthAccount) error {
 	// The session that asked for the link must still be live: signing out (or revoking it)
 	// between the start and the callback cancels the link.
 	if link.EncryptedSessionToken != "" {
 		token, err := decryptWithKey(s.linkSessionKey(), link.EncryptedSessionToken)
 		if err != nil {
-			return oauthFailure("unable_to_link_account")
+			return signInOutcome("unable_to_link_account")
 		}
 		as, err := s.findSession(ctx, token)
 		if err != nil {
 			return err
 		}
 		if as == nil || as.Session.UserID != link.UserID || !as.Session.ExpiresAt.Time().After(s.now()) {
-			return oauthFailure("unable_to_link_account")
+			return signInOutcome("unable_to_link_account")
 		}
 	}
 	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified {
-		return oauthFailure("unable_to_link_account")
+		return signInOutcome("unable_to_link_account")
 	}
 	if !strings.EqualFold(profile.Email, link.Email) {
-		return oauthFailure("email_does_not_match")
+		return signInOutcome("email_does_not_match")
 	}
 	return inTx(ctx, s.db, func(tx pgx.Tx) error {
 		accountRowID, owner, err := s.lockProviderAccount(ctx, tx, acct)
@@ -961,7 +982,7 @@ func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profi
 			return s.insertProviderAccount(ctx, tx, link.UserID, acct)
 		}
 		if owner.ID != link.UserID {
-			return oauthFailure("account_already_linked_to_different_user")
+			return signInOutcome("account_already_linked_to_different_user")
 		}
 		var stored *string
 		if err := tx.QueryRow(ctx, `SELECT scope FROM account WHERE id = $1`, accountRowID).Scan(&stored); err != nil {
@@ -986,8 +1007,9 @@ func mergeScopes(stored *string, incoming []string) string {
 	return strings.Join(out, ",")
 }
 
-// providerLogoutURL is the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) of
-// the user's most recently updated account at a provider that has one, or "" (§2.3).
+// providerLogoutURL is the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) of the
+// user's most recently updated account at a provider that has one, or "" (upstream
+// packages/better-auth/src/api/routes/sign-out.ts, signOut).
 func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID, callbackURL, state string) string {
 	providers := s.providers.all()
 	rows, err := s.db.Query(ctx, `SELECT "providerId", "idToken" FROM account WHERE "userId" = $1 ORDER BY "updatedAt" DESC`, userID)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +21,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Social providers (§8.5, §8.6 and upstream's core/social-providers): what each one's
+// Social providers (upstream packages/core/src/social-providers/): what each one's
 // authorization URL carries, how its tokens are fetched, and how its profile becomes a user.
 
 // oauthConfig is the social sign-in configuration.
@@ -83,22 +82,25 @@ var builtinProviders = []string{"github", "google", "microsoft", "discord", "git
 type oauthFlags struct {
 	clientIDs, scopes               map[string]*string
 	tenant, authority, gitlabIssuer *string
-	appleBundle, trusted, encrypt   *string
+	appleBundle, trusted            *string
+	encrypt                         bool
 }
 
-func registerOAuthFlags(fs *flag.FlagSet, env func(name, def string) string) *oauthFlags {
+func registerOAuthFlags(s *settings) *oauthFlags {
 	f := &oauthFlags{clientIDs: map[string]*string{}, scopes: map[string]*string{}}
 	for _, id := range builtinProviders {
 		prefix := "AUTH_" + strings.ToUpper(id) + "_"
-		f.clientIDs[id] = fs.String(id+"-client-id", env(prefix+"CLIENT_ID", ""), "["+prefix+"CLIENT_ID] turns "+id+" sign-in on; "+prefix+"CLIENT_SECRET is read from the environment only")
-		f.scopes[id] = fs.String(id+"-scopes", env(prefix+"SCOPES", ""), "["+prefix+"SCOPES] comma-separated scopes requested on top of "+id+"'s defaults")
+		f.clientIDs[id], f.scopes[id] = new(string), new(string)
+		s.String(f.clientIDs[id], id+"-client-id", prefix+"CLIENT_ID", "", "turns "+id+" sign-in on; "+prefix+"CLIENT_SECRET is read from the environment only")
+		s.String(f.scopes[id], id+"-scopes", prefix+"SCOPES", "", "comma-separated scopes requested on top of "+id+"'s defaults")
 	}
-	f.tenant = fs.String("microsoft-tenant-id", env("AUTH_MICROSOFT_TENANT_ID", "common"), "[AUTH_MICROSOFT_TENANT_ID] Microsoft Entra tenant: common, organizations, consumers or a tenant id")
-	f.authority = fs.String("microsoft-authority", env("AUTH_MICROSOFT_AUTHORITY", "https://login.microsoftonline.com"), "[AUTH_MICROSOFT_AUTHORITY] Microsoft login host (sovereign clouds)")
-	f.gitlabIssuer = fs.String("gitlab-issuer", env("AUTH_GITLAB_ISSUER", "https://gitlab.com"), "[AUTH_GITLAB_ISSUER] GitLab instance URL")
-	f.appleBundle = fs.String("apple-app-bundle-identifier", env("AUTH_APPLE_APP_BUNDLE_IDENTIFIER", ""), "[AUTH_APPLE_APP_BUNDLE_IDENTIFIER] audience of Apple ID tokens from a native app; empty: the client id")
-	f.trusted = fs.String("trusted-providers", env("ACCOUNT_LINKING_TRUSTED_PROVIDERS", ""), "[ACCOUNT_LINKING_TRUSTED_PROVIDERS] comma-separated providers whose emails link to existing users without email_verified")
-	f.encrypt = fs.String("encrypt-oauth-tokens", env("ENCRYPT_OAUTH_TOKENS", "false"), "[ENCRYPT_OAUTH_TOKENS] store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET")
+	f.tenant, f.authority, f.gitlabIssuer, f.appleBundle, f.trusted = new(string), new(string), new(string), new(string), new(string)
+	s.String(f.tenant, "microsoft-tenant-id", "AUTH_MICROSOFT_TENANT_ID", "common", "Microsoft Entra tenant: common, organizations, consumers or a tenant id")
+	s.String(f.authority, "microsoft-authority", "AUTH_MICROSOFT_AUTHORITY", "https://login.microsoftonline.com", "Microsoft login host (sovereign clouds)")
+	s.String(f.gitlabIssuer, "gitlab-issuer", "AUTH_GITLAB_ISSUER", "https://gitlab.com", "GitLab instance URL")
+	s.String(f.appleBundle, "apple-app-bundle-identifier", "AUTH_APPLE_APP_BUNDLE_IDENTIFIER", "", "audience of Apple ID tokens from a native app; empty: the client id")
+	s.String(f.trusted, "trusted-providers", "ACCOUNT_LINKING_TRUSTED_PROVIDERS", "", "comma-separated providers whose emails link to existing users without email_verified")
+	s.Bool(&f.encrypt, "encrypt-oauth-tokens", "ENCRYPT_OAUTH_TOKENS", false, "store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET")
 	return f
 }
 
@@ -112,10 +114,7 @@ var providerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // AUTH_OIDC_<ID>_ISSUER variable declares a generic OpenID provider.
 func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 	var c oauthConfig
-	var err error
-	if c.EncryptTokens, err = strconv.ParseBool(*f.encrypt); err != nil {
-		return oauthConfig{}, fmt.Errorf("ENCRYPT_OAUTH_TOKENS: want true or false, got %q", *f.encrypt)
-	}
+	c.EncryptTokens = f.encrypt
 	c.TrustedProviders = splitList(*f.trusted)
 	for _, id := range builtinProviders {
 		if *f.clientIDs[id] == "" {
@@ -421,7 +420,7 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 		})
 		defaultScopes = []string{"email", "name"}
 		p.loginHint = false
-		// Apple answers with a form post carrying code and id_token (§2.21).
+		// Apple answers with a form post carrying code and id_token (upstream callbackOAuth).
 		p.authParams = map[string]string{"response_mode": "form_post", "response_type": "code id_token"}
 		p.idToken = newIDTokenVerifier(client, ep.JWKS)
 		p.idToken.issuers = []string{"https://appleid.apple.com"}
@@ -488,7 +487,8 @@ func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, 
 }
 
 // oidcProfile is upstream's generic fetchUserInfo: the ID token's claims when they carry sub and
-// email, else the userinfo endpoint, whose sub must then be the ID token's (Core §5.3.2).
+// email, else the userinfo endpoint, whose sub must then be the ID token's (OpenID Connect Core
+// section 5.3.2).
 func oidcProfile(ctx context.Context, client *http.Client, userInfoURL string, t providerTokens, claims map[string]any) (*providerProfile, error) {
 	raw := claims
 	if claimID(claims, "sub") == "" || claimString(claims, "email") == "" {

@@ -49,7 +49,7 @@ func withProviderClient(ctx context.Context, client *http.Client) context.Contex
 }
 
 // oidcEndpoints is what discovery tells us about an OpenID provider (OpenID Connect Discovery 1.0
-// §3), and what a configuration without discovery gives by hand.
+// section 3), and what a configuration without discovery gives by hand.
 type oidcEndpoints struct {
 	Issuer        string
 	Authorization string
@@ -61,7 +61,7 @@ type oidcEndpoints struct {
 }
 
 // discoverOIDC reads issuer's /.well-known/openid-configuration. go-oidc refuses a document whose
-// issuer differs from the one asked for (Discovery §4.3), which stops a discovery document from
+// issuer differs from the one asked for (Discovery section 4.3), which stops a discovery document from
 // impersonating another issuer.
 func discoverOIDC(ctx context.Context, client *http.Client, issuer string) (*oidcEndpoints, error) {
 	p, err := oidc.NewProvider(withProviderClient(ctx, client), issuer)
@@ -95,7 +95,7 @@ func discoverOIDC(ctx context.Context, client *http.Client, issuer string) (*oid
 // idTokenLeeway is the clock skew allowed on exp, nbf and iat, as upstream (and openid-client).
 const idTokenLeeway = 30 * time.Second
 
-// idTokenVerifier checks ID tokens of one provider (OpenID Connect Core 1.0 §3.1.3.7).
+// idTokenVerifier checks ID tokens of one provider (OpenID Connect Core 1.0 section 3.1.3.7).
 type idTokenVerifier struct {
 	keys        oidc.KeySet
 	issuers     []string // the token's iss must be one of them; empty: checkClaims decides
@@ -107,7 +107,8 @@ type idTokenVerifier struct {
 }
 
 // newIDTokenVerifier verifies against the key set at jwksURL. The key set is cached and fetched
-// again when a token names a key it does not hold, which is how providers rotate keys (Core §10.1).
+// again when a token names a key it does not hold, which is how providers rotate keys (Core section
+// 10.1).
 func newIDTokenVerifier(client *http.Client, jwksURL string) *idTokenVerifier {
 	return &idTokenVerifier{keys: oidc.NewRemoteKeySet(withProviderClient(context.Background(), client), jwksURL)}
 }
@@ -170,7 +171,7 @@ func (v *idTokenVerifier) nonceMatches(claim, nonce string) bool {
 }
 
 // jwtClaims reads a JWT's payload without checking its signature. It is only for ID tokens that
-// came from the provider's token endpoint over TLS, which Core §3.1.3.7 lets a client trust
+// came from the provider's token endpoint over TLS, which Core section 3.1.3.7 lets a client trust
 // without a signature check, and for reading claims after verify succeeded.
 func jwtClaims(raw string) (map[string]any, error) {
 	parts := strings.Split(raw, ".")

@@ -60,11 +60,19 @@ func freePort(t testing.TB) string {
 func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 	t.Helper()
 	_, dbURL := newTestDB(t)
+	p := launchSidecarProcess(t, dbURL, env...)
+	p.waitUntilServing(t)
+	return p
+}
+
+// launchSidecarProcess starts the server on dbURL without waiting for it to serve.
+func launchSidecarProcess(t *testing.T, dbURL string, env ...string) *sidecarProcess {
+	t.Helper()
 	addr := freePort(t)
 	p := &sidecarProcess{url: "http://" + addr, dbURL: dbURL, log: &lockedBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0])
 	p.cmd.Env = append(os.Environ(), "AUTHSIDECAR_RUN_MAIN=1", "DATABASE_URL="+dbURL, "ADDR="+addr,
-		"BETTER_AUTH_URL="+p.url, "BETTER_AUTH_SECRET="+testSecret, "RATE_LIMIT=false", "SHUTDOWN_TIMEOUT=20s", "LOG_LEVEL=debug")
+		"BETTER_AUTH_URL="+p.url, "BETTER_AUTH_SECRET="+testSecret, "RATE_LIMIT=false", "SHUTDOWN_TIMEOUT=45s", "LOG_LEVEL=debug")
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stderr = p.log
 	p.cmd.Stdout = p.log
@@ -76,6 +84,11 @@ func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 		p.cmd.Process.Kill()
 		<-p.done
 	})
+	return p
+}
+
+func (p *sidecarProcess) waitUntilServing(t *testing.T) {
+	t.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(p.url + "/api/auth/ok")
 		if err == nil {
@@ -87,7 +100,6 @@ func startSidecarProcess(t *testing.T, env ...string) *sidecarProcess {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return p
 }
 
 // client returns a test client for the process, reusing the in-process helpers.
@@ -483,7 +495,7 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 // in the kernel's accept queue when the listener closed, between SIGTERM and exit.
 func TestShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
-	const grace = 20 * time.Second // startSidecarProcess's SHUTDOWN_TIMEOUT
+	const grace = 45 * time.Second // startSidecarProcess's SHUTDOWN_TIMEOUT: long enough that a loaded machine still drains
 	p := startSidecarProcess(t)
 	c := p.client(t)
 	c.signUp("drain@example.com", "password123", "Drain")

@@ -3,19 +3,18 @@ package main
 import (
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// Organization plugin settings and its access control (plugins §3.2, §3.3). Teams are always on:
+// Organization plugin settings and its access control (upstream
+// packages/better-auth/src/plugins/organization/organization.ts and access/). Teams are always on:
 // the product runs upstream's organization({teams: {enabled: true}}).
 
-// Upstream's defaults (§3.2).
+// Upstream's defaults (upstream organization.ts).
 const (
 	defaultMembershipLimit     = 100
 	defaultInvitationLimit     = 100
@@ -55,49 +54,47 @@ func (c orgConfig) roles() roleSet {
 }
 
 type orgFlags struct {
-	limit, membershipLimit, invitationLimit, expiresIn, invitationURL, rolesFile string
+	limit, membershipLimit, invitationLimit, expiresIn int
+	invitationURL, rolesFile                           string
 }
 
-// registerOrgFlags adds the organization flags to fs, each defaulting to its environment variable.
-func registerOrgFlags(fs *flag.FlagSet, env func(name, def string) string) *orgFlags {
+// registerOrgFlags adds the organization flags, each defaulting to its environment variable.
+func registerOrgFlags(s *settings) *orgFlags {
 	f := &orgFlags{}
-	fs.StringVar(&f.limit, "org-limit", env("ORG_LIMIT", "0"), "[ORG_LIMIT] organizations one user may belong to when creating another; 0: unlimited")
-	fs.StringVar(&f.membershipLimit, "org-membership-limit", env("ORG_MEMBERSHIP_LIMIT", strconv.Itoa(defaultMembershipLimit)), "[ORG_MEMBERSHIP_LIMIT] members per organization")
-	fs.StringVar(&f.invitationLimit, "org-invitation-limit", env("ORG_INVITATION_LIMIT", strconv.Itoa(defaultInvitationLimit)), "[ORG_INVITATION_LIMIT] pending invitations per organization")
-	fs.StringVar(&f.expiresIn, "org-invitation-expires-in", env("ORG_INVITATION_EXPIRES_IN", strconv.Itoa(int(defaultInvitationExpiresIn.Seconds()))), "[ORG_INVITATION_EXPIRES_IN] seconds an invitation stays valid")
-	fs.StringVar(&f.invitationURL, "org-invitation-url", env("ORG_INVITATION_URL", "/accept-invitation/{id}"), "[ORG_INVITATION_URL] accept link mailed with an invitation; {id} is the invitation id; a path is on the app's origin")
-	fs.StringVar(&f.rolesFile, "org-roles-file", env("ORG_ROLES_FILE", ""), "[ORG_ROLES_FILE] JSON file of custom roles, {\"role\": {\"resource\": [\"action\", …]}}; they add to (or replace same-named) owner, admin, member")
+	s.Int(&f.limit, "org-limit", "ORG_LIMIT", 0, "organizations one user may belong to when creating another; 0: unlimited")
+	s.Int(&f.membershipLimit, "org-membership-limit", "ORG_MEMBERSHIP_LIMIT", defaultMembershipLimit, "members per organization")
+	s.Int(&f.invitationLimit, "org-invitation-limit", "ORG_INVITATION_LIMIT", defaultInvitationLimit, "pending invitations per organization")
+	s.Int(&f.expiresIn, "org-invitation-expires-in", "ORG_INVITATION_EXPIRES_IN", int(defaultInvitationExpiresIn.Seconds()), "seconds an invitation stays valid")
+	s.String(&f.invitationURL, "org-invitation-url", "ORG_INVITATION_URL", "/accept-invitation/{id}", "accept link mailed with an invitation; {id} is the invitation id; a path is on the app's origin")
+	s.String(&f.rolesFile, "org-roles-file", "ORG_ROLES_FILE", "", "JSON file of custom roles, {\"role\": {\"resource\": [\"action\", …]}}; they add to (or replace same-named) owner, admin, member")
 	return f
 }
 
 func (f *orgFlags) parse() (orgConfig, error) {
-	var c orgConfig
+	c := orgConfig{Limit: f.limit, MembershipLimit: f.membershipLimit, InvitationLimit: f.invitationLimit}
 	counts := []struct {
-		name, raw string
-		min       int
-		dst       *int
+		name       string
+		value, min int
 	}{
-		{"ORG_LIMIT", f.limit, 0, &c.Limit},
-		{"ORG_MEMBERSHIP_LIMIT", f.membershipLimit, 1, &c.MembershipLimit},
-		{"ORG_INVITATION_LIMIT", f.invitationLimit, 1, &c.InvitationLimit},
+		{"ORG_LIMIT", f.limit, 0},
+		{"ORG_MEMBERSHIP_LIMIT", f.membershipLimit, 1},
+		{"ORG_INVITATION_LIMIT", f.invitationLimit, 1},
 	}
 	for _, n := range counts {
-		v, err := strconv.Atoi(n.raw)
-		if err != nil || v < n.min {
-			return orgConfig{}, fmt.Errorf("%s: want a whole number of at least %d, got %q", n.name, n.min, n.raw)
+		if n.value < n.min {
+			return orgConfig{}, fmt.Errorf("%s: want a whole number of at least %d, got %d", n.name, n.min, n.value)
 		}
-		*n.dst = v
 	}
-	secs, err := strconv.Atoi(f.expiresIn)
-	if err != nil || secs <= 0 {
-		return orgConfig{}, fmt.Errorf("ORG_INVITATION_EXPIRES_IN: want seconds, got %q", f.expiresIn)
+	if f.expiresIn <= 0 {
+		return orgConfig{}, fmt.Errorf("ORG_INVITATION_EXPIRES_IN: want seconds, got %d", f.expiresIn)
 	}
-	c.InvitationExpiresIn = time.Duration(secs) * time.Second
+	c.InvitationExpiresIn = time.Duration(f.expiresIn) * time.Second
 	if !strings.Contains(f.invitationURL, "{id}") || (!strings.HasPrefix(f.invitationURL, "/") && originOf(f.invitationURL) == "") {
 		return orgConfig{}, fmt.Errorf("ORG_INVITATION_URL: want a path or an http(s) URL containing {id}, got %q", f.invitationURL)
 	}
 	c.InvitationURL = f.invitationURL
 	if f.rolesFile != "" {
+		var err error
 		if c.Roles, err = loadOrgRoles(f.rolesFile); err != nil {
 			return orgConfig{}, err
 		}

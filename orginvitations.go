@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Invitations (plugins §3.4 "Invitations"). The invitation id is the secret of the accept link,
-// so only members who may invite see pending invitations, and only the invited email accepts.
+// Invitations (upstream packages/better-auth/src/plugins/organization/routes/crud-invites.ts). The
+// invitation id is the secret of the accept link, so only members who may invite see pending
+// invitations, and only the invited email accepts.
 
 // invitation is the invitation row in upstream's key order; TeamID holds comma-joined team ids.
 type invitation struct {
@@ -137,95 +139,121 @@ func (s *server) handleInviteMember(w http.ResponseWriter, r *http.Request) erro
 		}
 	}
 	var inv invitation
+	req := invite{orgID: orgID, email: email, roles: body.Role, teamIDs: teamIDs, resend: resend, inviterID: as.User.ID}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
+		var err error
+		inv, err = s.inviteMember(r.Context(), tx, req)
 		if err != nil {
 			return err
 		}
-		rs := s.cfg.Org.roles()
-		if !rs.hasPermission(caller.Role, statement{"invitation": {"create"}}) {
-			return errNotAllowedInvite
-		}
-		roles := parseRoleList(body.Role...)
-		if len(roles) == 0 {
-			return errRoleNotFound
-		}
-		if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
-			return apiErr(400, "", "ROLE_NOT_FOUND: "+strings.Join(unknown, ", "))
-		}
-		callerIsOwner := hasRole(caller.Role, creatorRole)
-		if !callerIsOwner && slices.Contains(roles, creatorRole) {
-			return errNotAllowedInviteRole
-		}
-		existing, err := memberByEmail(ctx, tx, orgID, email)
-		if err != nil {
-			return err
-		}
-		if existing != nil {
-			return errAlreadyMember
-		}
-		now := s.now()
-		pending, err := listInvitations(ctx, tx, `i.email = $1 AND i."organizationId" = $2 AND i.status = 'pending' AND i."expiresAt" > $3`, email, orgID, now)
-		if err != nil {
-			return err
-		}
-		if len(pending) > 0 && !resend {
-			return errAlreadyInvited
-		}
-		expiresAt := now.Add(s.cfg.Org.invitationExpiresIn())
-		if len(pending) > 0 {
-			// Resend: the same invitation (roles and teams unchanged), valid again from now.
-			inv = pending[0]
-			if !callerIsOwner && hasRole(inv.role(), creatorRole) {
-				return errNotAllowedInviteRole
-			}
-			if _, err := tx.Exec(ctx, `UPDATE invitation SET "expiresAt" = $2 WHERE id = $1`, inv.ID, expiresAt); err != nil {
-				return fmt.Errorf("resend invitation: %w", err)
-			}
-			inv.ExpiresAt = jsTime(expiresAt)
-		} else {
-			var open int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM invitation WHERE "organizationId" = $1 AND status = 'pending' AND "expiresAt" > $2`,
-				orgID, now).Scan(&open); err != nil {
-				return fmt.Errorf("count invitations: %w", err)
-			}
-			if open >= s.cfg.Org.invitationLimit() {
-				return errInvitationLimit
-			}
-			for _, id := range teamIDs {
-				if strings.Contains(id, ",") {
-					return errInvalidTeamID
-				}
-			}
-			for _, id := range teamIDs {
-				t, err := teamByID(ctx, tx, id, orgID)
-				if err != nil {
-					return err
-				}
-				if t == nil {
-					return errTeamNotFound
-				}
-			}
-			var teamList *string
-			if len(teamIDs) > 0 {
-				joined := strings.Join(teamIDs, ",")
-				teamList = &joined
-			}
-			err = tx.QueryRow(ctx, `INSERT INTO invitation AS i (id, "organizationId", email, role, "teamId", status, "expiresAt", "createdAt", "inviterId")
-				VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING `+invitationColumns,
-				generateID(32), orgID, email, strings.Join(roles, ","), teamList, expiresAt, now, as.User.ID).Scan(inv.scanTargets()...)
-			if err != nil {
-				return fmt.Errorf("create invitation: %w", err)
-			}
-		}
-		return s.enqueueMail(ctx, tx, mail{Type: "organization-invitation", Email: inv.Email, ID: inv.ID, URL: s.invitationURL(r, inv.ID)})
+		return s.enqueueMail(r.Context(), tx, mail{Type: "organization-invitation", Email: inv.Email, ID: inv.ID, URL: s.invitationURL(r, inv.ID)})
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, inv)
 	return nil
+}
+
+// invite is an invite-member request, decoded and checked for shape.
+type invite struct {
+	orgID, email, inviterID string
+	roles                   roleList
+	teamIDs                 []string
+	resend                  bool
+}
+
+// inviteMember checks the inviter's right to invite with these roles and either makes a new
+// invitation or, for a resend, makes the pending one valid again from now.
+func (s *server) inviteMember(ctx context.Context, tx pgx.Tx, req invite) (invitation, error) {
+	caller, err := s.lockMember(ctx, tx, req.orgID, req.inviterID, errMemberNotFound)
+	if err != nil {
+		return invitation{}, err
+	}
+	rs := s.cfg.Org.roles()
+	if !rs.hasPermission(caller.Role, statement{"invitation": {"create"}}) {
+		return invitation{}, errNotAllowedInvite
+	}
+	roles := parseRoleList(req.roles...)
+	if len(roles) == 0 {
+		return invitation{}, errRoleNotFound
+	}
+	if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
+		return invitation{}, errUnknownRoles("", unknown)
+	}
+	callerIsOwner := hasRole(caller.Role, creatorRole)
+	if !callerIsOwner && slices.Contains(roles, creatorRole) {
+		return invitation{}, errNotAllowedInviteRole
+	}
+	existing, err := memberByEmail(ctx, tx, req.orgID, req.email)
+	if err != nil {
+		return invitation{}, err
+	}
+	if existing != nil {
+		return invitation{}, errAlreadyMember
+	}
+	now := s.now()
+	pending, err := listInvitations(ctx, tx, `i.email = $1 AND i."organizationId" = $2 AND i.status = 'pending' AND i."expiresAt" > $3`, req.email, req.orgID, now)
+	if err != nil {
+		return invitation{}, err
+	}
+	if len(pending) > 0 && !req.resend {
+		return invitation{}, errAlreadyInvited
+	}
+	expiresAt := now.Add(s.cfg.Org.invitationExpiresIn())
+	if len(pending) == 0 {
+		return s.createInvitation(ctx, tx, req, roles, now, expiresAt)
+	}
+	// Resend: the same invitation (roles and teams unchanged), valid again from now.
+	inv := pending[0]
+	if !callerIsOwner && hasRole(inv.role(), creatorRole) {
+		return invitation{}, errNotAllowedInviteRole
+	}
+	if _, err := tx.Exec(ctx, `UPDATE invitation SET "expiresAt" = $2 WHERE id = $1`, inv.ID, expiresAt); err != nil {
+		return invitation{}, fmt.Errorf("resend invitation: %w", err)
+	}
+	inv.ExpiresAt = jsTime(expiresAt)
+	return inv, nil
+}
+
+// createInvitation stores a new pending invitation, within the organization's limit of open ones
+// and to teams of the organization only.
+func (s *server) createInvitation(ctx context.Context, tx pgx.Tx, req invite, roles []string, now, expiresAt time.Time) (invitation, error) {
+	var open int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM invitation WHERE "organizationId" = $1 AND status = 'pending' AND "expiresAt" > $2`,
+		req.orgID, now).Scan(&open); err != nil {
+		return invitation{}, fmt.Errorf("count invitations: %w", err)
+	}
+	if open >= s.cfg.Org.invitationLimit() {
+		return invitation{}, errInvitationLimit
+	}
+	for _, id := range req.teamIDs {
+		if strings.Contains(id, ",") {
+			return invitation{}, errInvalidTeamID
+		}
+	}
+	for _, id := range req.teamIDs {
+		t, err := teamByID(ctx, tx, id, req.orgID)
+		if err != nil {
+			return invitation{}, err
+		}
+		if t == nil {
+			return invitation{}, errTeamNotFound
+		}
+	}
+	var teamList *string
+	if len(req.teamIDs) > 0 {
+		joined := strings.Join(req.teamIDs, ",")
+		teamList = &joined
+	}
+	var inv invitation
+	err := tx.QueryRow(ctx, `INSERT INTO invitation AS i (id, "organizationId", email, role, "teamId", status, "expiresAt", "createdAt", "inviterId")
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING `+invitationColumns,
+		generateID(32), req.orgID, req.email, strings.Join(roles, ","), teamList, expiresAt, now, req.inviterID).Scan(inv.scanTargets()...)
+	if err != nil {
+		return invitation{}, fmt.Errorf("create invitation: %w", err)
+	}
+	return inv, nil
 }
 
 // recipientInvitation loads an invitation for its recipient: missing, or in a status other than
@@ -263,64 +291,8 @@ func (s *server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 	var joined member
 	teamIDs := inv.teamIDs()
 	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		org, err := lockOrganization(ctx, tx, inv.OrganizationID)
-		if err != nil {
-			return err
-		}
-		if org == nil {
-			return errOrgNotFound
-		}
-		n, err := memberCount(ctx, tx, org.ID)
-		if err != nil {
-			return err
-		}
-		if n >= s.cfg.Org.membershipLimit() {
-			return errMembershipLimit
-		}
-		// The status moves from pending to accepted in this statement, under the organization
-		// lock: of two concurrent accepts only one gets the row; the other finds it gone.
-		accepted, err := setInvitationStatus(ctx, tx, inv.ID, "accepted", "pending")
-		if err != nil {
-			return err
-		}
-		if accepted == nil || accepted.ExpiresAt.Time().Before(s.now()) {
-			return errInvitationNotFound
-		}
-		*inv = *accepted
-		// Upstream adds a second member row for a user who already belongs (through another
-		// invitation); one is enough.
-		existing, err := memberOf(ctx, tx, org.ID, as.User.ID)
-		if err != nil {
-			return err
-		}
-		if existing != nil {
-			return errAlreadyMember
-		}
-		for _, id := range teamIDs {
-			t, err := teamByID(ctx, tx, id, org.ID)
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				return errTeamNotFound
-			}
-			if _, err := s.addTeamMember(ctx, tx, id, as.User.ID); err != nil {
-				return err
-			}
-		}
-		if len(teamIDs) == 1 {
-			if err := s.setActiveTeam(ctx, tx, as, &teamIDs[0]); err != nil {
-				return err
-			}
-		}
-		role := strings.Join(parseRoleList(inv.role()), ",")
-		if role == "" {
-			role = defaultMemberRole
-		}
-		if joined, err = s.insertMember(ctx, tx, org.ID, as.User.ID, role); err != nil {
-			return err
-		}
-		return s.setActiveOrganization(ctx, tx, as, &org.ID)
+		joined, err = s.acceptInvitation(ctx, tx, as, inv)
+		return err
 	})
 	if err != nil {
 		return err
@@ -336,6 +308,71 @@ func (s *server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 		Member     member      `json:"member"`
 	}{inv, joined})
 	return nil
+}
+
+// acceptInvitation makes the caller a member with the invitation's roles and teams, within the
+// organization's membership limit; inv becomes the accepted row.
+func (s *server) acceptInvitation(ctx context.Context, tx pgx.Tx, as *authSession, inv *invitation) (member, error) {
+	teamIDs := inv.teamIDs()
+	org, err := lockOrganization(ctx, tx, inv.OrganizationID)
+	if err != nil {
+		return member{}, err
+	}
+	if org == nil {
+		return member{}, errOrgNotFound
+	}
+	n, err := memberCount(ctx, tx, org.ID)
+	if err != nil {
+		return member{}, err
+	}
+	if n >= s.cfg.Org.membershipLimit() {
+		return member{}, errMembershipLimit
+	}
+	// The status moves from pending to accepted in this statement, under the organization
+	// lock: of two concurrent accepts only one gets the row; the other finds it gone.
+	accepted, err := setInvitationStatus(ctx, tx, inv.ID, "accepted", "pending")
+	if err != nil {
+		return member{}, err
+	}
+	if accepted == nil || accepted.ExpiresAt.Time().Before(s.now()) {
+		return member{}, errInvitationNotFound
+	}
+	*inv = *accepted
+	// Upstream adds a second member row for a user who already belongs (through another
+	// invitation); one is enough.
+	existing, err := memberOf(ctx, tx, org.ID, as.User.ID)
+	if err != nil {
+		return member{}, err
+	}
+	if existing != nil {
+		return member{}, errAlreadyMember
+	}
+	for _, id := range teamIDs {
+		t, err := teamByID(ctx, tx, id, org.ID)
+		if err != nil {
+			return member{}, err
+		}
+		if t == nil {
+			return member{}, errTeamNotFound
+		}
+		if _, err := s.addTeamMember(ctx, tx, id, as.User.ID); err != nil {
+			return member{}, err
+		}
+	}
+	if len(teamIDs) == 1 {
+		if err := s.setActiveTeam(ctx, tx, as, &teamIDs[0]); err != nil {
+			return member{}, err
+		}
+	}
+	role := strings.Join(parseRoleList(inv.role()), ",")
+	if role == "" {
+		role = defaultMemberRole
+	}
+	joined, err := s.insertMember(ctx, tx, org.ID, as.User.ID, role)
+	if err != nil {
+		return member{}, err
+	}
+	return joined, s.setActiveOrganization(ctx, tx, as, &org.ID)
 }
 
 func (s *server) handleRejectInvitation(w http.ResponseWriter, r *http.Request) error {

@@ -12,7 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Members (plugins §3.4 "Members"): listing, roles, removal, leaving, and permission checks.
+// Members (upstream packages/better-auth/src/plugins/organization/routes/crud-members.ts): listing,
+// roles, removal, leaving, and permission checks.
 
 // memberPage selects a page of an organization's members; where is an extra SQL condition whose
 // arguments start at $2.
@@ -386,7 +387,7 @@ func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) 
 			return errNotAllowedUpdateMember
 		}
 		if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
-			return apiErr(400, "ROLE_NOT_FOUND", "ROLE_NOT_FOUND: "+strings.Join(unknown, ", "))
+			return errUnknownRoles("ROLE_NOT_FOUND", unknown)
 		}
 		err = tx.QueryRow(ctx, `UPDATE member m SET role = $2 WHERE m.id = $1 RETURNING `+memberColumns,
 			target.ID, strings.Join(roles, ",")).Scan(updated.scanTargets()...)

@@ -12,8 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Teams (plugins §3.4 "Teams", teams enabled): groups of members inside an organization. Each
-// organization starts with a default team named after it, holding its creator.
+// Teams (upstream packages/better-auth/src/plugins/organization/routes/crud-team.ts, teams
+// enabled): groups of members inside an organization. Each organization starts with a default team
+// named after it, holding its creator.
 
 // team is the team row in upstream's key order. MemberCount is only shown by
 // get-full-organization; the other endpoints leave it out, as upstream does.
@@ -316,38 +317,44 @@ func (s *server) handleRemoveTeam(w http.ResponseWriter, r *http.Request) error 
 		if teams <= 1 {
 			return errUnableRemoveLastTeam
 		}
-		// The team's members go with it (ON DELETE CASCADE); no session keeps it active.
-		if _, err := tx.Exec(ctx, `DELETE FROM team WHERE id = $1`, t.ID); err != nil {
-			return fmt.Errorf("remove team: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE session SET "activeTeamId" = NULL WHERE "activeTeamId" = $1`, t.ID); err != nil {
-			return fmt.Errorf("remove team: %w", err)
-		}
-		// Pending invitations keep their other teams.
-		pending, err := listInvitations(ctx, tx, `i."organizationId" = $1 AND i.status = 'pending' AND i."expiresAt" > $2`, orgID, s.now())
-		if err != nil {
-			return err
-		}
-		for _, inv := range pending {
-			ids := inv.teamIDs()
-			if !slices.Contains(ids, t.ID) {
-				continue
-			}
-			var rest *string
-			if ids = slices.DeleteFunc(ids, func(id string) bool { return id == t.ID }); len(ids) > 0 {
-				joined := strings.Join(ids, ",")
-				rest = &joined
-			}
-			if _, err := tx.Exec(ctx, `UPDATE invitation SET "teamId" = $2 WHERE id = $1`, inv.ID, rest); err != nil {
-				return fmt.Errorf("update invitation teams: %w", err)
-			}
-		}
-		return nil
+		return s.deleteTeam(ctx, tx, orgID, t.ID)
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Team removed successfully."})
+	return nil
+}
+
+// deleteTeam removes a team, its memberships (ON DELETE CASCADE) and every trace of it in
+// sessions and pending invitations.
+func (s *server) deleteTeam(ctx context.Context, tx pgx.Tx, orgID, teamID string) error {
+	// The team's members go with it (ON DELETE CASCADE); no session keeps it active.
+	if _, err := tx.Exec(ctx, `DELETE FROM team WHERE id = $1`, teamID); err != nil {
+		return fmt.Errorf("remove team: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE session SET "activeTeamId" = NULL WHERE "activeTeamId" = $1`, teamID); err != nil {
+		return fmt.Errorf("remove team: %w", err)
+	}
+	// Pending invitations keep their other teams.
+	pending, err := listInvitations(ctx, tx, `i."organizationId" = $1 AND i.status = 'pending' AND i."expiresAt" > $2`, orgID, s.now())
+	if err != nil {
+		return err
+	}
+	for _, inv := range pending {
+		ids := inv.teamIDs()
+		if !slices.Contains(ids, teamID) {
+			continue
+		}
+		var rest *string
+		if ids = slices.DeleteFunc(ids, func(id string) bool { return id == teamID }); len(ids) > 0 {
+			joined := strings.Join(ids, ",")
+			rest = &joined
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invitation SET "teamId" = $2 WHERE id = $1`, inv.ID, rest); err != nil {
+			return fmt.Errorf("update invitation teams: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// Trusted origins and URL checks (§7.1–§7.3). Every redirect target a client can name passes
-// isTrustedURL before we store or follow it, which is what stops open redirects.
+// Trusted origins and URL checks (upstream
+// packages/better-auth/src/api/middlewares/origin-check.ts). Every redirect target a client can
+// name passes isTrustedURL before we store or follow it, which is what stops open redirects.
 
 // trustedOrigins lists the base URL's origin and the configured TRUSTED_ORIGINS patterns.
 func (s *server) trustedOrigins(r *http.Request) []string {
@@ -345,7 +346,7 @@ func (s *server) loginCSRFError(r *http.Request) error {
 	return nil
 }
 
-// cors lets the trusted origins call the sidecar from another origin with credentials (§12.6).
+// cors lets the trusted origins call the sidecar from another origin with credentials.
 // Upstream has no CORS at all; an untrusted origin gets no CORS headers and its preflight a 404.
 func (s *server) cors(w http.ResponseWriter, r *http.Request) (preflightDone bool) {
 	origin := r.Header.Get("Origin")

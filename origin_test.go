@@ -17,7 +17,7 @@ func originConfig(c *config) {
 	c.TrustedOrigins = []string{"http://localhost:3000", "https://*.example.org", "*.wild.example", "http://192.168.*.*", "myapp://callback"}
 }
 
-// redirectTargets is the adversarial table for callback URLs (§7.3). Each row says which attack
+// redirectTargets is the adversarial table for callback URLs. Each row says which attack
 // it stops, as tsweb.CleanRedirectURL's tests do; rows marked ok must stay allowed.
 var redirectTargets = []struct {
 	url string

@@ -2,11 +2,11 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"math"
@@ -21,12 +21,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Passkeys (plugins §2): WebAuthn registration and sign-in with @better-auth/passkey's endpoints,
-// challenge cookie and passkey table, so that its npm client and rows written by the Node server
-// work unchanged. Every WebAuthn check (client data, RP ID hash, flags, attestation, signature,
-// sign counter) is go-webauthn's; this file only stores and looks up what it needs.
+// Passkeys (upstream packages/passkey/src/routes.ts): WebAuthn registration and sign-in with
+// @better-auth/passkey's endpoints, challenge cookie and passkey table, so that its npm client and
+// rows written by the Node server work unchanged. Every WebAuthn check (client data, RP ID hash,
+// flags, attestation, signature, sign counter) is go-webauthn's; this file only stores and looks up
+// what it needs.
 
-// passkeyConfig is the relying party this server acts as (WebAuthn §5.4.2, §5.1.3).
+// passkeyConfig is the relying party this server acts as (WebAuthn sections 5.4.2, 5.1.3).
 type passkeyConfig struct {
 	RPID   string // the domain credentials are scoped to
 	RPName string // shown by some authenticators when creating a credential
@@ -39,12 +40,12 @@ type passkeyConfig struct {
 // passkeyFlags are the raw flag values, read once the flag set is parsed.
 type passkeyFlags struct{ rpID, rpName, origins, uv string }
 
-func registerPasskeyFlags(fs *flag.FlagSet, env func(name, def string) string) *passkeyFlags {
+func registerPasskeyFlags(s *settings) *passkeyFlags {
 	f := &passkeyFlags{}
-	fs.StringVar(&f.rpID, "passkey-rp-id", env("PASSKEY_RP_ID", ""), "[PASSKEY_RP_ID] WebAuthn relying party ID, a domain such as example.com; empty: BETTER_AUTH_URL's host, else localhost")
-	fs.StringVar(&f.rpName, "passkey-rp-name", env("PASSKEY_RP_NAME", "Better Auth"), "[PASSKEY_RP_NAME] relying party name shown by authenticators")
-	fs.StringVar(&f.origins, "passkey-origin", env("PASSKEY_ORIGIN", ""), "[PASSKEY_ORIGIN] comma-separated origins passkey ceremonies may run at; empty: the request's Origin when it is trusted")
-	fs.StringVar(&f.uv, "passkey-user-verification", env("PASSKEY_USER_VERIFICATION", "preferred"), "[PASSKEY_USER_VERIFICATION] required, preferred or discouraged; required refuses credentials used without PIN or biometrics")
+	s.String(&f.rpID, "passkey-rp-id", "PASSKEY_RP_ID", "", "WebAuthn relying party ID, a domain such as example.com; empty: BETTER_AUTH_URL's host, else localhost")
+	s.String(&f.rpName, "passkey-rp-name", "PASSKEY_RP_NAME", "Better Auth", "relying party name shown by authenticators")
+	s.String(&f.origins, "passkey-origin", "PASSKEY_ORIGIN", "", "comma-separated origins passkey ceremonies may run at; empty: the request's Origin when it is trusted")
+	s.String(&f.uv, "passkey-user-verification", "PASSKEY_USER_VERIFICATION", "preferred", "required, preferred or discouraged; required refuses credentials used without PIN or biometrics")
 	return f
 }
 
@@ -73,7 +74,7 @@ func (f *passkeyFlags) parse(baseURL string) (passkeyConfig, error) {
 			return passkeyConfig{}, fmt.Errorf("PASSKEY_ORIGIN: %q is not an origin like https://app.example.com", o)
 		}
 		if host := strings.ToLower(u.Hostname()); host != c.RPID && !strings.HasSuffix(host, "."+c.RPID) {
-			// WebAuthn §5.1.3: a browser lets a page use only an RP ID its host is within.
+			// WebAuthn section 5.1.3: a browser lets a page use only an RP ID its host is within.
 			slog.Warn("passkeys: browsers at this origin cannot use the RP ID", "origin", origin, "rpID", c.RPID)
 		}
 		c.Origins = append(c.Origins, origin)
@@ -104,8 +105,8 @@ var (
 	errPasskeyIDMissing            = apiErr(400, "", "Missing required parameter: id")
 )
 
-// passkey is a row of upstream's passkey table (plugins §2.1), in the key order the Node server
-// answers with.
+// passkey is a row of upstream's passkey table (upstream packages/passkey/src/schema.ts), in the
+// key order the Node server answers with.
 type passkey struct {
 	Name         *string `json:"name"`
 	PublicKey    string  `json:"publicKey"` // COSE_Key, standard base64 with padding
@@ -197,8 +198,9 @@ type authenticationOptions struct {
 // offeredAlgorithms are the COSE algorithms upstream offers: EdDSA, ES256, RS256.
 var offeredAlgorithms = []credentialParameter{{-8, "public-key"}, {-7, "public-key"}, {-257, "public-key"}}
 
-// Challenge records in the verification table, as upstream writes them (plugins §2.3), so that a
-// challenge issued by either server can be finished by the other during a migration.
+// Challenge records in the verification table, as upstream writes them (upstream
+// packages/passkey/src/routes.ts), so that a challenge issued by either server can be finished by
+// the other during a migration.
 type registrationChallenge struct {
 	Type              string           `json:"type"`
 	ExpectedChallenge string           `json:"expectedChallenge"`
@@ -456,10 +458,7 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 		Name          *string `json:"name"`
 		CreateSession *bool   `json:"createSession"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, freshSession)
+	as, err := s.sessionRequest(w, r, &body, freshSession)
 	if err != nil {
 		return err
 	}
@@ -478,53 +477,18 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	transports := strings.Join(cred.transports, ",")
-	row := passkey{
-		PublicKey:    base64.StdEncoding.EncodeToString(cred.PublicKey),
-		UserID:       as.User.ID,
-		CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID),
-		Counter:      int64(cred.Authenticator.SignCount),
-		DeviceType:   "singleDevice",
-		BackedUp:     cred.Flags.BackupState,
-		Transports:   &transports,
-		AAGUID:       ptr(formatAAGUID(cred.Authenticator.AAGUID)),
-	}
-	if cred.Flags.BackupEligible {
-		row.DeviceType = "multiDevice"
-	}
-	if body.Name != nil {
-		if name := strings.TrimSpace(*body.Name); name != "" {
-			row.Name = &name
-		}
-	}
+	row := newPasskeyRow(as.User.ID, cred, body.Name)
 	createSession := body.CreateSession != nil && *body.CreateSession
 	var created authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// WebAuthn §7.1 step 27: refuse a credential ID already registered to anyone. With "none"
-		// attestation nothing proves the ID belongs to the key, so without this anyone could
-		// register a victim's credential ID and shadow it at sign-in. The lock serialises
-		// registrations of one ID, since upstream's table has no unique index on it.
-		if _, err := tx.Exec(r.Context(), `SELECT pg_advisory_xact_lock(7242116, hashtext($1))`, row.CredentialID); err != nil {
-			return fmt.Errorf("lock credential id: %w", err)
-		}
-		var taken bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM passkey WHERE "credentialID" = $1)`, row.CredentialID).Scan(&taken); err != nil {
-			return fmt.Errorf("find credential id: %w", err)
-		}
-		if taken {
-			return errFailedToVerifyRegistration
-		}
-		err := tx.QueryRow(r.Context(), `INSERT INTO passkey AS p (id, name, "publicKey", "userId", "credentialID", counter, "deviceType", "backedUp", transports, "createdAt", aaguid)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+passkeyColumns,
-			generateID(32), row.Name, row.PublicKey, row.UserID, row.CredentialID, row.Counter, row.DeviceType, row.BackedUp, row.Transports, s.now(), row.AAGUID,
-		).Scan(row.scanTargets()...)
-		if err != nil {
-			return fmt.Errorf("create passkey: %w", err)
+		if err := s.insertPasskey(r.Context(), tx, &row); err != nil {
+			return err
 		}
 		if !createSession {
 			return nil
 		}
 		created.User = as.User
+		var err error
 		created.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, false)
 		return err
 	})
@@ -544,13 +508,63 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	return nil
 }
 
+// newPasskeyRow is the passkey row a verified registration makes, as upstream fills it.
+func newPasskeyRow(userID string, cred *registeredCredential, name *string) passkey {
+	transports := strings.Join(cred.transports, ",")
+	row := passkey{
+		PublicKey:    base64.StdEncoding.EncodeToString(cred.PublicKey),
+		UserID:       userID,
+		CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID),
+		Counter:      int64(cred.Authenticator.SignCount),
+		DeviceType:   "singleDevice",
+		BackedUp:     cred.Flags.BackupState,
+		Transports:   &transports,
+		AAGUID:       ptr(formatAAGUID(cred.Authenticator.AAGUID)),
+	}
+	if cred.Flags.BackupEligible {
+		row.DeviceType = "multiDevice"
+	}
+	if name != nil {
+		if name := strings.TrimSpace(*name); name != "" {
+			row.Name = &name
+		}
+	}
+	return row
+}
+
+// insertPasskey stores row, refusing a credential ID already registered to anyone.
+func (s *server) insertPasskey(ctx context.Context, tx pgx.Tx, row *passkey) error {
+	// WebAuthn section 7.1 step 27: refuse a credential ID already registered to anyone. With "none"
+	// attestation nothing proves the ID belongs to the key, so without this anyone could
+	// register a victim's credential ID and shadow it at sign-in. The lock serialises
+	// registrations of one ID, since upstream's table has no unique index on it.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7242116, hashtext($1))`, row.CredentialID); err != nil {
+		return fmt.Errorf("lock credential id: %w", err)
+	}
+	var taken bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM passkey WHERE "credentialID" = $1)`, row.CredentialID).Scan(&taken); err != nil {
+		return fmt.Errorf("find credential id: %w", err)
+	}
+	if taken {
+		return errFailedToVerifyRegistration
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO passkey AS p (id, name, "publicKey", "userId", "credentialID", counter, "deviceType", "backedUp", transports, "createdAt", aaguid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+passkeyColumns,
+		generateID(32), row.Name, row.PublicKey, row.UserID, row.CredentialID, row.Counter, row.DeviceType, row.BackedUp, row.Transports, s.now(), row.AAGUID,
+	).Scan(row.scanTargets()...)
+	if err != nil {
+		return fmt.Errorf("create passkey: %w", err)
+	}
+	return nil
+}
+
 // registeredCredential is what a verified registration yields.
 type registeredCredential struct {
 	*webauthn.Credential
 	transports []string // as the client sent them, which upstream stores verbatim
 }
 
-// verifyRegistration checks an attestation response with go-webauthn (WebAuthn §7.1): the
+// verifyRegistration checks an attestation response with go-webauthn (WebAuthn section 7.1): the
 // client data's type, challenge and origin, the RP ID hash, user presence (and verification when
 // required), the key algorithm, the attestation statement and the backup flags. Any failure is
 // 400 FAILED_TO_VERIFY_REGISTRATION; upstream answers 500 for most, but they are the client's.
@@ -631,7 +645,7 @@ func (s *server) handleVerifyPasskeyAuthentication(w http.ResponseWriter, r *htt
 	}
 	var as authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// The counter moves in one statement guarded like go-webauthn's check (WebAuthn §7.2
+		// The counter moves in one statement guarded like go-webauthn's check (WebAuthn section 7.2
 		// step 22), so two sign-ins racing with one counter value (a cloned authenticator)
 		// cannot both pass: the second finds the counter already moved.
 		tag, err := tx.Exec(r.Context(), `UPDATE passkey SET counter = $2
@@ -689,10 +703,10 @@ func (s *server) passkeyByCredentialID(r *http.Request, credentialID string) (*p
 	return &p, nil
 }
 
-// verifyAssertion checks an assertion against the stored passkey with go-webauthn (WebAuthn
-// §7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
-// required), the backup-eligible flag, the signature, and that the sign counter went up. It
-// returns the new counter. A bad signature is 401, anything else 400, as upstream answers.
+// verifyAssertion checks an assertion against the stored passkey with go-webauthn (WebAuthn section
+// 7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
+// required), the backup-eligible flag, the signature, and that the sign counter went up. It returns
+// the new counter. A bad signature is 401, anything else 400, as upstream answers.
 func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
 	if err != nil {
@@ -775,10 +789,7 @@ func (s *server) handleDeletePasskey(w http.ResponseWriter, r *http.Request) err
 	var body struct {
 		ID string `json:"id" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Upstream's password hashing (§5): scrypt over the NFKC-normalized password with N=16384, r=16,
-// p=1, a 64-byte key, and the 32-character hex salt text itself (not its bytes) as the salt.
-// Stored as "<saltHex>:<keyHex>", so hashes move between the Node server and ours unchanged.
-// The stored text does not name N: every server on a database must hash with the same one.
+// Upstream's password hashing (upstream packages/better-auth/src/crypto/password.ts, hashPassword):
+// scrypt over the NFKC-normalized password with N=16384, r=16, p=1, a 64-byte key, and the
+// 32-character hex salt text itself (not its bytes) as the salt. Stored as "<saltHex>:<keyHex>", so
+// hashes move between the Node server and ours unchanged. The stored text does not name N: every
+// server on a database must hash with the same one.
 const (
 	upstreamScryptN = 16384
 	scryptR         = 16

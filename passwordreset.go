@@ -11,8 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Password reset (§2.15–§2.17, §9.2): a single-use token in the verification table, mailed as a
-// link that passes through GET /reset-password/:token to the app's reset page.
+// Password reset (upstream packages/better-auth/src/api/routes/password.ts): a single-use token in
+// the verification table, mailed as a link that passes through GET /reset-password/:token to the
+// app's reset page.
 
 const resetPasswordExpiresIn = time.Hour
 
@@ -29,11 +30,8 @@ func (s *server) handleRequestPasswordReset(w http.ResponseWriter, r *http.Reque
 		Email      string `json:"email" required:"true"`
 		RedirectTo string `json:"redirectTo"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	if err := s.decodeWithEmail(r, &body, jsonOnly, &body.Email); err != nil {
 		return err
-	}
-	if !validEmail(body.Email) {
-		return errInvalidEmailAddress
 	}
 	start := time.Now()
 	u, err := s.userByEmail(r.Context(), s.db, body.Email)
@@ -181,7 +179,7 @@ func (s *server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 // credential password set, the account created if the user had none (a social-only user).
 func (s *server) resetCredentialPassword(ctx context.Context, tx pgx.Tx, userID, hash string) error {
 	if s.cfg.Email.RevokeSessionsOnPasswordReset {
-		if _, err := tx.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+		if err := deleteUserSessions(ctx, tx, userID); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 	}

@@ -4,8 +4,9 @@ import (
 	"crypto/rand"
 )
 
-// Alphabets of upstream's generators (§6.5, plugins §0.3). Only the character sets matter for
-// compatibility; the order is kept anyway.
+// Alphabets of upstream's generators (upstream packages/better-auth/src/crypto/random.ts,
+// packages/better-auth/src/utils/id.ts). Only the character sets matter for compatibility; the
+// order is kept anyway.
 const (
 	alphaNum      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	defaultAlpha  = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_"

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// Rate limits with upstream's rules (§7.4, plugins §0.7), keyed "<ip>|<path>". A request over the
-// limit gets 429 with X-Retry-After. The window slides from the last allowed request; a refused
-// request does not move it.
+// Rate limits with upstream's rules (upstream packages/better-auth/src/api/rate-limiter/index.ts),
+// keyed "<ip>|<path>". A request over the limit gets 429 with X-Retry-After. The window slides from
+// the last allowed request; a refused request does not move it.
 //
 // The brute-force rules (sign-in, sign-up, two-factor, OTPs, resets, …) live in Postgres, in
 // upstream's "rateLimit" table, so that every replica counts against the same limit, with one

@@ -39,7 +39,8 @@ func routes(s *server) http.Handler {
 	mux.Handle("GET /api/auth/ok", handler(s.handleOK))
 	mux.Handle("GET /api/auth/error", handler(s.handleErrorPage))
 
-	// Email verification, password reset, change email, delete user
+	// Email verification, password reset, change email, delete user (emailverification.go,
+	// passwordreset.go, changeemail.go, deleteuser.go; email-link tokens in emailtoken.go)
 	mux.Handle("POST /api/auth/send-verification-email", handler(s.handleSendVerificationEmail))
 	mux.Handle("GET /api/auth/verify-email", handler(s.handleVerifyEmail))
 	mux.Handle("POST /api/auth/request-password-reset", handler(s.handleRequestPasswordReset))
@@ -49,7 +50,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/delete-user", handler(s.handleDeleteUser))
 	mux.Handle("GET /api/auth/delete-user/callback", handler(s.handleDeleteUserCallback))
 
-	// Magic link and email OTP
+	// Magic link and email OTP (magiclink.go, emailotp.go; stored codes in otp.go)
 	mux.Handle("POST /api/auth/sign-in/magic-link", s.loginCSRF(s.handleSignInMagicLink))
 	mux.Handle("GET /api/auth/magic-link/verify", handler(s.handleMagicLinkVerify))
 	mux.Handle("POST /api/auth/email-otp/send-verification-otp", s.loginCSRF(s.handleSendVerificationOTP))
@@ -62,7 +63,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/email-otp/request-email-change", handler(s.handleRequestEmailChangeOTP))
 	mux.Handle("POST /api/auth/email-otp/change-email", handler(s.handleChangeEmailOTP))
 
-	// Social sign-in and linked accounts
+	// Social sign-in and linked accounts (oauth.go, oauthproviders.go, linkedaccounts.go)
 	mux.Handle("POST /api/auth/sign-in/social", handler(s.handleSignInSocial))
 	mux.Handle("GET /api/auth/callback/{id}", handler(s.handleOAuthCallback))
 	mux.Handle("POST /api/auth/callback/{id}", handler(s.handleOAuthCallback))
@@ -73,7 +74,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/refresh-token", handler(s.handleRefreshToken))
 	mux.Handle("GET /api/auth/account-info", handler(s.handleAccountInfo))
 
-	// Two-factor (twofactor.go, twofactorverify.go; sign-in is intercepted in handleSignInEmail)
+	// Two-factor (twofactor.go, twofactorverify.go, otp.go; sign-in is intercepted in handleSignInEmail)
 	mux.Handle("POST /api/auth/two-factor/enable", handler(s.handleTwoFactorEnable))
 	mux.Handle("POST /api/auth/two-factor/disable", handler(s.handleTwoFactorDisable))
 	mux.Handle("POST /api/auth/two-factor/get-totp-uri", handler(s.handleGetTOTPURI))
@@ -83,7 +84,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/two-factor/generate-backup-codes", handler(s.handleGenerateBackupCodes))
 	mux.Handle("POST /api/auth/two-factor/verify-backup-code", handler(s.handleVerifyBackupCode))
 
-	// Passkeys
+	// Passkeys (passkey.go)
 	mux.Handle("GET /api/auth/passkey/generate-register-options", handler(s.handleGeneratePasskeyRegisterOptions))
 	mux.Handle("POST /api/auth/passkey/verify-registration", handler(s.handleVerifyPasskeyRegistration))
 	mux.Handle("GET /api/auth/passkey/generate-authenticate-options", handler(s.handleGeneratePasskeyAuthenticateOptions))
@@ -125,7 +126,7 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
 	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
-	// Enterprise SSO (sso.go, ssosignin.go, ssodomain.go); OIDC only, SAML is not served
+	// Enterprise SSO (sso.go, ssosignin.go, ssodomain.go, oidcdiscovery.go); OIDC only, SAML is not served
 	mux.Handle("POST /api/auth/sso/register", handler(s.handleSSORegister))
 	mux.Handle("GET /api/auth/sso/providers", handler(s.handleSSOListProviders))
 	mux.Handle("GET /api/auth/sso/get-provider", handler(s.handleSSOGetProvider))

@@ -33,7 +33,7 @@ alter table "twoFactor" add column if not exists "verified" boolean;
 alter table "twoFactor" add column if not exists "failedVerificationCount" integer;
 alter table "twoFactor" add column if not exists "lockedUntil" timestamptz;
 -- Ours, not upstream's: the last TOTP time step accepted, so that a code works once (RFC 6238
--- §5.2). Nullable, so the Node server, which does not know it, writes rows without it.
+-- section 5.2). Nullable, so the Node server, which does not know it, writes rows without it.
 alter table "twoFactor" add column if not exists "lastUsedStep" bigint;
 create index if not exists "twoFactor_secret_idx" on "twoFactor" ("secret");
 create index if not exists "twoFactor_userId_idx" on "twoFactor" ("userId");

@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Sessions (§4): a row per signed-in device, found by the token in the signed session_token
-// cookie. get-session is the hot path: one indexed JOIN, or no query at all on a valid
-// session_data cookie cache hit.
+// Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per
+// signed-in device, found by the token in the signed session_token cookie. get-session is the hot
+// path: one indexed JOIN, or no query at all on a valid session_data cookie cache hit.
 
 type session struct {
 	ID                   string  `json:"id"`
@@ -44,7 +44,7 @@ type authSession struct {
 	encoded []byte
 }
 
-// Session timing defaults (§4.3).
+// Session timing defaults (upstream session.expiresIn, updateAge).
 const (
 	sessionExpiresIn    = 7 * 24 * time.Hour
 	sessionUpdateAge    = 24 * time.Hour
@@ -52,7 +52,8 @@ const (
 	dontRememberExpires = 24 * time.Hour
 )
 
-// createSession inserts a session for userID. dontRemember makes it a one-day session (§3.5).
+// createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
+// dontRememberMe).
 func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
 	now := s.now()
 	expires := now.Add(sessionExpiresIn)
@@ -78,7 +79,7 @@ func (s *server) findSession(ctx context.Context, token string) (*authSession, e
 	err := s.db.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
 		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
 	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -138,7 +139,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
 		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
 			token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if isNoRows(err) {
 			s.clearSessionCookies(w, r)
 			return nil, errFailedToGetSession
 		}
@@ -152,7 +153,8 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	return as, nil
 }
 
-// sessionKind is what an endpoint demands of the caller's session (§2.0 auth column).
+// sessionKind is what an endpoint demands of the caller's session (upstream sessionMiddleware and
+// friends).
 type sessionKind int
 
 const (
@@ -160,6 +162,15 @@ const (
 	sensitiveSession                    // S*: read from Postgres, never the cookie cache
 	freshSession                        // F: S, created within freshAge
 )
+
+// sessionRequest decodes a JSON body and then requires a session of kind: the start of most
+// signed-in endpoints, in upstream's order (a bad body is answered before a missing session).
+func (s *server) sessionRequest(w http.ResponseWriter, r *http.Request, body any, kind sessionKind) (*authSession, error) {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return nil, err
+	}
+	return s.requireSession(w, r, kind)
+}
 
 // requireSession returns the caller's session or 401 UNAUTHORIZED.
 func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind sessionKind) (*authSession, error) {
@@ -190,9 +201,9 @@ func (s *server) dontRemember(r *http.Request) bool {
 	return ok && v == "true"
 }
 
-// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (§3.4).
-// dontRemember makes both browser-session cookies; otherwise a dont_remember cookie the request
-// carried is expired.
+// setSessionCookie writes session_token (and dont_remember, and the cookie cache) for as (upstream
+// packages/better-auth/src/cookies/index.ts, setSessionCookie). dontRemember makes both
+// browser-session cookies; otherwise a dont_remember cookie the request carried is expired.
 func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
 	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(sessionExpiresIn.Seconds()), session: dontRemember})
 	if dontRemember {
@@ -269,7 +280,7 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.clearSessionCookies(w, r)
 	if userID != "" {
-		// RP-initiated logout at the user's identity provider, when it offers one (§2.3).
+		// RP-initiated logout at the user's identity provider, when it offers one (upstream signOut).
 		if u := s.providerLogoutURL(r.Context(), r, userID, body.CallbackURL, body.State); u != "" {
 			if !body.DisableRedirect {
 				w.Header().Set("Location", u)
@@ -282,7 +293,7 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
 
@@ -307,16 +318,11 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-var statusTrue = map[string]bool{"status": true}
-
 func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Token string `json:"token" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -332,14 +338,11 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 
 func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) error {
 	var body struct{}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1`, as.User.ID); err != nil {
+	if err := deleteUserSessions(r.Context(), s.db, as.User.ID); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	s.clearSessionCookies(w, r)
@@ -349,10 +352,7 @@ func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) er
 
 func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
 	var body struct{}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, sensitiveSession)
+	as, err := s.sessionRequest(w, r, &body, sensitiveSession)
 	if err != nil {
 		return err
 	}
@@ -375,4 +375,13 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return errNoFieldsToUpdate
+}
+
+// deleteUserSessions signs the user out everywhere: a password changed or reset, a magic link
+// that proves a new owner, an account deleted.
+func deleteUserSessions(ctx context.Context, q querier, userID string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
+		return fmt.Errorf("delete user sessions: %w", err)
+	}
+	return nil
 }

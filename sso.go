@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,11 +17,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Enterprise SSO (plugins §6, OIDC only): identity providers that organizations register at run
-// time, stored in upstream's ssoProvider table, found at sign-in by email domain, provider id or
-// organization slug. This file holds the settings, the stored provider and the endpoints that
-// manage providers; ssosignin.go signs users in through them, ssoendpoints.go fetches from them
-// and ssodomain.go proves domain ownership.
+// Enterprise SSO (upstream packages/sso/src/, OIDC only): identity providers that organizations
+// register at run time, stored in upstream's ssoProvider table, found at sign-in by email domain,
+// provider id or organization slug. This file holds the settings, the stored provider and the
+// endpoints that manage providers; ssosignin.go signs users in through them, oidcdiscovery.go
+// fetches from them and ssodomain.go proves domain ownership.
 
 // ssoConfig holds the SSO settings (upstream's sso() options). Zero values are upstream's
 // defaults, so a config built in code behaves as a server started with an empty environment.
@@ -50,38 +49,33 @@ func (c ssoConfig) defaultRole() string {
 }
 
 type ssoFlags struct {
-	limit, role, domainVerification, trustEmailVerified string
+	limit int
+	role  string
+	cfg   ssoConfig // the switches, set by their flags
 }
 
-func registerSSOFlags(fs *flag.FlagSet, env func(name, def string) string) *ssoFlags {
+func registerSSOFlags(s *settings) *ssoFlags {
 	f := &ssoFlags{}
-	fs.StringVar(&f.limit, "sso-providers-limit", env("SSO_PROVIDERS_LIMIT", strconv.Itoa(defaultSSOProvidersLimit)), "[SSO_PROVIDERS_LIMIT] SSO providers one user may register; 0 turns registration off")
-	fs.StringVar(&f.role, "sso-default-role", env("SSO_DEFAULT_ROLE", defaultMemberRole), "[SSO_DEFAULT_ROLE] organization role of users an SSO provider signs in for the first time")
-	fs.StringVar(&f.domainVerification, "sso-domain-verification", env("SSO_DOMAIN_VERIFICATION", "false"), "[SSO_DOMAIN_VERIFICATION] an SSO provider signs users in only after a DNS TXT record proves its domain")
-	fs.StringVar(&f.trustEmailVerified, "sso-trust-email-verified", env("SSO_TRUST_EMAIL_VERIFIED", "false"), "[SSO_TRUST_EMAIL_VERIFIED] take an SSO provider's email_verified claim; otherwise its users start unverified")
+	s.Int(&f.limit, "sso-providers-limit", "SSO_PROVIDERS_LIMIT", defaultSSOProvidersLimit, "SSO providers one user may register; 0 turns registration off")
+	s.String(&f.role, "sso-default-role", "SSO_DEFAULT_ROLE", defaultMemberRole, "organization role of users an SSO provider signs in for the first time")
+	s.Bool(&f.cfg.DomainVerification, "sso-domain-verification", "SSO_DOMAIN_VERIFICATION", false, "an SSO provider signs users in only after a DNS TXT record proves its domain")
+	s.Bool(&f.cfg.TrustEmailVerified, "sso-trust-email-verified", "SSO_TRUST_EMAIL_VERIFIED", false, "take an SSO provider's email_verified claim; otherwise its users start unverified")
 	return f
 }
 
 // parse checks the values; the default role must be one the organizations know.
 func (f *ssoFlags) parse(roles roleSet) (ssoConfig, error) {
-	var c ssoConfig
-	limit, err := strconv.Atoi(f.limit)
-	if err != nil || limit < 0 {
-		return ssoConfig{}, fmt.Errorf("SSO_PROVIDERS_LIMIT: want a count, got %q", f.limit)
+	c := f.cfg
+	if f.limit < 0 {
+		return ssoConfig{}, fmt.Errorf("SSO_PROVIDERS_LIMIT: want a count, got %d", f.limit)
 	}
-	c.ProvidersLimit = limit
-	if limit == 0 {
+	c.ProvidersLimit = f.limit
+	if f.limit == 0 {
 		c.ProvidersLimit = -1
 	}
 	c.DefaultRole = strings.Join(parseRoleList(f.role), ",")
 	if unknown := roles.unknownRoles(parseRoleList(c.DefaultRole)); c.DefaultRole == "" || len(unknown) > 0 {
 		return ssoConfig{}, fmt.Errorf("SSO_DEFAULT_ROLE: %q is not an organization role", f.role)
-	}
-	if c.DomainVerification, err = strconv.ParseBool(f.domainVerification); err != nil {
-		return ssoConfig{}, fmt.Errorf("SSO_DOMAIN_VERIFICATION: want true or false, got %q", f.domainVerification)
-	}
-	if c.TrustEmailVerified, err = strconv.ParseBool(f.trustEmailVerified); err != nil {
-		return ssoConfig{}, fmt.Errorf("SSO_TRUST_EMAIL_VERIFIED: want true or false, got %q", f.trustEmailVerified)
 	}
 	return c, nil
 }
@@ -154,7 +148,8 @@ func (p *ssoProvider) hasSAML() bool {
 	return p.SAMLConfig != nil && *p.SAMLConfig != "" && *p.SAMLConfig != "null"
 }
 
-// ssoOIDCConfig is the stored oidcConfig JSON, its fields in upstream's order (§6.3).
+// ssoOIDCConfig is the stored oidcConfig JSON, its fields in upstream's order (upstream
+// packages/sso/src/types.ts).
 type ssoOIDCConfig struct {
 	Issuer                      string      `json:"issuer,omitempty"`
 	ClientID                    string      `json:"clientId"`
@@ -469,8 +464,8 @@ type ssoRegisterBody struct {
 	OverrideUserInfo bool           `json:"overrideUserInfo"`
 }
 
-// handleSSORegister registers an identity provider (§6.3), for the caller or, as one of its owners
-// or admins, for an organization.
+// handleSSORegister registers an identity provider (upstream packages/sso/src/routes/sso.ts,
+// registerSSOProvider), for the caller or, as one of its owners or admins, for an organization.
 func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error {
 	var body ssoRegisterBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -486,11 +481,48 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ctx := r.Context()
-	if err := s.checkProviderQuota(ctx, s.db, as.User.ID); err != nil {
+	if err := s.checkSSORegistration(ctx, as.User.ID, &body); err != nil {
+		return err
+	}
+	var cfg *ssoOIDCConfig
+	if oidc != nil {
+		if cfg, err = s.registeredOIDCConfig(r, &body, oidc); err != nil {
+			return err
+		}
+	}
+	p, err := s.newSSOProvider(as.User.ID, &body, cfg)
+	if err != nil {
+		return err
+	}
+	var token string
+	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
+		token, err = s.insertSSOProvider(ctx, tx, &p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"id": p.ID, "issuer": p.Issuer, "oidcConfig": cfg, "samlConfig": nil, "userId": p.UserID,
+		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
+		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
+	}
+	if s.cfg.SSO.DomainVerification {
+		out["domainVerified"] = false
+		out["domainVerificationToken"] = token
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// checkSSORegistration applies register's rules before anything is stored: the caller's quota, an
+// organization the caller administers, and a free, usable provider id.
+func (s *server) checkSSORegistration(ctx context.Context, userID string, body *ssoRegisterBody) error {
+	if err := s.checkProviderQuota(ctx, s.db, userID); err != nil {
 		return err
 	}
 	if body.OrganizationID != "" {
-		m, err := memberOf(ctx, s.db, body.OrganizationID, as.User.ID)
+		m, err := memberOf(ctx, s.db, body.OrganizationID, userID)
 		if err != nil {
 			return err
 		}
@@ -515,70 +547,57 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 	if existing != nil {
 		return errSSOProviderExists
 	}
-	var cfg *ssoOIDCConfig
-	if oidc != nil {
-		if cfg, err = s.registeredOIDCConfig(r, &body, oidc); err != nil {
-			return err
-		}
-	}
-	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: as.User.ID, ProviderID: body.ProviderID, Domain: body.Domain}
+	return nil
+}
+
+// newSSOProvider is the row register stores, its OIDC client secret sealed.
+func (s *server) newSSOProvider(userID string, body *ssoRegisterBody, cfg *ssoOIDCConfig) (ssoProvider, error) {
+	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: userID, ProviderID: body.ProviderID, Domain: body.Domain}
 	if body.OrganizationID != "" {
 		p.OrganizationID = &body.OrganizationID
 	}
 	verified := false
 	p.DomainVerified = &verified
-	var reply *ssoOIDCConfig
 	if cfg != nil {
-		reply = cfg
 		sealed := *cfg
+		var err error
 		if sealed.ClientSecret, err = s.symmetricEncrypt(cfg.ClientSecret); err != nil {
-			return err
+			return ssoProvider{}, err
 		}
 		text, err := json.Marshal(sealed)
 		if err != nil {
-			return fmt.Errorf("encode oidc config: %w", err)
+			return ssoProvider{}, fmt.Errorf("encode oidc config: %w", err)
 		}
 		p.OIDCConfig = new(string)
 		*p.OIDCConfig = string(text)
 	}
-	var token string
-	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		// Checked again under a per-user lock: two registrations at once cannot pass the limit.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ssoProvider'), hashtext($1))`, as.User.ID); err != nil {
-			return fmt.Errorf("lock sso providers: %w", err)
-		}
-		if err := s.checkProviderQuota(ctx, tx, as.User.ID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
-			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
-			p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
-		if isUniqueViolation(err, "") {
-			return errSSOProviderExists
-		}
-		if err != nil {
-			return fmt.Errorf("create sso provider: %w", err)
-		}
-		if s.cfg.SSO.DomainVerification {
-			token = randomString(24, defaultAlpha)
-			return s.createVerification(ctx, tx, domainVerificationID(p.ProviderID), token, s.now().Add(domainVerificationTTL))
-		}
-		return nil
-	})
+	return p, nil
+}
+
+// insertSSOProvider stores p, within the owner's quota checked again under a per-user lock, and
+// returns the domain verification token when domains must be verified.
+func (s *server) insertSSOProvider(ctx context.Context, tx pgx.Tx, p *ssoProvider) (string, error) {
+	// Checked again under a per-user lock: two registrations at once cannot pass the limit.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ssoProvider'), hashtext($1))`, p.UserID); err != nil {
+		return "", fmt.Errorf("lock sso providers: %w", err)
+	}
+	if err := s.checkProviderQuota(ctx, tx, p.UserID); err != nil {
+		return "", err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
+		VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
+		p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
+	if isUniqueViolation(err, "") {
+		return "", errSSOProviderExists
+	}
 	if err != nil {
-		return err
+		return "", fmt.Errorf("create sso provider: %w", err)
 	}
-	out := map[string]any{
-		"id": p.ID, "issuer": p.Issuer, "oidcConfig": reply, "samlConfig": nil, "userId": p.UserID,
-		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
-		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
+	if !s.cfg.SSO.DomainVerification {
+		return "", nil
 	}
-	if s.cfg.SSO.DomainVerification {
-		out["domainVerified"] = false
-		out["domainVerificationToken"] = token
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	token := randomString(24, defaultAlpha)
+	return token, s.createVerification(ctx, tx, domainVerificationID(p.ProviderID), token, s.now().Add(domainVerificationTTL))
 }
 
 // checkProviderQuota refuses a registration past SSO_PROVIDERS_LIMIT.
@@ -730,8 +749,9 @@ func maskClientID(id string) string {
 	return "****" + id[len(id)-4:]
 }
 
-// handleSSOListProviders lists the providers the caller may manage (§6.4): their own without an
-// organization, then those of organizations where they are an owner or admin.
+// handleSSOListProviders lists the providers the caller may manage (upstream
+// packages/sso/src/routes/providers.ts): their own without an organization, then those of
+// organizations where they are an owner or admin.
 func (s *server) handleSSOListProviders(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.requireSession(w, r, anySession)
 	if err != nil {
@@ -783,8 +803,8 @@ type ssoUpdateBody struct {
 // not change while accounts of the provider exist (upstream's OIDC_IDENTITY_BOUNDARY_FIELDS).
 var ssoIdentityFields = []string{"authorizationEndpoint", "clientId", "discoveryEndpoint", "jwksEndpoint", "tokenEndpoint", "userInfoEndpoint"}
 
-// handleSSOUpdateProvider changes a provider's issuer, domain or OIDC settings (§6.4). A changed
-// domain must be verified again.
+// handleSSOUpdateProvider changes a provider's issuer, domain or OIDC settings (upstream
+// packages/sso/src/routes/providers.ts). A changed domain must be verified again.
 func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request) error {
 	var body ssoUpdateBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -954,14 +974,11 @@ type ssoProviderIDBody struct {
 	ProviderID string `json:"providerId" required:"true"`
 }
 
-// handleSSODeleteProvider removes a provider and the accounts it signed in (§6.4); their users
-// stay, with whatever other ways in they have.
+// handleSSODeleteProvider removes a provider and the accounts it signed in (upstream providers.ts);
+// their users stay, with whatever other ways in they have.
 func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request) error {
 	var body ssoProviderIDBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}
@@ -986,6 +1003,6 @@ func (s *server) handleSSODeleteProvider(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }

@@ -447,6 +447,22 @@ func TestSSORegistrationRefusesUntrustedOrPrivateEndpoints(t *testing.T) {
 	}
 }
 
+// TestSSODiscoveryFailureKeepsNetworkErrorsOut ensures a discovery request that fails on the way
+// answers upstream's 502 without the network error, which names the address the server dialled.
+func TestSSODiscoveryFailureKeepsNetworkErrorsOut(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // trusted, but nothing listens there any more
+	e := newSSOEnv(t, func(c *config) { c.TrustedOrigins = append(c.TrustedOrigins, gone.URL) })
+	oidc := map[string]any{"clientId": "acme-client", "clientSecret": "acme-secret"}
+	resp := e.owner.post("/api/auth/sso/register", e.providerBody(map[string]any{"issuer": gone.URL, "oidcConfig": oidc}))
+	resp.wantError(t, http.StatusBadGateway, "discovery_unexpected_error")
+	host := strings.TrimPrefix(gone.URL, "http://")
+	if strings.Contains(string(resp.Body), host) || strings.Contains(string(resp.Body), "dial") {
+		t.Fatalf("body %s carries the network error", resp.Body)
+	}
+}
+
 // TestSSORegistrationValidatesItsBody ensures malformed or unsupported registrations are refused
 // with upstream's answers, before anything is stored.
 func TestSSORegistrationValidatesItsBody(t *testing.T) {

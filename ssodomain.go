@@ -9,14 +9,15 @@ import (
 	"time"
 )
 
-// Domain verification for enterprise SSO (plugins §6.4, SSO_DOMAIN_VERIFICATION): before a
-// provider may sign anyone in, its owner proves control of its domain with a DNS TXT record
-// `_better-auth-token-<providerId>.<domain>` holding the token we issued. Without it, anyone could
-// register a provider for someone else's domain and be handed that company's sign-ins.
+// Domain verification for enterprise SSO (upstream packages/sso/src/routes/domain-verification.ts,
+// SSO_DOMAIN_VERIFICATION): before a provider may sign anyone in, its owner proves control of its
+// domain with a DNS TXT record `_better-auth-token-<providerId>.<domain>` holding the token we
+// issued. Without it, anyone could register a provider for someone else's domain and be handed that
+// company's sign-ins.
 
 const domainVerificationTTL = 7 * 24 * time.Hour
 
-// dnsLabelMax is the longest DNS label (RFC 1035 §2.3.4); the record name's first label is the
+// dnsLabelMax is the longest DNS label (RFC 1035 section 2.3.4); the record name's first label is the
 // verification identifier.
 const dnsLabelMax = 63
 

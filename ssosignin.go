@@ -14,10 +14,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Sign-in through an enterprise SSO provider (plugins §6.5, §6.6): the provider is found by
-// provider id, organization slug or email domain; the browser goes to it with state, PKCE and a
-// nonce; the callback verifies the ID token against the provider's JWKS, signs the user in and
-// provisions them into the provider's organization.
+// Sign-in through an enterprise SSO provider (upstream packages/sso/src/routes/sso.ts): the
+// provider is found by provider id, organization slug or email domain; the browser goes to it with
+// state, PKCE and a nonce; the callback verifies the ID token against the provider's JWKS, signs
+// the user in and provisions them into the provider's organization.
 
 var (
 	errSSOLookupRequired   = apiErr(400, "", "email, organizationSlug, domain or providerId is required")
@@ -48,7 +48,8 @@ type ssoSignInBody struct {
 	ProviderType       string            `json:"providerType"`
 }
 
-// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (§6.5).
+// handleSignInSSO starts a sign-in at the caller's identity provider and answers its URL (upstream
+// signInSSO).
 func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 	var body ssoSignInBody
 	if err := s.decode(r, &body, jsonOnly); err != nil {
@@ -66,43 +67,9 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 		return errSSOLookupRequired
 	}
 	ctx := r.Context()
-	domain := body.Domain
-	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
-		domain, _, _ = strings.Cut(after, "@")
-	}
-	orgID := ""
-	if body.OrganizationSlug != "" {
-		org, err := orgBySlug(ctx, s.db, body.OrganizationSlug)
-		if err != nil {
-			return err
-		}
-		if org != nil {
-			orgID = org.ID
-		}
-	}
-	if body.ProviderID == "" && orgID == "" && domain == "" {
-		return errSSOLookupEmpty
-	}
-	p, err := s.findSignInProvider(ctx, body.ProviderID, orgID, domain)
+	p, cfg, err := s.signInProvider(ctx, &body)
 	if err != nil {
 		return err
-	}
-	if p == nil {
-		return errSSONoProvider
-	}
-	cfg := p.oidcConfig()
-	switch {
-	case body.ProviderType == "oidc" && cfg == nil:
-		return errSSONoOIDC
-	case body.ProviderType == "saml" && !p.hasSAML():
-		return errSSONoSAML
-	case s.cfg.SSO.DomainVerification && !s.domainVerified(p):
-		return errSSODomainUnverified
-	case cfg == nil || body.ProviderType == "saml":
-		if p.hasSAML() {
-			return errSSOSAMLUnsupported
-		}
-		return errSSOInvalidProvider
 	}
 	ref, err := s.reference(p)
 	if err != nil {
@@ -133,8 +100,55 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Unlike sign-in/social, upstream sets no Location header here.
-	writeJSON(w, http.StatusOK, map[string]any{"url": authURL, "redirect": true})
+	writeJSON(w, http.StatusOK, struct {
+		URL      string `json:"url"`
+		Redirect bool   `json:"redirect"`
+	}{authURL, true})
 	return nil
+}
+
+// signInProvider finds the provider a sign-in names (by id, organization slug, or the email's or
+// given domain) and checks that it can sign in by OIDC here.
+func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoProvider, *ssoOIDCConfig, error) {
+	domain := body.Domain
+	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
+		domain, _, _ = strings.Cut(after, "@")
+	}
+	orgID := ""
+	if body.OrganizationSlug != "" {
+		org, err := orgBySlug(ctx, s.db, body.OrganizationSlug)
+		if err != nil {
+			return nil, nil, err
+		}
+		if org != nil {
+			orgID = org.ID
+		}
+	}
+	if body.ProviderID == "" && orgID == "" && domain == "" {
+		return nil, nil, errSSOLookupEmpty
+	}
+	p, err := s.findSignInProvider(ctx, body.ProviderID, orgID, domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p == nil {
+		return nil, nil, errSSONoProvider
+	}
+	cfg := p.oidcConfig()
+	switch {
+	case body.ProviderType == "oidc" && cfg == nil:
+		return nil, nil, errSSONoOIDC
+	case body.ProviderType == "saml" && !p.hasSAML():
+		return nil, nil, errSSONoSAML
+	case s.cfg.SSO.DomainVerification && !s.domainVerified(p):
+		return nil, nil, errSSODomainUnverified
+	case cfg == nil || body.ProviderType == "saml":
+		if p.hasSAML() {
+			return nil, nil, errSSOSAMLUnsupported
+		}
+		return nil, nil, errSSOInvalidProvider
+	}
+	return p, cfg, nil
 }
 
 // findSignInProvider is upstream's lookup: by provider id, else the first provider of the
@@ -154,7 +168,7 @@ func (s *server) findSignInProvider(ctx context.Context, providerID, orgID, doma
 		return p, err
 	}
 	// Only rows that mention one of the domain's parent domains can match; the rest are not read.
-	// No hostname is longer than 253 characters (RFC 1035 §2.3.4), so a longer search matches
+	// No hostname is longer than 253 characters (RFC 1035 section 2.3.4), so a longer search matches
 	// nothing and never becomes a query with a pattern per label.
 	search := strings.ToLower(strings.TrimSpace(domain))
 	if len(search) > 253 {
@@ -285,12 +299,7 @@ func (s *server) ssoOAuthProvider(r *http.Request, p *ssoProvider, cfg *ssoOIDCC
 	}
 }
 
-// ssoRedirectError ends a callback at the error URL with upstream's error and description.
-type ssoRedirectError struct{ code, description string }
-
-func (e *ssoRedirectError) Error() string { return e.code + ": " + e.description }
-
-var errSSOProviderChanged = &ssoRedirectError{"SSO_PROVIDER_CHANGED", "SSO provider changed while account linking was in progress"}
+var errSSOProviderChanged = &callbackFailure{"SSO_PROVIDER_CHANGED", "SSO provider changed while account linking was in progress"}
 
 func (s *server) handleSSOCallback(w http.ResponseWriter, r *http.Request) error {
 	return s.ssoCallback(w, r, r.PathValue("providerId"))
@@ -301,29 +310,18 @@ func (s *server) handleSSOSharedCallback(w http.ResponseWriter, r *http.Request)
 	return s.ssoCallback(w, r, "")
 }
 
-// ssoCallback completes a sign-in (§6.6). Every failure after the state is read redirects to the
-// flow's error URL with upstream's error and error_description.
+// ssoCallback completes a sign-in (upstream callbackSSO). Every failure after the state is read
+// redirects to the flow's error URL with upstream's error and error_description.
 func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID string) error {
-	var q struct{ code, state, err, description string }
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"code", &q.code}, {"state", &q.state}, {"error", &q.err}, {"error_description", &q.description}} {
-		v, err := queryString(r, f.name, false)
-		if err != nil {
-			return err
-		}
-		*f.dst = v
+	q, err := readSSOCallbackQuery(r)
+	if err != nil {
+		return err
 	}
 	st, fail, err := s.openCallbackState(w, r, q.state)
 	if st == nil || err != nil {
 		return err
 	}
-	var ref *ssoProviderReference
-	if sc := st.ServerContext; sc != nil && sc.SSOProviderReference != nil && sc.SSOProviderReference.ProviderID != "" &&
-		sc.SSOProviderReference.Fingerprint != "" {
-		ref = sc.SSOProviderReference
-	}
+	ref := st.providerReference()
 	if providerID == "" {
 		if ref == nil {
 			return fail("invalid_state", "missing_sso_provider_reference")
@@ -389,18 +387,37 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		return s.afterSSOSignIn(ctx, tx, p, ref, cfg, profile, res)
 	})
 	if err != nil {
-		var f oauthFailure
-		var re *ssoRedirectError
-		switch {
-		case errors.As(err, &f):
-			return fail(string(f), "")
-		case errors.As(err, &re):
-			return fail(re.code, re.description)
-		}
-		slog.Error("sso callback failed", "provider", p.ProviderID, "err", err)
-		return fail("internal_server_error", "")
+		f := callbackFailureOf(err, p.ProviderID)
+		return fail(f.code, f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
+	return nil
+}
+
+// ssoCallbackQuery is what an identity provider sends back to the callback.
+type ssoCallbackQuery struct{ code, state, err, description string }
+
+func readSSOCallbackQuery(r *http.Request) (ssoCallbackQuery, error) {
+	var q ssoCallbackQuery
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"code", &q.code}, {"state", &q.state}, {"error", &q.err}, {"error_description", &q.description}} {
+		v, err := queryString(r, f.name, false)
+		if err != nil {
+			return q, err
+		}
+		*f.dst = v
+	}
+	return q, nil
+}
+
+// providerReference is the SSO provider the flow started with, when the state names one whole.
+func (st *oauthState) providerReference() *ssoProviderReference {
+	if sc := st.ServerContext; sc != nil && sc.SSOProviderReference != nil && sc.SSOProviderReference.ProviderID != "" &&
+		sc.SSOProviderReference.Fingerprint != "" {
+		return sc.SSOProviderReference
+	}
 	return nil
 }
 
@@ -430,7 +447,7 @@ func tokenErrorDescription(err error) string {
 	return cmp.Or(re.ErrorCode, "token_response_error")
 }
 
-// ssoProfile reads the signed-in user (§6.6 steps 4–6): the ID token, verified against the
+// ssoProfile reads the signed-in user (upstream callbackSSO): the ID token, verified against the
 // provider's JWKS (signature, iss = the provider's issuer, aud and azp = our client id, exp, iat,
 // and our nonce when this server started the flow), then the userinfo endpoint when there is one,
 // whose sub must be the ID token's. It returns upstream's error description when it cannot.
@@ -491,8 +508,8 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 	return profile, ""
 }
 
-// authorizedParty is upstream's assertOIDCAuthorizedParty (Core §3.1.3.7 steps 4–5): a token for
-// several audiences must name us as its azp, and an azp must be us.
+// authorizedParty is upstream's assertOIDCAuthorizedParty (OpenID Connect Core section 3.1.3.7
+// steps 4-5): a token for several audiences must name us as its azp, and an azp must be us.
 func authorizedParty(clientID string) func(map[string]any) bool {
 	return func(c map[string]any) bool {
 		if azp, ok := c["azp"]; ok {
@@ -535,7 +552,7 @@ func (s *server) overrideUserInfo(ctx context.Context, tx pgx.Tx, profile *provi
 		WHERE u.id = $1 RETURNING `+userColumns,
 		res.as.User.ID, profile.Name, profile.Image, email, verified, s.now()).Scan(res.as.User.scanTargets()...)
 	if isUniqueViolation(err, "") {
-		return oauthFailure("unable to update user") // the provider's email belongs to another user
+		return signInOutcome("unable to update user") // the provider's email belongs to another user
 	}
 	if err != nil {
 		return fmt.Errorf("override user info: %w", err)

@@ -37,8 +37,9 @@ p{color:#555;line-height:1.5}
 </html>
 `))
 
-// handleErrorPage is where failed OAuth flows land without an error URL of their own (§2.26).
-// The code is shown only when it is a plain identifier; the description is HTML-escaped.
+// handleErrorPage is where failed OAuth flows land without an error URL of their own (upstream
+// packages/better-auth/src/api/routes/error.ts, error). The code is shown only when it is a plain
+// identifier; the description is HTML-escaped.
 func (s *server) handleErrorPage(w http.ResponseWriter, r *http.Request) error {
 	code := r.URL.Query().Get("error")
 	if !safeErrorCode.MatchString(code) {

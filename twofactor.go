@@ -15,13 +15,14 @@ import (
 	"github.com/pquerna/otp/hotp"
 )
 
-// Two-factor authentication (plugins §1): TOTP, codes sent by email, backup codes and trusted
-// devices. The TOTP secret and the backup codes are stored encrypted exactly as upstream stores
-// them (§0.4, §1.5), so an enrolment made by either server verifies in the other. This file holds
-// enrolment and management; twofactorverify.go the second step of sign-in.
+// Two-factor authentication (upstream packages/better-auth/src/plugins/two-factor/): TOTP, codes
+// sent by email, backup codes and trusted devices. The TOTP secret and the backup codes are stored
+// encrypted exactly as upstream stores them (upstream symmetricEncrypt), so an enrolment made by
+// either server verifies in the other. This file holds enrolment and management; twofactorverify.go
+// the second step of sign-in.
 //
-// Stricter than upstream on purpose: a TOTP code is accepted once per time step and user
-// (RFC 6238 §5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
+// Stricter than upstream on purpose: a TOTP code is accepted once per time step and user (RFC 6238
+// section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
 // accepted lives in our own nullable column "lastUsedStep", which the Node server ignores.
 
 // twoFactorConfig is upstream's twoFactor() options that vary between deployments.
@@ -29,7 +30,7 @@ type twoFactorConfig struct {
 	Issuer string // TOTP issuer authenticator apps show (options.issuer, default appName)
 }
 
-// Upstream's defaults (§1.2).
+// Upstream's defaults (upstream two-factor/index.ts).
 const (
 	totpPeriod      = 30 // seconds per TOTP step
 	totpWindow      = 1  // steps accepted either side of the current one
@@ -53,7 +54,7 @@ var (
 	errBadTwoFactorMethod     = validationError(`[body.method] Invalid option: expected one of "otp"|"totp"`)
 )
 
-// twoFactorRow is a user's row of the "twoFactor" table (§1.1).
+// twoFactorRow is a user's row of the "twoFactor" table (upstream two-factor/schema.ts).
 type twoFactorRow struct {
 	ID          string
 	Secret      string // encrypted
@@ -86,8 +87,9 @@ func (s *server) findTwoFactor(ctx context.Context, q querier, userID string, fo
 var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // totpKey decrypts a stored secret into the HMAC key. Upstream's key is the UTF-8 bytes of its
-// 32-character secret, not a base32 decoding of it (§1.3); a secret imported from elsewhere is
-// stored as "base32:<secret>" and decoded (upstream's decryptTOTPSecret).
+// 32-character secret, not a base32 decoding of it (upstream two-factor/totp/index.ts); a secret
+// imported from elsewhere is stored as "base32:<secret>" and decoded (upstream's
+// decryptTOTPSecret).
 func (s *server) totpKey(stored string) ([]byte, error) {
 	plain, err := s.symmetricDecrypt(stored)
 	if err != nil {
@@ -128,8 +130,9 @@ func matchTOTP(key []byte, code string, now time.Time) (step int64, ok bool) {
 	return step, ok
 }
 
-// totpURI is upstream's otpauth URI (§1.3): issuer and account escaped as encodeURIComponent in
-// the label, the query built as URLSearchParams builds it, digits and period always present.
+// totpURI is upstream's otpauth URI (upstream two-factor/totp/index.ts): issuer and account escaped
+// as encodeURIComponent in the label, the query built as URLSearchParams builds it, digits and
+// period always present.
 func totpURI(issuer, email string, key []byte) string {
 	return "otpauth://totp/" + encodeURIComponent(issuer) + ":" + encodeURIComponent(email) +
 		"?secret=" + base32NoPad.EncodeToString(key) + "&issuer=" + formEncode(issuer) + "&digits=6&period=30"
@@ -292,7 +295,8 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if method == "otp" {
-		// Codes go to the account's email, so the method is on at once (§1.8).
+		// Codes go to the account's email, so the method is on at once (upstream
+		// two-factor/otp/index.ts).
 		if err := s.commitRotation(w, r, as, true); err != nil {
 			return err
 		}
@@ -312,31 +316,7 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// The user row lock keeps two enrolments from each inserting a row: upstream's schema has no
-		// unique key on userId.
-		if _, err := tx.Exec(r.Context(), `SELECT 1 FROM "user" WHERE id = $1 FOR UPDATE`, as.User.ID); err != nil {
-			return fmt.Errorf("lock user: %w", err)
-		}
-		existing, err := s.findTwoFactor(r.Context(), tx, as.User.ID, false)
-		if err != nil {
-			return err
-		}
-		// A verified secret is never replaced (npm 1.7.25, better-auth#10923): a new secret would be
-		// live before its first code. An unverified one is, and stays unverified until verify-totp.
-		if existing != nil && existing.verified() {
-			return errTOTPAlreadyEnabled
-		}
-		if existing == nil {
-			_, err = tx.Exec(r.Context(), `INSERT INTO "twoFactor" (id, secret, "backupCodes", "userId", verified, "failedVerificationCount")
-				VALUES ($1, $2, $3, $4, false, 0)`, generateID(32), sealedSecret, sealedCodes, as.User.ID)
-		} else {
-			_, err = tx.Exec(r.Context(), `UPDATE "twoFactor" SET secret = $2, "backupCodes" = $3, verified = false, "lastUsedStep" = NULL
-				WHERE id = $1`, existing.ID, sealedSecret, sealedCodes)
-		}
-		if err != nil {
-			return fmt.Errorf("store two-factor secret: %w", err)
-		}
-		return nil
+		return s.storeTOTPSecret(r.Context(), tx, as.User.ID, sealedSecret, sealedCodes)
 	})
 	if err != nil {
 		return err
@@ -350,6 +330,36 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		TOTPURI     string   `json:"totpURI"`
 		BackupCodes []string `json:"backupCodes"`
 	}{"totp", totpURI(issuer, as.User.Email, []byte(secret)), codes})
+	return nil
+}
+
+// storeTOTPSecret stores a new, unverified secret and backup codes for userID, sealed, in place
+// of an unverified one.
+func (s *server) storeTOTPSecret(ctx context.Context, tx pgx.Tx, userID, sealedSecret, sealedCodes string) error {
+	// The user row lock keeps two enrolments from each inserting a row: upstream's schema has no
+	// unique key on userId.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM "user" WHERE id = $1 FOR UPDATE`, userID); err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	existing, err := s.findTwoFactor(ctx, tx, userID, false)
+	if err != nil {
+		return err
+	}
+	// A verified secret is never replaced (npm 1.7.25, better-auth#10923): a new secret would be
+	// live before its first code. An unverified one is, and stays unverified until verify-totp.
+	if existing != nil && existing.verified() {
+		return errTOTPAlreadyEnabled
+	}
+	if existing == nil {
+		_, err = tx.Exec(ctx, `INSERT INTO "twoFactor" (id, secret, "backupCodes", "userId", verified, "failedVerificationCount")
+			VALUES ($1, $2, $3, $4, false, 0)`, generateID(32), sealedSecret, sealedCodes, userID)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE "twoFactor" SET secret = $2, "backupCodes" = $3, verified = false, "lastUsedStep" = NULL
+			WHERE id = $1`, existing.ID, sealedSecret, sealedCodes)
+	}
+	if err != nil {
+		return fmt.Errorf("store two-factor secret: %w", err)
+	}
 	return nil
 }
 

@@ -24,7 +24,7 @@ import (
 // not with the server's library, and the server's clock is pinned so that steps are exact.
 
 // rfc6238 is RFC 6238's TOTP with HMAC-SHA1 and six digits: HMAC over the big-endian step,
-// RFC 4226 §5.3 dynamic truncation, the low six decimal digits.
+// RFC 4226 section 5.3 dynamic truncation, the low six decimal digits.
 func rfc6238(key []byte, step int64) string {
 	var msg [8]byte
 	binary.BigEndian.PutUint64(msg[:], uint64(step))
@@ -308,7 +308,7 @@ func TestTOTPAcceptsOneStepEitherSide(t *testing.T) {
 	}
 }
 
-// TestTOTPCodeIsRefusedWhenReplayed ensures a TOTP code works once (RFC 6238 §5.2), where
+// TestTOTPCodeIsRefusedWhenReplayed ensures a TOTP code works once (RFC 6238 section 5.2), where
 // upstream accepts it again inside its window (better-auth#10387): at sign-in, with a session,
 // and for an earlier step once a later one was used.
 func TestTOTPCodeIsRefusedWhenReplayed(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -15,14 +14,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The second factor (plugins §1.6, §1.7): the challenge that replaces a credential sign-in's
-// session, the verify endpoints, their limits, and trusted devices.
+// The second factor (upstream packages/better-auth/src/plugins/two-factor/index.ts,
+// packages/better-auth/src/plugins/two-factor/verify-two-factor.ts): the challenge that replaces a
+// credential sign-in's session, the verify endpoints, their limits, and trusted devices.
 //
-// Every verification runs in one transaction that first locks the user's "twoFactor" row (or,
-// for a user with codes by email only, the code's row), so the guesses of one user are judged one
-// after the other, however many arrive at once. Each wrong guess is counted in one UPDATE before
-// the transaction commits, and the counts are read under the same lock: fifty parallel wrong
-// codes are fifty counted failures, and none of them is judged after the limit is reached.
+// Every verification runs in one transaction that first locks the user's "twoFactor" row (or, for a
+// user with codes by email only, the code's row), so the guesses of one user are judged one after
+// the other, however many arrive at once. Each wrong guess is counted in one UPDATE before the
+// transaction commits, and the counts are read under the same lock: fifty parallel wrong codes are
+// fifty counted failures, and none of them is judged after the limit is reached.
 
 const (
 	cookieTwoFactor   = "two_factor"
@@ -40,9 +40,9 @@ const (
 
 func attemptsID(challenge string) string { return "2fa-attempts-" + challenge }
 
-// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor, §1.7): the
-// user of the caller's own session ("re-verify"), or else the user of the sign-in challenge the
-// two_factor cookie names.
+// twoFactorCaller is whom a verify endpoint acts for (upstream's verifyTwoFactor in
+// two-factor/verify-two-factor.ts): the user of the caller's own session ("re-verify"), or else the
+// user of the sign-in challenge the two_factor cookie names.
 type twoFactorCaller struct {
 	user      user
 	session   *authSession // nil while signing in
@@ -51,7 +51,7 @@ type twoFactorCaller struct {
 
 func (c *twoFactorCaller) signingIn() bool { return c.session == nil }
 
-// otpIdentifier names the caller's emailed code (§1.4).
+// otpIdentifier names the caller's emailed code (upstream two-factor/otp/index.ts).
 func (c *twoFactorCaller) otpIdentifier() string {
 	if c.signingIn() {
 		return "2fa-otp-" + c.challenge
@@ -153,8 +153,9 @@ func (s *server) accountLock(ctx context.Context, tx pgx.Tx, row *twoFactorRow) 
 	return nil, nil
 }
 
-// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (§1.7): the
-// account lock, then the challenge's five attempts. A spent challenge dies with its cookie.
+// signInLimits applies a sign-in's limits before a TOTP or backup code is judged (upstream
+// verifyTwoFactor): the account lock, then the challenge's five attempts. A spent challenge dies
+// with its cookie.
 func (s *server) signInLimits(ctx context.Context, tx pgx.Tx, c *twoFactorCaller, row *twoFactorRow) (*twoFactorOutcome, error) {
 	if out, err := s.accountLock(ctx, tx, row); out != nil || err != nil {
 		return out, err
@@ -230,7 +231,7 @@ func (s *server) twoFactorValid(ctx context.Context, tx pgx.Tx, r *http.Request,
 	if v == nil || v.Value != c.user.ID {
 		return &twoFactorOutcome{refusal: errInvalidTwoFactorCookie, expireChallenge: true}, nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, attemptsID(c.challenge)); err != nil {
+	if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 		return nil, fmt.Errorf("end challenge: %w", err)
 	}
 	sess, err := s.createSession(ctx, tx, r, c.user.ID, s.dontRemember(r))
@@ -264,6 +265,25 @@ type codeBody struct {
 	TrustDevice bool   `json:"trustDevice"`
 }
 
+// codeRow finds the caller's twoFactor row, locked, for judging a TOTP or backup code: refused
+// with notEnabled when there is none or usable says no, and held to a sign-in's limits.
+func (s *server) codeRow(ctx context.Context, tx pgx.Tx, c *twoFactorCaller, notEnabled *apiError, usable func(*twoFactorRow) bool) (*twoFactorRow, *twoFactorOutcome, error) {
+	row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if row == nil || !usable(row) {
+		out, err := refuse(notEnabled)
+		return nil, out, err
+	}
+	if c.signingIn() {
+		if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
+			return nil, out, err
+		}
+	}
+	return row, nil, nil
+}
+
 func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error {
 	var body codeBody
 	c, err := s.twoFactorRequest(w, r, &body)
@@ -271,18 +291,10 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return s.verifySecondFactor(w, r, func(ctx context.Context, tx pgx.Tx) (*twoFactorOutcome, error) {
-		row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
-		if err != nil {
-			return nil, err
-		}
 		// A secret no code has confirmed yet does not sign anyone in (better-auth#10923).
-		if row == nil || (c.signingIn() && !row.verified()) {
-			return refuse(errTOTPNotEnabled)
-		}
-		if c.signingIn() {
-			if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
-				return out, err
-			}
+		row, out, err := s.codeRow(ctx, tx, c, errTOTPNotEnabled, func(row *twoFactorRow) bool { return !c.signingIn() || row.verified() })
+		if out != nil || err != nil {
+			return out, err
 		}
 		key, err := s.totpKey(row.Secret)
 		if err != nil {
@@ -290,7 +302,7 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 		}
 		step, ok := matchTOTP(key, body.Code, s.now())
 		if ok {
-			// RFC 6238 §5.2: once a code is accepted, neither it nor an earlier step's code is
+			// RFC 6238 section 5.2: once a code is accepted, neither it nor an earlier step's code is
 			// again. Stops a code seen over a shoulder or in a log from being used a second time.
 			tag, err := tx.Exec(ctx, `UPDATE "twoFactor" SET "lastUsedStep" = $2
 				WHERE id = $1 AND ("lastUsedStep" IS NULL OR "lastUsedStep" < $2)`, row.ID, step)
@@ -321,13 +333,13 @@ func (s *server) handleVerifyTOTP(w http.ResponseWriter, r *http.Request) error 
 				return nil, fmt.Errorf("confirm totp: %w", err)
 			}
 		}
-		out, err := s.twoFactorValid(ctx, tx, r, c, body.TrustDevice)
+		out, err = s.twoFactorValid(ctx, tx, r, c, body.TrustDevice)
 		if err != nil {
 			return nil, err
 		}
 		if rotated != nil {
-			// Upstream's quirk, kept (§11): the reply carries the token and user from before the
-			// rotation; only the cookie carries the new session.
+			// Upstream's quirk, kept (upstream two-factor/verify-two-factor.ts): the reply carries
+			// the token and user from before the rotation; only the cookie carries the new session.
 			out.session = rotated
 		}
 		return out, nil
@@ -345,17 +357,9 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	return s.verifySecondFactor(w, r, func(ctx context.Context, tx pgx.Tx) (*twoFactorOutcome, error) {
-		row, err := s.findTwoFactor(ctx, tx, c.user.ID, true)
-		if err != nil {
-			return nil, err
-		}
-		if row == nil {
-			return refuse(errBackupCodesNotEnabled)
-		}
-		if c.signingIn() {
-			if out, err := s.signInLimits(ctx, tx, c, row); out != nil || err != nil {
-				return out, err
-			}
+		row, out, err := s.codeRow(ctx, tx, c, errBackupCodesNotEnabled, func(*twoFactorRow) bool { return true })
+		if out != nil || err != nil {
+			return out, err
 		}
 		codes, ok := s.openBackupCodes(row.BackupCodes)
 		rest, found := spendBackupCode(codes, body.Code)
@@ -390,7 +394,7 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		if !c.signingIn() {
 			return &twoFactorOutcome{reply: tokenUserReply{c.session.Session.Token, c.user}}, nil
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, attemptsID(c.challenge)); err != nil {
+		if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 			return nil, fmt.Errorf("end challenge attempts: %w", err)
 		}
 		return &twoFactorOutcome{reply: tokenUserReply{User: c.user}}, nil
@@ -405,14 +409,9 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	code := randomString(twoFactorOTPLength, digits)
-	identifier := c.otpIdentifier()
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// Only the newest code is ever judged; older ones go now rather than at the sweep.
-		if _, err := tx.Exec(r.Context(), `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
-			return fmt.Errorf("replace two-factor otp: %w", err)
-		}
-		if err := s.createVerification(r.Context(), tx, identifier, code+":0", s.now().Add(twoFactorOTPTTL)); err != nil {
+		code, err := s.makeOTP(r.Context(), tx, c.otpIdentifier(), twoFactorOTPLength, twoFactorOTPTTL)
+		if err != nil {
 			return err
 		}
 		return s.enqueueMail(r.Context(), tx, mail{Type: "two-factor-otp", Email: c.user.Email, OTP: code})
@@ -441,45 +440,26 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 				return out, err
 			}
 		}
-		identifier := c.otpIdentifier()
-		var id, value string
-		var expiresAt time.Time
-		err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
-			ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
-		if isNoRows(err) {
-			return refuse(errOTPHasExpired)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("find two-factor otp: %w", err)
-		}
-		stored, attempts := splitOTPValue(value)
-		var verdict *apiError
+		verdict, err := s.checkStoredOTP(ctx, tx, c.otpIdentifier(), body.Code, twoFactorOTPAttempts, false)
 		switch {
-		case expiresAt.Before(s.now()):
-			verdict = errOTPHasExpired
-		case attempts >= twoFactorOTPAttempts:
-			verdict = errTooManyAttemptsNewCode
-		case subtle.ConstantTimeCompare([]byte(stored), []byte(body.Code)) != 1:
-			if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
-				return nil, fmt.Errorf("count two-factor otp attempt: %w", err)
-			}
+		case err != nil:
+			return nil, err
+		case verdict == otpMissing || verdict == otpExpired:
+			return refuse(errOTPHasExpired)
+		case verdict == otpExhausted:
+			return refuse(errTooManyAttemptsNewCode)
+		case verdict == otpWrong:
 			if err := s.countFailure(ctx, tx, c, row, false); err != nil {
 				return nil, err
 			}
 			return refuse(errInvalidCode)
 		}
-		// Spent: by a right code, by running out, or by expiring.
-		if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
-			return nil, fmt.Errorf("spend two-factor otp: %w", err)
-		}
-		if verdict != nil {
-			return refuse(verdict)
-		}
 		if err := s.clearFailures(ctx, tx, c, row); err != nil {
 			return nil, err
 		}
 		if !c.user.TwoFactorEnabled {
-			// A code sent to a signed-in user's email turns codes by email on (§1.8).
+			// A code sent to a signed-in user's email turns codes by email on (upstream
+			// two-factor/otp/index.ts).
 			if c.signingIn() {
 				return refuse(errFailedToCreateSession)
 			}
@@ -493,11 +473,12 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 	})
 }
 
-// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (§1.6), run once the new
-// session exists and its cookies are set. A user without two-factor keeps the session, and so
-// does one on a device holding a valid trust_device cookie, which is rotated. Anyone else gets a
-// challenge instead: the session is deleted, its cookies expired, and the reply is
-// {twoFactorRedirect, twoFactorMethods} with the two_factor cookie. It reports whether it replied.
+// twoFactorAfterSignIn is upstream's after-hook on credential sign-in (upstream
+// two-factor/index.ts, hooks), run once the new session exists and its cookies are set. A user
+// without two-factor keeps the session, and so does one on a device holding a valid trust_device
+// cookie, which is rotated. Anyone else gets a challenge instead: the session is deleted, its
+// cookies expired, and the reply is {twoFactorRedirect, twoFactorMethods} with the two_factor
+// cookie. It reports whether it replied.
 func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as *authSession) (bool, error) {
 	if !as.User.TwoFactorEnabled {
 		return false, nil

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// user is the user row as every endpoint returns it (§2.0), twoFactorEnabled included because
-// the twoFactor plugin is always on here.
+// user is the user row as every endpoint returns it (upstream packages/core/src/db/schema/user.ts),
+// twoFactorEnabled included because the twoFactor plugin is always on here.
 type user struct {
 	ID               string  `json:"id"`
 	Name             string  `json:"name"`
@@ -43,7 +40,7 @@ func validEmail(email string) bool {
 func (s *server) userByEmail(ctx context.Context, q querier, email string) (*user, error) {
 	var u user
 	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.email = $1`, strings.ToLower(email)).Scan(u.scanTargets()...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -55,13 +52,28 @@ func (s *server) userByEmail(ctx context.Context, q querier, email string) (*use
 func (s *server) userByID(ctx context.Context, q querier, id string) (*user, error) {
 	var u user
 	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.id = $1`, id).Scan(u.scanTargets()...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if isNoRows(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	return &u, nil
+}
+
+// markEmailVerified sets emailVerified on user id's row and reads the row back into u. With once,
+// only a row not yet verified matches, so of concurrent callers exactly one gets true: the one
+// allowed to go on (sign in, say) as a spent token would.
+func (s *server) markEmailVerified(ctx context.Context, q querier, id string, once bool, u *user) (bool, error) {
+	err := q.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2
+		WHERE u.id = $1 AND NOT ($3 AND u."emailVerified") RETURNING `+userColumns, id, s.now(), once).Scan(u.scanTargets()...)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark email verified: %w", err)
+	}
+	return true, nil
 }
 
 // insertUser creates a user row; a taken email is errUserExistsUseAnother, also when a concurrent
@@ -92,10 +104,7 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 		Image optional[string] `json:"image" nullable:"true"`
 		Email *string          `json:"email" nullable:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, anySession)
+	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
 		return err
 	}

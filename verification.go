@@ -7,7 +7,7 @@ import (
 )
 
 // The verification table holds every short-lived secret (reset tokens, OAuth state, challenges,
-// OTPs) under an identifier, as upstream does (§6.3, plugins §0.5).
+// OTPs) under an identifier, as upstream does (upstream packages/core/src/db/schema/verification.ts).
 
 type verification struct {
 	ID         string
@@ -23,6 +23,14 @@ func (s *server) createVerification(ctx context.Context, q querier, identifier, 
 		VALUES ($1, $2, $3, $4, $5, $5)`, generateID(32), identifier, value, expiresAt, now)
 	if err != nil {
 		return fmt.Errorf("create verification: %w", err)
+	}
+	return nil
+}
+
+// deleteVerification removes every row for identifier: a code replaced, spent or given up.
+func deleteVerification(ctx context.Context, q querier, identifier string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM verification WHERE identifier = $1`, identifier); err != nil {
+		return fmt.Errorf("delete verification: %w", err)
 	}
 	return nil
 }

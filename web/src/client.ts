@@ -1,7 +1,7 @@
 // createAuthClient: the same method names, paths and {data, error} results as upstream's
 // createAuthClient with the twoFactor, passkey, organization, magicLink and emailOTP client plugins.
 // Each method is spelled out (no Proxy), so every path is typed and greppable; a unit test checks
-// each path against upstream's kebab-case rule (core spec §10).
+// each path against upstream's kebab-case rule (upstream packages/better-auth/src/client/proxy.ts).
 
 import { createFetch, navigate, type Fetch } from "./fetch.js";
 import { checkRolePermission, defaultRoles, type PermissionRequest, type RoleDefinition } from "./permissions.js";
@@ -74,7 +74,7 @@ type Status = { status: boolean };
 type Success = { success: boolean };
 type Extra = Record<string, unknown>;
 
-// Paths upstream's client always sends as POST or GET, whatever the body (spec §10, plugins §0.8).
+// Paths upstream's client always sends as POST or GET, whatever the body (upstream packages/better-auth/src/client/proxy.ts, pathMethods of the plugins).
 const fixedMethods: Record<string, "GET" | "POST"> = {
   "/sign-out": "POST",
   "/revoke-sessions": "POST",

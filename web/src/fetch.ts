@@ -1,5 +1,5 @@
 // The request layer: one function that every endpoint goes through, so method choice, JSON,
-// date revival and the {data, error} result are decided in one place (core spec §10).
+// date revival and the {data, error} result are decided in one place (upstream packages/better-auth/src/client/fetch-plugins.ts).
 
 import { parseJSON } from "./json.js";
 import type { AuthError, FetchOptions, Result } from "./types.js";

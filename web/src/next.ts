@@ -106,7 +106,7 @@ interface CachePayload {
 }
 
 /**
- * readCookieCache decodes the session_data cookie (compact strategy, core spec §3.6) and returns
+ * readCookieCache decodes the session_data cookie (compact strategy, upstream packages/better-auth/src/cookies/index.ts, getCookieCache) and returns
  * the session when its signature, token, version and both expiries check out.
  */
 export async function readCookieCache(cookieHeader: string | null | undefined, secret: string, now = Date.now()): Promise<SessionData | null> {

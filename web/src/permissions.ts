@@ -1,5 +1,5 @@
-// Upstream's organization access control, run locally for checkRolePermission (plugins spec
-// §3.3): a member passes when any one of its comma-separated roles allows the whole request.
+// Upstream's organization access control, run locally for checkRolePermission (upstream
+// packages/better-auth/src/plugins/access/access.ts): a member passes when any one of its comma-separated roles allows the whole request.
 // A role is a statement ({resource: [actions]}); a request names, per resource, the actions it
 // needs, all of them by default or any one with {actions, connector: "OR"}.
 

@@ -1,4 +1,4 @@
-// One shared session store per client, with upstream's semantics (core spec §12.1): the first
+// One shared session store per client, with upstream's semantics (upstream packages/better-auth/src/client/session-atom.ts): the first
 // subscriber in a browser loads /get-session; session-changing calls, window focus (at most every
 // 5 s), coming back online and other tabs' sign-outs refetch it; a 401 clears the data, any other
 // error keeps it.

@@ -1,6 +1,6 @@
 // The browser half of the passkey ceremonies, written against the WebAuthn API directly: the
 // server sends options as JSON with base64url binary fields, and wants the credential back in the
-// same JSON form (the shapes @simplewebauthn/browser produces, plugins spec §2.4).
+// same JSON form (the shapes @simplewebauthn/browser produces, upstream packages/passkey/src/client.ts).
 
 import { fromBase64url, toBase64url } from "./base64url.js";
 

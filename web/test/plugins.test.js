@@ -86,7 +86,7 @@ describe("plugin namespaces against the sidecar", { skip, concurrency: true }, (
             ["issuer", "digits", "period"],
           );
           assert.deepEqual([uri.searchParams.get("issuer"), uri.searchParams.get("digits"), uri.searchParams.get("period")], ["Better Auth", "6", "30"]);
-          // §1.3: the key is the UTF-8 text of a 32-character secret, not base32 random bytes.
+          // As upstream two-factor/totp/index.ts: the key is the UTF-8 text of a 32-character secret, not base32 random bytes.
           assert.match(totpKey(data.totpURI).toString("utf8"), /^[A-Za-z0-9_-]{32}$/);
           assert.equal(data.backupCodes.length, 10);
           assert.ok(data.backupCodes.every((c) => backupCodeShape.test(c)), data.backupCodes.join(" "));

@@ -1,13 +1,13 @@
 // A software WebAuthn authenticator, enough to drive both servers' passkey ceremonies over raw
 // HTTP (the official client calls the browser's navigator.credentials): an ES256 (P-256) key,
-// "none" attestation, and the structures of WebAuthn Level 3 §6.1 (authenticator data), §6.5.4
-// (attestation object) and §5.8.1 (client data), with the little CBOR (RFC 8949) they need.
+// "none" attestation, and the structures of WebAuthn Level 3 section 6.1 (authenticator data), 6.5.4
+// (attestation object) and 5.8.1 (client data), with the little CBOR (RFC 8949) they need.
 import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 const sha256 = (data) => createHash("sha256").update(data).digest();
 
-// Flags of the authenticator data (§6.1): user present, user verified, attested credential data.
+// Flags of the authenticator data (section 6.1): user present, user verified, attested credential data.
 const UP = 0x01;
 const UV = 0x04;
 const AT = 0x40;
@@ -54,7 +54,7 @@ export class SoftAuthenticator {
     });
   }
 
-  // credential wraps an authenticator response as a PublicKeyCredential's JSON (§5.1).
+  // credential wraps an authenticator response as a PublicKeyCredential's JSON (section 5.1).
   credential(response) {
     return { id: this.id, rawId: this.id, type: "public-key", response, clientExtensionResults: {}, authenticatorAttachment: "platform" };
   }
@@ -63,7 +63,7 @@ export class SoftAuthenticator {
     return Buffer.from(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
   }
 
-  // authData is §6.1: rpIdHash, flags, signCount, and at registration the attested credential
+  // authData is section 6.1: rpIdHash, flags, signCount, and at registration the attested credential
   // data (AAGUID, credential id, COSE public key).
   authData(rpId, attested) {
     this.counter++;
@@ -77,7 +77,7 @@ export class SoftAuthenticator {
     return Buffer.concat([head, this.aaguid, idLength, this.credentialId, this.coseKey()]);
   }
 
-  // coseKey is the credential's public key as a COSE_Key (RFC 9053 §7.1.1): EC2, ES256, P-256.
+  // coseKey is the credential's public key as a COSE_Key (RFC 9053 section 7.1.1): EC2, ES256, P-256.
   coseKey() {
     return cbor(new Map([
       [1, 2],
@@ -89,7 +89,7 @@ export class SoftAuthenticator {
   }
 }
 
-// cbor encodes the values WebAuthn needs (RFC 8949 §3): integers, byte and text strings, maps
+// cbor encodes the values WebAuthn needs (RFC 8949 section 3): integers, byte and text strings, maps
 // (in insertion order, which CTAP2's canonical order matches for the maps above).
 export function cbor(value) {
   const head = (major, n) => {

@@ -1,6 +1,6 @@
 // A browser, as far as the auth protocol can tell: a cookie jar that sends cookies back, an Origin
 // on state-changing requests, redirects left to the caller. Cookies are kept per host, not per
-// port (RFC 6265 §8.5), so the servers of one run, all on 127.0.0.1, see each other's cookies as
+// port (RFC 6265 section 8.5), so the servers of one run, all on 127.0.0.1, see each other's cookies as
 // two apps behind one domain would.
 import http from "node:http";
 

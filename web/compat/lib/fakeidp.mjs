@@ -106,7 +106,7 @@ export class FakeIdP {
   }
 }
 
-// clientCredentials reads the client's id and secret from HTTP Basic or the form (RFC 6749 §2.3.1).
+// clientCredentials reads the client's id and secret from HTTP Basic or the form (RFC 6749 section 2.3.1).
 function clientCredentials(req, form) {
   const basic = /^Basic (.+)$/i.exec(req.headers.authorization || "");
   if (basic) return Buffer.from(basic[1], "base64").toString().split(":").map(decodeURIComponent);

@@ -9,6 +9,7 @@
 // from a seven-day one. Nothing else is dropped: there is no allow-list.
 import { createHmac } from "node:crypto";
 import { parseSetCookie } from "./browser.mjs";
+import { unorderedAt } from "./unordered.mjs";
 
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 // A compact JWS (an email verification token): three base64url parts, a JSON header and payload.
@@ -146,13 +147,36 @@ export class Normalizer {
     return out;
   }
 
+  // peek is how a value would read now, without aliasing anything it holds for the first time:
+  // values seen before read as their aliases, new ones as the same placeholders in every item.
+  peek(v, at) {
+    const saved = [new Map(this.aliases), new Map(this.codes), this.counter];
+    try {
+      return JSON.stringify(this.value(v, "", at));
+    } finally {
+      [this.aliases, this.codes, this.counter] = saved;
+    }
+  }
+
+  // sortedAt orders the list at key ("" for v itself) of a body by how its items read, so a list
+  // upstream answers in the database's order (unordered.mjs) compares as a set; items that read
+  // the same apart from values never seen before are the same observation in either order.
+  sortedAt(v, key, at) {
+    const list = key === "" ? v : v?.[key];
+    if (!Array.isArray(list)) return v;
+    const sorted = list
+      .map((item) => [this.peek(item, at), item])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, item]) => item);
+    return key === "" ? sorted : { ...v, [key]: sorted };
+  }
+
   body(x) {
     if (x.text === "") return "";
     if (/json/.test(x.contentType || "")) {
       try {
         let v = JSON.parse(x.text);
-        // A list whose order upstream leaves to the database (no ORDER BY) compares as a set.
-        if (x.unordered && Array.isArray(v)) v = [...v].sort((a, b) => String(a?.[x.unordered]).localeCompare(String(b?.[x.unordered])));
+        for (const at of x.path ? unorderedAt(x.path) : []) v = this.sortedAt(v, at, x.at);
         return this.value(v, "", x.at);
       } catch {
         return `<invalid JSON: ${this.string(x.text, "", x.at)}>`;

@@ -58,7 +58,7 @@ export class Context {
   }
 
   // send performs one recorded request through a browser.
-  async send(server, browser, url, init, opts, { unordered } = {}) {
+  async send(server, browser, url, init, opts) {
     const res = await browser.fetch(url, init, { origin: server.origin, ...opts });
     const text = await res.text();
     const u = new URL(url);
@@ -73,7 +73,6 @@ export class Context {
       setCookies: res.headers.getSetCookie(),
       text,
       at: Date.now(),
-      unordered,
     };
     this.exchanges.push(x);
     return { res, text, x };
@@ -93,9 +92,8 @@ export class Context {
 
   // request sends raw HTTP: path relative to /api/auth; json (an object, sent as JSON) or body (a
   // string, sent as is); headers; origin (a value, or null for none); cookies (false sends none);
-  // exact (no headers but these, see Browser.fetch); unordered (a key: the answer is a list whose
-  // order upstream leaves to the database, compared ordered by that key).
-  async request(method, path, { json, body, headers = {}, origin, cookies, exact, unordered, server = this.server, browser = this.defaultBrowser } = {}) {
+  // exact (no headers but these, see Browser.fetch).
+  async request(method, path, { json, body, headers = {}, origin, cookies, exact, server = this.server, browser = this.defaultBrowser } = {}) {
     const h = { ...headers };
     if (json !== undefined) {
       body = JSON.stringify(json);
@@ -103,7 +101,7 @@ export class Context {
     }
     const opts = { cookies, exact };
     if (origin !== undefined) opts.origin = origin;
-    const { res, text } = await this.send(server, browser, server.origin + "/api/auth" + path, { method, headers: h, body }, opts, { unordered });
+    const { res, text } = await this.send(server, browser, server.origin + "/api/auth" + path, { method, headers: h, body }, opts);
     let data;
     try {
       data = text ? JSON.parse(text) : null;

@@ -37,6 +37,15 @@ function mail({ claims, otp = "123456", again = otp, key = secret }) {
   return { mail: { type: "verify-email", url: `${origin}/api/auth/verify-email?token=${token}`, token, otp, resent: { otp: again } }, at, method: "GET", path: "/" };
 }
 
+// list builds a recorded answer of path whose body is items; ids seen before in the same run
+// (a sign-in answer with them) are aliased before the list is read.
+function list(path, items, seen = []) {
+  const at = Date.parse("2026-01-01T00:00:00.000Z");
+  const answer = (text) => ({ method: "GET", path, status: 200, contentType: "application/json", location: null, setCookies: [], text, at });
+  return [answer(JSON.stringify({ seen })), answer(JSON.stringify(items))];
+}
+const compareLists = (a, b) => diff(normalize(a, { origins: { main: origin }, secret }), normalize(b, { origins: { main: origin }, secret }));
+
 const compare = (a, b) => diff(normalize([a], { origins: { main: origin }, secret }), normalize([b], { origins: { main: origin }, secret }));
 
 const A = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z";
@@ -67,6 +76,10 @@ export const selfChecks = [
   ["harness: a JWT signed with another secret is a difference", () => compare(mail({ claims: { email: "a@example.com" } }), mail({ claims: { email: "a@example.com" }, key: "another-secret" })), 2],
   ["harness: other codes compare equal", () => compare(mail({ claims: {}, otp: "123456" }), mail({ claims: {}, otp: "654321" })), 0],
   ["harness: one code twice against two codes is a difference", () => compare(mail({ claims: {}, otp: "123456" }), mail({ claims: {}, otp: "654321", again: "111111" })), 1],
+  ["harness: a list upstream leaves unordered compares equal in another order", () => compareLists(list("/list-sessions", [{ id: A, ip: "1" }, { id: B, ip: "2" }], [A, B]), list("/list-sessions", [{ id: T2, ip: "2" }, { id: T1, ip: "1" }], [T1, T2])), 0],
+  ["harness: an unordered list of new ids compares equal in another order", () => compareLists(list("/organization/list", [{ id: A, name: "x" }, { id: B, name: "y" }]), list("/organization/list", [{ id: T2, name: "y" }, { id: T1, name: "x" }])), 0],
+  ["harness: an unordered list still tells which seen id holds which value", () => compareLists(list("/list-sessions", [{ id: A, ip: "1" }, { id: B, ip: "2" }], [A, B]), list("/list-sessions", [{ id: T1, ip: "2" }, { id: T2, ip: "1" }], [T1, T2])), 2],
+  ["harness: a list in another order is a difference where upstream orders it", () => compareLists(list("/organization/list-members?sortBy=createdAt", { members: [{ id: A }, { id: B }] }, [A, B]), list("/organization/list-members?sortBy=createdAt", { members: [{ id: T2 }, { id: T1 }] }, [T1, T2])), 2],
 ].map(([name, run, want]) => ({
   name,
   problems() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,11 +19,11 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// The identity provider endpoints of enterprise SSO are URLs a signed-in user typed, fetched by
-// our server. Upstream's rules (plugins §6.3) keep that from becoming a way into the internal
-// network (SSRF): a discovery document, and every endpoint it names, must be on a trusted origin;
-// an endpoint given by hand must be on a trusted origin or a publicly routable host. We enforce
-// the second rule again where it matters, on the address actually dialled.
+// The identity provider endpoints of enterprise SSO are URLs a signed-in user typed, fetched by our
+// server. Upstream's rules (upstream packages/sso/src/oidc/discovery.ts) keep that from becoming a
+// way into the internal network (SSRF): a discovery document, and every endpoint it names, must be
+// on a trusted origin; an endpoint given by hand must be on a trusted origin or a publicly routable
+// host. We enforce the second rule again where it matters, on the address actually dialled.
 
 // ssoDiscoveryError is one of upstream's DiscoveryError codes with its HTTP answer.
 func ssoDiscoveryError(code, message string) *apiError {
@@ -32,6 +33,10 @@ func ssoDiscoveryError(code, message string) *apiError {
 	}
 	return apiErr(status, code, message)
 }
+
+// errDiscoveryUnexpected is upstream's answer to a discovery request that failed on the way, without
+// upstream's appended error text.
+var errDiscoveryUnexpected = ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery")
 
 // parseEndpoint is upstream's parseURL: an http(s) URL, else discovery_invalid_url.
 func parseEndpoint(name, endpoint string) (*url.URL, error) {
@@ -58,7 +63,7 @@ func (s *server) checkOIDCEndpoint(r *http.Request, name, endpoint string) error
 	return ssoDiscoveryError("discovery_private_host", fmt.Sprintf("The %s URL (%s) is not publicly routable: %s. If this is an internal IdP, add its origin to trustedOrigins.", name, u.String(), u.Hostname()))
 }
 
-// oidcDiscoveryDoc is the part of a discovery document (OpenID Connect Discovery 1.0 §3) we use.
+// oidcDiscoveryDoc is the part of a discovery document (OpenID Connect Discovery 1.0 section 3) we use.
 type oidcDiscoveryDoc struct {
 	Issuer                string   `json:"issuer"`
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
@@ -95,7 +100,7 @@ func (s *server) discoverInto(r *http.Request, issuer string, cfg *ssoOIDCConfig
 	if len(missing) > 0 {
 		return ssoDiscoveryError("discovery_incomplete", "OIDC discovery document is missing required fields: Discovery document is missing required fields: "+strings.Join(missing, ", "))
 	}
-	// Discovery §4.3: a document for another issuer must not configure this one.
+	// Discovery section 4.3: a document for another issuer must not configure this one.
 	if strings.TrimSuffix(doc.Issuer, "/") != strings.TrimSuffix(issuer, "/") {
 		return ssoDiscoveryError("issuer_mismatch", fmt.Sprintf("OIDC issuer mismatch: Discovered issuer %q does not match configured issuer %q", doc.Issuer, issuer))
 	}
@@ -182,11 +187,10 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 		case errors.As(err, &ne) && ne.Timeout():
 			return nil, ssoDiscoveryError("discovery_timeout", "OIDC discovery timed out: Discovery request timed out")
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery: "+err.Error())
+		// The network error names addresses the server dialled; it goes to the log, not to the
+		// caller, who could otherwise map the internal network through it.
+		slog.Warn("oidc discovery failed", "err", err)
+		return nil, errDiscoveryUnexpected
 	}
 	defer resp.Body.Close()
 	switch {
@@ -199,7 +203,8 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderResponse))
 	if err != nil {
-		return nil, ssoDiscoveryError("discovery_unexpected_error", "OIDC discovery failed: Unexpected error during discovery: "+err.Error())
+		slog.Warn("oidc discovery read failed", "err", err)
+		return nil, errDiscoveryUnexpected
 	}
 	var doc oidcDiscoveryDoc
 	if len(strings.TrimSpace(string(raw))) == 0 {
@@ -350,9 +355,9 @@ func (s *server) configTrusted(u *url.URL) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return matchesOriginPattern(u.String(), p, false) })
 }
 
-// keySetCache holds one remote key set per JWKS URL, so a callback does not fetch a provider's
-// keys each time. go-oidc fetches a set again when a token names a key it lacks, which is how
-// providers rotate keys (Core §10.1). The cache is emptied when full: providers are registered by
+// keySetCache holds one remote key set per JWKS URL, so a callback does not fetch a provider's keys
+// each time. go-oidc fetches a set again when a token names a key it lacks, which is how providers
+// rotate keys (Core section 10.1). The cache is emptied when full: providers are registered by
 // users, and their number must not grow our memory without bound.
 type keySetCache struct {
 	client *http.Client

@@ -15,8 +15,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Linked accounts (§2.22–§2.25): listing, linking and unlinking a user's accounts, and handing the
-// provider tokens stored with them to the app, refreshed when they are about to expire.
+// Linked accounts (upstream packages/better-auth/src/api/routes/account.ts): listing, linking and
+// unlinking a user's accounts, and handing the provider tokens stored with them to the app,
+// refreshed when they are about to expire.
 
 var (
 	errAccountNotFound        = apiErr(400, "ACCOUNT_NOT_FOUND", "Account not found")
@@ -32,8 +33,8 @@ var (
 	errAccessTokenNotFound    = apiErr(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")
 )
 
-// accountRow is an account as list-accounts shows it, with the scope split (§2.24); the tokens
-// and password are never returned.
+// accountRow is an account as list-accounts shows it, with the scope split (upstream
+// listUserAccounts); the tokens and password are never returned.
 type accountRow struct {
 	AccountID  string   `json:"accountId"`
 	ProviderID string   `json:"providerId"`
@@ -80,8 +81,9 @@ func storedScopes(scope *string) []string {
 	return out
 }
 
-// handleLinkSocial links another provider account to the signed-in user (§2.22), either through
-// the redirect flow (the callback finishes it) or at once from an ID token.
+// handleLinkSocial links another provider account to the signed-in user (upstream
+// linkSocialAccount), either through the redirect flow (the callback finishes it) or at once from
+// an ID token.
 func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error {
 	body, providerID, err := s.decodeSocialStart(r)
 	if err != nil {
@@ -153,16 +155,14 @@ func (s *server) linkWithIDToken(ctx context.Context, as *authSession, p *oauthP
 	})
 }
 
-// handleUnlinkAccount removes one of the user's accounts, never the last one (§2.23). The user
-// row is locked so that two concurrent unlinks cannot each see two accounts and leave none.
+// handleUnlinkAccount removes one of the user's accounts, never the last one (upstream
+// unlinkAccount). The user row is locked so that two concurrent unlinks cannot each see two
+// accounts and leave none.
 func (s *server) handleUnlinkAccount(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		AccountID string `json:"accountId" required:"true"`
 	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.requireSession(w, r, freshSession)
+	as, err := s.sessionRequest(w, r, &body, freshSession)
 	if err != nil {
 		return err
 	}
@@ -426,7 +426,8 @@ func optionalTime(t *time.Time) *jsTime {
 	return &v
 }
 
-// handleAccountInfo asks the provider who the account is, with a valid access token (§2.25).
+// handleAccountInfo asks the provider who the account is, with a valid access token (upstream
+// accountInfo).
 func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error {
 	sel, err := accountSelectionQuery(r)
 	if err != nil {

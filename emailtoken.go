@@ -10,13 +10,14 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Email verification tokens (§9.1): HS256 JWTs signed with the secret, header {"alg":"HS256"},
+// Email verification tokens (upstream packages/better-auth/src/api/routes/email-verification.ts,
+// createEmailVerificationToken): HS256 JWTs signed with the secret, header {"alg":"HS256"},
 // stateless. Nothing is stored, so a token works until it expires; the flows that use it are
 // idempotent or check the user's current email.
 
 const emailTokenExpiresIn = time.Hour
 
-// Request types of change-email tokens (§2.12).
+// Request types of change-email tokens (upstream changeEmail).
 const (
 	changeEmailConfirmation = "change-email-confirmation"
 	changeEmailVerification = "change-email-verification"
@@ -51,7 +52,7 @@ func (s *server) signEmailToken(c emailClaims) (string, error) {
 	}
 	jws, err := signer.Sign(payload)
 	if errors.Is(err, jose.ErrInvalidKeySize) {
-		return "", errors.New("sign email token: BETTER_AUTH_SECRET must be at least 32 bytes for HS256 (RFC 7518 §3.2)")
+		return "", errors.New("sign email token: BETTER_AUTH_SECRET must be at least 32 bytes for HS256 (RFC 7518 section 3.2)")
 	}
 	if err != nil {
 		return "", fmt.Errorf("sign email token: %w", err)
