@@ -21,7 +21,8 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 	if ls := byName["revocation"]; len(ls) > 0 {
 		p("\nInstant revocation across two replicas on one database (`TestRevokedSessionIsRefusedOnEveryReplicaWithinASecond`):\n")
 		p("the time from the revoking request's answer on replica A to the first get-session on replica B\n")
-		p("that refuses the revoked session's cache cookie (B polls every 5 ms):\n\n")
+		p("that refuses the revoked session's cache cookie (B polls every 5 ms), on the loaded machine whose load\n")
+		p("average the check below records:\n\n")
 		sort.Slice(ls, func(i, j int) bool { return str(ls[i].Figures["revocation"]) < str(ls[j].Figures["revocation"]) })
 		for _, l := range ls {
 			p("- %v: %v ms\n", l.Figures["revocation"], l.Figures["ms"])
@@ -59,7 +60,8 @@ func renderHardening(p func(string, ...any), byName map[string][]line) {
 	}
 	for _, l := range byName["bounded fields"] {
 		p("\n## Bounded fields\n\n`%s`: each bounded field one character (or byte of JSON) over and at its bound;\n", l.Test)
-		p("over is 400 naming the field and no table changes.\n\n| route | field | bound | over | at |\n|---|---|---|---|---|\n")
+		p("over is 400 naming the field and no table changes; at the bound no answer is about size (a\n")
+		p("4xx there is for another reason: the email or slug taken, no such team or passkey, SSO discovery).\n\n| route | field | bound | over | at |\n|---|---|---|---|---|\n")
 		cases, _ := l.Figures["cases"].([]any)
 		for _, c := range cases {
 			m, _ := c.(map[string]any)
