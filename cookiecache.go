@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -292,11 +293,13 @@ func writeJSValue(out *bytes.Buffer, goJSON []byte) error {
 	if err := dec.Decode(&v); err != nil {
 		return err
 	}
-	writeJS(out, v)
-	return nil
+	return writeJS(out, v)
 }
 
-func writeJS(out *bytes.Buffer, v any) {
+// writeJS writes a value decoded with UseNumber as JSON.stringify would, object keys sorted: also
+// upstream's serializeCanonical, which the SSO provider fingerprint in sso.go uses. Any other Go
+// type is an error rather than a guess.
+func writeJS(out *bytes.Buffer, v any) error {
 	switch t := v.(type) {
 	case map[string]any:
 		out.WriteByte('{')
@@ -306,7 +309,9 @@ func writeJS(out *bytes.Buffer, v any) {
 			}
 			writeJSString(out, k)
 			out.WriteByte(':')
-			writeJS(out, t[k])
+			if err := writeJS(out, t[k]); err != nil {
+				return err
+			}
 		}
 		out.WriteByte('}')
 	case []any:
@@ -315,7 +320,9 @@ func writeJS(out *bytes.Buffer, v any) {
 			if i > 0 {
 				out.WriteByte(',')
 			}
-			writeJS(out, e)
+			if err := writeJS(out, e); err != nil {
+				return err
+			}
 		}
 		out.WriteByte(']')
 	case string:
@@ -326,7 +333,10 @@ func writeJS(out *bytes.Buffer, v any) {
 		out.WriteString(strconv.FormatBool(t))
 	case nil:
 		out.WriteString("null")
+	default:
+		return fmt.Errorf("canonical json: unexpected %T", v)
 	}
+	return nil
 }
 
 // orderedKeys sorts keys; the HMAC only needs our writer and our reader to agree, and a reader

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
@@ -79,6 +80,35 @@ func inTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
+}
+
+// scanOptional scans row into a new T through targets, or answers nil without an error when there
+// is no row; what names the row in the error.
+func scanOptional[T any](row pgx.Row, what string, targets func(*T) []any) (*T, error) {
+	var v T
+	if err := row.Scan(targets(&v)...); err != nil {
+		if isNoRows(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("find %s: %w", what, err)
+	}
+	return &v, nil
+}
+
+// answerInTx runs do in a transaction and, once it has committed, answers 200 with what do
+// returned: the usual last step of a handler whose work is one transaction.
+func answerInTx[T any](w http.ResponseWriter, ctx context.Context, db *pgxpool.Pool, do func(tx pgx.Tx) (T, error)) error {
+	var out T
+	err := inTx(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		out, err = do(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -24,10 +24,13 @@ var allowedDeps = map[string]string{
 	"github.com/coreos/go-oidc/v3":                "verifying OpenID Connect ID tokens",
 	"github.com/go-jose/go-jose/v4":               "JOSE (JWS/JWE/JWK), go-oidc's own dependency",
 	"github.com/testcontainers/testcontainers-go": "tests only: a throwaway Postgres when Docker is there",
+	"github.com/crewjam/saml":                     "SAML 2.0 enterprise SSO: the service provider's checks (XML signatures, decryption, conditions); tests run its identity provider",
+	"github.com/russellhaering/goxmldsig":         "XML signatures, crewjam/saml's own dependency: its signature algorithm names and clock",
+	"github.com/beevik/etree":                     "tests only: rewriting an IdP's signed XML to prove the SAML attacks fail (crewjam/saml's own dependency)",
 }
 
 // testOnlyDeps may be required but never imported by the server itself.
-var testOnlyDeps = []string{"github.com/testcontainers/testcontainers-go"}
+var testOnlyDeps = []string{"github.com/testcontainers/testcontainers-go", "github.com/beevik/etree"}
 
 // directRequires lists the modules go.mod requires directly (not marked // indirect).
 func directRequires(t *testing.T) []string {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
 )
 
 // Fuzz targets for every parser of untrusted input. Each asserts that a failed parse returns
@@ -257,6 +261,51 @@ func FuzzOTPValue(f *testing.F) {
 		}
 		if n, err := strconv.Atoi(value[i+1:]); err == nil && n >= 0 && attempts != n {
 			t.Fatalf("%q split into attempts %d", value, attempts)
+		}
+	})
+}
+
+// FuzzSAMLACS feeds the ACS's input, a posted SAMLResponse, to what the ACS does with it before
+// touching the database: decoding, and crewjam/saml's verification for a provider trusting the
+// in-process IdP. Nothing may panic, a refusal must map to one of upstream's error codes, and
+// whatever is accepted must be the IdP's signed statement about its user: no mutation may change
+// who signs in. The seed is a real signed response, so mutations reach the signature checks.
+func FuzzSAMLACS(f *testing.F) {
+	keys := testSAMLKeys(f)
+	s := newServer(config{Secret: testSecret, BaseURL: "https://app.example.com", SSO: ssoConfig{SAMLAllowIDPInitiated: true}}, nil)
+	s.now = func() time.Time { return time.Now().UTC() }
+	idp := newTestIdP(f, keys[0], "ada@acme.com")
+	cfg := fmt.Sprintf(`{"issuer":"https://app.example.com/saml/acme","entryPoint":%q,"cert":%q,"idpMetadata":{"entityID":%q}}`,
+		idp.URL+"/sso", keys[0].certPEM, idp.EntityID)
+	p := &ssoProvider{ProviderID: "acme", Issuer: spIssuer("acme"), SAMLConfig: &cfg}
+	r := httptest.NewRequest(http.MethodPost, "https://app.example.com/api/auth/sso/saml2/sp/acs/acme", nil)
+	sp, err := s.samlSP(r, p, p.samlConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	idp.spMetadata = func(*http.Request, string) (*saml.EntityDescriptor, error) { return sp.Metadata(), nil }
+	f.Add(idp.initiate(f, spIssuer("acme")).response)
+	f.Add(base64.StdEncoding.EncodeToString([]byte(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "a">]><r>&a;</r>`)))
+	f.Add(base64.StdEncoding.EncodeToString([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" InResponseTo="id-1"/>`)))
+	f.Add("")
+	f.Fuzz(func(t *testing.T, encoded string) {
+		doc, inResponseTo, problem := decodeSAMLResponse(encoded)
+		if problem != nil {
+			if doc != nil || inResponseTo != "" || problem[0] == "" {
+				t.Fatalf("refused %q but returned a document", encoded)
+			}
+			return
+		}
+		sp.Clock = dsig.NewFakeClockAt(s.now())
+		a, err := sp.ParseXMLResponse(doc, nil, sp.AcsURL)
+		if err != nil {
+			if code, _ := samlFailure(err, inResponseTo); a != nil || code == "" {
+				t.Fatalf("refusal %v returned an assertion or no code", err)
+			}
+			return
+		}
+		if a.Subject == nil || a.Subject.NameID == nil || a.Subject.NameID.Value != "ada@acme.com" {
+			t.Fatalf("accepted an assertion about someone else: %+v", a.Subject)
 		}
 	})
 }

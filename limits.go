@@ -26,9 +26,9 @@ var textLimits = map[string]int{
 
 // objectLimits are the largest JSON objects, in bytes as sent, a body key takes.
 var objectLimits = map[string]int{
-	"metadata":   8 << 10,  // organization
-	"oidcConfig": 16 << 10, // SSO provider, its mapping included
-	"samlConfig": 16 << 10,
+	"metadata":   8 << 10,   // organization
+	"oidcConfig": 16 << 10,  // SSO provider, its mapping included
+	"samlConfig": 256 << 10, // IdP metadata XML with its certificates
 }
 
 // maxUserAgent bounds the user agent a session row records (and the cookie cache carries).

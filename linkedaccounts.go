@@ -96,9 +96,9 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p := s.providers.get(r.Context(), providerID)
-	if p == nil {
-		return errProviderNotFound
+	p, err := s.socialProvider(r.Context(), providerID)
+	if err != nil {
+		return err
 	}
 	if body.IDToken != nil {
 		if err := s.linkWithIDToken(r.Context(), as, p, body.IDToken); err != nil {
@@ -116,12 +116,7 @@ func (s *server) handleLinkSocial(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	link := &oauthLink{UserID: as.User.ID, Email: as.User.Email, EncryptedSessionToken: sealed}
-	authURL, err := s.startOAuth(w, r, p, body, link, nil)
-	if err != nil {
-		return err
-	}
-	writeAuthorizationURL(w, authURL, body.DisableRedirect)
-	return nil
+	return s.redirectToProvider(w, r, p, body, link)
 }
 
 // linkWithIDToken is link-social's ID token branch, with upstream's errors for each refusal.

@@ -172,14 +172,29 @@ func (s *server) handleSignInSocial(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	p := s.providers.get(r.Context(), providerID)
-	if p == nil {
-		return errProviderNotFound
+	p, err := s.socialProvider(r.Context(), providerID)
+	if err != nil {
+		return err
 	}
 	if body.IDToken != nil {
 		return s.signInWithIDToken(w, r, p, body.IDToken)
 	}
-	authURL, err := s.startOAuth(w, r, p, body, nil, nil)
+	return s.redirectToProvider(w, r, p, body, nil)
+}
+
+// socialProvider is the configured provider a sign-in or link names, or errProviderNotFound.
+func (s *server) socialProvider(ctx context.Context, providerID string) (*oauthProvider, error) {
+	p := s.providers.get(ctx, providerID)
+	if p == nil {
+		return nil, errProviderNotFound
+	}
+	return p, nil
+}
+
+// redirectToProvider starts the redirect flow (link set when it links to a signed-in user) and
+// answers the provider's authorization URL.
+func (s *server) redirectToProvider(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *socialStartBody, link *oauthLink) error {
+	authURL, err := s.startOAuth(w, r, p, body, link, nil)
 	if err != nil {
 		return err
 	}

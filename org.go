@@ -193,20 +193,22 @@ func lockOrganization(ctx context.Context, tx pgx.Tx, id string) (*organization,
 }
 
 func scanOrg(row pgx.Row) (*organization, error) {
-	var o organization
-	if err := row.Scan(o.scanTargets()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find organization: %w", err)
-	}
-	return &o, nil
+	return scanOptional(row, "organization", (*organization).scanTargets)
 }
 
 // memberOf returns userID's membership of orgID with its user, or nil.
 func memberOf(ctx context.Context, q querier, orgID, userID string) (*member, error) {
 	return scanMember(q.QueryRow(ctx, `SELECT `+memberWithUserColumns+` FROM `+memberWithUserFrom+`
 		WHERE m."organizationId" = $1 AND m."userId" = $2 ORDER BY m."createdAt" LIMIT 1`, orgID, userID))
+}
+
+// memberOfOr is memberOf for a membership the request needs: notMember when there is none.
+func memberOfOr(ctx context.Context, q querier, orgID, userID string, notMember error) (*member, error) {
+	m, err := memberOf(ctx, q, orgID, userID)
+	if err == nil && m == nil {
+		return nil, notMember
+	}
+	return m, err
 }
 
 func memberByID(ctx context.Context, q querier, id string) (*member, error) {
@@ -219,14 +221,7 @@ func memberByEmail(ctx context.Context, q querier, orgID, email string) (*member
 }
 
 func scanMember(row pgx.Row) (*member, error) {
-	var m member
-	if err := row.Scan(m.scanWithUser()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find member: %w", err)
-	}
-	return &m, nil
+	return scanOptional(row, "member", (*member).scanWithUser)
 }
 
 // insertMember adds userID to orgID with role (already normalized).
@@ -317,6 +312,16 @@ func (s *server) orgRequest(w http.ResponseWriter, r *http.Request, body any) (*
 		return nil, err
 	}
 	return s.orgSession(w, r)
+}
+
+// orgParam is orgRequest for the GET endpoints: one optional query parameter, then the session.
+func (s *server) orgParam(w http.ResponseWriter, r *http.Request, name string) (string, *authSession, error) {
+	v, err := queryString(r, name, false)
+	if err != nil {
+		return "", nil, err
+	}
+	as, err := s.orgSession(w, r)
+	return v, as, err
 }
 
 // optionalOrgSession is orgSession for the endpoints that answer their own error without one.
@@ -602,42 +607,43 @@ func (s *server) handleUpdateOrganization(w http.ResponseWriter, r *http.Request
 		m := string(*data.Metadata)
 		metadata = &m
 	}
-	var org *organization
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errOrgNotMember)
+	ctx := r.Context()
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (parsedOrganization, error) {
+		_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"organization": {"update"}}, errOrgNotMember, errOrgNotAllowedToUpdate)
 		if err != nil {
-			return err
+			return parsedOrganization{}, err
 		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"organization": {"update"}}) {
-			return errOrgNotAllowedToUpdate
+		org, err := updateOrganization(ctx, tx, orgID, data.Name, data.Slug, data.Logo, metadata)
+		if err != nil {
+			return parsedOrganization{}, err
 		}
-		if data.Slug != nil {
-			other, err := orgBySlug(ctx, tx, *data.Slug)
-			if err != nil {
-				return err
-			}
-			if other != nil && other.ID != orgID {
-				return errOrgSlugTaken
-			}
-		}
-		org, err = scanOrg(tx.QueryRow(ctx, `UPDATE organization o SET
-				name = COALESCE($2, o.name),
-				slug = COALESCE($3, o.slug),
-				logo = CASE WHEN $4 THEN $5 ELSE o.logo END,
-				metadata = COALESCE($6, o.metadata)
-			WHERE o.id = $1 RETURNING `+orgColumns,
-			orgID, data.Name, data.Slug, data.Logo.Set, data.Logo.Value, metadata))
-		if isUniqueViolation(err, "") {
-			return errOrgSlugTaken
-		}
-		return err
+		return org.parsed(), nil
 	})
-	if err != nil {
-		return err
+}
+
+// updateOrganization changes the fields that are set (logo also to null) and answers
+// errOrgSlugTaken when the new slug belongs to another organization.
+func updateOrganization(ctx context.Context, tx pgx.Tx, orgID string, name, slug *string, logo optional[string], metadata *string) (*organization, error) {
+	if slug != nil {
+		other, err := orgBySlug(ctx, tx, *slug)
+		if err != nil {
+			return nil, err
+		}
+		if other != nil && other.ID != orgID {
+			return nil, errOrgSlugTaken
+		}
 	}
-	writeJSON(w, http.StatusOK, org.parsed())
-	return nil
+	org, err := scanOrg(tx.QueryRow(ctx, `UPDATE organization o SET
+			name = COALESCE($2, o.name),
+			slug = COALESCE($3, o.slug),
+			logo = CASE WHEN $4 THEN $5 ELSE o.logo END,
+			metadata = COALESCE($6, o.metadata)
+		WHERE o.id = $1 RETURNING `+orgColumns,
+		orgID, name, slug, logo.Set, logo.Value, metadata))
+	if isUniqueViolation(err, "") {
+		return nil, errOrgSlugTaken
+	}
+	return org, err
 }
 
 // lockMember locks the organization (see lockOrganization) and returns userID's membership of it,
@@ -659,6 +665,19 @@ func (s *server) lockMember(ctx context.Context, tx pgx.Tx, orgID, userID string
 	return m, nil
 }
 
+// lockPermittedMember is lockMember for a caller who must also hold perm: notMember when userID
+// is not a member, denied when their role lacks perm. Every org write checks in this order.
+func (s *server) lockPermittedMember(ctx context.Context, tx pgx.Tx, orgID, userID string, perm statement, notMember, denied error) (*member, error) {
+	m, err := s.lockMember(ctx, tx, orgID, userID, notMember)
+	if err != nil {
+		return nil, err
+	}
+	if !s.cfg.Org.roles().hasPermission(m.Role, perm) {
+		return nil, denied
+	}
+	return m, nil
+}
+
 func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		OrganizationID string `json:"organizationId" required:"true"`
@@ -676,12 +695,9 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 	var org *organization
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, body.OrganizationID, as.User.ID, errOrgNotMember)
+		_, err := s.lockPermittedMember(ctx, tx, body.OrganizationID, as.User.ID, statement{"organization": {"delete"}}, errOrgNotMember, errOrgNotAllowedToDelete)
 		if err != nil {
 			return err
-		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"organization": {"delete"}}) {
-			return errOrgNotAllowedToDelete
 		}
 		// Members, invitations, then the organization; its teams and their members go by the
 		// foreign keys' ON DELETE CASCADE.

@@ -138,21 +138,14 @@ func (s *server) handleInviteMember(w http.ResponseWriter, r *http.Request) erro
 			teamIDs = append(teamIDs, id)
 		}
 	}
-	var inv invitation
 	req := invite{orgID: orgID, email: email, roles: body.Role, teamIDs: teamIDs, resend: resend, inviterID: as.User.ID}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		var err error
-		inv, err = s.inviteMember(r.Context(), tx, req)
+	return answerInTx(w, r.Context(), s.db, func(tx pgx.Tx) (invitation, error) {
+		inv, err := s.inviteMember(r.Context(), tx, req)
 		if err != nil {
-			return err
+			return invitation{}, err
 		}
-		return s.enqueueMail(r.Context(), tx, mail{Type: "organization-invitation", Email: inv.Email, ID: inv.ID, URL: s.invitationURL(r, inv.ID)})
+		return inv, s.enqueueMail(r.Context(), tx, mail{Type: "organization-invitation", Email: inv.Email, ID: inv.ID, URL: s.invitationURL(r, inv.ID)})
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, inv)
-	return nil
 }
 
 // invite is an invite-member request, decoded and checked for shape.
@@ -166,14 +159,11 @@ type invite struct {
 // inviteMember checks the inviter's right to invite with these roles and either makes a new
 // invitation or, for a resend, makes the pending one valid again from now.
 func (s *server) inviteMember(ctx context.Context, tx pgx.Tx, req invite) (invitation, error) {
-	caller, err := s.lockMember(ctx, tx, req.orgID, req.inviterID, errMemberNotFound)
+	caller, err := s.lockPermittedMember(ctx, tx, req.orgID, req.inviterID, statement{"invitation": {"create"}}, errMemberNotFound, errNotAllowedInvite)
 	if err != nil {
 		return invitation{}, err
 	}
 	rs := s.cfg.Org.roles()
-	if !rs.hasPermission(caller.Role, statement{"invitation": {"create"}}) {
-		return invitation{}, errNotAllowedInvite
-	}
 	roles := parseRoleList(req.roles...)
 	if len(roles) == 0 {
 		return invitation{}, errRoleNotFound
@@ -414,27 +404,18 @@ func (s *server) handleCancelInvitation(w http.ResponseWriter, r *http.Request) 
 	if inv == nil {
 		return errInvitationNotFound
 	}
-	var canceled *invitation
-	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		caller, err := s.lockMember(ctx, tx, inv.OrganizationID, as.User.ID, errMemberNotFound)
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (*invitation, error) {
+		_, err := s.lockPermittedMember(ctx, tx, inv.OrganizationID, as.User.ID, statement{"invitation": {"cancel"}}, errMemberNotFound, errNotAllowedCancel)
 		if err != nil {
-			return err
-		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"invitation": {"cancel"}}) {
-			return errNotAllowedCancel
+			return nil, err
 		}
 		// Upstream cancels in any status.
-		canceled, err = setInvitationStatus(ctx, tx, inv.ID, "canceled")
+		canceled, err := setInvitationStatus(ctx, tx, inv.ID, "canceled")
 		if err == nil && canceled == nil {
-			return errInvitationNotFound
+			return nil, errInvitationNotFound
 		}
-		return err
+		return canceled, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, canceled)
-	return nil
 }
 
 func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) error {
@@ -458,12 +439,9 @@ func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) err
 	if org == nil {
 		return errOrgNotFound
 	}
-	inviter, err := memberOf(ctx, s.db, inv.OrganizationID, inv.InviterID)
+	inviter, err := memberOfOr(ctx, s.db, inv.OrganizationID, inv.InviterID, errInviterGone)
 	if err != nil {
 		return err
-	}
-	if inviter == nil {
-		return errInviterGone
 	}
 	writeJSON(w, http.StatusOK, struct {
 		*invitation
@@ -475,11 +453,7 @@ func (s *server) handleGetInvitation(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *server) handleListInvitations(w http.ResponseWriter, r *http.Request) error {
-	id, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	id, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}

@@ -171,14 +171,7 @@ func (s *server) callerIn(ctx context.Context, as *authSession, orgID string, no
 	if orgID = orgIDOr(orgID, as); orgID == "" {
 		return nil, noOrg
 	}
-	m, err := memberOf(ctx, s.db, orgID, as.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, notMember
-	}
-	return m, nil
+	return memberOfOr(ctx, s.db, orgID, as.User.ID, notMember)
 }
 
 func (s *server) handleListMembers(w http.ResponseWriter, r *http.Request) error {
@@ -243,11 +236,8 @@ func (s *server) handleGetActiveMemberRole(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	if userID != "" {
-		if m, err = memberOf(ctx, s.db, m.OrganizationID, userID); err != nil {
+		if m, err = memberOfOr(ctx, s.db, m.OrganizationID, userID, errNotMemberOfThisOrg); err != nil {
 			return err
-		}
-		if m == nil {
-			return errNotMemberOfThisOrg
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"role": m.Role})
@@ -347,60 +337,61 @@ func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) 
 	if len(roles) == 0 {
 		return &apiError{Status: http.StatusBadRequest}
 	}
-	var updated member
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
-		if err != nil {
-			return err
-		}
-		target := caller
-		if body.MemberID != caller.ID {
-			if target, err = memberByID(ctx, tx, body.MemberID); err != nil {
-				return err
-			}
-		}
-		if target == nil {
-			return errMemberNotFound
-		}
-		if target.OrganizationID != orgID {
-			return errNotAllowedUpdateMember
-		}
-		callerIsOwner := hasRole(caller.Role, creatorRole)
-		settingOwner := hasRole(strings.Join(roles, ","), creatorRole)
-		// Only an owner may change an owner or make one.
-		if (hasRole(target.Role, creatorRole) || settingOwner) && !callerIsOwner {
-			return errNotAllowedUpdateMember
-		}
-		if callerIsOwner && target.ID == caller.ID && !settingOwner {
-			owners, err := countOwners(ctx, tx, orgID)
-			if err != nil {
-				return err
-			}
-			if owners <= 1 {
-				return errWithoutOwner
-			}
-		}
-		rs := s.cfg.Org.roles()
-		// Owners may always change roles (upstream's allowCreatorAllPermissions here).
-		if !callerIsOwner && !rs.hasPermission(caller.Role, statement{"member": {"update"}}) {
-			return errNotAllowedUpdateMember
-		}
-		if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
-			return errUnknownRoles("ROLE_NOT_FOUND", unknown)
-		}
-		err = tx.QueryRow(ctx, `UPDATE member m SET role = $2 WHERE m.id = $1 RETURNING `+memberColumns,
-			target.ID, strings.Join(roles, ",")).Scan(updated.scanTargets()...)
-		if err != nil {
-			return fmt.Errorf("update member role: %w", err)
-		}
-		return nil
+	return answerInTx(w, r.Context(), s.db, func(tx pgx.Tx) (member, error) {
+		return s.updateMemberRole(r.Context(), tx, orgID, as.User.ID, body.MemberID, roles)
 	})
+}
+
+// updateMemberRole sets memberID's roles in orgID on callerID's behalf, in upstream's order of
+// checks: the caller is a member, the target in the organization, owners stay owned by owners,
+// the organization keeps an owner, the caller may update members, the roles exist.
+func (s *server) updateMemberRole(ctx context.Context, tx pgx.Tx, orgID, callerID, memberID string, roles []string) (member, error) {
+	caller, err := s.lockMember(ctx, tx, orgID, callerID, errMemberNotFound)
 	if err != nil {
-		return err
+		return member{}, err
 	}
-	writeJSON(w, http.StatusOK, updated)
-	return nil
+	target := caller
+	if memberID != caller.ID {
+		if target, err = memberByID(ctx, tx, memberID); err != nil {
+			return member{}, err
+		}
+	}
+	if target == nil {
+		return member{}, errMemberNotFound
+	}
+	if target.OrganizationID != orgID {
+		return member{}, errNotAllowedUpdateMember
+	}
+	callerIsOwner := hasRole(caller.Role, creatorRole)
+	settingOwner := hasRole(strings.Join(roles, ","), creatorRole)
+	// Only an owner may change an owner or make one.
+	if (hasRole(target.Role, creatorRole) || settingOwner) && !callerIsOwner {
+		return member{}, errNotAllowedUpdateMember
+	}
+	if callerIsOwner && target.ID == caller.ID && !settingOwner {
+		owners, err := countOwners(ctx, tx, orgID)
+		if err != nil {
+			return member{}, err
+		}
+		if owners <= 1 {
+			return member{}, errWithoutOwner
+		}
+	}
+	rs := s.cfg.Org.roles()
+	// Owners may always change roles (upstream's allowCreatorAllPermissions here).
+	if !callerIsOwner && !rs.hasPermission(caller.Role, statement{"member": {"update"}}) {
+		return member{}, errNotAllowedUpdateMember
+	}
+	if unknown := rs.unknownRoles(roles); len(unknown) > 0 {
+		return member{}, errUnknownRoles("ROLE_NOT_FOUND", unknown)
+	}
+	var updated member
+	err = tx.QueryRow(ctx, `UPDATE member m SET role = $2 WHERE m.id = $1 RETURNING `+memberColumns,
+		target.ID, strings.Join(roles, ",")).Scan(updated.scanTargets()...)
+	if err != nil {
+		return member{}, fmt.Errorf("update member role: %w", err)
+	}
+	return updated, nil
 }
 
 func (s *server) handleLeaveOrganization(w http.ResponseWriter, r *http.Request) error {

@@ -171,33 +171,19 @@ func (s *server) handleCreateTeam(w http.ResponseWriter, r *http.Request) error 
 	if orgID == "" {
 		return errNoActiveOrg
 	}
-	var created team
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
+	ctx := r.Context()
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (team, error) {
 		// Upstream's code for a non-member here is the invitation one (sic).
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedInvite)
+		_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"team": {"create"}}, errNotAllowedInvite, errNotAllowedCreateTeams)
 		if err != nil {
-			return err
+			return team{}, err
 		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"create"}}) {
-			return errNotAllowedCreateTeams
-		}
-		created, err = s.insertTeam(ctx, tx, orgID, body.Name, true)
-		return err
+		return s.insertTeam(ctx, tx, orgID, body.Name, true)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, created)
-	return nil
 }
 
 func (s *server) handleListTeams(w http.ResponseWriter, r *http.Request) error {
-	id, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	id, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}
@@ -240,32 +226,24 @@ func (s *server) handleUpdateTeam(w http.ResponseWriter, r *http.Request) error 
 	if orgID == "" {
 		return errNoActiveOrg
 	}
-	var updated team
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errNotAllowedUpdateTeam)
+	ctx := r.Context()
+	return answerInTx(w, ctx, s.db, func(tx pgx.Tx) (team, error) {
+		_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"team": {"update"}}, errNotAllowedUpdateTeam, errNotAllowedUpdateTeam)
 		if err != nil {
-			return err
+			return team{}, err
 		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"team": {"update"}}) {
-			return errNotAllowedUpdateTeam
-		}
+		var updated team
 		err = tx.QueryRow(ctx, `UPDATE team t SET name = COALESCE($3, t.name), "updatedAt" = $4
 			WHERE t.id = $1 AND t."organizationId" = $2 RETURNING `+teamColumns,
 			body.TeamID, orgID, data.Name, s.now()).Scan(updated.scanTargets()...)
 		if isNoRows(err) {
-			return errTeamNotFound
+			return team{}, errTeamNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("update team: %w", err)
+			return team{}, fmt.Errorf("update team: %w", err)
 		}
-		return nil
+		return updated, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, updated)
-	return nil
 }
 
 func (s *server) handleRemoveTeam(w http.ResponseWriter, r *http.Request) error {
@@ -421,11 +399,7 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	explicitOrg, err := queryString(r, "organizationId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	explicitOrg, as, err := s.orgParam(w, r, "organizationId")
 	if err != nil {
 		return err
 	}
@@ -438,30 +412,21 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 		if orgID == "" {
 			return errNoActiveOrg
 		}
-		caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+		caller, err := memberOfOr(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errNotMemberOfThisOrg
 		}
 		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"update"}}) {
 			return errNotAllowedUpdateMember
 		}
-		other, err := memberOf(ctx, s.db, orgID, target)
+		_, err = memberOfOr(ctx, s.db, orgID, target, errOrgNotMember)
 		if err != nil {
 			return err
-		}
-		if other == nil {
-			return errOrgNotMember
 		}
 	case explicitOrg != "":
-		caller, err := memberOf(ctx, s.db, orgID, as.User.ID)
+		_, err = memberOfOr(ctx, s.db, orgID, as.User.ID, errNotMemberOfThisOrg)
 		if err != nil {
 			return err
-		}
-		if caller == nil {
-			return errNotMemberOfThisOrg
 		}
 	default:
 		// Every organization the user is in.
@@ -476,11 +441,7 @@ func (s *server) handleListUserTeams(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) error {
-	teamID, err := queryString(r, "teamId", false)
-	if err != nil {
-		return err
-	}
-	as, err := s.orgSession(w, r)
+	teamID, as, err := s.orgParam(w, r, "teamId")
 	if err != nil {
 		return err
 	}
@@ -498,12 +459,9 @@ func (s *server) handleListTeamMembers(w http.ResponseWriter, r *http.Request) e
 	if t == nil {
 		return errTeamNotFound
 	}
-	caller, err := memberOf(ctx, s.db, t.OrganizationID, as.User.ID)
+	_, err = memberOfOr(ctx, s.db, t.OrganizationID, as.User.ID, errNotTeamMember)
 	if err != nil {
 		return err
-	}
-	if caller == nil {
-		return errNotTeamMember
 	}
 	in, err := isTeamMember(ctx, s.db, teamID, as.User.ID)
 	if err != nil {
@@ -535,19 +493,13 @@ func (s *server) lockTeamChange(ctx context.Context, tx pgx.Tx, as *authSession,
 	if orgID == "" {
 		return nil, errNoActiveOrg
 	}
-	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errOrgNotMember)
+	_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"member": {perm}}, errOrgNotMember, refused)
 	if err != nil {
 		return nil, err
 	}
-	if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {perm}}) {
-		return nil, refused
-	}
-	m, err := memberOf(ctx, tx, orgID, string(body.UserID))
+	_, err = memberOfOr(ctx, tx, orgID, string(body.UserID), errOrgNotMember)
 	if err != nil {
 		return nil, err
-	}
-	if m == nil {
-		return nil, errOrgNotMember
 	}
 	t, err := teamByID(ctx, tx, body.TeamID, orgID)
 	if err != nil {
@@ -565,20 +517,13 @@ func (s *server) handleAddTeamMember(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	var tm teamMember
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
+	return answerInTx(w, r.Context(), s.db, func(tx pgx.Tx) (teamMember, error) {
 		t, err := s.lockTeamChange(r.Context(), tx, as, body, "update", errNotAllowedAddTeamMember)
 		if err != nil {
-			return err
+			return teamMember{}, err
 		}
-		tm, err = s.addTeamMember(r.Context(), tx, t.ID, string(body.UserID))
-		return err
+		return s.addTeamMember(r.Context(), tx, t.ID, string(body.UserID))
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, tm)
-	return nil
 }
 
 func (s *server) handleRemoveTeamMember(w http.ResponseWriter, r *http.Request) error {

@@ -126,8 +126,8 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if as == nil || as.Session.ExpiresAt.Time().Before(now) {
 		s.clearSessionCookies(w, r)
 		if as != nil {
-			if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1`, token); err != nil {
-				return nil, fmt.Errorf("delete expired session: %w", err)
+			if err := deleteSessionByToken(r.Context(), s.db, token); err != nil {
+				return nil, fmt.Errorf("expired: %w", err)
 			}
 		}
 		return nil, nil
@@ -258,6 +258,14 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 		writeJSONBytes(w, http.StatusOK, as.encoded)
 	default:
 		writeJSON(w, http.StatusOK, as)
+	}
+	return nil
+}
+
+// deleteSessionByToken ends the session with this token, if there is one.
+func deleteSessionByToken(ctx context.Context, q querier, token string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
+		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }

@@ -59,56 +59,43 @@ func (s *settings) String(p *string, name, envName, def, usage string) {
 }
 
 func (s *settings) Bool(p *bool, name, envName string, def bool, usage string) {
-	*p = def
-	if v, ok := s.env(name, envName); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s: want true or false, got %q", envName, v))
-		}
-		*p = b
-	}
+	setFromEnv(s, p, name, envName, def, strconv.ParseBool, "true or false")
 	s.fs.BoolVar(p, name, *p, "["+envName+"] "+usage)
 	s.add(name)
 }
 
 func (s *settings) Int(p *int, name, envName string, def int, usage string) {
-	*p = def
-	if v, ok := s.env(name, envName); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s: want a whole number, got %q", envName, v))
-		}
-		*p = n
-	}
+	setFromEnv(s, p, name, envName, def, strconv.Atoi, "a whole number")
 	s.fs.IntVar(p, name, *p, "["+envName+"] "+usage)
 	s.add(name)
 }
 
 func (s *settings) Int64(p *int64, name, envName string, def int64, usage string) {
-	*p = def
-	if v, ok := s.env(name, envName); ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s: want a whole number, got %q", envName, v))
-		}
-		*p = n
-	}
+	setFromEnv(s, p, name, envName, def, parseInt64, "a whole number")
 	s.fs.Int64Var(p, name, *p, "["+envName+"] "+usage)
 	s.add(name)
 }
 
 func (s *settings) Duration(p *time.Duration, name, envName string, def time.Duration, usage string) {
-	*p = def
-	if v, ok := s.env(name, envName); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s: want a duration like 15s, got %q", envName, v))
-		}
-		*p = d
-	}
+	setFromEnv(s, p, name, envName, def, time.ParseDuration, "a duration like 15s")
 	s.fs.DurationVar(p, name, *p, "["+envName+"] "+usage)
 	s.add(name)
 }
+
+// setFromEnv sets *p to def, or to its environment variable's value read by parse; a value that
+// does not parse is kept as an error for parse to answer, saying what was wanted.
+func setFromEnv[T any](s *settings, p *T, name, envName string, def T, parse func(string) (T, error), want string) {
+	*p = def
+	if v, ok := s.env(name, envName); ok {
+		x, err := parse(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s: want %s, got %q", envName, want, v))
+		}
+		*p = x
+	}
+}
+
+func parseInt64(v string) (int64, error) { return strconv.ParseInt(v, 10, 64) }
 
 // parse parses the command line; a bad environment value is an error as a bad flag is.
 func (s *settings) parse(args []string) error {

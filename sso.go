@@ -10,18 +10,18 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Enterprise SSO (upstream packages/sso/src/, OIDC only): identity providers that organizations
-// register at run time, stored in upstream's ssoProvider table, found at sign-in by email domain,
-// provider id or organization slug. This file holds the settings, the stored provider and the
-// endpoints that manage providers; ssosignin.go signs users in through them, oidcdiscovery.go
-// fetches from them and ssodomain.go proves domain ownership.
+// Enterprise SSO (upstream packages/sso/src/, OIDC and SAML): identity providers that
+// organizations register at run time, stored in upstream's ssoProvider table, found at sign-in by
+// email domain, provider id or organization slug. This file holds the settings, the stored
+// provider and the endpoints that manage providers; ssosignin.go signs users in through them,
+// oidcdiscovery.go fetches from them, ssodomain.go proves domain ownership, and saml.go,
+// samlacs.go and samlslo.go speak SAML.
 
 // ssoConfig holds the SSO settings (upstream's sso() options). Zero values are upstream's
 // defaults, so a config built in code behaves as a server started with an empty environment.
@@ -30,6 +30,10 @@ type ssoConfig struct {
 	DefaultRole        string // role given to users provisioned into a provider's organization; "": member
 	DomainVerification bool   // providers sign users in only once a DNS TXT record proves their domain
 	TrustEmailVerified bool   // take the provider's email_verified claim (upstream's trustEmailVerified)
+	// SAMLAllowIDPInitiated accepts SAML responses no sign-in of ours asked for (upstream's
+	// saml.allowIdpInitiated); SAMLSingleLogout serves single logout (saml.enableSingleLogout).
+	SAMLAllowIDPInitiated bool
+	SAMLSingleLogout      bool
 }
 
 const defaultSSOProvidersLimit = 10
@@ -60,6 +64,8 @@ func registerSSOFlags(s *settings) *ssoFlags {
 	s.String(&f.role, "sso-default-role", "SSO_DEFAULT_ROLE", defaultMemberRole, "organization role of users an SSO provider signs in for the first time")
 	s.Bool(&f.cfg.DomainVerification, "sso-domain-verification", "SSO_DOMAIN_VERIFICATION", false, "an SSO provider signs users in only after a DNS TXT record proves its domain")
 	s.Bool(&f.cfg.TrustEmailVerified, "sso-trust-email-verified", "SSO_TRUST_EMAIL_VERIFIED", false, "take an SSO provider's email_verified claim; otherwise its users start unverified")
+	s.Bool(&f.cfg.SAMLAllowIDPInitiated, "sso-saml-allow-idp-initiated", "SSO_SAML_ALLOW_IDP_INITIATED", false, "accept SAML responses that no sign-in started (IdP-initiated SSO)")
+	s.Bool(&f.cfg.SAMLSingleLogout, "sso-saml-single-logout", "SSO_SAML_SINGLE_LOGOUT", false, "serve SAML single logout (the slo and logout routes); the IdP's messages must be signed")
 	return f
 }
 
@@ -95,7 +101,6 @@ var (
 	errSSONoUpdateFields    = apiErr(400, "", "No fields provided for update")
 	errSSONoOIDCConfig      = apiErr(400, "", "Cannot update OIDC config for a provider that doesn't have OIDC configured")
 	errSSOIdentityLocked    = apiErr(409, "", "Cannot change SSO provider identity fields while linked accounts exist")
-	errSSOSAMLUnsupported   = apiErr(400, "SAML_NOT_SUPPORTED", "SAML providers are not supported by this server")
 	errSSOProviderIDInvalid = validationError("[body.providerId] Invalid input: a provider id must be usable as a URL path segment")
 )
 
@@ -137,8 +142,14 @@ func (p *ssoProvider) oidcConfig() *ssoOIDCConfig {
 	if p.OIDCConfig == nil || *p.OIDCConfig == "" {
 		return nil
 	}
-	var c ssoOIDCConfig
-	if err := json.Unmarshal([]byte(*p.OIDCConfig), &c); err != nil {
+	return safeJSONParse[ssoOIDCConfig](*p.OIDCConfig)
+}
+
+// safeJSONParse reads a stored provider configuration column, or nil when it is unreadable: as
+// upstream's safeJsonParse, a broken stored config counts as no config rather than an error.
+func safeJSONParse[T any](stored string) *T {
+	var c T
+	if err := json.Unmarshal([]byte(stored), &c); err != nil {
 		return nil
 	}
 	return &c
@@ -239,58 +250,15 @@ func (s *server) fingerprint(p *ssoProvider) (string, error) {
 			obj["oidcConfig"] = oidc
 		}
 	}
+	if c := samlWithoutPrivateKeys(p); c != nil {
+		obj["samlConfig"] = c
+	}
 	var b bytes.Buffer
-	if err := writeCanonical(&b, obj); err != nil {
+	if err := writeJS(&b, obj); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b.Bytes())
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
-
-// writeCanonical is upstream's serializeCanonical: JSON.stringify with object keys sorted.
-func writeCanonical(b *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case string:
-		writeJSString(b, x)
-	case json.Number:
-		b.WriteString(x.String())
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeCanonical(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSString(b, k)
-			b.WriteByte(':')
-			if err := writeCanonical(b, x[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("canonical json: unexpected %T", v)
-	}
-	return nil
 }
 
 // ssoProviderByID finds a provider by its providerId; lock is "", "FOR UPDATE" or "FOR SHARE".
@@ -299,14 +267,7 @@ func ssoProviderByID(ctx context.Context, q querier, providerID, lock string) (*
 }
 
 func scanSSOProvider(row pgx.Row) (*ssoProvider, error) {
-	var p ssoProvider
-	if err := row.Scan(p.scanTargets()...); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("find sso provider: %w", err)
-	}
-	return &p, nil
+	return scanOptional(row, "sso provider", (*ssoProvider).scanTargets)
 }
 
 // isOrgAdmin is upstream's hasOrgAdminRole on the caller's membership: owner or admin among the
@@ -418,28 +379,32 @@ func decodeSSOOIDCBody(raw json.RawMessage, requireClientID bool) (*ssoOIDCBody,
 
 // checkSSOConfigs applies what upstream's body schema checks beyond types to a register or update
 // body: the issuer (when given) and every endpoint must be URLs, all such issues answered at once.
-// It returns the decoded oidcConfig, if any. A samlConfig is refused: SAML is not served.
-func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, requireClientID bool) (*ssoOIDCBody, error) {
+// It returns the decoded oidcConfig and samlConfig, if any.
+func checkSSOConfigs(issuer *string, oidcRaw, samlRaw metadataObject, register bool) (*ssoOIDCBody, *samlConfig, error) {
 	var issues []string
 	if issuer != nil && !isURL(*issuer) {
 		issues = append(issues, "[body.issuer] Invalid URL")
 	}
 	var oidc *ssoOIDCBody
+	var saml *samlConfig
+	var more []string
+	var err error
 	if len(oidcRaw) > 0 {
-		var more []string
-		var err error
-		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(oidcRaw), requireClientID); err != nil {
-			return nil, err
+		if oidc, more, err = decodeSSOOIDCBody(json.RawMessage(oidcRaw), register); err != nil {
+			return nil, nil, err
+		}
+		issues = append(issues, more...)
+	}
+	if len(samlRaw) > 0 {
+		if saml, more, err = decodeSAMLBody(json.RawMessage(samlRaw), register); err != nil {
+			return nil, nil, err
 		}
 		issues = append(issues, more...)
 	}
 	if len(issues) > 0 {
-		return nil, validationError(issues...)
+		return nil, nil, validationError(issues...)
 	}
-	if len(samlRaw) > 0 {
-		return nil, errSSOSAMLUnsupported
-	}
-	return oidc, nil
+	return oidc, saml, nil
 }
 
 // isURL is zod's url(): a string that parses as an absolute URL, surrounding spaces ignored.
@@ -471,7 +436,7 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	oidc, err := checkSSOConfigs(&body.Issuer, body.OIDCConfig, body.SAMLConfig, true)
+	oidc, saml, err := checkSSOConfigs(&body.Issuer, body.OIDCConfig, body.SAMLConfig, true)
 	if err != nil {
 		return err
 	}
@@ -490,7 +455,7 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	p, err := s.newSSOProvider(as.User.ID, &body, cfg)
+	p, err := s.newSSOProvider(as.User.ID, &body, cfg, saml)
 	if err != nil {
 		return err
 	}
@@ -503,7 +468,7 @@ func (s *server) handleSSORegister(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	out := map[string]any{
-		"id": p.ID, "issuer": p.Issuer, "oidcConfig": cfg, "samlConfig": nil, "userId": p.UserID,
+		"id": p.ID, "issuer": p.Issuer, "oidcConfig": cfg, "samlConfig": storedJSON(p.SAMLConfig), "userId": p.UserID,
 		"providerId": p.ProviderID, "organizationId": p.OrganizationID, "domain": p.Domain,
 		"redirectURI": s.ssoRedirectURI(r, p.ProviderID),
 	}
@@ -550,9 +515,17 @@ func (s *server) checkSSORegistration(ctx context.Context, userID string, body *
 	return nil
 }
 
-// newSSOProvider is the row register stores, its OIDC client secret sealed.
-func (s *server) newSSOProvider(userID string, body *ssoRegisterBody, cfg *ssoOIDCConfig) (ssoProvider, error) {
+// newSSOProvider is the row register stores, its OIDC client secret sealed, its SAML
+// configuration checked.
+func (s *server) newSSOProvider(userID string, body *ssoRegisterBody, cfg *ssoOIDCConfig, saml *samlConfig) (ssoProvider, error) {
 	p := ssoProvider{ID: generateID(32), Issuer: body.Issuer, UserID: userID, ProviderID: body.ProviderID, Domain: body.Domain}
+	if saml != nil {
+		text, err := registeredSAMLConfig(body.Issuer, saml)
+		if err != nil {
+			return ssoProvider{}, err
+		}
+		p.SAMLConfig = &text
+	}
 	if body.OrganizationID != "" {
 		p.OrganizationID = &body.OrganizationID
 	}
@@ -585,8 +558,8 @@ func (s *server) insertSSOProvider(ctx context.Context, tx pgx.Tx, p *ssoProvide
 		return "", err
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO "ssoProvider" (id, issuer, "oidcConfig", "samlConfig", "userId", "providerId", "organizationId", domain, "domainVerified")
-		VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
-		p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified)
+		VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8)`,
+		p.ID, p.Issuer, p.OIDCConfig, p.UserID, p.ProviderID, p.OrganizationID, p.Domain, p.DomainVerified, p.SAMLConfig)
 	if isUniqueViolation(err, "") {
 		return "", errSSOProviderExists
 	}
@@ -709,8 +682,8 @@ type ssoSanitizedCf struct {
 	TokenEndpointAuthentication string   `json:"tokenEndpointAuthentication,omitempty"`
 }
 
-// sanitize is upstream's sanitizeProvider. A SAML provider (registered through the Node server)
-// shows its SAML settings without their certificates, which we do not parse.
+// sanitize is upstream's sanitizeProvider. A SAML provider shows its SAML settings with its IdP
+// certificates described (fingerprint, validity, key type), never the certificates themselves.
 func (s *server) sanitize(r *http.Request, p *ssoProvider) ssoSanitized {
 	out := ssoSanitized{
 		ProviderID: p.ProviderID, Type: "oidc", Issuer: p.Issuer, Domain: p.Domain, DomainVerified: s.domainVerified(p),
@@ -736,6 +709,9 @@ func (s *server) sanitize(r *http.Request, p *ssoProvider) ssoSanitized {
 				if v, ok := saml[k]; ok {
 					out.SAMLConfig[k] = v
 				}
+			}
+			if c := p.samlConfig(); c != nil && c.signingCerts() != nil {
+				out.SAMLConfig["certificate"] = describeCertificates(c.signingCerts())
 			}
 		}
 	}
@@ -810,7 +786,7 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	oidc, err := checkSSOConfigs(body.Issuer, body.OIDCConfig, body.SAMLConfig, false)
+	oidc, saml, err := checkSSOConfigs(body.Issuer, body.OIDCConfig, body.SAMLConfig, false)
 	if err != nil {
 		return err
 	}
@@ -818,7 +794,7 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	if deref(body.Issuer) == "" && deref(body.Domain) == "" && oidc == nil {
+	if deref(body.Issuer) == "" && deref(body.Domain) == "" && oidc == nil && saml == nil {
 		return errSSONoUpdateFields
 	}
 	ctx := r.Context()
@@ -850,6 +826,13 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 			}
 			identityChanged = identityChanged || changed
 		}
+		if saml != nil {
+			changed, err := mergeSAMLConfig(p, body.Issuer != nil, json.RawMessage(body.SAMLConfig))
+			if err != nil {
+				return err
+			}
+			identityChanged = identityChanged || changed
+		}
 		if identityChanged {
 			var linked bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM account WHERE "providerId" = $1)`, p.ProviderID).Scan(&linked); err != nil {
@@ -859,8 +842,8 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 				return errSSOIdentityLocked
 			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5 WHERE id = $1`,
-			p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig)
+		_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5, "samlConfig" = $6 WHERE id = $1`,
+			p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig, p.SAMLConfig)
 		if err != nil {
 			return fmt.Errorf("update sso provider: %w", err)
 		}
@@ -947,7 +930,7 @@ func jsonValuesEqual(a, b json.RawMessage) bool {
 		return bytes.Equal(a, b)
 	}
 	var bx, by bytes.Buffer
-	if writeCanonical(&bx, normalizeNumbers(x)) != nil || writeCanonical(&by, normalizeNumbers(y)) != nil {
+	if writeJS(&bx, normalizeNumbers(x)) != nil || writeJS(&by, normalizeNumbers(y)) != nil {
 		return bytes.Equal(a, b)
 	}
 	return bx.String() == by.String()

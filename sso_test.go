@@ -487,7 +487,7 @@ func TestSSORegistrationValidatesItsBody(t *testing.T) {
 		{"a social provider's id", map[string]any{"providerId": "github"}, 422, ""},
 		{"no client secret", map[string]any{"oidcConfig": noSecret}, 400, ""},
 		{"private_key_jwt", map[string]any{"oidcConfig": map[string]any{"clientId": "c", "skipDiscovery": true, "tokenEndpointAuthentication": "private_key_jwt"}}, 400, ""},
-		{"SAML", map[string]any{"samlConfig": map[string]any{"entryPoint": "https://idp.example/sso"}}, 400, "SAML_NOT_SUPPORTED"},
+		{"SAML without an IdP entity id", map[string]any{"samlConfig": map[string]any{"entryPoint": "https://idp.example/sso"}}, 400, "VALIDATION_ERROR"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

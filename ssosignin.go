@@ -71,6 +71,9 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if cfg == nil {
+		return s.startSAMLSignIn(w, r, p, &body)
+	}
 	ref, err := s.reference(p)
 	if err != nil {
 		return err
@@ -108,7 +111,8 @@ func (s *server) handleSignInSSO(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signInProvider finds the provider a sign-in names (by id, organization slug, or the email's or
-// given domain) and checks that it can sign in by OIDC here.
+// given domain) and checks that it can sign in here: by OIDC (its configuration returned) or, with
+// no OIDC configuration returned, by SAML.
 func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoProvider, *ssoOIDCConfig, error) {
 	domain := body.Domain
 	if _, after, ok := strings.Cut(body.Email, "@"); domain == "" && ok {
@@ -144,7 +148,7 @@ func (s *server) signInProvider(ctx context.Context, body *ssoSignInBody) (*ssoP
 		return nil, nil, errSSODomainUnverified
 	case cfg == nil || body.ProviderType == "saml":
 		if p.hasSAML() {
-			return nil, nil, errSSOSAMLUnsupported
+			return p, nil, nil // a SAML sign-in (samlacs.go)
 		}
 		return nil, nil, errSSOInvalidProvider
 	}

@@ -169,12 +169,33 @@ export const deviations = {
       "server started (no nonce in its state) is accepted, as upstream does.",
     why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
   },
-  "sso-saml-refused": {
-    title: "SAML SSO providers are refused",
-    routes: ["POST /sso/register"],
-    upstream: "A `samlConfig` registers a SAML provider.",
-    ours: "400 `SAML_NOT_SUPPORTED` (`SAML providers are not supported by this server`); nothing is stored. Enterprise SSO is OpenID Connect only; the SAML routes are not served.",
-    why: "A SAML provider could be registered but never used: the assertion consumer and metadata routes are not implemented.",
+  "saml-config-readable": {
+    title: "A SAML registration must hold readable certificates, keys and IdP metadata",
+    routes: ["POST /sso/register", "POST /sso/update-provider"],
+    upstream: "A `samlConfig` whose certificate, private key or IdP metadata cannot be read is stored; the provider fails at its first sign-in.",
+    ours:
+      "400 `SAML_INVALID_CERTIFICATE`, `SAML_INVALID_PRIVATE_KEY` or `SAML_INVALID_IDP_METADATA` (metadata with a DTD included); nothing is stored.",
+    why: "A provider that can never sign anyone in should be refused when its owner can still fix it, not discovered by a user at login.",
+  },
+  "saml-subject-confirmation-expiry": {
+    title: "A SAML assertion is refused past its SubjectConfirmationData NotOnOrAfter",
+    routes: ["POST /sso/saml2/sp/acs/:providerId"],
+    upstream: "Only the Conditions' NotBefore/NotOnOrAfter are checked; an expired SubjectConfirmationData signs the user in.",
+    ours:
+      "Redirect with `error=saml_error`: the bearer SubjectConfirmationData's NotOnOrAfter (and Recipient) are enforced, as are the Conditions, " +
+      "within crewjam/saml's clock skew. SHA-1 signatures are refused too.",
+    why: "SAML profiles 4.1.4.2: the confirmation window bounds how long an intercepted assertion can be presented.",
+  },
+  "saml-slo-signed": {
+    title: "SAML single logout needs the IdP's signature",
+    routes: ["POST /sso/saml2/sp/slo/:providerId", "GET /sso/saml2/sp/slo/:providerId"],
+    upstream:
+      "With single logout on and `wantLogoutRequestSigned` off (its default), an unsigned or wrongly signed LogoutRequest ends the session of the NameID it names; " +
+      "a LogoutResponse to an unknown request is accepted with a warning.",
+    ours:
+      "400 `INVALID_LOGOUT_REQUEST` unless the LogoutRequest carries a valid signature of the provider's IdP (XML or redirect-binding signature), and each is taken once; " +
+      "400 `INVALID_LOGOUT_RESPONSE` unless a LogoutResponse is signed and answers a logout this server started.",
+    why: "Otherwise anyone who knows a user's email can sign them out of every session that provider made.",
   },
   "cache-reads-only": {
     title: "Only get-session answers from the cookie cache",
@@ -211,7 +232,7 @@ export const deviations = {
       "No bound: a 900 000-character name is stored, a 300 000-character organization slug is a 500 (its unique index refuses the row), and a long name makes the cookie cache many chunks.",
     ours:
       "400 `VALIDATION_ERROR` naming the field (`[body.name] Too big: expected string to have <=256 characters`), nothing stored, over: `name` (user, organization, team, passkey) 256 characters; " +
-      "`image`, `logo`, SSO `issuer` 2048; `slug` and SSO `providerId` 256; SSO `domain` 1024; organization `metadata` 8 KiB of JSON; SSO `oidcConfig` and `samlConfig` 16 KiB. " +
+      "`image`, `logo`, SSO `issuer` 2048; `slug` and SSO `providerId` 256; SSO `domain` 1024; organization `metadata` 8 KiB of JSON; SSO `oidcConfig` 16 KiB and `samlConfig` 256 KiB (IdP metadata with its certificates). " +
       "The bounds apply by body key wherever it appears (`data.name` in organization update too). A session row keeps the first 512 characters of the User-Agent.",
     why: "Unbounded text lets one client fill the database, break an index with a 500, or make a browser's cookies too large to send.",
   },

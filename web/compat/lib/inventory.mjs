@@ -53,7 +53,6 @@ export function checkInventory({ upstream, ours, committed }) {
   const ourKeys = new Set(ours.map((r) => key(r.method, r.path)));
   for (const r of ours) {
     if (!upstreamKeys.has(key(r.method, r.path)) && !optionRoutes.has(key(r.method, r.path))) problems.push(`routes.go serves ${r.method} ${r.path}, which upstream's router does not have`);
-    if (isSAML({ plugin: "sso", path: r.path })) problems.push(`routes.go serves ${r.method} ${r.path}: SAML is out of scope, and COMPATIBILITY.md lists it as not implemented`);
   }
   for (const m of committed.matchAll(/^\| `(GET|POST) ([^`]+)` \| (done|partial) \|/gm)) {
     if (!ourKeys.has(key(m[1], m[2]))) problems.push(`COMPATIBILITY.md claims ${m[1]} ${m[2]} (${m[3]}), which routes.go does not serve`);
@@ -64,11 +63,6 @@ export function checkInventory({ upstream, ours, committed }) {
   }
   return problems;
 }
-
-// isSAML tells the sso plugin's SAML routes, out of this project's scope (issue 9: enterprise SSO
-// is OpenID Connect only). They are listed in a group of their own and never counted as served.
-const isSAML = (r) => r.plugin === "sso" && r.path.startsWith("/sso/saml2/");
-const samlNote = "not served: SAML is not implemented (enterprise SSO is OpenID Connect only)";
 
 // onlyErrors are routes whose every answer is an error in the configuration we ship, so that
 // comparing the error is comparing the route.
@@ -103,9 +97,7 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
     const c = compared.get(k);
     let status;
     let note;
-    if (isSAML(r)) {
-      return { ...r, plugin: "sso (SAML)", status: "missing", note: samlNote };
-    } else if (!ourKeys.has(k)) {
+    if (!ourKeys.has(k)) {
       status = "missing";
       note = "not served";
     } else if (partialBecause.has(k)) {
@@ -145,11 +137,6 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
   out.push("- **missing**: not served (404).");
   out.push("");
   out.push(`${rows.length} routes: ${count("done")} done, ${count("partial")} partial, ${count("missing")} missing.`);
-  const saml = rows.filter((r) => r.plugin === "sso (SAML)").length;
-  if (saml) {
-    out.push("");
-    out.push(`The ${saml} SAML routes of the sso plugin are missing on purpose: SAML is not implemented (enterprise SSO is OpenID Connect only); they are listed under "sso (SAML)".`);
-  }
   for (const plugin of [...new Set(rows.map((r) => r.plugin))]) {
     out.push("");
     out.push(`## ${plugin}`);

@@ -105,7 +105,7 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 // others turn on what it ships off, so that those flows are compared too.
 export const configs = {
   shipped: {},
-  options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true" },
+  options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true", SSO_SAML_SINGLE_LOGOUT: "true" },
   // The session_data cookie cache on, as upstream's session.cookieCache { maxAge: 300 }.
   cache: { COOKIE_CACHE_MAX_AGE: "300" },
 };

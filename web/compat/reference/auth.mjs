@@ -118,6 +118,6 @@ export const auth = betterAuth({
       changeEmail: { enabled: on("EMAIL_OTP_CHANGE_EMAIL"), verifyCurrentEmail: on("EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT") },
     }),
     passkey({ rpName: process.env.PASSKEY_RP_NAME || "Better Auth", rpID: process.env.PASSKEY_RP_ID || undefined }),
-    sso(),
+    sso({ saml: { enableSingleLogout: on("SSO_SAML_SINGLE_LOGOUT") } }),
   ],
 });

@@ -203,15 +203,6 @@ export default [
     t.equal([...url.searchParams.keys()].join(","), order.join(","), "parameter order");
   }),
 
-  deviation("sso-saml-refused", "a SAML provider registers only upstream", async (t) => {
-    const c = t.client({ plugins });
-    await signUp(t, c, "owner");
-    const body = { providerId: t.slug, issuer: "https://idp.example.com", domain: t.email("x").split("@")[1], samlConfig: { entryPoint: "https://idp.example.com/sso", cert: "MIIB", idpMetadata: { entityID: "https://idp.example.com" } } };
-    const res = await c.sso.register(body);
-    if (t.ours) t.fails(res, 400, "SAML_NOT_SUPPORTED", "SAML registration");
-    else t.equal(t.ok(res, "SAML registration").samlConfig.entryPoint, body.samlConfig.entryPoint, "SAML registered");
-  }),
-
   interop("a provider registered through one server is managed through the other", async (t) => {
     const a = t.client({ server: t.a, plugins });
     await signUp(t, a, "owner");

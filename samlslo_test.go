@@ -1,0 +1,138 @@
+package main
+
+import (
+	"crypto/tls"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// newSLOEnv is a SAML env with single logout on and a provider "acme" whose IdP has SLO endpoints,
+// with ada signed in on the returned client.
+func newSLOEnv(t *testing.T) (*samlEnv, *testClient) {
+	t.Helper()
+	e := newSAMLEnv(t, func(c *config) { c.SSO.SAMLSingleLogout = true })
+	slo := []any{map[string]any{"Binding": saml.HTTPRedirectBinding, "Location": e.idp.URL + "/slo"},
+		map[string]any{"Binding": saml.HTTPPostBinding, "Location": e.idp.URL + "/slo"}}
+	e.registerSAML(t, "acme", map[string]any{"idpMetadata": map[string]any{"entityID": e.idp.EntityID, "singleLogoutService": slo}}, nil)
+	c := e.client(t)
+	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/dashboard")
+	return e, c
+}
+
+// signedMessage signs a protocol message as an IdP would (an enveloped signature placed where
+// the schema wants it) and returns it base64-encoded for the POST binding.
+func signedMessage(t *testing.T, keys samlKeyPair, element func(sig *etree.Element) *etree.Element) string {
+	t.Helper()
+	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{keys.cert.Raw}, PrivateKey: keys.key}))
+	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := ctx.SignEnveloped(element(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encodeElement(t, element(signed.ChildElements()[len(signed.ChildElements())-1]))
+}
+
+func encodeElement(t *testing.T, el *etree.Element) string {
+	t.Helper()
+	doc := etree.NewDocument()
+	doc.SetRoot(el)
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// logoutRequest is the IdP's LogoutRequest for nameID, with sig as its signature.
+func (e *samlEnv) logoutRequest(id, nameID string) func(sig *etree.Element) *etree.Element {
+	now := time.Now().UTC()
+	return func(sig *etree.Element) *etree.Element {
+		lr := saml.LogoutRequest{ID: id, Version: "2.0", IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/acme",
+			Issuer: &saml.Issuer{Value: e.idp.EntityID}, NameID: &saml.NameID{Value: nameID}, Signature: sig}
+		return lr.Element()
+	}
+}
+
+func (c *testClient) postSLO(t *testing.T, field, message string) *testResponse {
+	t.Helper()
+	return c.do(http.MethodPost, "/api/auth/sso/saml2/sp/slo/acme", url.Values{field: {message}}.Encode(),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", "https://idp.example")
+}
+
+// TestSAMLSingleLogoutNeedsAValidIdPSignature: the IdP's LogoutRequest ends the user's session
+// only when the IdP signed it, and only once; upstream, without wantLogoutRequestSigned, takes an
+// unsigned one, so anyone who knows a user's email could sign them out.
+func TestSAMLSingleLogoutNeedsAValidIdPSignature(t *testing.T) {
+	t.Parallel()
+	e, c := newSLOEnv(t)
+	keys := testSAMLKeys(t)
+	idp := e.client(t)
+	unsigned := encodeElement(t, e.logoutRequest("id-unsigned", "ada@acme.com")(nil))
+	idp.postSLO(t, "SAMLRequest", unsigned).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_REQUEST")
+	impostor := signedMessage(t, keys[1], e.logoutRequest("id-impostor", "ada@acme.com"))
+	idp.postSLO(t, "SAMLRequest", impostor).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_REQUEST")
+	if got := c.sessionUser(t); got != "ada@acme.com" {
+		t.Fatalf("after forged logout requests the session is %q, want ada's", got)
+	}
+
+	valid := signedMessage(t, keys[0], e.logoutRequest("id-valid", "ada@acme.com"))
+	resp := idp.postSLO(t, "SAMLRequest", valid).wantStatus(t, http.StatusOK)
+	if !strings.Contains(string(resp.Body), `name="SAMLResponse"`) || !strings.Contains(string(resp.Body), e.idp.URL+"/slo") {
+		t.Fatalf("the IdP gets no LogoutResponse form: %.300s", resp.Body)
+	}
+	if got := c.sessionUser(t); got != "" {
+		t.Fatalf("after the IdP's logout the session is %q, want none", got)
+	}
+	idp.postSLO(t, "SAMLRequest", valid).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_REQUEST")
+}
+
+// TestSAMLLogoutGoesToTheIdPAndBack: logout ends the session here and sends the browser to the
+// IdP with a LogoutRequest it stored; the IdP's signed LogoutResponse to it lands on the
+// callback, an unsigned one is refused.
+func TestSAMLLogoutGoesToTheIdPAndBack(t *testing.T) {
+	t.Parallel()
+	e, c := newSLOEnv(t)
+	resp := c.post("/api/auth/sso/saml2/logout/acme", map[string]any{"callbackURL": "/bye"}).wantStatus(t, http.StatusFound)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if !strings.HasPrefix(loc.String(), e.idp.URL+"/slo?") || loc.Query().Get("SAMLRequest") == "" || loc.Query().Get("RelayState") != "/bye" {
+		t.Fatalf("logout went to %s", loc)
+	}
+	if got := c.sessionUser(t); got != "" {
+		t.Fatalf("after logout the session is %q", got)
+	}
+	var identifier string
+	if err := e.db.QueryRow(t.Context(), `SELECT identifier FROM verification WHERE identifier LIKE 'saml-logout-request:%'`).Scan(&identifier); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	answer := func(sig *etree.Element) *etree.Element {
+		lr := saml.LogoutResponse{ID: "id-answer", InResponseTo: strings.TrimPrefix(identifier, samlLogoutRequestPrefix), Version: "2.0",
+			IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/acme", Issuer: &saml.Issuer{Value: e.idp.EntityID},
+			Status: saml.Status{StatusCode: saml.StatusCode{Value: saml.StatusSuccess}}, Signature: sig}
+		return lr.Element()
+	}
+	idp := e.client(t)
+	idp.postSLO(t, "SAMLResponse", encodeElement(t, answer(nil))).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_RESPONSE")
+	idp.do(http.MethodPost, "/api/auth/sso/saml2/sp/slo/acme", url.Values{"SAMLResponse": {signedMessage(t, testSAMLKeys(t)[0], answer)}, "RelayState": {"/bye"}}.Encode(),
+		"Content-Type", "application/x-www-form-urlencoded").wantRedirect(t, "/bye")
+}
+
+// TestSAMLSingleLogoutIsOffByDefault: as upstream, the routes answer SINGLE_LOGOUT_NOT_ENABLED
+// unless single logout is turned on.
+func TestSAMLSingleLogoutIsOffByDefault(t *testing.T) {
+	t.Parallel()
+	e := newSAMLEnv(t)
+	e.registerSAML(t, "acme", nil, nil)
+	e.client(t).get("/api/auth/sso/saml2/sp/slo/acme?SAMLRequest=x").wantError(t, http.StatusBadRequest, "SINGLE_LOGOUT_NOT_ENABLED")
+	e.owner.post("/api/auth/sso/saml2/logout/acme", map[string]any{}).wantError(t, http.StatusBadRequest, "SINGLE_LOGOUT_NOT_ENABLED")
+}
