@@ -13,5 +13,8 @@ COPY --from=build /out/authsidecar /authsidecar
 USER nonroot:nonroot
 EXPOSE 4000
 ENV ADDR=:4000
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["/authsidecar", "health"]
+# Metrics, /readyz and /livez on their own port: publish 9464 only to the monitoring network.
+ENV METRICS_ADDR=:9464
+# Ready means Postgres answers and the schema is applied; liveness alone is `health` (/api/auth/ok).
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["/authsidecar", "health", "--ready"]
 ENTRYPOINT ["/authsidecar"]

@@ -84,12 +84,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ae):
 	case isUnavailable(err):
-		slog.Warn("database unavailable", "method", r.Method, "route", logRoute(r), "err", err)
+		slog.WarnContext(r.Context(), "database unavailable", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errServiceUnavailable
 	default:
-		slog.Error("request failed", "method", r.Method, "route", logRoute(r), "err", err)
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", logRoute(r), "err", err)
 		ae = errInternal
 	}
+	noteErrorCode(r, ae.Code)
 	if ae.Code == "" && ae.Message == "" {
 		// Upstream's APIError without a body still says it is JSON (the router's own 404 does not).
 		w.Header().Set("Content-Type", "application/json")

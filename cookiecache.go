@@ -111,6 +111,9 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if !ok {
 		return nil, false
 	}
+	if s.revoked.has(token) {
+		return nil, true
+	}
 	c, ok := s.cacheMemo.get(value)
 	if !ok {
 		if c, ok = s.decodeCookieCache(value); !ok {
@@ -122,7 +125,7 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if c.expiresAt < now.UnixMilli() || !hmac.Equal([]byte(c.as.Session.Token), []byte(token)) || c.as.Session.ExpiresAt.Time().Before(now) {
 		return nil, true
 	}
-	if s.revoked.refuses(c.as.Session.ID) {
+	if s.revocations.refuses(c.as.Session.ID) {
 		return nil, true
 	}
 	cached := c.as

@@ -23,6 +23,7 @@ var allowedDeps = map[string]string{
 	"github.com/go-webauthn/webauthn":             "passkeys",
 	"github.com/coreos/go-oidc/v3":                "verifying OpenID Connect ID tokens",
 	"github.com/go-jose/go-jose/v4":               "JOSE (JWS/JWE/JWK), go-oidc's own dependency",
+	"github.com/prometheus/client_golang":         "Prometheus metrics on METRICS_ADDR (registry, Go and process collectors, promhttp)",
 	"github.com/testcontainers/testcontainers-go": "tests only: a throwaway Postgres when Docker is there",
 	"github.com/crewjam/saml":                     "SAML 2.0 enterprise SSO: the service provider's checks (XML signatures, decryption, conditions); tests run its identity provider",
 	"github.com/russellhaering/goxmldsig":         "XML signatures, crewjam/saml's own dependency: its signature algorithm names and clock",

@@ -143,7 +143,7 @@ func (s *server) linkWithIDToken(ctx context.Context, as *authSession, p *oauthP
 			return errLinkingDifferentEmails
 		}
 		if err := s.insertProviderAccount(ctx, tx, as.User.ID, acct); err != nil {
-			slog.Error("link account", "err", err)
+			slog.ErrorContext(ctx, "link account", "err", err)
 			return errLinkingFailed
 		}
 		return nil
@@ -298,7 +298,7 @@ func (s *server) validAccessToken(ctx context.Context, p *oauthProvider, a *stor
 	if a.RefreshToken != nil && expiring {
 		t, err := s.refreshAccount(ctx, p, a)
 		if err != nil {
-			slog.Warn("refresh access token", "provider", a.ProviderID, "err", err)
+			slog.WarnContext(ctx, "refresh access token", "provider", a.ProviderID, "err", err)
 			return nil, errFailedToGetAccessToken
 		}
 		out.AccessToken = t.AccessToken
@@ -396,7 +396,7 @@ func (s *server) handleRefreshToken(w http.ResponseWriter, r *http.Request) erro
 	}
 	t, err := s.refreshAccount(r.Context(), p, a)
 	if err != nil {
-		slog.Warn("refresh token", "provider", a.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "refresh token", "provider", a.ProviderID, "err", err)
 		return errFailedToRefreshToken
 	}
 	out := struct {
@@ -445,7 +445,7 @@ func (s *server) handleAccountInfo(w http.ResponseWriter, r *http.Request) error
 	}
 	profile, err := p.profile(r.Context(), providerTokens{AccessToken: t.AccessToken, IDToken: t.IDToken})
 	if err != nil {
-		slog.Info("account info", "provider", a.ProviderID, "err", err)
+		slog.InfoContext(r.Context(), "account info", "provider", a.ProviderID, "err", err)
 		return errFailedUserInfo
 	}
 	type accountInfoUser struct {

@@ -165,6 +165,7 @@ func (s *server) deliverOne(ctx context.Context, r *outboxRow) error {
 		return s.removeMail(ctx, r.id)
 	}
 	if s.now().Sub(r.createdAt) > mailMaxAge {
+		s.metrics.mailAttempt(m.Type, "dropped")
 		slog.Error("drop undelivered mail after a day", "id", r.id, "type", m.Type, "attempts", r.attempts-1)
 		return s.removeMail(ctx, r.id)
 	}
@@ -172,11 +173,14 @@ func (s *server) deliverOne(ctx context.Context, r *outboxRow) error {
 	var permanent *permanentError
 	switch {
 	case err == nil:
+		s.metrics.mailAttempt(m.Type, "sent")
 		return s.removeMail(ctx, r.id)
 	case errors.As(err, &permanent):
+		s.metrics.mailAttempt(m.Type, "dropped")
 		slog.Error("mail refused; dropped", "id", r.id, "type", m.Type, "err", err)
 		return s.removeMail(ctx, r.id)
 	}
+	s.metrics.mailAttempt(m.Type, "retry")
 	delay := mailRetryDelay(r.attempts)
 	slog.Warn("mail delivery failed; will retry", "id", r.id, "type", m.Type, "attempt", r.attempts, "retryIn", delay, "err", err)
 	if _, err := s.db.Exec(ctx, `UPDATE "mailOutbox" SET "nextAttemptAt" = $2 WHERE id = $1`, r.id, s.now().Add(delay)); err != nil {
@@ -190,6 +194,18 @@ func (s *server) removeMail(ctx context.Context, id string) error {
 		return fmt.Errorf("remove mail: %w", err)
 	}
 	return nil
+}
+
+// outboxStats counts the mail waiting in the outbox and finds when the oldest was queued.
+func (s *server) outboxStats(ctx context.Context) (depth int64, oldest time.Time, err error) {
+	var first *time.Time
+	if err := s.db.QueryRow(ctx, `SELECT count(*), min("createdAt") FROM "mailOutbox"`).Scan(&depth, &first); err != nil {
+		return 0, time.Time{}, fmt.Errorf("count outbox: %w", err)
+	}
+	if first != nil {
+		oldest = *first
+	}
+	return depth, oldest, nil
 }
 
 // mailLoop delivers the outbox until ctx ends, waking every poll interval, and at once again

@@ -35,7 +35,8 @@ func main() {
 }
 
 func runCommand(cmd string, args []string) error {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(), ReplaceAttr: readableDurations})))
+	setupLogging(os.Getenv("LOG_FORMAT"))
+	ready := cmd == "health" && takeReadyFlag(&args)
 	if cmd == "version" {
 		fmt.Println(version())
 		return nil
@@ -48,6 +49,7 @@ func runCommand(cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
+	setupLogging(cfg.Ops.LogFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -61,6 +63,9 @@ func runCommand(cmd string, args []string) error {
 		defer db.Close()
 		return prepareDatabase(ctx, cfg, db)
 	case "health":
+		if ready {
+			return checkReady(ctx, cfg.Ops.MetricsAddr)
+		}
 		return checkHealth(ctx, cfg.Addr)
 	default:
 		return fmt.Errorf("unknown command %q (want serve, migrate, health or version)", cmd)
@@ -110,7 +115,7 @@ func version() string {
 // errShowVersion is loadConfig's answer to -version: print the version instead of running.
 var errShowVersion = errors.New("show version")
 
-const usageHeader = `usage: authsidecar [serve|migrate|health|version] [flags]
+const usageHeader = `usage: authsidecar [serve|migrate|health [--ready]|version] [flags]
 
 Every flag defaults to the environment variable named in brackets.
 BETTER_AUTH_SECRET (32+ characters) is read from the environment only.
@@ -154,6 +159,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	s := newSettings(fs, getenv)
 	var c config
 	serverFlags := registerServerFlags(s, &c)
+	opsFlags := registerOpsFlags(s) // in the Server group, after it
 	s.section("Email, verification, password reset")
 	s.String(&c.MailLog, "mail-log", "MAIL_LOG", "", "without SMTP: file that receives one JSON line per mail")
 	emailFlags := registerEmailFlags(s)
@@ -164,6 +170,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	passkeyFlags := registerPasskeyFlags(s)
 	orgFlags := registerOrgFlags(s)
 	ssoFlags := registerSSOFlags(s)
+	s.section("Admin")
+	adminFlags := registerAdminFlags(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -190,7 +198,13 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
 		return config{}, err
 	}
+	if c.Admin, err = adminFlags.parse(); err != nil {
+		return config{}, err
+	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
+		return config{}, err
+	}
+	if c.Ops, err = opsFlags.parse(c.Addr); err != nil {
 		return config{}, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
@@ -287,6 +301,9 @@ func serve(ctx context.Context, cfg config) error {
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)
+	if err := s.serveMetrics(ctx); err != nil {
+		return err
+	}
 
 	srv := newHTTPServer(cfg.Addr, routes(s))
 	errc := make(chan error, 1)

@@ -76,6 +76,12 @@ func callbackFailureOf(err error, provider string) *callbackFailure {
 	if errors.As(err, &f) {
 		return f
 	}
+	// An APIError with a code, such as the admin plugin's BANNED_USER, ends at the error URL with
+	// its code and message (upstream: api/routes/callback.ts, redirectOnError).
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code != "" {
+		return &callbackFailure{code: ae.Code, description: ae.Message}
+	}
 	slog.Error("provider callback failed", "provider", provider, "err", err)
 	return &callbackFailure{code: "internal_server_error"}
 }
@@ -452,7 +458,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	tokens, err := s.exchangeCode(r.Context(), r, p, q.Code, st.CodeVerifier)
 	if err != nil {
-		slog.Warn("oauth code exchange failed", "provider", p.id, "err", err)
+		slog.WarnContext(r.Context(), "oauth code exchange failed", "provider", p.id, "err", err)
 		return fail("invalid_code", "")
 	}
 	tokens.Nonce = st.IDTokenNonce
@@ -461,7 +467,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	profile, err := p.profile(r.Context(), tokens)
 	if err != nil || !profile.usable(tokens) {
-		slog.Warn("oauth user info failed", "provider", p.id, "err", err)
+		slog.WarnContext(r.Context(), "oauth user info failed", "provider", p.id, "err", err)
 		return fail("unable_to_get_user_info", "")
 	}
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ","),
@@ -478,7 +484,8 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
-		return fail(failureCode(p, err), "")
+		f := callbackFailureOf(err, p.id)
+		return fail(strings.ReplaceAll(f.code, " ", "_"), f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
 	return nil
@@ -578,7 +585,7 @@ func (s *server) consumeOAuthState(w http.ResponseWriter, r *http.Request, state
 	}
 	var st oauthState
 	if err := json.Unmarshal([]byte(v.Value), &st); err != nil || st.CallbackURL == "" || st.CodeVerifier == "" {
-		slog.Error("unreadable oauth state", "err", err)
+		slog.ErrorContext(r.Context(), "unreadable oauth state", "err", err)
 		return nil, errorURL, "internal_server_error", nil
 	}
 	// Every URL was checked against the trusted origins when the flow started; they are checked
@@ -921,7 +928,7 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 	if !p.opaqueIDTokens || strings.Count(raw, ".") == 2 {
 		var err error
 		if claims, err = p.idToken.verify(ctx, raw, body.Nonce, s.now()); err != nil {
-			slog.Info("id token refused", "provider", p.id, "err", err)
+			slog.InfoContext(ctx, "id token refused", "provider", p.id, "err", err)
 			return nil, tokens, errInvalidIDToken
 		}
 		// Ours: a token bound to a nonce needs that nonce (verify checks it when one is sent;
@@ -938,7 +945,7 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 		profile, err = p.profile(ctx, tokens)
 	}
 	if err != nil {
-		slog.Info("id token user info failed", "provider", p.id, "err", err)
+		slog.InfoContext(ctx, "id token user info failed", "provider", p.id, "err", err)
 		return nil, tokens, errFailedUserInfo
 	}
 	if profile.Email == "" {
@@ -1029,7 +1036,7 @@ func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID,
 	providers := s.providers.all()
 	rows, err := s.db.Query(ctx, `SELECT "providerId", "idToken" FROM account WHERE "userId" = $1 ORDER BY "updatedAt" DESC`, userID)
 	if err != nil {
-		slog.Error("find accounts for provider logout", "err", err)
+		slog.ErrorContext(ctx, "find accounts for provider logout", "err", err)
 		return ""
 	}
 	defer rows.Close()
@@ -1037,7 +1044,7 @@ func (s *server) providerLogoutURL(ctx context.Context, r *http.Request, userID,
 		var providerID string
 		var idToken *string
 		if err := rows.Scan(&providerID, &idToken); err != nil {
-			slog.Error("find accounts for provider logout", "err", err)
+			slog.ErrorContext(ctx, "find accounts for provider logout", "err", err)
 			return ""
 		}
 		p := providers[providerID]

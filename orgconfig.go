@@ -133,31 +133,36 @@ var defaultOrgRoles = roleSet{
 	},
 }
 
-// loadOrgRoles reads custom roles from a JSON file. They are laid over the default roles: a new
-// name adds a role, a default's name replaces that role. (Upstream's `roles` option replaces the
-// defaults outright, so a config naming only a custom role leaves owners without permissions; here
-// owner, admin and member stay unless the file redefines them.)
+// loadOrgRoles reads ORG_ROLES_FILE. (Upstream's `roles` option replaces the defaults outright,
+// so a config naming only a custom role leaves owners without permissions; here owner, admin and
+// member stay unless the file redefines them.)
 func loadOrgRoles(path string) (roleSet, error) {
+	return loadRolesFile("ORG_ROLES_FILE", path, defaultOrgRoles)
+}
+
+// loadRolesFile reads custom roles from a JSON file ({"role": {"resource": ["action"]}}) and lays
+// them over defaults: a new name adds a role, a default's name replaces that role.
+func loadRolesFile(setting, path string, defaults roleSet) (roleSet, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("ORG_ROLES_FILE: %w", err)
+		return nil, fmt.Errorf("%s: %w", setting, err)
 	}
 	var custom map[string]map[string][]string
 	if err := json.Unmarshal(raw, &custom); err != nil {
-		return nil, fmt.Errorf("ORG_ROLES_FILE %s: want {\"role\": {\"resource\": [\"action\"]}}: %w", path, err)
+		return nil, fmt.Errorf("%s %s: want {\"role\": {\"resource\": [\"action\"]}}: %w", setting, path, err)
 	}
 	roles := roleSet{}
-	for name, st := range defaultOrgRoles {
+	for name, st := range defaults {
 		roles[name] = st
 	}
 	for name, st := range custom {
-		// Members store their roles comma-joined, so a name with a comma or padding could never
-		// be matched back.
+		// Roles are stored comma-joined, so a name with a comma or padding could never be
+		// matched back.
 		if name == "" || strings.Contains(name, ",") || strings.TrimSpace(name) != name {
-			return nil, fmt.Errorf("ORG_ROLES_FILE %s: role name %q must be non-empty, without commas or surrounding spaces", path, name)
+			return nil, fmt.Errorf("%s %s: role name %q must be non-empty, without commas or surrounding spaces", setting, path, name)
 		}
 		if st == nil {
-			return nil, fmt.Errorf("ORG_ROLES_FILE %s: role %q has no statements object", path, name)
+			return nil, fmt.Errorf("%s %s: role %q has no statements object", setting, path, name)
 		}
 		roles[name] = statement(st)
 	}

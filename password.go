@@ -71,9 +71,12 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 		s.scryptRuns.Add(1)
 		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), s.scryptN, scryptR, scryptP, scryptKeyLen)
 	}
+	taken := s.metrics.scryptQueued()
 	select {
 	case hashWorkers() <- job:
+		taken()
 	case <-ctx.Done():
+		taken()
 		return nil, fmt.Errorf("wait for a hashing worker: %w", ctx.Err())
 	}
 	<-done

@@ -183,6 +183,12 @@ func (s *server) resetCredentialPassword(ctx context.Context, tx pgx.Tx, userID,
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 	}
+	return s.setCredentialPassword(ctx, tx, userID, hash)
+}
+
+// setCredentialPassword sets the user's credential password, creating the credential account
+// when the user has none (a social-only user).
+func (s *server) setCredentialPassword(ctx context.Context, tx pgx.Tx, userID, hash string) error {
 	tag, err := tx.Exec(ctx, `UPDATE account SET password = $2, "updatedAt" = $3
 		WHERE "userId" = $1 AND "providerId" = 'credential' AND "accountId" = $1`, userID, hash, s.now())
 	if err != nil {

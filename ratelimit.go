@@ -20,29 +20,30 @@ import (
 // in memory per replica: it keeps the hot path (get-session) at one query or none.
 
 type rateRule struct {
+	name   string // names the rule in the metrics
 	window time.Duration
 	max    int
 	shared bool // counted in Postgres across replicas
 }
 
-var defaultRateRule = rateRule{window: 10 * time.Second, max: 100}
+var defaultRateRule = rateRule{name: "default", window: 10 * time.Second, max: 100}
 
 // rateRuleFor returns the first special rule whose path matches, else the default.
 func rateRuleFor(path string) rateRule {
 	switch {
 	case strings.HasPrefix(path, "/sign-in/magic-link"), strings.HasPrefix(path, "/magic-link/verify"):
-		return rateRule{window: time.Minute, max: 5, shared: true}
+		return rateRule{name: "magic-link", window: time.Minute, max: 5, shared: true}
 	case path == "/sign-in/email-otp", path == "/forget-password/email-otp",
 		strings.HasPrefix(path, "/email-otp/"):
-		return rateRule{window: time.Minute, max: 3, shared: true}
+		return rateRule{name: "email-otp", window: time.Minute, max: 3, shared: true}
 	case strings.HasPrefix(path, "/sign-in"), strings.HasPrefix(path, "/sign-up"),
 		strings.HasPrefix(path, "/change-password"), strings.HasPrefix(path, "/change-email"):
-		return rateRule{window: 10 * time.Second, max: 3, shared: true}
+		return rateRule{name: "sign-in", window: 10 * time.Second, max: 3, shared: true}
 	case path == "/request-password-reset", path == "/send-verification-email",
 		strings.HasPrefix(path, "/forget-password"):
-		return rateRule{window: time.Minute, max: 3, shared: true}
+		return rateRule{name: "email-link", window: time.Minute, max: 3, shared: true}
 	case strings.HasPrefix(path, "/two-factor/"):
-		return rateRule{window: 10 * time.Second, max: 3, shared: true}
+		return rateRule{name: "two-factor", window: 10 * time.Second, max: 3, shared: true}
 	}
 	return defaultRateRule
 }
@@ -153,6 +154,7 @@ func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool
 	if allowed {
 		return false
 	}
+	s.metrics.rateLimited(rule.name)
 	seconds := int((retry + time.Second - 1) / time.Second)
 	w.Header().Set("X-Retry-After", strconv.Itoa(max(seconds, 1)))
 	writeError(w, r, errTooManyRequests)

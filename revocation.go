@@ -98,23 +98,23 @@ func (rs *revocationSet) add(id string) {
 // feed has stopped after ctx ends.
 func (s *server) watchRevocations(ctx context.Context) (done <-chan struct{}) {
 	stopped := make(chan struct{})
-	if s.cfg.CookieCacheMaxAge <= 0 || s.revoked.unwatched {
+	if s.cfg.CookieCacheMaxAge <= 0 || s.revocations.unwatched {
 		close(stopped)
 		return stopped
 	}
 	// A revoked session's cache cookie lives up to maxAge after its last write; a minute more
 	// covers clocks that disagree between replicas and Postgres.
-	s.revoked.window = time.Duration(s.cfg.CookieCacheMaxAge)*time.Second + time.Minute
-	s.revoked.watched.Store(true)
+	s.revocations.window = time.Duration(s.cfg.CookieCacheMaxAge)*time.Second + time.Minute
+	s.revocations.watched.Store(true)
 	var src revocationSource = pgRevocations{db: s.db}
 	first := make(chan struct{})
 	var once sync.Once
-	synced := func(ids []string) { s.revoked.reset(ids); once.Do(func() { close(first) }) }
+	synced := func(ids []string) { s.revocations.reset(ids); once.Do(func() { close(first) }) }
 	go func() {
 		defer close(stopped)
 		for {
-			err := src.listen(ctx, s.revoked.window, synced, s.revoked.add)
-			s.revoked.live.Store(false)
+			err := src.listen(ctx, s.revocations.window, synced, s.revocations.add)
+			s.revocations.live.Store(false)
 			if ctx.Err() != nil {
 				return
 			}

@@ -22,7 +22,7 @@ func cachedCookieServer(t *testing.T, pool *pgxpool.Pool, watched bool) *testSer
 	if pool == nil {
 		pool, _ = newTestDB(t)
 	}
-	return startTestServer(t, pool, func(s *server) { s.revoked.unwatched = !watched }, emailDefaults, func(c *config) {
+	return startTestServer(t, pool, func(s *server) { s.revocations.unwatched = !watched }, emailDefaults, func(c *config) {
 		c.CookieCacheMaxAge = 300
 		c.Email.DeleteUser = true
 		c.SSO.DomainVerification = true
@@ -192,13 +192,13 @@ func TestRevocationsMissedWhileTheFeedIsDownAreReloaded(t *testing.T) {
 		t.Fatalf("not answered from the cache: %s", body)
 	}
 	ts.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%FROM "sessionRevocation"%'`)
-	waitFor(t, "the feed to drop", func() bool { return !ts.revoked.live.Load() })
+	waitFor(t, "the feed to drop", func() bool { return !ts.revocations.live.Load() })
 	// Down: the cache is not trusted, Postgres answers (the new name).
 	if body := string(c.get("/api/auth/get-session").Body); !strings.Contains(body, `"name":"Renamed"`) {
 		t.Fatalf("a cache hit was trusted while the feed was down: %s", body)
 	}
 	ts.exec(t, `DELETE FROM session`)
-	waitFor(t, "the feed to come back", func() bool { return ts.revoked.live.Load() })
+	waitFor(t, "the feed to come back", func() bool { return ts.revocations.live.Load() })
 	c.cookies = stolen
 	if body := string(c.get("/api/auth/get-session").Body); body != "null" {
 		t.Fatalf("a revocation made while the feed was down was not reloaded: %s", body)

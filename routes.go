@@ -3,9 +3,12 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // handler is an endpoint: it writes its own success response and returns any error for
@@ -144,7 +147,41 @@ func routes(s *server) http.Handler {
 	mux.Handle("GET /api/auth/sso/saml2/sp/slo/{providerId}", handler(s.handleSAMLSLO))
 	mux.Handle("POST /api/auth/sso/saml2/logout/{providerId}", handler(s.handleSAMLLogout))
 
+	// Admin (admin.go, adminusers.go for list-users, impersonate.go; bans are enforced in ban.go)
+	mux.Handle("POST /api/auth/admin/create-user", handler(s.handleAdminCreateUser))
+	mux.Handle("GET /api/auth/admin/get-user", handler(s.handleAdminGetUser))
+	mux.Handle("POST /api/auth/admin/update-user", handler(s.handleAdminUpdateUser))
+	mux.Handle("GET /api/auth/admin/list-users", handler(s.handleAdminListUsers))
+	mux.Handle("POST /api/auth/admin/set-role", handler(s.handleAdminSetRole))
+	mux.Handle("POST /api/auth/admin/ban-user", handler(s.handleAdminBanUser))
+	mux.Handle("POST /api/auth/admin/unban-user", handler(s.handleAdminUnbanUser))
+	mux.Handle("POST /api/auth/admin/list-user-sessions", handler(s.handleAdminListUserSessions))
+	mux.Handle("POST /api/auth/admin/revoke-user-session", handler(s.handleAdminRevokeUserSession))
+	mux.Handle("POST /api/auth/admin/revoke-user-sessions", handler(s.handleAdminRevokeUserSessions))
+	mux.Handle("POST /api/auth/admin/impersonate-user", handler(s.handleAdminImpersonateUser))
+	mux.Handle("POST /api/auth/admin/stop-impersonating", handler(s.handleAdminStopImpersonating))
+	mux.Handle("POST /api/auth/admin/remove-user", handler(s.handleAdminRemoveUser))
+	mux.Handle("POST /api/auth/admin/set-user-password", handler(s.handleAdminSetUserPassword))
+	mux.Handle("POST /api/auth/admin/has-permission", handler(s.handleAdminHasPermission))
+
 	return s.middleware(mux)
+}
+
+// metricsRoutes is the METRICS_ADDR listener's table: metrics, readiness and, when asked, pprof.
+// None of it is ever served on the public port.
+func metricsRoutes(s *server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /readyz", handler(s.handleReady))
+	mux.Handle("GET /livez", handler(s.handleOK))
+	if s.cfg.Ops.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	return mux
 }
 
 // middleware runs around every request, in upstream's order where upstream has one: recover,
@@ -152,6 +189,7 @@ func routes(s *server) http.Handler {
 func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r, info := s.beginRequest(w, r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		// Known before routing so that every log line, the rate limit's included, can name the
 		// route rather than the path (see logRoute).
@@ -159,12 +197,12 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		r.Pattern = pattern
 		defer func() {
 			if p := recover(); p != nil {
-				slog.Error("panic", "method", r.Method, "route", logRoute(r), "panic", p)
+				slog.ErrorContext(r.Context(), "panic", "method", r.Method, "route", logRoute(r), "panic", p)
 				if !rec.wrote {
 					writeError(rec, r, errInternal)
 				}
 			}
-			slog.Debug("request", "method", r.Method, "route", logRoute(r), "status", rec.status, "duration", time.Since(start))
+			s.endRequest(rec, r, info, rec.status, start)
 		}()
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)

@@ -90,3 +90,29 @@ create or replace trigger "session_revoked" after delete on "session" for each r
 -- expires, so that a token works once on every replica (idtokenreplay.go).
 create table if not exists "usedIdToken" ("id" text not null primary key, "expiresAt" timestamptz not null);
 create index if not exists "usedIdToken_expiresAt_idx" on "usedIdToken" ("expiresAt");
+
+-- admin plugin (always served: a database the Node server wrote with admin() carries bans that
+-- must hold here too). Upstream's columns, nullable, so rows written before them read as null.
+alter table "user" add column if not exists "role" text;
+alter table "user" add column if not exists "banned" boolean;
+alter table "user" add column if not exists "banReason" text;
+alter table "user" add column if not exists "banExpires" timestamptz;
+alter table "session" add column if not exists "impersonatedBy" text;
+-- Ours, not upstream's: list-users pages, sorts and searches 100 000 users through these rather
+-- than reading the table (adminusers.go; BenchmarkListUsers checks the plans). The trigram
+-- indexes serve its contains / starts_with / ends_with searches; pg_trgm is a trusted extension
+-- (a database owner may create it), and where it cannot be created searches read the table.
+create index if not exists "user_createdAt_idx" on "user" ("createdAt", "id");
+-- (No btree on name: a B-tree entry is limited to about 2.7 kB and upstream takes names of any
+-- length, so such an index would turn a long name into a failed insert.)
+do $$ begin
+  create extension if not exists pg_trgm;
+exception when others then
+  raise notice 'pg_trgm unavailable: list-users searches read the user table';
+end $$;
+do $$ begin
+  if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+    create index if not exists "user_email_trgm_idx" on "user" using gin ("email" gin_trgm_ops);
+    create index if not exists "user_name_trgm_idx" on "user" using gin ("name" gin_trgm_ops);
+  end if;
+end $$;

@@ -39,15 +39,18 @@ type config struct {
 	Org               orgConfig
 	TwoFactor         twoFactorConfig
 	SSO               ssoConfig
+	Ops               opsConfig
+	Admin             adminConfig
 }
 
 // server holds every dependency a handler needs.
 type server struct {
-	cfg       config
-	db        *pgxpool.Pool
-	now       func() time.Time
-	cacheMemo cookieCacheMemo
-	revoked   revocationSet // sessions revoked on any replica (revocation.go)
+	cfg         config
+	db          *pgxpool.Pool
+	now         func() time.Time
+	cacheMemo   cookieCacheMemo
+	revocations revocationSet   // sessions revoked on any replica (revocation.go)
+	revoked     revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -63,6 +66,7 @@ type server struct {
 	ssoClient *http.Client
 	ssoKeys   *keySetCache
 	resolver  txtResolver
+	metrics   *metrics // nil unless METRICS_ADDR is set
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -78,6 +82,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 	s.ssoClient = newSSOClient(s.configTrusted)
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
 	s.resolver = net.DefaultResolver
+	s.metrics = newMetrics(s)
 	return s
 }
 

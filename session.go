@@ -27,12 +27,13 @@ type session struct {
 	UserID               string  `json:"userId"`
 	ActiveOrganizationID *string `json:"activeOrganizationId"`
 	ActiveTeamID         *string `json:"activeTeamId"`
+	ImpersonatedBy       *string `json:"impersonatedBy"` // the admin plugin's (impersonate.go)
 }
 
-const sessionColumns = `s.id, s."expiresAt", s.token, s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId", s."activeOrganizationId", s."activeTeamId"`
+const sessionColumns = `s.id, s."expiresAt", s.token, s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId", s."activeOrganizationId", s."activeTeamId", s."impersonatedBy"`
 
 func (s *session) scanTargets() []any {
-	return []any{&s.ID, &s.ExpiresAt, &s.Token, &s.CreatedAt, &s.UpdatedAt, &s.IPAddress, &s.UserAgent, &s.UserID, &s.ActiveOrganizationID, &s.ActiveTeamID}
+	return []any{&s.ID, &s.ExpiresAt, &s.Token, &s.CreatedAt, &s.UpdatedAt, &s.IPAddress, &s.UserAgent, &s.UserID, &s.ActiveOrganizationID, &s.ActiveTeamID, &s.ImpersonatedBy}
 }
 
 // authSession is a session with its user: the body of get-session.
@@ -53,8 +54,12 @@ const (
 )
 
 // createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
-// dontRememberMe).
+// dontRememberMe). Every session starts here or in rotateSession, both behind admitUser, so a
+// ban holds on every way in.
 func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
+	if err := s.admitUser(ctx, q, userID); err != nil {
+		return session{}, err
+	}
 	now := s.now()
 	expires := now.Add(sessionExpiresIn)
 	if dontRemember {
@@ -111,6 +116,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	}
 	if cacheOn && !o.disableCookieCache && cacheMayAnswer(r) {
 		cached, present := s.readCookieCache(r, token)
+		s.metrics.cookieCacheLookup(cached != nil)
 		if cached != nil {
 			return cached, nil
 		}
@@ -123,7 +129,9 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 		return nil, err
 	}
 	now := s.now()
-	if as == nil || as.Session.ExpiresAt.Time().Before(now) {
+	// A banned user's session is gone as if revoked: a ban set straight in the database, or by a
+	// server that did not delete the sessions, holds at the next request (ban.go).
+	if as == nil || as.Session.ExpiresAt.Time().Before(now) || s.activeBan(&as.User) {
 		s.clearSessionCookies(w, r)
 		if as != nil {
 			if err := deleteSessionByToken(r.Context(), s.db, token); err != nil {
@@ -310,20 +318,31 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Query(r.Context(), `SELECT `+sessionColumns+` FROM session s
-		WHERE s."userId" = $1 AND s."expiresAt" > $2 ORDER BY s."createdAt"`, as.User.ID, s.now())
+	sessions, err := s.activeSessions(r.Context(), as.User.ID, true)
 	if err != nil {
-		return fmt.Errorf("list sessions: %w", err)
+		return err
+	}
+	writeJSON(w, http.StatusOK, sessions)
+	return nil
+}
+
+// activeSessions lists userID's unexpired sessions. own leaves out the sessions admins opened
+// as this user, as upstream's admin plugin hides them from the user's list-sessions.
+func (s *server) activeSessions(ctx context.Context, userID string, own bool) ([]session, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+sessionColumns+` FROM session s
+		WHERE s."userId" = $1 AND s."expiresAt" > $2 AND ($3 OR s."impersonatedBy" IS NULL)
+		ORDER BY s."createdAt"`, userID, s.now(), !own)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (session, error) {
 		var sess session
 		return sess, row.Scan(sess.scanTargets()...)
 	})
 	if err != nil {
-		return fmt.Errorf("list sessions: %w", err)
+		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	writeJSON(w, http.StatusOK, sessions)
-	return nil
+	return sessions, nil
 }
 
 func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
@@ -392,4 +411,29 @@ func deleteUserSessions(ctx context.Context, q querier, userID string) error {
 		return fmt.Errorf("delete user sessions: %w", err)
 	}
 	return nil
+}
+
+// deleteUserSessionTokens signs the user out everywhere and returns the tokens it ended, for
+// the cookie cache to forget (ban.go, forgetCachedSessions).
+func deleteUserSessionTokens(ctx context.Context, q querier, userID string) ([]string, error) {
+	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING token`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("delete user sessions: %w", err)
+	}
+	tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("delete user sessions: %w", err)
+	}
+	return tokens, nil
+}
+
+// markImpersonation makes a new session an impersonation by adminID that ends at expires.
+func markImpersonation(ctx context.Context, q querier, id, adminID string, expires time.Time) (session, error) {
+	var sess session
+	err := q.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+sessionColumns,
+		id, adminID, expires).Scan(sess.scanTargets()...)
+	if err != nil {
+		return session{}, fmt.Errorf("mark impersonation session: %w", err)
+	}
+	return sess, nil
 }

@@ -378,7 +378,7 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 	}
 	tokens, err := s.exchangeCode(ctx, r, s.ssoOAuthProvider(r, p, cfg, nil), q.code, st.CodeVerifier)
 	if err != nil {
-		slog.Warn("sso code exchange failed", "provider", p.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "sso code exchange failed", "provider", p.ProviderID, "err", err)
 		return fail("invalid_provider", tokenErrorDescription(err))
 	}
 	profile, problem := s.ssoProfile(ctx, p, cfg, tokens, st.IDTokenNonce)
@@ -465,7 +465,7 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 			checkClaims: authorizedParty(cfg.ClientID)}
 		claims, err := v.verify(ctx, t.IDToken, nonce, s.now())
 		if err != nil {
-			slog.Warn("sso id token refused", "provider", p.ProviderID, "err", err)
+			slog.WarnContext(ctx, "sso id token refused", "provider", p.ProviderID, "err", err)
 			return nil, "token_not_verified"
 		}
 		if claimString(claims, "sub") == "" {
@@ -477,7 +477,7 @@ func (s *server) ssoProfile(ctx context.Context, p *ssoProvider, cfg *ssoOIDCCon
 	switch {
 	case cfg.UserInfoEndpoint != "":
 		if err := providerGet(ctx, s.ssoClient, cfg.UserInfoEndpoint, t.AccessToken, &raw); err != nil {
-			slog.Warn("sso userinfo failed", "provider", p.ProviderID, "err", err)
+			slog.WarnContext(ctx, "sso userinfo failed", "provider", p.ProviderID, "err", err)
 			return nil, "userinfo_response_error"
 		}
 		if raw == nil {
@@ -576,7 +576,7 @@ func (s *server) provisionMember(ctx context.Context, tx pgx.Tx, orgID string, u
 		return err
 	}
 	if org == nil {
-		slog.Warn("sso provider's organization is gone; user not provisioned", "organization", orgID)
+		slog.WarnContext(ctx, "sso provider's organization is gone; user not provisioned", "organization", orgID)
 		return nil
 	}
 	m, err := memberOf(ctx, tx, orgID, u.ID)

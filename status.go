@@ -1,16 +1,117 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"html/template"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 )
 
 func (s *server) handleOK(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	return nil
+}
+
+// handleReady is the readiness probe on METRICS_ADDR: Postgres answers and every table and
+// column schema.sql creates exists. Liveness (/api/auth/ok) depends on nothing, so that a
+// database outage takes replicas out of the load balancer without restarting them.
+func (s *server) handleReady(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.schemaApplied(ctx); err != nil {
+		slog.WarnContext(ctx, "not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, struct {
+			Ready  bool   `json:"ready"`
+			Reason string `json:"reason"`
+		}{false, "database unreachable or schema not applied"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+	return nil
+}
+
+// schemaObjects lists the (table, column) pairs schema.sql creates; column "" is the table itself.
+var schemaObjects = sync.OnceValues(func() (tables, columns []string) {
+	for _, m := range regexp.MustCompile(`(?i)create table if not exists "(\w+)"`).FindAllStringSubmatch(schemaSQL, -1) {
+		tables, columns = append(tables, m[1]), append(columns, "")
+	}
+	for _, m := range regexp.MustCompile(`(?i)alter table "(\w+)" add column if not exists "(\w+)"`).FindAllStringSubmatch(schemaSQL, -1) {
+		tables, columns = append(tables, m[1]), append(columns, m[2])
+	}
+	return tables, columns
+})
+
+// schemaApplied reports the first table or column of schema.sql the database lacks, in one query
+// that also proves Postgres reachable.
+func (s *server) schemaApplied(ctx context.Context) error {
+	tables, columns := schemaObjects()
+	var table, column string
+	err := s.db.QueryRow(ctx, `SELECT t.tbl, t.col FROM unnest($1::text[], $2::text[]) AS t(tbl, col)
+		WHERE NOT EXISTS (SELECT 1 FROM information_schema.columns c
+			WHERE c.table_schema = current_schema() AND c.table_name = t.tbl AND (t.col = '' OR c.column_name = t.col))
+		LIMIT 1`, tables, columns).Scan(&table, &column)
+	switch {
+	case isNoRows(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check schema: %w", err)
+	}
+	return fmt.Errorf("schema not applied: %s %s missing", table, column)
+}
+
+// checkReady is `authsidecar health --ready`: it asks the running server's /readyz.
+func checkReady(ctx context.Context, metricsAddr string) error {
+	if metricsAddr == "" {
+		return fmt.Errorf("health --ready asks /readyz on METRICS_ADDR, which is not set")
+	}
+	return probe(ctx, metricsAddr, "/readyz")
+}
+
+// probe GETs path from the server listening at addr (a listen address: an empty or wildcard host
+// means this machine) and wants 200.
+func probe(ctx context.Context, addr, path string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: path}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", path, resp.StatusCode)
+	}
+	return nil
+}
+
+// takeReadyFlag removes --ready (or -ready) from args, reporting whether it was there: it belongs
+// to the health command alone, not to the server's flags.
+func takeReadyFlag(args *[]string) bool {
+	for i, a := range *args {
+		if a == "--ready" || a == "-ready" {
+			*args = append((*args)[:i:i], (*args)[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 var safeErrorCode = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)

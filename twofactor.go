@@ -212,11 +212,14 @@ func spendBackupCode(codes []string, code string) ([]string, bool) {
 // organization, as upstream does when the user's second factors change (createSession with the
 // old session as override, then deleteSession).
 func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (session, error) {
+	if err := s.admitUser(ctx, tx, old.UserID); err != nil {
+		return session{}, err
+	}
 	now := s.now()
 	var sess session
 	err := tx.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId")
-		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId"
+		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy")
+		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"
 		FROM session o WHERE o.id = $1
 		RETURNING `+sessionColumns,
 		old.ID, generateID(32), now.Add(sessionExpiresIn), generateID(32), now,

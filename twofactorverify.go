@@ -522,6 +522,8 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 	}
 	// Codes by email are always on here: every user has an address to send them to.
 	methods = append(methods, "otp")
+	s.metrics.twoFactorChallenge()
+	noteChallenge(r)
 	// dont_remember stays, for the verify step to honour the remember-me choice.
 	s.expireCookie(w, cookieSessionToken)
 	s.expireCookie(w, cookieSessionData)

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // user is the user row as every endpoint returns it (upstream packages/core/src/db/schema/user.ts),
@@ -19,14 +22,19 @@ type user struct {
 	CreatedAt        jsTime  `json:"createdAt"`
 	UpdatedAt        jsTime  `json:"updatedAt"`
 	TwoFactorEnabled bool    `json:"twoFactorEnabled"`
+	// The admin plugin's fields (admin.go); null on rows written before its columns existed.
+	Role       *string `json:"role"`
+	Banned     *bool   `json:"banned"`
+	BanReason  *string `json:"banReason"`
+	BanExpires *jsTime `json:"banExpires"`
 }
 
 // userColumns selects a user aliased u; a Node database without the twoFactor plugin's column
 // value reads as false.
-const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false)`
+const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false), u.role, u.banned, u."banReason", u."banExpires"`
 
 func (u *user) scanTargets() []any {
-	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled}
+	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled, &u.Role, &u.Banned, &u.BanReason, &u.BanExpires}
 }
 
 // emailPattern is zod 4's email check, the one upstream's schemas apply.
@@ -82,10 +90,10 @@ func (s *server) insertUser(ctx context.Context, q querier, name, email string, 
 	var u user
 	now := s.now()
 	err := q.QueryRow(ctx, `
-		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled")
-		VALUES ($1, $2, $3, $4, $5, $6, $6, false)
+		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled", role, banned)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, false, $7, false)
 		RETURNING `+userColumns,
-		generateID(32), name, strings.ToLower(email), emailVerified, image, now,
+		generateID(32), name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole(),
 	).Scan(u.scanTargets()...)
 	if isUniqueViolation(err, "") {
 		return user{}, errUserExistsUseAnother
@@ -128,4 +136,60 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, statusTrue)
 	return nil
+}
+
+// setUserColumns sets the named columns (constants of the caller, never input) to vals and
+// updatedAt to now; nil when there is no such user.
+func (s *server) setUserColumns(ctx context.Context, q querier, userID string, cols []string, vals []any) (*user, error) {
+	args := append([]any{userID, s.now()}, vals...)
+	set := []string{`"updatedAt" = $2`}
+	for i, c := range cols {
+		set = append(set, fmt.Sprintf("%s = $%d", c, i+3))
+	}
+	var u user
+	err := q.QueryRow(ctx, `UPDATE "user" u SET `+strings.Join(set, ", ")+` WHERE u.id = $1 RETURNING `+userColumns, args...).Scan(u.scanTargets()...)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update user: %w", err)
+	}
+	return &u, nil
+}
+
+// userBan reads whether a user is banned and until when (nil: for good); false for no user.
+func userBan(ctx context.Context, q querier, userID string) (banned bool, expires *time.Time, err error) {
+	err = q.QueryRow(ctx, `SELECT COALESCE(banned, false), "banExpires" FROM "user" WHERE id = $1`, userID).Scan(&banned, &expires)
+	if isNoRows(err) {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("read ban: %w", err)
+	}
+	return banned, expires, nil
+}
+
+// liftBan clears a user's ban fields, as unban-user and an expired ban's next sign-in do.
+func liftBan(ctx context.Context, q querier, userID string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE "user" SET banned = false, "banReason" = NULL, "banExpires" = NULL, "updatedAt" = $2 WHERE id = $1`, userID, now)
+	if err != nil {
+		return fmt.Errorf("lift ban: %w", err)
+	}
+	return nil
+}
+
+// countOtherAdmins counts the admins (by role or ADMIN_USER_IDS) other than userID, locking them.
+func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM "user"
+		WHERE id <> $1 AND (string_to_array(COALESCE(NULLIF(role, ''), $2), ',') && $3 OR id = ANY($4))
+		ORDER BY id FOR UPDATE`,
+		userID, s.cfg.Admin.defaultRole(), s.cfg.Admin.adminRoles(), s.cfg.Admin.AdminUserIDs)
+	if err != nil {
+		return 0, fmt.Errorf("count admins: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("count admins: %w", err)
+	}
+	return len(ids), nil
 }

@@ -17,13 +17,20 @@ npm_install() { # dir
   (cd "$1" && npm ci --no-audit --no-fund --loglevel=error) > "$npm_log/${1//\//_}.log" 2>&1
 }
 installs=()
-trap 'kill "${installs[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${installs[@]}" ${k8s_install:-} 2>/dev/null || true' EXIT
 if command -v npm >/dev/null 2>&1; then
   { npm_install web && npm_install web/example; } & installs+=($!)
   if [ ! -f web/compat/node_modules/.package-lock.json ] || [ web/compat/package-lock.json -nt web/compat/node_modules/.package-lock.json ]; then
     npm_install web/compat & installs+=($!)
   fi
 fi
+# kubectl-validate checks deploy/ against Kubernetes' own OpenAPI schemas, which it embeds (no
+# network at validation time; kubeconform would need its schemas downloaded). Built beside the
+# tests, waited for in the "deploy" step.
+k8s_bin=$(mktemp -d)
+GOBIN="$k8s_bin" nice go install sigs.k8s.io/kubectl-validate@v0.0.4 > "$k8s_bin/install.log" 2>&1 & k8s_install=$!
+installs_k8s() { wait "$k8s_install" || { cat "$k8s_bin/install.log"; echo "installing kubectl-validate failed" >&2; exit 1; }; }
+
 wait_installs() {
   for pid in "${installs[@]}"; do
     wait "$pid" || { cat "$npm_log"/*.log; echo "npm ci failed" >&2; exit 1; }
@@ -42,6 +49,14 @@ step "go test -race"
 # Most tests wait on Postgres, HTTP and the mail answer floor rather than the CPU, so eight run at
 # once; the race detector slows scrypt many times over, hence the long timeout.
 go test -race -count=1 -parallel 8 -timeout 30m ./...
+
+step "deploy"
+installs_k8s
+"$k8s_bin/kubectl-validate" --version 1.30 deploy/kubernetes.yaml
+# The check must be able to fail: a manifest with a misspelt field and a wrong type is refused.
+if "$k8s_bin/kubectl-validate" --version 1.30 testdata/deploy/invalid.yaml > /dev/null 2>&1; then
+  echo "kubectl-validate accepted testdata/deploy/invalid.yaml" >&2; exit 1
+fi
 
 step "fuzz (${FUZZTIME:=10000x} each)"
 # One instrumented build serves every target; a crasher is written under testdata/fuzz/<target>.

@@ -6,6 +6,37 @@
 // A deviation the harness cannot show on the wire (it needs a configuration both servers cannot
 // share) names the Go tests that prove it in `provenBy` and why in `notOnWire`.
 export const deviations = {
+  "admin-stricter-with-custom-roles": {
+    title: "The last admin cannot be removed, and no one impersonates from an impersonation",
+    routes: ["POST /admin/remove-user", "POST /admin/impersonate-user"],
+    upstream:
+      "With roles that let a non-admin delete users, `remove-user` removes the only admin (200). With roles holding `impersonate-admins`, " +
+      "an admin impersonating another admin may impersonate again; the new `admin_session` cookie then keeps the impersonated admin's session and the real admin's is lost. " +
+      "Neither happens with the default roles.",
+    ours: "400 `YOU_CANNOT_REMOVE_THE_LAST_ADMIN` (admins by role or `ADMIN_USER_IDS`; nothing is deleted), and 403 `YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS` from an impersonation session.",
+    why: "An admin console must not lock every admin out, and stop-impersonating must always lead back to the real admin.",
+  },
+  "admin-unknown-roles": {
+    title: "Admin routes refuse roles no one defined",
+    routes: ["POST /admin/set-role", "POST /admin/create-user", "POST /admin/update-user"],
+    upstream: "With its default roles (no `roles` option) any role name is stored: `set-role` to `\"superuser\"` answers 200, and the user then holds a role that grants nothing.",
+    ours: "400 `YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE` unless every role is `admin`, `user` or defined in `ADMIN_ROLES_FILE` (upstream's answer when custom roles are configured); nothing changes.",
+    why: "A typo in a role must not silently strip a user's rights.",
+  },
+  "admin-ban-expires-in": {
+    title: "ban-user refuses a negative or huge banExpiresIn",
+    routes: ["POST /admin/ban-user"],
+    upstream: "Any number is taken: a negative one stores a ban that ended before it began; a huge one overflows the date.",
+    ours: "400 `VALIDATION_ERROR` outside 0 to 100 years; nothing changes and no session is revoked. 0 means \"not given\", as upstream.",
+    why: "Bad input gets a 4xx, never a stored nonsense date or a 500.",
+  },
+  "admin-list-users-input": {
+    title: "list-users refuses unknown fields and pages over 1000",
+    routes: ["GET /admin/list-users"],
+    upstream: "A `sortBy` or `filterField` the user table has not fails its query, and the failure is answered as `{\"users\":[],\"total\":0}` (200); `limit` has no cap.",
+    ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search and filter values are matched literally (`%` and `_` are not wildcards).",
+    why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
+  },
   "unknown-body-keys": {
     title: "Body keys a route does not take are refused",
     upstream:

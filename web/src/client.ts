@@ -1,10 +1,10 @@
 // createAuthClient: the same method names, paths and {data, error} results as upstream's
-// createAuthClient with the twoFactor, passkey, organization, magicLink and emailOTP client plugins.
+// createAuthClient with the twoFactor, passkey, organization, magicLink, emailOTP and admin client plugins.
 // Each method is spelled out (no Proxy), so every path is typed and greppable; a unit test checks
 // each path against upstream's kebab-case rule (upstream packages/better-auth/src/client/proxy.ts).
 
 import { createFetch, navigate, type Fetch } from "./fetch.js";
-import { checkRolePermission, defaultRoles, type PermissionRequest, type RoleDefinition } from "./permissions.js";
+import { checkRolePermission, defaultAdminRoles, defaultRoles, type PermissionRequest, type RoleDefinition } from "./permissions.js";
 import { createQueryStore } from "./query.js";
 import { createSessionStore, type SessionOptions, type SessionStore } from "./session.js";
 import type {
@@ -12,6 +12,7 @@ import type {
   FullOrganization,
   Input,
   Invitation,
+  ListUsersQuery,
   Member,
   Organization,
   Passkey,
@@ -21,6 +22,7 @@ import type {
   SocialProvider,
   Team,
   User,
+  UserList,
 } from "./types.js";
 import { CeremonyError, createCredential, getCredential, type CeremonyResult } from "./webauthn.js";
 
@@ -51,6 +53,13 @@ export interface OrganizationClientOptions {
 
 export const organizationClient = (options: OrganizationClientOptions = {}): ClientPlugin => ({ id: "organization", options: { ...options } });
 export const magicLinkClient = (): ClientPlugin => ({ id: "magic-link" });
+export interface AdminClientOptions {
+  /** Roles for admin.checkRolePermission, added to (or replacing same-named) admin and user. */
+  roles?: Record<string, RoleDefinition>;
+  /** Accepted for code written against upstream; the roles alone decide. */
+  ac?: unknown;
+}
+export const adminClient = (options: AdminClientOptions = {}): ClientPlugin => ({ id: "admin", options: { ...options } });
 export const emailOTPClient = (): ClientPlugin => ({ id: "email-otp" });
 
 export interface ClientOptions {
@@ -90,6 +99,9 @@ const fixedMethods: Record<string, "GET" | "POST"> = {
   "/two-factor/verify-backup-code": "POST",
   "/organization/get-full-organization": "GET",
   "/organization/list-user-teams": "GET",
+  "/admin/list-users": "GET",
+  "/admin/impersonate-user": "POST",
+  "/admin/stop-impersonating": "POST",
 };
 
 const sessionPaths = new Set([
@@ -114,6 +126,8 @@ const sessionPaths = new Set([
   "/organization/remove-member",
   "/organization/leave",
   "/organization/accept-invitation",
+  "/admin/impersonate-user",
+  "/admin/stop-impersonating",
 ]);
 
 /** changesSession tells whether a successful call to path makes useSession refetch. */
@@ -147,6 +161,7 @@ export function createAuthClient(options: ClientOptions = {}) {
   const twoFactorOptions: TwoFactorClientOptions = { ...pluginOptions("two-factor"), ...options.twoFactor };
   // As upstream's organizationClient: the configured roles go over the default ones.
   const roles: Record<string, RoleDefinition> = { ...defaultRoles, ...(pluginOptions("organization") as OrganizationClientOptions).roles };
+  const adminRoles: Record<string, RoleDefinition> = { ...defaultAdminRoles, ...(pluginOptions("admin") as AdminClientOptions).roles };
 
   let store: SessionStore | undefined;
   const $fetch: Fetch = createFetch(baseURL, options.fetchOptions ?? {}, [
@@ -480,6 +495,31 @@ export function createAuthClient(options: ClientOptions = {}) {
       removeTeamMember: endpoint<{ teamId: string; userId: string; organizationId?: string }, { message: string }>(
         "/organization/remove-team-member",
       ),
+    },
+
+    admin: {
+      createUser: endpoint<
+        { email: string; password?: string; name: string; role?: string | string[]; data?: Extra },
+        { user: User }
+      >("/admin/create-user"),
+      getUser: endpoint<{ query: { id: string } }, User>("/admin/get-user"),
+      updateUser: endpoint<{ userId: string; data: Extra }, User>("/admin/update-user"),
+      listUsers: endpoint<{ query: ListUsersQuery }, UserList>("/admin/list-users"),
+      setRole: endpoint<{ userId: string; role: string | string[] }, { user: User }>("/admin/set-role"),
+      banUser: endpoint<{ userId: string; banReason?: string; banExpiresIn?: number }, { user: User }>("/admin/ban-user"),
+      unbanUser: endpoint<{ userId: string }, { user: User }>("/admin/unban-user"),
+      listUserSessions: endpoint<{ userId: string }, { sessions: Session[] }>("/admin/list-user-sessions"),
+      revokeUserSession: endpoint<{ sessionToken: string }, Success>("/admin/revoke-user-session"),
+      revokeUserSessions: endpoint<{ userId: string }, Success>("/admin/revoke-user-sessions"),
+      impersonateUser: endpoint<{ userId: string }, SessionData>("/admin/impersonate-user"),
+      stopImpersonating: endpoint<{}, SessionData>("/admin/stop-impersonating"),
+      removeUser: endpoint<{ userId: string }, Success>("/admin/remove-user"),
+      setUserPassword: endpoint<{ userId: string; newPassword: string }, Status>("/admin/set-user-password"),
+      hasPermission: endpoint<{ permissions: Record<string, string[]>; userId?: string; role?: string }, { error: null; success: boolean }>(
+        "/admin/has-permission",
+      ),
+      /** Runs the admin access-control check locally against the default (or configured) roles; no request. */
+      checkRolePermission: (input: { role: string | string[]; permissions: PermissionRequest }) => checkRolePermission(input, adminRoles),
     },
   };
 }

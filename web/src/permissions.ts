@@ -41,6 +41,15 @@ export const defaultRoles: Record<string, Statements> = {
   member: { ac: ["read"] },
 };
 
+/** The admin plugin's default roles (upstream's adminAc and userAc). */
+export const defaultAdminRoles: Record<string, Statements> = {
+  admin: {
+    user: ["create", "list", "set-role", "ban", "impersonate", "delete", "set-password", "set-email", "set-phone", "get", "update"],
+    session: ["list", "revoke", "delete"],
+  },
+  user: { user: [], session: [] },
+};
+
 function normalize(request: ActionRequest): { actions: readonly unknown[]; any: boolean } {
   if (Array.isArray(request)) return { actions: request, any: false };
   if (!request || typeof request !== "object") throw new Error("Invalid access control request");

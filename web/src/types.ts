@@ -10,6 +10,11 @@ export interface User {
   updatedAt: Date;
   /** Present once the two-factor feature is on. */
   twoFactorEnabled?: boolean | null;
+  /** The admin plugin's fields: comma-joined roles, and the ban. */
+  role?: string | null;
+  banned?: boolean | null;
+  banReason?: string | null;
+  banExpires?: Date | null;
   [field: string]: unknown;
 }
 
@@ -24,6 +29,8 @@ export interface Session {
   userAgent?: string | null;
   activeOrganizationId?: string | null;
   activeTeamId?: string | null;
+  /** The admin's user id while an admin acts as this session's user (admin.impersonateUser). */
+  impersonatedBy?: string | null;
   [field: string]: unknown;
 }
 
@@ -135,4 +142,26 @@ export interface FullOrganization extends Organization {
   members: Member[];
   invitations: Invitation[];
   teams?: Team[];
+}
+
+/** The query of admin.listUsers, as upstream's list-users takes it. */
+export interface ListUsersQuery {
+  searchValue?: string;
+  searchField?: "email" | "name";
+  searchOperator?: "contains" | "starts_with" | "ends_with";
+  limit?: number | string;
+  offset?: number | string;
+  sortBy?: string;
+  sortDirection?: "asc" | "desc";
+  filterField?: string;
+  filterValue?: string | number | boolean | string[] | number[];
+  filterOperator?: "eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "not_in" | "contains" | "starts_with" | "ends_with";
+}
+
+/** The answer of admin.listUsers: limit and offset are echoed when given. */
+export interface UserList {
+  users: User[];
+  total: number;
+  limit?: number;
+  offset?: number;
 }

@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { freePort, missingTools, nextTotpStep, startSidecar, totp, totpKey, totpStep, webRoot } from "./harness.js";
+import { freePort, missingTools, nextTotpStep, psql, startSidecar, totp, totpKey, totpStep, webRoot } from "./harness.js";
 
 const run = promisify(execFile);
 const exampleDir = path.join(webRoot, "example");
@@ -365,6 +365,83 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
           const rows = await page.locator("table tbody tr").allTextContents();
           assert.equal(rows.length, 2);
           assert.ok(rows.some((r) => r.includes("Grace Member") && r.includes(invitee) && r.includes("member")), rows.join(" | "));
+        });
+      });
+
+      it("an admin searches and pages users, bans and unbans, sets a role, revokes sessions, impersonates and stops", async (t) => {
+        await inPage(t, variant, async (page) => {
+          const adminEmail = email();
+          await signUp(page, "Root Admin", adminEmail);
+          await psql(sidecar.databaseURL, `UPDATE "user" SET role = 'admin' WHERE email = '${adminEmail}'`);
+          const tag = `adm${variant}${Date.now()}`;
+          const made = await page.evaluate(async (tag) => {
+            const out = [];
+            for (let i = 1; i <= 6; i++) {
+              const res = await fetch("/api/auth/admin/create-user", {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ email: `${tag}-${i}@example.com`, password: "password1234", name: `Person ${i}` }),
+              });
+              out.push(res.status);
+            }
+            return out;
+          }, tag);
+          assert.deepEqual(made, [200, 200, 200, 200, 200, 200]);
+
+          await page.goto("/admin");
+          await page.getByRole("link", { name: "Admin" }).waitFor();
+          await page.getByLabel("Search by email").fill(tag);
+          await page.getByRole("button", { name: "Search" }).click();
+          await page.getByTestId("page").getByText("Page 1 of 2 (6 users)").waitFor();
+          const rows = page.getByTestId("users").locator("tbody tr");
+          assert.equal(await rows.count(), 5);
+          await page.getByRole("button", { name: "Next" }).click();
+          await page.getByTestId("page").getByText("Page 2 of 2").waitFor();
+          assert.equal(await rows.count(), 1);
+          await page.getByRole("button", { name: "Previous" }).click();
+          await page.getByTestId("page").getByText("Page 1 of 2").waitFor();
+
+          const row = (i) => page.locator(`tr[data-email="${tag}-${i}@example.com"]`);
+          page.once("dialog", (dialog) => dialog.accept("spam"));
+          await row(1).getByRole("button", { name: "Ban" }).click();
+          await page.getByRole("status").getByText(`Banned ${tag}-1@example.com.`).waitFor();
+          await row(1).getByText("banned: spam").waitFor();
+          const refused = await fetch(`${sidecar.url}/api/auth/sign-in/email`, {
+            method: "POST",
+            headers: { "content-type": "application/json", origin: sidecar.appOrigin },
+            body: JSON.stringify({ email: `${tag}-1@example.com`, password: "password1234" }),
+          });
+          assert.deepEqual([refused.status, (await refused.json()).code], [403, "BANNED_USER"]);
+          await row(1).getByRole("button", { name: "Unban" }).click();
+          await row(1).getByText("active").waitFor();
+
+          await row(2).getByLabel(`Role of ${tag}-2@example.com`).selectOption("admin");
+          await page.getByRole("status").getByText(`${tag}-2@example.com is now admin.`).waitFor();
+          await row(3).getByRole("button", { name: "Revoke sessions" }).click();
+          await page.getByRole("status").getByText(`Signed ${tag}-3@example.com out everywhere.`).waitFor();
+
+          await row(4).getByRole("button", { name: "Impersonate" }).click();
+          await page.waitForURL("**/dashboard");
+          assert.equal(await page.getByTestId("welcome").textContent(), "Welcome, Person 4");
+          const banner = page.getByTestId("impersonation-banner");
+          assert.equal((await banner.textContent()).replace(/\s+/g, " "), "You are acting as Person 4 — stop");
+          await banner.getByRole("button", { name: "stop" }).click();
+          await page.waitForURL("**/admin");
+          await page.getByTestId("nav-user").getByText("Root Admin").waitFor();
+          assert.equal(await banner.count(), 0);
+
+          // A user who is not an admin gets no link and no console.
+          const other = await browser.newContext({ baseURL: apps[variant].origin });
+          try {
+            const plain = await other.newPage();
+            plain.setDefaultTimeout(15_000);
+            await signUp(plain, "Plain User", email());
+            assert.equal(await plain.getByRole("link", { name: "Admin" }).count(), 0);
+            await plain.goto("/admin");
+            await plain.locator("main").getByRole("alert").getByText("Admins only.").waitFor();
+          } finally {
+            await other.close();
+          }
         });
       });
 

@@ -107,7 +107,7 @@ describe("base64url", () => {
 describe("request mapping", () => {
   // Every endpoint is called with a body field so that the method rule is visible too; the path
   // must equal what upstream's proxy derives from the property names.
-  const ceremonies = new Set(["signIn.passkey", "passkey.addPasskey", "organization.checkRolePermission"]);
+  const ceremonies = new Set(["signIn.passkey", "passkey.addPasskey", "organization.checkRolePermission", "admin.checkRolePermission"]);
   it("sends every method to the path upstream's proxy derives from its name", async () => {
     const f = recorder();
     const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } });
@@ -135,7 +135,7 @@ describe("request mapping", () => {
     const up = upstream?.createAuthClient({
       baseURL: "http://app.test",
       fetchOptions: { customFetchImpl: theirs },
-      plugins: [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient()],
+      plugins: [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient(), upstream.adminClient()],
     });
     const inputs = [undefined, { query: { id: "x", n: 2 } }, { name: "n", list: ["a"], query: { id: "x" } }, { fetchOptions: { method: "POST" } }];
     let compared = 0;

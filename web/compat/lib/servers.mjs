@@ -108,6 +108,9 @@ export const configs = {
   options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true", SSO_SAML_SINGLE_LOGOUT: "true" },
   // The session_data cookie cache on, as upstream's session.cookieCache { maxAge: 300 }.
   cache: { COOKIE_CACHE_MAX_AGE: "300" },
+  // Custom admin roles: "support" may delete users without being an admin, and admins may
+  // impersonate admins, which reaches the admin refusals the default roles never meet.
+  "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
 };
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets

@@ -12,11 +12,15 @@
 //   PASSKEY_RP_ID, PASSKEY_RP_NAME ("Better Auth"), and AUTH_GITLAB_CLIENT_ID, AUTH_GITLAB_CLIENT_SECRET,
 //   AUTH_GITLAB_ISSUER (GitLab sign-in, at a self-managed instance when the issuer is set),
 //   TRUSTED_ORIGINS (comma-separated; the SSO scenarios' identity provider),
-//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh).
-import { appendFileSync } from "node:fs";
+//   COOKIE_CACHE_MAX_AGE (seconds; 0 or unset: the session_data cookie cache off; bench/run.sh),
+//   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
+//   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
+//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does).
+import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
-import { emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { admin, emailOTP, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { adminAc, defaultAc, userAc } from "better-auth/plugins/admin/access";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
 
@@ -32,6 +36,14 @@ const appName = process.env.APP_NAME || "authsidecar";
 const mailLog = process.env.MAIL_LOG || "";
 const cookieCacheMaxAge = Number(process.env.COOKIE_CACHE_MAX_AGE || 0);
 const on = (name) => process.env[name] === "true";
+// adminRoles reads ADMIN_ROLES_FILE ({"role": {"resource": ["action"]}}) into upstream's roles.
+function adminRoles() {
+  const file = process.env.ADMIN_ROLES_FILE;
+  if (!file) return undefined;
+  const custom = JSON.parse(readFileSync(file, "utf8"));
+  return { admin: adminAc, user: userAc, ...Object.fromEntries(Object.entries(custom).map(([name, st]) => [name, defaultAc.newRole(st)])) };
+}
+const list = (name) => (process.env[name] || "").split(",").map((v) => v.trim()).filter(Boolean);
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
 // and codes the same way from either server.
@@ -119,5 +131,16 @@ export const auth = betterAuth({
     }),
     passkey({ rpName: process.env.PASSKEY_RP_NAME || "Better Auth", rpID: process.env.PASSKEY_RP_ID || undefined }),
     sso({ saml: { enableSingleLogout: on("SSO_SAML_SINGLE_LOGOUT") } }),
+    admin({
+      ...(adminRoles() && { roles: adminRoles() }),
+      ...(list("ADMIN_ROLES").length && { adminRoles: list("ADMIN_ROLES") }),
+      ...(list("ADMIN_USER_IDS").length && { adminUserIds: list("ADMIN_USER_IDS") }),
+      ...(process.env.ADMIN_DEFAULT_ROLE && { defaultRole: process.env.ADMIN_DEFAULT_ROLE }),
+      ...(process.env.ADMIN_IMPERSONATION_SESSION_DURATION && {
+        impersonationSessionDuration: Number(process.env.ADMIN_IMPERSONATION_SESSION_DURATION),
+      }),
+      ...(process.env.ADMIN_DEFAULT_BAN_REASON && { defaultBanReason: process.env.ADMIN_DEFAULT_BAN_REASON }),
+      ...(process.env.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: process.env.ADMIN_BANNED_USER_MESSAGE }),
+    }),
   ],
 });

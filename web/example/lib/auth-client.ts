@@ -4,6 +4,7 @@
 // AUTH_CLIENT=upstream, which swaps in the npm better-auth client: the pages call the same methods
 // either way, which is what the browser tests use to prove the sidecar is a drop-in backend.
 import {
+  adminClient,
   createAuthClient,
   emailOTPClient,
   magicLinkClient,
@@ -15,6 +16,7 @@ import {
 import { passkeyClient as upstreamPasskey } from "@better-auth/passkey/client";
 import { createAuthClient as createUpstreamClient } from "better-auth/react";
 import {
+  adminClient as upstreamAdmin,
   emailOTPClient as upstreamEmailOTP,
   magicLinkClient as upstreamMagicLink,
   organizationClient as upstreamOrganization,
@@ -35,13 +37,19 @@ function create(): ReactAuthClient {
     // Upstream's passkey client is @better-auth/passkey 1.7.6, whose exact peer pins predate
     // better-auth 1.7.25; package.json's overrides give it better-auth's own versions instead.
     const upstream = createUpstreamClient({
-      plugins: [upstreamTwoFactor(), upstreamPasskey(), upstreamOrganization(), upstreamMagicLink(), upstreamEmailOTP()],
+      plugins: [upstreamTwoFactor(), upstreamPasskey(), upstreamOrganization(), upstreamMagicLink(), upstreamEmailOTP(), upstreamAdmin()],
     });
     return upstream as unknown as ReactAuthClient;
   }
   return createAuthClient({
-    plugins: [twoFactorClient(), passkeyClient(), organizationClient(), magicLinkClient(), emailOTPClient()],
+    plugins: [twoFactorClient(), passkeyClient(), organizationClient(), magicLinkClient(), emailOTPClient(), adminClient()],
   });
 }
 
 export const authClient = create();
+
+/** isAdmin: the user holds the admin role (roles are stored comma-joined). The sidecar checks
+ * every admin call itself; this only decides what the app shows. */
+export function isAdmin(user: { role?: unknown } | null | undefined): boolean {
+  return typeof user?.role === "string" && user.role.split(",").includes("admin");
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"time"
+)
+
+// setupLogging installs the process's logger: JSON or text (format empty: text on a terminal,
+// where a person reads it, JSON anywhere else, where a collector does), at LOG_LEVEL, with the
+// request id of the request being served on every line logged with its context.
+func setupLogging(format string) {
+	slog.SetDefault(slog.New(newLogHandler(os.Stderr, format, logLevel())))
+}
+
+func newLogHandler(w io.Writer, format string, level slog.Leveler) slog.Handler {
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDurations}
+	if format == "text" {
+		return requestIDHandler{slog.NewTextHandler(w, opts)}
+	}
+	return requestIDHandler{slog.NewJSONHandler(w, opts)}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// requestIDHandler adds requestId to every record logged with a request's context.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if info := requestInfoFrom(ctx); info != nil {
+		rec.AddAttrs(slog.String("requestId", info.id))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// requestInfo travels in a request's context: its id for the logs, and what the answer was for
+// the metrics (the error code writeError sent, a two-factor challenge).
+type requestInfo struct {
+	id            string
+	code          string
+	redirectError string
+	challenged    bool
+	// answersChallenge: the request carried the two_factor cookie of a sign-in's challenge.
+	answersChallenge bool
+}
+
+type requestInfoKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// noteErrorCode records the error code a request was answered with, for the outcome metrics.
+func noteErrorCode(r *http.Request, code string) {
+	if info := requestInfoFrom(r.Context()); info != nil && info.code == "" {
+		info.code = code
+	}
+}
+
+// noteChallenge records that a sign-in was answered with a two-factor challenge.
+func noteChallenge(r *http.Request) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.challenged = true
+	}
+}
+
+// safeRequestID is what a proxy's X-Request-Id may look like to be kept: it lands in logs and a
+// response header, so nothing that could forge a log line or smuggle a header.
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// beginRequest gives the request its id, X-Request-Id from a trusted proxy, else a new one, and
+// echoes it in the response so a user's report can be matched to the server's lines.
+func (s *server) beginRequest(w http.ResponseWriter, r *http.Request) (*http.Request, *requestInfo) {
+	info := &requestInfo{}
+	if id := r.Header.Get("X-Request-Id"); id != "" && safeRequestID.MatchString(id) && s.trustedProxy(peerAddr(r)) {
+		info.id = id
+	} else {
+		info.id = generateID(20)
+	}
+	w.Header().Set("X-Request-Id", info.id)
+	return r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)), info
+}
+
+// endRequest logs the request at debug, by route pattern and never its path or query (links
+// carry their tokens in both), and records it in the metrics.
+func (s *server) endRequest(w http.ResponseWriter, r *http.Request, info *requestInfo, status int, start time.Time) {
+	d := time.Since(start)
+	slog.DebugContext(r.Context(), "request", "method", r.Method, "route", logRoute(r), "status", status, "duration", d)
+	if s.metrics != nil && status >= 300 && status < 400 {
+		info.redirectError = redirectError(w.Header().Get("Location"))
+	}
+	if s.metrics != nil && authRoutes[r.Pattern].method == "two_factor" {
+		// The verify routes also confirm an enrolment; only an answer to a challenge is a sign-in.
+		_, info.answersChallenge = rawCookie(r, s.cookieName(cookieTwoFactor))
+	}
+	s.metrics.observeRequest(r, info, status, d)
+}
