@@ -265,6 +265,8 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 		}
 		if err := json.Unmarshal(v, out.Field(f.index).Addr().Interface()); err != nil {
 			issues = append(issues, fmt.Sprintf("[%s.%s] Invalid input: expected %s, received %s", path, k, f.kind, jsonKind(v)))
+		} else if issue := fieldTooBig(path, k, v); issue != "" {
+			issues = append(issues, issue)
 		}
 	}
 	for _, f := range fields.list {

@@ -121,7 +121,7 @@ func TestConfigReadsTypedFlagsAndVariables(t *testing.T) {
 		{"a bad int variable", nil, map[string]string{"SMTP_PORT": "smtp"}, nil, "SMTP_PORT: want a whole number"},
 		{"a negative count", nil, map[string]string{"DB_MAX_CONNS": "-1"}, nil, "DB_MAX_CONNS"},
 		{"a bad bool flag", []string{"-rate-limit=maybe"}, nil, nil, "-rate-limit"},
-		{"a weak secret in production", nil, map[string]string{"ENV": "production", "BETTER_AUTH_SECRET": "short"}, nil, "BETTER_AUTH_SECRET must be set"},
+		{"a weak secret in production", nil, map[string]string{"ENV": "production", "BETTER_AUTH_URL": "https://app.example.com", "BETTER_AUTH_SECRET": "short"}, nil, "BETTER_AUTH_SECRET must be set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

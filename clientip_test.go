@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -91,4 +93,72 @@ func FuzzClientIP(f *testing.F) {
 			t.Fatalf("untrusted peer %v recorded as %q", peer, got)
 		}
 	})
+}
+
+// TestClientIPFromIPAddressHeaders: IP_ADDRESS_HEADERS names the headers a trusted proxy puts the
+// client's address in, first found wins, as upstream's ipAddressHeaders; a single-value platform
+// header is taken whole, X-Forwarded-For is still walked from the right, and an untrusted peer's
+// headers are never read.
+func TestClientIPFromIPAddressHeaders(t *testing.T) {
+	t.Parallel()
+	proxies := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	tests := []struct {
+		name    string
+		headers []string
+		peer    string
+		sent    map[string]string
+		want    string
+	}{
+		{"platform header", []string{"cf-connecting-ip"}, "127.0.0.1:1", map[string]string{"Cf-Connecting-Ip": "203.0.113.7", "X-Forwarded-For": "1.2.3.4"}, "203.0.113.7"},
+		{"first listed header wins", []string{"cf-connecting-ip", "x-real-ip"}, "127.0.0.1:1", map[string]string{"Cf-Connecting-Ip": "203.0.113.7", "X-Real-Ip": "198.51.100.1"}, "203.0.113.7"},
+		{"falls to the next header", []string{"cf-connecting-ip", "x-real-ip"}, "127.0.0.1:1", map[string]string{"X-Real-Ip": "198.51.100.1"}, "198.51.100.1"},
+		{"garbage falls to the next header", []string{"x-real-ip", "x-forwarded-for"}, "127.0.0.1:1", map[string]string{"X-Real-Ip": "nope", "X-Forwarded-For": "1.2.3.4, 198.51.100.2"}, "198.51.100.2"},
+		{"none: the peer", []string{"x-real-ip"}, "127.0.0.1:1", map[string]string{"X-Forwarded-For": "198.51.100.2"}, "127.0.0.1"},
+		{"untrusted peer's header ignored", []string{"cf-connecting-ip"}, "198.51.100.9:1", map[string]string{"Cf-Connecting-Ip": "203.0.113.7"}, "198.51.100.9"},
+	}
+	for _, tt := range tests {
+		s := newServer(config{TrustedProxies: proxies, IPAddressHeaders: tt.headers}, nil)
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tt.peer
+		for k, v := range tt.sent {
+			r.Header.Set(k, v)
+		}
+		if got := s.clientIP(r); got != tt.want {
+			t.Errorf("%s: clientIP = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	c, err := loadConfig([]string{"-ip-address-headers", "CF-Connecting-IP, X-Real-IP"}, func(string) string { return "" })
+	if err != nil || strings.Join(c.IPAddressHeaders, ",") != "cf-connecting-ip,x-real-ip" {
+		t.Fatalf("-ip-address-headers: %v %q", err, c.IPAddressHeaders)
+	}
+	if c, _ := loadConfig(nil, func(k string) string { return map[string]string{"IP_ADDRESS_HEADERS": "X-Real-IP"}[k] }); strings.Join(c.IPAddressHeaders, ",") != "x-real-ip" {
+		t.Fatalf("IP_ADDRESS_HEADERS: %q", c.IPAddressHeaders)
+	}
+}
+
+// TestFailedSignInsFromManyAddressesDoNotLockOutTheOwner: the sign-in limits count per address
+// and path, never per account, so an attacker failing from ten addresses (each until its own
+// 429) cannot stop the owner's correct password from another address.
+func TestFailedSignInsFromManyAddressesDoNotLockOutTheOwner(t *testing.T) {
+	t.Parallel()
+	ts := rateLimited(t, newTestClock())
+	ts.client(t).post("/api/auth/sign-up/email", map[string]any{"email": "owner@example.com", "password": "password123", "name": "Owner"},
+		"X-Forwarded-For", "198.51.100.200").wantStatus(t, http.StatusOK)
+	attacker := ts.client(t)
+	limited := 0
+	for i := range 10 {
+		from := fmt.Sprintf("203.0.113.%d", i+1)
+		for range 4 {
+			resp := attacker.post("/api/auth/sign-in/email", map[string]any{"email": "owner@example.com", "password": "wrong-password"}, "X-Forwarded-For", from)
+			if resp.Status == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+	}
+	if limited != 10 {
+		t.Fatalf("%d of 10 attacking addresses were limited, want each after 3", limited)
+	}
+	owner := ts.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "owner@example.com", "password": "password123"},
+		"X-Forwarded-For", "198.51.100.7").wantStatus(t, http.StatusOK)
+	recordFigures(t, "lockout", map[string]any{"addresses": 10, "attempts_each": 4, "limited_addresses": limited, "owner": owner.Status})
 }

@@ -42,6 +42,13 @@ func (s *server) writeCookieCache(w http.ResponseWriter, r *http.Request, as *au
 		return
 	}
 	opts := cookieOpts{maxAge: s.cfg.CookieCacheMaxAge, session: dontRemember}
+	// Ours: one cookie or none. Upstream splits a large cache into chunks, and enough of them make
+	// every later request from the browser too large to serve (431). A session too large for one
+	// cookie has no cache; get-session reads it from Postgres.
+	if len(s.cookieLine(s.cookieName(cookieSessionData), value, opts)) > maxCookieSize {
+		s.expireChunks(w, r, cookieSessionData)
+		return
+	}
 	s.setChunkedCookie(w, r, cookieSessionData, value, opts)
 }
 
@@ -88,6 +95,14 @@ func (s *server) cacheSignature(payload []byte, expiresAt string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// cacheMayAnswer: only GET get-session answers from the cookie cache. Every other route, each
+// write and each read that hands out secrets or credentials, loads the session from Postgres, so
+// that a revoked or deleted session can do nothing there even while its cache cookie is valid
+// (upstream lets any route answer from the cache; see COMPATIBILITY.md).
+func cacheMayAnswer(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Pattern == "GET "+basePath+"/get-session"
+}
+
 // readCookieCache returns the cached session for token when the session_data cookie is present,
 // correctly signed, for this token, of our version and unexpired. present reports whether a cache
 // cookie was sent at all, so that a bad one can be expired.
@@ -108,6 +123,9 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	}
 	now := s.now()
 	if c.expiresAt < now.UnixMilli() || !hmac.Equal([]byte(c.as.Session.Token), []byte(token)) || c.as.Session.ExpiresAt.Time().Before(now) {
+		return nil, true
+	}
+	if s.revocations.refuses(c.as.Session.ID) {
 		return nil, true
 	}
 	cached := c.as

@@ -438,33 +438,3 @@ func TestCookieCacheChunksLikeUpstream(t *testing.T) {
 		}
 	}
 }
-
-// TestCookieCacheChunkedOverHTTP ensures a user whose cache needs chunks is served from them.
-func TestCookieCacheChunkedOverHTTP(t *testing.T) {
-	t.Parallel()
-	clock := newTestClock()
-	ts := cacheServer(t, clock, testSecret)
-	c := ts.client(t)
-	long := strings.Repeat(specialName+" ", 150)
-	resp := c.post("/api/auth/sign-up/email", map[string]any{"email": "chunks@example.com", "password": "password123", "name": long})
-	resp.wantStatus(t, http.StatusOK)
-	if resp.setCookie(sessionDataCookie+".2") == "" || resp.setCookie(sessionDataCookie) != "" {
-		t.Fatalf("cookies %q", resp.Header.Values("Set-Cookie"))
-	}
-	for _, line := range resp.Header.Values("Set-Cookie") {
-		if len(line) > maxCookieSize {
-			t.Fatalf("line of %d bytes", len(line))
-		}
-	}
-	cache, raw := decodeCompactCache(t, cacheValue(t, resp.Header.Values("Set-Cookie")))
-	wantCanonicalJS(t, raw)
-	if !upstreamVerifies(testSecret, cache) {
-		t.Fatal("chunked cache does not verify")
-	}
-	ts.exec(t, `DELETE FROM session`)
-	var got authSession
-	c.get("/api/auth/get-session").decode(t, &got)
-	if got.User.Name != long {
-		t.Fatalf("name of %d bytes from chunks, want %d", len(got.User.Name), len(long))
-	}
-}

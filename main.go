@@ -126,8 +126,8 @@ _CLIENT_SECRET and _SCOPES; the provider id is <ID> lowercased with _ as -.
 
 // serverFlags are the raw values of the Server group that need checking once parsed.
 type serverFlags struct {
-	trustedOrigins, trustedProxies, environment string
-	showVersion                                 bool
+	trustedOrigins, trustedProxies, ipAddressHeaders, environment string
+	showVersion                                                   bool
 }
 
 // registerServerFlags adds the Server group; its order is the README's.
@@ -142,6 +142,7 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 	s.Int(&c.CookieCacheMaxAge, "cookie-cache-max-age", "COOKIE_CACHE_MAX_AGE", 0, "seconds the signed session_data cookie cache is valid; 0 turns it off")
 	s.Bool(&c.RateLimit, "rate-limit", "RATE_LIMIT", true, "enforce rate limits")
 	s.String(&f.trustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "CIDRs whose X-Forwarded-For / X-Forwarded-Proto are believed")
+	s.String(&f.ipAddressHeaders, "ip-address-headers", "IP_ADDRESS_HEADERS", "x-forwarded-for", "comma-separated headers a trusted proxy sends the client address in, first found wins (e.g. cf-connecting-ip, x-real-ip)")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 15*time.Second, "grace period for in-flight requests on SIGTERM")
 	s.Int(&c.DBMaxConns, "db-max-conns", "DB_MAX_CONNS", 0, "Postgres pool size; 0: pgx's default (max(4, CPUs))")
 	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "MAX_BODY_BYTES", 1<<20, "largest request body accepted")
@@ -215,6 +216,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = serverFlags.environment == "production" || c.SecureCookies
+	if err := checkProductionOrigin(c); err != nil {
+		return config{}, err
+	}
 	if c.BaseURL == "" && c.Production {
 		c.SecureCookies = true
 	}
@@ -234,6 +238,7 @@ func (f *serverFlags) check(c *config) error {
 	for _, o := range splitList(f.trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))
 	}
+	c.IPAddressHeaders = splitList(strings.ToLower(f.ipAddressHeaders))
 	for _, p := range splitList(f.trustedProxies) {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
@@ -299,6 +304,7 @@ func serve(ctx context.Context, cfg config) error {
 		return err
 	}
 	s := newServer(cfg, db)
+	s.watchRevocations(ctx)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)

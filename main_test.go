@@ -240,7 +240,8 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.mailLoop(ctx, 10*time.Millisecond); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; ts.Close() })
+	watched := s.watchRevocations(ctx)
+	t.Cleanup(func() { cancel(); <-done; <-watched; ts.Close() })
 	return &testServer{server: s, URL: origin, mails: mails, clock: clock}
 }
 

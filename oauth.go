@@ -931,6 +931,11 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 			slog.InfoContext(ctx, "id token refused", "provider", p.id, "err", err)
 			return nil, tokens, errInvalidIDToken
 		}
+		// Ours: a token bound to a nonce needs that nonce (verify checks it when one is sent;
+		// upstream accepts such a token without it, so a stolen one works).
+		if body.Nonce == "" && claimString(claims, "nonce") != "" {
+			return nil, tokens, errInvalidIDToken
+		}
 	}
 	var profile *providerProfile
 	var err error
@@ -948,6 +953,9 @@ func (s *server) idTokenProfile(ctx context.Context, p *oauthProvider, body *idT
 	}
 	if !profile.usable(tokens) {
 		return nil, tokens, errFailedUserInfo
+	}
+	if err := s.consumeIDToken(ctx, raw, claims); err != nil {
+		return nil, tokens, err
 	}
 	return profile, tokens, nil
 }

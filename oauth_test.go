@@ -210,7 +210,7 @@ func TestEachProviderSignsInANewUserAsUpstreamMapsIt(t *testing.T) {
 			AppleUser: `{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"ada@privaterelay.appleid.com"}`},
 			name: "Ada Lovelace", emailVerified: true, image: nil, accountID: "apple-1", scope: "email,name"},
 		{provider: "acme", user: fakeUser{Sub: "acme-1", Name: "Ann", Email: "ann@example.com", EmailVerified: true, Picture: "https://acme/a.png"},
-			name: "Ann", emailVerified: true, image: "https://acme/a.png", accountID: "acme-1", scope: "openid"},
+			name: "Ann", emailVerified: true, image: "https://acme/a.png", accountID: "acme-1", scope: "openid,email,profile"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.provider, func(t *testing.T) {
@@ -644,13 +644,13 @@ func TestIDTokenSignIn(t *testing.T) {
 		claims := valid()
 		claims["sub"], claims["email"] = "g-8", "gail@example.com"
 		c2 := e.client(t)
-		c2.post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims)}}).
+		c2.post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims), "nonce": "n-1"}}).
 			wantStatus(t, http.StatusOK)
 	})
 	t.Run("unverified email of an existing user", func(t *testing.T) {
 		claims := valid()
 		claims["sub"], claims["email_verified"] = "g-9", false
-		e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims)}}).
+		e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": idp.mint(claims), "nonce": "n-1"}}).
 			wantError(t, 401, "OAUTH_LINK_ERROR")
 	})
 }
@@ -666,8 +666,8 @@ func TestGenericOIDCProvider(t *testing.T) {
 	c := e.client(t)
 	authURL := c.startSocial(t, "/api/auth/sign-in/social", map[string]any{"provider": "acme", "callbackURL": "/dashboard"})
 	u, _ := url.Parse(authURL)
-	if u.Query().Get("nonce") == "" || u.Query().Get("scope") != "openid" {
-		t.Fatalf("authorization URL lacks nonce or openid: %s", authURL)
+	if u.Query().Get("nonce") == "" || u.Query().Get("scope") != "openid email profile" {
+		t.Fatalf("authorization URL lacks nonce or the default scopes: %s", authURL)
 	}
 
 	t.Run("issuer mismatch", func(t *testing.T) {

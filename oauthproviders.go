@@ -444,6 +444,10 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 // and bound to the request by a nonce, the userinfo endpoint when the ID token lacks the email.
 func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, now func() time.Time) *oauthProvider {
 	scopes := pc.Scopes
+	if len(scopes) == 0 {
+		// Upstream genericOAuth's default; without email and profile most IdPs return no email.
+		scopes = []string{"openid", "email", "profile"}
+	}
 	if !slices.Contains(scopes, "openid") {
 		scopes = append([]string{"openid"}, scopes...)
 	}

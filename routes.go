@@ -217,6 +217,9 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		if s.rateLimit(rec, r) {
 			return
 		}
+		if s.refuseUntrustedHost(rec, r) {
+			return
+		}
 		// Upstream's router answers 404 with an empty body for unknown paths, other methods
 		// (HEAD included, which ServeMux would serve as GET), trailing slashes and unclean paths
 		// ("//", ".."); ServeMux would redirect or say 405.

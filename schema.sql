@@ -78,6 +78,24 @@ create table if not exists "jwks" ("id" text not null primary key, "publicKey" t
 alter table "jwks" add column if not exists "expiresAt" timestamptz;
 alter table "jwks" add column if not exists "alg" text;
 alter table "jwks" add column if not exists "crv" text;
+-- Ours, not upstream's: instant revocation (revocation.go). Deleting a session that had not
+-- expired records its id and announces it to every replica, which then stops trusting that
+-- session's cookie cache. Expired sessions (the sweep) are not announced: no cache outlives them.
+create table if not exists "sessionRevocation" ("id" text not null primary key, "revokedAt" timestamptz default CURRENT_TIMESTAMP not null);
+create index if not exists "sessionRevocation_revokedAt_idx" on "sessionRevocation" ("revokedAt");
+create or replace function "authsidecar_session_revoked"() returns trigger language plpgsql as $$
+begin
+  insert into "sessionRevocation" ("id") values (old."id") on conflict ("id") do update set "revokedAt" = CURRENT_TIMESTAMP;
+  perform pg_notify('authsidecar_session_revoked', old."id");
+  return null;
+end $$;
+create or replace trigger "session_revoked" after delete on "session" for each row when (old."expiresAt" > CURRENT_TIMESTAMP) execute function "authsidecar_session_revoked"();
+
+-- Ours, not upstream's: the SHA-256 of every ID token accepted by sign-in/social, until it
+-- expires, so that a token works once on every replica (idtokenreplay.go).
+create table if not exists "usedIdToken" ("id" text not null primary key, "expiresAt" timestamptz not null);
+create index if not exists "usedIdToken_expiresAt_idx" on "usedIdToken" ("expiresAt");
+
 -- admin plugin (always served: a database the Node server wrote with admin() carries bans that
 -- must hold here too). Upstream's columns, nullable, so rows written before them read as null.
 alter table "user" add column if not exists "role" text;

@@ -25,6 +25,7 @@ type config struct {
 	CookieCacheMaxAge int // seconds; 0 turns the session_data cookie cache off
 	RateLimit         bool
 	TrustedProxies    []netip.Prefix
+	IPAddressHeaders  []string // lower-case header names the client address is read from (clientip.go)
 	ShutdownTimeout   time.Duration
 	DBMaxConns        int
 	MaxBodyBytes      int64
@@ -46,11 +47,12 @@ type config struct {
 
 // server holds every dependency a handler needs.
 type server struct {
-	cfg       config
-	db        *pgxpool.Pool
-	now       func() time.Time
-	cacheMemo cookieCacheMemo
-	revoked   revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
+	cfg         config
+	db          *pgxpool.Pool
+	now         func() time.Time
+	cacheMemo   cookieCacheMemo
+	revocations revocationSet   // sessions revoked on any replica (revocation.go)
+	revoked     revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64

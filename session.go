@@ -70,7 +70,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
 		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
 		RETURNING `+sessionColumns,
-		generateID(32), expires, generateID(32), now, s.clientIP(r), storableText(r.UserAgent()), userID,
+		generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID,
 	).Scan(sess.scanTargets()...)
 	if err != nil {
 		return session{}, fmt.Errorf("create session: %w", err)
@@ -114,7 +114,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if !ok {
 		return nil, nil
 	}
-	if cacheOn && !o.disableCookieCache {
+	if cacheOn && !o.disableCookieCache && cacheMayAnswer(r) {
 		cached, present := s.readCookieCache(r, token)
 		s.metrics.cookieCacheLookup(cached != nil)
 		if cached != nil {
@@ -166,7 +166,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 type sessionKind int
 
 const (
-	anySession       sessionKind = iota // S: a valid session; the cookie cache may answer
+	anySession       sessionKind = iota // S: a valid session (only get-session reads the cookie cache)
 	sensitiveSession                    // S*: read from Postgres, never the cookie cache
 	freshSession                        // F: S, created within freshAge
 )

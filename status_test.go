@@ -45,3 +45,21 @@ func TestErrorPage(t *testing.T) {
 		t.Fatalf("Location %q", got)
 	}
 }
+
+// TestErrorPageCannotBeFramedOrRunScript: the error page (which echoes error_description) is
+// served with a CSP that allows no script and no framing, nosniff and DENY, so that markup that
+// escaped the template could still neither run nor be overlaid for clickjacking.
+func TestErrorPageCannotBeFramedOrRunScript(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	resp := ts.client(t).get("/api/auth/error?error=access_denied&error_description=x").wantStatus(t, http.StatusOK)
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, directive := range []string{"default-src 'none'", "frame-ancestors 'none'", "style-src 'unsafe-inline'"} {
+		if !strings.Contains(csp, directive) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, directive)
+		}
+	}
+	if strings.Contains(csp, "script-src") || resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("headers %v", resp.Header)
+	}
+}

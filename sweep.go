@@ -29,6 +29,9 @@ var sweepStatements = []string{
 	`DELETE FROM session WHERE id IN (SELECT id FROM session WHERE "expiresAt" < $1 LIMIT 5000)`,
 	`DELETE FROM verification WHERE id IN (SELECT id FROM verification WHERE "expiresAt" < $1 LIMIT 5000)`,
 	`DELETE FROM "rateLimit" WHERE id IN (SELECT id FROM "rateLimit" WHERE "lastRequest" < (extract(epoch FROM $1::timestamptz) * 1000)::bigint - 3600000 LIMIT 5000)`,
+	`DELETE FROM "usedIdToken" WHERE id IN (SELECT id FROM "usedIdToken" WHERE "expiresAt" < $1 LIMIT 5000)`,
+	// A week outlasts any cookie cache a revocation must outlive (revocation.go).
+	`DELETE FROM "sessionRevocation" WHERE id IN (SELECT id FROM "sessionRevocation" WHERE "revokedAt" < $1::timestamptz - interval '7 days' LIMIT 5000)`,
 }
 
 func (s *server) sweep(ctx context.Context) {

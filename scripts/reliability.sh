@@ -17,6 +17,11 @@ trap 'rm -f "$figures" "$log"' EXIT
 echo "== go test (figures to $figures)"
 RELIABILITY_OUT="$figures" go test -count=1 -timeout 30m .
 
+if command -v node >/dev/null && [ -d web/node_modules ] && [ -d web/example/node_modules ]; then
+  echo "== web/test/nextproxy.test.js (figures to $figures)"
+  (cd web && npm run build >/dev/null && RELIABILITY_OUT="$figures" node --test test/nextproxy.test.js)
+fi
+
 echo "== fuzz ($FUZZTIME each)"
 for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | sed 's/^func //'); do
   start=$(date +%s%N)

@@ -146,6 +146,8 @@ func run(path string, w io.Writer) error {
 		p("- Exit code %v, %v ms after SIGTERM (grace period %v ms); every stored sign-up was answered 200\n", fg["exit_code"], fg["drain_ms"], fg["grace_ms"])
 	}
 
+	renderHardening(p, byName)
+
 	p("\n## Fuzzing\n\n| Target | Executions | Seconds (with compilation) | New interesting inputs |\n|---|---|---|---|\n")
 	fuzz := byName["fuzz"]
 	sort.Slice(fuzz, func(i, j int) bool { return str(fuzz[i].Figures["target"]) < str(fuzz[j].Figures["target"]) })

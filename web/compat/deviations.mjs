@@ -3,6 +3,8 @@
 // an entry no scenario asserts, or a scenario naming no entry, fails the run. `routes` lists the
 // routes whose answers differ (they are then reported as partial); omit it for rules that apply to
 // every route.
+// A deviation the harness cannot show on the wire (it needs a configuration both servers cannot
+// share) names the Go tests that prove it in `provenBy` and why in `notOnWire`.
 export const deviations = {
   "admin-stricter-with-custom-roles": {
     title: "The last admin cannot be removed, and no one impersonates from an impersonation",
@@ -232,5 +234,81 @@ export const deviations = {
     upstream: "No `Cache-Control`: every verifier and proxy decides for itself, and a verifier that caches nothing asks the server on each token.",
     ours: "`Cache-Control: public, max-age=300`; each replica also keeps the answer 5 s, so a flood of requests costs no more than one query every 5 s (and the rate limit's 100 per 10 s per client).",
     why: "Services verify JWTs without calling the server only if they may keep the key set; a stated lifetime lets them and any CDN do so, while a rotated key still appears within minutes.",
+  },
+  "cache-reads-only": {
+    title: "Only get-session answers from the cookie cache",
+    upstream:
+      "With `session.cookieCache` on, every route that needs a session accepts a valid `session_data` cookie without reading the database, " +
+      "so a revoked (or deleted) session keeps changing the user, registering passkeys and reading tokens until the cache's `maxAge`; after delete-user, update-user is a 500.",
+    ours:
+      "Only `GET /get-session` answers from `session_data`; every other route loads the session from Postgres, and a revoked, expired or deleted one is 401 `UNAUTHORIZED`.",
+    why: "A stolen cookie must stop working when its owner revokes it: a cache may answer reads of the session itself, never authorise a write or hand out a credential.",
+  },
+  "instant-revocation": {
+    title: "A revoked session's cookie cache is refused at once, on every replica",
+    routes: ["GET /get-session"],
+    upstream: "get-session keeps answering a revoked session from `session_data` until the cache's `maxAge` (5 minutes by default).",
+    ours:
+      "Sign-out, revoke-session(s), password change or reset with revocation and delete-user announce the revoked session ids (Postgres `LISTEN/NOTIFY`, " +
+      "recorded in our own table `sessionRevocation`); every replica then answers get-session for that cache `null` and expires it, within a second. " +
+      "While a replica's feed is down it checks each cache hit against Postgres.",
+    why: "Signing out everywhere should mean everywhere, now: a thief's cached cookie must not outlive the victim's revocation.",
+  },
+  "forwarded-chain": {
+    title: "A forwarded chain gives its rightmost untrusted address",
+    upstream:
+      "Without `advanced.ipAddress.trustedProxies`, an `X-Forwarded-For` of more than one entry is not believed at all: `session.ipAddress` is `\"\"` " +
+      "and rate limits fall back to one bucket per path. Any sender's header is read.",
+    ours:
+      "Headers (`IP_ADDRESS_HEADERS`, default `x-forwarded-for`) are read only from a `TRUSTED_PROXIES` peer (loopback by default); " +
+      "`X-Forwarded-For` is walked from the right past trusted proxies, so `6.6.6.6, 203.0.113.5` records `203.0.113.5`.",
+    why: "Behind a proxy that appends (nginx, Next.js), the rightmost entry is the one a trusted party wrote; refusing the chain would put every such client in one rate-limit bucket, where an attacker's failures lock the owner out.",
+  },
+  "bounded-fields": {
+    title: "Client-writable text has bounds",
+    upstream:
+      "No bound: a 900 000-character name is stored, a 300 000-character organization slug is a 500 (its unique index refuses the row), and a long name makes the cookie cache many chunks.",
+    ours:
+      "400 `VALIDATION_ERROR` naming the field (`[body.name] Too big: expected string to have <=256 characters`), nothing stored, over: `name` (user, organization, team, passkey) 256 characters; " +
+      "`image`, `logo`, SSO `issuer` 2048; `slug` and SSO `providerId` 256; SSO `domain` 1024; organization `metadata` 8 KiB of JSON; SSO `oidcConfig` 16 KiB and `samlConfig` 256 KiB (IdP metadata with its certificates). " +
+      "The bounds apply by body key wherever it appears (`data.name` in organization update too). A session row keeps the first 512 characters of the User-Agent.",
+    why: "Unbounded text lets one client fill the database, break an index with a 500, or make a browser's cookies too large to send.",
+  },
+  "cache-one-cookie": {
+    title: "The cookie cache is one cookie or none",
+    upstream: "A `session_data` value longer than one cookie is split into `session_data.0`, `.1`, …; 25 chunks make every later request from the browser too large (431).",
+    ours: "A session whose cache would not fit one cookie (4050 bytes with its attributes) gets no `session_data` (and an old one is expired); get-session reads it from Postgres. Chunked caches the Node server wrote are still read.",
+    why: "No request may make the browser's cookies too large to send, sign-out included.",
+  },
+  "error-page-headers": {
+    title: "The error page forbids script, framing and sniffing",
+    routes: ["GET /error"],
+    upstream: "The HTML error page is sent with no Content-Security-Policy, X-Content-Type-Options or framing rule.",
+    ours:
+      "`Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`, " +
+      "`X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`.",
+    why: "The page echoes `error_description` from the query: were escaping ever to fail, nothing could run, and the page cannot be framed for clickjacking.",
+  },
+  "id-token-nonce-and-once": {
+    title: "An ID token needs its nonce and works once",
+    routes: ["POST /sign-in/social", "POST /link-social"],
+    upstream:
+      "With `idToken`, a nonce is checked only when the request sends one, so a token bound to a nonce signs in without it; the same token signs in again for as long as it is valid.",
+    ours:
+      "401 `INVALID_TOKEN` when the token has a `nonce` claim and the request does not prove it, and when the token was accepted before: the SHA-256 of each accepted token is " +
+      "kept in our own table `usedIdToken` until it expires, so a replay is refused on every replica.",
+    why: "An ID token lifted from a page, a log or another app must not be a reusable credential.",
+    provenBy: ["TestIDTokenWithANonceIsRefusedWithoutIt", "TestIDTokenReplayIsRefusedOnEveryReplica"],
+    notOnWire: "the harness configures no provider that issues ID tokens (only GitLab, by code)",
+  },
+  "production-needs-base-url": {
+    title: "No origin from the Host header in production",
+    upstream: "Without `baseURL`, the origin of mailed links (reset, magic link, verification) and of the trusted-origin checks comes from each request's Host header, in production too.",
+    ours:
+      "`ENV=production` without `BETTER_AUTH_URL` refuses to start, in one line. In development without it, a request whose origin is neither loopback nor in `TRUSTED_ORIGINS` " +
+      "is 400 `UNTRUSTED_HOST`, with a log line saying to set `BETTER_AUTH_URL`.",
+    why: "`Host: evil.example` must not put the attacker's origin into a victim's reset mail or make `http://evil.example/x` a trusted callback.",
+    provenBy: ["TestProductionWithoutBaseURLRefusesToStart", "TestHostHeaderCannotChooseTheOriginOfMailedLinks"],
+    notOnWire: "the harness always sets BETTER_AUTH_URL, where both servers agree",
   },
 };

@@ -222,3 +222,4 @@ export function signInRedirect(url: URL, signInPath: string, setCookies: string[
   for (const c of setCookies) headers.append("set-cookie", c);
   return new Response(null, { status: 307, headers });
 }
+export { authRouteHandler, clientAddress, type AuthRouteHandlerOptions } from "./proxy.js";

@@ -133,7 +133,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
     // address as RP ID, and the sidecar takes its RP ID (localhost) from BETTER_AUTH_URL.
     const origins = { authsidecar: `http://localhost:${portOurs}`, upstream: `http://localhost:${portUpstream}` };
     const verifyOrigins = Object.values(verifyPorts).map((p) => `http://localhost:${p}`);
-    // E2E_REUSE_BUILD=<port> reruns against the last build, whose rewrite points at that port.
+    // E2E_REUSE_BUILD=<port> reruns against the last build with the sidecar on that port.
     const reuse = process.env.E2E_REUSE_BUILD ? Number(process.env.E2E_REUSE_BUILD) : undefined;
     sidecar = await startSidecar({
       appOrigin: origins.authsidecar,
@@ -141,7 +141,6 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
       port: reuse,
     });
     if (!reuse) {
-      // The rewrite to the sidecar is fixed at build time, so the build comes after the sidecar.
       const started = Date.now();
       await run(process.execPath, [nextBin, "build"], {
         cwd: exampleDir,
@@ -150,7 +149,7 @@ describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
       });
       console.error(`next build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    // getSession in Server Components reads AUTH_SIDECAR_URL at run time (the rewrite at build time).
+    // The /api/auth route handler and getSession in Server Components read AUTH_SIDECAR_URL at run time.
     apps.authsidecar = await startApp(portOurs, { AUTH_CLIENT: "authsidecar", AUTH_SIDECAR_URL: sidecar.url });
     apps.upstream = await startApp(portUpstream, { AUTH_CLIENT: "upstream", AUTH_SIDECAR_URL: sidecar.url });
     // The same build with middleware.ts verifying sessions (its JWTs' iss is the sidecar's BETTER_AUTH_URL).

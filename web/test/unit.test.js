@@ -15,7 +15,7 @@ import {
   toBase64url,
   twoFactorClient,
 } from "../dist/index.js";
-import { authMiddleware, parseCookies } from "../dist/next.js";
+import { authMiddleware, clientAddress, parseCookies } from "../dist/next.js";
 import { authenticationJSON, creationOptions, registrationJSON, requestOptions } from "../dist/webauthn.js";
 import { eventually, upstreamClient } from "./harness.js";
 
@@ -749,5 +749,21 @@ describe("next helpers", () => {
     assert.equal(c.get("a"), "1");
     assert.equal(c.get("b"), "two");
     assert.equal(c.get("c"), "x=y");
+  });
+});
+
+describe("clientAddress (authRouteHandler)", () => {
+  const h = (xff, extra = {}) => new Headers({ ...(xff && { "x-forwarded-for": xff }), ...extra });
+  it("takes the entry the outermost trusted proxy appended, never one a client wrote to its left", () => {
+    assert.equal(clientAddress(h("127.0.0.1"), { trustedProxyHops: 0 }), "127.0.0.1", "direct: what next start filled in");
+    assert.equal(clientAddress(h("198.51.100.1, 203.0.113.5"), { trustedProxyHops: 1 }), "203.0.113.5", "one proxy");
+    assert.equal(clientAddress(h("6.6.6.6, 203.0.113.5, 10.0.0.2"), { trustedProxyHops: 2 }), "203.0.113.5", "CDN then load balancer");
+    assert.equal(clientAddress(h("203.0.113.5"), { trustedProxyHops: 3 }), undefined, "fewer entries than proxies");
+    assert.equal(clientAddress(h("not-an-ip"), { trustedProxyHops: 1 }), undefined, "garbage");
+  });
+  it("reads a platform header whole when one is named", () => {
+    const headers = h("6.6.6.6", { "x-real-ip": "203.0.113.9" });
+    assert.equal(clientAddress(headers, { clientIPHeader: "x-real-ip" }), "203.0.113.9");
+    assert.equal(clientAddress(h("6.6.6.6"), { clientIPHeader: "x-real-ip" }), undefined, "never falls back to X-Forwarded-For");
   });
 });

@@ -159,7 +159,8 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
     out.push(`- Upstream: ${d.upstream}`);
     out.push(`- authsidecar: ${d.ours}`);
     out.push(`- Why: ${d.why}`);
-    out.push(`- Asserted by: ${(asserters.get(id) || []).join("; ")}`);
+    const goTests = (d.provenBy || []).map((name) => `\`${name}\` (Go; not on the harness's wire: ${d.notOnWire})`);
+    out.push(`- Asserted by: ${[...(asserters.get(id) || []), ...goTests].join("; ")}`);
   }
   return out.join("\n") + "\n";
 }

@@ -106,6 +106,8 @@ async function waitReady(proc, origin, timeoutMs = 60000) {
 export const configs = {
   shipped: {},
   options: { DELETE_USER_VERIFICATION: "true", EMAIL_OTP_CHANGE_EMAIL: "true", SSO_SAML_SINGLE_LOGOUT: "true" },
+  // The session_data cookie cache on, as upstream's session.cookieCache { maxAge: 300 }.
+  cache: { COOKIE_CACHE_MAX_AGE: "300" },
   // Custom admin roles: "support" may delete users without being an admin, and admins may
   // impersonate admins, which reaches the admin refusals the default roles never meet.
   "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
