@@ -384,7 +384,7 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 	}
 	sp.ReplayCache = &samlReplayCache{ctx: r.Context(), s: s, providerID: p.ProviderID, issuer: sp.IDPMetadata.EntityID}
 	acs, _ := url.Parse(s.samlACSURL(r, p.ProviderID))
-	assertion, err := sp.ParseXMLResponse(doc, possible, *acs)
+	assertion, err := parseSAMLResponse(sp, doc, possible, *acs)
 	if err != nil {
 		code, description := samlFailure(err, inResponseTo)
 		slog.Warn("saml response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
@@ -407,6 +407,79 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 		}
 	}
 	return assertion, request, nil
+}
+
+// parseSAMLResponse is crewjam/saml's ParseXMLResponse guarded against GO-2026-6909, for which
+// no fixed version exists: an assertion without saml:Issuer (which validateAssertion dereferences)
+// or whose Subject names its user only by a NameID of another namespace is refused before the
+// library sees it, and any panic left in the library is a refusal, never a crashed request.
+// See scripts/vulncheck-accepted.txt.
+func parseSAMLResponse(sp *saml.ServiceProvider, doc []byte, possible []string, acs url.URL) (a *saml.Assertion, err error) {
+	if err := checkSAMLAssertionShape(doc); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			a, err = nil, fmt.Errorf("saml response: crewjam/saml panicked: %v", p)
+		}
+	}()
+	a, err = sp.ParseXMLResponse(doc, possible, acs)
+	if err == nil && (a.Issuer.Value == "" || a.Subject == nil || a.Subject.NameID == nil) {
+		// Whatever the library let through (an encrypted assertion is only seen by it), no
+		// assertion signs anyone in without an issuer and a saml:NameID.
+		return nil, fmt.Errorf("saml response: assertion without issuer or NameID: %w", saml.ErrMissingElement)
+	}
+	return a, err
+}
+
+// checkSAMLAssertionShape reads the document's one plaintext Assertion (decodeSAMLResponse made
+// sure there is exactly one; an EncryptedAssertion is left to parseSAMLResponse's other guards) and
+// requires its saml:Issuer, and refuses a Subject holding a NameID of a foreign namespace but no
+// saml:NameID. The signature covers the same element, so checking it as received is enough.
+func checkSAMLAssertionShape(doc []byte) error {
+	const ns = "urn:oasis:names:tc:SAML:2.0:assertion"
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	var path []xml.Name
+	assertion, issuer, samlNameID, foreignNameID := false, false, false, false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("saml response: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			parent, grandparent := xml.Name{}, xml.Name{}
+			if n := len(path); n > 0 {
+				parent = path[n-1]
+				if n > 1 {
+					grandparent = path[n-2]
+				}
+			}
+			switch {
+			case t.Name == xml.Name{Space: ns, Local: "Assertion"}:
+				assertion = true
+			case parent == xml.Name{Space: ns, Local: "Assertion"} && t.Name == xml.Name{Space: ns, Local: "Issuer"}:
+				issuer = true
+			case parent == xml.Name{Space: ns, Local: "Subject"} && grandparent.Local == "Assertion" && t.Name.Local == "NameID":
+				samlNameID = samlNameID || t.Name.Space == ns
+				foreignNameID = foreignNameID || t.Name.Space != ns
+			}
+			path = append(path, t.Name)
+		case xml.EndElement:
+			path = path[:len(path)-1]
+		}
+	}
+	switch {
+	case assertion && !issuer:
+		// Refused as crewjam/saml refuses another IdP's issuer.
+		return fmt.Errorf("saml response: assertion without saml:Issuer (GO-2026-6909): %w", saml.ErrIssuerMismatch)
+	case foreignNameID && !samlNameID:
+		return fmt.Errorf("saml response: subject NameID outside the SAML namespace (GO-2026-6909): %w", saml.ErrMissingElement)
+	}
+	return nil
 }
 
 // decodeSAMLResponse reads the posted SAMLResponse as upstream's validateSingleAssertion does

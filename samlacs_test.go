@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
+	"github.com/crewjam/saml/xmlenc"
+	dsig "github.com/russellhaering/goxmldsig"
 )
 
 // The classic SAML attacks, each made from a real response of the in-process IdP and refused at
@@ -273,4 +276,168 @@ func TestSAMLRefusesXMLBombsAndOversizedResponses(t *testing.T) {
 	body := samlPost{response: strings.Repeat("A", 2<<20)}
 	e.client(t).postToACS(t, acsPath("acme"), body).wantStatus(t, http.StatusRequestEntityTooLarge)
 	e.client(t).postToACS(t, acsPath("nope"), samlPost{response: "PHg+"}).wantError(t, http.StatusNotFound, "")
+}
+
+// resign signs the assertion again with the IdP's own key once edit has changed it: what an IdP
+// (or its misconfiguration) produces, so only the assertion's content can get it refused.
+func (idp *testIdP) resign(t testing.TB, assertion *etree.Element, edit func(*etree.Element)) *etree.Element {
+	t.Helper()
+	removeSignature(assertion)
+	edit(assertion)
+	ctx, err := dsig.NewSigningContext(idp.keys.key, [][]byte{idp.keys.cert.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := ctx.SignEnveloped(assertion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema puts the Signature right after the Issuer (first when there is none);
+	// SignEnveloped appended it to Child without adopting it, so it is moved by hand.
+	sig := signed.Child[len(signed.Child)-1]
+	signed.Child = signed.Child[:len(signed.Child)-1]
+	at := 0
+	if issuer := signed.SelectElement("Issuer"); issuer != nil {
+		at = issuer.Index() + 1
+	}
+	signed.InsertChildAt(at, sig)
+	return signed
+}
+
+// resigningEncrypter is the test IdP's assertion encrypter that re-signs the assertion after edit
+// before encrypting it as crewjam/saml's default does, to send such assertions encrypted.
+type resigningEncrypter struct {
+	t    testing.TB
+	idp  *testIdP
+	edit func(*etree.Element)
+}
+
+func (r resigningEncrypter) Encrypt(key any, plaintext, nonce []byte) (*etree.Element, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(plaintext); err != nil {
+		return nil, err
+	}
+	doc.SetRoot(r.idp.resign(r.t, doc.Root(), r.edit))
+	buf, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, err
+	}
+	enc := xmlenc.OAEP()
+	enc.DigestMethod, enc.BlockCipher = &xmlenc.SHA1, xmlenc.AES128CBC
+	return enc.Encrypt(key, buf, nonce)
+}
+
+// withoutIssuer drops the assertion's saml:Issuer, which crewjam/saml's validateAssertion reads
+// without a nil check (GO-2026-6909).
+func withoutIssuer(a *etree.Element) { a.RemoveChild(a.SelectElement("Issuer")) }
+
+// foreignNameID swaps the Subject's saml:NameID for a NameID in another namespace naming mallory:
+// a namespace-blind reader would take it as the subject (GO-2026-6909).
+func foreignNameID(a *etree.Element) {
+	subject := a.SelectElement("Subject")
+	subject.RemoveChild(subject.SelectElement("NameID"))
+	evil := etree.NewElement("x:NameID")
+	evil.CreateAttr("xmlns:x", "urn:example:not-saml")
+	evil.SetText("mallory@acme.com")
+	subject.InsertChildAt(0, evil)
+}
+
+// sendResigned runs a sign-in whose assertion the IdP re-signs after edit, in plaintext for
+// provider "plain" and encrypted to the SP key for provider "enc".
+func (e *samlEnv) sendResigned(t *testing.T, provider string, edit func(*etree.Element)) *testResponse {
+	t.Helper()
+	c := e.client(t)
+	form := e.startSAML(t, c, provider)
+	if provider == "plain" {
+		form = rewriteResponse(t, form, func(doc *etree.Document) {
+			removeSignature(doc.Root())
+			a := assertionOf(doc)
+			at := a.Index()
+			doc.Root().RemoveChild(a)
+			doc.Root().InsertChildAt(at, e.idp.resign(t, a, edit))
+		})
+	}
+	return c.postToACS(t, acsPath(provider), form)
+}
+
+// newResigningSAMLEnv registers "plain" and "enc" (assertions encrypted to its SP key) on an IdP
+// whose encrypted assertions are re-signed after edit.
+func newResigningSAMLEnv(t *testing.T, edit func(*etree.Element)) *samlEnv {
+	e := newSAMLEnv(t)
+	keys := testSAMLKeys(t)
+	e.registerSAML(t, "plain", nil, nil)
+	e.registerSAML(t, "enc", map[string]any{"spMetadata": map[string]any{"privateKey": keys[2].keyPEM}}, nil)
+	e.idp.AssertionEncrypter = resigningEncrypter{t: t, idp: e.idp, edit: edit}
+	return e
+}
+
+// TestSAMLRefusesASignedAssertionWithoutIssuer (GO-2026-6909, first part): a validly signed
+// assertion without saml:Issuer, plaintext or encrypted, lands on the error URL as an issuer
+// mismatch: no panic, no 500, no session. The same re-signing with the Issuer kept signs in, so
+// the refusal is the missing Issuer's.
+func TestSAMLRefusesASignedAssertionWithoutIssuer(t *testing.T) {
+	t.Parallel()
+	var keepIssuer atomic.Bool // read by the IdP's handler
+	edit := func(a *etree.Element) {
+		if !keepIssuer.Load() {
+			withoutIssuer(a)
+		}
+	}
+	e := newResigningSAMLEnv(t, edit)
+	for _, provider := range []string{"plain", "enc"} {
+		e.idp.setUser("ada-"+provider+"@acme.com", "Ada", "Lovelace") // each provider's own user
+		keepIssuer.Store(false)
+		e.sendResigned(t, provider, edit).wantSAMLError(t, "invalid_saml_response")
+		keepIssuer.Store(true)
+		e.sendResigned(t, provider, edit).wantRedirect(t, "/dashboard")
+	}
+}
+
+// TestSAMLRefusesAForeignNamespaceNameID (GO-2026-6909, second part): a validly signed assertion
+// whose Subject names mallory by a NameID outside the SAML namespace, and has no saml:NameID, is
+// refused, plaintext or encrypted, and signs nobody in.
+func TestSAMLRefusesAForeignNamespaceNameID(t *testing.T) {
+	t.Parallel()
+	e := newResigningSAMLEnv(t, foreignNameID)
+	for _, provider := range []string{"plain", "enc"} {
+		e.sendResigned(t, provider, foreignNameID).wantSAMLError(t, "saml_error")
+	}
+	if got := e.count(t, `SELECT count(*) FROM account WHERE "accountId" = 'mallory@acme.com'`); got != 0 {
+		t.Fatalf("accounts for the foreign NameID = %d", got)
+	}
+}
+
+// TestSAMLAssertionShapeGuard checks parseSAMLResponse's own guard for GO-2026-6909 on its own,
+// since crewjam/saml v0.6.3 also refuses the end-to-end attacks above: the Issuer must be the
+// Assertion's own saml:Issuer, and a foreign-namespace NameID counts only beside a saml:NameID.
+func TestSAMLAssertionShapeGuard(t *testing.T) {
+	t.Parallel()
+	const (
+		open   = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="` + nsAssertion + `" xmlns:x="urn:example:not-saml">`
+		issuer = `<saml:Issuer>idp</saml:Issuer>`
+	)
+	tests := []struct {
+		name, assertion string
+		refused         bool
+	}{
+		{"saml Issuer and NameID", `<saml:Assertion>` + issuer + `<saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, false},
+		{"default-namespace NameID", `<saml:Assertion>` + issuer + `<saml:Subject><NameID xmlns="` + nsAssertion + `">ada</NameID></saml:Subject></saml:Assertion>`, false},
+		{"foreign NameID beside the saml one", `<saml:Assertion>` + issuer + `<saml:Subject><x:NameID>mallory</x:NameID><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, false},
+		{"encrypted assertion left to the library", `<saml:EncryptedAssertion><x:EncryptedData/></saml:EncryptedAssertion>`, false},
+		{"no Issuer", `<saml:Assertion><saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"Issuer in a foreign namespace", `<saml:Assertion><x:Issuer>idp</x:Issuer><saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"Issuer only nested deeper", `<saml:Assertion><saml:Subject>` + issuer + `<saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"only a foreign NameID", `<saml:Assertion>` + issuer + `<saml:Subject><x:NameID>mallory</x:NameID></saml:Subject></saml:Assertion>`, true},
+		{"only an unqualified NameID", `<saml:Assertion>` + issuer + `<saml:Subject><NameID>mallory</NameID></saml:Subject></saml:Assertion>`, true},
+	}
+	for _, tc := range tests {
+		err := checkSAMLAssertionShape([]byte(open + issuer + tc.assertion + `</samlp:Response>`))
+		if (err != nil) != tc.refused {
+			t.Errorf("%s: err = %v, want refused %v", tc.name, err, tc.refused)
+		}
+	}
 }

@@ -136,3 +136,24 @@ func TestSAMLSingleLogoutIsOffByDefault(t *testing.T) {
 	e.client(t).get("/api/auth/sso/saml2/sp/slo/acme?SAMLRequest=x").wantError(t, http.StatusBadRequest, "SINGLE_LOGOUT_NOT_ENABLED")
 	e.owner.post("/api/auth/sso/saml2/logout/acme", map[string]any{}).wantError(t, http.StatusBadRequest, "SINGLE_LOGOUT_NOT_ENABLED")
 }
+
+// TestSAMLSingleLogoutIgnoresAForeignNamespaceNameID: a LogoutRequest signed by the IdP whose only
+// NameID, naming ada, is outside the SAML namespace names nobody (GO-2026-6909's namespace-blind
+// NameID, checked on the SLO path): it is refused and ada stays signed in.
+func TestSAMLSingleLogoutIgnoresAForeignNamespaceNameID(t *testing.T) {
+	t.Parallel()
+	e, c := newSLOEnv(t)
+	request := e.logoutRequest("id-foreign", "ada@acme.com")
+	foreign := signedMessage(t, testSAMLKeys(t)[0], func(sig *etree.Element) *etree.Element {
+		lr := request(sig)
+		lr.RemoveChild(lr.SelectElement("NameID"))
+		evil := lr.CreateElement("x:NameID")
+		evil.CreateAttr("xmlns:x", "urn:example:not-saml")
+		evil.SetText("ada@acme.com")
+		return lr
+	})
+	e.client(t).postSLO(t, "SAMLRequest", foreign).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_REQUEST")
+	if got := c.sessionUser(t); got != "ada@acme.com" {
+		t.Fatalf("after a logout request naming nobody the session is %q, want ada's", got)
+	}
+}
