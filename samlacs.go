@@ -435,12 +435,15 @@ func parseSAMLResponse(sp *saml.ServiceProvider, doc []byte, possible []string, 
 // checkSAMLAssertionShape reads the document's one plaintext Assertion (decodeSAMLResponse made
 // sure there is exactly one; an EncryptedAssertion is left to parseSAMLResponse's other guards) and
 // requires its saml:Issuer, and refuses a Subject holding a NameID of a foreign namespace but no
-// saml:NameID. The signature covers the same element, so checking it as received is enough.
+// saml:NameID. The signature covers the same element, so checking it as received is enough. A
+// document with no signature at all is left to the library, which refuses it before reading the
+// Issuer (so it gets upstream's answer for an unsigned response, saml_error).
 func checkSAMLAssertionShape(doc []byte) error {
 	const ns = "urn:oasis:names:tc:SAML:2.0:assertion"
+	const dsig = "http://www.w3.org/2000/09/xmldsig#"
 	dec := xml.NewDecoder(bytes.NewReader(doc))
 	var path []xml.Name
-	assertion, issuer, samlNameID, foreignNameID := false, false, false, false
+	assertion, issuer, samlNameID, foreignNameID, signed := false, false, false, false, false
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -459,6 +462,8 @@ func checkSAMLAssertionShape(doc []byte) error {
 				}
 			}
 			switch {
+			case t.Name == xml.Name{Space: dsig, Local: "Signature"}:
+				signed = true
 			case t.Name == xml.Name{Space: ns, Local: "Assertion"}:
 				assertion = true
 			case parent == xml.Name{Space: ns, Local: "Assertion"} && t.Name == xml.Name{Space: ns, Local: "Issuer"}:
@@ -473,7 +478,7 @@ func checkSAMLAssertionShape(doc []byte) error {
 		}
 	}
 	switch {
-	case assertion && !issuer:
+	case assertion && !issuer && signed:
 		// Refused as crewjam/saml refuses another IdP's issuer.
 		return fmt.Errorf("saml response: assertion without saml:Issuer (GO-2026-6909): %w", saml.ErrIssuerMismatch)
 	case foreignNameID && !samlNameID:

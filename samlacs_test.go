@@ -419,6 +419,7 @@ func TestSAMLAssertionShapeGuard(t *testing.T) {
 	const (
 		open   = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="` + nsAssertion + `" xmlns:x="urn:example:not-saml">`
 		issuer = `<saml:Issuer>idp</saml:Issuer>`
+		sig    = `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>`
 	)
 	tests := []struct {
 		name, assertion string
@@ -428,9 +429,10 @@ func TestSAMLAssertionShapeGuard(t *testing.T) {
 		{"default-namespace NameID", `<saml:Assertion>` + issuer + `<saml:Subject><NameID xmlns="` + nsAssertion + `">ada</NameID></saml:Subject></saml:Assertion>`, false},
 		{"foreign NameID beside the saml one", `<saml:Assertion>` + issuer + `<saml:Subject><x:NameID>mallory</x:NameID><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, false},
 		{"encrypted assertion left to the library", `<saml:EncryptedAssertion><x:EncryptedData/></saml:EncryptedAssertion>`, false},
-		{"no Issuer", `<saml:Assertion><saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
-		{"Issuer in a foreign namespace", `<saml:Assertion><x:Issuer>idp</x:Issuer><saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
-		{"Issuer only nested deeper", `<saml:Assertion><saml:Subject>` + issuer + `<saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"no Issuer, signed", `<saml:Assertion>` + sig + `<saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"no Issuer, unsigned: the library refuses the missing signature first, as upstream", `<saml:Assertion><saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, false},
+		{"Issuer in a foreign namespace", `<saml:Assertion><x:Issuer>idp</x:Issuer>` + sig + `<saml:Subject><saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
+		{"Issuer only nested deeper", `<saml:Assertion>` + sig + `<saml:Subject>` + issuer + `<saml:NameID>ada</saml:NameID></saml:Subject></saml:Assertion>`, true},
 		{"only a foreign NameID", `<saml:Assertion>` + issuer + `<saml:Subject><x:NameID>mallory</x:NameID></saml:Subject></saml:Assertion>`, true},
 		{"only an unqualified NameID", `<saml:Assertion>` + issuer + `<saml:Subject><NameID>mallory</NameID></saml:Subject></saml:Assertion>`, true},
 	}
