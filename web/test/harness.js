@@ -42,16 +42,27 @@ export async function missingTools(...cmds) {
   return line;
 }
 
+// Ports handed out by this process: the OS may give a closed port again, and two servers told the
+// same port race for it (the loser exits with EADDRINUSE while the winner answers its readiness
+// check), so a port is never handed out twice.
+const handedOut = new Set();
+
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.on("error", reject);
+      srv.listen(0, "127.0.0.1", () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** psql runs one SQL statement on the database at url. */

@@ -44,16 +44,27 @@ async function admin(sql) {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+// Ports handed out by this process: the OS may give a closed port again, and two servers told the
+// same port race for it (the loser exits with EADDRINUSE while the winner answers its readiness
+// check), so a port is never handed out twice.
+const handedOut = new Set();
+
+async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const s = createServer();
+      s.unref();
+      s.on("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 // run waits for a command to finish, failing with its output.
