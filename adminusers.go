@@ -280,7 +280,7 @@ func (s *server) listUsers(r *http.Request, lq *listUsersQuery) ([]user, int, er
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	n := len(lq.args)
-	rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM "user" u`+lq.whereSQL()+
+	rows, err := tx.Query(ctx, `SELECT `+s.userColumns+` FROM "user" u`+lq.whereSQL()+
 		` ORDER BY `+lq.orderBy+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(lq.args, lq.limit, lq.offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)

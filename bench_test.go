@@ -151,7 +151,7 @@ func benchGetSessionHandler(b *testing.B, ts *testServer, cookie string) {
 func wantIndexScans(b *testing.B, ts *testServer) {
 	ctx := context.Background()
 	for _, q := range []string{
-		`SELECT ` + sessionColumns + `, ` + userColumns + ` FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = 'x'`,
+		`SELECT ` + ts.sessionColumns + `, ` + ts.userColumns + ` FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = 'x'`,
 		strings.Replace(sweepStatements[0], "$1", "now()", 1),
 	} {
 		var plan strings.Builder
@@ -239,7 +239,7 @@ func wantListUsersPlans(b *testing.B, ts *testServer) {
 			b.Fatal(err)
 		}
 		n := len(lq.args)
-		page := `SELECT ` + userColumns + ` FROM "user" u` + lq.whereSQL() + ` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
+		page := `SELECT ` + ts.userColumns + ` FROM "user" u` + lq.whereSQL() + ` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
 		sqls := []string{page}
 		if len(lq.where) > 0 { // a count of every user reads them all, index or not
 			sqls = append(sqls, `SELECT count(*) FROM "user" u`+lq.whereSQL())

@@ -172,6 +172,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	ssoFlags := registerSSOFlags(s)
 	s.section("Admin")
 	adminFlags := registerAdminFlags(s)
+	s.section("Username")
+	usernameFlags := registerUsernameFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
@@ -206,6 +208,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
+		return config{}, err
+	}
+	if c.Username, err = usernameFlags.parse(); err != nil {
 		return config{}, err
 	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {

@@ -221,7 +221,7 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy")
 		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"
 		FROM session o WHERE o.id = $1
-		RETURNING `+sessionColumns,
+		RETURNING `+s.sessionColumns,
 		old.ID, generateID(32), now.Add(sessionExpiresIn), generateID(32), now,
 	).Scan(sess.scanTargets()...)
 	if isNoRows(err) {
@@ -241,7 +241,7 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 func (s *server) setTwoFactorEnabled(ctx context.Context, tx pgx.Tx, as *authSession, enabled bool) (*authSession, error) {
 	next := &authSession{User: as.User}
 	err := tx.QueryRow(ctx, `UPDATE "user" u SET "twoFactorEnabled" = $2, "updatedAt" = $3 WHERE u.id = $1
-		RETURNING `+userColumns, as.User.ID, enabled, s.now()).Scan(next.User.scanTargets()...)
+		RETURNING `+s.userColumns, as.User.ID, enabled, s.now()).Scan(next.User.scanTargets()...)
 	if isNoRows(err) {
 		return nil, errUnauthorized
 	}
