@@ -50,6 +50,22 @@ func (c *usernameConfig) UnmarshalJSON(b []byte) error {
 	return c.check()
 }
 
+// parseUsernameEntry reads the config file's {"id": "username", ...options} plugin entry.
+func parseUsernameEntry(entry json.RawMessage) (usernameConfig, error) {
+	var opts map[string]json.RawMessage
+	if err := json.Unmarshal(entry, &opts); err != nil {
+		return usernameConfig{}, err
+	}
+	delete(opts, "id")
+	b, err := json.Marshal(opts)
+	if err != nil {
+		return usernameConfig{}, err
+	}
+	var c usernameConfig
+	err = json.Unmarshal(b, &c)
+	return c, err
+}
+
 // check validates the options and compiles the pattern.
 func (c *usernameConfig) check() error {
 	switch {
