@@ -124,10 +124,14 @@ export const configs = {
   "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
   // upstream's bearer() and jwt(), which both ship off; its interop scenarios share a jwks table.
   tokens: { BEARER_ENABLED: "true", JWT_ENABLED: "true" },
+  // The config file testdata/config/fields.json: user and session additional fields and the
+  // username plugin (its entry; USERNAME_ENABLED too), with the cookie cache on so that
+  // session_data carries the fields.
+  fields: { AUTH_CONFIG: join(repoRoot, "testdata", "config", "fields.json"), USERNAME_ENABLED: "true", USERNAME_MIN_LENGTH: "4", USERNAME_MAX_LENGTH: "20", COOKIE_CACHE_MAX_AGE: "300" },
 };
 
 // interopConfigs also get an ours on the reference's database, for their interop scenarios.
-const interopConfigs = new Set(["shipped", "tokens"]);
+const interopConfigs = new Set(["shipped", "tokens", "fields"]);
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
 // (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.

@@ -16,11 +16,14 @@
 //   BEARER_ENABLED and JWT_ENABLED (false: bearer() and jwt() are listed only when "true"),
 //   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
-//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does).
+//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
+//   AUTH_CONFIG (authsidecar's config file: its user.additionalFields, session.additionalFields and
+//   {"id": "username", ...} plugin entry are read here), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
+//   USERNAME_MAX_LENGTH, USERNAME_PATTERN (upstream's username(); the variables override the file).
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
-import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor, username } from "better-auth/plugins";
 import { adminAc, defaultAc, userAc } from "better-auth/plugins/admin/access";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
@@ -44,6 +47,17 @@ function adminRoles() {
   const custom = JSON.parse(readFileSync(file, "utf8"));
   return { admin: adminAc, user: userAc, ...Object.fromEntries(Object.entries(custom).map(([name, st]) => [name, defaultAc.newRole(st)])) };
 }
+// authConfig is AUTH_CONFIG's file, the shape of betterAuth()'s options as authsidecar reads it.
+const authConfig = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
+// usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
+// usernamePattern stands for the usernameValidator function a file cannot hold.
+function usernamePlugin() {
+  const { id, usernamePattern, ...entry } = (authConfig.plugins || []).find((p) => p.id === "username") || {};
+  if (!id && !on("USERNAME_ENABLED")) return [];
+  const pattern = process.env.USERNAME_PATTERN || usernamePattern;
+  const num = (name) => (process.env[name] ? { [name === "USERNAME_MIN_LENGTH" ? "minUsernameLength" : "maxUsernameLength"]: Number(process.env[name]) } : {});
+  return [username({ ...entry, ...num("USERNAME_MIN_LENGTH"), ...num("USERNAME_MAX_LENGTH"), ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }) })];
+}
 const list = (name) => (process.env[name] || "").split(",").map((v) => v.trim()).filter(Boolean);
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
@@ -63,7 +77,10 @@ export const auth = betterAuth({
   trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
-  ...(cookieCacheMaxAge > 0 && { session: { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } } }),
+  session: {
+    ...(cookieCacheMaxAge > 0 && { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } }),
+    ...(authConfig.session?.additionalFields && { additionalFields: authConfig.session.additionalFields }),
+  },
   rateLimit: { enabled: false },
   emailAndPassword: {
     enabled: true,
@@ -78,6 +95,7 @@ export const auth = betterAuth({
     },
   },
   user: {
+    ...(authConfig.user?.additionalFields && { additionalFields: authConfig.user.additionalFields }),
     changeEmail: {
       enabled: true,
       sendChangeEmailConfirmation: async ({ user, newEmail, url, token }) => {
@@ -143,6 +161,7 @@ export const auth = betterAuth({
       ...(process.env.ADMIN_DEFAULT_BAN_REASON && { defaultBanReason: process.env.ADMIN_DEFAULT_BAN_REASON }),
       ...(process.env.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: process.env.ADMIN_BANNED_USER_MESSAGE }),
     }),
+    ...usernamePlugin(),
     ...(on("BEARER_ENABLED") ? [bearer()] : []),
     ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],
