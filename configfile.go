@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -61,6 +62,33 @@ func keyError(path, format string, args ...any) error {
 	return fmt.Errorf("config: %s: %s", path, fmt.Sprintf(format, args...))
 }
 
+// subKeyError is a converter's error about a key inside the object it converts.
+type subKeyError struct{ key, msg string }
+
+func (e subKeyError) Error() string { return e.key + ": " + e.msg }
+
+// decodeFileObject decodes an object into dst (a pointer to a struct with json tags), refusing
+// unknown keys and wrong types with a subKeyError naming the key.
+func decodeFileObject(raw json.RawMessage, dst any) error {
+	if _, err := fileObject(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr):
+		return subKeyError{typeErr.Field, "want " + typeErr.Type.String() + ", got " + typeErr.Value}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		key, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return subKeyError{key, "unknown key"}
+	}
+	return err
+}
+
 // fileValue is a value the file gave, kept for `authsidecar config` and the sections.
 type fileValue struct {
 	path string
@@ -73,6 +101,10 @@ func (s *settings) readConfigFile(name string) error {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	var syntax *json.SyntaxError
+	if err := json.Unmarshal(data, new(any)); errors.As(err, &syntax) {
+		return fmt.Errorf("config: %s: not JSON at byte %d: %v", name, syntax.Offset, err)
 	}
 	found := map[string]json.RawMessage{}
 	if err := s.walkFile("", bytes.TrimSpace(data), found); err != nil {
@@ -96,8 +128,14 @@ func (s *settings) applyFileKey(path string, raw json.RawMessage) error {
 		return nil
 	}
 	v, err := k.convert(raw)
+	if sub := (subKeyError{}); errors.As(err, &sub) {
+		return keyError(path+"."+sub.key, "%s", sub.msg)
+	}
 	if err != nil {
 		return keyError(path, "%v", err)
+	}
+	if k.flag == "" {
+		return nil // a key we check but that sets nothing
 	}
 	if prev, ok := s.fromFile[k.flag]; ok {
 		// Two keys fill one setting (the magic-link and email-otp disableSignUp): they must agree.
@@ -277,6 +315,33 @@ func fileList(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("want a list of strings without commas, got %s", raw)
 	}
 	return strings.Join(v, ","), nil
+}
+
+// fileTrue is a switch we only serve on (emailAndPassword.enabled: email and password is served).
+func fileTrue(raw json.RawMessage) (string, error) {
+	if v, err := fileBool(raw); err != nil || v != "true" {
+		return "", fmt.Errorf("want true (authsidecar always serves it), got %s", raw)
+	}
+	return "", nil
+}
+
+// fileCookieCache is session.cookieCache, {enabled, maxAge}, as COOKIE_CACHE_MAX_AGE: upstream
+// caches only when enabled, for maxAge seconds (300 unset).
+func fileCookieCache(raw json.RawMessage) (string, error) {
+	var v struct {
+		Enabled bool   `json:"enabled"`
+		MaxAge  *int64 `json:"maxAge"`
+	}
+	if err := decodeFileObject(raw, &v); err != nil {
+		return "", err
+	}
+	switch {
+	case !v.Enabled:
+		return "0", nil
+	case v.MaxAge == nil:
+		return "300", nil
+	}
+	return strconv.FormatInt(*v.MaxAge, 10), nil
 }
 
 // fileStringOrList is an option upstream takes as a string or a list (passkey origin, adminRoles).

@@ -16,6 +16,7 @@ func registerFileKeys(s *settings) {
 		{"baseURL", "base-url", fileString},
 		{"trustedOrigins", "trusted-origins", fileList},
 
+		{"emailAndPassword.enabled", "", fileTrue},
 		{"emailAndPassword.disableSignUp", "disable-sign-up", fileBool},
 		{"emailAndPassword.requireEmailVerification", "require-email-verification", fileBool},
 		{"emailAndPassword.minPasswordLength", "min-password-length", fileInt},
@@ -29,7 +30,7 @@ func registerFileKeys(s *settings) {
 		{"session.expiresIn", "session-expires-in", fileInt},
 		{"session.updateAge", "session-update-age", fileInt},
 		{"session.freshAge", "session-fresh-age", fileInt},
-		{"session.cookieCache.maxAge", "cookie-cache-max-age", fileInt},
+		{"session.cookieCache", "cookie-cache-max-age", fileCookieCache},
 
 		{"user.changeEmail.enabled", "change-email-enabled", fileBool},
 		{"user.deleteUser.enabled", "delete-user-enabled", fileBool},
