@@ -312,9 +312,9 @@ func TestMetricsCountUserCreationByEveryMethod(t *testing.T) {
 		{"social ID token", func(t *testing.T) string {
 			e := newOAuthEnv(t, []string{"google"}, withMetrics)
 			idp := e.idps["google"]
-			token := idp.mint(idp.idTokenClaims(fakeUser{Sub: "g-7", Name: "Gus", Email: "gus@example.com", EmailVerified: true}, "n-1"))
-			for range 2 {
-				e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": token, "nonce": "n-1"}}).
+			for _, nonce := range []string{"n-1", "n-2"} { // an ID token is used once
+				token := idp.mint(idp.idTokenClaims(fakeUser{Sub: "g-7", Name: "Gus", Email: "gus@example.com", EmailVerified: true}, nonce))
+				e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": token, "nonce": nonce}}).
 					wantStatus(t, http.StatusOK)
 			}
 			e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": "opaque", "nonce": "n-1"}}).
