@@ -92,11 +92,11 @@ func (f *additionalFields) UnmarshalJSON(b []byte) error {
 		key := tok.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return subKeyError{key, err.Error()}
 		}
 		spec, err := parseFieldSpec(key, raw)
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return subKeyError{key, err.Error()}
 		}
 		out = append(out, spec)
 	}
@@ -106,9 +106,7 @@ func (f *additionalFields) UnmarshalJSON(b []byte) error {
 
 func parseFieldSpec(key string, raw json.RawMessage) (fieldSpec, error) {
 	var a fieldAttributes
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
+	if err := decodeFileObject(raw, &a); err != nil {
 		return fieldSpec{}, err
 	}
 	spec := fieldSpec{Key: key, Column: key, Type: a.Type, Required: a.Required == nil || *a.Required,
@@ -134,6 +132,33 @@ func parseFieldSpec(key string, raw json.RawMessage) (fieldSpec, error) {
 	return spec, nil
 }
 
+// registerFieldKeys registers the config file's user.additionalFields and
+// session.additionalFields, which have no flag or variable: a field's definition is a file's job.
+func registerFieldKeys(s *settings) {
+	s.fileSection("user.additionalFields", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFieldsSection(path, raw, "user", &c.Fields.User)
+	})
+	s.fileSection("session.additionalFields", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFieldsSection(path, raw, "session", &c.Fields.Session)
+	})
+}
+
+func decodeFieldsSection(path string, raw json.RawMessage, table string, dst *additionalFields) error {
+	var f additionalFields
+	err := json.Unmarshal(raw, &f)
+	if err == nil {
+		err = f.check(table)
+	}
+	if sub := (subKeyError{}); errors.As(err, &sub) {
+		return keyError(path+"."+sub.key, "%s", sub.msg)
+	}
+	if err != nil {
+		return keyError(path, "%v", err)
+	}
+	*dst = f
+	return nil
+}
+
 // reservedColumns are the columns of a table that upstream or a plugin we serve owns.
 var reservedColumns = map[string][]string{
 	"user": {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "twoFactorEnabled",
@@ -151,10 +176,10 @@ func (f additionalFields) check(table string) error {
 	keys := map[string]bool{}
 	for _, fs := range f {
 		if seen[strings.ToLower(fs.Column)] {
-			return fmt.Errorf("%s.additionalFields.%s: column %q is taken", table, fs.Key, fs.Column)
+			return subKeyError{fs.Key, fmt.Sprintf("column %q is taken by another field of %s", fs.Column, table)}
 		}
 		if keys[fs.Key] || (fs.Key != fs.Column && seen[strings.ToLower(fs.Key)]) {
-			return fmt.Errorf("%s.additionalFields.%s: name is taken", table, fs.Key)
+			return subKeyError{fs.Key, "the name is taken by another field of " + table}
 		}
 		seen[strings.ToLower(fs.Column)] = true
 		keys[fs.Key] = true

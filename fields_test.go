@@ -4,61 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// exampleConfig is testdata/config/fields.json read as the config file's user, session and
-// plugins keys are: the additional fields of both tables and the username plugin entry.
+// exampleConfig is testdata/config/fields.json loaded as AUTH_CONFIG: its user and session
+// additional fields and its username plugin entry, for a test server.
 func exampleConfig(t testing.TB) func(*config) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/config/fields.json")
+	c, err := loadConfig([]string{"-config", "testdata/config/fields.json"}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var file struct {
-		User struct {
-			AdditionalFields additionalFields `json:"additionalFields"`
-		} `json:"user"`
-		Session struct {
-			AdditionalFields additionalFields `json:"additionalFields"`
-		} `json:"session"`
-		Plugins []json.RawMessage `json:"plugins"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	var username usernameConfig
-	for _, p := range file.Plugins {
-		var entry struct{ ID string }
-		if err := json.Unmarshal(p, &entry); err != nil {
-			t.Fatal(err)
-		}
-		if entry.ID == "username" {
-			if username, err = parseUsernameEntry(p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	fields := fieldsConfig{User: file.User.AdditionalFields, Session: file.Session.AdditionalFields}
-	if err := fields.User.check("user"); err != nil {
-		t.Fatal(err)
-	}
-	if err := fields.Session.check("session"); err != nil {
-		t.Fatal(err)
-	}
-	return func(c *config) { c.Fields, c.Username = fields, username }
+	return func(cfg *config) { cfg.Fields, cfg.Username = c.Fields, c.Username }
 }
 
-// TestConfigExampleWithFieldsAndUsernameLoads proves testdata/config/fields.json reads into the
-// fields in the file's order with upstream's attribute defaults, and the username entry's options.
-func TestConfigExampleWithFieldsAndUsernameLoads(t *testing.T) {
-	t.Parallel()
-	var c config
-	exampleConfig(t)(&c)
+// checkFieldsExample is TestConfigFileExamplesLoad's check of fields.json: the fields in the
+// file's order with upstream's attribute defaults, and the username entry's options.
+func checkFieldsExample(t *testing.T, c config) {
 	var keys []string
 	for _, f := range c.Fields.User {
 		keys = append(keys, f.Key)
@@ -74,6 +39,9 @@ func TestConfigExampleWithFieldsAndUsernameLoads(t *testing.T) {
 	if locale := c.Fields.User[9]; !locale.Required {
 		t.Errorf("locale: required is upstream's default, got %+v", locale)
 	}
+	if len(c.Fields.Session) != 2 || c.Fields.Session[1].Key != "theme" {
+		t.Errorf("session fields %+v", c.Fields.Session)
+	}
 	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 {
 		t.Errorf("username = %+v", c.Username)
 	}
@@ -81,9 +49,23 @@ func TestConfigExampleWithFieldsAndUsernameLoads(t *testing.T) {
 
 // TestFieldConfigRefusesUnsafeOrUnknownDefinitions: a field name or fieldName that is not a plain
 // identifier, an unknown attribute or type, a default of the wrong type and a name that shadows
-// a column all stop the configuration, so nothing from it reaches SQL but a checked identifier.
+// a column all stop start-up with the key path, so nothing from the file reaches SQL but a
+// checked identifier; so do unknown username options.
 func TestFieldConfigRefusesUnsafeOrUnknownDefinitions(t *testing.T) {
 	t.Parallel()
+	for name, file := range map[string]string{
+		"quote":             `{"user": {"additionalFields": {"a\"b": {"type": "string"}}}}`,
+		"shadows a column":  `{"session": {"additionalFields": {"token": {"type": "string"}}}}`,
+		"fieldName":         `{"user": {"additionalFields": {"ok": {"type": "string", "fieldName": "x\"; drop"}}}}`,
+		"username option":   `{"plugins": [{"id": "username", "minLength": 2}]}`,
+		"username order":    `{"plugins": [{"id": "username", "validationOrder": {"username": "later"}}]}`,
+		"username not bool": `{"plugins": [{"id": "username", "usernameNormalization": "no"}]}`,
+	} {
+		_, err := loadConfig([]string{"-config", writeConfigFile(t, file)}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
+		if err == nil || !strings.Contains(err.Error(), "config: ") {
+			t.Errorf("%s: %s loaded (%v)", name, file, err)
+		}
+	}
 	for name, def := range map[string]string{
 		"quote in name":      `{"a\"b": {"type": "string"}}`,
 		"injection in name":  `{"x; drop table \"user\"": {"type": "string"}}`,

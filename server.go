@@ -45,6 +45,7 @@ type config struct {
 	Admin             adminConfig
 	Fields            fieldsConfig   // user.additionalFields, session.additionalFields (fields.go)
 	Username          usernameConfig // the username plugin (username.go)
+	coreConfig
 }
 
 // server holds every dependency a handler needs.
@@ -79,6 +80,9 @@ type server struct {
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
+	if cfg.coreConfig == (coreConfig{}) {
+		cfg.coreConfig = defaultCoreConfig()
+	}
 	s := &server{
 		cfg:            cfg,
 		db:             db,

@@ -128,7 +128,7 @@ func (s *server) handleSignInUsername(w http.ResponseWriter, r *http.Request) er
 	if err := s.cfg.Username.checkUsername(body.Username, http.StatusUnprocessableEntity); err != nil {
 		return err
 	}
-	if jsLength(body.Password) > maxPasswordLength {
+	if jsLength(body.Password) > s.cfg.MaxPasswordLength {
 		return errPasswordTooLong
 	}
 	u, err := s.userByUsername(r.Context(), s.cfg.Username.normalize(body.Username))

@@ -19,7 +19,8 @@ const (
 )
 
 // usernameConfig holds the plugin's serialisable options under upstream's names, as the config
-// file's {"id": "username", ...} entry writes them. Zero values mean upstream's defaults.
+// file's {"id": "username", ...} entry writes them (registerUsernameFlags maps each). Zero values
+// mean upstream's defaults.
 type usernameConfig struct {
 	Enabled           bool `json:"-"`
 	MinUsernameLength int  `json:"minUsernameLength"`
@@ -33,37 +34,10 @@ type usernameConfig struct {
 	DisplayUsername *bool `json:"displayUsername"`
 	// ValidationOrder: "post-normalization" validates the normalised username.
 	ValidationOrder struct {
-		Username string `json:"username"`
+		Username        string `json:"username"`
+		DisplayUsername string `json:"displayUsername"` // accepted; displayUsername has no validator here
 	} `json:"validationOrder"`
 	pattern *regexp.Regexp
-}
-
-// UnmarshalJSON reads a plugins entry's options, refusing keys it does not know.
-func (c *usernameConfig) UnmarshalJSON(b []byte) error {
-	type options usernameConfig
-	var o options
-	if err := decodeStrict(b, &o); err != nil {
-		return err
-	}
-	o.Enabled = true
-	*c = usernameConfig(o)
-	return c.check()
-}
-
-// parseUsernameEntry reads the config file's {"id": "username", ...options} plugin entry.
-func parseUsernameEntry(entry json.RawMessage) (usernameConfig, error) {
-	var opts map[string]json.RawMessage
-	if err := json.Unmarshal(entry, &opts); err != nil {
-		return usernameConfig{}, err
-	}
-	delete(opts, "id")
-	b, err := json.Marshal(opts)
-	if err != nil {
-		return usernameConfig{}, err
-	}
-	var c usernameConfig
-	err = json.Unmarshal(b, &c)
-	return c, err
 }
 
 // check validates the options and compiles the pattern.
@@ -134,7 +108,39 @@ func registerUsernameFlags(s *settings) *usernameFlags {
 	s.Int(&f.min, "username-min-length", "USERNAME_MIN_LENGTH", defaultMinUsernameLength, "shortest username accepted (upstream minUsernameLength)")
 	s.Int(&f.max, "username-max-length", "USERNAME_MAX_LENGTH", defaultMaxUsernameLength, "longest username accepted (upstream maxUsernameLength)")
 	s.String(&f.pattern, "username-pattern", "USERNAME_PATTERN", defaultUsernamePattern, "regular expression a username must match (upstream's usernameValidator)")
+	s.filePlugin("username", "username")
+	s.fileFlag("plugins.username.minUsernameLength", "username-min-length", fileInt)
+	s.fileFlag("plugins.username.maxUsernameLength", "username-max-length", fileInt)
+	s.fileFlag("plugins.username.usernamePattern", "username-pattern", fileString)
+	s.fileSection("plugins.username.usernameNormalization", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFileBool(path, raw, &c.Username.UsernameNormalization)
+	})
+	s.fileSection("plugins.username.displayUsername", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFileBool(path, raw, &c.Username.DisplayUsername)
+	})
+	s.fileSection("plugins.username.validationOrder", func(path string, raw json.RawMessage, c *config) error {
+		v := &c.Username.ValidationOrder
+		if err := decodeFileObject(raw, v); err != nil {
+			return keyError(path, "%v", err)
+		}
+		for key, order := range map[string]string{"username": v.Username, "displayUsername": v.DisplayUsername} {
+			if order != "" && order != "pre-normalization" && order != "post-normalization" {
+				return keyError(path+"."+key, "want pre-normalization or post-normalization, got %q", order)
+			}
+		}
+		return nil
+	})
 	return f
+}
+
+// decodeFileBool reads a config file boolean into an optional setting.
+func decodeFileBool(path string, raw json.RawMessage, dst **bool) error {
+	var v bool
+	if json.Unmarshal(raw, &v) != nil {
+		return keyError(path, "want true or false, got %s", raw)
+	}
+	*dst = &v
+	return nil
 }
 
 func (f *usernameFlags) parse() (usernameConfig, error) {
@@ -143,11 +149,4 @@ func (f *usernameFlags) parse() (usernameConfig, error) {
 		return usernameConfig{}, fmt.Errorf("USERNAME_*: %w", err)
 	}
 	return c, nil
-}
-
-// decodeStrict decodes one JSON value into v, refusing keys v does not have.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }

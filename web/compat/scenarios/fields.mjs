@@ -75,7 +75,9 @@ export default [
       t.fails(await other.signIn.username({ username: name, password: "wrong-password-1" }), 401, "INVALID_USERNAME_OR_PASSWORD", "wrong password");
       t.fails(await other.signIn.username({ username: "nobody_here", password }), 401, "INVALID_USERNAME_OR_PASSWORD", "unknown username");
       t.fails(await other.signIn.username({ username: "ab", password }), 422, "USERNAME_TOO_SHORT", "too short at sign-in");
-      t.fails(await other.updateUser({ username: name }), 400, "USERNAME_IS_ALREADY_TAKEN", "update-user to another's username");
+      const third = t.client({ plugins, browser: t.browser() });
+      t.ok(await third.signUp.email({ email: t.email("tri"), password, name: "Tri", username: "tri_user" }), "another user");
+      t.fails(await third.updateUser({ username: name }), 400, "USERNAME_IS_ALREADY_TAKEN", "update-user to another's username");
       t.ok(await c.updateUser({ username: name, displayUsername: "Shown" }), "update-user to one's own username");
     },
     fields,
