@@ -1,6 +1,5 @@
 // Additional fields and the username plugin (config "fields": testdata/config/fields.json, user and
-// session additionalFields and {"id": "username", "minUsernameLength": 4, "maxUsernameLength": 20},
-// the cookie cache on). Upstream: packages/better-auth/src/db/schema.ts (parseInputData,
+// session additionalFields and {"id": "username", "minUsernameLength": 4, "maxUsernameLength": 20}). Upstream: packages/better-auth/src/db/schema.ts (parseInputData,
 // parseUserOutput) and packages/better-auth/src/plugins/username/index.ts.
 import { usernameClient } from "better-auth/client/plugins";
 import { scenario, deviation, interop } from "../lib/scenario.mjs";
@@ -101,7 +100,7 @@ export default [
     "a user with additional fields and a username made on one server signs in on the other",
     async (t) => {
       const onA = t.client({ server: t.a, plugins });
-      const name = `ivy_${t.tag}`; // one database for both directions
+      const name = `ivy.${t.tag}`; // one database for both directions (the tag reads as <tag>)
       const up = t.ok(await onA.signUp.email({ email: t.email("ivy"), password, name: "Ivy", username: name, ...extras }), "sign-up on a");
       const onB = t.client({ server: t.b, plugins, browser: t.browser() });
       const inB = t.ok(await onB.signIn.username({ username: name, password }), "sign-in/username on b");
