@@ -315,6 +315,20 @@ func (w fieldWrite) insertSQL(first int) (cols, params string) {
 	return cols, params
 }
 
+// columnList is ", a."c1", a."c2"…" for the fields' columns (alias "" for bare names): what an
+// INSERT … SELECT copies from the row it replaces.
+func (f additionalFields) columnList(alias string) string {
+	var b strings.Builder
+	for _, fs := range f {
+		b.WriteString(", ")
+		if alias != "" {
+			b.WriteString(alias + ".")
+		}
+		fmt.Fprintf(&b, "%q", fs.Column)
+	}
+	return b.String()
+}
+
 var (
 	errFieldNotAllowed = func(key string) error {
 		return apiErr(400, "FIELD_NOT_ALLOWED", key+" is not allowed to be set")

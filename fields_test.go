@@ -311,3 +311,31 @@ func raceSignUps(t *testing.T, ts *testServer, n int, body func(i int) map[strin
 	wg.Wait()
 	return statuses
 }
+
+// TestSessionFieldsSurviveSessionRotation: turning two-factor on replaces the session (a new
+// token), and the new one keeps the old one's additional fields, as upstream's createSession with
+// the old session as override does.
+func TestSessionFieldsSurviveSessionRotation(t *testing.T) {
+	t.Parallel()
+	ts := newFieldsServer(t)
+	ts.clock.set(stepStart)
+	c := ts.client(t)
+	c.signUp("rotate@example.com", "password123", "Rotate")
+	c.post("/api/auth/update-session", map[string]any{"device": "phone"}).wantStatus(t, 200)
+	var before struct{ Session map[string]any }
+	c.get("/api/auth/get-session").wantStatus(t, 200).decode(t, &before)
+	var enabled struct {
+		TOTPURI string `json:"totpURI"`
+	}
+	c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, 200).decode(t, &enabled)
+	code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
+	c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, 200)
+	var after struct{ Session map[string]any }
+	c.get("/api/auth/get-session").wantStatus(t, 200).decode(t, &after)
+	if after.Session["token"] == before.Session["token"] {
+		t.Fatal("the session was not rotated")
+	}
+	if after.Session["device"] != "phone" || after.Session["theme"] != "light" {
+		t.Errorf("rotated session %v lost its fields", after.Session)
+	}
+}
