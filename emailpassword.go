@@ -30,31 +30,39 @@ func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, ema
 	return nil
 }
 
-func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Name        string  `json:"name" required:"true"`
-		Email       string  `json:"email" required:"true"`
-		Password    string  `json:"password" required:"true"`
-		Image       *string `json:"image"`
-		CallbackURL string  `json:"callbackURL"`
-		RememberMe  *bool   `json:"rememberMe"`
-		// Rest holds the username plugin's and the additional fields' keys (fields.go).
-		Rest map[string]json.RawMessage `unknown:"keep"`
-	}
-	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
-		return err
+// signUpBody is sign-up/email's body; Rest holds the username plugin's and the additional
+// fields' keys (fields.go).
+type signUpBody struct {
+	Name        string                     `json:"name" required:"true"`
+	Email       string                     `json:"email" required:"true"`
+	Password    string                     `json:"password" required:"true"`
+	Image       *string                    `json:"image"`
+	CallbackURL string                     `json:"callbackURL"`
+	RememberMe  *bool                      `json:"rememberMe"`
+	Rest        map[string]json.RawMessage `unknown:"keep"`
+}
+
+// decodeSignUp reads and checks a sign-up in upstream's order: the body, the plugins' hooks (the
+// username's), the password, then the additional fields (parseUserInput).
+func (s *server) decodeSignUp(r *http.Request, body *signUpBody) (fieldWrite, error) {
+	if err := s.decodeWithEmail(r, body, formAllowed, &body.Email); err != nil {
+		return fieldWrite{}, err
 	}
 	if err := s.cfg.userFields().refuseOthers(body.Rest); err != nil {
-		return err
+		return fieldWrite{}, err
 	}
-	// Upstream's plugin hooks (the username's) run before the route's own checks.
 	if err := s.usernameInput(r.Context(), body.Rest, ""); err != nil {
-		return err
+		return fieldWrite{}, err
 	}
 	if err := s.checkNewPassword(body.Password); err != nil {
-		return err
+		return fieldWrite{}, err
 	}
-	extra, err := s.cfg.userFields().parseInput(body.Rest, true)
+	return s.cfg.userFields().parseInput(body.Rest, true)
+}
+
+func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
+	var body signUpBody
+	extra, err := s.decodeSignUp(r, &body)
 	if err != nil {
 		return err
 	}

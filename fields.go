@@ -375,7 +375,8 @@ func (f additionalFields) parseInput(rest map[string]json.RawMessage, create boo
 }
 
 // refuseOthers answers the keys of a body that neither the route nor a field takes as decode
-// does (deviation unknown-body-keys).
+// does (deviation unknown-body-keys): sign-up, update-user and update-session keep unknown keys
+// for the fields, so this is where they follow decode's rule for the rest.
 func (f additionalFields) refuseOthers(rest map[string]json.RawMessage) error {
 	var issues []string
 	for _, k := range slices.Sorted(maps.Keys(rest)) {

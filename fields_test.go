@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -134,7 +133,7 @@ func newFieldsServer(t testing.TB, opts ...func(*config)) *testServer {
 	return newTestServer(t, append([]func(*config){exampleConfig(t)}, opts...)...)
 }
 
-func signUpBody(email string, extra map[string]any) map[string]any {
+func signUpWith(email string, extra map[string]any) map[string]any {
 	body := map[string]any{"email": email, "password": "password123", "name": "Field User"}
 	for k, v := range extra {
 		body[k] = v
@@ -150,7 +149,7 @@ func TestAdditionalFieldsRoundTripEveryType(t *testing.T) {
 	t.Parallel()
 	ts := newFieldsServer(t, func(c *config) { c.CookieCacheMaxAge = 300 })
 	c := ts.client(t)
-	resp := c.post("/api/auth/sign-up/email", signUpBody("types@example.com", map[string]any{
+	resp := c.post("/api/auth/sign-up/email", signUpWith("types@example.com", map[string]any{
 		"nickname": "Ty", "age": 42, "newsletter": true, "birthday": "1990-05-17T08:30:00.000Z",
 		"tags": []string{"a", "b"}, "scores": []float64{1.5, 2}, "internalNote": "secret", "handle": "ty",
 	})).wantStatus(t, http.StatusOK)
@@ -215,14 +214,14 @@ func TestAdditionalFieldsInputRules(t *testing.T) {
 	}
 	ts := newFieldsServer(t, func(c *config) { c.Fields.User = append(c.Fields.User, required...) })
 	c := ts.client(t)
-	c.post("/api/auth/sign-up/email", signUpBody("missing@example.com", nil)).wantError(t, 400, "MISSING_FIELD")
-	c.post("/api/auth/sign-up/email", signUpBody("badge@example.com", map[string]any{"company": "Acme", "badge": true})).wantError(t, 400, "FIELD_NOT_ALLOWED")
+	c.post("/api/auth/sign-up/email", signUpWith("missing@example.com", nil)).wantError(t, 400, "MISSING_FIELD")
+	c.post("/api/auth/sign-up/email", signUpWith("badge@example.com", map[string]any{"company": "Acme", "badge": true})).wantError(t, 400, "FIELD_NOT_ALLOWED")
 	if n := ts.rowCount(t, "user"); n != 0 {
 		t.Fatalf("%d users stored after refusals", n)
 	}
 	// plan has a default: on create the default wins over any value sent; badge sent falsy is
 	// ignored.
-	u := c.post("/api/auth/sign-up/email", signUpBody("ok@example.com", map[string]any{"company": "Acme", "plan": "pro", "badge": false})).wantStatus(t, 200).object(t)["user"].(map[string]any)
+	u := c.post("/api/auth/sign-up/email", signUpWith("ok@example.com", map[string]any{"company": "Acme", "plan": "pro", "badge": false})).wantStatus(t, 200).object(t)["user"].(map[string]any)
 	if u["plan"] != "free" || u["company"] != "Acme" || u["badge"] != nil {
 		t.Errorf("user = %v", u)
 	}
@@ -260,7 +259,7 @@ func TestAdditionalFieldsRefuseWrongTypes(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c.post("/api/auth/update-user", extra).wantError(t, 400, "VALIDATION_ERROR")
-			ts.client(t).post("/api/auth/sign-up/email", signUpBody("wrong@example.com", extra)).wantError(t, 400, "VALIDATION_ERROR")
+			ts.client(t).post("/api/auth/sign-up/email", signUpWith("wrong@example.com", extra)).wantError(t, 400, "VALIDATION_ERROR")
 		})
 	}
 	if n := ts.rowCount(t, "user"); n != 1 {
@@ -275,14 +274,14 @@ func TestUniqueFieldConflictIsUpstreamsError(t *testing.T) {
 	t.Parallel()
 	ts := newFieldsServer(t)
 	first := ts.client(t)
-	first.post("/api/auth/sign-up/email", signUpBody("first@example.com", map[string]any{"handle": "taken"})).wantStatus(t, 200)
-	ts.client(t).post("/api/auth/sign-up/email", signUpBody("second@example.com", map[string]any{"handle": "taken"})).wantError(t, 422, "FAILED_TO_CREATE_USER")
+	first.post("/api/auth/sign-up/email", signUpWith("first@example.com", map[string]any{"handle": "taken"})).wantStatus(t, 200)
+	ts.client(t).post("/api/auth/sign-up/email", signUpWith("second@example.com", map[string]any{"handle": "taken"})).wantError(t, 422, "FAILED_TO_CREATE_USER")
 	other := ts.client(t)
 	other.signUp("third@example.com", "password123", "Third")
 	other.post("/api/auth/update-user", map[string]any{"handle": "taken"}).wantError(t, 422, "FAILED_TO_UPDATE_USER")
 
 	statuses := raceSignUps(t, ts, 6, func(i int) map[string]any {
-		return signUpBody("race"+string(rune('a'+i))+"@example.com", map[string]any{"handle": "raced"})
+		return signUpWith("race"+string(rune('a'+i))+"@example.com", map[string]any{"handle": "raced"})
 	})
 	if statuses[200] != 1 || statuses[422] != 5 {
 		t.Errorf("concurrent sign-ups with one handle: %v, want one 200 and five 422", statuses)
@@ -292,24 +291,7 @@ func TestUniqueFieldConflictIsUpstreamsError(t *testing.T) {
 // raceSignUps sends n sign-ups at once and counts their statuses.
 func raceSignUps(t *testing.T, ts *testServer, n int, body func(i int) map[string]any) map[int]int {
 	t.Helper()
-	statuses := map[int]int{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			resp := ts.client(t).post("/api/auth/sign-up/email", body(i))
-			mu.Lock()
-			statuses[resp.Status]++
-			mu.Unlock()
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return statuses
+	return parallel(n, func(i int) int { return ts.client(t).post("/api/auth/sign-up/email", body(i)).Status })
 }
 
 // TestSessionFieldsSurviveSessionRotation: turning two-factor on replaces the session (a new

@@ -21,7 +21,7 @@ func TestUsernameSignUpSignInAndAvailability(t *testing.T) {
 	ts := newUsernameServer(t)
 	c := ts.client(t)
 	c.post("/api/auth/is-username-available", map[string]any{"username": "Alice.Smith"}).wantStatus(t, 200)
-	u := c.post("/api/auth/sign-up/email", signUpBody("alice@example.com", map[string]any{"username": "Alice.Smith"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
+	u := c.post("/api/auth/sign-up/email", signUpWith("alice@example.com", map[string]any{"username": "Alice.Smith"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
 	if u["username"] != "alice.smith" || u["displayUsername"] != "Alice.Smith" {
 		t.Fatalf("user = %v", u)
 	}
@@ -65,7 +65,7 @@ func TestUsernameValidation(t *testing.T) {
 		{"ABCD", "INVALID_USERNAME"}, // validated as typed, before normalisation (upstream's default order)
 		{"😀😀", "INVALID_USERNAME"},   // four UTF-16 units: long enough, not allowed
 	} {
-		ts.client(t).post("/api/auth/sign-up/email", signUpBody("x@example.com", map[string]any{"username": tc.username})).wantError(t, 400, tc.code)
+		ts.client(t).post("/api/auth/sign-up/email", signUpWith("x@example.com", map[string]any{"username": tc.username})).wantError(t, 400, tc.code)
 		c.post("/api/auth/update-user", map[string]any{"username": tc.username}).wantError(t, 400, tc.code)
 		c.post("/api/auth/sign-in/username", map[string]any{"username": tc.username, "password": "password123"}).wantError(t, 422, tc.code)
 		c.post("/api/auth/is-username-available", map[string]any{"username": tc.username}).wantError(t, 422, tc.code)
@@ -84,10 +84,10 @@ func TestUsernameValidation(t *testing.T) {
 func TestUsernameTakenAndUpdated(t *testing.T) {
 	t.Parallel()
 	ts := newUsernameServer(t)
-	ts.client(t).post("/api/auth/sign-up/email", signUpBody("one@example.com", map[string]any{"username": "taken"})).wantStatus(t, 200)
-	ts.client(t).post("/api/auth/sign-up/email", signUpBody("two@example.com", map[string]any{"username": "TAKEN"})).wantError(t, 400, "USERNAME_IS_ALREADY_TAKEN")
+	ts.client(t).post("/api/auth/sign-up/email", signUpWith("one@example.com", map[string]any{"username": "taken"})).wantStatus(t, 200)
+	ts.client(t).post("/api/auth/sign-up/email", signUpWith("two@example.com", map[string]any{"username": "TAKEN"})).wantError(t, 400, "USERNAME_IS_ALREADY_TAKEN")
 	c := ts.client(t)
-	u := c.post("/api/auth/sign-up/email", signUpBody("three@example.com", map[string]any{"displayUsername": "Three_3"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
+	u := c.post("/api/auth/sign-up/email", signUpWith("three@example.com", map[string]any{"displayUsername": "Three_3"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
 	if u["username"] != "three_3" || u["displayUsername"] != "Three_3" {
 		t.Errorf("displayUsername only: user = %v", u)
 	}
@@ -110,7 +110,7 @@ func TestConcurrentSignUpsForOneUsernameOneWins(t *testing.T) {
 	ts := newUsernameServer(t)
 	const n = 8
 	statuses := raceSignUps(t, ts, n, func(i int) map[string]any {
-		return signUpBody("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
+		return signUpWith("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
 	})
 	recordRace(t, "username at sign-up", n, statuses[200], statuses)
 	if statuses[200] != 1 || statuses[400] != n-1 {
@@ -133,7 +133,7 @@ func TestUsernameSignInHoldsBansAndTwoFactor(t *testing.T) {
 	}
 
 	bc := ts.client(t)
-	id := bc.post("/api/auth/sign-up/email", signUpBody("banned@example.com", map[string]any{"username": "banned"})).wantStatus(t, 200).object(t)["user"].(map[string]any)["id"]
+	id := bc.post("/api/auth/sign-up/email", signUpWith("banned@example.com", map[string]any{"username": "banned"})).wantStatus(t, 200).object(t)["user"].(map[string]any)["id"]
 	ts.exec(t, `DELETE FROM session WHERE "userId" = $1`, id)
 	ts.exec(t, `UPDATE "user" SET banned = true, "banExpires" = $2 WHERE id = $1`, id, ts.clock.now().Add(time.Hour))
 	resp = ts.client(t).post("/api/auth/sign-in/username", map[string]any{"username": "banned", "password": "password123"})
@@ -154,5 +154,5 @@ func TestUsernamePluginOffByDefault(t *testing.T) {
 			t.Errorf("%s: %d", path, got.Status)
 		}
 	}
-	c.post("/api/auth/sign-up/email", signUpBody("off@example.com", map[string]any{"username": "abc"})).wantError(t, 400, "VALIDATION_ERROR")
+	c.post("/api/auth/sign-up/email", signUpWith("off@example.com", map[string]any{"username": "abc"})).wantError(t, 400, "VALIDATION_ERROR")
 }
