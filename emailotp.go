@@ -298,7 +298,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if err := checkNewPassword(body.Password); err != nil {
+	if err := s.checkNewPassword(body.Password); err != nil {
 		return err
 	}
 	// First pass: count the guess and keep a right code, so a wrong one costs no scrypt run.
