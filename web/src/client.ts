@@ -15,15 +15,15 @@ import { createSessionStore, type SessionOptions, type SessionStore } from "./se
 import type {
   AdminSessionFields,
   AdminUserFields,
+  BaseSession,
+  BaseUser,
   BuiltinSocialProvider,
   FetchOptions,
   Input,
   OrganizationSessionFields,
   Result,
-  Session,
   SessionData,
   TwoFactorUserFields,
-  User,
   UsernameUserFields,
 } from "./types.js";
 
@@ -99,8 +99,8 @@ type In<F> = [F] extends [never] ? unknown : FieldsInput<F>;
 type Update<F> = [F] extends [never] ? unknown : FieldsUpdate<F>;
 
 /** The user of a client with plugins P: upstream's base user plus each plugin's and the declared fields. */
-export type InferUser<P> = Flatten<User & And<PluginUser<Ids<P>>> & Out<DeclaredOf<P, "user">>>;
-export type InferSession<P> = Flatten<Session & And<PluginSession<Ids<P>>> & Out<DeclaredOf<P, "session">>>;
+export type InferUser<P> = Flatten<BaseUser & And<PluginUser<Ids<P>>> & Out<DeclaredOf<P, "user">>>;
+export type InferSession<P> = Flatten<BaseSession & And<PluginSession<Ids<P>>> & Out<DeclaredOf<P, "session">>>;
 type UserInput<P> = In<DeclaredOf<P, "user">> & ("username" extends Ids<P> ? { username?: string; displayUsername?: string } : unknown);
 type UserUpdate<P> = Update<DeclaredOf<P, "user">> & ("username" extends Ids<P> ? { username?: string; displayUsername?: string } : unknown);
 

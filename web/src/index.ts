@@ -43,6 +43,10 @@ export type { QueryState, QueryStore } from "./query.js";
 export type { SessionState, SessionOptions, SessionStore } from "./session.js";
 export type {
   AuthError,
+  AdminSessionFields,
+  AdminUserFields,
+  BaseSession,
+  BaseUser,
   BuiltinSocialProvider,
   ErrorContext,
   FetchOptions,
@@ -60,6 +64,9 @@ export type {
   SessionData,
   SuccessContext,
   Team,
+  TwoFactorUserFields,
   User,
   UserList,
+  UsernameUserFields,
+  OrganizationSessionFields,
 } from "./types.js";

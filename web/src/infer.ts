@@ -44,21 +44,21 @@ type Flatten<T> = { [K in keyof T]: T[K] } & {};
 
 /** What the sidecar returns: every field but `returned: false`; one not `required` may be null or absent. */
 export type FieldsOutput<F> = Flatten<
-  { [K in keyof F as F[K] extends { returned: false } ? never : F[K] extends { required: true } ? K : never]: F[K] extends { type: infer T } ? TypeOf<T> : never } & {
-    [K in keyof F as F[K] extends { returned: false } ? never : F[K] extends { required: true } ? never : K]?: (F[K] extends { type: infer T } ? TypeOf<T> : never) | null;
+  { -readonly [K in keyof F as F[K] extends { returned: false } ? never : F[K] extends { required: true } ? K : never]: F[K] extends { type: infer T } ? TypeOf<T> : never } & {
+    -readonly [K in keyof F as F[K] extends { returned: false } ? never : F[K] extends { required: true } ? never : K]?: (F[K] extends { type: infer T } ? TypeOf<T> : never) | null;
   }
 >;
 
 /** What sign-up accepts: every field but `input: false`; `required` without a default must be sent. */
 export type FieldsInput<F> = Flatten<
   {
-    [K in keyof F as F[K] extends { input: false } ? never : F[K] extends { required: true } ? (F[K] extends { defaultValue: {} } ? never : K) : never]: F[K] extends {
+    -readonly [K in keyof F as F[K] extends { input: false } ? never : F[K] extends { required: true } ? (F[K] extends { defaultValue: {} } ? never : K) : never]: F[K] extends {
       type: infer T;
     }
       ? TypeOf<T>
       : never;
   } & {
-    [K in keyof F as F[K] extends { input: false } ? never : F[K] extends { required: true } ? (F[K] extends { defaultValue: {} } ? K : never) : K]?:
+    -readonly [K in keyof F as F[K] extends { input: false } ? never : F[K] extends { required: true } ? (F[K] extends { defaultValue: {} } ? K : never) : K]?:
       | (F[K] extends { type: infer T } ? TypeOf<T> : never)
       | null;
   }

@@ -1,6 +1,7 @@
 // The shapes the sidecar sends, with timestamps already revived as Dates.
 
-export interface User {
+/** The user as upstream's core sends it; a client's own adds its plugins' and declared fields ($Infer.Session.user). */
+export interface BaseUser {
   id: string;
   name: string;
   email: string;
@@ -10,7 +11,8 @@ export interface User {
   updatedAt: Date;
 }
 
-export interface Session {
+/** The session as upstream's core sends it; a client's own adds its plugins' and declared fields ($Infer.Session.session). */
+export interface BaseSession {
   id: string;
   token: string;
   userId: string;
@@ -43,6 +45,12 @@ export interface OrganizationSessionFields {
   activeOrganizationId?: string | null;
   activeTeamId?: string | null;
 }
+
+/** A user with the fields of every plugin the sidecar ships but username's, each optional. */
+export interface User extends BaseUser, TwoFactorUserFields, AdminUserFields {}
+
+/** A session with the fields of every plugin the sidecar ships, each optional. */
+export interface Session extends BaseSession, AdminSessionFields, OrganizationSessionFields {}
 
 /** The username plugin's fields: the normalised username and the one as typed. */
 export interface UsernameUserFields {
