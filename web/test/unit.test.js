@@ -21,9 +21,9 @@ import {
   twoFactorClient,
   usernameClient,
 } from "../dist/index.js";
-import { authMiddleware, clientAddress, parseCookies } from "../dist/next.js";
+import { SidecarError as NextSidecarError, authMiddleware, clientAddress, getSession, hasSessionCookie, parseCookies } from "../dist/next.js";
 import { authenticationJSON, creationOptions, registrationJSON, requestOptions } from "../dist/webauthn.js";
-import { eventually, upstreamClient } from "./harness.js";
+import { eventually, freePort, upstreamClient } from "./harness.js";
 
 const upstream = await upstreamClient();
 
@@ -327,6 +327,76 @@ describe("request mapping", () => {
     } finally {
       globalThis.window = saved;
     }
+  });
+});
+
+describe("an unreachable sidecar", () => {
+  /** refusedWith checks a rejection is the SidecarError of an unreachable sidecar, with the network's error inside. */
+  const unreachable = (code) => (err) => {
+    assert.ok(err instanceof SidecarError, `${err} is a SidecarError`);
+    assert.equal(err.status, 0);
+    assert.equal(err.code, "SIDECAR_UNREACHABLE");
+    assert.match(err.message, /could not be reached/);
+    assert.ok(err.cause instanceof Error, "the network's error is the cause");
+    if (code) assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+    return true;
+  };
+
+  it("makes every call reject with SidecarError: a closed port, a name that does not resolve, an abort", async () => {
+    const closed = createAuthClient({ baseURL: `http://127.0.0.1:${await freePort()}`, plugins: [twoFactorClient()] });
+    await assert.rejects(closed.getSession(), unreachable("ECONNREFUSED"));
+    await assert.rejects(closed.signIn.email({ email: "a@b.c", password: "p" }), unreachable("ECONNREFUSED"));
+    await assert.rejects(closed.twoFactor.enable({ password: "p" }), unreachable("ECONNREFUSED"));
+    // .invalid never resolves (RFC 2606).
+    await assert.rejects(createAuthClient({ baseURL: "http://sidecar.invalid" }).getSession(), unreachable("ENOTFOUND"));
+    await assert.rejects(closed.getSession({ fetchOptions: { signal: AbortSignal.abort() } }), unreachable());
+  });
+
+  it("shows in useSession's store as an error, not as signed out", async () => {
+    const store = createAuthClient({ baseURL: `http://127.0.0.1:${await freePort()}` }).$session;
+    await store.refetch();
+    assert.equal(store.get().data, null);
+    assert.ok(unreachable("ECONNREFUSED")(store.get().error));
+    assert.equal(store.get().isPending, false);
+  });
+
+  it("makes the Next.js getSession throw SidecarError, the one the client throws", async () => {
+    assert.equal(NextSidecarError, SidecarError);
+    const headers = new Headers({ cookie: "better-auth.session_token=abc.def" });
+    await assert.rejects(getSession(headers, { sidecarURL: `http://127.0.0.1:${await freePort()}` }), unreachable("ECONNREFUSED"));
+    await assert.rejects(getSession(headers, { sidecarURL: "http://sidecar.invalid" }), unreachable("ENOTFOUND"));
+  });
+});
+
+describe("cookie prefix", () => {
+  it("finds the session cookie under advanced.cookiePrefix, __Secure- or not, and only there", async () => {
+    assert.equal(hasSessionCookie("acme.session_token=t"), false, "the default prefix is better-auth");
+    assert.equal(hasSessionCookie("better-auth.session_token=t"), true);
+    assert.equal(hasSessionCookie("acme.session_token=t", "acme"), true);
+    assert.equal(hasSessionCookie("__Secure-acme.session_token=t", "acme"), true);
+    assert.equal(hasSessionCookie("better-auth.session_token=t", "acme"), false);
+  });
+
+  it("lets authMiddleware and getSession through with the prefixed cookie only", async () => {
+    const mw = authMiddleware({ protect: ["/dashboard"], cookiePrefix: "acme" });
+    const visit = (cookie) => mw(new Request("http://app.test/dashboard", { headers: { cookie } }));
+    assert.equal(visit("acme.session_token=t"), undefined);
+    assert.equal(visit("better-auth.session_token=t").status, 307);
+    const asked = [];
+    const sidecar = async (url, init) => {
+      asked.push(init.headers.cookie);
+      return json(200, { session: { id: "s", token: "t" }, user: { id: "u" } });
+    };
+    const headers = (cookie) => new Headers({ cookie });
+    assert.equal(await getSession(headers("better-auth.session_token=t"), { cookiePrefix: "acme", fetch: sidecar }), null);
+    assert.equal((await getSession(headers("acme.session_token=t"), { cookiePrefix: "acme", fetch: sidecar })).user.id, "u");
+    assert.deepEqual(asked, ["acme.session_token=t"]);
+    // The verifying middleware asks the sidecar only with the prefixed cookie too.
+    const verifying = authMiddleware({ protect: ["/dashboard"], verify: "sidecar", cookiePrefix: "acme", fetch: sidecar });
+    const check = (cookie) => verifying(new Request("http://app.test/dashboard", { headers: { cookie } }));
+    assert.equal((await check("acme.session_token=t")).headers.get("x-authsidecar-decision"), "sidecar");
+    assert.equal((await check("better-auth.session_token=t")).status, 307);
+    assert.equal(asked.length, 2);
   });
 });
 
