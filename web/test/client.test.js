@@ -407,3 +407,40 @@ describe("client against the sidecar", { skip }, () => {
     assert.equal(decision(await visit(dead, other.jar.cookieHeader())), "sidecar-unreachable");
   });
 });
+
+// A sidecar with advanced.cookiePrefix set (COOKIE_PREFIX): the Next.js helpers told the same
+// prefix find its cookies, locally (cookie cache, JWT) and through get-session; told nothing they see none.
+describe("the Next.js helpers with a cookie prefix", { skip }, () => {
+  let sidecar;
+  before(async () => {
+    sidecar = await startSidecar({ env: { COOKIE_PREFIX: "acme", COOKIE_CACHE_MAX_AGE: "300", JWT_ENABLED: "true" } });
+  });
+  after(async () => {
+    await sidecar?.stop();
+  });
+
+  it("read acme.session_token and acme.session_data when given cookiePrefix, and nothing without it", async () => {
+    const jar = cookieFetch(sidecar.appOrigin);
+    const client = createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar } });
+    const addr = `prefix-${Date.now()}@example.com`;
+    assert.equal((await client.signUp.email({ email: addr, password: "password1234", name: "Pre" })).error, null);
+    assert.ok(jar.jar.has("acme.session_token") && jar.jar.has("acme.session_data"), [...jar.jar.keys()].join(", "));
+    const headers = new Headers({ cookie: jar.cookieHeader() });
+
+    const options = { sidecarURL: sidecar.url, cookiePrefix: "acme" };
+    assert.equal((await getSession(headers, { ...options, secret: "" })).user.email, addr, "through get-session");
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    assert.equal((await getSession(headers, { ...options, sidecarURL: dead, secret })).user.email, addr, "from the cookie cache alone");
+    assert.equal(await getSession(headers, { sidecarURL: sidecar.url, secret }), null, "the default prefix finds no session cookie");
+
+    const visit = (mw) => mw(new Request("http://app.test/dashboard", { headers: { cookie: jar.cookieHeader() } }));
+    const decision = (res) => res?.headers.get("x-authsidecar-decision");
+    const mw = { protect: ["/dashboard"], sidecarURL: sidecar.url, issuer: sidecar.url, cookiePrefix: "acme" };
+    assert.equal(await visit(authMiddleware(mw)), undefined, "the optimistic check lets the visitor on");
+    assert.equal(decision(await visit(authMiddleware({ ...mw, verify: "cookie-cache", secret }))), "cookie-cache");
+    const jwtFirst = await visit(authMiddleware({ ...mw, verify: "jwt" }));
+    assert.equal(decision(jwtFirst), "sidecar");
+    assert.ok(jwtFirst.headers.getSetCookie().some((c) => c.startsWith(`${jwtCookieName}=`)), "the JWT is kept for the next visit");
+    assert.equal((await visit(authMiddleware({ protect: ["/dashboard"] }))).status, 307, "without the prefix: no session cookie");
+  });
+});
