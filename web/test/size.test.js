@@ -1,7 +1,8 @@
 // What the client costs a browser: the React client bundled (esbuild, minified, React left out,
 // as an app's bundler does) and gzipped, with no plugins, with the example app's six, and the same
 // with upstream's better-auth/react and its plugins (from example/node_modules). The figures are
-// printed; the test fails when ours outgrows its budget or stops being well under upstream's.
+// printed, and must be the ones web/README.md states; the test fails when ours outgrows its budget
+// or stops being well under upstream's.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -74,5 +75,8 @@ describe("bundle size", { skip }, () => {
     const { version } = JSON.parse(await readFile(path.join(example, "node_modules", "better-auth", "package.json"), "utf8"));
     console.error(`better-auth/react ${version} with the same six, gzipped: ${kB(upstream)}`);
     assert.ok(ours * 2 < upstream, `ours (${kB(ours)}) is not under half of upstream's (${kB(upstream)})`);
+    const readme = (await readFile(path.join(webRoot, "README.md"), "utf8")).replace(/\s+/g, " ");
+    const stated = `is ${kB(bare)} gzipped without plugins and ${kB(ours)} with all six the example uses, against ${kB(upstream)} for`;
+    assert.ok(readme.includes(stated), `web/README.md should say: ${stated}`);
   });
 });
