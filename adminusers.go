@@ -56,9 +56,12 @@ var listUserFields = map[string]userField{
 // listUsersQuery is a parsed list-users request: a WHERE clause with its arguments, the order
 // and the page.
 type listUsersQuery struct {
-	where         []string
-	args          []any
-	orderBy       string
+	where   []string
+	args    []any
+	orderBy string
+	// pageKey is the unique column the page's rows are picked by (pageSQL): the sort column
+	// when it is unique, so that its index alone orders and picks them.
+	pageKey       string
 	limit, offset int
 	// echoed back as upstream does: Number(x) || undefined
 	limitOut, offsetOut *int
@@ -66,7 +69,7 @@ type listUsersQuery struct {
 
 // parseListUsersQuery reads the query string into SQL parts, or a 400 naming the bad parameter.
 func parseListUsersQuery(q url.Values) (*listUsersQuery, error) {
-	lq := &listUsersQuery{limit: defaultListUsersLimit, orderBy: "u.id"}
+	lq := &listUsersQuery{limit: defaultListUsersLimit, orderBy: "u.id", pageKey: "id"}
 	for _, name := range []string{"searchValue", "searchField", "searchOperator", "limit", "offset", "sortBy", "sortDirection", "filterField", "filterOperator"} {
 		if len(q[name]) > 1 {
 			return nil, validationError(fmt.Sprintf("[query.%s] Invalid input: expected string, received array", name))
@@ -264,6 +267,9 @@ func (lq *listUsersQuery) sort(field, direction string) error {
 	if field != "id" && field != "email" {
 		lq.orderBy += ", u.id " + dir
 	}
+	if field == "email" {
+		lq.pageKey = "email"
+	}
 	return nil
 }
 
@@ -295,12 +301,12 @@ func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-// pageSQL picks the page's ids first, from the index that orders them (an index-only scan, so
-// a deep offset walks index entries rather than rows), then reads those rows.
+// pageSQL picks the page's ids (or emails) first, from the index that orders them (an
+// index-only scan, so a deep offset walks index entries rather than rows), then reads those rows.
 func (lq *listUsersQuery) pageSQL() (string, []any) {
 	n := len(lq.args)
-	return `SELECT ` + userColumns + ` FROM "user" u JOIN (SELECT u.id FROM "user" u` + lq.whereSQL() +
-			` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2) + `) p ON p.id = u.id ORDER BY ` + lq.orderBy,
+	pick := `SELECT u.` + lq.pageKey + ` FROM "user" u` + lq.whereSQL() + ` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
+	return `SELECT ` + userColumns + ` FROM "user" u JOIN (` + pick + `) p ON p.` + lq.pageKey + ` = u.` + lq.pageKey + ` ORDER BY ` + lq.orderBy,
 		append(slices.Clone(lq.args), lq.limit, lq.offset)
 }
 

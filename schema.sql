@@ -107,13 +107,14 @@ alter table "session" add column if not exists "impersonatedBy" text;
 -- rather than reading the table (adminusers.go; TestListUsersPlansUseIndexes checks the plans).
 -- createdAt orders pages (email and id have their unique indexes); the text_pattern_ops indexes
 -- answer an email prefix (starts_with) and, on reverse(email), an email suffix (ends_with) as
--- ranges; the partial ones the common filters, banned users and roles other than "user". The
+-- ranges (the suffix index carries id and email, so that a suffix search and its count read only
+-- the index); the partial ones the common filters, banned users and roles other than "user". The
 -- trigram indexes serve contains searches and name searches; pg_trgm is a trusted extension (a
 -- database owner may create it), and where it cannot be created those searches read the table
 -- (start-up logs a notice) while email prefixes and suffixes still use their indexes.
 create index if not exists "user_createdAt_idx" on "user" ("createdAt", "id");
 create index if not exists "user_email_pattern_idx" on "user" ("email" text_pattern_ops);
-create index if not exists "user_email_reverse_idx" on "user" (reverse("email") text_pattern_ops);
+create index if not exists "user_email_reverse_idx" on "user" (reverse("email") text_pattern_ops) include ("id", "email");
 create index if not exists "user_banned_idx" on "user" ("createdAt", "id") where "banned";
 create index if not exists "user_role_idx" on "user" ("role") where "role" <> 'user';
 -- Ours, not upstream's: the number of users, for list-users' total without counting the table.
