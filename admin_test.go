@@ -17,10 +17,18 @@ import (
 func newAdminServer(t testing.TB, opts ...func(*config)) (*testServer, *testClient, string) {
 	t.Helper()
 	ts := newTestServer(t, opts...)
+	c, id := ts.newAdmin(t)
+	return ts, c, id
+}
+
+// newAdmin signs admin@example.com up on ts and gives it the admin role, as an operator seeds
+// the first admin; it returns the admin's client and id.
+func (ts *testServer) newAdmin(t testing.TB) (*testClient, string) {
+	t.Helper()
 	c := ts.client(t)
 	id := c.signUp("admin@example.com", "password123", "Admin")["id"].(string)
 	ts.exec(t, `UPDATE "user" SET role = 'admin' WHERE id = $1`, id)
-	return ts, c, id
+	return c, id
 }
 
 // newUser signs a user up on its own client and returns the client and the user's id.

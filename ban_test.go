@@ -195,9 +195,7 @@ func TestAdminRevocationRefusesTheCachedCookieBeforeAnyNotify(t *testing.T) {
 		s.revocations.watched.Store(true)
 		s.revocations.reset(nil)
 	}, func(c *config) { c.CookieCacheMaxAge = 300 })
-	admin := ts.client(t)
-	adminID := admin.signUp("admin@example.com", "password123", "Admin")["id"].(string)
-	ts.exec(t, `UPDATE "user" SET role = 'admin' WHERE id = $1`, adminID)
+	admin, _ := ts.newAdmin(t)
 	for _, end := range []struct {
 		name string
 		do   func(userID, token string) *testResponse
@@ -240,9 +238,7 @@ func TestBanRefusesTheCachedCookieOnEveryReplica(t *testing.T) {
 	pool, _ := newTestDB(t)
 	a := cachedCookieServer(t, pool, true)
 	b := cachedCookieServer(t, pool, true)
-	admin := a.client(t)
-	adminID := admin.signUp("admin@example.com", "password123", "Admin")["id"].(string)
-	a.exec(t, `UPDATE "user" SET role = 'admin' WHERE id = $1`, adminID)
+	admin, _ := a.newAdmin(t)
 	victim, id := b.newUser(t, "victim@example.com")
 	a.exec(t, `UPDATE "user" SET name = 'Renamed' WHERE id = $1`, id)
 	stolen := maps.Clone(victim.cookies)
