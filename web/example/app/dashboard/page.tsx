@@ -4,7 +4,7 @@ import { SidecarDown } from "@/app/sidecar-down";
 import { displayName } from "@/lib/errors";
 import { readSession } from "@/lib/session";
 import { describeUserAgent } from "@/lib/user-agent";
-import { ResendVerification } from "./resend-verification";
+import { ResendVerification } from "@/app/resend-verification";
 
 // A Server Component: the session is read on the server, from the browser's cookie, before any
 // HTML is sent. Middleware only checks that a cookie exists; this is the real check.
@@ -21,7 +21,11 @@ export default async function Dashboard() {
           Signed in as {user.email}
           {user.emailVerified ? "." : " (email not confirmed)."}
         </p>
-        {!user.emailVerified && <ResendVerification email={user.email} />}
+        {!user.emailVerified && (
+          <ResendVerification email={user.email} next="/dashboard" label="Send the confirmation link">
+            <span>Confirm your email to use invitations and every feature.</span>
+          </ResendVerification>
+        )}
       </div>
       <div className="card">
         <h2>This session</h2>

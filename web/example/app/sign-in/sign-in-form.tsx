@@ -2,9 +2,9 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { ActionButton, ActionForm } from "@/app/message";
+import { ActionForm } from "@/app/message";
+import { ResendVerification } from "@/app/resend-verification";
 import { authClient } from "@/lib/auth-client";
-import { verifiedURL } from "@/lib/callback";
 import { errorText } from "@/lib/errors";
 
 export function SignInForm({ callbackURL }: { callbackURL: string }) {
@@ -46,18 +46,9 @@ export function SignInForm({ callbackURL }: { callbackURL: string }) {
         </label>
       </ActionForm>
       {unverified && (
-        <p className="row">
+        <ResendVerification email={unverified} next={callbackURL}>
           <span>Confirm your email first: the link is in your inbox.</span>
-          <ActionButton
-            pendingLabel="Sending…"
-            onClick={async () => {
-              const { error } = await authClient.sendVerificationEmail({ email: unverified, callbackURL: verifiedURL(callbackURL) });
-              return error ? { ok: false, text: errorText(error, "Could not send the link") } : { ok: true, text: `Sent a new link to ${unverified}.` };
-            }}
-          >
-            Resend the link
-          </ActionButton>
-        </p>
+        </ResendVerification>
       )}
     </>
   );

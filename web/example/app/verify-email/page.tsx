@@ -3,10 +3,8 @@
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { Suspense } from "react";
-import { ActionButton } from "@/app/message";
-import { authClient } from "@/lib/auth-client";
-import { safeCallback, verifiedURL } from "@/lib/callback";
-import { errorText } from "@/lib/errors";
+import { ResendVerification } from "@/app/resend-verification";
+import { safeCallback } from "@/lib/callback";
 
 // "Check your inbox": after a sign-up that needs a verified email, or from the dashboard's banner.
 function Pending() {
@@ -20,19 +18,7 @@ function Pending() {
         We sent a confirmation link to <strong>{email || "your email address"}</strong>. Open it to finish setting up your account.
       </p>
       <p className="muted">No mail after a few minutes? Look in the spam folder, or send a new link.</p>
-      {email && (
-        <p className="row">
-          <ActionButton
-            pendingLabel="Sending…"
-            onClick={async () => {
-              const { error } = await authClient.sendVerificationEmail({ email, callbackURL: verifiedURL(callbackURL) });
-              return error ? { ok: false, text: errorText(error, "Could not send the link") } : { ok: true, text: `Sent a new link to ${email}.` };
-            }}
-          >
-            Resend the link
-          </ActionButton>
-        </p>
-      )}
+      {email && <ResendVerification email={email} next={callbackURL} />}
       <p>
         <Link href={`/sign-in?callbackURL=${encodeURIComponent(callbackURL)}`}>Back to sign in</Link>
       </p>

@@ -1,10 +1,10 @@
 "use client";
 
-import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { ActionButton, ActionForm } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
+import { OtherWays } from "@/app/sign-in/other-ways";
 import { safeCallback } from "@/lib/callback";
 import { errorText } from "@/lib/errors";
 
@@ -67,9 +67,7 @@ function EmailOtp() {
           </p>
         </>
       )}
-      <p>
-        <Link href={`/sign-in?callbackURL=${encodeURIComponent(callbackURL)}`}>Other ways to sign in</Link>
-      </p>
+      <OtherWays callbackURL={callbackURL} />
     </div>
   );
 }

@@ -1,10 +1,10 @@
 "use client";
 
-import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { ActionForm } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
+import { OtherWays } from "@/app/sign-in/other-ways";
 import { safeCallback } from "@/lib/callback";
 import { errorText } from "@/lib/errors";
 
@@ -53,9 +53,7 @@ function MagicLink() {
           </label>
         </ActionForm>
       )}
-      <p>
-        <Link href={`/sign-in?callbackURL=${encodeURIComponent(callbackURL)}`}>Other ways to sign in</Link>
-      </p>
+      <OtherWays callbackURL={callbackURL} />
     </div>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 
-import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { Suspense } from "react";
 import { ActionForm } from "@/app/message";
+import { OtherWays } from "@/app/sign-in/other-ways";
 import { safeCallback } from "@/lib/callback";
 import { errorText } from "@/lib/errors";
 
@@ -51,9 +51,7 @@ function SSO() {
           <input name="email" type="email" autoComplete="username" required />
         </label>
       </ActionForm>
-      <p>
-        <Link href={`/sign-in?callbackURL=${encodeURIComponent(callbackURL)}`}>Other ways to sign in</Link>
-      </p>
+      <OtherWays callbackURL={callbackURL} />
     </div>
   );
 }
