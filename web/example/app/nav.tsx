@@ -20,7 +20,9 @@ export function Nav() {
   refetchRef.current = refetch;
 
   // Other tabs of this browser hear about a sign-out at once (BroadcastChannel, with the storage
-  // event for browsers without it) and leave pages that need a session.
+  // event for browsers without it) and leave pages that need a session. A channel never hears its
+  // own messages, so this tab posts on the same one it listens to.
+  const channel = useRef<BroadcastChannel | null>(null);
   useEffect(() => {
     const leave = () => {
       void refetchRef.current();
@@ -30,12 +32,14 @@ export function Nav() {
         router.refresh();
       }
     };
-    const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel(channelName);
-    if (channel) channel.onmessage = (e) => e.data === "signed-out" && leave();
-    const onStorage = (e: StorageEvent) => !channel && e.key === channelName && leave();
+    const bc = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel(channelName);
+    channel.current = bc;
+    if (bc) bc.onmessage = (e) => e.data === "signed-out" && leave();
+    const onStorage = (e: StorageEvent) => !bc && e.key === channelName && leave();
     window.addEventListener("storage", onStorage);
     return () => {
-      channel?.close();
+      bc?.close();
+      channel.current = null;
       window.removeEventListener("storage", onStorage);
     };
   }, [router]);
@@ -54,10 +58,8 @@ export function Nav() {
     setSigningOut(true);
     try {
       await authClient.signOut();
-      if (typeof BroadcastChannel !== "undefined") {
-        const channel = new BroadcastChannel(channelName);
-        channel.postMessage("signed-out");
-        channel.close();
+      if (channel.current) {
+        channel.current.postMessage("signed-out");
       } else {
         localStorage.setItem(channelName, String(Date.now()));
       }

@@ -29,7 +29,7 @@ export default async function Dashboard() {
       </div>
       <div className="card">
         <h2>This session</h2>
-        <div className="table-wrap">
+        <div className="table-wrap" role="region" aria-label="This session" tabIndex={0}>
           <table>
             <tbody>
               <tr>

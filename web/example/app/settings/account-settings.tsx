@@ -231,7 +231,7 @@ function Sessions() {
       {!sessions ? (
         <p className="muted">Loading…</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" role="region" aria-label="Sessions" tabIndex={0}>
           <table data-testid="sessions">
             <thead>
               <tr>

@@ -121,7 +121,7 @@ function ActiveOrganization({ org, me, onLeft }: { org: ActiveOrg; me: string; o
       <p className="muted" data-testid="my-role">
         You are {mine?.role === "admin" || mine?.role === "owner" ? "an" : "a"} {mine?.role ?? "member"} here.
       </p>
-      <div className="table-wrap">
+      <div className="table-wrap" role="region" aria-label="Members" tabIndex={0}>
         <table>
           <thead>
             <tr>
