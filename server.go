@@ -43,6 +43,7 @@ type config struct {
 	JWT               jwtConfig
 	Ops               opsConfig
 	Admin             adminConfig
+	coreConfig
 }
 
 // server holds every dependency a handler needs.
@@ -74,6 +75,9 @@ type server struct {
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
+	if cfg.coreConfig == (coreConfig{}) {
+		cfg.coreConfig = defaultCoreConfig()
+	}
 	s := &server{
 		cfg:            cfg,
 		db:             db,
