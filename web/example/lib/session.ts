@@ -1,7 +1,8 @@
+import type { SessionData } from "@authsidecar/web";
 import { getSession, SidecarError } from "@authsidecar/web/next";
 import { headers } from "next/headers";
 
-export type ServerSession = NonNullable<Awaited<ReturnType<typeof getSession>>>;
+export type ServerSession = SessionData;
 
 /**
  * readSession reads the visitor's session in a Server Component. A sidecar that cannot be
@@ -10,7 +11,7 @@ export type ServerSession = NonNullable<Awaited<ReturnType<typeof getSession>>>;
  */
 export async function readSession(): Promise<{ session: ServerSession | null; down: boolean }> {
   try {
-    return { session: await getSession(await headers()), down: false };
+    return { session: await getSession<SessionData>(await headers()), down: false };
   } catch (err) {
     if (err instanceof SidecarError || err instanceof TypeError) {
       console.error(`getSession failed: ${err.name}: ${err.message}`);
