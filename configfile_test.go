@@ -132,3 +132,32 @@ func writeConfigFile(t *testing.T, body string) string {
 
 // env is a getenv over vars.
 func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+// TestConfigCommandSaysWhereEachValueCameFrom: `authsidecar config` prints each setting with its
+// key path and source (default, file, env, flag) and never a secret's value.
+func TestConfigCommandSaysWhereEachValueCameFrom(t *testing.T) {
+	t.Parallel()
+	out, err := runCLI(t, []string{"COOKIE_PREFIX=envp", "SMTP_PASSWORD=hunter2-secret",
+		"DATABASE_URL=postgres://u:db-password@127.0.0.1/x", "BETTER_AUTH_SECRET=" + testSecret},
+		"config", "-config", "testdata/config/closed.json", "-session-fresh-age", "60")
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`  COOKIE_PREFIX = "envp"  [advanced.cookiePrefix]  (env)`,
+		`  DISABLE_SIGN_UP = "true"  [emailAndPassword.disableSignUp]  (file)`,
+		`  PASSWORDLESS_SIGN_UP = "false"  [plugins.email-otp.disableSignUp]  (file)`,
+		`  SESSION_FRESH_AGE = "60"  [session.freshAge]  (flag)`,
+		`  ADDR = ":4000"  (default)`,
+		`  DATABASE_URL = "postgres://u:redacted@127.0.0.1/x"  (env)`,
+		"  SMTP_PASSWORD: set (redacted)",
+		"  secure cookies = false (session cookie envp.session_token)",
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("config output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "db-password") || strings.Contains(out, testSecret) {
+		t.Errorf("config output shows a secret:\n%s", out)
+	}
+}
