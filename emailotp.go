@@ -257,7 +257,8 @@ func (s *server) handleSignInEmailOTP(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if out.errCode != "" {
-		return errInvalidOTP // sign-up is off: upstream answers as for a wrong code
+		noteErrorCode(r, out.errCode) // the metrics' reason: the answer hides it as a wrong code
+		return errInvalidOTP          // sign-up is off: upstream answers as for a wrong code
 	}
 	s.resetSessionCookie(w, r, &out.as)
 	writeJSON(w, http.StatusOK, map[string]any{"token": out.as.Session.Token, "user": out.as.User})

@@ -10,10 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -372,29 +370,5 @@ func newHTTPServer(addr string, h http.Handler) *http.Server {
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.
 func checkHealth(ctx context.Context, addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("ADDR %q: %w", addr, err)
-	}
-	// A wildcard address listens on every interface; Go's [::] listener takes IPv4 too, so
-	// IPv4 loopback answers for either spelling.
-	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: basePath + "/ok"}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: status %d", resp.StatusCode)
-	}
-	return nil
+	return probe(ctx, "ADDR", addr, basePath+"/ok")
 }
