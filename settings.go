@@ -20,7 +20,7 @@ type settings struct {
 	fromEnv map[string]bool // flag names whose environment variable was set
 	// fromFlags are the flags given on the command line.
 	fromFlags map[string]bool
-	errs    []error         // environment values that did not parse
+	errs      []error // environment values that did not parse
 	// envNames maps each flag to its environment variable.
 	envNames map[string]string
 	// The config file (configfile.go): the key paths it may hold, the plugin ids its plugins list
