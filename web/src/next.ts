@@ -27,6 +27,8 @@ export interface GetSessionOptions {
    * cookie cache answers without a request to the sidecar, as upstream's getCookieCache does.
    */
   secret?: string;
+  /** The sidecar's COOKIE_PREFIX (default: that env var, else "better-auth"). */
+  cookiePrefix?: string;
   /** Ask the sidecar to skip its cookie cache, or not to extend the session. */
   query?: { disableCookieCache?: boolean; disableRefresh?: boolean };
   fetch?: typeof fetch;
@@ -58,8 +60,18 @@ export function parseCookies(header: string | null | undefined): Map<string, str
   return out;
 }
 
-function cookie(cookies: Map<string, string>, name: string): { value: string; name: string } | undefined {
-  for (const full of [`__Secure-better-auth.${name}`, `better-auth.${name}`]) {
+/**
+ * cookiePrefix is the sidecar's COOKIE_PREFIX (upstream advanced.cookiePrefix): the one given, else
+ * the app's COOKIE_PREFIX variable, else "better-auth". Cookies are <prefix>.session_token, or
+ * __Secure-<prefix>.session_token with Secure cookies.
+ */
+export function cookiePrefix(prefix?: string): string {
+  return prefix || env("COOKIE_PREFIX") || "better-auth";
+}
+
+function cookie(cookies: Map<string, string>, name: string, prefix?: string): { value: string; name: string } | undefined {
+  const p = cookiePrefix(prefix);
+  for (const full of [`__Secure-${p}.${name}`, `${p}.${name}`]) {
     const value = cookies.get(full);
     if (value !== undefined) return { value, name: full };
   }
@@ -67,8 +79,8 @@ function cookie(cookies: Map<string, string>, name: string): { value: string; na
 }
 
 /** hasSessionCookie is the optimistic check middleware makes: a session cookie is present. */
-export function hasSessionCookie(cookieHeader: string | null | undefined): boolean {
-  return Boolean(cookie(parseCookies(cookieHeader), "session_token")?.value);
+export function hasSessionCookie(cookieHeader: string | null | undefined, prefix?: string): boolean {
+  return Boolean(cookie(parseCookies(cookieHeader), "session_token", prefix)?.value);
 }
 
 const encoder = new TextEncoder();
@@ -113,9 +125,9 @@ interface CachePayload {
  * readCookieCache decodes the session_data cookie (compact strategy, upstream packages/better-auth/src/cookies/index.ts, getCookieCache) and returns
  * the session when its signature, token, version and both expiries check out.
  */
-export async function readCookieCache(cookieHeader: string | null | undefined, secret: string, now = Date.now()): Promise<SessionData | null> {
+export async function readCookieCache(cookieHeader: string | null | undefined, secret: string, now = Date.now(), prefix?: string): Promise<SessionData | null> {
   const cookies = parseCookies(cookieHeader);
-  const token = cookie(cookies, "session_token");
+  const token = cookie(cookies, "session_token", prefix);
   if (!token) return null;
   const tokenValue = await verifySignedCookie(token.value, secret);
   if (!tokenValue) return null;
@@ -151,10 +163,10 @@ export async function readCookieCache(cookieHeader: string | null | undefined, s
  */
 export async function getSession(headers: HeaderSource, options: GetSessionOptions = {}): Promise<SessionData | null> {
   const cookieHeader = headers.get("cookie");
-  if (!cookieHeader || !hasSessionCookie(cookieHeader)) return null;
+  if (!cookieHeader || !hasSessionCookie(cookieHeader, options.cookiePrefix)) return null;
   const secret = options.secret ?? env("BETTER_AUTH_SECRET");
   if (secret && !options.query?.disableCookieCache) {
-    const cached = await readCookieCache(cookieHeader, secret);
+    const cached = await readCookieCache(cookieHeader, secret, Date.now(), options.cookiePrefix);
     if (cached) return cached;
   }
   const base = (options.sidecarURL ?? env("AUTH_SIDECAR_URL") ?? "http://127.0.0.1:4000").replace(/\/+$/, "");
@@ -208,7 +220,7 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
   return function middleware(request: Request & { nextUrl?: URL }): Response | undefined {
     const url = request.nextUrl ?? new URL(request.url);
     if (!isProtected(options.protect, url.pathname)) return undefined;
-    if (hasSessionCookie(request.headers.get("cookie"))) return undefined;
+    if (hasSessionCookie(request.headers.get("cookie"), options.cookiePrefix)) return undefined;
     return signInRedirect(url, signInPath);
   };
 }
