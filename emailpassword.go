@@ -16,7 +16,10 @@ import (
 // packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's
 // "credential" account row (providerId 'credential', accountId = userId), as upstream keeps it.
 
-var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+var (
+	errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+	errEmailSignUpDisabled = apiErr(400, "EMAIL_PASSWORD_SIGN_UP_DISABLED", "Email and password sign up is not enabled")
+)
 
 // decodeWithEmail decodes body and checks its email field (email points into body), refusing
 // a malformed one as upstream's schema does.
@@ -31,7 +34,7 @@ func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, ema
 }
 
 // signUpBody is sign-up/email's body; Rest holds the username plugin's and the additional
-// fields' keys (fields.go).
+// fields' keys (fields.go) and any other key (userInput).
 type signUpBody struct {
 	Name        string                     `json:"name" required:"true"`
 	Email       string                     `json:"email" required:"true"`
@@ -39,25 +42,29 @@ type signUpBody struct {
 	Image       *string                    `json:"image"`
 	CallbackURL string                     `json:"callbackURL"`
 	RememberMe  *bool                      `json:"rememberMe"`
-	Rest        map[string]json.RawMessage `unknown:"keep"`
+	Rest        map[string]json.RawMessage `json:"-" unknown:"keep"`
 }
 
 // decodeSignUp reads and checks a sign-up in upstream's order: the body, the plugins' hooks (the
-// username's), the password, then the additional fields (parseUserInput).
+// username's), the route's checks, then the additional fields and other keys (parseUserInput).
 func (s *server) decodeSignUp(r *http.Request, body *signUpBody) (fieldWrite, error) {
 	if err := s.decodeWithEmail(r, body, formAllowed, &body.Email); err != nil {
-		return fieldWrite{}, err
-	}
-	if err := s.cfg.userFields().refuseOthers(body.Rest); err != nil {
 		return fieldWrite{}, err
 	}
 	if err := s.usernameInput(r.Context(), body.Rest, ""); err != nil {
 		return fieldWrite{}, err
 	}
+	if s.cfg.DisableSignUp {
+		return fieldWrite{}, errEmailSignUpDisabled
+	}
 	if err := s.checkNewPassword(body.Password); err != nil {
 		return fieldWrite{}, err
 	}
-	return s.cfg.userFields().parseInput(body.Rest, true)
+	extra, err := s.cfg.userFields().parseInput(body.Rest, true)
+	if err != nil {
+		return fieldWrite{}, err
+	}
+	return extra, s.userInput(r, body.Rest, true)
 }
 
 func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
@@ -66,12 +73,15 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	// Without a session at sign-up (email verification required, or autoSignIn off) upstream
+	// answers token null, and an existing email gets the same answer as a new one.
+	noSession := s.cfg.Email.RequireVerification || !s.cfg.AutoSignIn
 	existing, err := s.userByEmail(r.Context(), s.db, body.Email)
 	if err != nil {
 		return err
 	}
 	if existing != nil {
-		if s.cfg.Email.RequireVerification {
+		if noSession {
 			return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image, extra)
 		}
 		return errUserExistsUseAnother
@@ -94,19 +104,19 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 				return err
 			}
 		}
-		if s.cfg.Email.RequireVerification {
-			return nil // no session until the email is verified
+		if noSession {
+			return nil // no session until the email is verified, or ever with autoSignIn off
 		}
 		as.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, dontRemember)
 		return err
 	})
-	if errors.Is(err, errUserExistsUseAnother) && s.cfg.Email.RequireVerification {
+	if errors.Is(err, errUserExistsUseAnother) && noSession {
 		return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image, extra)
 	}
 	if err != nil {
 		return err
 	}
-	if s.cfg.Email.RequireVerification {
+	if noSession {
 		writeJSON(w, http.StatusOK, map[string]any{"token": nil, "user": as.User})
 		return nil
 	}

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math"
+	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -374,20 +376,23 @@ func (f additionalFields) parseInput(rest map[string]json.RawMessage, create boo
 	return w, nil
 }
 
-// refuseOthers answers the keys of a body that neither the route nor a field takes as decode
-// does (deviation unknown-body-keys): sign-up, update-user and update-session keep unknown keys
-// for the fields, so this is where they follow decode's rule for the rest.
-func (f additionalFields) refuseOthers(rest map[string]json.RawMessage) error {
-	var issues []string
-	for _, k := range slices.Sorted(maps.Keys(rest)) {
-		if !slices.ContainsFunc(f, func(fs fieldSpec) bool { return fs.Key == k }) {
-			issues = append(issues, fmt.Sprintf("[body] Unrecognized key: %q", k))
-		}
+// leftoverKeys handles the keys of an update-session body no session field took as decode does
+// for every route: refused with STRICT_BODY, else dropped and named in a debug line (deviation
+// unknown-body-keys).
+func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) error {
+	if len(rest) == 0 {
+		return nil
 	}
-	if len(issues) > 0 {
-		return validationError(issues...)
+	keys := slices.Sorted(maps.Keys(rest))
+	if !s.cfg.StrictBody {
+		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", keys)
+		return nil
 	}
-	return nil
+	issues := make([]string, len(keys))
+	for i, k := range keys {
+		issues[i] = unrecognizedKey("body", k)
+	}
+	return validationError(issues...)
 }
 
 // synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput

@@ -17,9 +17,10 @@
 //   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
 //   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
-//   AUTH_CONFIG (authsidecar's config file: its user.additionalFields, session.additionalFields and
-//   {"id": "username", ...} plugin entry are read here), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
-//   USERNAME_MAX_LENGTH, USERNAME_PATTERN (upstream's username(); the variables override the file).
+//   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
+//   its plugins entries, {"id", …options}, laid over the options of the plugin of that id; a
+//   "username" entry turns username() on), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
+//   USERNAME_MAX_LENGTH, USERNAME_PATTERN (upstream's username(); the variables win over the file).
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -47,17 +48,6 @@ function adminRoles() {
   const custom = JSON.parse(readFileSync(file, "utf8"));
   return { admin: adminAc, user: userAc, ...Object.fromEntries(Object.entries(custom).map(([name, st]) => [name, defaultAc.newRole(st)])) };
 }
-// authConfig is AUTH_CONFIG's file, the shape of betterAuth()'s options as authsidecar reads it.
-const authConfig = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
-// usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
-// usernamePattern stands for the usernameValidator function a file cannot hold.
-function usernamePlugin() {
-  const { id, usernamePattern, ...entry } = (authConfig.plugins || []).find((p) => p.id === "username") || {};
-  if (!id && !on("USERNAME_ENABLED")) return [];
-  const pattern = process.env.USERNAME_PATTERN || usernamePattern;
-  const num = (name) => (process.env[name] ? { [name === "USERNAME_MIN_LENGTH" ? "minUsernameLength" : "maxUsernameLength"]: Number(process.env[name]) } : {});
-  return [username({ ...entry, ...num("USERNAME_MIN_LENGTH"), ...num("USERNAME_MAX_LENGTH"), ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }) })];
-}
 const list = (name) => (process.env[name] || "").split(",").map((v) => v.trim()).filter(Boolean);
 
 // recordMail writes what authsidecar's development mail sink writes, so scenarios read links, tokens
@@ -66,21 +56,49 @@ function recordMail(entry) {
   if (mailLog) appendFileSync(mailLog, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
 }
 
+// fileOptions is AUTH_CONFIG's betterAuth() options; filePlugin(id) its entry for that plugin.
+const { plugins: filePlugins = [], ...fileOptions } = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
+const filePlugin = (id) => {
+  const { id: _, ...options } = filePlugins.find((p) => p.id === id) ?? {};
+  return options;
+};
+// usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
+// usernamePattern stands for the usernameValidator function a file cannot hold.
+function usernamePlugin() {
+  if (!filePlugins.some((p) => p.id === "username") && !on("USERNAME_ENABLED")) return [];
+  const { usernamePattern, ...options } = filePlugin("username");
+  const pattern = process.env.USERNAME_PATTERN || usernamePattern;
+  return [
+    username({
+      ...options,
+      ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
+      ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
+      ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }),
+    }),
+  ];
+}
+// merge lays b over a, object by object.
+function merge(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const plain = (x) => x && typeof x === "object" && !Array.isArray(x);
+    out[k] = plain(v) && plain(a[k]) ? merge(a[k], v) : v;
+  }
+  return out;
+}
+
 export const pool = new pg.Pool({ connectionString: required("DATABASE_URL"), max: 10 });
 // An idle client dropped by Postgres must not crash the process.
 pool.on("error", (err) => console.error("pg pool:", err.message));
 
-export const auth = betterAuth({
+export const auth = betterAuth(merge({
   appName,
   baseURL,
   secret,
   trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
-  session: {
-    ...(cookieCacheMaxAge > 0 && { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } }),
-    ...(authConfig.session?.additionalFields && { additionalFields: authConfig.session.additionalFields }),
-  },
+  ...(cookieCacheMaxAge > 0 && { session: { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } } }),
   rateLimit: { enabled: false },
   emailAndPassword: {
     enabled: true,
@@ -95,7 +113,6 @@ export const auth = betterAuth({
     },
   },
   user: {
-    ...(authConfig.user?.additionalFields && { additionalFields: authConfig.user.additionalFields }),
     changeEmail: {
       enabled: true,
       sendChangeEmailConfirmation: async ({ user, newEmail, url, token }) => {
@@ -138,11 +155,13 @@ export const auth = betterAuth({
       },
     }),
     magicLink({
+      ...filePlugin("magic-link"),
       sendMagicLink: async ({ email, url, token }) => {
         recordMail({ type: "magic-link", email, url, token });
       },
     }),
     emailOTP({
+      ...filePlugin("email-otp"),
       sendVerificationOTP: async ({ email, otp, type }) => {
         recordMail({ type: "email-otp", email, otp, otpType: type, token: otp });
       },
@@ -165,4 +184,4 @@ export const auth = betterAuth({
     ...(on("BEARER_ENABLED") ? [bearer()] : []),
     ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],
-});
+}, fileOptions));
