@@ -144,7 +144,7 @@ func TestUsernameSignInHoldsBansAndTwoFactor(t *testing.T) {
 }
 
 // TestUsernamePluginOffByDefault: without the plugin its routes are 404 and a username at
-// sign-up is an unknown key.
+// sign-up is an unknown key: dropped (refused with STRICT_BODY), and no user has the field.
 func TestUsernamePluginOffByDefault(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -154,5 +154,10 @@ func TestUsernamePluginOffByDefault(t *testing.T) {
 			t.Errorf("%s: %d", path, got.Status)
 		}
 	}
-	c.post("/api/auth/sign-up/email", signUpWith("off@example.com", map[string]any{"username": "abc"})).wantError(t, 400, "VALIDATION_ERROR")
+	u := c.post("/api/auth/sign-up/email", signUpWith("off@example.com", map[string]any{"username": "abc"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
+	if _, ok := u["username"]; ok {
+		t.Errorf("user without the plugin = %v", u)
+	}
+	strict := newTestServer(t, func(c *config) { c.StrictBody = true })
+	strict.client(t).post("/api/auth/sign-up/email", signUpWith("off@example.com", map[string]any{"username": "abc"})).wantError(t, 400, "VALIDATION_ERROR")
 }
