@@ -338,7 +338,10 @@ describe("an unreachable sidecar", () => {
     assert.equal(err.code, "SIDECAR_UNREACHABLE");
     assert.match(err.message, /could not be reached/);
     assert.ok(err.cause instanceof Error, "the network's error is the cause");
-    if (code) assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+    if (code) {
+      assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+      assert.match(err.message, new RegExp(`could not be reached: fetch failed \\(${code}\\)$`), "the message names the system error");
+    }
     return true;
   };
 
