@@ -553,5 +553,8 @@ func (s *server) checkQueryURL(r *http.Request, u string) error {
 
 // queryBool reads a boolean query flag as z.coerce.boolean() does: any non-empty value is true.
 func queryBool(r *http.Request, name string) bool {
+	if r.URL.RawQuery == "" {
+		return false // most requests: no need to parse (and allocate) an empty query
+	}
 	return r.URL.Query().Get(name) != ""
 }

@@ -208,7 +208,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			}
 			s.endRequest(rec, r, info, rec.status, start)
 		}()
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody { // a GET's body is NoBody: nothing to limit
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)
 		}
 		if s.cors(rec, r) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,7 @@ type server struct {
 	db          *pgxpool.Pool
 	now         func() time.Time
 	cacheMemo   cookieCacheMemo
+	secretMACs  sync.Pool       // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
 	revocations revocationSet   // sessions revoked on any replica (revocation.go)
 	revoked     revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
