@@ -114,7 +114,7 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if s.revoked.has(token) {
 		return nil, true
 	}
-	c := s.cacheMemo.get(value)
+	c, _ := s.cacheMemo.get(value)
 	if c == nil {
 		if c = s.decodeCookieCache(value); c == nil {
 			return nil, true
@@ -181,33 +181,34 @@ func (s *server) decodeCookieCache(value string) *cachedSession {
 	return c
 }
 
-// cookieMemoSize bounds the memo: at ~1 KB a value, a few MB at most.
+// cookieMemoSize bounds each memo: at ~1 KB a value, a few MB at most.
 const cookieMemoSize = 4096
 
-// cookieCacheMemo remembers session_data values already verified and decoded, by their exact
-// text. A client sends the same value on every request until it is rewritten, and verifying and
-// decoding it is nearly all the work of a cache hit. Only correctly signed values are kept, and
-// the map is emptied when full, which bounds its memory whatever clients send. Every cache hit
-// reads it and few requests write it, so readers share a read lock and never wait for each other.
-type cookieCacheMemo struct {
+// memo remembers cookie values already verified (and decoded), by their exact text. A client
+// sends the same values on every request until they are rewritten, and verifying and decoding
+// them was nearly all the work of a cache hit. Only correctly signed values are kept, and the map
+// is emptied when full, which bounds its memory whatever clients send. Every request reads it and
+// few write it, so readers share a read lock and never wait for each other. cacheMemo holds
+// session_data values (cookiecache.go), tokenMemo session_token values (cookie.go).
+type memo[V any] struct {
 	mu      sync.RWMutex
-	entries map[string]*cachedSession
+	entries map[string]V
 }
 
-func (m *cookieCacheMemo) get(value string) *cachedSession {
+func (m *memo[V]) get(value string) (V, bool) {
 	m.mu.RLock()
-	c := m.entries[value]
+	v, ok := m.entries[value]
 	m.mu.RUnlock()
-	return c
+	return v, ok
 }
 
-func (m *cookieCacheMemo) put(value string, c *cachedSession) {
+func (m *memo[V]) put(value string, v V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.entries == nil || len(m.entries) >= cookieMemoSize {
-		m.entries = make(map[string]*cachedSession)
+		m.entries = make(map[string]V)
 	}
-	m.entries[value] = c
+	m.entries[value] = v
 }
 
 // chunkedCookie joins name or its chunks name.0, name.1, … in index order.

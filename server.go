@@ -51,10 +51,11 @@ type server struct {
 	cfg         config
 	db          *pgxpool.Pool
 	now         func() time.Time
-	cacheMemo   cookieCacheMemo
-	secretMACs  sync.Pool       // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
-	revocations revocationSet   // sessions revoked on any replica (revocation.go)
-	revoked     revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
+	cacheMemo   memo[*cachedSession] // verified session_data values (cookiecache.go)
+	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
+	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
+	revocations revocationSet        // sessions revoked on any replica (revocation.go)
+	revoked     revokedSessions      // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
