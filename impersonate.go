@@ -52,7 +52,7 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	}
 	dontRemember, _ := s.signedCookie(r, cookieDontRemember)
 	s.clearSessionCookies(w, r)
-	s.setSignedCookie(w, cookieAdminSession, as.Session.Token+":"+dontRemember, cookieOpts{maxAge: int(sessionExpiresIn.Seconds())})
+	s.setSignedCookie(w, cookieAdminSession, as.Session.Token+":"+dontRemember, cookieOpts{maxAge: int(s.cfg.SessionExpiresIn.Seconds())})
 	s.setSessionCookie(w, r, &authSession{Session: sess, User: *target}, true)
 	s.expiriesFirst(w, cookieSessionToken, cookieDontRemember, cookieSessionData)
 	writeJSON(w, http.StatusOK, struct {
@@ -99,7 +99,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
-	s.forgetCachedSessions(as.Session.Token)
+	s.revocations.record(as.Session.ID)
 	s.setSessionCookie(w, r, admin, adminDontRemember)
 	s.expireCookie(w, cookieAdminSession)
 	writeJSON(w, http.StatusOK, admin)

@@ -10,10 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -41,7 +39,7 @@ func runCommand(cmd string, args []string) error {
 		fmt.Println(version())
 		return nil
 	}
-	cfg, err := loadConfig(args, os.Getenv)
+	cfg, settings, err := loadSettings(args, os.Getenv)
 	if errors.Is(err, errShowVersion) {
 		fmt.Println(version())
 		return nil
@@ -53,6 +51,9 @@ func runCommand(cmd string, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
+	case "config":
+		printEffectiveConfig(os.Stdout, settings, cfg, os.Getenv)
+		return nil
 	case "serve":
 		return serve(ctx, cfg)
 	case "migrate":
@@ -68,7 +69,7 @@ func runCommand(cmd string, args []string) error {
 		}
 		return checkHealth(ctx, cfg.Addr)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, health or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, health, config or version)", cmd)
 	}
 }
 
@@ -115,7 +116,7 @@ func version() string {
 // errShowVersion is loadConfig's answer to -version: print the version instead of running.
 var errShowVersion = errors.New("show version")
 
-const usageHeader = `usage: authsidecar [serve|migrate|health [--ready]|version] [flags]
+const usageHeader = `usage: authsidecar [serve|migrate|health [--ready]|config|version] [flags]
 
 Every flag defaults to the environment variable named in brackets.
 BETTER_AUTH_SECRET (32+ characters) is read from the environment only.
@@ -126,14 +127,15 @@ _CLIENT_SECRET and _SCOPES; the provider id is <ID> lowercased with _ as -.
 
 // serverFlags are the raw values of the Server group that need checking once parsed.
 type serverFlags struct {
-	trustedOrigins, trustedProxies, ipAddressHeaders, environment string
-	showVersion                                                   bool
+	trustedOrigins, trustedProxies, ipAddressHeaders, environment, configFile string
+	showVersion                                                               bool
 }
 
 // registerServerFlags adds the Server group; its order is the README's.
 func registerServerFlags(s *settings, c *config) *serverFlags {
 	f := &serverFlags{}
 	s.section("Server")
+	s.String(&f.configFile, "config", "AUTH_CONFIG", "", "JSON file of betterAuth() options (baseURL, session, advanced, plugins, …); environment variables and flags override it")
 	s.String(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres URL, e.g. postgres://postgres@127.0.0.1:5432/authsidecar; empty uses libpq defaults (PGHOST, PGUSER, …)")
 	s.String(&c.BaseURL, "base-url", "BETTER_AUTH_URL", "", "public origin of the app, e.g. https://app.example.com; empty: each request's own")
 	s.String(&f.trustedOrigins, "trusted-origins", "TRUSTED_ORIGINS", "", "comma-separated extra trusted origins; wildcards like https://*.example.com")
@@ -155,11 +157,19 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 // loadConfig reads flags, each defaulting to its environment variable. BETTER_AUTH_SECRET has no
 // flag on purpose: a flag would show the secret in every process listing.
 func loadConfig(args []string, getenv func(string) string) (config, error) {
+	c, _, err := loadSettings(args, getenv)
+	return c, err
+}
+
+// loadSettings is loadConfig that also answers the settings, which know where each value came from.
+func loadSettings(args []string, getenv func(string) string) (config, *settings, error) {
 	fs := flag.NewFlagSet("authsidecar", flag.ContinueOnError)
 	s := newSettings(fs, getenv)
 	var c config
 	serverFlags := registerServerFlags(s, &c)
 	opsFlags := registerOpsFlags(s) // in the Server group, after it
+	s.section("Sessions, cookies, sign-up")
+	coreFlags := registerCoreFlags(s)
 	s.section("Email, verification, password reset")
 	s.String(&c.MailLog, "mail-log", "MAIL_LOG", "", "without SMTP: file that receives one JSON line per mail")
 	emailFlags := registerEmailFlags(s)
@@ -175,54 +185,67 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
+	registerFileKeys(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
 	}
 	if err := s.parse(args); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if serverFlags.showVersion {
-		return config{}, errShowVersion
+		return config{}, nil, errShowVersion
+	}
+	if serverFlags.configFile != "" {
+		if err := s.readConfigFile(serverFlags.configFile); err != nil {
+			return config{}, nil, err
+		}
 	}
 	if err := serverFlags.check(&c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	var err error
 	if c.Email, err = emailFlags.parse(getenv); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Org, err = orgFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	c.Bearer = bearerFlags.config()
 	if c.JWT, err = jwtFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Ops, err = opsFlags.parse(c.Addr); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = serverFlags.environment == "production" || c.SecureCookies
 	if err := checkProductionOrigin(c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.BaseURL == "" && c.Production {
 		c.SecureCookies = true
 	}
-	return c, resolveSecret(&c, getenv)
+	if err := coreFlags.parse(&c); err != nil {
+		return config{}, nil, err
+	}
+	if err := s.applyFileSections(&c); err != nil {
+		return config{}, nil, err
+	}
+	err = resolveSecret(&c, getenv)
+	return c, s, err
 }
 
 // check validates the Server group's values and fills in the lists and the origin they name.
@@ -347,29 +370,5 @@ func newHTTPServer(addr string, h http.Handler) *http.Server {
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.
 func checkHealth(ctx context.Context, addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("ADDR %q: %w", addr, err)
-	}
-	// A wildcard address listens on every interface; Go's [::] listener takes IPv4 too, so
-	// IPv4 loopback answers for either spelling.
-	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: basePath + "/ok"}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: status %d", resp.StatusCode)
-	}
-	return nil
+	return probe(ctx, "ADDR", addr, basePath+"/ok")
 }

@@ -44,6 +44,7 @@ type config struct {
 	JWT               jwtConfig
 	Ops               opsConfig
 	Admin             adminConfig
+	coreConfig
 }
 
 // server holds every dependency a handler needs.
@@ -55,7 +56,6 @@ type server struct {
 	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
 	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
 	revocations revocationSet        // sessions revoked on any replica (revocation.go)
-	revoked     revokedSessions      // admin-revoked tokens the cookie cache must not answer for (ban.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -77,6 +77,9 @@ type server struct {
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
+	if cfg.coreConfig == (coreConfig{}) {
+		cfg.coreConfig = defaultCoreConfig()
+	}
 	s := &server{
 		cfg:            cfg,
 		db:             db,

@@ -45,12 +45,13 @@ type authSession struct {
 	encoded []byte
 }
 
-// Session timing defaults (upstream session.expiresIn, updateAge).
+// Session timing defaults (upstream session.expiresIn, updateAge, freshAge); SESSION_EXPIRES_IN,
+// SESSION_UPDATE_AGE and SESSION_FRESH_AGE set them (coreconfig.go).
 const (
-	sessionExpiresIn    = 7 * 24 * time.Hour
-	sessionUpdateAge    = 24 * time.Hour
-	sessionFreshAge     = 24 * time.Hour
-	dontRememberExpires = 24 * time.Hour
+	defaultSessionExpiresIn = 7 * 24 * time.Hour
+	defaultSessionUpdateAge = 24 * time.Hour
+	defaultSessionFreshAge  = 24 * time.Hour
+	dontRememberExpires     = 24 * time.Hour
 )
 
 // createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
@@ -61,7 +62,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		return session{}, err
 	}
 	now := s.now()
-	expires := now.Add(sessionExpiresIn)
+	expires := now.Add(s.cfg.SessionExpiresIn)
 	if dontRemember {
 		expires = now.Add(dontRememberExpires)
 	}
@@ -144,9 +145,9 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if dontRemember || o.disableRefresh {
 		return as, nil
 	}
-	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
+	if !as.Session.ExpiresAt.Time().Add(-s.cfg.SessionExpiresIn).Add(s.cfg.SessionUpdateAge).After(now) {
 		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
-			token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
+			token, now.Add(s.cfg.SessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
 		if isNoRows(err) {
 			s.clearSessionCookies(w, r)
 			return nil, errFailedToGetSession
@@ -200,7 +201,7 @@ func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind ses
 
 // isFresh: created (not refreshed) within freshAge, as upstream's freshSessionMiddleware checks.
 func (s *server) isFresh(as *authSession) bool {
-	return s.now().Sub(as.Session.CreatedAt.Time()) < sessionFreshAge
+	return s.cfg.SessionFreshAge == 0 || s.now().Sub(as.Session.CreatedAt.Time()) < s.cfg.SessionFreshAge
 }
 
 // dontRemember reports a valid dont_remember cookie on the request.
@@ -213,7 +214,7 @@ func (s *server) dontRemember(r *http.Request) bool {
 // packages/better-auth/src/cookies/index.ts, setSessionCookie). dontRemember makes both
 // browser-session cookies; otherwise a dont_remember cookie the request carried is expired.
 func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
-	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(sessionExpiresIn.Seconds()), session: dontRemember})
+	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(s.cfg.SessionExpiresIn.Seconds()), session: dontRemember})
 	if dontRemember {
 		s.setSignedCookie(w, cookieDontRemember, "true", cookieOpts{session: true})
 	} else if s.dontRemember(r) {
@@ -274,6 +275,17 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 }
 
 // deleteSessionByToken ends the session with this token, if there is one.
+// revokeSessionByToken deletes the session of token and returns its id ("" when there was
+// none), for the replica's revocation set.
+func revokeSessionByToken(ctx context.Context, q querier, token string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `DELETE FROM session WHERE token = $1 RETURNING id`, token).Scan(&id)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("delete session: %w", err)
+	}
+	return id, nil
+}
+
 func deleteSessionByToken(ctx context.Context, q querier, token string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
 		return fmt.Errorf("delete session: %w", err)
@@ -416,18 +428,18 @@ func deleteUserSessions(ctx context.Context, q querier, userID string) error {
 	return nil
 }
 
-// deleteUserSessionTokens signs the user out everywhere and returns the tokens it ended, for
-// the cookie cache to forget (ban.go, forgetCachedSessions).
-func deleteUserSessionTokens(ctx context.Context, q querier, userID string) ([]string, error) {
-	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING token`, userID)
+// deleteUserSessionIDs signs the user out everywhere and returns the ids of the sessions it
+// ended, for the replica's revocation set (ban.go, revokeUserSessions).
+func deleteUserSessionIDs(ctx context.Context, q querier, userID string) ([]string, error) {
+	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("delete user sessions: %w", err)
 	}
-	tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("delete user sessions: %w", err)
 	}
-	return tokens, nil
+	return ids, nil
 }
 
 // markImpersonation makes a new session an impersonation by adminID that ends at expires.

@@ -222,7 +222,7 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"
 		FROM session o WHERE o.id = $1
 		RETURNING `+sessionColumns,
-		old.ID, generateID(32), now.Add(sessionExpiresIn), generateID(32), now,
+		old.ID, generateID(32), now.Add(s.cfg.SessionExpiresIn), generateID(32), now,
 	).Scan(sess.scanTargets()...)
 	if isNoRows(err) {
 		return session{}, errUnauthorized // signed out meanwhile

@@ -16,7 +16,9 @@
 //   BEARER_ENABLED and JWT_ENABLED (false: bearer() and jwt() are listed only when "true"),
 //   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
-//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does).
+//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
+//   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
+//   its plugins entries, {"id", …options}, laid over the options of the plugin of that id).
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -52,11 +54,27 @@ function recordMail(entry) {
   if (mailLog) appendFileSync(mailLog, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
 }
 
+// fileOptions is AUTH_CONFIG's betterAuth() options; filePlugin(id) its entry for that plugin.
+const { plugins: filePlugins = [], ...fileOptions } = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
+const filePlugin = (id) => {
+  const { id: _, ...options } = filePlugins.find((p) => p.id === id) ?? {};
+  return options;
+};
+// merge lays b over a, object by object.
+function merge(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const plain = (x) => x && typeof x === "object" && !Array.isArray(x);
+    out[k] = plain(v) && plain(a[k]) ? merge(a[k], v) : v;
+  }
+  return out;
+}
+
 export const pool = new pg.Pool({ connectionString: required("DATABASE_URL"), max: 10 });
 // An idle client dropped by Postgres must not crash the process.
 pool.on("error", (err) => console.error("pg pool:", err.message));
 
-export const auth = betterAuth({
+export const auth = betterAuth(merge({
   appName,
   baseURL,
   secret,
@@ -120,11 +138,13 @@ export const auth = betterAuth({
       },
     }),
     magicLink({
+      ...filePlugin("magic-link"),
       sendMagicLink: async ({ email, url, token }) => {
         recordMail({ type: "magic-link", email, url, token });
       },
     }),
     emailOTP({
+      ...filePlugin("email-otp"),
       sendVerificationOTP: async ({ email, otp, type }) => {
         recordMail({ type: "email-otp", email, otp, otpType: type, token: otp });
       },
@@ -146,4 +166,4 @@ export const auth = betterAuth({
     ...(on("BEARER_ENABLED") ? [bearer()] : []),
     ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],
-});
+}, fileOptions));
