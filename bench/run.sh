@@ -231,7 +231,7 @@ fig() { local v=(); for i in $(seq "$rounds"); do v+=("$(field "$1" "$2" "$i")")
 ratios() { for i in $(seq "$rounds"); do ratio "$(field "$1" "$3" "$i")" "$(field "$2" "$3" "$i")"; echo; done; }
 rat() { mapfile -t v < <(ratios "$@"); stat "${v[@]}"; }
 medrat() { mapfile -t v < <(ratios "$@"); median "${v[@]}"; }
-check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == ">=" ? v >= t : v <= t; print ok ? "met" : "**missed**" }'; }
+check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "n/a") { print "no figure"; exit } ok = op == ">=" ? v >= t : v <= t; print ok ? "met" : "**missed**" }'; }
 
 row() { # figure ours reference ratio target verdict
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$@"
