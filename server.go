@@ -44,6 +44,8 @@ type config struct {
 	JWT               jwtConfig
 	Ops               opsConfig
 	Admin             adminConfig
+	Fields            fieldsConfig   // user.additionalFields, session.additionalFields (fields.go)
+	Username          usernameConfig // the username plugin (username.go)
 	coreConfig
 }
 
@@ -74,6 +76,9 @@ type server struct {
 	// keys caches the jwt plugin's signing key and JWKS answer (jwks.go).
 	keys    keyRing
 	metrics *metrics // nil unless METRICS_ADDR is set
+	// userColumns and sessionColumns select a row aliased u or s with its configured fields
+	// (fields.go) as the last column.
+	userColumns, sessionColumns string
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -87,6 +92,8 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		mailer:         newMailer(cfg),
 		providerClient: newProviderHTTPClient(),
 		scryptN:        upstreamScryptN,
+		userColumns:    coreUserColumns + ", " + cfg.userFields().selectSQL("u"),
+		sessionColumns: coreSessionColumns + ", " + cfg.Fields.Session.selectSQL("s"),
 	}
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
 	s.ssoClient = newSSOClient(s.configTrusted)
