@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,8 +54,10 @@ type server struct {
 	cfg         config
 	db          *pgxpool.Pool
 	now         func() time.Time
-	cacheMemo   cookieCacheMemo
-	revocations revocationSet // sessions revoked on any replica (revocation.go)
+	cacheMemo   memo[*cachedSession] // verified session_data values (cookiecache.go)
+	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
+	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
+	revocations revocationSet        // sessions revoked on any replica (revocation.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64

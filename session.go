@@ -273,8 +273,8 @@ func storableText(v string) string {
 }
 
 func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	setHeaderValue(w.Header(), "Cache-Control", noStoreValue)
+	setHeaderValue(w.Header(), "Pragma", noCacheValue)
 }
 
 func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error {
