@@ -48,7 +48,7 @@ func (s *server) activeBan(u *user) bool {
 // revokeUserSessions deletes every session of userID and keeps their tokens from being answered
 // by a cookie cache still in a browser (revokedSessions).
 func (s *server) revokeUserSessions(ctx context.Context, q querier, userID string) error {
-	tokens, err := deleteUserSessionTokens(ctx, q, userID)
+	tokens, err := s.endUserSessions(ctx, q, userID, "")
 	if err != nil {
 		return err
 	}

@@ -417,6 +417,9 @@ func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) er
 	case err != nil:
 		return fmt.Errorf("change email: %w", err)
 	}
+	if err := s.userChanged(r.Context(), &u); err != nil {
+		return err
+	}
 	as.User = u
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, successTrue)

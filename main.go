@@ -172,6 +172,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	ssoFlags := registerSSOFlags(s)
 	s.section("Admin")
 	adminFlags := registerAdminFlags(s)
+	s.section("Redis secondary storage")
+	redisFlags := registerRedisFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
@@ -203,6 +205,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.Bearer = bearerFlags.config()
 	if c.JWT, err = jwtFlags.parse(); err != nil {
+		return config{}, err
+	}
+	if c.Redis, err = redisFlags.parse(); err != nil {
 		return config{}, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
@@ -305,6 +310,7 @@ func serve(ctx context.Context, cfg config) error {
 	}
 	s := newServer(cfg, db)
 	s.watchRevocations(ctx)
+	s.watchRedis(ctx, 250*time.Millisecond)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)

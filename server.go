@@ -43,6 +43,7 @@ type config struct {
 	JWT               jwtConfig
 	Ops               opsConfig
 	Admin             adminConfig
+	Redis             redisConfig
 }
 
 // server holds every dependency a handler needs.
@@ -71,6 +72,8 @@ type server struct {
 	// keys caches the jwt plugin's signing key and JWKS answer (jwks.go).
 	keys    keyRing
 	metrics *metrics // nil unless METRICS_ADDR is set
+	// redis is the secondary storage (redis.go, sessionstore.go); nil without REDIS_URL.
+	redis *redisStore
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -87,6 +90,10 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
 	s.resolver = net.DefaultResolver
 	s.metrics = newMetrics(s)
+	if cfg.Redis.enabled() {
+		s.redis = newRedisStore(cfg.Redis)
+		s.redis.onError = s.metrics.redisError
+	}
 	return s
 }
 

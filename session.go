@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 )
 
 // Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per
@@ -56,7 +55,7 @@ const (
 // createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
 // dontRememberMe). Every session starts here or in rotateSession, both behind admitUser, so a
 // ban holds on every way in.
-func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
+func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool, overrides ...func(*session)) (session, error) {
 	if err := s.admitUser(ctx, q, userID); err != nil {
 		return session{}, err
 	}
@@ -65,32 +64,18 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 	if dontRemember {
 		expires = now.Add(dontRememberExpires)
 	}
-	var sess session
-	err := q.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
-		RETURNING `+sessionColumns,
-		generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID,
-	).Scan(sess.scanTargets()...)
-	if err != nil {
-		return session{}, fmt.Errorf("create session: %w", err)
+	ip, ua := s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent)
+	sess := session{
+		ID: generateID(32), ExpiresAt: jsTime(expires), Token: generateID(32), CreatedAt: jsTime(now), UpdatedAt: jsTime(now),
+		IPAddress: &ip, UserAgent: &ua, UserID: userID,
+	}
+	for _, o := range overrides {
+		o(&sess)
+	}
+	if err := s.saveSession(ctx, q, sess); err != nil {
+		return session{}, err
 	}
 	return sess, nil
-}
-
-// findSession loads a session and its user by token, expired or not.
-func (s *server) findSession(ctx context.Context, token string) (*authSession, error) {
-	var as authSession
-	err := s.db.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
-		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
-	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
-	if isNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find session: %w", err)
-	}
-	return &as, nil
 }
 
 // sessionOpts selects how a request's session is read.
@@ -134,7 +119,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if as == nil || as.Session.ExpiresAt.Time().Before(now) || s.activeBan(&as.User) {
 		s.clearSessionCookies(w, r)
 		if as != nil {
-			if err := deleteSessionByToken(r.Context(), s.db, token); err != nil {
+			if _, err := s.endSession(r.Context(), s.db, token); err != nil {
 				return nil, fmt.Errorf("expired: %w", err)
 			}
 		}
@@ -145,14 +130,13 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 		return as, nil
 	}
 	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
-		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
-			token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
-		if isNoRows(err) {
+		found, err := s.refreshSession(r.Context(), as)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
 			s.clearSessionCookies(w, r)
 			return nil, errFailedToGetSession
-		}
-		if err != nil {
-			return nil, fmt.Errorf("refresh session: %w", err)
 		}
 		s.setSessionCookie(w, r, as, false)
 		return as, nil
@@ -273,14 +257,6 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// deleteSessionByToken ends the session with this token, if there is one.
-func deleteSessionByToken(ctx context.Context, q querier, token string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	return nil
-}
-
 func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		CallbackURL     string `json:"callbackURL"`
@@ -292,8 +268,8 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	var userID string
 	if token, ok := s.sessionToken(r); ok {
-		err := s.db.QueryRow(r.Context(), `DELETE FROM session WHERE token = $1 RETURNING "userId"`, token).Scan(&userID)
-		if err != nil && !isNoRows(err) {
+		var err error
+		if userID, err = s.endSession(r.Context(), s.db, token); err != nil {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}
@@ -329,25 +305,6 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// activeSessions lists userID's unexpired sessions. own leaves out the sessions admins opened
-// as this user, as upstream's admin plugin hides them from the user's list-sessions.
-func (s *server) activeSessions(ctx context.Context, userID string, own bool) ([]session, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+sessionColumns+` FROM session s
-		WHERE s."userId" = $1 AND s."expiresAt" > $2 AND ($3 OR s."impersonatedBy" IS NULL)
-		ORDER BY s."createdAt"`, userID, s.now(), !own)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (session, error) {
-		var sess session
-		return sess, row.Scan(sess.scanTargets()...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
-}
-
 func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Token string `json:"token" required:"true"`
@@ -356,7 +313,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1 AND "userId" = $2`, body.Token, as.User.ID); err != nil {
+	if _, err := s.endOwnedSession(r.Context(), s.db, body.Token, as.User.ID); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	if hmac.Equal([]byte(body.Token), []byte(as.Session.Token)) {
@@ -372,7 +329,7 @@ func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := deleteUserSessions(r.Context(), s.db, as.User.ID); err != nil {
+	if _, err := s.endUserSessions(r.Context(), s.db, as.User.ID, ""); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	s.clearSessionCookies(w, r)
@@ -386,8 +343,7 @@ func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1 AND token <> $2 AND "expiresAt" > $3`,
-		as.User.ID, as.Session.Token, s.now()); err != nil {
+	if _, err := s.endUserSessions(r.Context(), s.db, as.User.ID, as.Session.Token); err != nil {
 		return fmt.Errorf("revoke other sessions: %w", err)
 	}
 	writeJSON(w, http.StatusOK, statusTrue)
@@ -407,36 +363,3 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 	return errNoFieldsToUpdate
 }
 
-// deleteUserSessions signs the user out everywhere: a password changed or reset, a magic link
-// that proves a new owner, an account deleted.
-func deleteUserSessions(ctx context.Context, q querier, userID string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
-		return fmt.Errorf("delete user sessions: %w", err)
-	}
-	return nil
-}
-
-// deleteUserSessionTokens signs the user out everywhere and returns the tokens it ended, for
-// the cookie cache to forget (ban.go, forgetCachedSessions).
-func deleteUserSessionTokens(ctx context.Context, q querier, userID string) ([]string, error) {
-	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING token`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("delete user sessions: %w", err)
-	}
-	tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("delete user sessions: %w", err)
-	}
-	return tokens, nil
-}
-
-// markImpersonation makes a new session an impersonation by adminID that ends at expires.
-func markImpersonation(ctx context.Context, q querier, id, adminID string, expires time.Time) (session, error) {
-	var sess session
-	err := q.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+sessionColumns,
-		id, adminID, expires).Scan(sess.scanTargets()...)
-	if err != nil {
-		return session{}, fmt.Errorf("mark impersonation session: %w", err)
-	}
-	return sess, nil
-}

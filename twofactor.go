@@ -215,22 +215,19 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 	if err := s.admitUser(ctx, tx, old.UserID); err != nil {
 		return session{}, err
 	}
-	now := s.now()
-	var sess session
-	err := tx.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy")
-		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"
-		FROM session o WHERE o.id = $1
-		RETURNING `+sessionColumns,
-		old.ID, generateID(32), now.Add(sessionExpiresIn), generateID(32), now,
-	).Scan(sess.scanTargets()...)
-	if isNoRows(err) {
-		return session{}, errUnauthorized // signed out meanwhile
-	}
+	// Ending the old session first is also the check that it was not signed out meanwhile.
+	userID, err := s.endSession(ctx, tx, old.Token)
 	if err != nil {
 		return session{}, fmt.Errorf("rotate session: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE id = $1`, old.ID); err != nil {
+	if userID == "" {
+		return session{}, errUnauthorized
+	}
+	now := s.now()
+	sess := old
+	sess.ID, sess.Token = generateID(32), generateID(32)
+	sess.ExpiresAt, sess.CreatedAt, sess.UpdatedAt = jsTime(now.Add(sessionExpiresIn)), jsTime(now), jsTime(now)
+	if err := s.saveSession(ctx, tx, sess); err != nil {
 		return session{}, fmt.Errorf("rotate session: %w", err)
 	}
 	return sess, nil
@@ -247,6 +244,9 @@ func (s *server) setTwoFactorEnabled(ctx context.Context, tx pgx.Tx, as *authSes
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update two-factor flag: %w", err)
+	}
+	if err := s.userChanged(ctx, &next.User); err != nil {
+		return nil, err
 	}
 	if next.Session, err = s.rotateSession(ctx, tx, as.Session); err != nil {
 		return nil, err

@@ -498,7 +498,7 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 	challenge := "2fa-" + randomString(20, defaultAlpha)
 	methods := []string{}
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM session WHERE id = $1`, as.Session.ID); err != nil {
+		if _, err := s.endSession(ctx, tx, as.Session.Token); err != nil {
 			return fmt.Errorf("withhold session: %w", err)
 		}
 		expires := s.now().Add(twoFactorChallengeTTL)
