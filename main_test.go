@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	testPG.close()
+	testRedisServer.close()
 	os.Exit(code)
 }
 
@@ -241,7 +242,17 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 	done := make(chan struct{})
 	go func() { s.mailLoop(ctx, 10*time.Millisecond); close(done) }()
 	watched := s.watchRevocations(ctx)
-	t.Cleanup(func() { cancel(); <-done; <-watched; ts.Close() })
+	repaired := s.watchRedis(ctx, 20*time.Millisecond)
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		<-watched
+		<-repaired
+		ts.Close()
+		if s.redis != nil {
+			s.redis.c.Close()
+		}
+	})
 	return &testServer{server: s, URL: origin, mails: mails, clock: clock}
 }
 
