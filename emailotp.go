@@ -86,7 +86,7 @@ func otpEmail(email string) (string, error) {
 func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
 	identifier := otpIdentifier(typ, email)
 	if !send {
-		return deleteVerification(ctx, tx, identifier)
+		return s.deleteVerification(ctx, tx, identifier)
 	}
 	code, err := s.makeOTP(ctx, tx, identifier, otpLength, otpExpiresIn)
 	if err != nil {
