@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-
 )
 
 // Impersonation (upstream: packages/better-auth/src/plugins/admin/routes.ts, impersonateUser and

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
 )
 
 // Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per
@@ -362,4 +361,3 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 	}
 	return errNoFieldsToUpdate
 }
-
