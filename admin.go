@@ -327,7 +327,7 @@ func (s *server) handleAdminSetUserPassword(w http.ResponseWriter, r *http.Reque
 	if _, err := s.adminCaller(w, r, perm("user", "set-password"), errNotAllowedSetPassword); err != nil {
 		return err
 	}
-	if err := checkNewPassword(body.NewPassword); err != nil {
+	if err := s.checkNewPassword(body.NewPassword); err != nil {
 		return err
 	}
 	if _, err := s.adminTarget(r.Context(), s.db, string(body.UserID)); err != nil {
@@ -594,7 +594,7 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	if body.Password != nil && jsLength(*body.Password) > maxPasswordLength {
+	if body.Password != nil && jsLength(*body.Password) > s.cfg.MaxPasswordLength {
 		return errPasswordTooLong
 	}
 	u, err := s.createAdminUser(r.Context(), nu, body.Password)

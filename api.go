@@ -115,7 +115,7 @@ var (
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := encodeJSON(v)
 	if err != nil {
-		slog.Error("encode response", "err", err)
+		slog.ErrorContext(responseContext(w), "encode response", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
@@ -137,7 +137,7 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if _, err := w.Write(body); err != nil {
-		slog.Debug("write response", "err", err)
+		slog.DebugContext(responseContext(w), "write response", "err", err)
 	}
 }
 

@@ -149,7 +149,7 @@ func TestBadInputIsRefusedWithoutWrites(t *testing.T) {
 func TestExpiredSessionIsRefused(t *testing.T) {
 	t.Parallel()
 	ts, c := newSignedInServer(t, "late@example.com", "Late")
-	ts.ageSession(t, c.cookieToken(), sessionExpiresIn+time.Minute)
+	ts.ageSession(t, c.cookieToken(), defaultSessionExpiresIn+time.Minute)
 	cookie := c.cookies[sessionCookie]
 	resp := c.post("/api/auth/verify-password", map[string]any{"password": "password123"})
 	resp.wantError(t, 401, "UNAUTHORIZED")

@@ -11,8 +11,8 @@ import (
 )
 
 // Cookie names without prefix (upstream packages/better-auth/src/cookies/index.ts, getCookies). The
-// "better-auth." prefix and, on https, "__Secure-" are added by cookieName, so the names stay the
-// ones better-auth/cookies looks for in Next.js middleware.
+// "<COOKIE_PREFIX>." prefix (better-auth by default) and, with Secure cookies, "__Secure-" are added
+// by cookieName, so the names stay the ones better-auth/cookies looks for in Next.js middleware.
 const (
 	cookieSessionToken = "session_token"
 	cookieSessionData  = "session_data"
@@ -21,9 +21,9 @@ const (
 
 func (s *server) cookieName(name string) string {
 	if s.cfg.SecureCookies {
-		return "__Secure-better-auth." + name
+		return "__Secure-" + s.cfg.CookiePrefix + "." + name
 	}
-	return "better-auth." + name
+	return s.cfg.CookiePrefix + "." + name
 }
 
 // sign returns upstream's signed cookie value before URL-encoding: value "." base64(HMAC-SHA256).
@@ -102,7 +102,7 @@ type cookieOpts struct {
 }
 
 // setCookie writes one Set-Cookie line with upstream's attribute order
-// (name=value; Max-Age; Path; HttpOnly; Secure; SameSite). A later write for the same name replaces
+// (name=value; Max-Age; Domain; Path; HttpOnly; Secure; SameSite). A later write for the same name replaces
 // the earlier one in this response, as upstream drops a cookie it sets and then expires.
 func (s *server) setCookie(w http.ResponseWriter, name, value string, o cookieOpts) {
 	full := s.cookieName(name)
@@ -125,6 +125,10 @@ func (s *server) cookieLine(full, value string, o cookieOpts) string {
 	if !o.session {
 		b.WriteString("; Max-Age=")
 		b.WriteString(strconv.Itoa(o.maxAge))
+	}
+	if s.cfg.CookieDomain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(s.cfg.CookieDomain)
 	}
 	b.WriteString("; Path=/; HttpOnly")
 	if s.cfg.SecureCookies {

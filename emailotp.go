@@ -257,7 +257,8 @@ func (s *server) handleSignInEmailOTP(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if out.errCode != "" {
-		return errInvalidOTP // sign-up is off: upstream answers as for a wrong code
+		noteErrorCode(r, out.errCode) // the metrics' reason: the answer hides it as a wrong code
+		return errInvalidOTP          // sign-up is off: upstream answers as for a wrong code
 	}
 	s.resetSessionCookie(w, r, &out.as)
 	writeJSON(w, http.StatusOK, map[string]any{"token": out.as.Session.Token, "user": out.as.User})
@@ -297,7 +298,7 @@ func (s *server) handleResetPasswordOTP(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if err := checkNewPassword(body.Password); err != nil {
+	if err := s.checkNewPassword(body.Password); err != nil {
 		return err
 	}
 	// First pass: count the guess and keep a right code, so a wrong one costs no scrypt run.

@@ -41,7 +41,7 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
 		return err
 	}
-	if err := checkNewPassword(body.Password); err != nil {
+	if err := s.checkNewPassword(body.Password); err != nil {
 		return err
 	}
 	existing, err := s.userByEmail(r.Context(), s.db, body.Email)
@@ -106,7 +106,7 @@ func (s *server) handleSignInEmail(w http.ResponseWriter, r *http.Request) error
 	if !validEmail(body.Email) {
 		return errInvalidEmail
 	}
-	if jsLength(body.Password) > maxPasswordLength {
+	if jsLength(body.Password) > s.cfg.MaxPasswordLength {
 		return errPasswordTooLong
 	}
 	u, hash, err := s.userWithPassword(r.Context(), body.Email)
@@ -188,7 +188,7 @@ func (s *server) insertCredentialAccount(ctx context.Context, q querier, userID,
 // CREDENTIAL_ACCOUNT_NOT_FOUND without one (when missingErr is set), 400 INVALID_PASSWORD on a
 // mismatch.
 func (s *server) verifyUserPassword(ctx context.Context, userID, password string, missingErr error) error {
-	if jsLength(password) > maxPasswordLength {
+	if jsLength(password) > s.cfg.MaxPasswordLength {
 		return errPasswordTooLong
 	}
 	hash, err := s.credentialPassword(ctx, s.db, userID)
@@ -218,7 +218,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := checkNewPassword(body.NewPassword); err != nil {
+	if err := s.checkNewPassword(body.NewPassword); err != nil {
 		return err
 	}
 	if err := s.verifyUserPassword(r.Context(), as.User.ID, body.CurrentPassword, errCredentialAccountAbsent); err != nil {

@@ -153,7 +153,7 @@ func TestSignUpCreatesUserAccountAndSession(t *testing.T) {
 	if sess.UserID != body.User.ID || *sess.UserAgent != "probe/1.0" || *sess.IPAddress != "127.0.0.1" {
 		t.Fatalf("session row = %+v", sess)
 	}
-	if got := sess.ExpiresAt.Time().Sub(sess.CreatedAt.Time()); got != sessionExpiresIn {
+	if got := sess.ExpiresAt.Time().Sub(sess.CreatedAt.Time()); got != defaultSessionExpiresIn {
 		t.Fatalf("session lifetime = %v, want 7 days", got)
 	}
 	if len(sess.ID) != 32 {

@@ -41,7 +41,7 @@ func (s *server) refuseUntrustedHost(w http.ResponseWriter, r *http.Request) boo
 	if isLoopbackOrigin(origin) || s.listedTrustedOrigin(origin) {
 		return false
 	}
-	slog.Warn("request refused: BETTER_AUTH_URL is not set and the request's origin is not loopback; "+
+	slog.WarnContext(r.Context(), "request refused: BETTER_AUTH_URL is not set and the request's origin is not loopback; "+
 		"set BETTER_AUTH_URL to the app's public origin, or add this origin to TRUSTED_ORIGINS",
 		"origin", storableText(origin), "route", logRoute(r))
 	writeError(w, r, errUntrustedHost)

@@ -50,7 +50,7 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	}
 	dontRemember, _ := s.signedCookie(r, cookieDontRemember)
 	s.clearSessionCookies(w, r)
-	s.setSignedCookie(w, cookieAdminSession, as.Session.Token+":"+dontRemember, cookieOpts{maxAge: int(sessionExpiresIn.Seconds())})
+	s.setSignedCookie(w, cookieAdminSession, as.Session.Token+":"+dontRemember, cookieOpts{maxAge: int(s.cfg.SessionExpiresIn.Seconds())})
 	s.setSessionCookie(w, r, &authSession{Session: sess, User: *target}, true)
 	s.expiriesFirst(w, cookieSessionToken, cookieDontRemember, cookieSessionData)
 	writeJSON(w, http.StatusOK, struct {

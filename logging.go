@@ -63,6 +63,12 @@ type requestInfo struct {
 	challenged    bool
 	// answersChallenge: the request carried the two_factor cookie of a sign-in's challenge.
 	answersChallenge bool
+	// signUp: the request tried to create a user (the email was unknown), so its outcome counts
+	// as a sign-up of its route's method rather than a sign-in.
+	signUp bool
+	// authMethod names the sign-in method of a request on a route that is a sign-in only with
+	// some bodies (sign-in/social with an idToken; without one it starts a redirect).
+	authMethod string
 }
 
 type requestInfoKey struct{}
@@ -79,10 +85,39 @@ func noteErrorCode(r *http.Request, code string) {
 	}
 }
 
+// noteSignUp records that the request tried to create a user, whether or not that succeeded.
+func noteSignUp(ctx context.Context) {
+	if info := requestInfoFrom(ctx); info != nil {
+		info.signUp = true
+	}
+}
+
+// noteAuthMethod records that the request is a sign-in (or sign-up) by method.
+func noteAuthMethod(r *http.Request, method string) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.authMethod = method
+	}
+}
+
 // noteChallenge records that a sign-in was answered with a two-factor challenge.
 func noteChallenge(r *http.Request) {
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.challenged = true
+	}
+}
+
+// responseContext is the context of the request w answers, for helpers that log with only the
+// writer at hand (writeJSON), so that their lines carry the request id too.
+func responseContext(w http.ResponseWriter) context.Context {
+	for {
+		switch v := w.(type) {
+		case *statusRecorder:
+			return v.ctx
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return context.Background() // outside the middleware: no request id to add
+		}
 	}
 }
 

@@ -111,3 +111,35 @@ func TestProcessLogsJSONWithRequestIDsAndServesMetricsAndReadiness(t *testing.T)
 		t.Fatalf("no request line tagged proxy-req-123:\n%s", log)
 	}
 }
+
+// TestLogLinesOfARefusedPasskeyCarryTheRequestID runs the real binary with LOG_FORMAT=json: the
+// line a refused passkey registration logs deep inside its verification carries the request id
+// a trusted proxy sent, as the request's own line does.
+func TestLogLinesOfARefusedPasskeyCarryTheRequestID(t *testing.T) {
+	t.Parallel()
+	p := startSidecarProcess(t, "LOG_FORMAT=json")
+	c := p.client(t)
+	c.signUp("passkey-log@example.com", "password123", "Passkey Log")
+	c.get(passkeyRegisterOptions).wantStatus(t, http.StatusOK)
+	c.post(passkeyVerifyRegistration, map[string]any{"response": map[string]any{"id": "not-a-credential"}}, "X-Request-Id", "proxy-passkey-7").
+		wantError(t, http.StatusBadRequest, "FAILED_TO_VERIFY_REGISTRATION")
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.done <- nil
+	var refused []any
+	for line := range strings.SplitSeq(strings.TrimSpace(p.log.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if rec["msg"] == "passkey registration refused" {
+			refused = append(refused, rec["requestId"])
+		}
+	}
+	if len(refused) != 1 || refused[0] != "proxy-passkey-7" {
+		t.Fatalf("passkey refusal lines carry request ids %v, want [proxy-passkey-7]:\n%s", refused, p.log.String())
+	}
+}

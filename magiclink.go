@@ -174,6 +174,9 @@ func (s *server) passwordlessSignIn(ctx context.Context, tx pgx.Tx, r *http.Requ
 	if err != nil {
 		return out, err
 	}
+	if u == nil {
+		noteSignUp(ctx)
+	}
 	switch {
 	case u == nil && !s.cfg.Email.PasswordlessSignUp:
 		out.errCode = "new_user_signup_disabled"

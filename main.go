@@ -10,10 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -126,14 +124,15 @@ _CLIENT_SECRET and _SCOPES; the provider id is <ID> lowercased with _ as -.
 
 // serverFlags are the raw values of the Server group that need checking once parsed.
 type serverFlags struct {
-	trustedOrigins, trustedProxies, ipAddressHeaders, environment string
-	showVersion                                                   bool
+	trustedOrigins, trustedProxies, ipAddressHeaders, environment, configFile string
+	showVersion                                                               bool
 }
 
 // registerServerFlags adds the Server group; its order is the README's.
 func registerServerFlags(s *settings, c *config) *serverFlags {
 	f := &serverFlags{}
 	s.section("Server")
+	s.String(&f.configFile, "config", "AUTH_CONFIG", "", "JSON file of betterAuth() options (baseURL, session, advanced, plugins, …); environment variables and flags override it")
 	s.String(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres URL, e.g. postgres://postgres@127.0.0.1:5432/authsidecar; empty uses libpq defaults (PGHOST, PGUSER, …)")
 	s.String(&c.BaseURL, "base-url", "BETTER_AUTH_URL", "", "public origin of the app, e.g. https://app.example.com; empty: each request's own")
 	s.String(&f.trustedOrigins, "trusted-origins", "TRUSTED_ORIGINS", "", "comma-separated extra trusted origins; wildcards like https://*.example.com")
@@ -160,6 +159,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	var c config
 	serverFlags := registerServerFlags(s, &c)
 	opsFlags := registerOpsFlags(s) // in the Server group, after it
+	s.section("Sessions, cookies, sign-up")
+	coreFlags := registerCoreFlags(s)
 	s.section("Email, verification, password reset")
 	s.String(&c.MailLog, "mail-log", "MAIL_LOG", "", "without SMTP: file that receives one JSON line per mail")
 	emailFlags := registerEmailFlags(s)
@@ -177,6 +178,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
+	registerFileKeys(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -186,6 +188,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if serverFlags.showVersion {
 		return config{}, errShowVersion
+	}
+	if serverFlags.configFile != "" {
+		if err := s.readConfigFile(serverFlags.configFile); err != nil {
+			return config{}, err
+		}
 	}
 	if err := serverFlags.check(&c); err != nil {
 		return config{}, err
@@ -226,6 +233,12 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.BaseURL == "" && c.Production {
 		c.SecureCookies = true
+	}
+	if err := coreFlags.parse(&c); err != nil {
+		return config{}, err
+	}
+	if err := s.applyFileSections(&c); err != nil {
+		return config{}, err
 	}
 	return c, resolveSecret(&c, getenv)
 }
@@ -353,29 +366,5 @@ func newHTTPServer(addr string, h http.Handler) *http.Server {
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.
 func checkHealth(ctx context.Context, addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("ADDR %q: %w", addr, err)
-	}
-	// A wildcard address listens on every interface; Go's [::] listener takes IPv4 too, so
-	// IPv4 loopback answers for either spelling.
-	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: basePath + "/ok"}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: status %d", resp.StatusCode)
-	}
-	return nil
+	return probe(ctx, "ADDR", addr, basePath+"/ok")
 }

@@ -223,6 +223,7 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 		BaseURL:        origin,
 		TrustedProxies: nil,
 		MaxBodyBytes:   1 << 20,
+		coreConfig:     defaultCoreConfig(),
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -93,7 +93,7 @@ func newMetrics(s *server) *metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method"})
 	m.signIns = f.counterVec("authsidecar_sign_in_total", "Sign-in attempts by method, outcome (success, failure, challenge) and reason code.", "method", "outcome", "reason")
-	m.signUps = f.counterVec("authsidecar_sign_up_total", "Sign-up attempts by method, outcome and reason code.", "method", "outcome", "reason")
+	m.signUps = f.counterVec("authsidecar_sign_up_total", "Attempts to create a user, by method (every sign-in method that creates users), outcome and reason code.", "method", "outcome", "reason")
 	m.rateLimitedTotal = f.counterVec("authsidecar_rate_limited_total", "Requests refused with 429, by rate-limit rule.", "rule")
 	m.twoFactorChallenges = prometheus.NewCounter(prometheus.CounterOpts{Name: "authsidecar_two_factor_challenges_total", Help: "Sign-ins answered with a two-factor challenge."})
 	m.mails = f.counterVec("authsidecar_mails_total", "Mail delivery attempts by mail type and result (sent, retry, dropped).", "type", "result")
@@ -135,10 +135,14 @@ func (m *metrics) observeRequest(r *http.Request, info *requestInfo, status int,
 		method = "OTHER"
 	}
 	m.series(r.Pattern, method, status).observe(d)
-	if a, ok := authRoutes[r.Pattern]; ok && (a.method != "two_factor" || info.answersChallenge) {
+	a, ok := authRoutes[r.Pattern]
+	if !ok && info.authMethod != "" {
+		a, ok = authRoute{method: info.authMethod}, true
+	}
+	if ok && (a.method != "two_factor" || info.answersChallenge) {
 		outcome, reason := m.outcome(info, status, r)
 		vec := m.signIns
-		if a.signUp {
+		if a.signUp || info.signUp {
 			vec = m.signUps
 		}
 		vec.WithLabelValues(a.method, outcome, reason).Inc()
@@ -146,7 +150,9 @@ func (m *metrics) observeRequest(r *http.Request, info *requestInfo, status int,
 }
 
 // authRoute names the sign-in method a route completes; social, SSO and magic-link sign-ins end
-// at their callback, not where they start.
+// at their callback, not where they start. A request on one of these routes that tried to create
+// a user (noteSignUp: social, generic OAuth and SSO callbacks, magic link, email OTP) counts as a
+// sign-up of that method; passkeys never create users (upstream's passkey plugin signs in only).
 type authRoute struct {
 	method string
 	signUp bool

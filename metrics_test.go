@@ -72,11 +72,19 @@ func sample(all []series, name string, labels map[string]string) float64 {
 // newMetricsServer starts a test server with metrics on and its METRICS_ADDR listener.
 func newMetricsServer(t testing.TB, opts ...func(*config)) (*testServer, string) {
 	t.Helper()
-	opts = append(opts, func(c *config) { c.Ops.MetricsAddr = "127.0.0.1:0" })
-	ts := newTestServer(t, opts...)
+	ts := newTestServer(t, append(opts, withMetrics)...)
+	return ts, metricsListener(t, ts)
+}
+
+// withMetrics turns the metrics on; metricsListener then serves them.
+func withMetrics(c *config) { c.Ops.MetricsAddr = "127.0.0.1:0" }
+
+// metricsListener serves the METRICS_ADDR routes of a server started withMetrics.
+func metricsListener(t testing.TB, ts *testServer) string {
+	t.Helper()
 	ms := httptest.NewServer(metricsRoutes(ts.server))
 	t.Cleanup(ms.Close)
-	return ts, ms.URL
+	return ms.URL
 }
 
 // TestMetricsCountRequestsAndSignInsByRoutePatternWithoutPersonalData makes real requests, then
@@ -270,5 +278,98 @@ func TestSignInRoutesOfTheMetricsAreRoutes(t *testing.T) {
 		if !strings.Contains(string(table), `mux.Handle("`+pattern+`"`) {
 			t.Errorf("authRoutes names %q, which routes.go does not register", pattern)
 		}
+	}
+}
+
+// TestMetricsCountUserCreationByEveryMethod: a sign-in that creates its user counts as a sign-up
+// of its method (social redirect and ID token, magic link, email OTP, SSO by OIDC and by SAML), a
+// refused creation as a failed sign-up with its reason, and a returning user as a sign-in.
+func TestMetricsCountUserCreationByEveryMethod(t *testing.T) {
+	t.Parallel()
+	type count struct {
+		metric, method, outcome, reason string
+		value                           float64
+	}
+	signUp := func(method, outcome, reason string, v float64) count {
+		return count{"authsidecar_sign_up_total", method, outcome, reason, v}
+	}
+	signIn := func(method, outcome, reason string, v float64) count {
+		return count{"authsidecar_sign_in_total", method, outcome, reason, v}
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T) string // runs the flows, returns the metrics URL
+		want []count
+	}{
+		{"social redirect", func(t *testing.T) string {
+			e := newOAuthEnv(t, []string{"github"}, withMetrics)
+			e.idps["github"].signIn(fakeUser{Sub: "12345", Login: "octo", Name: "Octo Cat", Email: "octo@example.com", EmailVerified: true})
+			body := map[string]any{"provider": "github", "callbackURL": "/dashboard", "newUserCallbackURL": "/welcome"}
+			e.socialSignIn(t, e.client(t), body).wantRedirect(t, "/welcome")
+			e.socialSignIn(t, e.client(t), body).wantRedirect(t, "/dashboard")
+			return metricsListener(t, e.testServer)
+		}, []count{signUp("social", "success", "none", 1), signIn("social", "success", "none", 1)}},
+		{"social ID token", func(t *testing.T) string {
+			e := newOAuthEnv(t, []string{"google"}, withMetrics)
+			idp := e.idps["google"]
+			for _, nonce := range []string{"n-1", "n-2"} { // an ID token is used once
+				token := idp.mint(idp.idTokenClaims(fakeUser{Sub: "g-7", Name: "Gus", Email: "gus@example.com", EmailVerified: true}, nonce))
+				e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": token, "nonce": nonce}}).
+					wantStatus(t, http.StatusOK)
+			}
+			e.client(t).post("/api/auth/sign-in/social", map[string]any{"provider": "google", "idToken": map[string]any{"token": "opaque", "nonce": "n-1"}}).
+				wantError(t, http.StatusUnauthorized, "INVALID_TOKEN")
+			return metricsListener(t, e.testServer)
+		}, []count{signUp("social", "success", "none", 1), signIn("social", "success", "none", 1), signIn("social", "failure", "INVALID_TOKEN", 1)}},
+		{"magic link", func(t *testing.T) string {
+			ts, smtpd := newMailServer(t, withMetrics)
+			link := magicLink(t, ts, smtpd, "fresh@example.com", map[string]any{"callbackURL": "/dash"})
+			ts.client(t).follow(link).wantStatus(t, http.StatusFound)
+			ts.client(t).follow(magicLink(t, ts, smtpd, "fresh@example.com", map[string]any{"callbackURL": "/dash"})).wantStatus(t, http.StatusFound)
+			return metricsListener(t, ts)
+		}, []count{signUp("magic_link", "success", "none", 1), signIn("magic_link", "success", "none", 1)}},
+		{"magic link with sign-up off", func(t *testing.T) string {
+			ts, smtpd := newMailServer(t, withMetrics, func(c *config) { c.Email.PasswordlessSignUp = false })
+			ts.client(t).follow(magicLink(t, ts, smtpd, "stranger@example.com", map[string]any{"callbackURL": "/dash"})).wantStatus(t, http.StatusFound)
+			return metricsListener(t, ts)
+		}, []count{signUp("magic_link", "failure", "new_user_signup_disabled", 1), signIn("magic_link", "failure", "new_user_signup_disabled", -1)}},
+		{"email OTP", func(t *testing.T) string {
+			ts, smtpd := newMailServer(t, withMetrics)
+			for range 2 {
+				code := sendOTP(t, ts, smtpd, "sign-in", "new@example.com")
+				ts.client(t).post("/api/auth/sign-in/email-otp", map[string]any{"email": "new@example.com", "otp": code}).wantStatus(t, http.StatusOK)
+			}
+			return metricsListener(t, ts)
+		}, []count{signUp("otp", "success", "none", 1), signIn("otp", "success", "none", 1)}},
+		{"SSO by OIDC", func(t *testing.T) string {
+			e := newSSOEnv(t, withMetrics)
+			e.register(t, e.owner, nil)
+			e.idp.signIn(fakeUser{Sub: "sub-1", Name: "Bob", Email: "bob@acme.com", EmailVerified: true})
+			body := map[string]any{"email": "bob@acme.com", "callbackURL": "/dashboard", "newUserCallbackURL": "/welcome"}
+			e.ssoSignIn(t, e.client(t), body).wantRedirect(t, "/welcome")
+			e.ssoSignIn(t, e.client(t), body).wantRedirect(t, "/dashboard")
+			return metricsListener(t, e.testServer)
+		}, []count{signUp("sso", "success", "none", 1), signIn("sso", "success", "none", 1), signUp("email", "success", "none", 1)}},
+		{"SSO by SAML", func(t *testing.T) string {
+			e := newSAMLEnv(t, withMetrics)
+			e.registerSAML(t, "acme", nil, nil)
+			for range 2 {
+				c := e.client(t)
+				c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/dashboard")
+			}
+			return metricsListener(t, e.testServer)
+		}, []count{signUp("sso", "success", "none", 1), signIn("sso", "success", "none", 1)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			all := scrape(t, tc.run(t))
+			for _, w := range tc.want {
+				labels := map[string]string{"method": w.method, "outcome": w.outcome, "reason": w.reason}
+				if got := sample(all, w.metric, labels); got != w.value {
+					t.Errorf("%s%v = %v, want %v", w.metric, labels, got, w.value)
+				}
+			}
+		})
 	}
 }

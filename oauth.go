@@ -71,7 +71,7 @@ func signInOutcome(code string) error { return &callbackFailure{code: code} }
 
 // callbackFailureOf is the failure err carries; any other error is logged and becomes
 // internal_server_error, since the browser must still land on a page.
-func callbackFailureOf(err error, provider string) *callbackFailure {
+func callbackFailureOf(ctx context.Context, err error, provider string) *callbackFailure {
 	var f *callbackFailure
 	if errors.As(err, &f) {
 		return f
@@ -82,7 +82,7 @@ func callbackFailureOf(err error, provider string) *callbackFailure {
 	if errors.As(err, &ae) && ae.Code != "" {
 		return &callbackFailure{code: ae.Code, description: ae.Message}
 	}
-	slog.Error("provider callback failed", "provider", provider, "err", err)
+	slog.ErrorContext(ctx, "provider callback failed", "provider", provider, "err", err)
 	return &callbackFailure{code: "internal_server_error"}
 }
 
@@ -474,7 +474,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		trusted: s.providerTrusted(p.id)}
 	if st.Link != nil {
 		if err := s.linkProviderAccount(r.Context(), st.Link, profile, acct); err != nil {
-			return fail(failureCode(p, err), "")
+			return fail(failureCode(r.Context(), p, err), "")
 		}
 		redirect(w, st.CallbackURL)
 		return nil
@@ -484,7 +484,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
-		f := callbackFailureOf(err, p.id)
+		f := callbackFailureOf(r.Context(), err, p.id)
 		return fail(strings.ReplaceAll(f.code, " ", "_"), f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)
@@ -525,8 +525,8 @@ func (s *server) redirectFormPost(w http.ResponseWriter, r *http.Request, provid
 
 // failureCode is the error code a failed social callback redirects with: upstream writes its
 // outcomes with spaces as underscores there.
-func failureCode(p *oauthProvider, err error) string {
-	return strings.ReplaceAll(callbackFailureOf(err, p.id).code, " ", "_")
+func failureCode(ctx context.Context, p *oauthProvider, err error) string {
+	return strings.ReplaceAll(callbackFailureOf(ctx, err, p.id).code, " ", "_")
 }
 
 func redirectWithError(w http.ResponseWriter, base, code, description string) {
@@ -731,6 +731,7 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				}
 				res.as.User = *existing
 			} else {
+				noteSignUp(ctx)
 				res.as.User, err = s.insertUser(ctx, tx, profile.Name, email, profile.EmailVerified, profile.Image)
 				if errors.Is(err, errUserExistsUseAnother) {
 					return signInOutcome("unable to create user")
@@ -886,6 +887,7 @@ func nullIfEmpty(s string) *string {
 // signInWithIDToken signs in with a provider's ID token the client obtained itself (upstream
 // signInSocial with idToken).
 func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *idTokenBody) error {
+	noteAuthMethod(r, "social")
 	profile, tokens, err := s.idTokenProfile(r.Context(), p, body)
 	if err != nil {
 		return err

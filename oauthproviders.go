@@ -291,7 +291,7 @@ func (reg *providerRegistry) get(ctx context.Context, id string) *oauthProvider 
 	defer cancel()
 	ep, err := discoverOIDC(ctx, reg.client, pc.Issuer)
 	if err != nil {
-		slog.Warn("openid provider discovery failed", "provider", id, "err", err)
+		slog.WarnContext(ctx, "openid provider discovery failed", "provider", id, "err", err)
 		return nil
 	}
 	p = newOIDCProvider(pc, ep, reg.client, reg.now)

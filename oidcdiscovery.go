@@ -189,7 +189,7 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 		}
 		// The network error names addresses the server dialled; it goes to the log, not to the
 		// caller, who could otherwise map the internal network through it.
-		slog.Warn("oidc discovery failed", "err", err)
+		slog.WarnContext(ctx, "oidc discovery failed", "err", err)
 		return nil, errDiscoveryUnexpected
 	}
 	defer resp.Body.Close()
@@ -203,7 +203,7 @@ func (s *server) fetchDiscovery(ctx context.Context, u string) (*oidcDiscoveryDo
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderResponse))
 	if err != nil {
-		slog.Warn("oidc discovery read failed", "err", err)
+		slog.WarnContext(ctx, "oidc discovery read failed", "err", err)
 		return nil, errDiscoveryUnexpected
 	}
 	var doc oidcDiscoveryDoc

@@ -737,7 +737,16 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 		if org == nil {
 			return &apiError{Status: http.StatusBadRequest}
 		}
-		// Re-read this session, which the UPDATEs above may have changed.
+		// Re-read this session, which the UPDATEs above may have changed; sessions only in Redis
+		// are not found by them, so the caller's is cleared here (others keep the id until they
+		// set another, as upstream's keep it).
+		if !s.sessionsInDB() {
+			if as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == body.OrganizationID {
+				as.Session.ActiveOrganizationID, as.Session.ActiveTeamID = nil, nil
+			}
+			_, err := s.storeSessionUpdate(ctx, &as.Session)
+			return err
+		}
 		return tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
 	})
 	if err != nil {

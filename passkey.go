@@ -473,7 +473,7 @@ func (s *server) handleVerifyPasskeyRegistration(w http.ResponseWriter, r *http.
 	if record.UserData.ID != as.User.ID {
 		return errNotAllowedToRegisterPasskey
 	}
-	cred, err := s.verifyRegistration(origins, record.ExpectedChallenge, body.Response)
+	cred, err := s.verifyRegistration(r.Context(), origins, record.ExpectedChallenge, body.Response)
 	if err != nil {
 		return err
 	}
@@ -568,10 +568,10 @@ type registeredCredential struct {
 // client data's type, challenge and origin, the RP ID hash, user presence (and verification when
 // required), the key algorithm, the attestation statement and the backup flags. Any failure is
 // 400 FAILED_TO_VERIFY_REGISTRATION; upstream answers 500 for most, but they are the client's.
-func (s *server) verifyRegistration(origins []string, challenge string, response []byte) (*registeredCredential, error) {
+func (s *server) verifyRegistration(ctx context.Context, origins []string, challenge string, response []byte) (*registeredCredential, error) {
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(response)
 	if err != nil {
-		slog.Info("passkey registration refused", "err", describeWebAuthnErr(err))
+		slog.InfoContext(ctx, "passkey registration refused", "err", describeWebAuthnErr(err))
 		return nil, errFailedToVerifyRegistration
 	}
 	wa, err := s.relyingParty(origins)
@@ -588,7 +588,7 @@ func (s *server) verifyRegistration(origins []string, challenge string, response
 	}
 	cred, err := wa.CreateCredential(user, session, parsed)
 	if err != nil {
-		slog.Info("passkey registration refused", "err", describeWebAuthnErr(err))
+		slog.InfoContext(ctx, "passkey registration refused", "err", describeWebAuthnErr(err))
 		return nil, errFailedToVerifyRegistration
 	}
 	if cred.Authenticator.SignCount > math.MaxInt32 {
@@ -639,7 +639,7 @@ func (s *server) handleVerifyPasskeyAuthentication(w http.ResponseWriter, r *htt
 	if pk == nil {
 		return errPasskeyUnknown
 	}
-	counter, err := s.verifyAssertion(origins, record.ExpectedChallenge, pk, body.Response)
+	counter, err := s.verifyAssertion(r.Context(), origins, record.ExpectedChallenge, pk, body.Response)
 	if err != nil {
 		return err
 	}
@@ -707,10 +707,10 @@ func (s *server) passkeyByCredentialID(r *http.Request, credentialID string) (*p
 // 7.2): client data type, challenge and origin, RP ID hash, user presence (and verification when
 // required), the backup-eligible flag, the signature, and that the sign counter went up. It returns
 // the new counter. A bad signature is 401, anything else 400, as upstream answers.
-func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {
+func (s *server) verifyAssertion(ctx context.Context, origins []string, challenge string, pk *passkey, response []byte) (uint32, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
 	if err != nil {
-		slog.Info("passkey sign-in refused", "err", describeWebAuthnErr(err))
+		slog.InfoContext(ctx, "passkey sign-in refused", "err", describeWebAuthnErr(err))
 		return 0, errPasskeyAuthFailed
 	}
 	credentialID, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(pk.CredentialID, "="))
@@ -740,7 +740,7 @@ func (s *server) verifyAssertion(origins []string, challenge string, pk *passkey
 	}
 	got, err := wa.ValidateLogin(user, session, parsed)
 	if err != nil {
-		slog.Info("passkey sign-in refused", "err", describeWebAuthnErr(err))
+		slog.InfoContext(ctx, "passkey sign-in refused", "err", describeWebAuthnErr(err))
 		var pe *protocol.Error
 		if errors.As(err, &pe) && pe.Type == protocol.ErrAssertionSignature.Type {
 			return 0, errPasskeyBadSignature

@@ -733,11 +733,11 @@ func FuzzPasskeyResponses(f *testing.F) {
 		response := func(fields map[string]any) []byte {
 			return must(json.Marshal(map[string]any{"id": auth.id(), "rawId": auth.id(), "type": "public-key", "response": fields}))
 		}
-		cred, err := s.verifyRegistration(origins, challenge, response(map[string]any{"clientDataJSON": b64url(clientData), "attestationObject": b64url(attestationObject)}))
+		cred, err := s.verifyRegistration(t.Context(), origins, challenge, response(map[string]any{"clientDataJSON": b64url(clientData), "attestationObject": b64url(attestationObject)}))
 		if (err == nil) != (cred != nil) || err == nil && (len(cred.ID) == 0 || len(cred.PublicKey) == 0) {
 			t.Fatalf("registration: err %v, credential %+v", err, cred)
 		}
-		counter, err := s.verifyAssertion(origins, challenge, pk, response(map[string]any{"clientDataJSON": b64url(clientData), "authenticatorData": b64url(authData), "signature": b64url(signature)}))
+		counter, err := s.verifyAssertion(t.Context(), origins, challenge, pk, response(map[string]any{"clientDataJSON": b64url(clientData), "authenticatorData": b64url(authData), "signature": b64url(signature)}))
 		if err != nil {
 			if counter != 0 {
 				t.Fatalf("refused assertion returned counter %d", counter)

@@ -24,8 +24,9 @@ const (
 	scryptP         = 1
 	scryptKeyLen    = 64
 
-	minPasswordLength = 8
-	maxPasswordLength = 128
+	// upstream emailAndPassword.minPasswordLength and maxPasswordLength defaults
+	defaultMinPasswordLength = 8
+	defaultMaxPasswordLength = 128
 )
 
 // hashPassword runs scrypt in the bounded pool: each hash takes ~32 MB and a core for tens of
@@ -90,11 +91,11 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 func jsLength(s string) int { return len(utf16.Encode([]rune(s))) }
 
 // checkNewPassword applies the limits a new password must meet.
-func checkNewPassword(password string) error {
+func (s *server) checkNewPassword(password string) error {
 	switch n := jsLength(password); {
-	case n < minPasswordLength:
+	case n < s.cfg.MinPasswordLength:
 		return errPasswordTooShort
-	case n > maxPasswordLength:
+	case n > s.cfg.MaxPasswordLength:
 		return errPasswordTooLong
 	}
 	return nil

@@ -134,7 +134,7 @@ func (s *server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 	if token == "" {
 		return errInvalidToken
 	}
-	if err := checkNewPassword(body.NewPassword); err != nil {
+	if err := s.checkNewPassword(body.NewPassword); err != nil {
 		return err
 	}
 	// A cheap look first, so that a bad token costs no scrypt run.

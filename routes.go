@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -194,7 +195,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r, info := s.beginRequest(w, r)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, ctx: r.Context()}
 		// Known before routing so that every log line, the rate limit's included, can name the
 		// route rather than the path (see logRoute).
 		_, pattern := mux.Handler(r)
@@ -265,6 +266,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	ctx    context.Context // the request's, for responseContext
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

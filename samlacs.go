@@ -84,7 +84,7 @@ func (s *server) startSAMLSignIn(w http.ResponseWriter, r *http.Request, p *ssoP
 	}
 	req, err := sp.MakeAuthenticationRequest(location, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
 	if err != nil {
-		slog.Warn("saml authn request failed", "provider", p.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "saml authn request failed", "provider", p.ProviderID, "err", err)
 		return errSAMLInvalidRequest
 	}
 	relayState, err := s.createRelayState(w, r, body, ref)
@@ -102,7 +102,7 @@ func (s *server) startSAMLSignIn(w http.ResponseWriter, r *http.Request, p *ssoP
 	}
 	u, err := req.Redirect(relayState, sp)
 	if err != nil {
-		slog.Warn("saml authn request failed", "provider", p.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "saml authn request failed", "provider", p.ProviderID, "err", err)
 		return errSAMLInvalidRequest
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -387,7 +387,7 @@ func (s *server) verifySAMLResponse(r *http.Request, p *ssoProvider, c *samlConf
 	assertion, err := parseSAMLResponse(sp, doc, possible, *acs)
 	if err != nil {
 		code, description := samlFailure(err, inResponseTo)
-		slog.Warn("saml response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
+		slog.WarnContext(r.Context(), "saml response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
 		return nil, nil, flow.fail(code, description)
 	}
 	if inResponseTo == "" && !s.cfg.SSO.SAMLAllowIDPInitiated {
@@ -684,7 +684,7 @@ func (s *server) signInWithSAML(w http.ResponseWriter, r *http.Request, p *ssoPr
 		return s.provisionMember(ctx, tx, current.orgID(), &res.as.User)
 	})
 	if err != nil {
-		f := callbackFailureOf(err, p.ProviderID)
+		f := callbackFailureOf(r.Context(), err, p.ProviderID)
 		if f.description == "" && f.code != "internal_server_error" {
 			// Upstream's sign-in outcomes ("account not linked") go to the callback URL, its coded
 			// errors to the error URL.
@@ -695,7 +695,7 @@ func (s *server) signInWithSAML(w http.ResponseWriter, r *http.Request, p *ssoPr
 	}
 	if err := s.recordSAMLSession(r.Context(), p.ProviderID, a, &res.as); err != nil {
 		// The sign-in stands; only the IdP's later logout will not find it, as upstream.
-		slog.Warn("saml session record failed", "provider", p.ProviderID, "err", err)
+		slog.WarnContext(r.Context(), "saml session record failed", "provider", p.ProviderID, "err", err)
 	}
 	// Upstream's SAML flow sends new and returning users alike to the callback URL.
 	s.finishProviderSignIn(w, r, &oauthState{CallbackURL: flow.successURL}, res)

@@ -149,7 +149,7 @@ func (s *server) samlLogoutResponse(w http.ResponseWriter, r *http.Request, p *s
 	case errors.As(err, &bad):
 		return errSAMLLogoutFailedAtIdP
 	case err != nil:
-		slog.Warn("saml logout response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
+		slog.WarnContext(r.Context(), "saml logout response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
 		return errSAMLInvalidLogoutResponse
 	}
 	if _, err := s.consumeVerification(r.Context(), s.db, samlLogoutRequestPrefix+resp.InResponseTo); err != nil {
@@ -185,7 +185,7 @@ func (s *server) pendingLogoutRequests(ctx context.Context, providerID string) (
 func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ssoProvider, sp *saml.ServiceProvider, relayState string) error {
 	req, err := sp.ValidateLogoutRequest(r)
 	if err != nil || req.NameID == nil {
-		slog.Warn("saml logout request refused", "provider", p.ProviderID, "err", privateSAMLError(err))
+		slog.WarnContext(r.Context(), "saml logout request refused", "provider", p.ProviderID, "err", privateSAMLError(err))
 		return errSAMLInvalidLogoutRequest
 	}
 	ctx := r.Context()

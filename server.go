@@ -44,6 +44,7 @@ type config struct {
 	Ops               opsConfig
 	Admin             adminConfig
 	Redis             redisConfig
+	coreConfig
 }
 
 // server holds every dependency a handler needs.
@@ -77,6 +78,9 @@ type server struct {
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
+	if cfg.coreConfig == (coreConfig{}) {
+		cfg.coreConfig = defaultCoreConfig()
+	}
 	s := &server{
 		cfg:            cfg,
 		db:             db,

@@ -43,12 +43,13 @@ type authSession struct {
 	encoded []byte
 }
 
-// Session timing defaults (upstream session.expiresIn, updateAge).
+// Session timing defaults (upstream session.expiresIn, updateAge, freshAge); SESSION_EXPIRES_IN,
+// SESSION_UPDATE_AGE and SESSION_FRESH_AGE set them (coreconfig.go).
 const (
-	sessionExpiresIn    = 7 * 24 * time.Hour
-	sessionUpdateAge    = 24 * time.Hour
-	sessionFreshAge     = 24 * time.Hour
-	dontRememberExpires = 24 * time.Hour
+	defaultSessionExpiresIn = 7 * 24 * time.Hour
+	defaultSessionUpdateAge = 24 * time.Hour
+	defaultSessionFreshAge  = 24 * time.Hour
+	dontRememberExpires     = 24 * time.Hour
 )
 
 // createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
@@ -59,7 +60,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		return session{}, err
 	}
 	now := s.now()
-	expires := now.Add(sessionExpiresIn)
+	expires := now.Add(s.cfg.SessionExpiresIn)
 	if dontRemember {
 		expires = now.Add(dontRememberExpires)
 	}
@@ -128,7 +129,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if dontRemember || o.disableRefresh {
 		return as, nil
 	}
-	if !as.Session.ExpiresAt.Time().Add(-sessionExpiresIn).Add(sessionUpdateAge).After(now) {
+	if !as.Session.ExpiresAt.Time().Add(-s.cfg.SessionExpiresIn).Add(s.cfg.SessionUpdateAge).After(now) {
 		found, err := s.refreshSession(r.Context(), as)
 		if err != nil {
 			return nil, err
@@ -183,7 +184,7 @@ func (s *server) requireSession(w http.ResponseWriter, r *http.Request, kind ses
 
 // isFresh: created (not refreshed) within freshAge, as upstream's freshSessionMiddleware checks.
 func (s *server) isFresh(as *authSession) bool {
-	return s.now().Sub(as.Session.CreatedAt.Time()) < sessionFreshAge
+	return s.cfg.SessionFreshAge == 0 || s.now().Sub(as.Session.CreatedAt.Time()) < s.cfg.SessionFreshAge
 }
 
 // dontRemember reports a valid dont_remember cookie on the request.
@@ -196,7 +197,7 @@ func (s *server) dontRemember(r *http.Request) bool {
 // packages/better-auth/src/cookies/index.ts, setSessionCookie). dontRemember makes both
 // browser-session cookies; otherwise a dont_remember cookie the request carried is expired.
 func (s *server) setSessionCookie(w http.ResponseWriter, r *http.Request, as *authSession, dontRemember bool) {
-	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(sessionExpiresIn.Seconds()), session: dontRemember})
+	s.setSignedCookie(w, cookieSessionToken, as.Session.Token, cookieOpts{maxAge: int(s.cfg.SessionExpiresIn.Seconds()), session: dontRemember})
 	if dontRemember {
 		s.setSignedCookie(w, cookieDontRemember, "true", cookieOpts{session: true})
 	} else if s.dontRemember(r) {

@@ -111,7 +111,7 @@ func TestGetSessionSlidesExpiryAfterUpdateAge(t *testing.T) {
 	if line := resp.setCookie(sessionCookie); !rememberedSessionLine.MatchString(line) || c.cookieToken() != token {
 		t.Fatalf("refresh cookie = %q", line)
 	}
-	if got := after.ExpiresAt.Time().Sub(after.UpdatedAt.Time()); got != sessionExpiresIn {
+	if got := after.ExpiresAt.Time().Sub(after.UpdatedAt.Time()); got != defaultSessionExpiresIn {
 		t.Fatalf("refreshed expiry is %v after updatedAt, want 7 days", got)
 	}
 	if !after.UpdatedAt.Time().After(before.UpdatedAt.Time()) || after.CreatedAt != before.CreatedAt {
@@ -136,7 +136,7 @@ func TestGetSessionExpiredSessionIsDeleted(t *testing.T) {
 	t.Parallel()
 	ts, c := newSignedInServer(t, "expired@example.com", "Expired")
 	token := c.cookieToken()
-	ts.ageSession(t, token, sessionExpiresIn+time.Second)
+	ts.ageSession(t, token, defaultSessionExpiresIn+time.Second)
 	cookie := c.cookies[sessionCookie]
 	resp := c.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
 	if string(resp.Body) != "null" {

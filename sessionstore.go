@@ -43,7 +43,7 @@ func (s *server) redisRequired() bool {
 // revokedBeforeTTL is how long upstream keeps revoked-sessions-before-{userId}: the longest a
 // session can live.
 func (s *server) revokedBeforeTTL() time.Duration {
-	return max(sessionExpiresIn, 24*time.Hour, s.cfg.Admin.impersonationDuration())
+	return max(s.cfg.SessionExpiresIn, 24*time.Hour, s.cfg.Admin.impersonationDuration())
 }
 
 // redisOutcome decides what a failed Redis write of a session means: with sessions in Postgres
@@ -148,7 +148,7 @@ func (s *server) refreshSession(ctx context.Context, as *authSession) (bool, err
 	now := s.now()
 	if s.sessionsInDB() {
 		err := s.db.QueryRow(ctx, `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
-			as.Session.Token, now.Add(sessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
+			as.Session.Token, now.Add(s.cfg.SessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
 		if isNoRows(err) {
 			return false, nil
 		}
@@ -156,7 +156,7 @@ func (s *server) refreshSession(ctx context.Context, as *authSession) (bool, err
 			return false, fmt.Errorf("refresh session: %w", err)
 		}
 	} else {
-		as.Session.ExpiresAt, as.Session.UpdatedAt = jsTime(now.Add(sessionExpiresIn)), jsTime(now)
+		as.Session.ExpiresAt, as.Session.UpdatedAt = jsTime(now.Add(s.cfg.SessionExpiresIn)), jsTime(now)
 	}
 	return s.storeSessionUpdate(ctx, &as.Session)
 }

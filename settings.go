@@ -19,6 +19,14 @@ type settings struct {
 	groups  []settingsGroup
 	fromEnv map[string]bool // flag names whose environment variable was set
 	errs    []error         // environment values that did not parse
+	// envNames maps each flag to its environment variable.
+	envNames map[string]string
+	// The config file (configfile.go): the key paths it may hold, the plugin ids its plugins list
+	// may name, the value it gave each flag, and the sections it held.
+	fileKeys     map[string]fileKey
+	filePlugins  map[string]filePlugin
+	fromFile     map[string]fileValue
+	fileSections []fileValue
 }
 
 type settingsGroup struct {
@@ -27,7 +35,8 @@ type settingsGroup struct {
 }
 
 func newSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
-	return &settings{fs: fs, getenv: getenv, fromEnv: map[string]bool{}}
+	return &settings{fs: fs, getenv: getenv, fromEnv: map[string]bool{}, envNames: map[string]string{},
+		fileKeys: map[string]fileKey{}, filePlugins: map[string]filePlugin{}, fromFile: map[string]fileValue{}}
 }
 
 // section starts a group; the flags registered next belong to it.
@@ -42,6 +51,7 @@ func (s *settings) add(name string) {
 
 // env is the raw environment value of a setting, remembered as set when it is not empty.
 func (s *settings) env(flagName, envName string) (string, bool) {
+	s.envNames[flagName] = envName
 	v := s.getenv(envName)
 	if v != "" {
 		s.fromEnv[flagName] = true

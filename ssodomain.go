@@ -120,7 +120,7 @@ func (s *server) handleVerifyDomain(w http.ResponseWriter, r *http.Request) erro
 	for _, d := range domains {
 		records, err := s.resolver.LookupTXT(ctx, identifier+"."+d)
 		if err != nil {
-			slog.Warn("dns lookup for domain verification failed", "domain", d, "err", err)
+			slog.WarnContext(ctx, "dns lookup for domain verification failed", "domain", d, "err", err)
 		}
 		found := false
 		for _, rec := range records {

@@ -391,7 +391,7 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		return s.afterSSOSignIn(ctx, tx, p, ref, cfg, profile, res)
 	})
 	if err != nil {
-		f := callbackFailureOf(err, p.ProviderID)
+		f := callbackFailureOf(ctx, err, p.ProviderID)
 		return fail(f.code, f.description)
 	}
 	s.finishProviderSignIn(w, r, st, res)

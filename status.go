@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -83,17 +84,19 @@ func checkReady(ctx context.Context, metricsAddr string) error {
 	if metricsAddr == "" {
 		return fmt.Errorf("health --ready asks /readyz on METRICS_ADDR, which is not set")
 	}
-	return probe(ctx, metricsAddr, "/readyz")
+	return probe(ctx, "METRICS_ADDR", metricsAddr, "/readyz")
 }
 
-// probe GETs path from the server listening at addr (a listen address: an empty or wildcard host
-// means this machine) and wants 200.
-func probe(ctx context.Context, addr, path string) error {
+// probe GETs path from the server listening at addr (a listen address, from the setting named:
+// an empty or wildcard host means this machine) and wants 200.
+func probe(ctx context.Context, setting, addr, path string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("address %q: %w", addr, err)
+		return fmt.Errorf("%s %q: %w", setting, addr, err)
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	// A wildcard address listens on every interface; Go's [::] listener takes IPv4 too, so
+	// IPv4 loopback answers for either spelling.
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
 	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: path}

@@ -226,7 +226,7 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 	now := s.now()
 	sess := old
 	sess.ID, sess.Token = generateID(32), generateID(32)
-	sess.ExpiresAt, sess.CreatedAt, sess.UpdatedAt = jsTime(now.Add(sessionExpiresIn)), jsTime(now), jsTime(now)
+	sess.ExpiresAt, sess.CreatedAt, sess.UpdatedAt = jsTime(now.Add(s.cfg.SessionExpiresIn)), jsTime(now), jsTime(now)
 	if err := s.saveSession(ctx, tx, sess); err != nil {
 		return session{}, fmt.Errorf("rotate session: %w", err)
 	}
