@@ -16,7 +16,9 @@
 //   BEARER_ENABLED and JWT_ENABLED (false: bearer() and jwt() are listed only when "true"),
 //   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
-//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does).
+//   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
+//   REDIS_URL, REDIS_KEY_PREFIX ("better-auth:"), SESSION_STORE_IN_DATABASE and
+//   VERIFICATION_STORE_IN_DATABASE (false): secondaryStorage with @better-auth/redis-storage.
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -24,6 +26,8 @@ import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor } from
 import { adminAc, defaultAc, userAc } from "better-auth/plugins/admin/access";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
+import { redisStorage } from "@better-auth/redis-storage";
+import { Redis } from "ioredis";
 
 function required(name) {
   const v = process.env[name];
@@ -52,6 +56,13 @@ function recordMail(entry) {
   if (mailLog) appendFileSync(mailLog, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
 }
 
+// secondaryStorage, as authsidecar's REDIS_URL: the same keys under the same prefix.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : null;
+const secondary = redis && {
+  secondaryStorage: redisStorage({ client: redis, keyPrefix: process.env.REDIS_KEY_PREFIX ?? "better-auth:" }),
+  verification: { storeInDatabase: on("VERIFICATION_STORE_IN_DATABASE") },
+};
+
 export const pool = new pg.Pool({ connectionString: required("DATABASE_URL"), max: 10 });
 // An idle client dropped by Postgres must not crash the process.
 pool.on("error", (err) => console.error("pg pool:", err.message));
@@ -63,7 +74,11 @@ export const auth = betterAuth({
   trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
-  ...(cookieCacheMaxAge > 0 && { session: { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } } }),
+  session: {
+    ...(cookieCacheMaxAge > 0 && { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } }),
+    ...(redis && { storeSessionInDatabase: on("SESSION_STORE_IN_DATABASE") }),
+  },
+  ...secondary,
   rateLimit: { enabled: false },
   emailAndPassword: {
     enabled: true,
