@@ -63,36 +63,15 @@ func (r *testRedis) setup() error {
 }
 
 func startRedisContainer(ctx context.Context) (testcontainers.Container, string, error) {
-	provider, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return nil, "", err
-	}
-	defer provider.Close()
-	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := provider.Health(hctx); err != nil {
-		return nil, "", err
-	}
-	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image:        "redis:7-alpine",
-			ExposedPorts: []string{"6379/tcp"},
-			WaitingFor:   wait.ForLog("Ready to accept connections").WithStartupTimeout(60 * time.Second),
-		},
-		Started: true,
+	c, addr, err := startContainer(ctx, testcontainers.ContainerRequest{
+		Image:        "redis:7-alpine",
+		ExposedPorts: []string{"6379/tcp"},
+		WaitingFor:   wait.ForLog("Ready to accept connections").WithStartupTimeout(60 * time.Second),
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	host, err := c.Host(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	port, err := c.MappedPort(ctx, "6379/tcp")
-	if err != nil {
-		return nil, "", err
-	}
-	return c, "redis://" + net.JoinHostPort(host, port.Port()), nil
+	return c, "redis://" + addr, nil
 }
 
 // startRedisServer runs redis-server without persistence on a port the kernel chose, and waits
