@@ -167,7 +167,7 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 			return err
 		}
 		// Unknown emails get the same answer; only sign-in may mail them (to sign them up).
-		send := u != nil || (body.Type == "sign-in" && s.cfg.Email.PasswordlessSignUp)
+		send := u != nil || (body.Type == "sign-in" && s.cfg.Email.PasswordlessSignUp && !s.cfg.Email.OTPDisableSignUp)
 		to := email
 		if u != nil {
 			to = u.Email

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +16,10 @@ import (
 // packages/better-auth/src/api/routes/verify-password.ts). The password lives in the user's
 // "credential" account row (providerId 'credential', accountId = userId), as upstream keeps it.
 
-var errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+var (
+	errInvalidEmailAddress = validationError("[body.email] Invalid email address")
+	errEmailSignUpDisabled = apiErr(400, "EMAIL_PASSWORD_SIGN_UP_DISABLED", "Email and password sign up is not enabled")
+)
 
 // decodeWithEmail decodes body and checks its email field (email points into body), refusing
 // a malformed one as upstream's schema does.
@@ -31,25 +35,35 @@ func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, ema
 
 func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Name        string  `json:"name" required:"true"`
-		Email       string  `json:"email" required:"true"`
-		Password    string  `json:"password" required:"true"`
-		Image       *string `json:"image"`
-		CallbackURL string  `json:"callbackURL"`
-		RememberMe  *bool   `json:"rememberMe"`
+		Name        string                     `json:"name" required:"true"`
+		Email       string                     `json:"email" required:"true"`
+		Password    string                     `json:"password" required:"true"`
+		Image       *string                    `json:"image"`
+		CallbackURL string                     `json:"callbackURL"`
+		RememberMe  *bool                      `json:"rememberMe"`
+		Rest        map[string]json.RawMessage `json:"-" unknown:"keep"`
 	}
 	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
 		return err
 	}
+	if s.cfg.DisableSignUp {
+		return errEmailSignUpDisabled
+	}
 	if err := s.checkNewPassword(body.Password); err != nil {
 		return err
 	}
+	if err := s.userInput(r, body.Rest, true); err != nil {
+		return err
+	}
+	// Without a session at sign-up (email verification required, or autoSignIn off) upstream
+	// answers token null, and an existing email gets the same answer as a new one.
+	noSession := s.cfg.Email.RequireVerification || !s.cfg.AutoSignIn
 	existing, err := s.userByEmail(r.Context(), s.db, body.Email)
 	if err != nil {
 		return err
 	}
 	if existing != nil {
-		if s.cfg.Email.RequireVerification {
+		if noSession {
 			return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
 		}
 		return errUserExistsUseAnother
@@ -72,19 +86,19 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 				return err
 			}
 		}
-		if s.cfg.Email.RequireVerification {
-			return nil // no session until the email is verified
+		if noSession {
+			return nil // no session until the email is verified, or ever with autoSignIn off
 		}
 		as.Session, err = s.createSession(r.Context(), tx, r, as.User.ID, dontRemember)
 		return err
 	})
-	if errors.Is(err, errUserExistsUseAnother) && s.cfg.Email.RequireVerification {
+	if errors.Is(err, errUserExistsUseAnother) && noSession {
 		return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
 	}
 	if err != nil {
 		return err
 	}
-	if s.cfg.Email.RequireVerification {
+	if noSession {
 		writeJSON(w, http.StatusOK, map[string]any{"token": nil, "user": as.User})
 		return nil
 	}

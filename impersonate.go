@@ -91,7 +91,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if _, err := s.endSession(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
-	s.forgetCachedSessions(as.Session.Token)
+	s.revocations.record(as.Session.ID)
 	s.setSessionCookie(w, r, admin, adminDontRemember)
 	s.expireCookie(w, cookieAdminSession)
 	writeJSON(w, http.StatusOK, admin)

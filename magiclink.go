@@ -178,7 +178,7 @@ func (s *server) passwordlessSignIn(ctx context.Context, tx pgx.Tx, r *http.Requ
 		noteSignUp(ctx)
 	}
 	switch {
-	case u == nil && !s.cfg.Email.PasswordlessSignUp:
+	case u == nil && (!s.cfg.Email.PasswordlessSignUp || s.cfg.Email.MagicLinkDisableSignUp):
 		out.errCode = "new_user_signup_disabled"
 		return out, nil
 	case u == nil:

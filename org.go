@@ -358,7 +358,7 @@ func decodeNested(raw json.RawMessage, dst any, path string) error {
 		return validationError(fmt.Sprintf("[%s] Invalid input: expected object, received %s", path, jsonKind(raw)))
 	}
 	t := reflect.TypeOf(dst).Elem()
-	out, issues := decodeFields(obj, fieldsOf(t), t, path)
+	out, issues, _ := decodeFields(obj, fieldsOf(t), t, path, false)
 	if len(issues) > 0 {
 		return validationError(issues...)
 	}

@@ -313,7 +313,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if _, err := s.endOwnedSession(r.Context(), s.db, body.Token, as.User.ID); err != nil {
+	if _, _, err := s.endOwnedSession(r.Context(), s.db, body.Token, as.User.ID); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	if hmac.Equal([]byte(body.Token), []byte(as.Session.Token)) {

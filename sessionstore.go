@@ -182,62 +182,79 @@ func (s *server) storeSessionUpdate(ctx context.Context, sess *session) (bool, e
 
 // endSession ends the session with this token, if there is one, and answers whose it was.
 func (s *server) endSession(ctx context.Context, q querier, token string) (string, error) {
-	return s.endOwnedSession(ctx, q, token, "")
+	userID, _, err := s.endOwnedSession(ctx, q, token, "")
+	return userID, err
 }
 
-// endOwnedSession ends the session with this token if ownerID (when set) owns it.
-func (s *server) endOwnedSession(ctx context.Context, q querier, token, ownerID string) (string, error) {
-	var userID string
+// revokeSessionByToken ends the session with this token and answers its id ("" when there was
+// none), for the replica's revocation set.
+func (s *server) revokeSessionByToken(ctx context.Context, q querier, token string) (string, error) {
+	_, id, err := s.endOwnedSession(ctx, q, token, "")
+	return id, err
+}
+
+// endOwnedSession ends the session with this token if ownerID (when set) owns it, and answers
+// its user's and its own id.
+func (s *server) endOwnedSession(ctx context.Context, q querier, token, ownerID string) (userID, id string, err error) {
 	if s.sessionsInDB() {
-		err := q.QueryRow(ctx, `DELETE FROM session WHERE token = $1 AND ($2 = '' OR "userId" = $2) RETURNING "userId"`, token, ownerID).Scan(&userID)
+		err := q.QueryRow(ctx, `DELETE FROM session WHERE token = $1 AND ($2 = '' OR "userId" = $2) RETURNING "userId", id`, token, ownerID).Scan(&userID, &id)
 		if err != nil && !isNoRows(err) {
-			return "", fmt.Errorf("delete session: %w", err)
+			return "", "", fmt.Errorf("delete session: %w", err)
 		}
 	}
 	if s.redis == nil {
-		return userID, nil
+		return userID, id, nil
 	}
-	uid, id, err := s.redis.deleteSession(ctx, token, ownerID, s.now())
+	uid, rid, err := s.redis.deleteSession(ctx, token, ownerID, s.now())
 	if err := s.redisOutcome(ctx, err, s.sessionsInDB(), token); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !s.sessionsInDB() {
-		userID = uid
+		userID, id = uid, rid
 		if err := s.announceRevoked(ctx, q, id); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
-	return userID, nil
+	return userID, id, nil
 }
 
 // endUserSessions signs userID out everywhere but the session keep ("" for none) and answers
-// the tokens it ended. Signing out everywhere also sets upstream's revoked-sessions-before
+// the ids of the sessions it ended, for the replica's revocation set. Signing out everywhere also sets upstream's revoked-sessions-before
 // marker, which ends on every server any session of the user Redis still holds.
 func (s *server) endUserSessions(ctx context.Context, q querier, userID, keep string) ([]string, error) {
-	var tokens []string
+	var tokens, ids []string
 	if s.sessionsInDB() {
-		rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 AND ($2 = '' OR (token <> $2 AND "expiresAt" > $3)) RETURNING token`, userID, keep, s.now())
+		rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 AND ($2 = '' OR (token <> $2 AND "expiresAt" > $3)) RETURNING token, id`, userID, keep, s.now())
 		if err != nil {
 			return nil, fmt.Errorf("delete user sessions: %w", err)
 		}
-		if tokens, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var token, id string
+			if err := rows.Scan(&token, &id); err != nil {
+				return nil, fmt.Errorf("delete user sessions: %w", err)
+			}
+			tokens, ids = append(tokens, token), append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("delete user sessions: %w", err)
 		}
+		rows.Close()
 	}
 	if s.redis == nil {
-		return tokens, nil
+		return ids, nil
 	}
-	gone, ids, err := s.redis.deleteUserSessions(ctx, userID, keep, tokens, s.revokedBeforeTTL(), s.now())
+	_, redisIDs, err := s.redis.deleteUserSessions(ctx, userID, keep, tokens, s.revokedBeforeTTL(), s.now())
 	if err := s.redisOutcome(ctx, err, s.sessionsInDB(), tokens...); err != nil {
 		return nil, err
 	}
 	if !s.sessionsInDB() {
-		tokens = gone
+		ids = redisIDs
 		if err := s.announceRevoked(ctx, q, ids...); err != nil {
 			return nil, err
 		}
 	}
-	return tokens, nil
+	return ids, nil
 }
 
 // announceRevoked records sessions ended in Redis as the session table's trigger records a

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,9 +113,10 @@ func (s *server) insertUser(ctx context.Context, q querier, name, email string, 
 // emailVerified is never client-writable.
 func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Name  *string          `json:"name"`
-		Image optional[string] `json:"image" nullable:"true"`
-		Email *string          `json:"email" nullable:"true"`
+		Name  *string                    `json:"name"`
+		Image optional[string]           `json:"image" nullable:"true"`
+		Email *string                    `json:"email" nullable:"true"`
+		Rest  map[string]json.RawMessage `json:"-" unknown:"keep"`
 	}
 	as, err := s.sessionRequest(w, r, &body, anySession)
 	if err != nil {
@@ -118,6 +124,9 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	}
 	if body.Email != nil && *body.Email != "" {
 		return errEmailCannotBeUpdated
+	}
+	if err := s.userInput(r, body.Rest, false); err != nil {
+		return err
 	}
 	if body.Name == nil && !body.Image.Set {
 		return errNoFieldsToUpdate
@@ -195,4 +204,48 @@ func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string)
 		return 0, fmt.Errorf("count admins: %w", err)
 	}
 	return len(ids), nil
+}
+
+// userFieldsNotWritable are the user fields our plugins add that a client may not write (upstream
+// input: false): admin's role, banned, banReason and banExpires, two-factor's twoFactorEnabled.
+// withDefault marks those with a defaultValue, which creating a user writes instead of refusing.
+var userFieldsNotWritable = []struct {
+	name        string
+	withDefault bool
+}{{"role", false}, {"banned", true}, {"banReason", false}, {"banExpires", false}, {"twoFactorEnabled", true}}
+
+// userInput reads the body keys of sign-up or update-user beyond the core ones (rest, the body's
+// unknown:"keep" field) as upstream's parseUserInput does: a non-writable field with a truthy
+// value is 400 FIELD_NOT_ALLOWED (at create, one with a default is ignored); any other key is
+// dropped and named in a debug line, or refused with STRICT_BODY (deviation unknown-body-keys).
+func (s *server) userInput(r *http.Request, rest map[string]json.RawMessage, create bool) error {
+	if len(rest) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(rest))
+	if s.cfg.StrictBody {
+		issues := make([]string, len(keys))
+		for i, k := range keys {
+			issues[i] = unrecognizedKey("body", k)
+		}
+		return validationError(issues...)
+	}
+	for _, f := range userFieldsNotWritable {
+		if v, ok := rest[f.name]; ok && !(create && f.withDefault) && jsonTruthy(v) {
+			return apiErr(400, "FIELD_NOT_ALLOWED", f.name+" is not allowed to be set")
+		}
+	}
+	slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", keys)
+	return nil
+}
+
+// jsonTruthy is JavaScript's truthiness of a JSON value: false, 0, "" and null are falsy.
+func jsonTruthy(v json.RawMessage) bool {
+	switch s := string(bytes.TrimSpace(v)); s {
+	case "false", "null", `""`:
+		return false
+	default:
+		var n float64
+		return json.Unmarshal(v, &n) != nil || n != 0
+	}
 }

@@ -898,6 +898,13 @@ describe("next helpers", () => {
     assert.equal(mw(req("http://app.test/")), undefined);
     assert.equal(mw(req("http://app.test/dashboard", "better-auth.session_data=abc")).status, 307);
   });
+  it("reads the sidecar's COOKIE_PREFIX from the cookiePrefix option", () => {
+    const acme = authMiddleware({ protect: ["/dashboard"], cookiePrefix: "acme" });
+    assert.equal(acme(req("http://app.test/dashboard", "acme.session_token=abc")), undefined);
+    assert.equal(acme(req("http://app.test/dashboard", "__Secure-acme.session_token=abc")), undefined);
+    assert.equal(acme(req("http://app.test/dashboard", "better-auth.session_token=abc")).status, 307);
+    assert.equal(mw(req("http://app.test/dashboard", "acme.session_token=abc")).status, 307);
+  });
   it("reads the first occurrence of a cookie and strips quotes", () => {
     const c = parseCookies('a=1; b="two"; a=3;junk; c=x=y');
     assert.equal(c.get("a"), "1");

@@ -124,6 +124,12 @@ export const configs = {
   "admin-roles": { ADMIN_ROLES_FILE: join(compatDir, "reference", "testdata", "admin-roles.json") },
   // upstream's bearer() and jwt(), which both ship off; its interop scenarios share a jwks table.
   tokens: { BEARER_ENABLED: "true", JWT_ENABLED: "true" },
+  // authsidecar's STRICT_BODY (the reference has no such switch and drops unknown keys).
+  strict: { STRICT_BODY: "true" },
+  // A non-default auth.ts: both servers read the same file of betterAuth() options, ours as its
+  // AUTH_CONFIG, the reference laid over its own options (reference/auth.mjs).
+  custom: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-custom.json") },
+  closed: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-closed.json") },
   // secondaryStorage in Redis (@better-auth/redis-storage on the reference): sessions and
   // verification values only there, as upstream defaults; "redis-db" keeps them in Postgres too.
   // REDIS_URL is the harness's own redis-server; each database gets its own key prefix, so the

@@ -19,6 +19,8 @@
 //   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
 //   REDIS_URL, REDIS_KEY_PREFIX ("better-auth:"), SESSION_STORE_IN_DATABASE and
 //   VERIFICATION_STORE_IN_DATABASE (false): secondaryStorage with @better-auth/redis-storage.
+//   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
+//   its plugins entries, {"id", …options}, laid over the options of the plugin of that id).
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
@@ -62,12 +64,27 @@ const secondary = redis && {
   secondaryStorage: redisStorage({ client: redis, keyPrefix: process.env.REDIS_KEY_PREFIX ?? "better-auth:" }),
   verification: { storeInDatabase: on("VERIFICATION_STORE_IN_DATABASE") },
 };
+// fileOptions is AUTH_CONFIG's betterAuth() options; filePlugin(id) its entry for that plugin.
+const { plugins: filePlugins = [], ...fileOptions } = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
+const filePlugin = (id) => {
+  const { id: _, ...options } = filePlugins.find((p) => p.id === id) ?? {};
+  return options;
+};
+// merge lays b over a, object by object.
+function merge(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const plain = (x) => x && typeof x === "object" && !Array.isArray(x);
+    out[k] = plain(v) && plain(a[k]) ? merge(a[k], v) : v;
+  }
+  return out;
+}
 
 export const pool = new pg.Pool({ connectionString: required("DATABASE_URL"), max: 10 });
 // An idle client dropped by Postgres must not crash the process.
 pool.on("error", (err) => console.error("pg pool:", err.message));
 
-export const auth = betterAuth({
+export const auth = betterAuth(merge({
   appName,
   baseURL,
   secret,
@@ -135,11 +152,13 @@ export const auth = betterAuth({
       },
     }),
     magicLink({
+      ...filePlugin("magic-link"),
       sendMagicLink: async ({ email, url, token }) => {
         recordMail({ type: "magic-link", email, url, token });
       },
     }),
     emailOTP({
+      ...filePlugin("email-otp"),
       sendVerificationOTP: async ({ email, otp, type }) => {
         recordMail({ type: "email-otp", email, otp, otpType: type, token: otp });
       },
@@ -161,4 +180,4 @@ export const auth = betterAuth({
     ...(on("BEARER_ENABLED") ? [bearer()] : []),
     ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],
-});
+}, fileOptions));
