@@ -59,7 +59,8 @@ function recordMail(entry) {
 }
 
 // secondaryStorage, as authsidecar's REDIS_URL: the same keys under the same prefix.
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : null;
+// lazyConnect: migrate.mjs, which never uses it, must still exit.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { lazyConnect: true }) : null;
 const secondary = redis && {
   secondaryStorage: redisStorage({ client: redis, keyPrefix: process.env.REDIS_KEY_PREFIX ?? "better-auth:" }),
   verification: { storeInDatabase: on("VERIFICATION_STORE_IN_DATABASE") },
