@@ -245,7 +245,7 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
 		return err
 	}
-	id, err := revokeSessionByToken(r.Context(), s.db, body.SessionToken)
+	id, err := s.revokeSessionByToken(r.Context(), s.db, body.SessionToken)
 	if err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func (s *server) removeUser(ctx context.Context, tx pgx.Tx, userID string) error
 	if err := s.revokeUserSessions(ctx, tx, userID); err != nil {
 		return err
 	}
-	return deleteUserRows(ctx, tx, userID)
+	return s.deleteUserRows(ctx, tx, userID)
 }
 
 func (s *server) handleAdminSetUserPassword(w http.ResponseWriter, r *http.Request) error {

@@ -48,7 +48,7 @@ func (s *server) activeBan(u *user) bool {
 // revocation set at once (revocation.go): the schema's trigger announces them to every replica,
 // but this replica must refuse their cookie cache before its own NOTIFY comes back.
 func (s *server) revokeUserSessions(ctx context.Context, q querier, userID string) error {
-	ids, err := deleteUserSessionIDs(ctx, q, userID)
+	ids, err := s.endUserSessions(ctx, q, userID, "")
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,9 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 			if err != nil {
 				return fmt.Errorf("change email: %w", err)
 			}
+			if err := s.userChanged(r.Context(), u); err != nil {
+				return err
+			}
 			return s.enqueueVerificationEmail(r.Context(), tx, r, u, body.CallbackURL)
 		})
 		if err == errUserExistsUseAnother {

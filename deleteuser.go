@@ -70,7 +70,7 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 	if body.Password == "" && !s.isFresh(as) {
 		return errSessionExpired
 	}
-	if err := inTx(r.Context(), s.db, func(tx pgx.Tx) error { return deleteUserRows(r.Context(), tx, as.User.ID) }); err != nil {
+	if err := inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.deleteUserRows(r.Context(), tx, as.User.ID) }); err != nil {
 		return err
 	}
 	s.clearSessionCookies(w, r)
@@ -122,7 +122,7 @@ func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) 
 			mismatch = true
 			return nil
 		}
-		return deleteUserRows(ctx, tx, userID)
+		return s.deleteUserRows(ctx, tx, userID)
 	})
 	if err == nil && mismatch {
 		return errDeleteInvalidToken
@@ -132,8 +132,8 @@ func (s *server) deleteUserWithToken(ctx context.Context, userID, token string) 
 
 // deleteUserRows deletes the user; its sessions, accounts and plugin rows go with it (ON DELETE
 // CASCADE), and the sessions are deleted explicitly as upstream does.
-func deleteUserRows(ctx context.Context, tx pgx.Tx, userID string) error {
-	if err := deleteUserSessions(ctx, tx, userID); err != nil {
+func (s *server) deleteUserRows(ctx context.Context, tx pgx.Tx, userID string) error {
+	if _, err := s.endUserSessions(ctx, tx, userID, ""); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM "user" WHERE id = $1`, userID); err != nil {

@@ -28,6 +28,7 @@ var allowedDeps = map[string]string{
 	"github.com/crewjam/saml":                     "SAML 2.0 enterprise SSO: the service provider's checks (XML signatures, decryption, conditions); tests run its identity provider",
 	"github.com/russellhaering/goxmldsig":         "XML signatures, crewjam/saml's own dependency: its signature algorithm names and clock",
 	"github.com/beevik/etree":                     "tests only: rewriting an IdP's signed XML to prove the SAML attacks fail (crewjam/saml's own dependency)",
+	"github.com/redis/go-redis/v9":                "the Redis secondary storage (REDIS_URL): sessions, verification values and rate limits in Better Auth's keys",
 }
 
 // testOnlyDeps may be required but never imported by the server itself.

@@ -86,7 +86,7 @@ func otpEmail(email string) (string, error) {
 func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string, send bool) error {
 	identifier := otpIdentifier(typ, email)
 	if !send {
-		return deleteVerification(ctx, tx, identifier)
+		return s.deleteVerification(ctx, tx, identifier)
 	}
 	code, err := s.makeOTP(ctx, tx, identifier, otpLength, otpExpiresIn)
 	if err != nil {
@@ -417,6 +417,9 @@ func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) er
 		return errUserNotFound
 	case err != nil:
 		return fmt.Errorf("change email: %w", err)
+	}
+	if err := s.userChanged(r.Context(), &u); err != nil {
+		return err
 	}
 	as.User = u
 	s.resetSessionCookie(w, r, as)

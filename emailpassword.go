@@ -286,7 +286,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request) er
 		if !body.RevokeOtherSessions {
 			return nil
 		}
-		if err := deleteUserSessions(r.Context(), tx, as.User.ID); err != nil {
+		if _, err := s.endUserSessions(r.Context(), tx, as.User.ID, ""); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 		sess, err := s.createSession(r.Context(), tx, r, as.User.ID, false)

@@ -256,6 +256,9 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 		if err != nil {
 			return fmt.Errorf("change email: %w", err)
 		}
+		if err := s.userChanged(r.Context(), &updated); err != nil {
+			return err
+		}
 		if legacy {
 			return s.enqueueVerificationEmail(r.Context(), tx, r, &updated, callbackURL)
 		}

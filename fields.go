@@ -432,6 +432,26 @@ func (f additionalFields) synthetic(w fieldWrite) fieldValues {
 	return b.Bytes()
 }
 
+// updated is the fields of a row kept only in Redis after w is written to it: w's values over
+// those in old, as Postgres would answer the row after an UPDATE.
+func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, error) {
+	var prev map[string]json.RawMessage
+	if len(old) > 0 {
+		if err := json.Unmarshal(old, &prev); err != nil {
+			return nil, fmt.Errorf("decode fields: %w", err)
+		}
+	}
+	var all fieldWrite
+	for _, fs := range f {
+		if i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column)); i >= 0 {
+			all.add(fs, w.vals[i])
+		} else if raw, ok := prev[fs.Key]; ok {
+			all.add(fs, raw)
+		}
+	}
+	return f.synthetic(all), nil
+}
+
 // defaults is what a row created without input gets: each field's defaultValue.
 func (f additionalFields) defaults() fieldWrite {
 	var w fieldWrite

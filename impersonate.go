@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Impersonation (upstream: packages/better-auth/src/plugins/admin/routes.ts, impersonateUser and
@@ -65,16 +63,10 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 // createImpersonationSession opens a session for userID on behalf of adminID. It goes through
 // createSession, so a banned user cannot be impersonated either, as upstream's hook refuses it.
 func (s *server) createImpersonationSession(ctx context.Context, r *http.Request, userID, adminID string) (session, error) {
-	var sess session
-	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
-		created, err := s.createSession(ctx, tx, r, userID, true)
-		if err != nil {
-			return err
-		}
-		sess, err = s.markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
-		return err
+	return s.createSession(ctx, s.db, r, userID, true, func(sess *session) {
+		sess.ImpersonatedBy = &adminID
+		sess.ExpiresAt = jsTime(s.now().Add(s.cfg.Admin.impersonationDuration()))
 	})
-	return sess, err
 }
 
 func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Request) error {
@@ -96,7 +88,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
+	if _, err := s.endSession(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
 	s.revocations.record(as.Session.ID)

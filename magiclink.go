@@ -216,7 +216,7 @@ func (s *server) revokeUnprovenAccess(ctx context.Context, tx pgx.Tx, userID str
 	if _, err := tx.Exec(ctx, `DELETE FROM account WHERE "userId" = $1`, userID); err != nil {
 		return nil, fmt.Errorf("revoke accounts: %w", err)
 	}
-	if err := deleteUserSessions(ctx, tx, userID); err != nil {
+	if _, err := s.endUserSessions(ctx, tx, userID, ""); err != nil {
 		return nil, fmt.Errorf("revoke sessions: %w", err)
 	}
 	if _, err := s.markEmailVerified(ctx, tx, userID, false, &u); err != nil {

@@ -184,6 +184,8 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	adminFlags := registerAdminFlags(s)
 	s.section("Username")
 	usernameFlags := registerUsernameFlags(s)
+	s.section("Redis secondary storage")
+	redisFlags := registerRedisFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
@@ -222,6 +224,9 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	}
 	c.Bearer = bearerFlags.config()
 	if c.JWT, err = jwtFlags.parse(); err != nil {
+		return config{}, nil, err
+	}
+	if c.Redis, err = redisFlags.parse(); err != nil {
 		return config{}, nil, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
@@ -334,6 +339,7 @@ func serve(ctx context.Context, cfg config) error {
 	}
 	s := newServer(cfg, db)
 	s.watchRevocations(ctx)
+	s.watchRedis(ctx, 250*time.Millisecond)
 	go s.sweepLoop(ctx)
 	go s.mailLoop(ctx, time.Second)
 	go s.providers.warmUp(ctx)

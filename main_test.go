@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,6 +40,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	testPG.close()
+	testRedisServer.close()
 	os.Exit(code)
 }
 
@@ -107,6 +109,21 @@ func firstLine(err error) string {
 }
 
 func startPostgresContainer(ctx context.Context) (testcontainers.Container, string, error) {
+	c, addr, err := startContainer(ctx, testcontainers.ContainerRequest{
+		Image:        "postgres:16-alpine",
+		ExposedPorts: []string{"5432/tcp"},
+		Env:          map[string]string{"POSTGRES_HOST_AUTH_METHOD": "trust"},
+		WaitingFor:   wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(60 * time.Second),
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return c, "postgres://postgres@" + addr + "/postgres?sslmode=disable", nil
+}
+
+// startContainer starts req's container when Docker answers and returns it with the host:port of
+// its first exposed port.
+func startContainer(ctx context.Context, req testcontainers.ContainerRequest) (testcontainers.Container, string, error) {
 	provider, err := testcontainers.NewDockerProvider()
 	if err != nil {
 		return nil, "", err
@@ -117,15 +134,7 @@ func startPostgresContainer(ctx context.Context) (testcontainers.Container, stri
 	if err := provider.Health(hctx); err != nil {
 		return nil, "", err
 	}
-	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image:        "postgres:16-alpine",
-			ExposedPorts: []string{"5432/tcp"},
-			Env:          map[string]string{"POSTGRES_HOST_AUTH_METHOD": "trust"},
-			WaitingFor:   wait.ForLog("database system is ready to accept connections").WithOccurrence(2).WithStartupTimeout(60 * time.Second),
-		},
-		Started: true,
-	})
+	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
 	if err != nil {
 		return nil, "", err
 	}
@@ -133,11 +142,11 @@ func startPostgresContainer(ctx context.Context) (testcontainers.Container, stri
 	if err != nil {
 		return nil, "", err
 	}
-	port, err := c.MappedPort(ctx, "5432/tcp")
+	port, err := c.MappedPort(ctx, req.ExposedPorts[0])
 	if err != nil {
 		return nil, "", err
 	}
-	return c, fmt.Sprintf("postgres://postgres@%s:%s/postgres?sslmode=disable", host, port.Port()), nil
+	return c, net.JoinHostPort(host, port.Port()), nil
 }
 
 func dbURL(name string) string {
@@ -245,7 +254,17 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 	done := make(chan struct{})
 	go func() { s.mailLoop(ctx, 10*time.Millisecond); close(done) }()
 	watched := s.watchRevocations(ctx)
-	t.Cleanup(func() { cancel(); <-done; <-watched; ts.Close() })
+	repaired := s.watchRedis(ctx, 20*time.Millisecond)
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		<-watched
+		<-repaired
+		ts.Close()
+		if s.redis != nil {
+			s.redis.c.Close()
+		}
+	})
 	return &testServer{server: s, URL: origin, mails: mails, clock: clock}
 }
 

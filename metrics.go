@@ -37,6 +37,7 @@ type metrics struct {
 	scryptWait          prometheus.Histogram
 	cookieCache         *prometheus.CounterVec
 	cacheHit, cacheMiss prometheus.Counter
+	redisErrors         *prometheus.CounterVec
 	reasons             boundedLabels
 	// requestSeries caches each (route, method, status)'s counter and histogram: looking them up
 	// by label values hashes and locks on every request, which was most of the metrics' cost.
@@ -104,6 +105,7 @@ func newMetrics(s *server) *metrics {
 	})
 	m.cookieCache = f.counterVec("authsidecar_cookie_cache_lookups_total", "Session lookups with a session_data cookie, by result (hit, miss).", "result")
 	m.cacheHit, m.cacheMiss = m.cookieCache.WithLabelValues("hit"), m.cookieCache.WithLabelValues("miss")
+	m.redisErrors = f.counterVec("authsidecar_redis_errors_total", "Failed Redis calls of the secondary storage, by operation.", "op")
 	m.reg.MustRegister(m.latency, m.twoFactorChallenges, m.scryptWaiting, m.scryptWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		poolCollector{s}, outboxCollector{s})
@@ -244,6 +246,13 @@ func (m *metrics) twoFactorChallenge() {
 func (m *metrics) mailAttempt(typ, result string) {
 	if m != nil {
 		m.mails.WithLabelValues(typ, result).Inc() // typ is one of the server's own mail kinds
+	}
+}
+
+// redisError counts a failed Redis call; op is one of redis.go's own operation names.
+func (m *metrics) redisError(op string, _ error) {
+	if m != nil {
+		m.redisErrors.WithLabelValues(op).Inc()
 	}
 }
 

@@ -272,22 +272,36 @@ func deleteMember(ctx context.Context, tx pgx.Tx, m *member) error {
 // setActiveOrganization stores the session's active organization (nil clears it), keeping as in
 // step with the row.
 func (s *server) setActiveOrganization(ctx context.Context, q querier, as *authSession, orgID *string) error {
-	return s.updateSessionRow(ctx, q, as, `"activeOrganizationId" = $2`, orgID)
+	return s.updateSessionRow(ctx, q, as, `"activeOrganizationId" = $2`, orgID, func(sess *session) { sess.ActiveOrganizationID = orgID })
 }
 
 // setActiveTeam stores the session's active team (nil clears it).
 func (s *server) setActiveTeam(ctx context.Context, q querier, as *authSession, teamID *string) error {
-	return s.updateSessionRow(ctx, q, as, `"activeTeamId" = $2`, teamID)
+	return s.updateSessionRow(ctx, q, as, `"activeTeamId" = $2`, teamID, func(sess *session) { sess.ActiveTeamID = teamID })
 }
 
-func (s *server) updateSessionRow(ctx context.Context, q querier, as *authSession, set string, value *string) error {
-	err := q.QueryRow(ctx, `UPDATE session s SET `+set+`, "updatedAt" = $3 WHERE s.token = $1 RETURNING `+s.sessionColumns,
-		as.Session.Token, value, s.now()).Scan(as.Session.scanTargets()...)
-	if isNoRows(err) {
-		return errFailedToGetSession
+// updateSessionRow sets one column of the session (set, in Postgres) or field (apply, in Redis)
+// through the session storage seam (sessionstore.go).
+func (s *server) updateSessionRow(ctx context.Context, q querier, as *authSession, set string, value *string, apply func(*session)) error {
+	if !s.sessionsInDB() {
+		apply(&as.Session)
+		as.Session.UpdatedAt = jsTime(s.now())
+	} else {
+		err := q.QueryRow(ctx, `UPDATE session s SET `+set+`, "updatedAt" = $3 WHERE s.token = $1 RETURNING `+s.sessionColumns,
+			as.Session.Token, value, s.now()).Scan(as.Session.scanTargets()...)
+		if isNoRows(err) {
+			return errFailedToGetSession
+		}
+		if err != nil {
+			return fmt.Errorf("update session: %w", err)
+		}
 	}
+	stored, err := s.storeSessionUpdate(ctx, &as.Session)
 	if err != nil {
-		return fmt.Errorf("update session: %w", err)
+		return err
+	}
+	if !stored {
+		return errFailedToGetSession
 	}
 	return nil
 }
@@ -723,7 +737,16 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 		if org == nil {
 			return &apiError{Status: http.StatusBadRequest}
 		}
-		// Re-read this session, which the UPDATEs above may have changed.
+		// Re-read this session, which the UPDATEs above may have changed; sessions only in Redis
+		// are not found by them, so the caller's is cleared here (others keep the id until they
+		// set another, as upstream's keep it).
+		if !s.sessionsInDB() {
+			if as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == body.OrganizationID {
+				as.Session.ActiveOrganizationID, as.Session.ActiveTeamID = nil, nil
+			}
+			_, err := s.storeSessionUpdate(ctx, &as.Session)
+			return err
+		}
 		return tx.QueryRow(ctx, `SELECT `+s.sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ const (
 // makeOTP replaces every code under identifier with a new one of length digits, valid for ttl,
 // and returns it for the caller to send.
 func (s *server) makeOTP(ctx context.Context, tx pgx.Tx, identifier string, length int, ttl time.Duration) (string, error) {
-	if err := deleteVerification(ctx, tx, identifier); err != nil {
+	if err := s.deleteVerification(ctx, tx, identifier); err != nil {
 		return "", fmt.Errorf("replace otp: %w", err)
 	}
 	code := randomString(length, digits)
@@ -49,40 +49,34 @@ func (s *server) makeOTP(ctx context.Context, tx pgx.Tx, identifier string, leng
 // expired code is removed; a right code is consumed, or with keep left in place, uncounted, for a
 // later call that consumes it. The row stays locked until tx ends.
 func (s *server) checkStoredOTP(ctx context.Context, tx pgx.Tx, identifier, code string, allowed int, keep bool) (otpVerdict, error) {
-	var id, value string
-	var expiresAt time.Time
-	err := tx.QueryRow(ctx, `SELECT id, value, "expiresAt" FROM verification WHERE identifier = $1
-		ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`, identifier).Scan(&id, &value, &expiresAt)
-	if isNoRows(err) {
-		return otpMissing, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("find otp: %w", err)
-	}
-	stored, attempts := splitOTPValue(value)
-	verdict := otpRight
-	switch {
-	case expiresAt.Before(s.now()):
-		verdict = otpExpired
-	case attempts >= allowed:
-		verdict = otpExhausted
-	case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
-		if _, err := tx.Exec(ctx, `UPDATE verification SET value = `+otpAttemptsPlusOne+` WHERE id = $1`, id); err != nil {
-			return 0, fmt.Errorf("count otp attempt: %w", err)
+	var verdict otpVerdict
+	err := s.judgeVerification(ctx, tx, identifier, func(v *verification) (verificationChange, string) {
+		if v == nil {
+			verdict = otpMissing
+			return keepVerification, ""
 		}
-		return otpWrong, nil
-	case keep:
-		return otpRight, nil
-	}
-	if err := deleteVerification(ctx, tx, identifier); err != nil {
-		return 0, fmt.Errorf("spend otp: %w", err)
+		stored, attempts := splitOTPValue(v.Value)
+		switch {
+		case v.ExpiresAt.Before(s.now()):
+			verdict = otpExpired
+		case attempts >= allowed:
+			verdict = otpExhausted
+		case subtle.ConstantTimeCompare([]byte(stored), []byte(code)) != 1:
+			verdict = otpWrong
+			return rewriteVerification, stored + ":" + strconv.Itoa(attempts+1)
+		case keep:
+			verdict = otpRight
+			return keepVerification, ""
+		default:
+			verdict = otpRight
+		}
+		return dropVerification, ""
+	})
+	if err != nil {
+		return 0, fmt.Errorf("check otp: %w", err)
 	}
 	return verdict, nil
 }
-
-// otpAttemptsPlusOne rewrites "<code>:<n>" as "<code>:<n+1>" in SQL, so the count changes in one
-// statement.
-const otpAttemptsPlusOne = `regexp_replace(value, ':[0-9]*$', '') || ':' || (COALESCE(substring(value from ':([0-9]+)$'), '0')::int + 1)`
 
 // splitOTPValue splits "<code>:<attempts>" at the last colon, as upstream does.
 func splitOTPValue(value string) (string, int) {

@@ -179,7 +179,7 @@ func (s *server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 // credential password set, the account created if the user had none (a social-only user).
 func (s *server) resetCredentialPassword(ctx context.Context, tx pgx.Tx, userID, hash string) error {
 	if s.cfg.Email.RevokeSessionsOnPasswordReset {
-		if err := deleteUserSessions(ctx, tx, userID); err != nil {
+		if _, err := s.endUserSessions(ctx, tx, userID, ""); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 	}

@@ -120,6 +120,25 @@ func (s *server) allowShared(ctx context.Context, key string, rule rateRule, now
 	return false, time.Duration(last+windowMs-nowMs) * time.Millisecond, nil
 }
 
+// allowSharedRule counts one request against a shared rule where RATE_LIMIT_STORAGE says.
+// In Redis it is upstream's secondary-storage limiter (the counter {ip}|{path}, INCR with the
+// window as TTL set on the first request, refused past max, retry after the whole window), so a
+// Node server sharing the Redis counts against the same limit. While Redis is down the Postgres
+// counter stands in: brute-force limits hold through an outage.
+func (s *server) allowSharedRule(ctx context.Context, key string, rule rateRule, now time.Time) (bool, time.Duration, error) {
+	if s.cfg.Redis.RateLimitStorage != "secondary-storage" || s.redis == nil {
+		return s.allowShared(ctx, key, rule, now)
+	}
+	n, err := s.redis.increment(ctx, key, int64(rule.window/time.Second))
+	if err != nil {
+		return s.allowShared(ctx, key, rule, now)
+	}
+	if n <= int64(rule.max) {
+		return true, 0, nil
+	}
+	return false, rule.window, nil
+}
+
 // rateLimitKey is upstream's "<ip>|<path>", made storable: the path is the client's to choose,
 // so it is cut to 256 bytes (a longer key would overflow the unique index, a 500) and made valid
 // UTF-8 without NUL (Postgres refuses anything else, another 500). Long paths sharing a count
@@ -143,7 +162,7 @@ func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool
 	allowed, retry := true, time.Duration(0)
 	if rule.shared {
 		var err error
-		allowed, retry, err = s.allowShared(r.Context(), key, rule, now)
+		allowed, retry, err = s.allowSharedRule(r.Context(), key, rule, now)
 		if err != nil {
 			writeError(w, r, err)
 			return true

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -182,4 +183,38 @@ func FuzzRateLimitKey(f *testing.F) {
 			t.Fatalf("key %q (%d bytes) cannot be stored", key, len(key))
 		}
 	})
+}
+
+// TestRateLimitInRedisIsUpstreamsCounter ensures RATE_LIMIT_STORAGE=secondary-storage counts
+// shared rules as upstream's Redis limiter does, across replicas: the counter {ip}|{path} is
+// INCRed with the window as its TTL, the fourth sign-in within 10 s is refused with the whole
+// window as X-Retry-After, and nothing is written to the rateLimit table.
+func TestRateLimitInRedisIsUpstreamsCounter(t *testing.T) {
+	t.Parallel()
+	redisOpt := withRedis(t, true, true)
+	opts := func(c *config) {
+		c.RateLimit = true
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		redisOpt(c)
+	}
+	pool, _ := newTestDB(t)
+	a := startTestServer(t, pool, nil, opts)
+	b := startTestServer(t, pool, nil, opts)
+	path := "/api/auth/sign-in/email"
+	body := map[string]any{"email": "nobody@example.com", "password": "password123"}
+	a.client(t).post(path, body).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+	b.client(t).post(path, body).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+	a.client(t).post(path, body).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+	wantLimited(t, b.client(t).post(path, body), "10")
+	rc := testRedisClient(t)
+	key := a.cfg.Redis.KeyPrefix + "127.0.0.1|/sign-in/email"
+	if n, err := rc.Get(context.Background(), key).Int(); err != nil || n != 4 {
+		t.Fatalf("counter %s = %d (%v), want 4", key, n, err)
+	}
+	if ttl := rc.TTL(context.Background(), key).Val(); ttl <= 0 || ttl > 10*time.Second {
+		t.Fatalf("counter TTL %v, want the 10 s window", ttl)
+	}
+	if n := a.rowCount(t, "rateLimit"); n != 0 {
+		t.Fatalf("%d rateLimit rows with Redis counting", n)
+	}
 }

@@ -200,7 +200,7 @@ func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ss
 			index = req.SessionIndex.Value
 		}
 		if index == "" || rec.SessionIndex == "" || index == rec.SessionIndex {
-			if err := deleteSessionByToken(ctx, s.db, rec.SessionToken); err != nil {
+			if _, err := s.endSession(ctx, s.db, rec.SessionToken); err != nil {
 				return err
 			}
 			if _, err := s.consumeVerification(ctx, s.db, samlSessionByIDPrefix+rec.SessionID); err != nil {
@@ -209,7 +209,7 @@ func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ss
 		}
 	}
 	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
-		if err := deleteSessionByToken(ctx, s.db, token); err != nil {
+		if _, err := s.endSession(ctx, s.db, token); err != nil {
 			return err
 		}
 	}
@@ -269,7 +269,7 @@ func (s *server) handleSAMLLogout(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
+	if _, err := s.endSession(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
 	s.clearSessionCookies(w, r)

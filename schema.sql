@@ -83,6 +83,10 @@ alter table "jwks" add column if not exists "crv" text;
 -- session's cookie cache. Expired sessions (the sweep) are not announced: no cache outlives them.
 create table if not exists "sessionRevocation" ("id" text not null primary key, "revokedAt" timestamptz default CURRENT_TIMESTAMP not null);
 create index if not exists "sessionRevocation_revokedAt_idx" on "sessionRevocation" ("revokedAt");
+-- Ours, not upstream's: Redis keys that may be stale because a Redis write failed while
+-- sessions or verification values were also kept here; deleted from Redis once it is back
+-- (sessionstore.go, repairRedis).
+create table if not exists "secondaryStorageRepair" ("key" text not null primary key, "createdAt" timestamptz default CURRENT_TIMESTAMP not null);
 create or replace function "authsidecar_session_revoked"() returns trigger language plpgsql as $$
 begin
   insert into "sessionRevocation" ("id") values (old."id") on conflict ("id") do update set "revokedAt" = CURRENT_TIMESTAMP;

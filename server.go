@@ -46,6 +46,7 @@ type config struct {
 	Admin             adminConfig
 	Fields            fieldsConfig   // user.additionalFields, session.additionalFields (fields.go)
 	Username          usernameConfig // the username plugin (username.go)
+	Redis             redisConfig
 	coreConfig
 }
 
@@ -79,6 +80,8 @@ type server struct {
 	// userColumns and sessionColumns select a row aliased u or s with its configured fields
 	// (fields.go) as the last column.
 	userColumns, sessionColumns string
+	// redis is the secondary storage (redis.go, sessionstore.go); nil without REDIS_URL.
+	redis *redisStore
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -100,6 +103,10 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
 	s.resolver = net.DefaultResolver
 	s.metrics = newMetrics(s)
+	if cfg.Redis.enabled() {
+		s.redis = newRedisStore(cfg.Redis)
+		s.redis.onError = s.metrics.redisError
+	}
 	return s
 }
 

@@ -10,8 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Sessions (upstream packages/better-auth/src/api/routes/session.ts, getSession): a row per
@@ -83,7 +81,7 @@ const (
 // createSession inserts a session for userID. dontRemember makes it a one-day session (upstream
 // dontRememberMe). Every session starts here or in rotateSession, both behind admitUser, so a
 // ban holds on every way in.
-func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool) (session, error) {
+func (s *server) createSession(ctx context.Context, q querier, r *http.Request, userID string, dontRemember bool, overrides ...func(*session)) (session, error) {
 	if err := s.admitUser(ctx, q, userID); err != nil {
 		return session{}, err
 	}
@@ -92,35 +90,19 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 	if dontRemember {
 		expires = now.Add(dontRememberExpires)
 	}
-	var sess session
+	ip, ua := s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent)
+	sess := session{
+		ID: generateID(32), ExpiresAt: jsTime(expires), Token: generateID(32), CreatedAt: jsTime(now), UpdatedAt: jsTime(now),
+		IPAddress: &ip, UserAgent: &ua, UserID: userID,
+	}
+	for _, o := range overrides {
+		o(&sess)
+	}
 	// The session's additional fields start at their defaults (upstream getSessionDefaultFields).
-	extra := s.cfg.Fields.Session.defaults()
-	cols, params := extra.insertSQL(8)
-	err := q.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId"`+cols+`)
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7`+params+`)
-		RETURNING `+s.sessionColumns,
-		append([]any{generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID}, extra.vals...)...,
-	).Scan(sess.scanTargets()...)
-	if err != nil {
-		return session{}, fmt.Errorf("create session: %w", err)
+	if err := s.saveSession(ctx, q, &sess, s.cfg.Fields.Session.defaults()); err != nil {
+		return session{}, err
 	}
 	return sess, nil
-}
-
-// findSession loads a session and its user by token, expired or not.
-func (s *server) findSession(ctx context.Context, token string) (*authSession, error) {
-	var as authSession
-	err := s.db.QueryRow(ctx, `SELECT `+s.sessionColumns+`, `+s.userColumns+`
-		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
-	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
-	if isNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find session: %w", err)
-	}
-	return &as, nil
 }
 
 // sessionOpts selects how a request's session is read.
@@ -164,7 +146,7 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 	if as == nil || as.Session.ExpiresAt.Time().Before(now) || s.activeBan(&as.User) {
 		s.clearSessionCookies(w, r)
 		if as != nil {
-			if err := deleteSessionByToken(r.Context(), s.db, token); err != nil {
+			if _, err := s.endSession(r.Context(), s.db, token); err != nil {
 				return nil, fmt.Errorf("expired: %w", err)
 			}
 		}
@@ -175,14 +157,13 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 		return as, nil
 	}
 	if !as.Session.ExpiresAt.Time().Add(-s.cfg.SessionExpiresIn).Add(s.cfg.SessionUpdateAge).After(now) {
-		err := s.db.QueryRow(r.Context(), `UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE token = $1 RETURNING "expiresAt", "updatedAt"`,
-			token, now.Add(s.cfg.SessionExpiresIn), now).Scan(&as.Session.ExpiresAt, &as.Session.UpdatedAt)
-		if isNoRows(err) {
+		found, err := s.refreshSession(r.Context(), as)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
 			s.clearSessionCookies(w, r)
 			return nil, errFailedToGetSession
-		}
-		if err != nil {
-			return nil, fmt.Errorf("refresh session: %w", err)
 		}
 		s.setSessionCookie(w, r, as, false)
 		return as, nil
@@ -303,25 +284,6 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// deleteSessionByToken ends the session with this token, if there is one.
-// revokeSessionByToken deletes the session of token and returns its id ("" when there was
-// none), for the replica's revocation set.
-func revokeSessionByToken(ctx context.Context, q querier, token string) (string, error) {
-	var id string
-	err := q.QueryRow(ctx, `DELETE FROM session WHERE token = $1 RETURNING id`, token).Scan(&id)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("delete session: %w", err)
-	}
-	return id, nil
-}
-
-func deleteSessionByToken(ctx context.Context, q querier, token string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	return nil
-}
-
 func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		CallbackURL     string `json:"callbackURL"`
@@ -333,8 +295,8 @@ func (s *server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	var userID string
 	if token, ok := s.sessionToken(r); ok {
-		err := s.db.QueryRow(r.Context(), `DELETE FROM session WHERE token = $1 RETURNING "userId"`, token).Scan(&userID)
-		if err != nil && !isNoRows(err) {
+		var err error
+		if userID, err = s.endSession(r.Context(), s.db, token); err != nil {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}
@@ -370,25 +332,6 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// activeSessions lists userID's unexpired sessions. own leaves out the sessions admins opened
-// as this user, as upstream's admin plugin hides them from the user's list-sessions.
-func (s *server) activeSessions(ctx context.Context, userID string, own bool) ([]session, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+s.sessionColumns+` FROM session s
-		WHERE s."userId" = $1 AND s."expiresAt" > $2 AND ($3 OR s."impersonatedBy" IS NULL)
-		ORDER BY s."createdAt"`, userID, s.now(), !own)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (session, error) {
-		var sess session
-		return sess, row.Scan(sess.scanTargets()...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
-}
-
 func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Token string `json:"token" required:"true"`
@@ -397,7 +340,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE token = $1 AND "userId" = $2`, body.Token, as.User.ID); err != nil {
+	if _, _, err := s.endOwnedSession(r.Context(), s.db, body.Token, as.User.ID); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	if hmac.Equal([]byte(body.Token), []byte(as.Session.Token)) {
@@ -413,7 +356,7 @@ func (s *server) handleRevokeSessions(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := deleteUserSessions(r.Context(), s.db, as.User.ID); err != nil {
+	if _, err := s.endUserSessions(r.Context(), s.db, as.User.ID, ""); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	s.clearSessionCookies(w, r)
@@ -427,8 +370,7 @@ func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(r.Context(), `DELETE FROM session WHERE "userId" = $1 AND token <> $2 AND "expiresAt" > $3`,
-		as.User.ID, as.Session.Token, s.now()); err != nil {
+	if _, err := s.endUserSessions(r.Context(), s.db, as.User.ID, as.Session.Token); err != nil {
 		return fmt.Errorf("revoke other sessions: %w", err)
 	}
 	writeJSON(w, http.StatusOK, statusTrue)
@@ -460,54 +402,15 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 	if len(extra.cols) == 0 {
 		return errNoFieldsToUpdate
 	}
-	set := `"updatedAt" = $2`
-	for i, c := range extra.cols {
-		set += fmt.Sprintf(", %s = $%d", c, i+3)
+	stored, err := s.updateSessionFields(r.Context(), &as.Session, extra)
+	if err != nil {
+		return err
 	}
-	err = s.db.QueryRow(r.Context(), `UPDATE session s SET `+set+` WHERE s.token = $1 RETURNING `+s.sessionColumns,
-		append([]any{as.Session.Token, s.now()}, extra.vals...)...).Scan(as.Session.scanTargets()...)
-	if isNoRows(err) {
+	if !stored {
 		s.clearSessionCookies(w, r)
 		return errFailedToGetSession
-	}
-	if err != nil {
-		return fmt.Errorf("update session: %w", err)
 	}
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, map[string]any{"session": as.Session})
 	return nil
-}
-
-// deleteUserSessions signs the user out everywhere: a password changed or reset, a magic link
-// that proves a new owner, an account deleted.
-func deleteUserSessions(ctx context.Context, q querier, userID string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM session WHERE "userId" = $1`, userID); err != nil {
-		return fmt.Errorf("delete user sessions: %w", err)
-	}
-	return nil
-}
-
-// deleteUserSessionIDs signs the user out everywhere and returns the ids of the sessions it
-// ended, for the replica's revocation set (ban.go, revokeUserSessions).
-func deleteUserSessionIDs(ctx context.Context, q querier, userID string) ([]string, error) {
-	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("delete user sessions: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("delete user sessions: %w", err)
-	}
-	return ids, nil
-}
-
-// markImpersonation makes a new session an impersonation by adminID that ends at expires.
-func (s *server) markImpersonation(ctx context.Context, q querier, id, adminID string, expires time.Time) (session, error) {
-	var sess session
-	err := q.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+s.sessionColumns,
-		id, adminID, expires).Scan(sess.scanTargets()...)
-	if err != nil {
-		return session{}, fmt.Errorf("mark impersonation session: %w", err)
-	}
-	return sess, nil
 }

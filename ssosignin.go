@@ -561,7 +561,7 @@ func (s *server) overrideUserInfo(ctx context.Context, tx pgx.Tx, profile *provi
 	if err != nil {
 		return fmt.Errorf("override user info: %w", err)
 	}
-	return nil
+	return s.userChanged(ctx, &res.as.User)
 }
 
 // provisionMember adds u to the provider's organization with SSO_DEFAULT_ROLE, unless they are a

@@ -26,12 +26,24 @@ func (s *server) handleOK(w http.ResponseWriter, r *http.Request) error {
 func (s *server) handleReady(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.schemaApplied(ctx); err != nil {
+	reason := ""
+	err := s.schemaApplied(ctx)
+	if err != nil {
+		reason = "database unreachable or schema not applied"
+	} else if s.redis != nil {
+		// Redis is always checked (a failure is logged and counted), but only a replica that
+		// cannot serve without it is unready: with sessions and verification values in Postgres
+		// too, it answers from Postgres while Redis is away.
+		if perr := s.redis.ping(ctx); perr != nil && s.redisRequired() {
+			err, reason = perr, "redis unreachable"
+		}
+	}
+	if err != nil {
 		slog.WarnContext(ctx, "not ready", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, struct {
 			Ready  bool   `json:"ready"`
 			Reason string `json:"reason"`
-		}{false, "database unreachable or schema not applied"})
+		}{false, reason})
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})

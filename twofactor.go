@@ -216,6 +216,30 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 		return session{}, err
 	}
 	now := s.now()
+	if s.sessionsInDB() {
+		return s.rotateSessionRow(ctx, tx, old, now)
+	}
+	// Ending the old session first is also the check that it was not signed out meanwhile.
+	userID, err := s.endSession(ctx, tx, old.Token)
+	if err != nil {
+		return session{}, fmt.Errorf("rotate session: %w", err)
+	}
+	if userID == "" {
+		return session{}, errUnauthorized
+	}
+	sess := old // with its additional fields as Redis held them
+	sess.ID, sess.Token = generateID(32), generateID(32)
+	sess.ExpiresAt, sess.CreatedAt, sess.UpdatedAt = jsTime(now.Add(s.cfg.SessionExpiresIn)), jsTime(now), jsTime(now)
+	if err := s.putNewSession(ctx, tx, sess); err != nil {
+		return session{}, fmt.Errorf("rotate session: %w", err)
+	}
+	return sess, nil
+}
+
+// rotateSessionRow is rotateSession with sessions in Postgres: the new row copies the old one's
+// columns, the additional fields' included (also those the API does not return), before the old
+// one ends.
+func (s *server) rotateSessionRow(ctx context.Context, tx pgx.Tx, old session, now time.Time) (session, error) {
 	var sess session
 	err := tx.QueryRow(ctx, `
 		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy"`+s.cfg.Fields.Session.columnList("")+`)
@@ -230,7 +254,10 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 	if err != nil {
 		return session{}, fmt.Errorf("rotate session: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE id = $1`, old.ID); err != nil {
+	if _, err := s.endSession(ctx, tx, old.Token); err != nil {
+		return session{}, fmt.Errorf("rotate session: %w", err)
+	}
+	if err := s.putNewSession(ctx, tx, sess); err != nil {
 		return session{}, fmt.Errorf("rotate session: %w", err)
 	}
 	return sess, nil
@@ -247,6 +274,9 @@ func (s *server) setTwoFactorEnabled(ctx context.Context, tx pgx.Tx, as *authSes
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update two-factor flag: %w", err)
+	}
+	if err := s.userChanged(ctx, &next.User); err != nil {
+		return nil, err
 	}
 	if next.Session, err = s.rotateSession(ctx, tx, as.Session); err != nil {
 		return nil, err

@@ -160,22 +160,22 @@ func (s *server) signInLimits(ctx context.Context, tx pgx.Tx, c *twoFactorCaller
 	if out, err := s.accountLock(ctx, tx, row); out != nil || err != nil {
 		return out, err
 	}
-	var value string
-	err := tx.QueryRow(ctx, `SELECT value FROM verification WHERE identifier = $1 AND "expiresAt" >= $2
-		ORDER BY "createdAt" DESC LIMIT 1`, attemptsID(c.challenge), s.now()).Scan(&value)
-	if isNoRows(err) {
-		return refuse(errInvalidTwoFactorCookie)
-	}
+	v, err := s.findVerification(ctx, tx, attemptsID(c.challenge))
 	if err != nil {
 		return nil, fmt.Errorf("read challenge attempts: %w", err)
 	}
-	n, err := strconv.Atoi(value)
+	if v == nil || v.ExpiresAt.Before(s.now()) {
+		return refuse(errInvalidTwoFactorCookie)
+	}
+	n, err := strconv.Atoi(v.Value)
 	if err == nil && n >= 0 && n < challengeAttempts {
 		return nil, nil
 	}
 	// A count that does not parse is spent, as upstream reads it.
-	if _, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1 OR identifier = $2`, c.challenge, attemptsID(c.challenge)); err != nil {
-		return nil, fmt.Errorf("end challenge: %w", err)
+	for _, id := range []string{c.challenge, attemptsID(c.challenge)} {
+		if err := s.deleteVerification(ctx, tx, id); err != nil {
+			return nil, fmt.Errorf("end challenge: %w", err)
+		}
 	}
 	return &twoFactorOutcome{refusal: errTooManyAttemptsNewCode, expireChallenge: true}, nil
 }
@@ -188,8 +188,17 @@ func (s *server) countFailure(ctx context.Context, tx pgx.Tx, c *twoFactorCaller
 		return nil
 	}
 	if perChallenge {
-		if _, err := tx.Exec(ctx, `UPDATE verification SET value = (value::int + 1)::text, "updatedAt" = $2
-			WHERE identifier = $1 AND value ~ '^[0-9]{1,9}$'`, attemptsID(c.challenge), s.now()); err != nil {
+		err := s.judgeVerification(ctx, tx, attemptsID(c.challenge), func(v *verification) (verificationChange, string) {
+			if v == nil || len(v.Value) > 9 {
+				return keepVerification, ""
+			}
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || n < 0 {
+				return keepVerification, ""
+			}
+			return rewriteVerification, strconv.Itoa(n + 1)
+		})
+		if err != nil {
 			return fmt.Errorf("count challenge attempt: %w", err)
 		}
 	}
@@ -231,7 +240,7 @@ func (s *server) twoFactorValid(ctx context.Context, tx pgx.Tx, r *http.Request,
 	if v == nil || v.Value != c.user.ID {
 		return &twoFactorOutcome{refusal: errInvalidTwoFactorCookie, expireChallenge: true}, nil
 	}
-	if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
+	if err := s.deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 		return nil, fmt.Errorf("end challenge: %w", err)
 	}
 	sess, err := s.createSession(ctx, tx, r, c.user.ID, s.dontRemember(r))
@@ -394,7 +403,7 @@ func (s *server) handleVerifyBackupCode(w http.ResponseWriter, r *http.Request) 
 		if !c.signingIn() {
 			return &twoFactorOutcome{reply: tokenUserReply{c.session.Session.Token, c.user}}, nil
 		}
-		if err := deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
+		if err := s.deleteVerification(ctx, tx, attemptsID(c.challenge)); err != nil {
 			return nil, fmt.Errorf("end challenge attempts: %w", err)
 		}
 		return &twoFactorOutcome{reply: tokenUserReply{User: c.user}}, nil
@@ -498,7 +507,7 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 	challenge := "2fa-" + randomString(20, defaultAlpha)
 	methods := []string{}
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM session WHERE id = $1`, as.Session.ID); err != nil {
+		if _, err := s.endSession(ctx, tx, as.Session.Token); err != nil {
 			return fmt.Errorf("withhold session: %w", err)
 		}
 		expires := s.now().Add(twoFactorChallengeTTL)
@@ -568,12 +577,18 @@ func (s *server) rotateTrustedDevice(ctx context.Context, userID, value string) 
 	}
 	var next string
 	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM verification WHERE identifier = $1 AND value = $2 AND "expiresAt" > $3`,
-			identifier, userID, s.now())
+		spent := false
+		err := s.judgeVerification(ctx, tx, identifier, func(v *verification) (verificationChange, string) {
+			spent = v != nil && v.Value == userID && v.ExpiresAt.After(s.now())
+			if !spent {
+				return keepVerification, ""
+			}
+			return dropVerification, ""
+		})
 		if err != nil {
 			return fmt.Errorf("spend trusted device: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		if !spent {
 			return nil
 		}
 		next, err = s.newTrustedDevice(ctx, tx, userID)

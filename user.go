@@ -112,7 +112,7 @@ func (s *server) markEmailVerified(ctx context.Context, q querier, id string, on
 	if err != nil {
 		return false, fmt.Errorf("mark email verified: %w", err)
 	}
-	return true, nil
+	return true, s.userChanged(ctx, u)
 }
 
 // insertUser creates a user row with the configured fields' defaults; a taken email is
@@ -200,6 +200,9 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	case updated != nil:
 		as.User = *updated
 	}
+	if err := s.userChanged(r.Context(), &as.User); err != nil {
+		return err
+	}
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, statusTrue)
 	return nil
@@ -222,7 +225,7 @@ func (s *server) setUserColumns(ctx context.Context, q querier, userID string, c
 	if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
-	return &u, nil
+	return &u, s.userChanged(ctx, &u)
 }
 
 // userBan reads whether a user is banned and until when (nil: for good); false for no user.

@@ -134,6 +134,19 @@ func run(path string, w io.Writer) error {
 		p("- Recovered %v ms after Postgres came back, without a restart; no user without its account, no organization without a member\n", fg["recovery_ms"])
 	}
 
+	p("\n## Redis outage under load\n\n")
+	for _, l := range byName["redis outage"] {
+		fg := l.Figures
+		p("Sessions %v: %v workers read get-session with several sessions while the connection to Redis\n", fg["arrangement"], fg["workers"])
+		p("is cut for %v ms, one session signs out during the cut, and Redis is restored (`%s`).\n\n", fg["outage_ms"], l.Test)
+		phases, _ := fg["statuses"].(map[string]any)
+		for _, ph := range []string{"before", "outage", "after"} {
+			p("- %s: %s\n", ph, statuses(phases[ph]))
+		}
+		p("- Sessions lost (a valid cookie answered null): %s; resurrected after the outage: %v; transport failures: %v\n", counts(fg["lost"]), fg["resurrected"], fg["failures"])
+		p("- Recovered (Redis read again, its stale keys deleted) %v ms after Redis came back\n\n", fg["recovery_ms"])
+	}
+
 	p("\n## SIGTERM under load\n\n")
 	for _, l := range byName["shutdown"] {
 		fg := l.Figures

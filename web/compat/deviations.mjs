@@ -328,4 +328,28 @@ export const deviations = {
     provenBy: ["TestProductionWithoutBaseURLRefusesToStart", "TestHostHeaderCannotChooseTheOriginOfMailedLinks"],
     notOnWire: "the harness always sets BETTER_AUTH_URL, where both servers agree",
   },
+  "redis-outage-repair": {
+    title: "A Redis outage cannot resurrect a session",
+    upstream: "With `secondaryStorage` and `storeSessionInDatabase`, a failed Redis write is logged and the stale copy stays: a session signed out while Redis was unreachable is served again from Redis once it is back, until its TTL; a value Redis lost is read from the database and never written back.",
+    ours: "A Redis write that fails while sessions or verification values are also in Postgres is recorded in our own table `secondaryStorageRepair`; the replica serves from Postgres (one warning, `authsidecar_redis_errors_total`) until Redis answers and every recorded key has been deleted from it, then reads Redis again. A value Redis lost is read from Postgres and, as upstream, not written back (a write-back could race a revocation). With sessions only in Redis a failure is 503 `SERVICE_UNAVAILABLE` and `/readyz` fails, as upstream throws.",
+    why: "Signing out must hold: an outage of a cache must not bring a revoked session back.",
+    provenBy: ["TestRedisOutageUnderLoad", "TestRedisMissFallsBackToPostgresWhenSessionsAreStoredThere"],
+    notOnWire: "the harness's servers share no Redis it can cut",
+  },
+  "redis-sessions-revocation": {
+    title: "Sessions in Redis are revoked instantly and atomically",
+    upstream: "Sessions kept only in `secondaryStorage` are deleted from Redis alone: a `session_data` cookie cache keeps answering until its `maxAge`; each session write reads and rewrites `active-sessions-{userId}` in separate commands, so concurrent sign-ins of one user can drop each other from the list.",
+    ours: "Ending a session kept only in Redis announces its id as a deleted row does (`sessionRevocation`, `LISTEN/NOTIFY`), so every replica's cookie cache refuses it at once; each session write, deletion and list update is one Lua script (one round trip, atomic). Keys, values and TTLs are upstream's, and a Node server reads ours and we read its. Writes inside a Postgres transaction reach Redis before the commit, as upstream's do: a rolled-back sign-in can leave an unreachable session in Redis until its TTL. Bulk changes by SQL (an organization or team deleted) reach sessions kept only in Redis only for the caller's own session, as upstream's adapter updates reach none.",
+    why: "Revocation must mean the same with Redis as with Postgres; a lost list entry hides a live session from list-sessions.",
+    provenBy: ["TestRedisSessionLifecycle", "TestRedisSessionKeysValuesAndTTLsAreUpstreams"],
+    notOnWire: "the harness's servers share no Redis yet",
+  },
+  "redis-verification-our-records": {
+    title: "Some of our verification records stay in Postgres",
+    upstream: "With verification values only in `secondaryStorage`, every verification value is in Redis.",
+    ours: "Reset tokens, OTPs, magic links, OAuth state, two-factor challenges and trusted devices follow `VERIFICATION_STORE_IN_DATABASE` under upstream's `verification:{identifier}` keys; the SAML session index records of single logout stay in Postgres (they are found by a prefix search Redis cannot do), and disabling two-factor forgets trusted devices kept in Postgres only. Guesses at a code in Redis are judged in an optimistic transaction (WATCH/MULTI), so parallel guesses are each counted and a code is spent once.",
+    why: "A prefix search in Redis would be a scan of the whole keyspace per logout.",
+    provenBy: ["TestRedisVerificationValuesAreUpstreams", "TestRedisSingleUseThingsWorkOnceUnderRace"],
+    notOnWire: "the harness's servers share no Redis yet",
+  },
 };

@@ -6,7 +6,7 @@
 // a selected scenario names (`configs`); a fake GitLab both sign in with (fakeidp.mjs) and an
 // OpenID provider for enterprise SSO (fakeoidc.mjs). It stops them and drops the databases afterwards.
 import { spawn, execFile } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -135,10 +135,43 @@ export const configs = {
   // with it, routes other than get-session deliberately differ (deviation cache-reads-only);
   // its session_data with fields is proven in fields_test.go.
   fields: { AUTH_CONFIG: join(repoRoot, "testdata", "config", "fields.json") },
+  // secondaryStorage in Redis (@better-auth/redis-storage on the reference): sessions and
+  // verification values only there, as upstream defaults; "redis-db" keeps them in Postgres too.
+  // REDIS_URL is the harness's own redis-server; each database gets its own key prefix, so the
+  // servers on one database share their keys and no others.
+  redis: { REDIS_URL: "" },
+  "redis-db": { REDIS_URL: "", SESSION_STORE_IN_DATABASE: "true", VERIFICATION_STORE_IN_DATABASE: "true" },
 };
 
 // interopConfigs also get an ours on the reference's database, for their interop scenarios.
-const interopConfigs = new Set(["shipped", "tokens", "fields"]);
+const interopConfigs = new Set(["shipped", "tokens", "fields", "redis", "redis-db"]);
+
+// startRedis runs a redis-server without persistence on a free port (COMPAT_REDIS_URL instead
+// when set) and answers its URL.
+async function startRedis(procs, dir) {
+  if (process.env.COMPAT_REDIS_URL) return process.env.COMPAT_REDIS_URL;
+  const port = await freePort();
+  const p = new Process("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], baseEnv(), join(dir, "redis.log"));
+  procs.push(p);
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    const up = await new Promise((resolve) => {
+      const c = connect(port, "127.0.0.1", () => c.write("PING\r\n"));
+      c.on("data", (d) => { c.destroy(); resolve(d.toString().startsWith("+PONG")); });
+      c.on("error", () => resolve(false));
+    });
+    if (up) return `redis://127.0.0.1:${port}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server did not answer:\n${await p.log()}`);
+}
+
+// configEnv is a configuration's environment for a server on database db.
+function configEnv(config, db, redisURL) {
+  const env = { ...configs[config] };
+  if ("REDIS_URL" in env) Object.assign(env, { REDIS_URL: redisURL, REDIS_KEY_PREFIX: `${db}:` });
+  return env;
+}
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
 // (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.
@@ -168,6 +201,7 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
     oidc = await startFakeOIDC();
     for (const db of dbs) await admin(`CREATE DATABASE "${db}"`);
     const binary = join(dir, "authsidecar");
+    const redisURL = names.some((n) => "REDIS_URL" in configs[n]) ? await startRedis(procs, dir) : "";
     // Both servers of every configuration: the fake GitLab, and one passkey relying party ID
     // (WebAuthn forbids an IP address, and each side defaults differently for one).
     const common = {
@@ -180,14 +214,14 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
     };
     const server = async (name, db, ours, config) => {
       const port = await freePort();
-      return { name, ours, config, origin: `http://127.0.0.1:${port}`, port, databaseURL: databaseURL(db), mailLog: join(dir, `${name}-mail.log`), secret, fake };
+      return { name, ours, config, db, origin: `http://127.0.0.1:${port}`, port, databaseURL: databaseURL(db), mailLog: join(dir, `${name}-mail.log`), secret, fake };
     };
 
     const startOurs = (s) => {
       const env = {
         ...baseEnv(),
         ...common,
-        ...configs[s.config],
+        ...configEnv(s.config, s.db, redisURL),
         DATABASE_URL: s.databaseURL,
         BETTER_AUTH_SECRET: secret,
         BETTER_AUTH_URL: s.origin,
@@ -204,7 +238,7 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
     const refEnv = (s) => ({
       ...baseEnv(),
       ...common,
-      ...configs[s.config],
+      ...configEnv(s.config, s.db, redisURL),
       DATABASE_URL: s.databaseURL,
       BETTER_AUTH_SECRET: secret,
       BETTER_AUTH_URL: s.origin,

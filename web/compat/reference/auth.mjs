@@ -17,6 +17,8 @@
 //   ADMIN_ROLES, ADMIN_USER_IDS, ADMIN_DEFAULT_ROLE, ADMIN_IMPERSONATION_SESSION_DURATION,
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
 //   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
+//   REDIS_URL, REDIS_KEY_PREFIX ("better-auth:"), SESSION_STORE_IN_DATABASE and
+//   VERIFICATION_STORE_IN_DATABASE (false): secondaryStorage with @better-auth/redis-storage.
 //   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
 //   its plugins entries, {"id", …options}, laid over the options of the plugin of that id; a
 //   "username" entry turns username() on), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
@@ -28,6 +30,8 @@ import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor, usern
 import { adminAc, defaultAc, userAc } from "better-auth/plugins/admin/access";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
+import { redisStorage } from "@better-auth/redis-storage";
+import { Redis } from "ioredis";
 
 function required(name) {
   const v = process.env[name];
@@ -56,6 +60,13 @@ function recordMail(entry) {
   if (mailLog) appendFileSync(mailLog, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
 }
 
+// secondaryStorage, as authsidecar's REDIS_URL: the same keys under the same prefix.
+// lazyConnect: migrate.mjs, which never uses it, must still exit.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { lazyConnect: true }) : null;
+const secondary = redis && {
+  secondaryStorage: redisStorage({ client: redis, keyPrefix: process.env.REDIS_KEY_PREFIX ?? "better-auth:" }),
+  verification: { storeInDatabase: on("VERIFICATION_STORE_IN_DATABASE") },
+};
 // fileOptions is AUTH_CONFIG's betterAuth() options; filePlugin(id) its entry for that plugin.
 const { plugins: filePlugins = [], ...fileOptions } = process.env.AUTH_CONFIG ? JSON.parse(readFileSync(process.env.AUTH_CONFIG, "utf8")) : {};
 const filePlugin = (id) => {
@@ -98,7 +109,11 @@ export const auth = betterAuth(merge({
   trustedOrigins: (process.env.TRUSTED_ORIGINS || "").split(",").filter(Boolean),
   database: pool,
   telemetry: { enabled: false },
-  ...(cookieCacheMaxAge > 0 && { session: { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } } }),
+  session: {
+    ...(cookieCacheMaxAge > 0 && { cookieCache: { enabled: true, maxAge: cookieCacheMaxAge } }),
+    ...(redis && { storeSessionInDatabase: on("SESSION_STORE_IN_DATABASE") }),
+  },
+  ...secondary,
   rateLimit: { enabled: false },
   emailAndPassword: {
     enabled: true,

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisArrangements are the two ways sessions live with REDIS_URL set.
+var redisArrangements = []struct {
+	name         string
+	sessionsInDB bool
+}{
+	{"redis-only", false},
+	{"redis+postgres", true},
+}
+
+// sessionOf answers the session token and JSON get-session shows the client.
+func redisSessionOf(t *testing.T, c *testClient) (string, map[string]any) {
+	t.Helper()
+	body := c.get("/api/auth/get-session").wantStatus(t, http.StatusOK).object(t)
+	if body == nil {
+		t.Fatal("get-session: no session")
+	}
+	sess := body["session"].(map[string]any)
+	return sess["token"].(string), body
+}
+
+// storedSession reads a session value from Redis as upstream would.
+func storedSession(t *testing.T, ts *testServer, rc *redis.Client, token string) (map[string]any, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	key := ts.cfg.Redis.KeyPrefix + token
+	v, err := rc.Get(ctx, key).Result()
+	if err == redis.Nil {
+		return nil, 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		t.Fatalf("stored session %q: %v", v, err)
+	}
+	return m, rc.TTL(ctx, key).Val()
+}
+
+type listEntry struct {
+	Token     string `json:"token"`
+	ExpiresAt int64  `json:"expiresAt"`
+}
+
+func storedList(t *testing.T, ts *testServer, rc *redis.Client, userID string) ([]listEntry, string) {
+	t.Helper()
+	raw, err := rc.Get(context.Background(), ts.cfg.Redis.KeyPrefix+"active-sessions-"+userID).Result()
+	if err == redis.Nil {
+		return nil, ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []listEntry
+	if err := json.Unmarshal([]byte(raw), &l); err != nil {
+		t.Fatalf("active-sessions %q: %v", raw, err)
+	}
+	return l, raw
+}
+
+// TestRedisSessionKeysValuesAndTTLsAreUpstreams proves what a sign-up writes to Redis is what
+// upstream's createSession writes: {token} holding get-session's JSON with a TTL to expiresAt,
+// active-sessions-{userId} listing the token with expiresAt in epoch ms, and (sessions only in
+// Redis) no session row; sign-out deletes both keys.
+func TestRedisSessionKeysValuesAndTTLsAreUpstreams(t *testing.T) {
+	t.Parallel()
+	for _, a := range redisArrangements {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, withRedis(t, a.sessionsInDB, true))
+			rc := testRedisClient(t)
+			c := ts.client(t)
+			user := c.signUp("keys@example.com", "password123", "Keys")
+			token, answer := redisSessionOf(t, c)
+			stored, ttl := storedSession(t, ts, rc, token)
+			if stored == nil {
+				t.Fatal("no session value in Redis")
+			}
+			wantJSON, _ := json.Marshal(answer)
+			gotJSON, _ := json.Marshal(stored)
+			if string(wantJSON) != string(gotJSON) {
+				t.Fatalf("stored %s\nget-session %s", gotJSON, wantJSON)
+			}
+			if ttl <= defaultSessionExpiresIn-time.Minute || ttl > defaultSessionExpiresIn {
+				t.Fatalf("TTL %v, want about %v", ttl, defaultSessionExpiresIn)
+			}
+			list, raw := storedList(t, ts, rc, user["id"].(string))
+			expires, _ := time.Parse(time.RFC3339, answer["session"].(map[string]any)["expiresAt"].(string))
+			if len(list) != 1 || list[0].Token != token || list[0].ExpiresAt != expires.UnixMilli() || !strings.HasPrefix(raw, `[{"token":`) {
+				t.Fatalf("active-sessions = %s, want [{token, expiresAt %d}]", raw, expires.UnixMilli())
+			}
+			if rows, want := ts.rowCount(t, "session"), map[bool]int{false: 0, true: 1}[a.sessionsInDB]; rows != want {
+				t.Fatalf("%d session rows, want %d", rows, want)
+			}
+			c.post("/api/auth/sign-out", nil).wantStatus(t, http.StatusOK)
+			if v, _ := storedSession(t, ts, rc, token); v != nil {
+				t.Fatal("session still in Redis after sign-out")
+			}
+			if l, _ := storedList(t, ts, rc, user["id"].(string)); l != nil {
+				t.Fatalf("active-sessions still listed after sign-out: %v", l)
+			}
+		})
+	}
+}
+
+// TestRedisSessionLifecycle runs the session endpoints in each Redis arrangement: list, revoke
+// one, revoke others, revoke all (which writes upstream's revoked-sessions-before marker), and
+// update-user rewriting the user kept with every session.
+func TestRedisSessionLifecycle(t *testing.T) {
+	t.Parallel()
+	for _, a := range redisArrangements {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, withRedis(t, a.sessionsInDB, true))
+			rc := testRedisClient(t)
+			c1 := ts.client(t)
+			user := c1.signUp("life@example.com", "password123", "Life")
+			userID := user["id"].(string)
+			var clients []*testClient
+			for range 3 {
+				c := ts.client(t)
+				c.post("/api/auth/sign-in/email", map[string]any{"email": "life@example.com", "password": "password123"}).wantStatus(t, http.StatusOK)
+				clients = append(clients, c)
+			}
+			var listed []map[string]any
+			c1.get("/api/auth/list-sessions").wantStatus(t, http.StatusOK).decode(t, &listed)
+			if len(listed) != 4 {
+				t.Fatalf("list-sessions: %d sessions, want 4", len(listed))
+			}
+
+			c1.post("/api/auth/update-user", map[string]any{"name": "Renamed"}).wantStatus(t, http.StatusOK)
+			t2, _ := redisSessionOf(t, clients[0])
+			stored, _ := storedSession(t, ts, rc, t2)
+			if stored["user"].(map[string]any)["name"] != "Renamed" {
+				t.Fatalf("another session's stored user after update-user: %v", stored["user"])
+			}
+
+			c1.post("/api/auth/revoke-session", map[string]any{"token": t2}).wantStatus(t, http.StatusOK)
+			if body := clients[0].get("/api/auth/get-session").wantStatus(t, http.StatusOK); string(body.Body) != "null" {
+				t.Fatalf("revoked session still answers: %s", body.Body)
+			}
+			c1.post("/api/auth/revoke-other-sessions", nil).wantStatus(t, http.StatusOK)
+			for _, c := range clients[1:] {
+				if body := c.get("/api/auth/get-session"); string(body.Body) != "null" {
+					t.Fatalf("other session survived revoke-other-sessions: %s", body.Body)
+				}
+			}
+			if _, body := redisSessionOf(t, c1); body["user"].(map[string]any)["name"] != "Renamed" {
+				t.Fatalf("the caller's own session: %v", body)
+			}
+			c1.post("/api/auth/revoke-sessions", nil).wantStatus(t, http.StatusOK)
+			if body := c1.get("/api/auth/get-session"); string(body.Body) != "null" {
+				t.Fatalf("session survived revoke-sessions: %s", body.Body)
+			}
+			marker, err := rc.Get(context.Background(), ts.cfg.Redis.KeyPrefix+"revoked-sessions-before-"+userID).Result()
+			if err != nil || marker == "" {
+				t.Fatalf("revoked-sessions-before marker: %q %v", marker, err)
+			}
+			if l, _ := storedList(t, ts, rc, userID); l != nil {
+				t.Fatalf("active-sessions after revoke-sessions: %v", l)
+			}
+		})
+	}
+}
+
+// TestRedisSessionWrittenByUpstreamIsServed stores a session as the Node server's internal
+// adapter writes it (testdata/redis/upstream-session.json, JSON.stringify's dates and key order)
+// and reads it through get-session; a revoked-sessions-before marker later than its creation,
+// as upstream's revoke-sessions leaves, ends it.
+func TestRedisSessionWrittenByUpstreamIsServed(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, withRedis(t, false, true))
+	rc := testRedisClient(t)
+	c := ts.client(t)
+	user := c.signUp("node@example.com", "password123", "Node")
+	userID := user["id"].(string)
+	now := time.Now().UTC()
+	value := strings.NewReplacer(
+		"{userId}", userID,
+		"{createdAt}", now.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z"),
+		"{expiresAt}", now.Add(6*24*time.Hour).Format("2006-01-02T15:04:05.000Z"),
+	).Replace(string(readTestdata(t, "redis/upstream-session.json")))
+	ctx := context.Background()
+	token := "nodeWrittenToken0123456789abcdef"
+	if err := rc.Set(ctx, ts.cfg.Redis.KeyPrefix+token, strings.TrimSpace(value), time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	node := ts.client(t)
+	node.cookies[ts.cookieName(cookieSessionToken)] = signCookieValue(t, ts, token)
+	body := node.get("/api/auth/get-session").wantStatus(t, http.StatusOK).object(t)
+	if body == nil || body["user"].(map[string]any)["email"] != "node@example.com" || body["session"].(map[string]any)["token"] != token {
+		t.Fatalf("get-session of an upstream-written session: %v", body)
+	}
+	rc.Set(ctx, ts.cfg.Redis.KeyPrefix+"revoked-sessions-before-"+userID, now.UnixMilli(), time.Hour)
+	if got := node.get("/api/auth/get-session"); string(got.Body) != "null" {
+		t.Fatalf("a session the marker revoked still answers: %s", got.Body)
+	}
+}
+
+// TestRedisMissFallsBackToPostgresWhenSessionsAreStoredThere proves upstream's database fallback
+// with storeSessionInDatabase: a session Redis lost (evicted) is read from Postgres; without
+// sessions in Postgres it is gone.
+func TestRedisMissFallsBackToPostgresWhenSessionsAreStoredThere(t *testing.T) {
+	t.Parallel()
+	for _, a := range redisArrangements {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, withRedis(t, a.sessionsInDB, true))
+			rc := testRedisClient(t)
+			c := ts.client(t)
+			c.signUp("evicted@example.com", "password123", "Evicted")
+			token, _ := redisSessionOf(t, c)
+			rc.Del(context.Background(), ts.cfg.Redis.KeyPrefix+token)
+			got := c.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
+			if served := string(got.Body) != "null"; served != a.sessionsInDB {
+				t.Fatalf("after eviction: %s", got.Body)
+			}
+		})
+	}
+}
+
+// signCookieValue is a session_token cookie value for token, signed and encoded as the server sets it.
+func signCookieValue(t *testing.T, ts *testServer, token string) string {
+	t.Helper()
+	return url.QueryEscape(ts.sign(token))
+}
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
