@@ -248,3 +248,68 @@ func readTestdata(t *testing.T, name string) []byte {
 	}
 	return raw
 }
+
+// TestRedisSessionCarriesAdditionalFields: in both Redis arrangements a session's additional
+// fields (testdata/config/fields.json) start at their defaults, are in the Redis value as the API
+// answers them, come back from Redis into get-session, follow update-session into Redis, and
+// survive the session rotation that turning two-factor on does.
+func TestRedisSessionCarriesAdditionalFields(t *testing.T) {
+	t.Parallel()
+	for _, a := range redisArrangements {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newFieldsServer(t, withRedis(t, a.sessionsInDB, a.sessionsInDB))
+			ts.clock.set(stepStart)
+			rc := testRedisClient(t)
+			c := ts.client(t)
+			c.signUp("redisfields@example.com", "password123", "Redis Fields")
+			wantFields := func(where, token string, want map[string]any) {
+				t.Helper()
+				stored, _ := storedSession(t, ts, rc, token)
+				if stored == nil {
+					t.Fatalf("%s: no Redis value for the session", where)
+				}
+				var got struct{ Session map[string]any }
+				c.get("/api/auth/get-session?disableCookieCache=true").wantStatus(t, http.StatusOK).decode(t, &got)
+				storedSess := stored["session"].(map[string]any)
+				for k, v := range want {
+					if storedSess[k] != v {
+						t.Errorf("%s: Redis value %s = %#v, want %#v", where, k, storedSess[k], v)
+					}
+					if got.Session[k] != v {
+						t.Errorf("%s: get-session %s = %#v, want %#v", where, k, got.Session[k], v)
+					}
+				}
+				for _, k := range []string{"device", "theme"} {
+					if _, ok := storedSess[k]; !ok {
+						t.Errorf("%s: Redis value lacks %s: %v", where, k, storedSess)
+					}
+				}
+			}
+			token, _ := redisSessionOf(t, c)
+			wantFields("sign-up", token, map[string]any{"device": nil, "theme": "light"})
+
+			var upd struct{ Session map[string]any }
+			c.post("/api/auth/update-session", map[string]any{"device": "phone"}).wantStatus(t, http.StatusOK).decode(t, &upd)
+			if upd.Session["device"] != "phone" || upd.Session["theme"] != "light" {
+				t.Errorf("update-session answered %v", upd.Session)
+			}
+			wantFields("update-session", token, map[string]any{"device": "phone", "theme": "light"})
+
+			var enabled struct {
+				TOTPURI string `json:"totpURI"`
+			}
+			c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, http.StatusOK).decode(t, &enabled)
+			code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
+			c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, http.StatusOK)
+			rotated, _ := redisSessionOf(t, c)
+			if rotated == token {
+				t.Fatal("the session was not rotated")
+			}
+			if old, _ := storedSession(t, ts, rc, token); old != nil {
+				t.Error("the rotated-out session is still in Redis")
+			}
+			wantFields("rotation", rotated, map[string]any{"device": "phone", "theme": "light"})
+		})
+	}
+}
