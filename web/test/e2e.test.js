@@ -136,7 +136,7 @@ async function virtualAuthenticator(page) {
   };
 }
 
-describe("example app in Chromium", { skip, timeout: 600_000 }, () => {
+describe("example app in Chromium", { skip, timeout: 1_200_000 }, () => {
   let sidecar;
   let cacheSidecar; // COOKIE_CACHE_MAX_AGE on, for the middleware's "cookie-cache" mode
   let requiredSidecar; // REQUIRE_EMAIL_VERIFICATION on
