@@ -226,19 +226,24 @@ func (s *server) decode(r *http.Request, dst any, forms bodyForms) error {
 	if bytes.Contains(body, []byte(`\u0000`)) && containsNUL(obj) {
 		return validationError("[body] Invalid input: NUL characters are not allowed")
 	}
-	out, issues := decodeFields(obj, fields, reflect.TypeOf(dst).Elem(), "body")
+	out, issues, dropped := decodeFields(obj, fields, reflect.TypeOf(dst).Elem(), "body", !s.cfg.StrictBody)
 	if len(issues) > 0 {
 		return validationError(issues...)
+	}
+	if len(dropped) > 0 {
+		// Names only: a value may be a password or a token.
+		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", dropped)
 	}
 	reflect.ValueOf(dst).Elem().Set(out)
 	return nil
 }
 
-// decodeFields decodes obj into a new value of type t with decode's rules (no unknown keys, typed
-// fields, required ones present), naming each issue by its path ("body", "body.data").
-func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.Type, path string) (reflect.Value, []string) {
-	out := reflect.New(t).Elem()
-	var issues []string
+// decodeFields decodes obj into a new value of type t with decode's rules (typed fields, required
+// ones present), naming each issue by its path ("body", "body.data"). A key t does not take is
+// kept in t's unknown:"keep" field, else dropped and named in dropped when drop is set (upstream's
+// behaviour, deviation unknown-body-keys without STRICT_BODY), else an issue.
+func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.Type, path string, drop bool) (out reflect.Value, issues, dropped []string) {
+	out = reflect.New(t).Elem()
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -254,8 +259,12 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 			kept.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(obj[k]))
 			continue
 		}
+		if !ok && drop {
+			dropped = append(dropped, k)
+			continue
+		}
 		if !ok {
-			issues = append(issues, fmt.Sprintf("[%s] Unrecognized key: %q", path, k))
+			issues = append(issues, unrecognizedKey(path, k))
 			continue
 		}
 		v := obj[k]
@@ -274,7 +283,11 @@ func decodeFields(obj map[string]json.RawMessage, fields *bodyFields, t reflect.
 			issues = append(issues, fmt.Sprintf("[%s.%s] Invalid input: expected %s, received undefined", path, f.name, f.kind))
 		}
 	}
-	return out, issues
+	return out, issues, dropped
+}
+
+func unrecognizedKey(path, key string) string {
+	return fmt.Sprintf("[%s] Unrecognized key: %q", path, key)
 }
 
 // parseAndCheckURLs runs decode's first two steps: it parses the body and checks the callback-like

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +16,7 @@ import (
 // a row.
 func TestBadInputIsRefusedWithoutWrites(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
+	ts := newTestServer(t, strictBody) // unknown keys refused too; TestUnknownBodyKeysAreDroppedAsUpstream covers the default
 	owner := ts.client(t)
 	owner.signUp("owner@example.com", "password123", "Owner")
 	valid := owner.cookies[sessionCookie]
@@ -228,5 +230,65 @@ func TestRoutingAnswersAsUpstream(t *testing.T) {
 	resp := c.get("/api/auth/ok").wantStatus(t, http.StatusOK)
 	if string(resp.Body) != `{"ok":true}` {
 		t.Fatalf("ok: %s", resp.Body)
+	}
+}
+
+// strictBody turns on STRICT_BODY: keys a route does not take are refused.
+func strictBody(c *config) { c.StrictBody = true }
+
+// TestUnknownBodyKeysAreDroppedAsUpstream: without STRICT_BODY a key a route does not take is
+// dropped and named (never its value) in a debug line, as a form spread into signUp.email carries
+// confirmPassword; a non-writable user field with a truthy value is upstream's FIELD_NOT_ALLOWED,
+// and with STRICT_BODY every such key is refused (deviation unknown-body-keys).
+func TestUnknownBodyKeysAreDroppedAsUpstream(t *testing.T) {
+	// Not parallel: it reads the process-wide log.
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(prev)
+
+	ts := newTestServer(t)
+	c := ts.client(t)
+	form := map[string]any{"email": "form@example.com", "password": "password123", "name": "Form",
+		"confirmPassword": "value-never-logged", "terms": true, "emailVerified": true, "banned": true}
+	u := c.post("/api/auth/sign-up/email", form).wantStatus(t, http.StatusOK).object(t)["user"].(map[string]any)
+	if u["emailVerified"] != false || u["banned"] != false {
+		t.Errorf("sign-up took a field a client may not write: %v", u)
+	}
+	if !strings.Contains(logs.String(), `"keys":["banned","confirmPassword","emailVerified","terms"]`) || strings.Contains(logs.String(), "value-never-logged") {
+		t.Errorf("debug log should name the dropped keys and no value:\n%s", logs.String())
+	}
+
+	role := map[string]any{"email": "role@example.com", "password": "password123", "name": "R", "role": "admin"}
+	c2 := ts.client(t)
+	c2.post("/api/auth/sign-up/email", role).wantError(t, 400, "FIELD_NOT_ALLOWED")
+	c2.post("/api/auth/sign-in/email", map[string]any{"email": "role@example.com", "password": "password123"}).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+
+	for _, tt := range []struct {
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{map[string]any{"twoFactorEnabled": true}, 400, "FIELD_NOT_ALLOWED"},
+		{map[string]any{"banned": 1}, 400, "FIELD_NOT_ALLOWED"},
+		{map[string]any{"name": "V", "twoFactorEnabled": false, "nickname": "v"}, 200, ""},
+		{map[string]any{"emailVerified": true}, 400, ""}, // upstream's "No fields to update", no code
+	} {
+		r := c.post("/api/auth/update-user", tt.body)
+		if tt.status == 200 {
+			r.wantStatus(t, 200)
+			continue
+		}
+		r.wantStatus(t, tt.status)
+		if got := r.object(t)["code"]; (tt.code == "" && got != nil) || (tt.code != "" && got != tt.code) {
+			t.Errorf("update-user %v: %s", tt.body, r.Body)
+		}
+	}
+
+	strict := newTestServer(t, strictBody).client(t)
+	r := strict.post("/api/auth/sign-up/email", form)
+	r.wantError(t, 400, "VALIDATION_ERROR")
+	if msg := r.object(t)["message"]; msg != `[body] Unrecognized key: "banned"; [body] Unrecognized key: "confirmPassword"; [body] Unrecognized key: "emailVerified"; [body] Unrecognized key: "terms"` {
+		t.Errorf("strict message: %v", msg)
 	}
 }

@@ -137,13 +137,6 @@ func (s *settings) applyFileKey(path string, raw json.RawMessage) error {
 	if k.flag == "" {
 		return nil // a key we check but that sets nothing
 	}
-	if prev, ok := s.fromFile[k.flag]; ok {
-		// Two keys fill one setting (the magic-link and email-otp disableSignUp): they must agree.
-		if s.fs.Lookup(k.flag).Value.String() != v {
-			return keyError(path, "disagrees with %s; both set %s", prev.path, s.envNames[k.flag])
-		}
-		return nil
-	}
 	s.fromFile[k.flag] = fileValue{path, raw}
 	if s.isSet(k.flag) {
 		return nil // the environment or the command line wins
@@ -279,16 +272,6 @@ func fileBool(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("want true or false, got %s", raw)
 	}
 	return strconv.FormatBool(v), nil
-}
-
-// fileNotBool is for a switch our setting names the other way round (disableSignUp: false is
-// PASSWORDLESS_SIGN_UP=true).
-func fileNotBool(raw json.RawMessage) (string, error) {
-	v, err := fileBool(raw)
-	if err != nil {
-		return "", err
-	}
-	return strconv.FormatBool(v != "true"), nil
 }
 
 func fileInt(raw json.RawMessage) (string, error) {

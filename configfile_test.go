@@ -38,7 +38,8 @@ func TestConfigFileExamplesLoad(t *testing.T) {
 				{"socialProviders.github.clientId", c.OAuth.Providers[0].ClientID, "Iv1.acme"},
 				{"two-factor issuer", c.TwoFactor.Issuer, "Acme"},
 				{"organization membershipLimit", c.Org.MembershipLimit, 20},
-				{"magic-link disableSignUp", c.Email.PasswordlessSignUp, false},
+				{"magic-link disableSignUp", c.Email.MagicLinkDisableSignUp, true},
+				{"email-otp sign-up stays on", c.Email.OTPDisableSignUp, false},
 				{"jwt entry turns the plugin on", c.JWT.Enabled, true},
 				{"jwt expirationTime", c.JWT.ExpiresIn, 5 * time.Minute},
 				{"bearer stays off without its entry", c.Bearer.Enabled, false},
@@ -49,10 +50,11 @@ func TestConfigFileExamplesLoad(t *testing.T) {
 				}
 			}
 		},
+		"fields.json": checkFieldsExample, // fields_test.go
 		"closed.json": func(t *testing.T, c config) {
-			if !c.DisableSignUp || c.Email.PasswordlessSignUp || c.CookiePrefix != "closed" || c.SecureCookies {
-				t.Errorf("closed.json: disableSignUp %v, passwordless sign-up %v, prefix %q, secure %v",
-					c.DisableSignUp, c.Email.PasswordlessSignUp, c.CookiePrefix, c.SecureCookies)
+			if !c.DisableSignUp || !c.Email.MagicLinkDisableSignUp || !c.Email.OTPDisableSignUp || c.CookiePrefix != "closed" || c.SecureCookies {
+				t.Errorf("closed.json: disableSignUp %v, magic link / OTP sign-up off %v %v, prefix %q, secure %v",
+					c.DisableSignUp, c.Email.MagicLinkDisableSignUp, c.Email.OTPDisableSignUp, c.CookiePrefix, c.SecureCookies)
 			}
 		},
 	}
@@ -101,10 +103,9 @@ func TestConfigFileRefusesWithTheKeyPath(t *testing.T) {
 		{`{"socialProviders": {"github": {"clientId": "x", "clientSecret": "y"}}}`, "config: socialProviders.github.clientSecret: secrets come only from the environment (AUTH_GITHUB_CLIENT_SECRET)"},
 		{`{"secret": "0123456789abcdef0123456789abcdef"}`, "config: secret: secrets come only from the environment (BETTER_AUTH_SECRET)"},
 		{`{"plugins": [{"id": "two-factor", "isuer": "x"}]}`, "config: plugins.two-factor.isuer: unknown key"},
-		{`{"plugins": [{"id": "nope"}]}`, `config: plugins[0].id: unknown plugin "nope" (want one of admin, bearer, email-otp, jwt, magic-link, organization, passkey, sso, two-factor)`},
+		{`{"plugins": [{"id": "nope"}]}`, `config: plugins[0].id: unknown plugin "nope" (want one of admin, bearer, email-otp, jwt, magic-link, organization, passkey, sso, two-factor, username)`},
 		{`{"plugins": [{"id": "jwt"}, {"id": "jwt"}]}`, `config: plugins[1].id: plugin "jwt" listed twice`},
 		{`{"plugins": {"jwt": {}}}`, `config: plugins: want a list of {"id": …} entries`},
-		{`{"plugins": [{"id": "magic-link", "disableSignUp": true}, {"id": "email-otp", "disableSignUp": false}]}`, "config: plugins.magic-link.disableSignUp: disagrees with plugins.email-otp.disableSignUp; both set PASSWORDLESS_SIGN_UP"},
 		{`{"emailAndPassword": {"enabled": false}}`, "config: emailAndPassword.enabled: want true (authsidecar always serves it), got false"},
 		{`[]`, "config: (top level): want an object"},
 		{`{"baseURL": "https://a.example", }`, "config: auth.json: not JSON at byte 34: invalid character '}' looking for beginning of object key string"},
@@ -132,3 +133,32 @@ func writeConfigFile(t *testing.T, body string) string {
 
 // env is a getenv over vars.
 func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+// TestConfigCommandSaysWhereEachValueCameFrom: `authsidecar config` prints each setting with its
+// key path and source (default, file, env, flag) and never a secret's value.
+func TestConfigCommandSaysWhereEachValueCameFrom(t *testing.T) {
+	t.Parallel()
+	out, err := runCLI(t, []string{"COOKIE_PREFIX=envp", "SMTP_PASSWORD=hunter2-secret",
+		"DATABASE_URL=postgres://u:db-password@127.0.0.1/x", "BETTER_AUTH_SECRET=" + testSecret},
+		"config", "-config", "testdata/config/closed.json", "-session-fresh-age", "60")
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`  COOKIE_PREFIX = "envp"  [advanced.cookiePrefix]  (env)`,
+		`  DISABLE_SIGN_UP = "true"  [emailAndPassword.disableSignUp]  (file)`,
+		`  EMAIL_OTP_DISABLE_SIGN_UP = "true"  [plugins.email-otp.disableSignUp]  (file)`,
+		`  SESSION_FRESH_AGE = "60"  [session.freshAge]  (flag)`,
+		`  ADDR = ":4000"  (default)`,
+		`  DATABASE_URL = "postgres://u:redacted@127.0.0.1/x"  (env)`,
+		"  SMTP_PASSWORD: set (redacted)",
+		"  secure cookies = false (session cookie envp.session_token)",
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("config output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "db-password") || strings.Contains(out, testSecret) {
+		t.Errorf("config output shows a secret:\n%s", out)
+	}
+}

@@ -32,6 +32,9 @@ type emailConfig struct {
 	DeleteUserVerification         bool // upstream user.deleteUser.sendDeleteAccountVerification
 
 	PasswordlessSignUp bool // magic link and email OTP may create users (upstream disableSignUp, inverted)
+	// Per method, as upstream's magicLink({disableSignUp}) and emailOTP({disableSignUp}).
+	MagicLinkDisableSignUp bool
+	OTPDisableSignUp       bool
 
 	OTPChangeEmail              bool // upstream emailOTP changeEmail.enabled (off by default there too)
 	OTPChangeEmailVerifyCurrent bool // upstream emailOTP changeEmail.verifyCurrentEmail
@@ -65,6 +68,8 @@ func registerEmailFlags(s *settings) *emailFlags {
 	s.Bool(&c.DeleteUser, "delete-user-enabled", "DELETE_USER_ENABLED", true, "serve /delete-user")
 	s.Bool(&c.DeleteUserVerification, "delete-user-verification", "DELETE_USER_VERIFICATION", false, "delete-user mails a confirmation link instead of deleting at once")
 	s.Bool(&c.PasswordlessSignUp, "passwordless-sign-up", "PASSWORDLESS_SIGN_UP", true, "magic link and email OTP sign-in create unknown users")
+	s.Bool(&c.MagicLinkDisableSignUp, "magic-link-disable-sign-up", "MAGIC_LINK_DISABLE_SIGN_UP", false, "magic link sign-in does not create users, whatever PASSWORDLESS_SIGN_UP says")
+	s.Bool(&c.OTPDisableSignUp, "email-otp-disable-sign-up", "EMAIL_OTP_DISABLE_SIGN_UP", false, "email OTP sign-in does not create users, whatever PASSWORDLESS_SIGN_UP says")
 	s.Bool(&c.OTPChangeEmail, "email-otp-change-email", "EMAIL_OTP_CHANGE_EMAIL", false, "serve /email-otp/request-email-change and /email-otp/change-email (a code mailed to the new address)")
 	s.Bool(&c.OTPChangeEmailVerifyCurrent, "email-otp-change-email-verify-current", "EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT", false, "/email-otp/request-email-change also needs an email-verification code mailed to the current address")
 	return f

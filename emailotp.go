@@ -167,7 +167,7 @@ func (s *server) handleSendVerificationOTP(w http.ResponseWriter, r *http.Reques
 			return err
 		}
 		// Unknown emails get the same answer; only sign-in may mail them (to sign them up).
-		send := u != nil || (body.Type == "sign-in" && s.cfg.Email.PasswordlessSignUp)
+		send := u != nil || (body.Type == "sign-in" && s.cfg.Email.PasswordlessSignUp && !s.cfg.Email.OTPDisableSignUp)
 		to := email
 		if u != nil {
 			to = u.Email
@@ -409,7 +409,7 @@ func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) er
 	}
 	var u user
 	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = true, "updatedAt" = $3
-		WHERE u.id = $1 RETURNING `+userColumns, as.User.ID, newEmail, s.now()).Scan(u.scanTargets()...)
+		WHERE u.id = $1 RETURNING `+s.userColumns, as.User.ID, newEmail, s.now()).Scan(u.scanTargets()...)
 	switch {
 	case isUniqueViolation(err, ""):
 		return errEmailInUse // the caller holds the code, so this reveals nothing new

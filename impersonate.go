@@ -71,7 +71,7 @@ func (s *server) createImpersonationSession(ctx context.Context, r *http.Request
 		if err != nil {
 			return err
 		}
-		sess, err = markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
+		sess, err = s.markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
 		return err
 	})
 	return sess, err
@@ -99,7 +99,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
-	s.forgetCachedSessions(as.Session.Token)
+	s.revocations.record(as.Session.ID)
 	s.setSessionCookie(w, r, admin, adminDontRemember)
 	s.expireCookie(w, cookieAdminSession)
 	writeJSON(w, http.StatusOK, admin)

@@ -39,7 +39,7 @@ func runCommand(cmd string, args []string) error {
 		fmt.Println(version())
 		return nil
 	}
-	cfg, err := loadConfig(args, os.Getenv)
+	cfg, settings, err := loadSettings(args, os.Getenv)
 	if errors.Is(err, errShowVersion) {
 		fmt.Println(version())
 		return nil
@@ -51,6 +51,9 @@ func runCommand(cmd string, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
+	case "config":
+		printEffectiveConfig(os.Stdout, settings, cfg, os.Getenv)
+		return nil
 	case "serve":
 		return serve(ctx, cfg)
 	case "migrate":
@@ -66,7 +69,7 @@ func runCommand(cmd string, args []string) error {
 		}
 		return checkHealth(ctx, cfg.Addr)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, health or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, health, config or version)", cmd)
 	}
 }
 
@@ -113,7 +116,7 @@ func version() string {
 // errShowVersion is loadConfig's answer to -version: print the version instead of running.
 var errShowVersion = errors.New("show version")
 
-const usageHeader = `usage: authsidecar [serve|migrate|health [--ready]|version] [flags]
+const usageHeader = `usage: authsidecar [serve|migrate|health [--ready]|config|version] [flags]
 
 Every flag defaults to the environment variable named in brackets.
 BETTER_AUTH_SECRET (32+ characters) is read from the environment only.
@@ -154,6 +157,12 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 // loadConfig reads flags, each defaulting to its environment variable. BETTER_AUTH_SECRET has no
 // flag on purpose: a flag would show the secret in every process listing.
 func loadConfig(args []string, getenv func(string) string) (config, error) {
+	c, _, err := loadSettings(args, getenv)
+	return c, err
+}
+
+// loadSettings is loadConfig that also answers the settings, which know where each value came from.
+func loadSettings(args []string, getenv func(string) string) (config, *settings, error) {
 	fs := flag.NewFlagSet("authsidecar", flag.ContinueOnError)
 	s := newSettings(fs, getenv)
 	var c config
@@ -173,69 +182,76 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	ssoFlags := registerSSOFlags(s)
 	s.section("Admin")
 	adminFlags := registerAdminFlags(s)
+	s.section("Username")
+	usernameFlags := registerUsernameFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
 	registerFileKeys(s)
+	registerFieldKeys(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
 	}
 	if err := s.parse(args); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if serverFlags.showVersion {
-		return config{}, errShowVersion
+		return config{}, nil, errShowVersion
 	}
 	if serverFlags.configFile != "" {
 		if err := s.readConfigFile(serverFlags.configFile); err != nil {
-			return config{}, err
+			return config{}, nil, err
 		}
 	}
 	if err := serverFlags.check(&c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	var err error
 	if c.Email, err = emailFlags.parse(getenv); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Org, err = orgFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	c.Bearer = bearerFlags.config()
 	if c.JWT, err = jwtFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
-		return config{}, err
+		return config{}, nil, err
+	}
+	if c.Username, err = usernameFlags.parse(); err != nil {
+		return config{}, nil, err
 	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.Ops, err = opsFlags.parse(c.Addr); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
 	c.Production = serverFlags.environment == "production" || c.SecureCookies
 	if err := checkProductionOrigin(c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if c.BaseURL == "" && c.Production {
 		c.SecureCookies = true
 	}
 	if err := coreFlags.parse(&c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
 	if err := s.applyFileSections(&c); err != nil {
-		return config{}, err
+		return config{}, nil, err
 	}
-	return c, resolveSecret(&c, getenv)
+	err = resolveSecret(&c, getenv)
+	return c, s, err
 }
 
 // check validates the Server group's values and fills in the lists and the origin they name.

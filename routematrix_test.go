@@ -184,7 +184,7 @@ func TestEveryRouteRefusesBadInput(t *testing.T) {
 			state = "signed in"
 		}
 		// Domain verification on, so that its two routes are served rather than 404.
-		ts := newTestServer(t, originConfig, func(c *config) { c.SSO.DomainVerification = true })
+		ts := newTestServer(t, originConfig, strictBody, func(c *config) { c.SSO.DomainVerification = true })
 		owner := ts.client(t)
 		owner.header.Set("Origin", appOrigin)
 		owner.signUp("owner@example.com", "password123", "Owner")
@@ -333,7 +333,7 @@ func TestEveryRouteRefusesBadInput(t *testing.T) {
 // never one to where the query pointed.
 func TestNoRouteRedirectsToAnUntrustedURL(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, originConfig, func(c *config) { c.SSO.DomainVerification = true })
+	ts := newTestServer(t, originConfig, strictBody, func(c *config) { c.SSO.DomainVerification = true })
 	owner := ts.client(t)
 	owner.header.Set("Origin", appOrigin)
 	owner.signUp("owner@example.com", "password123", "Owner")

@@ -130,6 +130,10 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
 	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
+	// Username plugin (username.go; username on sign-up and update-user through fields.go)
+	mux.Handle("POST /api/auth/sign-in/username", handler(s.handleSignInUsername))
+	mux.Handle("POST /api/auth/is-username-available", handler(s.handleIsUsernameAvailable))
+
 	// Bearer and JWT plugins (bearer.go: no routes, the header is read by sessionToken; jwtplugin.go, jwks.go)
 	mux.Handle("GET /api/auth/token", handler(s.handleToken))
 	mux.Handle("GET /api/auth/jwks", handler(s.handleJWKS))

@@ -18,7 +18,9 @@ type settings struct {
 	group   string
 	groups  []settingsGroup
 	fromEnv map[string]bool // flag names whose environment variable was set
-	errs    []error         // environment values that did not parse
+	// fromFlags are the flags given on the command line.
+	fromFlags map[string]bool
+	errs      []error // environment values that did not parse
 	// envNames maps each flag to its environment variable.
 	envNames map[string]string
 	// The config file (configfile.go): the key paths it may hold, the plugin ids its plugins list
@@ -112,6 +114,8 @@ func (s *settings) parse(args []string) error {
 	if err := s.fs.Parse(args); err != nil {
 		return err
 	}
+	s.fromFlags = map[string]bool{}
+	s.fs.Visit(func(f *flag.Flag) { s.fromFlags[f.Name] = true })
 	if len(s.errs) > 0 {
 		return s.errs[0]
 	}
