@@ -245,10 +245,11 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
 		return err
 	}
-	if err := deleteSessionByToken(r.Context(), s.db, body.SessionToken); err != nil {
+	id, err := revokeSessionByToken(r.Context(), s.db, body.SessionToken)
+	if err != nil {
 		return err
 	}
-	s.forgetCachedSessions(body.SessionToken)
+	s.revocations.record(id)
 	writeJSON(w, http.StatusOK, successTrue)
 	return nil
 }
@@ -355,12 +356,10 @@ func (s *server) handleAdminHasPermission(w http.ResponseWriter, r *http.Request
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	switch {
-	case body.Permission != nil && body.Permissions != nil:
-		return validationError("[body] Invalid input: more than one option matched")
-	case body.Permission == nil && body.Permissions == nil:
-		return errOneOfPermissions
-	case body.Permissions == nil:
+	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+		return err
+	}
+	if body.Permissions == nil {
 		// The deprecated singular "permission" passes the schema, and upstream then refuses it.
 		return apiErr(400, "", "invalid permission check. no permission(s) were passed.")
 	}

@@ -17,7 +17,14 @@ import (
 // filter, sort and page the user table. Field names come from the allow-list below and never
 // reach SQL as given; values are parameters. Upstream answers an unknown sort or filter field
 // with an empty list (its query fails and the failure is swallowed); we answer 400, as for any
-// other malformed input (COMPATIBILITY.md, admin-list-users-input).
+// other malformed input (COMPATIBILITY.md, admin-list-users-input). Searches are upstream's LIKE
+// patterns: its Kysely adapter passes the value unescaped, so % and _ are wildcards there and here.
+//
+// Over 100 000 users every answer comes from an index (schema.sql; TestListUsersPlansUseIndexes
+// checks the plans, BenchmarkListUsers the time): pages are picked from the ordering index before
+// rows are read, so a deep offset skips index entries, not rows; total is counted only when the
+// page does not tell it, and an unfiltered total is the sum of the "userCount" deltas that the
+// schema's triggers keep, not a count of the table.
 
 // maxListUsersLimit caps one page (upstream has no cap): a page is encoded in one response.
 const maxListUsersLimit = 1000
@@ -49,9 +56,12 @@ var listUserFields = map[string]userField{
 // listUsersQuery is a parsed list-users request: a WHERE clause with its arguments, the order
 // and the page.
 type listUsersQuery struct {
-	where         []string
-	args          []any
-	orderBy       string
+	where   []string
+	args    []any
+	orderBy string
+	// pageKey is the unique column the page's rows are picked by (pageSQL): the sort column
+	// when it is unique, so that its index alone orders and picks them.
+	pageKey       string
 	limit, offset int
 	// echoed back as upstream does: Number(x) || undefined
 	limitOut, offsetOut *int
@@ -59,7 +69,7 @@ type listUsersQuery struct {
 
 // parseListUsersQuery reads the query string into SQL parts, or a 400 naming the bad parameter.
 func parseListUsersQuery(q url.Values) (*listUsersQuery, error) {
-	lq := &listUsersQuery{limit: defaultListUsersLimit, orderBy: "u.id"}
+	lq := &listUsersQuery{limit: defaultListUsersLimit, orderBy: "u.id", pageKey: "id"}
 	for _, name := range []string{"searchValue", "searchField", "searchOperator", "limit", "offset", "sortBy", "sortDirection", "filterField", "filterOperator"} {
 		if len(q[name]) > 1 {
 			return nil, validationError(fmt.Sprintf("[query.%s] Invalid input: expected string, received array", name))
@@ -112,9 +122,6 @@ func pageNumber(name, raw string, max int) (int, error) {
 	}
 	return int(f), nil
 }
-
-// like escapes LIKE's wildcards so that a search for "50%" means the text "50%".
-var like = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (lq *listUsersQuery) search(value, field, operator string) error {
 	if field != "" && field != "email" && field != "name" {
@@ -180,13 +187,29 @@ func (lq *listUsersQuery) add(f userField, operator string, values []string) err
 	case simple:
 		lq.where = append(lq.where, fmt.Sprintf("%s %s %s", f.column, op, next(args[0])))
 	case f.kind == "text" && (operator == "contains" || operator == "starts_with" || operator == "ends_with"):
-		pattern := like.Replace(values[0])
-		pattern = map[string]string{"contains": "%" + pattern + "%", "starts_with": pattern + "%", "ends_with": "%" + pattern}[operator]
-		lq.where = append(lq.where, fmt.Sprintf("%s LIKE %s", f.column, next(pattern)))
+		lq.where = append(lq.where, likeCondition(f, operator, values[0], next))
 	default:
 		return validationError(fmt.Sprintf("[query.filterOperator] Invalid option: %q does not apply to this field", operator))
 	}
 	return nil
+}
+
+// likeCondition is upstream's LIKE for a search operator. An email suffix without wildcards or
+// escapes is matched as a prefix of reverse(email), which user_email_reverse_idx answers as a
+// range; the two are the same test, and any other pattern is left to LIKE as upstream writes it.
+func likeCondition(f userField, operator, value string, param func(any) string) string {
+	if operator == "ends_with" && f.column == "u.email" && !strings.ContainsAny(value, `%_\`) {
+		return "reverse(u.email) LIKE " + param(reverseRunes(value)+"%")
+	}
+	pattern := map[string]string{"contains": "%" + value + "%", "starts_with": value + "%", "ends_with": "%" + value}[operator]
+	return f.column + " LIKE " + param(pattern)
+}
+
+// reverseRunes is Postgres' reverse() for UTF-8 text: the characters in reverse order.
+func reverseRunes(s string) string {
+	r := []rune(s)
+	slices.Reverse(r)
+	return string(r)
 }
 
 // typedList makes an in / not_in list a Postgres array of the field's type.
@@ -238,8 +261,15 @@ func (lq *listUsersQuery) sort(field, direction string) error {
 	if direction == "desc" {
 		dir = "DESC"
 	}
-	// id breaks ties, so that pages neither repeat nor skip users with equal values.
-	lq.orderBy = fmt.Sprintf("%s %s, u.id %s", f.column, dir, dir)
+	// id breaks ties, so that pages neither repeat nor skip users with equal values; id and
+	// email are unique and need none, which lets their unique indexes order the page alone.
+	lq.orderBy = f.column + " " + dir
+	if field != "id" && field != "email" {
+		lq.orderBy += ", u.id " + dir
+	}
+	if field == "email" {
+		lq.pageKey = "email"
+	}
 	return nil
 }
 
@@ -271,7 +301,37 @@ func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-// listUsers runs the page and the count in one snapshot, so that total matches the page.
+// pageSQL picks the page's ids (or emails) first, from the index that orders them (an
+// index-only scan, so a deep offset walks index entries rather than rows), then reads those rows.
+func (lq *listUsersQuery) pageSQL() (string, []any) {
+	n := len(lq.args)
+	pick := `SELECT u.` + lq.pageKey + ` FROM "user" u` + lq.whereSQL() + ` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
+	return `SELECT ` + userColumns + ` FROM "user" u JOIN (` + pick + `) p ON p.` + lq.pageKey + ` = u.` + lq.pageKey + ` ORDER BY ` + lq.orderBy,
+		append(slices.Clone(lq.args), lq.limit, lq.offset)
+}
+
+// countSQL counts the users the query matches. Without a condition it sums the "userCount"
+// deltas that schema.sql's triggers write with every insert and delete of a user, which in any
+// one snapshot equal count(*) of "user" without reading it.
+func (lq *listUsersQuery) countSQL() (string, []any) {
+	if len(lq.where) == 0 {
+		return `SELECT coalesce(sum(delta), 0)::bigint FROM "userCount"`, nil
+	}
+	return `SELECT count(*) FROM "user" u` + lq.whereSQL(), lq.args
+}
+
+// totalFromPage is the total when the page tells it: a page short of the limit that holds a user,
+// or the first page, ends the list.
+func (lq *listUsersQuery) totalFromPage(n int) (int, bool) {
+	if n < lq.limit && (n > 0 || lq.offset == 0) {
+		return lq.offset + n, true
+	}
+	return 0, false
+}
+
+// listUsers runs the page and, when needed, the count in one snapshot, so that total matches
+// the page. Plans are made for each request's values (plan_cache_mode): a cached generic plan
+// cannot see that a LIKE pattern has a fixed prefix or that a filter matches a partial index.
 func (s *server) listUsers(r *http.Request, lq *listUsersQuery) ([]user, int, error) {
 	ctx := r.Context()
 	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -279,9 +339,11 @@ func (s *server) listUsers(r *http.Request, lq *listUsersQuery) ([]user, int, er
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
-	n := len(lq.args)
-	rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM "user" u`+lq.whereSQL()+
-		` ORDER BY `+lq.orderBy+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(lq.args, lq.limit, lq.offset)...)
+	if _, err := tx.Exec(ctx, listUsersPlanning); err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	page, args := lq.pageSQL()
+	rows, err := tx.Query(ctx, page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
@@ -292,9 +354,16 @@ func (s *server) listUsers(r *http.Request, lq *listUsersQuery) ([]user, int, er
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
+	if total, ok := lq.totalFromPage(len(users)); ok {
+		return users, total, nil
+	}
+	count, args := lq.countSQL()
 	var total int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM "user" u`+lq.whereSQL(), lq.args...).Scan(&total); err != nil {
+	if err := tx.QueryRow(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
 	return users, total, nil
 }
+
+// listUsersPlanning makes list-users' statements planned with their values (see listUsers).
+const listUsersPlanning = `SET LOCAL plan_cache_mode = force_custom_plan`

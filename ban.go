@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"sync"
-	"time"
 )
 
 // Ban enforcement (upstream: packages/better-auth/src/plugins/admin/admin.ts, the session create
@@ -12,7 +10,8 @@ import (
 // admitUser first, so a ban holds on every way in: password, magic link, email OTP, social and
 // OIDC, SSO, passkey, two-factor completion. Banning deletes the user's sessions; loadSession
 // refuses a banned user's session that survived anyway (a ban written straight into the
-// database), and revokedSessions keeps the cookie cache from answering for deleted sessions.
+// database), and the revocation set (revocation.go) keeps the cookie cache from answering for
+// deleted sessions.
 
 // maxBanSeconds bounds banExpiresIn and the duration settings: a hundred years. Past it a date
 // overflows what Postgres and JavaScript can store.
@@ -45,55 +44,14 @@ func (s *server) activeBan(u *user) bool {
 	return u.Banned != nil && *u.Banned && (u.BanExpires == nil || !u.BanExpires.Time().Before(s.now()))
 }
 
-// revokeUserSessions deletes every session of userID and keeps their tokens from being answered
-// by a cookie cache still in a browser (revokedSessions).
+// revokeUserSessions deletes every session of userID and records their ids in the replica's
+// revocation set at once (revocation.go): the schema's trigger announces them to every replica,
+// but this replica must refuse their cookie cache before its own NOTIFY comes back.
 func (s *server) revokeUserSessions(ctx context.Context, q querier, userID string) error {
-	tokens, err := deleteUserSessionTokens(ctx, q, userID)
+	ids, err := deleteUserSessionIDs(ctx, q, userID)
 	if err != nil {
 		return err
 	}
-	s.forgetCachedSessions(tokens...)
+	s.revocations.record(ids...)
 	return nil
-}
-
-// forgetCachedSessions keeps the cookie cache from answering for these deleted sessions.
-func (s *server) forgetCachedSessions(tokens ...string) {
-	now := s.now()
-	s.revoked.add(tokens, now, now.Add(time.Duration(s.cfg.CookieCacheMaxAge)*time.Second))
-}
-
-// revokedSessions holds the tokens of sessions an admin revoked until the longest cookie cache
-// that may still carry them has expired: a session_data cookie is signed, not looked up, so
-// without this a banned user's browser would keep its session for up to COOKIE_CACHE_MAX_AGE.
-// It is per process; with several replicas each one learns of a revocation only from Postgres,
-// once the cache lapses (upstream's own cookie cache has the same window everywhere).
-type revokedSessions struct {
-	mu     sync.Mutex
-	tokens map[string]time.Time // token -> when its entry may be dropped
-}
-
-func (rv *revokedSessions) add(tokens []string, now, until time.Time) {
-	if len(tokens) == 0 {
-		return
-	}
-	rv.mu.Lock()
-	defer rv.mu.Unlock()
-	if rv.tokens == nil {
-		rv.tokens = map[string]time.Time{}
-	}
-	for t, exp := range rv.tokens {
-		if exp.Before(now) {
-			delete(rv.tokens, t)
-		}
-	}
-	for _, t := range tokens {
-		rv.tokens[t] = until
-	}
-}
-
-func (rv *revokedSessions) has(token string) bool {
-	rv.mu.Lock()
-	defer rv.mu.Unlock()
-	_, ok := rv.tokens[token]
-	return ok
 }

@@ -111,9 +111,6 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if !ok {
 		return nil, false
 	}
-	if s.revoked.has(token) {
-		return nil, true
-	}
 	c, ok := s.cacheMemo.get(value)
 	if !ok {
 		if c, ok = s.decodeCookieCache(value); !ok {

@@ -99,7 +99,7 @@ func (s *server) handleAdminStopImpersonating(w http.ResponseWriter, r *http.Req
 	if err := deleteSessionByToken(r.Context(), s.db, as.Session.Token); err != nil {
 		return err
 	}
-	s.forgetCachedSessions(as.Session.Token)
+	s.revocations.record(as.Session.ID)
 	s.setSessionCookie(w, r, admin, adminDontRemember)
 	s.expireCookie(w, cookieAdminSession)
 	writeJSON(w, http.StatusOK, admin)

@@ -437,6 +437,18 @@ func (s *server) handleLeaveOrganization(w http.ResponseWriter, r *http.Request)
 // permissions and the deprecated permission.
 var errOneOfPermissions = validationError("[body] Invalid input")
 
+// checkOneOfPermissions applies that rule to the two keys of a has-permission body, the
+// organization's and the admin plugin's alike.
+func checkOneOfPermissions(permission, permissions *map[string][]string) error {
+	switch {
+	case permission != nil && permissions != nil:
+		return validationError("[body] Invalid input: more than one option matched")
+	case permission == nil && permissions == nil:
+		return errOneOfPermissions
+	}
+	return nil
+}
+
 func (s *server) handleHasPermission(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		OrganizationID string               `json:"organizationId"`
@@ -446,11 +458,8 @@ func (s *server) handleHasPermission(w http.ResponseWriter, r *http.Request) err
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	switch {
-	case body.Permission != nil && body.Permissions != nil:
-		return validationError("[body] Invalid input: more than one option matched")
-	case body.Permission == nil && body.Permissions == nil:
-		return errOneOfPermissions
+	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+		return err
 	}
 	as, err := s.orgSession(w, r)
 	if err != nil {

@@ -75,12 +75,24 @@ func (rs *revocationSet) reset(ids []string) {
 	rs.live.Store(true)
 }
 
-// add records one revoked id, dropping ids learnt longer than window ago (their cache cookies
-// have expired) at most once per window, which bounds the set by the revocations of one window.
-func (rs *revocationSet) add(id string) {
+// add records one revoked id announced by the feed.
+func (rs *revocationSet) add(id string) { rs.record(id) }
+
+// record adds revoked ids, dropping ids learnt longer than window ago (their cache cookies have
+// expired) at most once per window, which bounds the set by the revocations of one window. The
+// replica that revokes a session records it here itself, before its NOTIFY comes back, so that
+// it refuses the session's cache from the moment it answers the revoking request. Without a feed
+// (the cookie cache off, or unwatched) nothing reads the set, so nothing is kept.
+func (rs *revocationSet) record(ids ...string) {
+	if !rs.watched.Load() {
+		return
+	}
 	now := time.Now()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if rs.ids == nil { // revoked before the feed's first sync, which reloads it from Postgres too
+		rs.ids = map[string]time.Time{}
+	}
 	if now.Sub(rs.pruned) > rs.window {
 		for k, at := range rs.ids {
 			if now.Sub(at) > rs.window {
@@ -89,7 +101,11 @@ func (rs *revocationSet) add(id string) {
 		}
 		rs.pruned = now
 	}
-	rs.ids[id] = now
+	for _, id := range ids {
+		if id != "" {
+			rs.ids[id] = now
+		}
+	}
 }
 
 // watchRevocations starts the revocation feed when the cookie cache is on. It waits (briefly)

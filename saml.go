@@ -73,24 +73,26 @@ type samlConfig struct {
 // samlIDPMetadata is upstream's samlIdentityProviderMetadataSchema: the IdP's metadata XML, or
 // its entity id with endpoints and certificates given one by one.
 type samlIDPMetadata struct {
-	Metadata             *string        `json:"metadata,omitempty"`
-	EntityID             *string        `json:"entityID,omitempty"`
-	Cert                 *samlCerts     `json:"cert,omitempty"`
-	PrivateKey           *string        `json:"privateKey,omitempty"`
-	PrivateKeyPass       *string        `json:"privateKeyPass,omitempty"`
-	IsAssertionEncrypted *bool          `json:"isAssertionEncrypted,omitempty"`
-	EncPrivateKey        *string        `json:"encPrivateKey,omitempty"`
-	EncPrivateKeyPass    *string        `json:"encPrivateKeyPass,omitempty"`
-	SingleSignOnService  []samlEndpoint `json:"singleSignOnService,omitempty"`
-	SingleLogoutService  []samlEndpoint `json:"singleLogoutService,omitempty"`
+	Metadata *string    `json:"metadata,omitempty"`
+	EntityID *string    `json:"entityID,omitempty"`
+	Cert     *samlCerts `json:"cert,omitempty"`
+	samlKeyFields
+	SingleSignOnService []samlEndpoint `json:"singleSignOnService,omitempty"`
+	SingleLogoutService []samlEndpoint `json:"singleLogoutService,omitempty"`
 }
 
 // samlSPMetadata is how this server presents itself to the IdP: its own metadata XML or entity
 // id, and the keys it signs requests and decrypts assertions with.
 type samlSPMetadata struct {
-	Metadata             *string `json:"metadata,omitempty"`
-	EntityID             *string `json:"entityID,omitempty"`
-	Binding              *string `json:"binding,omitempty"`
+	Metadata *string `json:"metadata,omitempty"`
+	EntityID *string `json:"entityID,omitempty"`
+	Binding  *string `json:"binding,omitempty"`
+	samlKeyFields
+}
+
+// samlKeyFields are the key fields both metadata objects carry (upstream's schemas repeat them).
+// Embedded, encoding/json writes them in place, so the stored key order stays upstream's.
+type samlKeyFields struct {
 	PrivateKey           *string `json:"privateKey,omitempty"`
 	PrivateKeyPass       *string `json:"privateKeyPass,omitempty"`
 	IsAssertionEncrypted *bool   `json:"isAssertionEncrypted,omitempty"`

@@ -103,11 +103,46 @@ alter table "user" add column if not exists "banned" boolean;
 alter table "user" add column if not exists "banReason" text;
 alter table "user" add column if not exists "banExpires" timestamptz;
 alter table "session" add column if not exists "impersonatedBy" text;
--- Ours, not upstream's: list-users pages, sorts and searches 100 000 users through these rather
--- than reading the table (adminusers.go; BenchmarkListUsers checks the plans). The trigram
--- indexes serve its contains / starts_with / ends_with searches; pg_trgm is a trusted extension
--- (a database owner may create it), and where it cannot be created searches read the table.
+-- Ours, not upstream's: list-users pages, sorts, searches and filters 100 000 users through these
+-- rather than reading the table (adminusers.go; TestListUsersPlansUseIndexes checks the plans).
+-- createdAt orders pages (email and id have their unique indexes); the text_pattern_ops indexes
+-- answer an email prefix (starts_with) and, on reverse(email), an email suffix (ends_with) as
+-- ranges (the suffix index carries id and email, so that a suffix search and its count read only
+-- the index); the partial ones the common filters, banned users and roles other than "user". The
+-- trigram indexes serve contains searches and name searches; pg_trgm is a trusted extension (a
+-- database owner may create it), and where it cannot be created those searches read the table
+-- (start-up logs a notice) while email prefixes and suffixes still use their indexes.
 create index if not exists "user_createdAt_idx" on "user" ("createdAt", "id");
+create index if not exists "user_email_pattern_idx" on "user" ("email" text_pattern_ops);
+create index if not exists "user_email_reverse_idx" on "user" (reverse("email") text_pattern_ops) include ("id", "email");
+create index if not exists "user_banned_idx" on "user" ("createdAt", "id") where "banned";
+create index if not exists "user_role_idx" on "user" ("role") where "role" <> 'user';
+-- Ours, not upstream's: the number of users, for list-users' total without counting the table.
+-- Each statement that inserts or deletes users adds one row of its change; in any snapshot the
+-- sum equals count(*) of "user". The sweep folds the rows into one (sweep.go). The triggers are
+-- made once, with the table's count at that moment, while "user" is locked against writes.
+create table if not exists "userCount" ("delta" bigint not null);
+create or replace function "authsidecar_user_count"() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'INSERT' then
+    insert into "userCount" select count(*) from new_users having count(*) > 0;
+  elsif tg_op = 'DELETE' then
+    insert into "userCount" select -count(*) from old_users having count(*) > 0;
+  else
+    delete from "userCount";
+  end if;
+  return null;
+end $$;
+do $$ begin
+  if not exists (select 1 from pg_trigger where tgname = 'user_count_insert' and tgrelid = '"user"'::regclass) then
+    lock table "user" in share mode;
+    delete from "userCount";
+    create trigger "user_count_insert" after insert on "user" referencing new table as new_users for each statement execute function "authsidecar_user_count"();
+    create trigger "user_count_delete" after delete on "user" referencing old table as old_users for each statement execute function "authsidecar_user_count"();
+    create trigger "user_count_truncate" after truncate on "user" for each statement execute function "authsidecar_user_count"();
+    insert into "userCount" select count(*) from "user";
+  end if;
+end $$;
 -- (No btree on name: a B-tree entry is limited to about 2.7 kB and upstream takes names of any
 -- length, so such an index would turn a long name into a failed insert.)
 do $$ begin

@@ -52,8 +52,7 @@ type server struct {
 	db          *pgxpool.Pool
 	now         func() time.Time
 	cacheMemo   cookieCacheMemo
-	revocations revocationSet   // sessions revoked on any replica (revocation.go)
-	revoked     revokedSessions // admin-revoked tokens the cookie cache must not answer for (ban.go)
+	revocations revocationSet // sessions revoked on any replica (revocation.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64

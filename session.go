@@ -275,6 +275,17 @@ func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error 
 }
 
 // deleteSessionByToken ends the session with this token, if there is one.
+// revokeSessionByToken deletes the session of token and returns its id ("" when there was
+// none), for the replica's revocation set.
+func revokeSessionByToken(ctx context.Context, q querier, token string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `DELETE FROM session WHERE token = $1 RETURNING id`, token).Scan(&id)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("delete session: %w", err)
+	}
+	return id, nil
+}
+
 func deleteSessionByToken(ctx context.Context, q querier, token string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM session WHERE token = $1`, token); err != nil {
 		return fmt.Errorf("delete session: %w", err)
@@ -417,18 +428,18 @@ func deleteUserSessions(ctx context.Context, q querier, userID string) error {
 	return nil
 }
 
-// deleteUserSessionTokens signs the user out everywhere and returns the tokens it ended, for
-// the cookie cache to forget (ban.go, forgetCachedSessions).
-func deleteUserSessionTokens(ctx context.Context, q querier, userID string) ([]string, error) {
-	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING token`, userID)
+// deleteUserSessionIDs signs the user out everywhere and returns the ids of the sessions it
+// ended, for the replica's revocation set (ban.go, revokeUserSessions).
+func deleteUserSessionIDs(ctx context.Context, q querier, userID string) ([]string, error) {
+	rows, err := q.Query(ctx, `DELETE FROM session WHERE "userId" = $1 RETURNING id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("delete user sessions: %w", err)
 	}
-	tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("delete user sessions: %w", err)
 	}
-	return tokens, nil
+	return ids, nil
 }
 
 // markImpersonation makes a new session an impersonation by adminID that ends at expires.

@@ -32,6 +32,10 @@ var sweepStatements = []string{
 	`DELETE FROM "usedIdToken" WHERE id IN (SELECT id FROM "usedIdToken" WHERE "expiresAt" < $1 LIMIT 5000)`,
 	// A week outlasts any cookie cache a revocation must outlive (revocation.go).
 	`DELETE FROM "sessionRevocation" WHERE id IN (SELECT id FROM "sessionRevocation" WHERE "revokedAt" < $1::timestamptz - interval '7 days' LIMIT 5000)`,
+	// Folds the user count's deltas (schema.sql) into one row. It deletes only rows it sees and
+	// adds back their sum, so a sign-up or another replica's fold meanwhile keeps the sum exact.
+	`WITH folded AS (DELETE FROM "userCount" WHERE $1::timestamptz IS NOT NULL AND (SELECT count(*) FROM "userCount") > 1 RETURNING delta)
+		INSERT INTO "userCount" SELECT sum(delta) FROM folded HAVING count(*) > 0`,
 }
 
 func (s *server) sweep(ctx context.Context) {

@@ -2,11 +2,14 @@
 // `deviation(id, …)` scenario (both servers' own behaviour) and printed in COMPATIBILITY.md;
 // an entry no scenario asserts, or a scenario naming no entry, fails the run. `routes` lists the
 // routes whose answers differ (they are then reported as partial); omit it for rules that apply to
-// every route.
+// every route. `refusal: true` says the deviation only refuses (a 4xx, nothing written) requests
+// upstream carries out, every other answer of its routes being upstream's: its routes stay done
+// when a scenario compares their successes, and their notes name it.
 // A deviation the harness cannot show on the wire (it needs a configuration both servers cannot
 // share) names the Go tests that prove it in `provenBy` and why in `notOnWire`.
 export const deviations = {
   "admin-stricter-with-custom-roles": {
+    refusal: true,
     title: "The last admin cannot be removed, and no one impersonates from an impersonation",
     routes: ["POST /admin/remove-user", "POST /admin/impersonate-user"],
     upstream:
@@ -17,6 +20,7 @@ export const deviations = {
     why: "An admin console must not lock every admin out, and stop-impersonating must always lead back to the real admin.",
   },
   "admin-unknown-roles": {
+    refusal: true,
     title: "Admin routes refuse roles no one defined",
     routes: ["POST /admin/set-role", "POST /admin/create-user", "POST /admin/update-user"],
     upstream: "With its default roles (no `roles` option) any role name is stored: `set-role` to `\"superuser\"` answers 200, and the user then holds a role that grants nothing.",
@@ -24,6 +28,7 @@ export const deviations = {
     why: "A typo in a role must not silently strip a user's rights.",
   },
   "admin-ban-expires-in": {
+    refusal: true,
     title: "ban-user refuses a negative or huge banExpiresIn",
     routes: ["POST /admin/ban-user"],
     upstream: "Any number is taken: a negative one stores a ban that ended before it began; a huge one overflows the date.",
@@ -31,10 +36,11 @@ export const deviations = {
     why: "Bad input gets a 4xx, never a stored nonsense date or a 500.",
   },
   "admin-list-users-input": {
+    refusal: true,
     title: "list-users refuses unknown fields and pages over 1000",
     routes: ["GET /admin/list-users"],
     upstream: "A `sortBy` or `filterField` the user table has not fails its query, and the failure is answered as `{\"users\":[],\"total\":0}` (200); `limit` has no cap.",
-    ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search and filter values are matched literally (`%` and `_` are not wildcards).",
+    ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search values are upstream's `LIKE` patterns (`%` and `_` are wildcards), as parameters.",
     why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
   },
   "unknown-body-keys": {

@@ -5,7 +5,15 @@
 // in the Edge runtime.
 
 import { fromBase64url, toBase64url } from "./base64url.js";
-import { cookiePrefix, hasSessionCookie, parseCookies, readCookieCache, signInRedirect, type AuthMiddlewareOptions } from "./next.js";
+import {
+  defaultCookiePrefix,
+  hasSessionCookie,
+  parseCookies,
+  readCookieCache,
+  sessionCookie,
+  signInRedirect,
+  type AuthMiddlewareOptions,
+} from "./next.js";
 
 declare const process: { env: Record<string, string | undefined> } | undefined;
 
@@ -31,11 +39,11 @@ export interface VerifyOptions {
   basePath?: string;
   /** "cookie-cache": BETTER_AUTH_SECRET (default: that env var). */
   secret?: string;
-  /** The sidecar's COOKIE_PREFIX (default: that env var, else "better-auth"). */
-  cookiePrefix?: string;
   /** "jwt": the iss and aud the sidecar puts in its JWTs (default: env BETTER_AUTH_URL, else the request's origin). */
   issuer?: string;
   audience?: string;
+  /** The sidecar's advanced.cookiePrefix (default "better-auth"): its cookies are <prefix>.session_token, … */
+  cookiePrefix?: string;
   fetch?: typeof fetch;
 }
 
@@ -74,14 +82,15 @@ export function verifyingMiddleware(options: AuthMiddlewareOptions, isProtected:
 /** decide is authMiddleware's check for one request. */
 export async function decide(request: Request, options: VerifyOptions): Promise<Decision> {
   const cookieHeader = request.headers.get("cookie");
-  if (!hasSessionCookie(cookieHeader, options.cookiePrefix)) return { signedIn: false, via: "no-cookie", setCookies: [] };
+  const prefix = options.cookiePrefix ?? defaultCookiePrefix;
+  if (!hasSessionCookie(cookieHeader, prefix)) return { signedIn: false, via: "no-cookie", setCookies: [] };
   const url = new URL(request.url);
   const mode = options.verify ?? "sidecar";
   if (mode === "cookie-cache") {
     const secret = options.secret ?? env("BETTER_AUTH_SECRET");
-    if (secret && (await readCookieCache(cookieHeader, secret, Date.now(), options.cookiePrefix))) return { signedIn: true, via: "cookie-cache", setCookies: [] };
+    if (secret && (await readCookieCache(cookieHeader, secret, Date.now(), prefix))) return { signedIn: true, via: "cookie-cache", setCookies: [] };
   }
-  const binding = mode === "jwt" ? await sessionBinding(cookieHeader, options.cookiePrefix) : "";
+  const binding = mode === "jwt" ? await sessionBinding(cookieHeader, prefix) : "";
   if (mode === "jwt") {
     const held = parseCookies(cookieHeader).get(jwtCookieName);
     if (held?.startsWith(`${binding}.`) && (await verifyJWT(held.slice(binding.length + 1), options, url))) {
@@ -124,10 +133,8 @@ async function askSidecar(request: Request, cookieHeader: string, o: VerifyOptio
 const encoder = new TextEncoder();
 
 /** sessionBinding names the session cookie a JWT was stored for: a JWT outlives no sign-out or user switch. */
-async function sessionBinding(cookieHeader: string | null, prefix?: string): Promise<string> {
-  const cookies = parseCookies(cookieHeader);
-  const p = cookiePrefix(prefix);
-  const token = cookies.get(`__Secure-${p}.session_token`) ?? cookies.get(`${p}.session_token`) ?? "";
+async function sessionBinding(cookieHeader: string | null, prefix: string): Promise<string> {
+  const token = sessionCookie(parseCookies(cookieHeader), "session_token", prefix)?.value ?? "";
   return toBase64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))).slice(0, 22);
 }
 

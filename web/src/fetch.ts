@@ -1,13 +1,14 @@
 // The request layer: one function that every endpoint goes through, so method choice, JSON,
 // date revival and the {data, error} result are decided in one place (upstream packages/better-auth/src/client/fetch-plugins.ts).
 
+import { unreachable } from "./errors.js";
 import { parseJSON } from "./json.js";
-import type { AuthError, FetchOptions, Result } from "./types.js";
+import type { AuthError, FetchOptions, RequestContext, Result } from "./types.js";
 
-export type Fetch = <T = unknown>(path: string, options?: FetchOptions) => Promise<Result<T>>;
+export type Fetch = <T = unknown>(path: string, options?: FetchOptions<T>) => Promise<Result<T>>;
 
 /** A hook run after every 2xx reply, before the call resolves. */
-export type SuccessHook = (path: string, data: unknown, options: FetchOptions) => void | Promise<void>;
+export type SuccessHook = (path: string, data: unknown, options: FetchOptions<never>) => void | Promise<void>;
 
 function queryString(query: Record<string, unknown> | undefined): string {
   if (!query) return "";
@@ -32,7 +33,7 @@ function mergeHeaders(...sets: (HeadersInit | undefined)[]): Headers {
 }
 
 export function createFetch(baseURL: string, defaults: FetchOptions, hooks: SuccessHook[]): Fetch {
-  return async function $fetch<T>(path: string, options: FetchOptions = {}): Promise<Result<T>> {
+  return async function $fetch<T>(path: string, options: FetchOptions<T> = {}): Promise<Result<T>> {
     const method = (options.method ?? (options.body ? "POST" : "GET")).toUpperCase();
     const headers = mergeHeaders(defaults.headers, options.headers);
     let body: string | undefined;
@@ -41,24 +42,43 @@ export function createFetch(baseURL: string, defaults: FetchOptions, hooks: Succ
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     const doFetch = options.customFetchImpl ?? defaults.customFetchImpl ?? globalThis.fetch;
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) init.body = body;
+    const request: RequestContext = { url: baseURL + path + queryString(options.query), method, headers, body };
     const signal = options.signal ?? defaults.signal;
-    if (signal) init.signal = signal;
+    if (signal) request.signal = signal;
     // Node's undici ignores credentials, browsers need it for cookies; React Native lacks it.
     if (typeof Request !== "undefined" && "credentials" in Request.prototype) {
-      init.credentials = options.credentials ?? defaults.credentials ?? "include";
+      request.credentials = options.credentials ?? defaults.credentials ?? "include";
     }
-    // A network failure rejects, as upstream's client does: there is no status to report.
-    const response = await doFetch(baseURL + path + queryString(options.query), init);
-    const text = await response.text();
+    // As better-fetch: what onRequest returns is merged into the request, a Response from onResponse replaces the reply.
+    for (const hook of [defaults.onRequest, options.onRequest]) {
+      const changed = await hook?.(request);
+      if (changed && typeof changed === "object") Object.assign(request, changed);
+    }
+    const { url, ...init } = request;
+    let response: Response;
+    try {
+      response = await doFetch(url, init);
+    } catch (err) {
+      // Refused, unresolvable, aborted: there is no status to report, and it is not "signed out".
+      throw unreachable(url, err);
+    }
+    for (const hook of [defaults.onResponse, options.onResponse]) {
+      const replaced = await hook?.({ response, request });
+      if (replaced instanceof Response) response = replaced;
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw unreachable(url, err); // the connection broke (or was aborted) mid-body
+    }
     if (response.ok) {
-      const data = parseJSON(text);
-      const ctx = { data, response };
+      const data = parseJSON(text) as T;
+      const ctx = { data, response, request };
       await defaults.onSuccess?.(ctx);
       await options.onSuccess?.(ctx);
-      for (const hook of hooks) await hook(path, data, options);
-      return { data: data as T, error: null };
+      for (const hook of hooks) await hook(path, data, options as FetchOptions<never>);
+      return { data, error: null };
     }
     const parsed = parseJSON(text);
     const error: AuthError = {
@@ -66,8 +86,8 @@ export function createFetch(baseURL: string, defaults: FetchOptions, hooks: Succ
       status: response.status,
       statusText: response.statusText,
     };
-    await defaults.onError?.({ error, response });
-    await options.onError?.({ error, response });
+    await defaults.onError?.({ error, response, request });
+    await options.onError?.({ error, response, request });
     return { data: null, error };
   };
 }

@@ -6,8 +6,10 @@ import { fromBase64url } from "./base64url.js";
 import { parseJSON } from "./json.js";
 import type { SessionData } from "./types.js";
 import { verifyingMiddleware, type VerifyOptions } from "./edge.js";
+import { SidecarError, unreachable } from "./errors.js";
 
 export type { VerifyMode, VerifyOptions } from "./edge.js";
+export { SidecarError };
 
 declare const process: { env: Record<string, string | undefined> } | undefined;
 
@@ -27,23 +29,11 @@ export interface GetSessionOptions {
    * cookie cache answers without a request to the sidecar, as upstream's getCookieCache does.
    */
   secret?: string;
-  /** The sidecar's COOKIE_PREFIX (default: that env var, else "better-auth"). */
-  cookiePrefix?: string;
   /** Ask the sidecar to skip its cookie cache, or not to extend the session. */
   query?: { disableCookieCache?: boolean; disableRefresh?: boolean };
+  /** The sidecar's advanced.cookiePrefix (default "better-auth"): its cookies are <prefix>.session_token, … */
+  cookiePrefix?: string;
   fetch?: typeof fetch;
-}
-
-/** SidecarError is a reply from the sidecar that is neither a session nor "signed out". */
-export class SidecarError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SidecarError";
-  }
 }
 
 /** parseCookies reads a Cookie header; the first occurrence of a name wins, as on the server. */
@@ -60,18 +50,12 @@ export function parseCookies(header: string | null | undefined): Map<string, str
   return out;
 }
 
-/**
- * cookiePrefix is the sidecar's COOKIE_PREFIX (upstream advanced.cookiePrefix): the one given, else
- * the app's COOKIE_PREFIX variable, else "better-auth". Cookies are <prefix>.session_token, or
- * __Secure-<prefix>.session_token with Secure cookies.
- */
-export function cookiePrefix(prefix?: string): string {
-  return prefix || env("COOKIE_PREFIX") || "better-auth";
-}
+/** The prefix of the sidecar's cookies when advanced.cookiePrefix is not set, as upstream's. */
+export const defaultCookiePrefix = "better-auth";
 
-function cookie(cookies: Map<string, string>, name: string, prefix?: string): { value: string; name: string } | undefined {
-  const p = cookiePrefix(prefix);
-  for (const full of [`__Secure-${p}.${name}`, `${p}.${name}`]) {
+/** sessionCookie finds <prefix>.<name>, the __Secure- one first, as upstream's getSessionCookie. */
+export function sessionCookie(cookies: Map<string, string>, name: string, prefix = defaultCookiePrefix): { value: string; name: string } | undefined {
+  for (const full of [`__Secure-${prefix}.${name}`, `${prefix}.${name}`]) {
     const value = cookies.get(full);
     if (value !== undefined) return { value, name: full };
   }
@@ -79,8 +63,8 @@ function cookie(cookies: Map<string, string>, name: string, prefix?: string): { 
 }
 
 /** hasSessionCookie is the optimistic check middleware makes: a session cookie is present. */
-export function hasSessionCookie(cookieHeader: string | null | undefined, prefix?: string): boolean {
-  return Boolean(cookie(parseCookies(cookieHeader), "session_token", prefix)?.value);
+export function hasSessionCookie(cookieHeader: string | null | undefined, cookiePrefix = defaultCookiePrefix): boolean {
+  return Boolean(sessionCookie(parseCookies(cookieHeader), "session_token", cookiePrefix)?.value);
 }
 
 const encoder = new TextEncoder();
@@ -125,9 +109,14 @@ interface CachePayload {
  * readCookieCache decodes the session_data cookie (compact strategy, upstream packages/better-auth/src/cookies/index.ts, getCookieCache) and returns
  * the session when its signature, token, version and both expiries check out.
  */
-export async function readCookieCache(cookieHeader: string | null | undefined, secret: string, now = Date.now(), prefix?: string): Promise<SessionData | null> {
+export async function readCookieCache(
+  cookieHeader: string | null | undefined,
+  secret: string,
+  now = Date.now(),
+  cookiePrefix = defaultCookiePrefix,
+): Promise<SessionData | null> {
   const cookies = parseCookies(cookieHeader);
-  const token = cookie(cookies, "session_token", prefix);
+  const token = sessionCookie(cookies, "session_token", cookiePrefix);
   if (!token) return null;
   const tokenValue = await verifySignedCookie(token.value, secret);
   if (!tokenValue) return null;
@@ -158,16 +147,22 @@ export async function readCookieCache(cookieHeader: string | null | undefined, s
 
 /**
  * getSession returns the signed-in session for the request whose headers are given, or null.
- * It forwards the Cookie header to the sidecar's get-session. Other failures throw SidecarError,
- * so a down sidecar shows as an error rather than as "signed out".
+ * It forwards the Cookie header to the sidecar's get-session. Anything else throws SidecarError,
+ * so a down sidecar shows as an error rather than as "signed out": an error reply with its status
+ * and code, an unreachable sidecar (refused, unresolvable, aborted) with status 0 and the network
+ * error as cause. D is the session's type with the app's fields: getSession<typeof authClient.$Infer.Session>(h).
  */
-export async function getSession(headers: HeaderSource, options: GetSessionOptions = {}): Promise<SessionData | null> {
+export async function getSession<D extends { session: unknown; user: unknown } = SessionData>(
+  headers: HeaderSource,
+  options: GetSessionOptions = {},
+): Promise<D | null> {
   const cookieHeader = headers.get("cookie");
-  if (!cookieHeader || !hasSessionCookie(cookieHeader, options.cookiePrefix)) return null;
+  const prefix = options.cookiePrefix ?? defaultCookiePrefix;
+  if (!cookieHeader || !hasSessionCookie(cookieHeader, prefix)) return null;
   const secret = options.secret ?? env("BETTER_AUTH_SECRET");
   if (secret && !options.query?.disableCookieCache) {
-    const cached = await readCookieCache(cookieHeader, secret, Date.now(), options.cookiePrefix);
-    if (cached) return cached;
+    const cached = await readCookieCache(cookieHeader, secret, Date.now(), prefix);
+    if (cached) return cached as unknown as D;
   }
   const base = (options.sidecarURL ?? env("AUTH_SIDECAR_URL") ?? "http://127.0.0.1:4000").replace(/\/+$/, "");
   const params = new URLSearchParams();
@@ -179,17 +174,21 @@ export async function getSession(headers: HeaderSource, options: GetSessionOptio
   const ua = headers.get("user-agent");
   if (ua) forwarded["user-agent"] = ua;
   const doFetch = options.fetch ?? fetch;
-  const res = await doFetch(`${base}${options.basePath ?? "/api/auth"}/get-session${qs}`, {
-    headers: forwarded,
-    cache: "no-store",
-  });
-  const text = await res.text();
+  const url = `${base}${options.basePath ?? "/api/auth"}/get-session${qs}`;
+  let res: Response;
+  let text: string;
+  try {
+    res = await doFetch(url, { headers: forwarded, cache: "no-store" });
+    text = await res.text();
+  } catch (err) {
+    throw unreachable(url, err);
+  }
   if (res.status === 401) return null;
   if (!res.ok) {
     const body = parseJSON(text) as { code?: string; message?: string } | null;
     throw new SidecarError(res.status, body?.code, body?.message ?? `get-session answered ${res.status}`);
   }
-  const data = parseJSON(text) as SessionData | null;
+  const data = parseJSON(text) as D | null;
   return data && data.session && data.user ? data : null;
 }
 

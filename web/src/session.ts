@@ -6,8 +6,8 @@
 import type { Fetch } from "./fetch.js";
 import type { AuthError, SessionData } from "./types.js";
 
-export interface SessionState {
-  data: SessionData | null;
+export interface SessionState<D = SessionData> {
+  data: D | null;
   error: AuthError | Error | null;
   /** True until the first answer, and while refetching with no data. */
   isPending: boolean;
@@ -24,8 +24,8 @@ export interface SessionOptions {
   refetchWhenOffline?: boolean;
 }
 
-export interface SessionStore {
-  get(): SessionState;
+export interface SessionStore<D = SessionData> {
+  get(): SessionState<D>;
   subscribe(listener: () => void): () => void;
   refetch(options?: { query?: Record<string, unknown> }): Promise<void>;
   /** signal is called after a session-changing call: refetch soon if anyone is listening. */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { createAuthClient } from "../dist/index.js";
+import { createAuthClient, passkeyClient } from "../dist/index.js";
 import { SidecarError, authMiddleware, getSession, readCookieCache } from "../dist/next.js";
 import { jwtCookieName, verifyJWT } from "../dist/edge.js";
 import { cookieFetch, eventually, freePort, missingTools, psql, secret, startSidecar } from "./harness.js";
@@ -37,7 +37,7 @@ describe("client against the sidecar", { skip }, () => {
   let n = 0;
   const newClient = () => {
     const jar = cookieFetch(sidecar.appOrigin);
-    const client = createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar } });
+    const client = createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar }, plugins: [passkeyClient()] });
     return { client, jar };
   };
   const email = () => `user${++n}-${Date.now()}@example.com`;
@@ -171,7 +171,7 @@ describe("client against the sidecar", { skip }, () => {
     assert.ok(cached.user.createdAt instanceof Date);
 
     // A wrong secret must not trust the cookie: it falls back to the (dead) sidecar and fails loudly.
-    await assert.rejects(getSession(headers, { sidecarURL: dead, secret: "x".repeat(40) }), TypeError);
+    await assert.rejects(getSession(headers, { sidecarURL: dead, secret: "x".repeat(40) }), (err) => err instanceof SidecarError && err.status === 0);
     assert.equal(await readCookieCache(jar.cookieHeader(), "x".repeat(40)), null);
 
     // A tampered cache is refused.
@@ -405,5 +405,42 @@ describe("client against the sidecar", { skip }, () => {
     assert.equal((await visit(jwtMw, "")).status, 307);
     const dead = authMiddleware({ ...options, verify: "jwt", sidecarURL: `http://127.0.0.1:${await freePort()}` });
     assert.equal(decision(await visit(dead, other.jar.cookieHeader())), "sidecar-unreachable");
+  });
+});
+
+// A sidecar with advanced.cookiePrefix set (COOKIE_PREFIX): the Next.js helpers told the same
+// prefix find its cookies, locally (cookie cache, JWT) and through get-session; told nothing they see none.
+describe("the Next.js helpers with a cookie prefix", { skip }, () => {
+  let sidecar;
+  before(async () => {
+    sidecar = await startSidecar({ env: { COOKIE_PREFIX: "acme", COOKIE_CACHE_MAX_AGE: "300", JWT_ENABLED: "true" } });
+  });
+  after(async () => {
+    await sidecar?.stop();
+  });
+
+  it("read acme.session_token and acme.session_data when given cookiePrefix, and nothing without it", async () => {
+    const jar = cookieFetch(sidecar.appOrigin);
+    const client = createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar } });
+    const addr = `prefix-${Date.now()}@example.com`;
+    assert.equal((await client.signUp.email({ email: addr, password: "password1234", name: "Pre" })).error, null);
+    assert.ok(jar.jar.has("acme.session_token") && jar.jar.has("acme.session_data"), [...jar.jar.keys()].join(", "));
+    const headers = new Headers({ cookie: jar.cookieHeader() });
+
+    const options = { sidecarURL: sidecar.url, cookiePrefix: "acme" };
+    assert.equal((await getSession(headers, { ...options, secret: "" })).user.email, addr, "through get-session");
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    assert.equal((await getSession(headers, { ...options, sidecarURL: dead, secret })).user.email, addr, "from the cookie cache alone");
+    assert.equal(await getSession(headers, { sidecarURL: sidecar.url, secret }), null, "the default prefix finds no session cookie");
+
+    const visit = (mw) => mw(new Request("http://app.test/dashboard", { headers: { cookie: jar.cookieHeader() } }));
+    const decision = (res) => res?.headers.get("x-authsidecar-decision");
+    const mw = { protect: ["/dashboard"], sidecarURL: sidecar.url, issuer: sidecar.url, cookiePrefix: "acme" };
+    assert.equal(await visit(authMiddleware(mw)), undefined, "the optimistic check lets the visitor on");
+    assert.equal(decision(await visit(authMiddleware({ ...mw, verify: "cookie-cache", secret }))), "cookie-cache");
+    const jwtFirst = await visit(authMiddleware({ ...mw, verify: "jwt" }));
+    assert.equal(decision(jwtFirst), "sidecar");
+    assert.ok(jwtFirst.headers.getSetCookie().some((c) => c.startsWith(`${jwtCookieName}=`)), "the JWT is kept for the next visit");
+    assert.equal((await visit(authMiddleware({ protect: ["/dashboard"] }))).status, 307, "without the prefix: no session cookie");
   });
 });

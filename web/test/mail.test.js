@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createAuthClient } from "../dist/index.js";
+import { createAuthClient, emailOTPClient, magicLinkClient } from "../dist/index.js";
 import { cookieFetch, missingTools, startSidecar } from "./harness.js";
 
 const skip = await missingTools("go", "psql");
@@ -23,7 +23,7 @@ describe("mail flows through the client", { skip }, () => {
   const email = () => `mail${++n}-${Date.now()}@example.com`;
   const newClient = () => {
     const jar = cookieFetch(sidecar.appOrigin);
-    return createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar } });
+    return createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar }, plugins: [magicLinkClient(), emailOTPClient()] });
   };
 
   it("resets a password with the mailed token, once", async () => {

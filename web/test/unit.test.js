@@ -5,21 +5,39 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import {
+  SidecarError,
+  adminClient,
   checkRolePermission,
   createAccessControl,
   createAuthClient,
+  emailOTPClient,
   fromBase64url,
+  magicLinkClient,
   organizationClient,
   parseDate,
   parseJSON,
+  passkeyClient,
   toBase64url,
   twoFactorClient,
+  usernameClient,
 } from "../dist/index.js";
-import { authMiddleware, clientAddress, parseCookies } from "../dist/next.js";
+import { SidecarError as NextSidecarError, authMiddleware, clientAddress, getSession, hasSessionCookie, parseCookies } from "../dist/next.js";
 import { authenticationJSON, creationOptions, registrationJSON, requestOptions } from "../dist/webauthn.js";
-import { eventually, upstreamClient } from "./harness.js";
+import { eventually, freePort, upstreamClient } from "./harness.js";
 
 const upstream = await upstreamClient();
+
+/** Every plugin we ship, and upstream's same list. */
+const everyPlugin = () => [twoFactorClient(), passkeyClient(), organizationClient(), magicLinkClient(), emailOTPClient(), adminClient(), usernameClient()];
+const everyUpstreamPlugin = (lib) => [
+  lib.twoFactorClient(),
+  lib.passkeyClient(),
+  lib.organizationClient(),
+  lib.magicLinkClient(),
+  lib.emailOTPClient(),
+  lib.adminClient(),
+  lib.usernameClient(),
+];
 
 // upstream's toKebabCase (@better-auth/core utils/string), the rule its client proxy maps names with.
 const kebab = (s) =>
@@ -110,7 +128,7 @@ describe("request mapping", () => {
   const ceremonies = new Set(["signIn.passkey", "passkey.addPasskey", "organization.checkRolePermission", "admin.checkRolePermission"]);
   it("sends every method to the path upstream's proxy derives from its name", async () => {
     const f = recorder();
-    const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } });
+    const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f }, plugins: everyPlugin() });
     const walk = async (obj, prefix) => {
       for (const [key, value] of Object.entries(obj)) {
         const name = prefix ? `${prefix}.${key}` : key;
@@ -131,11 +149,11 @@ describe("request mapping", () => {
   it("sends the same request as upstream's client for every method, with and without body fields", { skip: !upstream && "upstream's client is not installed" }, async () => {
     const mine = recorder();
     const theirs = recorder();
-    const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine } });
+    const client = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine }, plugins: everyPlugin() });
     const up = upstream?.createAuthClient({
       baseURL: "http://app.test",
       fetchOptions: { customFetchImpl: theirs },
-      plugins: [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient(), upstream.adminClient()],
+      plugins: everyUpstreamPlugin(upstream),
     });
     const inputs = [undefined, { query: { id: "x", n: 2 } }, { name: "n", list: ["a"], query: { id: "x" } }, { fetchOptions: { method: "POST" } }];
     let compared = 0;
@@ -163,7 +181,7 @@ describe("request mapping", () => {
 
   it("picks GET without body fields, POST with them, and the fixed method for fixed paths", async () => {
     const f = recorder();
-    const c = createAuthClient({ baseURL: "http://app.test/api/auth", fetchOptions: { customFetchImpl: f } });
+    const c = createAuthClient({ baseURL: "http://app.test/api/auth", fetchOptions: { customFetchImpl: f }, plugins: everyPlugin() });
     const cases = [
       [() => c.getSession(), "GET", "/get-session", undefined],
       [() => c.getSession({ query: { disableCookieCache: true } }), "GET", "/get-session?disableCookieCache=true", undefined],
@@ -199,9 +217,74 @@ describe("request mapping", () => {
     assert.deepEqual(empty, { data: null, error: { status: 404, statusText: "Not Found" } });
   });
 
-  it("rejects on network failure, as upstream's client does", async () => {
-    const c = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: async () => { throw new TypeError("fetch failed"); } } });
-    await assert.rejects(c.getSession(), TypeError);
+  it("rejects with SidecarError, the network's error as cause, when the request fails", async () => {
+    const cause = new TypeError("fetch failed");
+    const c = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: async () => { throw cause; } } });
+    for (const call of [() => c.getSession(), () => c.signIn.email({ email: "a@b.c", password: "p" })]) {
+      await assert.rejects(call(), (err) => {
+        assert.ok(err instanceof SidecarError);
+        assert.equal(err.status, 0);
+        assert.equal(err.code, "SIDECAR_UNREACHABLE");
+        assert.equal(err.cause, cause);
+        assert.match(err.message, /http:\/\/app\.test\/api\/auth\/.* could not be reached: fetch failed/);
+        return true;
+      });
+    }
+  });
+
+  it("runs onRequest, onResponse, onSuccess and onError, defaults first, as better-fetch", async () => {
+    const f = recorder((url) => (new URL(url).pathname.endsWith("/get-session") ? json(200, { session: { id: "s" }, user: { id: "u" } }) : json(401, { code: "X" })));
+    const seen = [];
+    const c = createAuthClient({
+      baseURL: "http://app.test",
+      fetchOptions: {
+        customFetchImpl: f,
+        onRequest: (ctx) => {
+          seen.push(`default request ${ctx.method} ${new URL(ctx.url).pathname}`);
+          return { headers: new Headers({ "x-added": "1" }) };
+        },
+        onResponse: (ctx) => void seen.push(`default response ${ctx.response.status}`),
+        onSuccess: (ctx) => void seen.push(`default success ${ctx.data.user.id}`),
+        onError: (ctx) => void seen.push(`default error ${ctx.error.code} ${ctx.request.method}`),
+      },
+    });
+    const headersSent = [];
+    const spy = async (url, init) => (headersSent.push(init.headers.get("x-added")), f(url, init));
+    await c.getSession({ fetchOptions: { customFetchImpl: spy, onSuccess: (ctx) => void seen.push(`call success ${ctx.data.session.id}`) } });
+    await c.signIn.email(
+      { email: "a@b.c", password: "p" },
+      {
+        onRequest: (ctx) => void seen.push(`call request ${JSON.parse(ctx.body).email}`),
+        onResponse: () => new Response(JSON.stringify({ code: "REPLACED" }), { status: 400 }),
+        onError: (ctx) => void seen.push(`call error ${ctx.error.code}`),
+      },
+    );
+    assert.deepEqual(headersSent, ["1"]);
+    assert.deepEqual(seen, [
+      "default request GET /api/auth/get-session",
+      "default response 200",
+      "default success u",
+      "call success s",
+      "default request POST /api/auth/sign-in/email",
+      "call request a@b.c",
+      "default response 401",
+      "default error REPLACED POST",
+      "call error REPLACED",
+    ]);
+  });
+
+  it("has the namespaces of the plugins passed in, and only those", () => {
+    const bare = createAuthClient({ baseURL: "http://app.test" });
+    for (const name of ["twoFactor", "passkey", "organization", "magicLink", "emailOtp", "admin", "isUsernameAvailable"]) assert.equal(bare[name], undefined, name);
+    assert.deepEqual(Object.keys(bare.signIn).sort(), ["email", "social"]);
+    assert.deepEqual(Object.keys(bare.$stores), []);
+    const some = createAuthClient({ baseURL: "http://app.test", plugins: [twoFactorClient(), usernameClient(), passkeyClient()] });
+    assert.equal(typeof some.twoFactor.enable, "function");
+    assert.equal(typeof some.isUsernameAvailable, "function");
+    assert.equal(some.organization, undefined);
+    assert.deepEqual(Object.keys(some.signIn).sort(), ["email", "passkey", "social", "username"]);
+    // The React client's hooks are one per store (useListPasskeys here).
+    assert.deepEqual(Object.keys(some.$stores), ["listPasskeys"]);
   });
 
   it("appends /api/auth to a bare origin and keeps an explicit path", () => {
@@ -247,6 +330,76 @@ describe("request mapping", () => {
   });
 });
 
+describe("an unreachable sidecar", () => {
+  /** refusedWith checks a rejection is the SidecarError of an unreachable sidecar, with the network's error inside. */
+  const unreachable = (code) => (err) => {
+    assert.ok(err instanceof SidecarError, `${err} is a SidecarError`);
+    assert.equal(err.status, 0);
+    assert.equal(err.code, "SIDECAR_UNREACHABLE");
+    assert.match(err.message, /could not be reached/);
+    assert.ok(err.cause instanceof Error, "the network's error is the cause");
+    if (code) assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+    return true;
+  };
+
+  it("makes every call reject with SidecarError: a closed port, a name that does not resolve, an abort", async () => {
+    const closed = createAuthClient({ baseURL: `http://127.0.0.1:${await freePort()}`, plugins: [twoFactorClient()] });
+    await assert.rejects(closed.getSession(), unreachable("ECONNREFUSED"));
+    await assert.rejects(closed.signIn.email({ email: "a@b.c", password: "p" }), unreachable("ECONNREFUSED"));
+    await assert.rejects(closed.twoFactor.enable({ password: "p" }), unreachable("ECONNREFUSED"));
+    // .invalid never resolves (RFC 2606).
+    await assert.rejects(createAuthClient({ baseURL: "http://sidecar.invalid" }).getSession(), unreachable("ENOTFOUND"));
+    await assert.rejects(closed.getSession({ fetchOptions: { signal: AbortSignal.abort() } }), unreachable());
+  });
+
+  it("shows in useSession's store as an error, not as signed out", async () => {
+    const store = createAuthClient({ baseURL: `http://127.0.0.1:${await freePort()}` }).$session;
+    await store.refetch();
+    assert.equal(store.get().data, null);
+    assert.ok(unreachable("ECONNREFUSED")(store.get().error));
+    assert.equal(store.get().isPending, false);
+  });
+
+  it("makes the Next.js getSession throw SidecarError, the one the client throws", async () => {
+    assert.equal(NextSidecarError, SidecarError);
+    const headers = new Headers({ cookie: "better-auth.session_token=abc.def" });
+    await assert.rejects(getSession(headers, { sidecarURL: `http://127.0.0.1:${await freePort()}` }), unreachable("ECONNREFUSED"));
+    await assert.rejects(getSession(headers, { sidecarURL: "http://sidecar.invalid" }), unreachable("ENOTFOUND"));
+  });
+});
+
+describe("cookie prefix", () => {
+  it("finds the session cookie under advanced.cookiePrefix, __Secure- or not, and only there", async () => {
+    assert.equal(hasSessionCookie("acme.session_token=t"), false, "the default prefix is better-auth");
+    assert.equal(hasSessionCookie("better-auth.session_token=t"), true);
+    assert.equal(hasSessionCookie("acme.session_token=t", "acme"), true);
+    assert.equal(hasSessionCookie("__Secure-acme.session_token=t", "acme"), true);
+    assert.equal(hasSessionCookie("better-auth.session_token=t", "acme"), false);
+  });
+
+  it("lets authMiddleware and getSession through with the prefixed cookie only", async () => {
+    const mw = authMiddleware({ protect: ["/dashboard"], cookiePrefix: "acme" });
+    const visit = (cookie) => mw(new Request("http://app.test/dashboard", { headers: { cookie } }));
+    assert.equal(visit("acme.session_token=t"), undefined);
+    assert.equal(visit("better-auth.session_token=t").status, 307);
+    const asked = [];
+    const sidecar = async (url, init) => {
+      asked.push(init.headers.cookie);
+      return json(200, { session: { id: "s", token: "t" }, user: { id: "u" } });
+    };
+    const headers = (cookie) => new Headers({ cookie });
+    assert.equal(await getSession(headers("better-auth.session_token=t"), { cookiePrefix: "acme", fetch: sidecar }), null);
+    assert.equal((await getSession(headers("acme.session_token=t"), { cookiePrefix: "acme", fetch: sidecar })).user.id, "u");
+    assert.deepEqual(asked, ["acme.session_token=t"]);
+    // The verifying middleware asks the sidecar only with the prefixed cookie too.
+    const verifying = authMiddleware({ protect: ["/dashboard"], verify: "sidecar", cookiePrefix: "acme", fetch: sidecar });
+    const check = (cookie) => verifying(new Request("http://app.test/dashboard", { headers: { cookie } }));
+    assert.equal((await check("acme.session_token=t")).headers.get("x-authsidecar-decision"), "sidecar");
+    assert.equal((await check("better-auth.session_token=t")).status, 307);
+    assert.equal(asked.length, 2);
+  });
+});
+
 describe("session store", () => {
   const session = { session: { id: "s", token: "t", userId: "u", expiresAt: "2999-01-01T00:00:00.000Z" }, user: { id: "u", name: "Ann" } };
   it("keeps data on server and network errors, clears it on 401", async () => {
@@ -267,7 +420,8 @@ describe("session store", () => {
     assert.equal(store.get().error.status, 500);
     await store.refetch();
     assert.equal(store.get().data.user.name, "Ann");
-    assert.ok(store.get().error instanceof TypeError);
+    assert.ok(store.get().error instanceof SidecarError);
+    assert.ok(store.get().error.cause instanceof TypeError);
     await store.refetch();
     assert.equal(store.get().data, null);
     assert.equal(store.get().error.status, 401);
@@ -309,7 +463,7 @@ describe("organization and passkey stores", () => {
       "/organization/list": [json(200, [{ id: "o1" }]), json(200, [{ id: "o1" }, { id: "o2" }])],
       "/passkey/list-user-passkeys": [json(200, [])],
     });
-    const c = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } });
+    const c = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f }, plugins: everyPlugin() });
     const { activeOrganization, listOrganizations, listPasskeys } = c.$stores;
     const stop = [activeOrganization, listOrganizations].map((s) => s.subscribe(() => {}));
     try {
@@ -342,7 +496,7 @@ describe("organization and passkey stores", () => {
   it("exist for each of upstream's plugin atoms, under the names its hooks take", { skip: !upstream && "upstream's client is not installed" }, () => {
     const plugins = [upstream.twoFactorClient(), upstream.passkeyClient(), upstream.organizationClient(), upstream.magicLinkClient(), upstream.emailOTPClient()];
     const atoms = plugins.flatMap((p) => Object.keys(p.getAtoms?.(async () => ({ data: null, error: null })) ?? {})).filter((k) => !k.startsWith("$"));
-    const ours = createAuthClient({ baseURL: "http://app.test" }).$stores;
+    const ours = createAuthClient({ baseURL: "http://app.test", plugins: everyPlugin() }).$stores;
     assert.deepEqual(Object.keys(ours).sort(), atoms.sort());
   });
 
@@ -351,7 +505,7 @@ describe("organization and passkey stores", () => {
     const f = fakeServer({
       "/organization/get-full-organization": [json(200, org), json(200, org), json(500, { message: "boom" }), json(401, {})],
     });
-    const store = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f } }).$stores.activeOrganization;
+    const store = createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: f }, plugins: [organizationClient()] }).$stores.activeOrganization;
     await store.refetch();
     const first = store.get().data;
     assert.ok(first.createdAt instanceof Date);
@@ -497,7 +651,7 @@ describe("passkey ceremonies", () => {
     const mine = recorder(reply);
     const theirs = recorder(reply);
     return [
-      ["authsidecar", createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine } }), mine],
+      ["authsidecar", createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: mine }, plugins: [passkeyClient()] }), mine],
       ...(upstream
         ? [["upstream", upstream.createAuthClient({ baseURL: "http://app.test", fetchOptions: { customFetchImpl: theirs }, plugins: [upstream.passkeyClient()] }), theirs]]
         : []),

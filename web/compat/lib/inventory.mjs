@@ -80,11 +80,16 @@ const files = (names) => [...new Set([...names].map((n) => n.split(" › ")[0]))
 export async function render({ upstream, ours, compared, deviations, asserters, configs }) {
   const v = await versions();
   const ourKeys = new Set(ours.map((r) => key(r.method, r.path)));
+  // A deviation makes its routes partial, unless it is a refusal: it only refuses (4xx, nothing
+  // written) requests upstream carries out, and every other answer of the route is upstream's.
+  // A refusal is named in the route's notes.
   const partialBecause = new Map();
+  const refuses = new Map();
   for (const [id, d] of Object.entries(deviations)) {
     for (const route of d.routes || []) {
       const k = key(...route.split(" "));
-      partialBecause.set(k, [...(partialBecause.get(k) || []), `${d.title} (see [${id}](#${id}))`]);
+      const to = d.refusal ? refuses : partialBecause;
+      to.set(k, [...(to.get(k) || []), `${d.title} (see [${id}](#${id}))`]);
     }
   }
   // settings names the configurations a route's successes were compared in when none is the
@@ -107,9 +112,13 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
     } else if (c?.ok.size) {
       status = "done";
       note = `compared in ${files(c.ok)}${settings(c)}`;
+      if (refuses.has(k)) note += `; refuses more: ${refuses.get(k).join("; ")}`;
     } else if (c?.errorsOnly.size && onlyErrors[k]) {
       status = "done";
       note = `compared in ${files(c.errorsOnly)}; ${onlyErrors[k]}`;
+    } else if (refuses.has(k)) {
+      status = "partial";
+      note = `${refuses.get(k).join("; ")}; its successes are not compared yet`;
     } else if (c?.errorsOnly.size) {
       status = "partial";
       note = "served; only its error answers are compared so far";
@@ -132,7 +141,9 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
   out.push("");
   out.push(
     "- **done**: served, and the compatibility harness (`web/compat`) drives it with the official client against the Node " +
-      "reference and authsidecar and finds the same status, JSON body and Set-Cookie names and attributes, success included.",
+      "reference and authsidecar and finds the same status, JSON body and Set-Cookie names and attributes, success included. " +
+      "A done route may refuse on purpose a request upstream carries out (\"refuses more\", a deviation marked as a refusal: " +
+      "a 4xx, nothing written); every other answer is upstream's.",
   );
   out.push("- **partial**: served, but an answer differs (said how) or the harness does not compare it yet.");
   out.push("- **missing**: not served (404).");

@@ -82,6 +82,12 @@ export default [
     t.equal([page.users.map((u) => u.email.split("@")[0]), page.total, page.limit, page.offset], [["m3", "m2"], 5, 2, 1], "page");
     const named = t.ok(await c.admin.listUsers({ query: { searchValue: "Member m", searchField: "name", searchOperator: "starts_with", sortBy: "name", filterField: "email", filterValue: t.email("m2"), filterOperator: "ne" } }), "name search with a filter");
     t.equal(named.users.filter((u) => u.email.endsWith(domain)).map((u) => u.name), ["Member m1", "Member m3", "Member m4"], "filtered");
+    const wild = t.ok(await c.admin.listUsers({ query: { searchValue: `m_@${domain}`, searchOperator: "ends_with", sortBy: "email" } }), "a search with a wildcard");
+    t.equal([wild.users.map((u) => u.email.split("@")[0]), wild.total], [["m1", "m2", "m3", "m4"], 4], "_ is a wildcard, as in upstream's LIKE");
+    const short = await list({ sortBy: "email", limit: 3, offset: 3 }, "a short last page");
+    t.equal([short.users.map((u) => u.email.split("@")[0]), short.total, short.limit, short.offset], [["m3", "m4"], 5, 3, 3], "total of a short page");
+    const past = await list({ sortBy: "email", offset: 9 }, "a page past the end");
+    t.equal([past.users, past.total], [[], 5], "total past the end");
     const admins = await list({ filterField: "role", filterValue: "admin" }, "filter by role");
     t.equal([admins.users.map((u) => u.email), admins.total], [[t.email("lena")], 1], "admins");
     const none = await list({ filterField: "banned", filterValue: "true" }, "filter by banned");

@@ -1,9 +1,10 @@
-import type { Metadata } from "next";
+import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { Nav } from "./nav";
 import "./globals.css";
 
 export const metadata: Metadata = { title: "authsidecar example" };
+export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 // AUTH_CLIENT is read when each page is served, not at build time, so one build serves both the
 // authsidecar client and upstream's (see lib/auth-client.ts).
@@ -15,7 +16,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en" data-auth-client={kind}>
       <body>
         <Nav />
-        <main>{children}</main>
+        <main id="main">{children}</main>
       </body>
     </html>
   );

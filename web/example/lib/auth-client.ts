@@ -11,7 +11,6 @@ import {
   organizationClient,
   passkeyClient,
   twoFactorClient,
-  type ReactAuthClient,
 } from "@authsidecar/web/react";
 import { passkeyClient as upstreamPasskey } from "@better-auth/passkey/client";
 import { createAuthClient as createUpstreamClient } from "better-auth/react";
@@ -32,18 +31,28 @@ export const clientKind: "authsidecar" | "upstream" =
     ? "upstream"
     : "authsidecar";
 
-function create(): ReactAuthClient {
+/** Our client with the plugins whose screens the app has: their namespaces, hooks and user fields. */
+function ours() {
+  return createAuthClient({
+    plugins: [twoFactorClient(), passkeyClient(), organizationClient(), magicLinkClient(), emailOTPClient(), adminClient()],
+  });
+}
+
+/** The app's client type: pages see exactly the calls and user fields these plugins bring. */
+export type AppAuthClient = ReturnType<typeof ours>;
+/** The signed-in session as the app's pages see it (the user has the plugins' fields: role, twoFactorEnabled, …). */
+export type AppSession = AppAuthClient["$Infer"]["Session"];
+
+function create(): AppAuthClient {
   if (clientKind === "upstream") {
     // Upstream's passkey client is @better-auth/passkey 1.7.6, whose exact peer pins predate
     // better-auth 1.7.25; package.json's overrides give it better-auth's own versions instead.
     const upstream = createUpstreamClient({
       plugins: [upstreamTwoFactor(), upstreamPasskey(), upstreamOrganization(), upstreamMagicLink(), upstreamEmailOTP(), upstreamAdmin()],
     });
-    return upstream as unknown as ReactAuthClient;
+    return upstream as unknown as AppAuthClient;
   }
-  return createAuthClient({
-    plugins: [twoFactorClient(), passkeyClient(), organizationClient(), magicLinkClient(), emailOTPClient(), adminClient()],
-  });
+  return ours();
 }
 
 export const authClient = create();

@@ -4,3 +4,8 @@ export function safeCallback(value: string | string[] | undefined | null, fallba
   if (!v || !v.startsWith("/") || v.startsWith("//") || v.startsWith("/\\")) return fallback;
   return v;
 }
+
+/** verifiedURL is where a verification link lands: the confirmation screen, which then offers next. */
+export function verifiedURL(next: string): string {
+  return `/verified?next=${encodeURIComponent(next)}`;
+}

@@ -87,6 +87,7 @@ function Users({ me }: { me: string }) {
           <p className="muted">Loading…</p>
         ) : (
           <>
+            <div className="table-wrap" role="region" aria-label="Users" tabIndex={0}>
             <table data-testid="users">
               <thead>
                 <tr>
@@ -140,6 +141,7 @@ function Users({ me }: { me: string }) {
                 ))}
               </tbody>
             </table>
+            </div>
             <div className="pager">
               <button type="button" className="secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>
                 Previous

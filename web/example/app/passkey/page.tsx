@@ -1,15 +1,17 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { Suspense, useEffect, useState } from "react";
+import { Suspense, useEffect } from "react";
+import { ActionButton } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
+import { OtherWays } from "@/app/sign-in/other-ways";
 import { safeCallback } from "@/lib/callback";
+import { errorText } from "@/lib/errors";
 
 // Passkey sign-in, two ways: the button opens the browser's passkey dialog; the email field offers
 // saved passkeys in its autofill list (autocomplete="username webauthn", conditional mediation).
 function PasskeySignIn() {
   const callbackURL = safeCallback(useSearchParams().get("callbackURL"));
-  const [error, setError] = useState("");
 
   useEffect(() => {
     if (typeof PublicKeyCredential === "undefined") return;
@@ -25,15 +27,6 @@ function PasskeySignIn() {
     };
   }, [callbackURL]);
 
-  async function signIn() {
-    setError("");
-    const res = await authClient.signIn.passkey();
-    if (res.error) {
-      setError(res.error.message ?? "Passkey sign-in failed");
-      return;
-    }
-    window.location.assign(callbackURL);
-  }
 
   return (
     <div className="card">
@@ -41,15 +34,26 @@ function PasskeySignIn() {
       <form onSubmit={(e) => e.preventDefault()}>
         <label>
           Email
-          <input name="email" type="email" autoComplete="username webauthn" placeholder="Pick a saved passkey" />
+          <input name="email" type="email" autoComplete="username webauthn" placeholder="Pick a saved passkey" aria-describedby="passkey-hint" />
         </label>
+        <p id="passkey-hint" className="muted">
+          Choose a saved passkey from this field&apos;s suggestions, or use the button.
+        </p>
       </form>
-      <p>
-        <button type="button" onClick={signIn}>
+      <p className="row">
+        <ActionButton
+          kind="primary"
+          pendingLabel="Waiting for your device…"
+          onClick={async () => {
+            const res = await authClient.signIn.passkey();
+            if (res.error) return { ok: false, text: res.error.message || errorText(res.error, "Passkey sign-in failed") };
+            window.location.assign(callbackURL);
+          }}
+        >
           Sign in with a passkey
-        </button>
+        </ActionButton>
       </p>
-      {error && <p className="error" role="alert">{error}</p>}
+      <OtherWays callbackURL={callbackURL} />
     </div>
   );
 }

@@ -1,61 +1,22 @@
-"use client";
-
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
-import { authClient } from "@/lib/auth-client";
+import { redirect } from "next/navigation";
+import { SidecarDown } from "@/app/sidecar-down";
+import { safeCallback } from "@/lib/callback";
+import { readSession } from "@/lib/session";
+import { SignUpForm } from "./sign-up-form";
 
-export default function SignUpPage() {
-  const router = useRouter();
-  const [error, setError] = useState("");
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setPending(true);
-    setError("");
-    const { error } = await authClient.signUp.email({
-      name: String(form.get("name")),
-      email: String(form.get("email")),
-      password: String(form.get("password")),
-    });
-    if (error) {
-      setError(error.message ?? `Sign-up failed (${error.status})`);
-      setPending(false);
-      return;
-    }
-    router.push("/dashboard");
-    router.refresh();
-  }
-
+export default async function SignUpPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  // An invitee comes here from an invitation link through sign-in: callbackURL brings them back to it.
+  const callbackURL = safeCallback((await searchParams).callbackURL);
+  const { session, down } = await readSession();
+  if (down) return <SidecarDown />;
+  if (session) redirect(callbackURL);
   return (
     <div className="card">
       <h1>Create an account</h1>
-      <form onSubmit={onSubmit}>
-        <label>
-          Name
-          <input name="name" autoComplete="name" required />
-        </label>
-        <label>
-          Email
-          <input name="email" type="email" autoComplete="username" required />
-        </label>
-        <label>
-          Password <span className="muted">(8 characters or more)</span>
-          <input name="password" type="password" autoComplete="new-password" minLength={8} required />
-        </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={pending}>
-          {pending ? "Creating…" : "Sign up"}
-        </button>
-      </form>
+      <SignUpForm callbackURL={callbackURL} />
       <p className="muted">
-        Have an account? <Link href="/sign-in">Sign in</Link>
+        Have an account? <Link href={`/sign-in?callbackURL=${encodeURIComponent(callbackURL)}`}>Sign in</Link>
       </p>
     </div>
   );

@@ -1,9 +1,11 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { Suspense, useState, type FormEvent } from "react";
+import { Suspense, useState } from "react";
+import { ActionButton, ActionForm } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 import { safeCallback } from "@/lib/callback";
+import { errorText } from "@/lib/errors";
 
 type Method = "totp" | "otp" | "backup";
 
@@ -12,38 +14,12 @@ type Method = "totp" | "otp" | "backup";
 function TwoFactorForm() {
   const callbackURL = safeCallback(useSearchParams().get("callbackURL"));
   const [method, setMethod] = useState<Method>("totp");
-  const [error, setError] = useState("");
-  const [sent, setSent] = useState(false);
-
-  async function sendCode() {
-    const { error } = await authClient.twoFactor.sendOtp();
-    if (error) setError(error.message ?? "Could not send a code");
-    else setSent(true);
-  }
-
-  async function onSubmit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    const code = String(form.get("code")).trim();
-    const trustDevice = form.get("trustDevice") === "on";
-    const res =
-      method === "totp"
-        ? await authClient.twoFactor.verifyTotp({ code, trustDevice })
-        : method === "otp"
-          ? await authClient.twoFactor.verifyOtp({ code, trustDevice })
-          : await authClient.twoFactor.verifyBackupCode({ code, trustDevice });
-    if (res.error) {
-      setError(res.error.message ?? "Invalid code");
-      return;
-    }
-    // A full load, so the server renders the next page with the new session cookie.
-    window.location.assign(callbackURL);
-  }
 
   return (
     <div className="card">
       <h1>Two-factor check</h1>
-      <div className="row">
+      <fieldset className="row plain-fieldset">
+        <legend className="sr-only">How do you want to confirm it is you?</legend>
         <label className="check">
           <input type="radio" name="method" checked={method === "totp"} onChange={() => setMethod("totp")} /> Authenticator app
         </label>
@@ -53,15 +29,37 @@ function TwoFactorForm() {
         <label className="check">
           <input type="radio" name="method" checked={method === "backup"} onChange={() => setMethod("backup")} /> Backup code
         </label>
-      </div>
+      </fieldset>
       {method === "otp" && (
-        <p>
-          <button type="button" className="secondary" onClick={sendCode}>
-            {sent ? "Send another code" : "Email me a code"}
-          </button>
+        <p className="row">
+          <ActionButton
+            pendingLabel="Sending…"
+            onClick={async () => {
+              const { error } = await authClient.twoFactor.sendOtp();
+              return error ? { ok: false, text: errorText(error, "Could not send a code") } : { ok: true, text: "Sent a code to your email." };
+            }}
+          >
+            Email me a code
+          </ActionButton>
         </p>
       )}
-      <form onSubmit={onSubmit}>
+      <ActionForm
+        submit="Verify"
+        pendingLabel="Checking…"
+        onSubmit={async (form) => {
+          const code = String(form.get("code")).trim();
+          const trustDevice = form.get("trustDevice") === "on";
+          const res =
+            method === "totp"
+              ? await authClient.twoFactor.verifyTotp({ code, trustDevice })
+              : method === "otp"
+                ? await authClient.twoFactor.verifyOtp({ code, trustDevice })
+                : await authClient.twoFactor.verifyBackupCode({ code, trustDevice });
+          if (res.error) return { ok: false, text: errorText(res.error, "Invalid code") };
+          // A full load, so the server renders the next page with the new session cookie.
+          window.location.assign(callbackURL);
+        }}
+      >
         <label>
           Code
           <input name="code" autoComplete="one-time-code" required />
@@ -69,9 +67,7 @@ function TwoFactorForm() {
         <label className="check">
           <input name="trustDevice" type="checkbox" /> Trust this device for 30 days
         </label>
-        {error && <p className="error" role="alert">{error}</p>}
-        <button type="submit">Verify</button>
-      </form>
+      </ActionForm>
     </div>
   );
 }

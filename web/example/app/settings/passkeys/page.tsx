@@ -1,45 +1,21 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
-import { Message, type Notice } from "@/app/message";
+import { useState } from "react";
+import { ActionForm, ConfirmButton, Message } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
-import type { Passkey } from "@authsidecar/web";
+import { errorText } from "@/lib/errors";
+
+type PasskeyRow = { id: string; name?: string | null; createdAt?: Date | string | null };
 
 // The list comes from useListPasskeys, which reloads after adding, renaming and deleting.
 export default function PasskeysPage() {
   const { data: passkeys, error } = authClient.useListPasskeys();
-  const [message, setMessage] = useState<Notice>(null);
-  const notice = message ?? (error ? { ok: false, text: error.message ?? "Could not list passkeys" } : null);
-
-  async function add(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const formEl = e.currentTarget;
-    const name = String(new FormData(formEl).get("name")).trim();
-    const res = await authClient.passkey.addPasskey({ name: name || undefined });
-    if (res.error) {
-      setMessage({ ok: false, text: res.error.message ?? "Could not add the passkey" });
-      return;
-    }
-    formEl.reset();
-    setMessage({ ok: true, text: "Passkey added." });
-  }
-
-  async function rename(p: Passkey) {
-    const name = window.prompt("New name", p.name ?? "")?.trim();
-    if (!name) return;
-    const res = await authClient.passkey.updatePasskey({ id: p.id, name });
-    if (res.error) setMessage({ ok: false, text: res.error.message ?? "Could not rename" });
-  }
-
-  async function remove(p: Passkey) {
-    const res = await authClient.passkey.deletePasskey({ id: p.id });
-    if (res.error) setMessage({ ok: false, text: res.error.message ?? "Could not delete" });
-  }
+  const [editing, setEditing] = useState("");
 
   return (
     <>
       <h1>Passkeys</h1>
-      <Message notice={notice} />
+      {error && <Message notice={{ ok: false, text: error.message || "Could not list passkeys" }} />}
       <div className="card">
         <h2>Your passkeys</h2>
         {!passkeys ? (
@@ -48,30 +24,72 @@ export default function PasskeysPage() {
           <p className="muted">None yet.</p>
         ) : (
           <ul className="plain" data-testid="passkeys">
-            {passkeys.map((p) => (
-              <li key={p.id} className="row">
-                <span>{p.name || "Unnamed passkey"}</span>
-                <span className="muted">{p.createdAt ? new Date(p.createdAt).toLocaleDateString() : ""}</span>
-                <button type="button" className="secondary" onClick={() => rename(p)}>
-                  Rename
-                </button>
-                <button type="button" className="danger" onClick={() => remove(p)}>
-                  Delete
-                </button>
-              </li>
-            ))}
+            {(passkeys as PasskeyRow[]).map((p) =>
+              editing === p.id ? (
+                <li key={p.id}>
+                  <ActionForm
+                    className="row"
+                    label={`Rename ${p.name || "passkey"}`}
+                    submit="Save"
+                    pendingLabel="Saving…"
+                    onSubmit={async (form) => {
+                      const name = String(form.get("name")).trim();
+                      const res = await authClient.passkey.updatePasskey({ id: p.id, name });
+                      if (res.error) return { ok: false, text: errorText(res.error, "Could not rename") };
+                      setEditing("");
+                    }}
+                  >
+                    <label className="grow">
+                      New name
+                      <input name="name" defaultValue={p.name ?? ""} required autoFocus />
+                    </label>
+                    <button type="button" className="secondary" onClick={() => setEditing("")}>
+                      Cancel
+                    </button>
+                  </ActionForm>
+                </li>
+              ) : (
+                <li key={p.id} className="row">
+                  <span className="grow">
+                    {p.name || "Unnamed passkey"} <span className="muted">{p.createdAt ? `added ${new Date(p.createdAt).toLocaleDateString()}` : ""}</span>
+                  </span>
+                  <button type="button" className="secondary" onClick={() => setEditing(p.id)}>
+                    Rename
+                  </button>
+                  <ConfirmButton
+                    question={`Delete ${p.name || "this passkey"}?`}
+                    confirm="Yes, delete"
+                    onConfirm={async () => {
+                      const res = await authClient.passkey.deletePasskey({ id: p.id });
+                      if (res.error) return { ok: false, text: errorText(res.error, "Could not delete") };
+                    }}
+                  >
+                    Delete
+                  </ConfirmButton>
+                </li>
+              ),
+            )}
           </ul>
         )}
       </div>
       <div className="card">
         <h2>Add a passkey</h2>
-        <form onSubmit={add}>
+        <ActionForm
+          submit="Add passkey"
+          pendingLabel="Waiting for your device…"
+          onSubmit={async (form, el) => {
+            const name = String(form.get("name")).trim();
+            const res = await authClient.passkey.addPasskey({ name: name || undefined });
+            if (res.error) return { ok: false, text: res.error.message ?? errorText(res.error, "Could not add the passkey") };
+            el.reset();
+            return { ok: true, text: "Passkey added." };
+          }}
+        >
           <label>
-            Name <span className="muted">(optional, e.g. "Laptop")</span>
+            Name <span className="muted">(optional, e.g. &quot;Laptop&quot;)</span>
             <input name="name" />
           </label>
-          <button type="submit">Add passkey</button>
-        </form>
+        </ActionForm>
       </div>
     </>
   );
