@@ -229,7 +229,8 @@ func (s *server) mailLoop(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// devMailer is the development sink used when no SMTP server is configured: it logs each mail and,
+// devMailer is the development sink used when no SMTP server is configured: it logs each mail's type
+// (never its address: logs hold no emails, development included) and,
 // with MAIL_LOG set, appends it as one JSON line in the reference server's shape, so that tests and
 // local tooling can follow the links and codes.
 type devMailer struct {
@@ -238,7 +239,7 @@ type devMailer struct {
 }
 
 func (d *devMailer) send(_ context.Context, m mail) error {
-	slog.Info("mail (development sink)", "type", m.Type, "to", m.Email)
+	slog.Info("mail (development sink)", "type", m.Type)
 	if d.path == "" {
 		return nil
 	}
