@@ -302,11 +302,12 @@ func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request) er
 }
 
 // pageSQL picks the page's ids (or emails) first, from the index that orders them (an
-// index-only scan, so a deep offset walks index entries rather than rows), then reads those rows.
-func (lq *listUsersQuery) pageSQL() (string, []any) {
+// index-only scan, so a deep offset walks index entries rather than rows), then reads those rows
+// (columns: the server's userColumns).
+func (lq *listUsersQuery) pageSQL(columns string) (string, []any) {
 	n := len(lq.args)
 	pick := `SELECT u.` + lq.pageKey + ` FROM "user" u` + lq.whereSQL() + ` ORDER BY ` + lq.orderBy + fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
-	return `SELECT ` + userColumns + ` FROM "user" u JOIN (` + pick + `) p ON p.` + lq.pageKey + ` = u.` + lq.pageKey + ` ORDER BY ` + lq.orderBy,
+	return `SELECT ` + columns + ` FROM "user" u JOIN (` + pick + `) p ON p.` + lq.pageKey + ` = u.` + lq.pageKey + ` ORDER BY ` + lq.orderBy,
 		append(slices.Clone(lq.args), lq.limit, lq.offset)
 }
 
@@ -342,7 +343,7 @@ func (s *server) listUsers(r *http.Request, lq *listUsersQuery) ([]user, int, er
 	if _, err := tx.Exec(ctx, listUsersPlanning); err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
-	page, args := lq.pageSQL()
+	page, args := lq.pageSQL(s.userColumns)
 	rows, err := tx.Query(ctx, page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)

@@ -94,7 +94,7 @@ func explainListUsers(tb testing.TB, ts *testServer, query, options string) (pag
 		}
 		return strings.Join(lines, "\n")
 	}
-	return explain(lq.pageSQL()), explain(lq.countSQL())
+	return explain(lq.pageSQL(ts.userColumns)), explain(lq.countSQL())
 }
 
 // wantListUsersPlans fails when a shape's page is not read from its index, or its page or

@@ -134,11 +134,31 @@ func encodeJSON(v any) ([]byte, error) {
 
 // writeJSONBytes answers with JSON encoded before, by encodeJSON.
 func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	setHeaderValue(w.Header(), "Content-Type", jsonContentType)
 	w.WriteHeader(status)
 	if _, err := w.Write(body); err != nil {
 		slog.DebugContext(responseContext(w), "write response", "err", err)
 	}
+}
+
+// Header values set on every answer, shared by every response rather than allocated for each: a
+// shared value is only ever replaced (Header.Set) or appended to (Header.Add copies a full
+// slice), never written in place. setHeaderValue and addHeaderValue take canonical keys.
+var (
+	jsonContentType = []string{"application/json"}
+	noStoreValue    = []string{"no-store"}
+	noCacheValue    = []string{"no-cache"}
+	varyOrigin      = []string{"Origin"}
+)
+
+func setHeaderValue(h http.Header, key string, shared []string) { h[key] = shared[:1:1] }
+
+func addHeaderValue(h http.Header, key string, shared []string) {
+	if len(h[key]) == 0 {
+		h[key] = shared[:1:1]
+		return
+	}
+	h[key] = append(h[key], shared[0])
 }
 
 // redirect answers as upstream's ctx.redirect: 302, Location, an empty body.
@@ -566,5 +586,8 @@ func (s *server) checkQueryURL(r *http.Request, u string) error {
 
 // queryBool reads a boolean query flag as z.coerce.boolean() does: any non-empty value is true.
 func queryBool(r *http.Request, name string) bool {
+	if r.URL.RawQuery == "" {
+		return false // most requests: no need to parse (and allocate) an empty query
+	}
 	return r.URL.Query().Get(name) != ""
 }

@@ -28,7 +28,7 @@ func (s *server) sessionToken(r *http.Request) (string, bool) {
 			return s.verifySigned(signed)
 		}
 	}
-	return s.signedCookie(r, cookieSessionToken)
+	return s.sessionCookieToken(r)
 }
 
 // bearerSignedToken returns the "token.signature" value upstream's hook would put in the

@@ -162,7 +162,7 @@ func benchGetSessionHandler(b *testing.B, ts *testServer, cookie string) {
 func wantIndexScans(b *testing.B, ts *testServer) {
 	ctx := context.Background()
 	for _, q := range []string{
-		`SELECT ` + sessionColumns + `, ` + userColumns + ` FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = 'x'`,
+		`SELECT ` + ts.sessionColumns + `, ` + ts.userColumns + ` FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = 'x'`,
 		strings.Replace(sweepStatements[0], "$1", "now()", 1),
 	} {
 		var plan strings.Builder

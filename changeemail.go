@@ -59,7 +59,7 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 		// has to be verified.
 		err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 			err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "updatedAt" = $3 WHERE u.id = $1
-				RETURNING `+userColumns, u.ID, newEmail, s.now()).Scan(u.scanTargets()...)
+				RETURNING `+s.userColumns, u.ID, newEmail, s.now()).Scan(u.scanTargets()...)
 			if isUniqueViolation(err, "") {
 				return errUserExistsUseAnother
 			}

@@ -49,7 +49,7 @@ func TestHelpIsTypedAndGroupedAsTheREADME(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([A-Z][^:\n]+):$`).FindAllStringSubmatch(out, -1) {
 		helpGroups = append(helpGroups, m[1])
 	}
-	if len(helpGroups) != 7 || !slices.Equal(readmeGroups[:len(helpGroups)], helpGroups) {
+	if len(helpGroups) != 8 || !slices.Equal(readmeGroups[:len(helpGroups)], helpGroups) {
 		t.Errorf("-h groups %q, README's configuration groups begin %q", helpGroups, readmeGroups)
 	}
 }

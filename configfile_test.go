@@ -50,6 +50,7 @@ func TestConfigFileExamplesLoad(t *testing.T) {
 				}
 			}
 		},
+		"fields.json": checkFieldsExample, // fields_test.go
 		"closed.json": func(t *testing.T, c config) {
 			if !c.DisableSignUp || !c.Email.MagicLinkDisableSignUp || !c.Email.OTPDisableSignUp || c.CookiePrefix != "closed" || c.SecureCookies {
 				t.Errorf("closed.json: disableSignUp %v, magic link / OTP sign-up off %v %v, prefix %q, secure %v",
@@ -102,7 +103,7 @@ func TestConfigFileRefusesWithTheKeyPath(t *testing.T) {
 		{`{"socialProviders": {"github": {"clientId": "x", "clientSecret": "y"}}}`, "config: socialProviders.github.clientSecret: secrets come only from the environment (AUTH_GITHUB_CLIENT_SECRET)"},
 		{`{"secret": "0123456789abcdef0123456789abcdef"}`, "config: secret: secrets come only from the environment (BETTER_AUTH_SECRET)"},
 		{`{"plugins": [{"id": "two-factor", "isuer": "x"}]}`, "config: plugins.two-factor.isuer: unknown key"},
-		{`{"plugins": [{"id": "nope"}]}`, `config: plugins[0].id: unknown plugin "nope" (want one of admin, bearer, email-otp, jwt, magic-link, organization, passkey, sso, two-factor)`},
+		{`{"plugins": [{"id": "nope"}]}`, `config: plugins[0].id: unknown plugin "nope" (want one of admin, bearer, email-otp, jwt, magic-link, organization, passkey, sso, two-factor, username)`},
 		{`{"plugins": [{"id": "jwt"}, {"id": "jwt"}]}`, `config: plugins[1].id: plugin "jwt" listed twice`},
 		{`{"plugins": {"jwt": {}}}`, `config: plugins: want a list of {"id": …} entries`},
 		{`{"emailAndPassword": {"enabled": false}}`, "config: emailAndPassword.enabled: want true (authsidecar always serves it), got false"},

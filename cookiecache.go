@@ -111,39 +111,39 @@ func (s *server) readCookieCache(r *http.Request, token string) (as *authSession
 	if !ok {
 		return nil, false
 	}
-	c, ok := s.cacheMemo.get(value)
-	if !ok {
-		if c, ok = s.decodeCookieCache(value); !ok {
+	c, _ := s.cacheMemo.get(value)
+	if c == nil {
+		if c = s.decodeCookieCache(value); c == nil {
 			return nil, true
 		}
 		s.cacheMemo.put(value, c)
 	}
 	now := s.now()
-	if c.expiresAt < now.UnixMilli() || !hmac.Equal([]byte(c.as.Session.Token), []byte(token)) || c.as.Session.ExpiresAt.Time().Before(now) {
+	if c.expiresAt < now.UnixMilli() || !constantTimeEqual(token, c.token) || c.as.Session.ExpiresAt.Time().Before(now) {
 		return nil, true
 	}
 	if s.revocations.refuses(c.as.Session.ID) {
 		return nil, true
 	}
-	cached := c.as
-	cached.encoded = c.encoded
-	return &cached, true
+	// Shared with every request that sends this value, so read-only: only GET get-session
+	// answers from the cache (cacheMayAnswer), and it only reads the session it is given.
+	return &c.as, true
 }
 
 // cachedSession is a session_data value whose signature and version checked out; whether it is
-// still valid (expiry, token) is decided at each request.
+// still valid (expiry, token) is decided at each request. It is immutable once memoized.
 type cachedSession struct {
-	as        authSession
-	encoded   []byte // as, encoded as get-session answers it
-	expiresAt int64  // Unix ms, the cookie's own expiry
+	as        authSession // as.encoded is set: the answer is encoded once, not per request
+	token     []byte      // as.Session.Token, for the constant-time comparison of each request
+	expiresAt int64       // Unix ms, the cookie's own expiry
 }
 
-// decodeCookieCache verifies and decodes a session_data value; false when it is malformed,
-// forged or of another version.
-func (s *server) decodeCookieCache(value string) (cachedSession, bool) {
+// decodeCookieCache verifies and decodes a session_data value; nil when it is malformed, forged
+// or of another version.
+func (s *server) decodeCookieCache(value string) *cachedSession {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
 	if err != nil {
-		return cachedSession{}, false
+		return nil
 	}
 	var outer struct {
 		Session   json.RawMessage `json:"session"`
@@ -151,15 +151,15 @@ func (s *server) decodeCookieCache(value string) (cachedSession, bool) {
 		Signature string          `json:"signature"`
 	}
 	if json.Unmarshal(raw, &outer) != nil || len(outer.Session) < 2 || outer.Session[0] != '{' {
-		return cachedSession{}, false
+		return nil
 	}
 	want := s.cacheSignature(outer.Session, outer.ExpiresAt.String())
 	if !hmac.Equal([]byte(want), []byte(outer.Signature)) {
-		return cachedSession{}, false
+		return nil
 	}
 	expiresAt, err := outer.ExpiresAt.Int64()
 	if err != nil {
-		return cachedSession{}, false
+		return nil
 	}
 	// Decoded straight into the session and user, not through raw messages: every json.Unmarshal
 	// validates its whole input before decoding it.
@@ -169,42 +169,43 @@ func (s *server) decodeCookieCache(value string) (cachedSession, bool) {
 		Version string   `json:"version"`
 	}
 	if json.Unmarshal(outer.Session, &p) != nil || p.Session == nil || p.User == nil || (p.Version != "" && p.Version != cacheVersion) {
-		return cachedSession{}, false
+		return nil
 	}
-	as := authSession{Session: *p.Session, User: *p.User}
-	encoded, err := encodeJSON(as)
-	if err != nil {
-		return cachedSession{}, false
+	c := &cachedSession{as: authSession{Session: *p.Session, User: *p.User}, token: []byte(p.Session.Token), expiresAt: expiresAt}
+	if c.as.encoded, err = encodeJSON(c.as); err != nil {
+		return nil
 	}
-	return cachedSession{as: as, encoded: encoded, expiresAt: expiresAt}, true
+	return c
 }
 
-// cookieMemoSize bounds the memo: at ~1 KB a value, a few MB at most.
+// cookieMemoSize bounds each memo: at ~1 KB a value, a few MB at most.
 const cookieMemoSize = 4096
 
-// cookieCacheMemo remembers session_data values already verified and decoded, by their exact
-// text. A client sends the same value on every request until it is rewritten, and verifying and
-// decoding it is nearly all the work of a cache hit. Only correctly signed values are kept, and
-// the map is emptied when full, which bounds its memory whatever clients send.
-type cookieCacheMemo struct {
-	mu      sync.Mutex
-	entries map[string]cachedSession
+// memo remembers cookie values already verified (and decoded), by their exact text. A client
+// sends the same values on every request until they are rewritten, and verifying and decoding
+// them was nearly all the work of a cache hit. Only correctly signed values are kept, and the map
+// is emptied when full, which bounds its memory whatever clients send. Every request reads it and
+// few write it, so readers share a read lock and never wait for each other. cacheMemo holds
+// session_data values (cookiecache.go), tokenMemo session_token values (cookie.go).
+type memo[V any] struct {
+	mu      sync.RWMutex
+	entries map[string]V
 }
 
-func (m *cookieCacheMemo) get(value string) (cachedSession, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.entries[value]
-	return c, ok
+func (m *memo[V]) get(value string) (V, bool) {
+	m.mu.RLock()
+	v, ok := m.entries[value]
+	m.mu.RUnlock()
+	return v, ok
 }
 
-func (m *cookieCacheMemo) put(value string, c cachedSession) {
+func (m *memo[V]) put(value string, v V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.entries == nil || len(m.entries) >= cookieMemoSize {
-		m.entries = make(map[string]cachedSession)
+		m.entries = make(map[string]V)
 	}
-	m.entries[value] = c
+	m.entries[value] = v
 }
 
 // chunkedCookie joins name or its chunks name.0, name.1, … in index order.

@@ -409,7 +409,7 @@ func (s *server) handleChangeEmailOTP(w http.ResponseWriter, r *http.Request) er
 	}
 	var u user
 	err = s.db.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = true, "updatedAt" = $3
-		WHERE u.id = $1 RETURNING `+userColumns, as.User.ID, newEmail, s.now()).Scan(u.scanTargets()...)
+		WHERE u.id = $1 RETURNING `+s.userColumns, as.User.ID, newEmail, s.now()).Scan(u.scanTargets()...)
 	switch {
 	case isUniqueViolation(err, ""):
 		return errEmailInUse // the caller holds the code, so this reveals nothing new

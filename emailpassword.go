@@ -33,26 +33,44 @@ func (s *server) decodeWithEmail(r *http.Request, body any, forms bodyForms, ema
 	return nil
 }
 
-func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Name        string                     `json:"name" required:"true"`
-		Email       string                     `json:"email" required:"true"`
-		Password    string                     `json:"password" required:"true"`
-		Image       *string                    `json:"image"`
-		CallbackURL string                     `json:"callbackURL"`
-		RememberMe  *bool                      `json:"rememberMe"`
-		Rest        map[string]json.RawMessage `json:"-" unknown:"keep"`
+// signUpBody is sign-up/email's body; Rest holds the username plugin's and the additional
+// fields' keys (fields.go) and any other key (userInput).
+type signUpBody struct {
+	Name        string                     `json:"name" required:"true"`
+	Email       string                     `json:"email" required:"true"`
+	Password    string                     `json:"password" required:"true"`
+	Image       *string                    `json:"image"`
+	CallbackURL string                     `json:"callbackURL"`
+	RememberMe  *bool                      `json:"rememberMe"`
+	Rest        map[string]json.RawMessage `json:"-" unknown:"keep"`
+}
+
+// decodeSignUp reads and checks a sign-up in upstream's order: the body, the plugins' hooks (the
+// username's), the route's checks, then the additional fields and other keys (parseUserInput).
+func (s *server) decodeSignUp(r *http.Request, body *signUpBody) (fieldWrite, error) {
+	if err := s.decodeWithEmail(r, body, formAllowed, &body.Email); err != nil {
+		return fieldWrite{}, err
 	}
-	if err := s.decodeWithEmail(r, &body, formAllowed, &body.Email); err != nil {
-		return err
+	if err := s.usernameInput(r.Context(), body.Rest, ""); err != nil {
+		return fieldWrite{}, err
 	}
 	if s.cfg.DisableSignUp {
-		return errEmailSignUpDisabled
+		return fieldWrite{}, errEmailSignUpDisabled
 	}
 	if err := s.checkNewPassword(body.Password); err != nil {
-		return err
+		return fieldWrite{}, err
 	}
-	if err := s.userInput(r, body.Rest, true); err != nil {
+	extra, err := s.cfg.userFields().parseInput(body.Rest, true)
+	if err != nil {
+		return fieldWrite{}, err
+	}
+	return extra, s.userInput(r, body.Rest, true)
+}
+
+func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error {
+	var body signUpBody
+	extra, err := s.decodeSignUp(r, &body)
+	if err != nil {
 		return err
 	}
 	// Without a session at sign-up (email verification required, or autoSignIn off) upstream
@@ -64,7 +82,7 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	}
 	if existing != nil {
 		if noSession {
-			return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
+			return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image, extra)
 		}
 		return errUserExistsUseAnother
 	}
@@ -75,7 +93,7 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	dontRemember := body.RememberMe != nil && !*body.RememberMe
 	var as authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		if as.User, err = s.insertUser(r.Context(), tx, body.Name, body.Email, false, body.Image); err != nil {
+		if as.User, err = s.insertUserWith(r.Context(), tx, body.Name, body.Email, false, body.Image, extra); err != nil {
 			return err
 		}
 		if err := s.insertCredentialAccount(r.Context(), tx, as.User.ID, hash); err != nil {
@@ -93,7 +111,7 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		return err
 	})
 	if errors.Is(err, errUserExistsUseAnother) && noSession {
-		return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image)
+		return s.writeSyntheticSignUp(w, r, body.Name, body.Email, body.Password, body.Image, extra)
 	}
 	if err != nil {
 		return err
@@ -127,34 +145,51 @@ func (s *server) handleSignInEmail(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	return s.passwordSignIn(w, r, u, hash, passwordSignInRequest{
+		Password: body.Password, CallbackURL: body.CallbackURL, RememberMe: body.RememberMe,
+	}, errInvalidEmailOrPassword)
+}
+
+// passwordSignInRequest is what email and username sign-in share of their bodies.
+type passwordSignInRequest struct {
+	Password    string
+	CallbackURL string
+	RememberMe  *bool
+}
+
+// passwordSignIn completes a sign-in by password once the user is looked up (u nil when there is
+// none, hash "" without a credential account), for sign-in/email and sign-in/username alike: the
+// password check (with a hash anyway for an unknown user, so that it costs what a wrong password
+// costs), verification required, the session (createSession holds bans), the cookie, the second
+// factor, the answer. invalid is the route's "wrong credentials" error.
+func (s *server) passwordSignIn(w http.ResponseWriter, r *http.Request, u *user, hash string, in passwordSignInRequest, invalid error) error {
 	if u == nil || hash == "" {
-		// Hash anyway, so that an unknown email costs the same time as a wrong password.
-		if _, err := s.hashPassword(r.Context(), body.Password); err != nil {
+		if _, err := s.hashPassword(r.Context(), in.Password); err != nil {
 			return err
 		}
-		return errInvalidEmailOrPassword
+		return invalid
 	}
-	ok, err := s.checkPassword(r.Context(), hash, body.Password)
+	ok, err := s.checkPassword(r.Context(), hash, in.Password)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return errInvalidEmailOrPassword
+		return invalid
 	}
 	if s.cfg.Email.RequireVerification && !u.EmailVerified {
-		return s.refuseUnverified(r, u, body.CallbackURL)
+		return s.refuseUnverified(r, u, in.CallbackURL)
 	}
-	dontRemember := body.RememberMe != nil && !*body.RememberMe
+	dontRemember := in.RememberMe != nil && !*in.RememberMe
 	sess, err := s.createSession(r.Context(), s.db, r, u.ID, dontRemember)
 	if err != nil {
 		return err
 	}
 	as := &authSession{Session: sess, User: *u}
 	s.setSessionCookie(w, r, as, dontRemember)
-	resp := map[string]any{"redirect": body.CallbackURL != "", "token": sess.Token, "user": u}
-	if body.CallbackURL != "" {
-		resp["url"] = body.CallbackURL
-		w.Header().Set("Location", body.CallbackURL)
+	resp := map[string]any{"redirect": in.CallbackURL != "", "token": sess.Token, "user": u}
+	if in.CallbackURL != "" {
+		resp["url"] = in.CallbackURL
+		w.Header().Set("Location", in.CallbackURL)
 	}
 	// A second factor replaces the session with a challenge, unless this device is trusted.
 	if challenged, err := s.twoFactorAfterSignIn(w, r, as); challenged || err != nil {

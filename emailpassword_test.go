@@ -109,7 +109,7 @@ func (ts *testServer) wantRows(t testing.TB, table string, n int) {
 func (ts *testServer) sessionRow(t testing.TB, token string) session {
 	t.Helper()
 	var sess session
-	err := ts.db.QueryRow(context.Background(), `SELECT `+sessionColumns+` FROM session s WHERE s.token = $1`, token).Scan(sess.scanTargets()...)
+	err := ts.db.QueryRow(context.Background(), `SELECT `+ts.sessionColumns+` FROM session s WHERE s.token = $1`, token).Scan(sess.scanTargets()...)
 	if err != nil {
 		t.Fatalf("session row for %q: %v", token, err)
 	}

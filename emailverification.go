@@ -58,12 +58,15 @@ func (s *server) refuseUnverified(r *http.Request, u *user, callbackURL string) 
 // upstream does (upstream signUpEmail): 200 with a made-up user, so sign-up does not reveal which
 // emails have accounts. The password is hashed anyway so the answer takes as long as a real
 // sign-up.
-func (s *server) writeSyntheticSignUp(w http.ResponseWriter, r *http.Request, name, email, password string, image *string) error {
+// The made-up user carries the configured fields as the sign-up gave them, as upstream's
+// buildSyntheticUserOutput does.
+func (s *server) writeSyntheticSignUp(w http.ResponseWriter, r *http.Request, name, email, password string, image *string, extra fieldWrite) error {
 	if _, err := s.hashPassword(r.Context(), password); err != nil {
 		return err
 	}
 	now := jsTime(s.now())
 	u := user{ID: generateID(32), Name: name, Email: strings.ToLower(email), Image: image, CreatedAt: now, UpdatedAt: now}
+	u.Extra = s.cfg.userFields().synthetic(extra)
 	writeJSON(w, http.StatusOK, map[string]any{"token": nil, "user": u})
 	return nil
 }
@@ -243,7 +246,7 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
 		// Still at the old address: of links opened at once, one moves the account.
 		err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = u."emailVerified" AND NOT $3, "updatedAt" = $4
-			WHERE u.id = $1 AND lower(u.email) = $5 RETURNING `+userColumns, bound.ID, newEmail, legacy, s.now(), c.Email).Scan(updated.scanTargets()...)
+			WHERE u.id = $1 AND lower(u.email) = $5 RETURNING `+s.userColumns, bound.ID, newEmail, legacy, s.now(), c.Email).Scan(updated.scanTargets()...)
 		if isUniqueViolation(err, "") {
 			return errUserExistsUseAnother
 		}

@@ -71,7 +71,7 @@ func (s *server) createImpersonationSession(ctx context.Context, r *http.Request
 		if err != nil {
 			return err
 		}
-		sess, err = markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
+		sess, err = s.markImpersonation(ctx, tx, created.ID, adminID, s.now().Add(s.cfg.Admin.impersonationDuration()))
 		return err
 	})
 	return sess, err

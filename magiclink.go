@@ -207,7 +207,7 @@ func (s *server) passwordlessSignIn(ctx context.Context, tx pgx.Tx, r *http.Requ
 // concurrent proofs run this once.
 func (s *server) revokeUnprovenAccess(ctx context.Context, tx pgx.Tx, userID string) (*user, error) {
 	var u user
-	if err := tx.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.id = $1 FOR UPDATE`, userID).Scan(u.scanTargets()...); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT `+s.userColumns+` FROM "user" u WHERE u.id = $1 FOR UPDATE`, userID).Scan(u.scanTargets()...); err != nil {
 		return nil, fmt.Errorf("lock user: %w", err)
 	}
 	if u.EmailVerified {

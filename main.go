@@ -182,10 +182,13 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	ssoFlags := registerSSOFlags(s)
 	s.section("Admin")
 	adminFlags := registerAdminFlags(s)
+	s.section("Username")
+	usernameFlags := registerUsernameFlags(s)
 	s.section("Bearer tokens and JWT (other backends)")
 	bearerFlags := registerBearerFlags(s)
 	jwtFlags := registerJWTFlags(s)
 	registerFileKeys(s)
+	registerFieldKeys(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -222,6 +225,9 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 		return config{}, nil, err
 	}
 	if c.Admin, err = adminFlags.parse(); err != nil {
+		return config{}, nil, err
+	}
+	if c.Username, err = usernameFlags.parse(); err != nil {
 		return config{}, nil, err
 	}
 	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {

@@ -227,6 +227,9 @@ func startTestServer(t testing.TB, db *pgxpool.Pool, setup func(*server), opts .
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := applyFieldColumns(context.Background(), db, cfg); err != nil {
+		t.Fatal(err)
+	}
 	s := newServer(cfg, db)
 	s.scryptN = testScryptN
 	clock := &testClock{}

@@ -777,7 +777,7 @@ func (s *server) lockProviderAccount(ctx context.Context, tx pgx.Tx, acct oauthA
 	}
 	var id string
 	var u user
-	err := tx.QueryRow(ctx, `SELECT a.id, `+userColumns+` FROM account a JOIN "user" u ON u.id = a."userId"
+	err := tx.QueryRow(ctx, `SELECT a.id, `+s.userColumns+` FROM account a JOIN "user" u ON u.id = a."userId"
 		WHERE a."providerId" = $1 AND a."accountId" = $2 ORDER BY a."createdAt" LIMIT 1`,
 		acct.providerID, acct.accountID).Scan(append([]any{&id}, u.scanTargets()...)...)
 	if isNoRows(err) {

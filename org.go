@@ -281,7 +281,7 @@ func (s *server) setActiveTeam(ctx context.Context, q querier, as *authSession, 
 }
 
 func (s *server) updateSessionRow(ctx context.Context, q querier, as *authSession, set string, value *string) error {
-	err := q.QueryRow(ctx, `UPDATE session s SET `+set+`, "updatedAt" = $3 WHERE s.token = $1 RETURNING `+sessionColumns,
+	err := q.QueryRow(ctx, `UPDATE session s SET `+set+`, "updatedAt" = $3 WHERE s.token = $1 RETURNING `+s.sessionColumns,
 		as.Session.Token, value, s.now()).Scan(as.Session.scanTargets()...)
 	if isNoRows(err) {
 		return errFailedToGetSession
@@ -724,7 +724,7 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 			return &apiError{Status: http.StatusBadRequest}
 		}
 		// Re-read this session, which the UPDATEs above may have changed.
-		return tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
+		return tx.QueryRow(ctx, `SELECT `+s.sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
 	})
 	if err != nil {
 		return err

@@ -354,9 +354,10 @@ func (s *server) cors(w http.ResponseWriter, r *http.Request) (preflightDone boo
 		return false
 	}
 	h := w.Header()
-	h.Add("Vary", "Origin") // the answer depends on it, so no cache may share it across origins
-	// Only a well-formed origin ("scheme://host[:port]", nothing more) is ever echoed back.
-	if origin != originOf(origin) || origin == s.origin(r) || !s.isTrustedURL(r, origin, false) {
+	addHeaderValue(h, "Vary", varyOrigin) // the answer depends on it, so no cache may share it across origins
+	// Only a well-formed origin ("scheme://host[:port]", nothing more) is ever echoed back. Our
+	// own origin, the common case, is refused first: it needs no parsing.
+	if origin == s.origin(r) || origin != originOf(origin) || !s.isTrustedURL(r, origin, false) {
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)

@@ -22,8 +22,18 @@ func generateID(n int) string { return randomString(n, alphaNum) }
 // the largest multiple of len(alphabet) so that no character is more likely than another.
 func randomString(n int, alphabet string) string {
 	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4+8)
+	// On the stack when small (every request draws a 20-character id), so that the string is
+	// the only allocation.
+	var outStack, bufStack [64]byte
+	out, buf := outStack[:0], bufStack[:]
+	if n > len(outStack) {
+		out = make([]byte, 0, n)
+	}
+	if need := n + n/4 + 8; need <= len(bufStack) {
+		buf = bufStack[:need]
+	} else {
+		buf = make([]byte, need)
+	}
 	for len(out) < n {
 		if _, err := rand.Read(buf); err != nil {
 			panic("crypto/rand failed: " + err.Error()) // never returns an error on supported platforms

@@ -130,6 +130,10 @@ func routes(s *server) http.Handler {
 	mux.Handle("POST /api/auth/organization/add-team-member", handler(s.handleAddTeamMember))
 	mux.Handle("POST /api/auth/organization/remove-team-member", handler(s.handleRemoveTeamMember))
 
+	// Username plugin (username.go; username on sign-up and update-user through fields.go)
+	mux.Handle("POST /api/auth/sign-in/username", handler(s.handleSignInUsername))
+	mux.Handle("POST /api/auth/is-username-available", handler(s.handleIsUsernameAvailable))
+
 	// Bearer and JWT plugins (bearer.go: no routes, the header is read by sessionToken; jwtplugin.go, jwks.go)
 	mux.Handle("GET /api/auth/token", handler(s.handleToken))
 	mux.Handle("GET /api/auth/jwks", handler(s.handleJWKS))
@@ -209,7 +213,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			}
 			s.endRequest(rec, r, info, rec.status, start)
 		}()
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody { // a GET's body is NoBody: nothing to limit
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)
 		}
 		if s.cors(rec, r) {
@@ -224,7 +228,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		// Upstream's router answers 404 with an empty body for unknown paths, other methods
 		// (HEAD included, which ServeMux would serve as GET), trailing slashes and unclean paths
 		// ("//", ".."); ServeMux would redirect or say 405.
-		if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path {
+		if pattern == "" || r.Method == http.MethodHead || !isCleanPath(r.URL.Path) {
 			rec.WriteHeader(http.StatusNotFound)
 			return
 		}
@@ -251,6 +255,16 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		// ({token}, {id}) that handlers read; ServeHTTP does.
 		mux.ServeHTTP(s.withBearerHeader(rec), r)
 	})
+}
+
+// isCleanPath reports path.Clean(p) == p. An absolute path with no empty element ("//"), no
+// element starting with a dot and no trailing slash is clean without cleaning it (every request
+// asked, and path.Clean walks the path element by element); anything else is cleaned to see.
+func isCleanPath(p string) bool {
+	if strings.HasPrefix(p, "/") && !strings.Contains(p, "//") && !strings.Contains(p, "/.") && (p == "/" || !strings.HasSuffix(p, "/")) {
+		return true
+	}
+	return path.Clean(p) == p
 }
 
 // logRoute names a request in logs by its route pattern, never its path or query: links carry

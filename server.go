@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,8 @@ type config struct {
 	JWT               jwtConfig
 	Ops               opsConfig
 	Admin             adminConfig
+	Fields            fieldsConfig   // user.additionalFields, session.additionalFields (fields.go)
+	Username          usernameConfig // the username plugin (username.go)
 	coreConfig
 }
 
@@ -51,8 +54,10 @@ type server struct {
 	cfg         config
 	db          *pgxpool.Pool
 	now         func() time.Time
-	cacheMemo   cookieCacheMemo
-	revocations revocationSet // sessions revoked on any replica (revocation.go)
+	cacheMemo   memo[*cachedSession] // verified session_data values (cookiecache.go)
+	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
+	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
+	revocations revocationSet        // sessions revoked on any replica (revocation.go)
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -71,6 +76,9 @@ type server struct {
 	// keys caches the jwt plugin's signing key and JWKS answer (jwks.go).
 	keys    keyRing
 	metrics *metrics // nil unless METRICS_ADDR is set
+	// userColumns and sessionColumns select a row aliased u or s with its configured fields
+	// (fields.go) as the last column.
+	userColumns, sessionColumns string
 }
 
 func newServer(cfg config, db *pgxpool.Pool) *server {
@@ -84,6 +92,8 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		mailer:         newMailer(cfg),
 		providerClient: newProviderHTTPClient(),
 		scryptN:        upstreamScryptN,
+		userColumns:    coreUserColumns + ", " + cfg.userFields().selectSQL("u"),
+		sessionColumns: coreSessionColumns + ", " + cfg.Fields.Session.selectSQL("s"),
 	}
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
 	s.ssoClient = newSSOClient(s.configTrusted)

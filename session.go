@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"crypto/hmac"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,23 +19,47 @@ import (
 // path: one indexed JOIN, or no query at all on a valid session_data cookie cache hit.
 
 type session struct {
-	ID                   string  `json:"id"`
-	ExpiresAt            jsTime  `json:"expiresAt"`
-	Token                string  `json:"token"`
-	CreatedAt            jsTime  `json:"createdAt"`
-	UpdatedAt            jsTime  `json:"updatedAt"`
-	IPAddress            *string `json:"ipAddress"`
-	UserAgent            *string `json:"userAgent"`
-	UserID               string  `json:"userId"`
-	ActiveOrganizationID *string `json:"activeOrganizationId"`
-	ActiveTeamID         *string `json:"activeTeamId"`
-	ImpersonatedBy       *string `json:"impersonatedBy"` // the admin plugin's (impersonate.go)
+	ID                   string      `json:"id"`
+	ExpiresAt            jsTime      `json:"expiresAt"`
+	Token                string      `json:"token"`
+	CreatedAt            jsTime      `json:"createdAt"`
+	UpdatedAt            jsTime      `json:"updatedAt"`
+	IPAddress            *string     `json:"ipAddress"`
+	UserAgent            *string     `json:"userAgent"`
+	UserID               string      `json:"userId"`
+	ActiveOrganizationID *string     `json:"activeOrganizationId"`
+	ActiveTeamID         *string     `json:"activeTeamId"`
+	ImpersonatedBy       *string     `json:"impersonatedBy"` // the admin plugin's (impersonate.go)
+	Extra                fieldValues `json:"-"`              // session.additionalFields (fields.go)
 }
 
-const sessionColumns = `s.id, s."expiresAt", s.token, s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId", s."activeOrganizationId", s."activeTeamId", s."impersonatedBy"`
+// sessionRow is session without its JSON methods.
+type sessionRow session
+
+var sessionKeys = jsonFieldNames(reflect.TypeFor[sessionRow]())
+
+func (s session) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(sessionRow(s))
+	if err != nil {
+		return nil, err
+	}
+	return spliceFields(b, s.Extra), nil
+}
+
+func (s *session) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, (*sessionRow)(s)); err != nil {
+		return err
+	}
+	extra, err := splitFields(b, sessionKeys)
+	s.Extra = extra
+	return err
+}
+
+// coreSessionColumns selects a session aliased s; s.sessionColumns adds the configured fields.
+const coreSessionColumns = `s.id, s."expiresAt", s.token, s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId", s."activeOrganizationId", s."activeTeamId", s."impersonatedBy"`
 
 func (s *session) scanTargets() []any {
-	return []any{&s.ID, &s.ExpiresAt, &s.Token, &s.CreatedAt, &s.UpdatedAt, &s.IPAddress, &s.UserAgent, &s.UserID, &s.ActiveOrganizationID, &s.ActiveTeamID, &s.ImpersonatedBy}
+	return []any{&s.ID, &s.ExpiresAt, &s.Token, &s.CreatedAt, &s.UpdatedAt, &s.IPAddress, &s.UserAgent, &s.UserID, &s.ActiveOrganizationID, &s.ActiveTeamID, &s.ImpersonatedBy, (*[]byte)(&s.Extra)}
 }
 
 // authSession is a session with its user: the body of get-session.
@@ -67,11 +93,14 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 		expires = now.Add(dontRememberExpires)
 	}
 	var sess session
+	// The session's additional fields start at their defaults (upstream getSessionDefaultFields).
+	extra := s.cfg.Fields.Session.defaults()
+	cols, params := extra.insertSQL(8)
 	err := q.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
-		RETURNING `+sessionColumns,
-		generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID,
+		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId"`+cols+`)
+		VALUES ($1, $2, $3, $4, $4, $5, $6, $7`+params+`)
+		RETURNING `+s.sessionColumns,
+		append([]any{generateID(32), expires, generateID(32), now, s.clientIP(r), truncateText(storableText(r.UserAgent()), maxUserAgent), userID}, extra.vals...)...,
 	).Scan(sess.scanTargets()...)
 	if err != nil {
 		return session{}, fmt.Errorf("create session: %w", err)
@@ -82,7 +111,7 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 // findSession loads a session and its user by token, expired or not.
 func (s *server) findSession(ctx context.Context, token string) (*authSession, error) {
 	var as authSession
-	err := s.db.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
+	err := s.db.QueryRow(ctx, `SELECT `+s.sessionColumns+`, `+s.userColumns+`
 		FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`, token,
 	).Scan(append(as.Session.scanTargets(), as.User.scanTargets()...)...)
 	if isNoRows(err) {
@@ -244,8 +273,8 @@ func storableText(v string) string {
 }
 
 func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	setHeaderValue(w.Header(), "Cache-Control", noStoreValue)
+	setHeaderValue(w.Header(), "Pragma", noCacheValue)
 }
 
 func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) error {
@@ -344,7 +373,7 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request) erro
 // activeSessions lists userID's unexpired sessions. own leaves out the sessions admins opened
 // as this user, as upstream's admin plugin hides them from the user's list-sessions.
 func (s *server) activeSessions(ctx context.Context, userID string, own bool) ([]session, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+sessionColumns+` FROM session s
+	rows, err := s.db.Query(ctx, `SELECT `+s.sessionColumns+` FROM session s
 		WHERE s."userId" = $1 AND s."expiresAt" > $2 AND ($3 OR s."impersonatedBy" IS NULL)
 		ORDER BY s."createdAt"`, userID, s.now(), !own)
 	if err != nil {
@@ -406,17 +435,47 @@ func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Reques
 	return nil
 }
 
-// handleUpdateSession: core has no client-writable session fields (upstream's session
-// additionalFields), so there is never anything to update.
+// handleUpdateSession sets the session's client-writable additional fields (upstream
+// packages/better-auth/src/api/routes/update-session.ts); without any, there is never anything to
+// update.
 func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) error {
-	var body struct{}
+	var body struct {
+		Rest map[string]json.RawMessage `json:"-" unknown:"keep"`
+	}
+	fields := s.cfg.Fields.Session
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	if _, err := s.requireSession(w, r, anySession); err != nil {
+	as, err := s.requireSession(w, r, anySession)
+	if err != nil {
 		return err
 	}
-	return errNoFieldsToUpdate
+	extra, err := fields.parseInput(body.Rest, false)
+	if err != nil {
+		return err
+	}
+	if err := s.leftoverKeys(r, body.Rest); err != nil {
+		return err
+	}
+	if len(extra.cols) == 0 {
+		return errNoFieldsToUpdate
+	}
+	set := `"updatedAt" = $2`
+	for i, c := range extra.cols {
+		set += fmt.Sprintf(", %s = $%d", c, i+3)
+	}
+	err = s.db.QueryRow(r.Context(), `UPDATE session s SET `+set+` WHERE s.token = $1 RETURNING `+s.sessionColumns,
+		append([]any{as.Session.Token, s.now()}, extra.vals...)...).Scan(as.Session.scanTargets()...)
+	if isNoRows(err) {
+		s.clearSessionCookies(w, r)
+		return errFailedToGetSession
+	}
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	s.resetSessionCookie(w, r, as)
+	writeJSON(w, http.StatusOK, map[string]any{"session": as.Session})
+	return nil
 }
 
 // deleteUserSessions signs the user out everywhere: a password changed or reset, a magic link
@@ -443,9 +502,9 @@ func deleteUserSessionIDs(ctx context.Context, q querier, userID string) ([]stri
 }
 
 // markImpersonation makes a new session an impersonation by adminID that ends at expires.
-func markImpersonation(ctx context.Context, q querier, id, adminID string, expires time.Time) (session, error) {
+func (s *server) markImpersonation(ctx context.Context, q querier, id, adminID string, expires time.Time) (session, error) {
 	var sess session
-	err := q.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+sessionColumns,
+	err := q.QueryRow(ctx, `UPDATE session s SET "impersonatedBy" = $2, "expiresAt" = $3 WHERE s.id = $1 RETURNING `+s.sessionColumns,
 		id, adminID, expires).Scan(sess.scanTargets()...)
 	if err != nil {
 		return session{}, fmt.Errorf("mark impersonation session: %w", err)

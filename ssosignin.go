@@ -553,7 +553,7 @@ func (s *server) overrideUserInfo(ctx context.Context, tx pgx.Tx, profile *provi
 		verified = verified || res.as.User.EmailVerified
 	}
 	err := tx.QueryRow(ctx, `UPDATE "user" u SET name = $2, image = COALESCE($3, u.image), email = $4, "emailVerified" = $5, "updatedAt" = $6
-		WHERE u.id = $1 RETURNING `+userColumns,
+		WHERE u.id = $1 RETURNING `+s.userColumns,
 		res.as.User.ID, profile.Name, profile.Image, email, verified, s.now()).Scan(res.as.User.scanTargets()...)
 	if isUniqueViolation(err, "") {
 		return signInOutcome("unable to update user") // the provider's email belongs to another user

@@ -57,6 +57,9 @@ func prepareDatabase(ctx context.Context, cfg config, db *pgxpool.Pool) error {
 	if err := migrate(ctx, db); err != nil {
 		return err
 	}
+	if err := applyFieldColumns(ctx, db, cfg); err != nil {
+		return err
+	}
 	var tables int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil {
 		return fmt.Errorf("count tables: %w", err)

@@ -209,8 +209,8 @@ func spendBackupCode(codes []string, code string) ([]string, bool) {
 }
 
 // rotateSession replaces a session with a new one that keeps its device details and active
-// organization, as upstream does when the user's second factors change (createSession with the
-// old session as override, then deleteSession).
+// organization (and additional fields), as upstream does when the user's second factors change
+// (createSession with the old session as override, then deleteSession).
 func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (session, error) {
 	if err := s.admitUser(ctx, tx, old.UserID); err != nil {
 		return session{}, err
@@ -218,10 +218,10 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 	now := s.now()
 	var sess session
 	err := tx.QueryRow(ctx, `
-		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy")
-		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"
+		INSERT INTO session AS s (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "activeOrganizationId", "activeTeamId", "impersonatedBy"`+s.cfg.Fields.Session.columnList("")+`)
+		SELECT $2, $3, $4, $5, $5, o."ipAddress", o."userAgent", o."userId", o."activeOrganizationId", o."activeTeamId", o."impersonatedBy"`+s.cfg.Fields.Session.columnList("o")+`
 		FROM session o WHERE o.id = $1
-		RETURNING `+sessionColumns,
+		RETURNING `+s.sessionColumns,
 		old.ID, generateID(32), now.Add(s.cfg.SessionExpiresIn), generateID(32), now,
 	).Scan(sess.scanTargets()...)
 	if isNoRows(err) {
@@ -241,7 +241,7 @@ func (s *server) rotateSession(ctx context.Context, tx pgx.Tx, old session) (ses
 func (s *server) setTwoFactorEnabled(ctx context.Context, tx pgx.Tx, as *authSession, enabled bool) (*authSession, error) {
 	next := &authSession{User: as.User}
 	err := tx.QueryRow(ctx, `UPDATE "user" u SET "twoFactorEnabled" = $2, "updatedAt" = $3 WHERE u.id = $1
-		RETURNING `+userColumns, as.User.ID, enabled, s.now()).Scan(next.User.scanTargets()...)
+		RETURNING `+s.userColumns, as.User.ID, enabled, s.now()).Scan(next.User.scanTargets()...)
 	if isNoRows(err) {
 		return nil, errUnauthorized
 	}

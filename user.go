@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,14 +33,39 @@ type user struct {
 	Banned     *bool   `json:"banned"`
 	BanReason  *string `json:"banReason"`
 	BanExpires *jsTime `json:"banExpires"`
+	// Extra holds the username plugin's and user.additionalFields' values (fields.go), answered
+	// after the fixed keys.
+	Extra fieldValues `json:"-"`
 }
 
-// userColumns selects a user aliased u; a Node database without the twoFactor plugin's column
-// value reads as false.
-const userColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false), u.role, u.banned, u."banReason", u."banExpires"`
+// userRow is user without its JSON methods.
+type userRow user
+
+var userKeys = jsonFieldNames(reflect.TypeFor[userRow]())
+
+func (u user) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(userRow(u))
+	if err != nil {
+		return nil, err
+	}
+	return spliceFields(b, u.Extra), nil
+}
+
+func (u *user) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, (*userRow)(u)); err != nil {
+		return err
+	}
+	extra, err := splitFields(b, userKeys)
+	u.Extra = extra
+	return err
+}
+
+// coreUserColumns selects a user aliased u; a Node database without the twoFactor plugin's column
+// value reads as false. s.userColumns adds the fields of the configuration.
+const coreUserColumns = `u.id, u.name, u.email, u."emailVerified", u.image, u."createdAt", u."updatedAt", COALESCE(u."twoFactorEnabled", false), u.role, u.banned, u."banReason", u."banExpires"`
 
 func (u *user) scanTargets() []any {
-	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled, &u.Role, &u.Banned, &u.BanReason, &u.BanExpires}
+	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt, &u.TwoFactorEnabled, &u.Role, &u.Banned, &u.BanReason, &u.BanExpires, (*[]byte)(&u.Extra)}
 }
 
 // emailPattern is zod 4's email check, the one upstream's schemas apply.
@@ -52,7 +78,7 @@ func validEmail(email string) bool {
 
 func (s *server) userByEmail(ctx context.Context, q querier, email string) (*user, error) {
 	var u user
-	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.email = $1`, strings.ToLower(email)).Scan(u.scanTargets()...)
+	err := q.QueryRow(ctx, `SELECT `+s.userColumns+` FROM "user" u WHERE u.email = $1`, strings.ToLower(email)).Scan(u.scanTargets()...)
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -64,7 +90,7 @@ func (s *server) userByEmail(ctx context.Context, q querier, email string) (*use
 
 func (s *server) userByID(ctx context.Context, q querier, id string) (*user, error) {
 	var u user
-	err := q.QueryRow(ctx, `SELECT `+userColumns+` FROM "user" u WHERE u.id = $1`, id).Scan(u.scanTargets()...)
+	err := q.QueryRow(ctx, `SELECT `+s.userColumns+` FROM "user" u WHERE u.id = $1`, id).Scan(u.scanTargets()...)
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -79,7 +105,7 @@ func (s *server) userByID(ctx context.Context, q querier, id string) (*user, err
 // allowed to go on (sign in, say) as a spent token would.
 func (s *server) markEmailVerified(ctx context.Context, q querier, id string, once bool, u *user) (bool, error) {
 	err := q.QueryRow(ctx, `UPDATE "user" u SET "emailVerified" = true, "updatedAt" = $2
-		WHERE u.id = $1 AND NOT ($3 AND u."emailVerified") RETURNING `+userColumns, id, s.now(), once).Scan(u.scanTargets()...)
+		WHERE u.id = $1 AND NOT ($3 AND u."emailVerified") RETURNING `+s.userColumns, id, s.now(), once).Scan(u.scanTargets()...)
 	if isNoRows(err) {
 		return false, nil
 	}
@@ -89,28 +115,47 @@ func (s *server) markEmailVerified(ctx context.Context, q querier, id string, on
 	return true, nil
 }
 
-// insertUser creates a user row; a taken email is errUserExistsUseAnother, also when a concurrent
-// sign-up wins the race between our lookup and this insert.
+// insertUser creates a user row with the configured fields' defaults; a taken email is
+// errUserExistsUseAnother, also when a concurrent sign-up wins the race between our lookup and
+// this insert.
 func (s *server) insertUser(ctx context.Context, q querier, name, email string, emailVerified bool, image *string) (user, error) {
+	return s.insertUserWith(ctx, q, name, email, emailVerified, image, s.cfg.userFields().defaults())
+}
+
+// insertUserWith is insertUser with the fields of extra (parsed by parseInput); a username
+// taken meanwhile is USERNAME_IS_ALREADY_TAKEN, another unique field's conflict upstream's
+// FAILED_TO_CREATE_USER.
+func (s *server) insertUserWith(ctx context.Context, q querier, name, email string, emailVerified bool, image *string, extra fieldWrite) (user, error) {
 	var u user
 	now := s.now()
+	args := []any{generateID(32), name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole()}
+	cols, params := extra.insertSQL(len(args) + 1)
 	err := q.QueryRow(ctx, `
-		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled", role, banned)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, false, $7, false)
-		RETURNING `+userColumns,
-		generateID(32), name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole(),
+		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled", role, banned`+cols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, false, $7, false`+params+`)
+		RETURNING `+s.userColumns,
+		append(args, extra.vals...)...,
 	).Scan(u.scanTargets()...)
-	if isUniqueViolation(err, "") {
+	switch {
+	case isUsernameConflict(err):
+		return user{}, errUsernameTaken
+	case isUniqueViolation(err, "") && constraintName(err) != "user_email_key":
+		return user{}, errFailedToCreateUser
+	case isUniqueViolation(err, ""):
 		return user{}, errUserExistsUseAnother
-	}
-	if err != nil {
+	case err != nil:
 		return user{}, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
 }
 
-// handleUpdateUser changes name and image. Email has its own flow (change-email) and
-// emailVerified is never client-writable.
+var (
+	errFailedToCreateUser = apiErr(422, "FAILED_TO_CREATE_USER", "Failed to create user")
+	errFailedToUpdateUser = apiErr(422, "FAILED_TO_UPDATE_USER", "Failed to update user")
+)
+
+// handleUpdateUser changes name, image, the username and the additional fields a client may
+// write. Email has its own flow (change-email) and emailVerified is never client-writable.
 func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Name  *string                    `json:"name"`
@@ -125,29 +170,43 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	if body.Email != nil && *body.Email != "" {
 		return errEmailCannotBeUpdated
 	}
+	if err := s.usernameInput(r.Context(), body.Rest, as.User.ID); err != nil {
+		return err
+	}
+	extra, err := s.cfg.userFields().parseInput(body.Rest, false)
+	if err != nil {
+		return err
+	}
 	if err := s.userInput(r, body.Rest, false); err != nil {
 		return err
 	}
-	if body.Name == nil && !body.Image.Set {
+	if body.Name == nil && !body.Image.Set && len(extra.cols) == 0 {
 		return errNoFieldsToUpdate
 	}
-	err = s.db.QueryRow(r.Context(), `
-		UPDATE "user" u SET
-			name = COALESCE($2, u.name),
-			image = CASE WHEN $3 THEN $4 ELSE u.image END,
-			"updatedAt" = $5
-		WHERE u.id = $1 RETURNING `+userColumns,
-		as.User.ID, body.Name, body.Image.Set, body.Image.Value, s.now(),
-	).Scan(as.User.scanTargets()...)
-	if err != nil {
-		return fmt.Errorf("update user: %w", err)
+	if body.Name != nil {
+		extra.cols, extra.vals = append(extra.cols, "name"), append(extra.vals, *body.Name)
+	}
+	if body.Image.Set {
+		extra.cols, extra.vals = append(extra.cols, "image"), append(extra.vals, body.Image.Value)
+	}
+	updated, err := s.setUserColumns(r.Context(), s.db, as.User.ID, extra.cols, extra.vals)
+	switch {
+	case isUsernameConflict(err):
+		return errUsernameTaken
+	case isUniqueViolation(err, ""):
+		return errFailedToUpdateUser
+	case err != nil:
+		return err
+	case updated != nil:
+		as.User = *updated
 	}
 	s.resetSessionCookie(w, r, as)
 	writeJSON(w, http.StatusOK, statusTrue)
 	return nil
 }
 
-// setUserColumns sets the named columns (constants of the caller, never input) to vals and
+// setUserColumns sets the named columns (constants of the caller or validated, quoted column
+// names of the configuration, never input) to vals and
 // updatedAt to now; nil when there is no such user.
 func (s *server) setUserColumns(ctx context.Context, q querier, userID string, cols []string, vals []any) (*user, error) {
 	args := append([]any{userID, s.now()}, vals...)
@@ -156,7 +215,7 @@ func (s *server) setUserColumns(ctx context.Context, q querier, userID string, c
 		set = append(set, fmt.Sprintf("%s = $%d", c, i+3))
 	}
 	var u user
-	err := q.QueryRow(ctx, `UPDATE "user" u SET `+strings.Join(set, ", ")+` WHERE u.id = $1 RETURNING `+userColumns, args...).Scan(u.scanTargets()...)
+	err := q.QueryRow(ctx, `UPDATE "user" u SET `+strings.Join(set, ", ")+` WHERE u.id = $1 RETURNING `+s.userColumns, args...).Scan(u.scanTargets()...)
 	if isNoRows(err) {
 		return nil, nil
 	}

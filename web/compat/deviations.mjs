@@ -8,6 +8,17 @@
 // A deviation the harness cannot show on the wire (it needs a configuration both servers cannot
 // share) names the Go tests that prove it in `provenBy` and why in `notOnWire`.
 export const deviations = {
+  "additional-field-types": {
+    title: "Additional fields are type-checked",
+    routes: ["POST /sign-up/email", "POST /update-user", "POST /update-session"],
+    upstream:
+      "A value is passed to the database as sent: one Postgres cannot convert (a string for a `number`) fails the sign-up with 422 `FAILED_TO_CREATE_USER` " +
+      "(a 500 at `update-user`), one it can (a number for a `string`) is stored converted. A unique field's conflict at `update-user` is a 500.",
+    ours:
+      "400 `VALIDATION_ERROR` naming the field unless the value is of its type (`number`: an integer within the column's range; `date`: an ISO 8601 string; arrays of their item type), " +
+      "at most 10 000 characters and 1 000 items; nothing is stored. A unique conflict at `update-user` is 422 `FAILED_TO_UPDATE_USER`.",
+    why: "An answer must not depend on what Postgres happens to coerce, and bad input is a 4xx, never a 500.",
+  },
   "admin-stricter-with-custom-roles": {
     refusal: true,
     title: "The last admin cannot be removed, and no one impersonates from an impersonation",

@@ -6,7 +6,7 @@
 
 import { fromBase64url, toBase64url } from "./base64url.js";
 import {
-  defaultCookiePrefix,
+  cookiePrefix,
   hasSessionCookie,
   parseCookies,
   readCookieCache,
@@ -42,7 +42,7 @@ export interface VerifyOptions {
   /** "jwt": the iss and aud the sidecar puts in its JWTs (default: env BETTER_AUTH_URL, else the request's origin). */
   issuer?: string;
   audience?: string;
-  /** The sidecar's advanced.cookiePrefix (default "better-auth"): its cookies are <prefix>.session_token, … */
+  /** The sidecar's advanced.cookiePrefix (default: env COOKIE_PREFIX, else "better-auth"): its cookies are <prefix>.session_token, … */
   cookiePrefix?: string;
   fetch?: typeof fetch;
 }
@@ -82,7 +82,7 @@ export function verifyingMiddleware(options: AuthMiddlewareOptions, isProtected:
 /** decide is authMiddleware's check for one request. */
 export async function decide(request: Request, options: VerifyOptions): Promise<Decision> {
   const cookieHeader = request.headers.get("cookie");
-  const prefix = options.cookiePrefix ?? defaultCookiePrefix;
+  const prefix = cookiePrefix(options.cookiePrefix);
   if (!hasSessionCookie(cookieHeader, prefix)) return { signedIn: false, via: "no-cookie", setCookies: [] };
   const url = new URL(request.url);
   const mode = options.verify ?? "sidecar";

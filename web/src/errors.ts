@@ -17,6 +17,9 @@ export class SidecarError extends Error {
 
 /** unreachable wraps a failed fetch of url: the URL without its query (it may carry tokens), and why. */
 export function unreachable(url: string, cause: unknown): SidecarError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  let why = cause instanceof Error ? cause.message : String(cause);
+  // Node's fetch says only "fetch failed"; the system error under it says why (ECONNREFUSED, ENOTFOUND, …).
+  const code = (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (typeof code === "string") why += ` (${code})`;
   return new SidecarError(0, "SIDECAR_UNREACHABLE", `the sidecar at ${url.split("?")[0]} could not be reached: ${why}`, { cause });
 }

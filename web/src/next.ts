@@ -31,7 +31,7 @@ export interface GetSessionOptions {
   secret?: string;
   /** Ask the sidecar to skip its cookie cache, or not to extend the session. */
   query?: { disableCookieCache?: boolean; disableRefresh?: boolean };
-  /** The sidecar's advanced.cookiePrefix (default "better-auth"): its cookies are <prefix>.session_token, … */
+  /** The sidecar's advanced.cookiePrefix (default: env COOKIE_PREFIX, else "better-auth"): its cookies are <prefix>.session_token, … */
   cookiePrefix?: string;
   fetch?: typeof fetch;
 }
@@ -52,6 +52,11 @@ export function parseCookies(header: string | null | undefined): Map<string, str
 
 /** The prefix of the sidecar's cookies when advanced.cookiePrefix is not set, as upstream's. */
 export const defaultCookiePrefix = "better-auth";
+
+/** cookiePrefix is the sidecar's COOKIE_PREFIX as the app knows it: the option, else the app's COOKIE_PREFIX variable, else the default. */
+export function cookiePrefix(given?: string): string {
+  return given || env("COOKIE_PREFIX") || defaultCookiePrefix;
+}
 
 /** sessionCookie finds <prefix>.<name>, the __Secure- one first, as upstream's getSessionCookie. */
 export function sessionCookie(cookies: Map<string, string>, name: string, prefix = defaultCookiePrefix): { value: string; name: string } | undefined {
@@ -157,7 +162,7 @@ export async function getSession<D extends { session: unknown; user: unknown } =
   options: GetSessionOptions = {},
 ): Promise<D | null> {
   const cookieHeader = headers.get("cookie");
-  const prefix = options.cookiePrefix ?? defaultCookiePrefix;
+  const prefix = cookiePrefix(options.cookiePrefix);
   if (!cookieHeader || !hasSessionCookie(cookieHeader, prefix)) return null;
   const secret = options.secret ?? env("BETTER_AUTH_SECRET");
   if (secret && !options.query?.disableCookieCache) {
@@ -219,7 +224,7 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
   return function middleware(request: Request & { nextUrl?: URL }): Response | undefined {
     const url = request.nextUrl ?? new URL(request.url);
     if (!isProtected(options.protect, url.pathname)) return undefined;
-    if (hasSessionCookie(request.headers.get("cookie"), options.cookiePrefix)) return undefined;
+    if (hasSessionCookie(request.headers.get("cookie"), cookiePrefix(options.cookiePrefix))) return undefined;
     return signInRedirect(url, signInPath);
   };
 }

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { createAuthClient, passkeyClient } from "../dist/index.js";
+import { createAuthClient, inferAdditionalFields, passkeyClient, usernameClient } from "../dist/index.js";
 import { SidecarError, authMiddleware, getSession, readCookieCache } from "../dist/next.js";
 import { jwtCookieName, verifyJWT } from "../dist/edge.js";
-import { cookieFetch, eventually, freePort, missingTools, psql, secret, startSidecar } from "./harness.js";
+import { cookieFetch, eventually, freePort, missingTools, psql, repoRoot, secret, startSidecar } from "./harness.js";
 
 const skip = await missingTools("go", "psql");
 
@@ -442,5 +442,49 @@ describe("the Next.js helpers with a cookie prefix", { skip }, () => {
     assert.equal(decision(jwtFirst), "sidecar");
     assert.ok(jwtFirst.headers.getSetCookie().some((c) => c.startsWith(`${jwtCookieName}=`)), "the JWT is kept for the next visit");
     assert.equal((await visit(authMiddleware({ protect: ["/dashboard"] }))).status, 307, "without the prefix: no session cookie");
+  });
+});
+
+// A sidecar started with testdata/config/fields.json (the username plugin and additional fields):
+// usernameClient's calls and inferAdditionalFields' fields at run time, not only in the types.
+describe("usernameClient and additional fields against the sidecar", { skip }, () => {
+  let sidecar;
+  before(async () => {
+    sidecar = await startSidecar({ env: { AUTH_CONFIG: `${repoRoot}/testdata/config/fields.json` } });
+  });
+  after(async () => {
+    await sidecar?.stop();
+  });
+
+  const make = () => {
+    const jar = cookieFetch(sidecar.appOrigin);
+    const fields = inferAdditionalFields({ user: { age: { type: "number", required: false } }, session: { device: { type: "string", required: false } } });
+    return createAuthClient({ baseURL: sidecar.url, fetchOptions: { customFetchImpl: jar }, plugins: [usernameClient(), fields] });
+  };
+
+  it("signs up with a username and fields, then signs in by the username in another case", async () => {
+    const name = `ann_${randomBytes(3).toString("hex")}`;
+    const a = make();
+    assert.deepEqual((await a.isUsernameAvailable({ username: name })).data, { available: true });
+    const up = await a.signUp.email({ email: `${name}@example.com`, password: "password1234", name: "Ann", username: name.toUpperCase(), age: 41 });
+    assert.equal(up.error, null, JSON.stringify(up.error));
+    assert.equal(up.data.user.username, name, "stored normalised");
+    assert.equal(up.data.user.displayUsername, name.toUpperCase());
+    assert.equal(up.data.user.age, 41);
+    assert.equal(up.data.user.plan, "free", "a server-side default is returned");
+    assert.equal("internalNote" in up.data.user, false, "returned: false stays out");
+    assert.deepEqual((await a.isUsernameAvailable({ username: name })).data, { available: false });
+
+    const b = make();
+    const signedIn = await b.signIn.username({ username: name.toUpperCase(), password: "password1234" });
+    assert.equal(signedIn.error, null, JSON.stringify(signedIn.error));
+    const s = await b.getSession();
+    assert.equal(s.data.user.username, name);
+    assert.equal(s.data.user.age, 41);
+    assert.equal(s.data.session.theme, "light");
+
+    const wrong = await make().signIn.username({ username: name, password: "wrong-password-1" });
+    assert.equal(wrong.error?.code, "INVALID_USERNAME_OR_PASSWORD");
+    assert.equal(wrong.data, null);
   });
 });

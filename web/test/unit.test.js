@@ -338,7 +338,10 @@ describe("an unreachable sidecar", () => {
     assert.equal(err.code, "SIDECAR_UNREACHABLE");
     assert.match(err.message, /could not be reached/);
     assert.ok(err.cause instanceof Error, "the network's error is the cause");
-    if (code) assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+    if (code) {
+      assert.equal(err.cause.cause?.code ?? err.cause.code, code);
+      assert.match(err.message, new RegExp(`could not be reached: fetch failed \\(${code}\\)$`), "the message names the system error");
+    }
     return true;
   };
 
@@ -375,6 +378,24 @@ describe("cookie prefix", () => {
     assert.equal(hasSessionCookie("acme.session_token=t", "acme"), true);
     assert.equal(hasSessionCookie("__Secure-acme.session_token=t", "acme"), true);
     assert.equal(hasSessionCookie("better-auth.session_token=t", "acme"), false);
+  });
+
+  it("takes the prefix from the app's COOKIE_PREFIX when no option is given, the option first", async () => {
+    const saved = process.env.COOKIE_PREFIX;
+    process.env.COOKIE_PREFIX = "fromenv";
+    try {
+      const mw = authMiddleware({ protect: ["/dashboard"] });
+      const visit = (cookie) => mw(new Request("http://app.test/dashboard", { headers: { cookie } }));
+      assert.equal(visit("fromenv.session_token=t"), undefined);
+      assert.equal(visit("better-auth.session_token=t").status, 307);
+      const given = authMiddleware({ protect: ["/dashboard"], cookiePrefix: "acme" });
+      assert.equal(given(new Request("http://app.test/dashboard", { headers: { cookie: "acme.session_token=t" } })), undefined);
+      const sidecar = async () => json(200, { session: { id: "s", token: "t" }, user: { id: "u" } });
+      assert.equal((await getSession(new Headers({ cookie: "fromenv.session_token=t" }), { fetch: sidecar, secret: "" })).user.id, "u");
+    } finally {
+      if (saved === undefined) delete process.env.COOKIE_PREFIX;
+      else process.env.COOKIE_PREFIX = saved;
+    }
   });
 
   it("lets authMiddleware and getSession through with the prefixed cookie only", async () => {

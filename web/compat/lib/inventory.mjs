@@ -9,8 +9,8 @@ import { compatDir, configs, sidecarSrc } from "./servers.mjs";
 
 export async function upstreamRoutes() {
   const { stdout } = await promisify(execFile)(process.execPath, [join(compatDir, "reference", "routes.mjs")], {
-    // The plugins we serve but ship off (bearer, jwt) are listed too.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...configs.tokens },
+    // The plugins we serve but ship off (bearer, jwt, username) are listed too.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...configs.tokens, USERNAME_ENABLED: "true" },
   });
   return JSON.parse(stdout);
 }

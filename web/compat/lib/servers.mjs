@@ -130,10 +130,15 @@ export const configs = {
   // AUTH_CONFIG, the reference laid over its own options (reference/auth.mjs).
   custom: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-custom.json") },
   closed: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-closed.json") },
+  // The config file testdata/config/fields.json: user and session additional fields and the
+  // username plugin, turned on by its entry (and its options) there. The cookie cache stays off:
+  // with it, routes other than get-session deliberately differ (deviation cache-reads-only);
+  // its session_data with fields is proven in fields_test.go.
+  fields: { AUTH_CONFIG: join(repoRoot, "testdata", "config", "fields.json") },
 };
 
 // interopConfigs also get an ours on the reference's database, for their interop scenarios.
-const interopConfigs = new Set(["shipped", "tokens"]);
+const interopConfigs = new Set(["shipped", "tokens", "fields"]);
 
 // baseEnv is all the servers get from our own environment: nothing a developer's shell sets
 // (SMTP_HOST, NODE_ENV, REQUIRE_EMAIL_VERIFICATION, …) may change what they answer.

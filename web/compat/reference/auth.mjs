@@ -18,11 +18,13 @@
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
 //   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
 //   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
-//   its plugins entries, {"id", …options}, laid over the options of the plugin of that id).
+//   its plugins entries, {"id", …options}, laid over the options of the plugin of that id; a
+//   "username" entry turns username() on), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
+//   USERNAME_MAX_LENGTH, USERNAME_PATTERN (upstream's username(); the variables win over the file).
 import { appendFileSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { betterAuth } from "better-auth";
-import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor } from "better-auth/plugins";
+import { admin, bearer, emailOTP, jwt, magicLink, organization, twoFactor, username } from "better-auth/plugins";
 import { adminAc, defaultAc, userAc } from "better-auth/plugins/admin/access";
 import { passkey } from "@better-auth/passkey";
 import { sso } from "@better-auth/sso";
@@ -60,6 +62,21 @@ const filePlugin = (id) => {
   const { id: _, ...options } = filePlugins.find((p) => p.id === id) ?? {};
   return options;
 };
+// usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
+// usernamePattern stands for the usernameValidator function a file cannot hold.
+function usernamePlugin() {
+  if (!filePlugins.some((p) => p.id === "username") && !on("USERNAME_ENABLED")) return [];
+  const { usernamePattern, ...options } = filePlugin("username");
+  const pattern = process.env.USERNAME_PATTERN || usernamePattern;
+  return [
+    username({
+      ...options,
+      ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
+      ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
+      ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }),
+    }),
+  ];
+}
 // merge lays b over a, object by object.
 function merge(a, b) {
   const out = { ...a };
@@ -163,6 +180,7 @@ export const auth = betterAuth(merge({
       ...(process.env.ADMIN_DEFAULT_BAN_REASON && { defaultBanReason: process.env.ADMIN_DEFAULT_BAN_REASON }),
       ...(process.env.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: process.env.ADMIN_BANNED_USER_MESSAGE }),
     }),
+    ...usernamePlugin(),
     ...(on("BEARER_ENABLED") ? [bearer()] : []),
     ...(on("JWT_ENABLED") ? [jwt()] : []),
   ],

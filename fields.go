@@ -1,0 +1,624 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Additional fields (upstream user.additionalFields and session.additionalFields;
+// packages/better-auth/src/db/schema.ts parseInputData, packages/core/src/db/get-tables.ts, and
+// the Postgres types of packages/better-auth/src/db/get-migration.ts getType). Each configured
+// field is a column of the user or session table, read into every row as one trailing JSON value
+// (fieldValues) that the row's JSON answer carries after its fixed keys, as upstream's adapter
+// puts additional fields after the core and plugin fields.
+
+// fieldSpec is one additional field: the key clients send and read, the column it lives in.
+type fieldSpec struct {
+	Key      string
+	Column   string // fieldName, or Key
+	Type     string // string, number, boolean, date, string[], number[]
+	Required bool
+	Default  json.RawMessage // nil: none
+	Input    bool            // false: server-only (upstream input: false)
+	Returned bool            // false: never answered (upstream returned: false)
+	Unique   bool
+	BigInt   bool // a number stored as bigint rather than integer (upstream bigint: true)
+	// normalize, when set, rewrites a string before it is stored (the username plugin's fields).
+	normalize func(string) string
+}
+
+// additionalFields keeps the configured order, which is the order they are answered in.
+type additionalFields []fieldSpec
+
+// fieldAttributes are the serialisable attributes of upstream's DBFieldAttribute.
+type fieldAttributes struct {
+	Type         string          `json:"type"`
+	Required     *bool           `json:"required"`
+	DefaultValue json.RawMessage `json:"defaultValue"`
+	Input        *bool           `json:"input"`
+	Returned     *bool           `json:"returned"`
+	Unique       bool            `json:"unique"`
+	FieldName    string          `json:"fieldName"`
+	BigInt       bool            `json:"bigint"`
+	Sortable     bool            `json:"sortable"`
+	Index        bool            `json:"index"`
+}
+
+// fieldsConfig is what the config file's user.additionalFields and session.additionalFields hold.
+type fieldsConfig struct {
+	User    additionalFields
+	Session additionalFields
+}
+
+// identifierPattern is what a field key and column name may be: Postgres quotes every column we
+// name, but a name is still checked, so that no configuration can reach the SQL as anything but
+// an identifier, and capped at Postgres's 63 bytes.
+var identifierPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+var fieldTypes = map[string]bool{"string": true, "number": true, "boolean": true, "date": true, "string[]": true, "number[]": true}
+
+// Bounds on an additional field's value: upstream has none, but a column is not a file store.
+const (
+	maxFieldChars = 10000
+	maxFieldItems = 1000
+)
+
+// UnmarshalJSON reads {"key": {attributes}, ...} keeping the keys' order.
+func (f *additionalFields) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("want an object of fields")
+	}
+	var out additionalFields
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return subKeyError{key, err.Error()}
+		}
+		spec, err := parseFieldSpec(key, raw)
+		if err != nil {
+			return subKeyError{key, err.Error()}
+		}
+		out = append(out, spec)
+	}
+	*f = out
+	return nil
+}
+
+func parseFieldSpec(key string, raw json.RawMessage) (fieldSpec, error) {
+	var a fieldAttributes
+	if err := decodeFileObject(raw, &a); err != nil {
+		return fieldSpec{}, err
+	}
+	spec := fieldSpec{Key: key, Column: key, Type: a.Type, Required: a.Required == nil || *a.Required,
+		Input: a.Input == nil || *a.Input, Returned: a.Returned == nil || *a.Returned, Unique: a.Unique, BigInt: a.BigInt}
+	if a.FieldName != "" {
+		spec.Column = a.FieldName
+	}
+	if !fieldTypes[a.Type] {
+		return fieldSpec{}, fmt.Errorf("type %q: want string, number, boolean, date, string[] or number[]", a.Type)
+	}
+	if !identifierPattern.MatchString(key) {
+		return fieldSpec{}, errors.New("a field name is letters, digits and _, not starting with a digit, at most 63")
+	}
+	if !identifierPattern.MatchString(spec.Column) {
+		return fieldSpec{}, fmt.Errorf("fieldName %q: letters, digits and _, not starting with a digit, at most 63", spec.Column)
+	}
+	if len(a.DefaultValue) > 0 && string(a.DefaultValue) != "null" {
+		if _, err := spec.value(a.DefaultValue, "defaultValue"); err != nil {
+			return fieldSpec{}, fmt.Errorf("defaultValue: %s", err.(*apiError).Message)
+		}
+		spec.Default = a.DefaultValue
+	}
+	return spec, nil
+}
+
+// registerFieldKeys registers the config file's user.additionalFields and
+// session.additionalFields, which have no flag or variable: a field's definition is a file's job.
+func registerFieldKeys(s *settings) {
+	s.fileSection("user.additionalFields", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFieldsSection(path, raw, "user", &c.Fields.User)
+	})
+	s.fileSection("session.additionalFields", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFieldsSection(path, raw, "session", &c.Fields.Session)
+	})
+}
+
+func decodeFieldsSection(path string, raw json.RawMessage, table string, dst *additionalFields) error {
+	var f additionalFields
+	err := json.Unmarshal(raw, &f)
+	if err == nil {
+		err = f.check(table)
+	}
+	if sub := (subKeyError{}); errors.As(err, &sub) {
+		return keyError(path+"."+sub.key, "%s", sub.msg)
+	}
+	if err != nil {
+		return keyError(path, "%v", err)
+	}
+	*dst = f
+	return nil
+}
+
+// reservedColumns are the columns of a table that upstream or a plugin we serve owns.
+var reservedColumns = map[string][]string{
+	"user": {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "twoFactorEnabled",
+		"role", "banned", "banReason", "banExpires", "username", "displayUsername"},
+	"session": {"id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId",
+		"activeOrganizationId", "activeTeamId", "impersonatedBy"},
+}
+
+// check refuses a field that would shadow another field or column of table.
+func (f additionalFields) check(table string) error {
+	seen := map[string]bool{}
+	for _, c := range reservedColumns[table] {
+		seen[strings.ToLower(c)] = true
+	}
+	keys := map[string]bool{}
+	for _, fs := range f {
+		if seen[strings.ToLower(fs.Column)] {
+			return subKeyError{fs.Key, fmt.Sprintf("column %q is taken by another field of %s", fs.Column, table)}
+		}
+		if keys[fs.Key] || (fs.Key != fs.Column && seen[strings.ToLower(fs.Key)]) {
+			return subKeyError{fs.Key, "the name is taken by another field of " + table}
+		}
+		seen[strings.ToLower(fs.Column)] = true
+		keys[fs.Key] = true
+	}
+	return nil
+}
+
+// columnType is upstream's Postgres type for a field (get-migration.ts getType).
+func (fs fieldSpec) columnType() string {
+	switch fs.Type {
+	case "number":
+		if fs.BigInt {
+			return "bigint"
+		}
+		return "integer"
+	case "boolean":
+		return "boolean"
+	case "date":
+		return "timestamptz"
+	case "string[]", "number[]":
+		return "jsonb"
+	default:
+		return "text"
+	}
+}
+
+// fieldsDDL adds the fields' columns to table (and a unique index where asked) idempotently. The
+// columns are nullable whatever "required" says: a populated table cannot take a NOT NULL column
+// without a default, and required is enforced where rows are written, as upstream's
+// parseInputData does.
+func fieldsDDL(table string, fields additionalFields) []string {
+	var ddl []string
+	for _, fs := range fields {
+		ddl = append(ddl, fmt.Sprintf(`alter table %q add column if not exists %q %s`, table, fs.Column, fs.columnType()))
+		if !fs.Unique {
+			continue
+		}
+		// A Node-created table has the unique constraint "<table>_<column>_key" (created with the
+		// column) or the index "<table>_<column>_uidx" (added later); either one is enough.
+		ddl = append(ddl, fmt.Sprintf(`do $$ begin
+  if not exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+      where i.indrelid = %s::regclass and i.indisunique and i.indnatts = 1 and a.attname = %s) then
+    create unique index %q on %q (%q);
+  end if;
+end $$`, quoteLiteral(`"`+table+`"`), quoteLiteral(fs.Column), indexName(table, fs.Column), table, fs.Column))
+	}
+	return ddl
+}
+
+// indexName is upstream's generated name for a single-column unique index (getDatabaseIndexName),
+// for the names that fit in 63 bytes, which validated identifiers of the two tables always do
+// but for the longest, cut short.
+func indexName(table, column string) string {
+	name := table + "_" + column + "_uidx"
+	if len(name) > 63 {
+		name = name[:58] + "_uidx"
+	}
+	return name
+}
+
+// quoteLiteral quotes a validated identifier as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// applyFieldColumns adds the columns of the configured fields (and the username plugin's) under
+// the schema lock, so replicas starting together do not race on the DDL.
+func applyFieldColumns(ctx context.Context, db *pgxpool.Pool, cfg config) error {
+	ddl := append(fieldsDDL("user", cfg.userFields()), fieldsDDL("session", cfg.Fields.Session)...)
+	if len(ddl) == 0 {
+		return nil
+	}
+	return inTx(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7242115)`); err != nil {
+			return fmt.Errorf("lock schema: %w", err)
+		}
+		for _, stmt := range ddl {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("add field columns: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// userFields are the user table's dynamic fields in upstream's order: the plugins' (username),
+// then user.additionalFields.
+func (c config) userFields() additionalFields {
+	return append(c.Username.fields(), c.Fields.User...)
+}
+
+// jsTimeSQL renders a timestamptz as JavaScript's Date.toISOString does.
+const jsTimeSQL = `to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+// selectSQL is the trailing column of a row read: a JSON object of the returned fields, in order,
+// or a null when there are none.
+func (f additionalFields) selectSQL(alias string) string {
+	var parts []string
+	for _, fs := range f {
+		if !fs.Returned {
+			continue
+		}
+		col := alias + "." + fmt.Sprintf("%q", fs.Column)
+		if fs.Type == "date" {
+			col = fmt.Sprintf(jsTimeSQL, col)
+		}
+		parts = append(parts, quoteLiteral(fs.Key)+", "+col)
+	}
+	if len(parts) == 0 {
+		return "NULL::json"
+	}
+	return "json_build_object(" + strings.Join(parts, ", ") + ")"
+}
+
+// fieldValues is a row's additional fields as JSON (an object, or empty for none).
+type fieldValues []byte
+
+// fieldWrite is a set of column values to write.
+type fieldWrite struct {
+	cols []string // quoted column names
+	vals []any
+}
+
+func (w *fieldWrite) add(fs fieldSpec, v any) {
+	w.cols = append(w.cols, fmt.Sprintf("%q", fs.Column))
+	w.vals = append(w.vals, v)
+}
+
+// insertSQL is the column list and placeholders (from $first) that w adds to an INSERT.
+func (w fieldWrite) insertSQL(first int) (cols, params string) {
+	for i, c := range w.cols {
+		cols += ", " + c
+		params += fmt.Sprintf(", $%d", first+i)
+	}
+	return cols, params
+}
+
+// columnList is ", a."c1", a."c2"…" for the fields' columns (alias "" for bare names): what an
+// INSERT … SELECT copies from the row it replaces.
+func (f additionalFields) columnList(alias string) string {
+	var b strings.Builder
+	for _, fs := range f {
+		b.WriteString(", ")
+		if alias != "" {
+			b.WriteString(alias + ".")
+		}
+		fmt.Fprintf(&b, "%q", fs.Column)
+	}
+	return b.String()
+}
+
+var (
+	errFieldNotAllowed = func(key string) error {
+		return apiErr(400, "FIELD_NOT_ALLOWED", key+" is not allowed to be set")
+	}
+	errMissingField = func(key string) error { return apiErr(400, "MISSING_FIELD", key+" is required") }
+)
+
+// parseInput takes the fields' values out of rest (the body's keys no route field took), as
+// upstream's parseInputData does: on create, absent fields get their default or, when required,
+// MISSING_FIELD; a server-only field sent with a truthy value is FIELD_NOT_ALLOWED (its default
+// wins on create). Unlike upstream, each value is checked against its type here, rather than left
+// to fail in Postgres (deviation additional-field-types).
+func (f additionalFields) parseInput(rest map[string]json.RawMessage, create bool) (fieldWrite, error) {
+	var w fieldWrite
+	for _, fs := range f {
+		raw, present := rest[fs.Key]
+		delete(rest, fs.Key)
+		if present && !fs.Input {
+			if create && fs.Default != nil {
+				present, raw = false, nil
+			} else if truthy(raw) {
+				return w, errFieldNotAllowed(fs.Key)
+			} else {
+				continue
+			}
+		}
+		if !present {
+			switch {
+			case create && fs.Default != nil:
+				raw = fs.Default
+			case create && fs.Required:
+				return w, errMissingField(fs.Key)
+			default:
+				continue
+			}
+		}
+		v, err := fs.value(raw, "body."+fs.Key)
+		if err != nil {
+			return w, err
+		}
+		w.add(fs, v)
+	}
+	return w, nil
+}
+
+// leftoverKeys handles the keys of an update-session body no session field took as decode does
+// for every route: refused with STRICT_BODY, else dropped and named in a debug line (deviation
+// unknown-body-keys).
+func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) error {
+	if len(rest) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(rest))
+	if !s.cfg.StrictBody {
+		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", keys)
+		return nil
+	}
+	issues := make([]string, len(keys))
+	for i, k := range keys {
+		issues[i] = unrecognizedKey("body", k)
+	}
+	return validationError(issues...)
+}
+
+// synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput
+// makes them: each returned field's value as given (or its default), else null unless required.
+func (f additionalFields) synthetic(w fieldWrite) fieldValues {
+	var b bytes.Buffer
+	for _, fs := range f {
+		i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column))
+		if !fs.Returned || (i < 0 && fs.Required) {
+			continue
+		}
+		var v any
+		if i >= 0 {
+			v = w.vals[i]
+		}
+		if t, ok := v.(time.Time); ok {
+			v = jsTime(t)
+		}
+		enc, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(fs.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(enc)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// defaults is what a row created without input gets: each field's defaultValue.
+func (f additionalFields) defaults() fieldWrite {
+	var w fieldWrite
+	for _, fs := range f {
+		if fs.Default != nil {
+			v, _ := fs.value(fs.Default, "defaultValue") // checked when the configuration was read
+			w.add(fs, v)
+		}
+	}
+	return w
+}
+
+// truthy is JavaScript's truthiness of a JSON value.
+func truthy(raw json.RawMessage) bool {
+	switch s := string(bytes.TrimSpace(raw)); s {
+	case "null", "false", "0", `""`, "-0":
+		return false
+	default:
+		var n float64
+		if json.Unmarshal(raw, &n) == nil && n == 0 {
+			return false
+		}
+		return true
+	}
+}
+
+// value checks raw against the field's type and returns what to store; path names it in errors.
+func (fs fieldSpec) value(raw json.RawMessage, path string) (any, error) {
+	if string(raw) == "null" {
+		if fs.Required {
+			return nil, validationError(fmt.Sprintf("[%s] Invalid input: expected %s, received null", path, fs.Type))
+		}
+		return nil, nil
+	}
+	wrong := func() error {
+		return validationError(fmt.Sprintf("[%s] Invalid input: expected %s, received %s", path, fs.Type, jsonKind(raw)))
+	}
+	switch fs.Type {
+	case "string":
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, wrong()
+		}
+		if n := utf8.RuneCountInString(s); n > maxFieldChars {
+			return nil, validationError(fmt.Sprintf("[%s] Too big: expected string to have <=%d characters", path, maxFieldChars))
+		}
+		if fs.normalize != nil {
+			s = fs.normalize(s)
+		}
+		return s, nil
+	case "number":
+		return fs.number(raw, path, wrong)
+	case "boolean":
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return nil, wrong()
+		}
+		return b, nil
+	case "date":
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, wrong()
+		}
+		t, ok := parseJSDate(s)
+		if !ok {
+			return nil, validationError(fmt.Sprintf("[%s] Invalid input: expected date, received Invalid Date", path))
+		}
+		return t, nil
+	default:
+		return fs.array(raw, path, wrong)
+	}
+}
+
+// number accepts an integer in the column's range: integer holds 32 bits, bigint what a
+// JavaScript number holds exactly.
+func (fs fieldSpec) number(raw json.RawMessage, path string, wrong func() error) (any, error) {
+	var n float64
+	if json.Unmarshal(raw, &n) != nil {
+		return nil, wrong()
+	}
+	limit := float64(math.MaxInt32)
+	if fs.BigInt {
+		limit = 1<<53 - 1
+	}
+	if n != math.Trunc(n) {
+		return nil, validationError(fmt.Sprintf("[%s] Invalid input: expected int, received number", path))
+	}
+	if n > limit || n < -limit-1 {
+		return nil, validationError(fmt.Sprintf("[%s] Too big: expected number to be within %.0f", path, limit))
+	}
+	return int64(n), nil
+}
+
+func (fs fieldSpec) array(raw json.RawMessage, path string, wrong func() error) (any, error) {
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return nil, wrong()
+	}
+	if len(items) > maxFieldItems {
+		return nil, validationError(fmt.Sprintf("[%s] Too big: expected array to have <=%d items", path, maxFieldItems))
+	}
+	elem := fieldSpec{Type: strings.TrimSuffix(fs.Type, "[]"), Required: true}
+	out := make([]any, len(items))
+	for i, item := range items {
+		var v any
+		var err error
+		if elem.Type == "number" {
+			var n float64
+			if json.Unmarshal(item, &n) != nil {
+				err = validationError(fmt.Sprintf("[%s.%d] Invalid input: expected number, received %s", path, i, jsonKind(item)))
+			}
+			v = n
+		} else {
+			v, err = elem.value(item, fmt.Sprintf("%s.%d", path, i))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// parseJSDate reads the date strings a client sends (Date.toISOString, or a bare date), to the
+// millisecond JavaScript keeps.
+func parseJSDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999Z07:00", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Millisecond), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// spliceFields appends the additional fields' object to a row's JSON object.
+func spliceFields(row []byte, extra fieldValues) []byte {
+	if len(extra) < 3 || extra[0] != '{' { // null, {} or nothing
+		return row
+	}
+	out := make([]byte, 0, len(row)+len(extra))
+	out = append(out, row[:len(row)-1]...)
+	out = append(out, ',')
+	return append(out, extra[1:]...)
+}
+
+// splitFields is spliceFields backwards, for a row read from a cookie cache: the keys of obj that
+// known does not name, in order, as a JSON object.
+func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var out []byte
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		if known[key] {
+			continue
+		}
+		if out == nil {
+			out = append(out, '{')
+		} else {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(key)
+		out = append(append(append(out, k...), ':'), raw...)
+	}
+	if out == nil {
+		return nil, nil
+	}
+	return append(out, '}'), nil
+}
+
+// jsonFieldNames are the JSON names of a struct type's fields.
+func jsonFieldNames(t reflect.Type) map[string]bool {
+	m := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The username plugin (upstream packages/better-auth/src/plugins/username/index.ts): a unique,
+// normalised username and a displayUsername beside it, set at sign-up and update-user, signed in
+// with by POST /sign-in/username. Off unless USERNAME_ENABLED or the config file's plugin entry.
+
+// Upstream's USERNAME_ERROR_CODES (plugins/username/error-codes.ts).
+var (
+	errInvalidUsernameOrPassword = apiErr(401, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password")
+	errUsernameTaken             = apiErr(400, "USERNAME_IS_ALREADY_TAKEN", "Username is already taken. Please try another.")
+)
+
+// usernameProblem is upstream's validateUsernameValue: the code of what is wrong with a username
+// (length in UTF-16 units, as JavaScript counts, then the allowed characters), or "".
+func (c usernameConfig) problem(username string) (code, message string) {
+	if c.ValidationOrder.Username == "post-normalization" {
+		username = c.normalize(username)
+	}
+	switch n := jsLength(username); {
+	case n < c.minLength():
+		return "USERNAME_TOO_SHORT", "Username is too short"
+	case n > c.maxLength():
+		return "USERNAME_TOO_LONG", "Username is too long"
+	case !c.validChars(username):
+		return "INVALID_USERNAME", "Username is invalid"
+	}
+	return "", ""
+}
+
+// checkUsername refuses a malformed username with status (400 on sign-up and update-user, 422 on
+// the plugin's own routes, as upstream answers).
+func (c usernameConfig) checkUsername(username string, status int) error {
+	if code, msg := c.problem(username); code != "" {
+		return apiErr(status, code, msg)
+	}
+	return nil
+}
+
+// usernameOwner is the id of the user holding a (normalised) username, "" for none.
+func usernameOwner(ctx context.Context, q querier, username string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT id FROM "user" WHERE username = $1`, username).Scan(&id)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find username: %w", err)
+	}
+	return id, nil
+}
+
+// usernameInput applies upstream's before-hooks of sign-up and update-user to the body's
+// remaining keys: a displayUsername that is a valid username stands in for a missing username
+// (sign-up), a username is validated and must be free (or the caller's own), and on sign-up
+// displayUsername defaults to the username as typed. It leaves the values in rest for
+// parseInput, which stores the username normalised.
+func (s *server) usernameInput(ctx context.Context, rest map[string]json.RawMessage, currentUserID string) error {
+	c := s.cfg.Username
+	if !c.Enabled {
+		return nil
+	}
+	signUp := currentUserID == ""
+	username, hasUsername := jsonString(rest["username"])
+	display, hasDisplay := jsonString(rest["displayUsername"])
+	if code, _ := c.problem(display); signUp && hasDisplay && rest["username"] == nil && code == "" {
+		rest["username"], username, hasUsername = rest["displayUsername"], display, true
+	}
+	if !hasUsername {
+		return nil
+	}
+	if err := c.checkUsername(username, http.StatusBadRequest); err != nil {
+		return err
+	}
+	owner, err := usernameOwner(ctx, s.db, c.normalize(username))
+	if err != nil {
+		return err
+	}
+	if owner != "" && owner != currentUserID {
+		return errUsernameTaken
+	}
+	if signUp && c.withDisplayUsername() && !hasDisplay && rest["displayUsername"] == nil {
+		rest["displayUsername"] = rest["username"]
+	}
+	return nil
+}
+
+// jsonString reads raw as a JSON string.
+func jsonString(raw json.RawMessage) (string, bool) {
+	var v string
+	if raw == nil || json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// isUsernameConflict tells a unique violation of the username column from the others.
+func isUsernameConflict(err error) bool {
+	return isUniqueViolation(err, "") && strings.Contains(constraintName(err), "username")
+}
+
+func (s *server) handleSignInUsername(w http.ResponseWriter, r *http.Request) error {
+	if !s.cfg.Username.Enabled {
+		return errNotFoundEmpty
+	}
+	var body struct {
+		Username    string `json:"username" required:"true"`
+		Password    string `json:"password" required:"true"`
+		RememberMe  *bool  `json:"rememberMe"`
+		CallbackURL string `json:"callbackURL"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if body.Username == "" || body.Password == "" {
+		return errInvalidUsernameOrPassword
+	}
+	if err := s.cfg.Username.checkUsername(body.Username, http.StatusUnprocessableEntity); err != nil {
+		return err
+	}
+	if jsLength(body.Password) > s.cfg.MaxPasswordLength {
+		return errPasswordTooLong
+	}
+	u, err := s.userByUsername(r.Context(), s.cfg.Username.normalize(body.Username))
+	if err != nil {
+		return err
+	}
+	hash := ""
+	if u != nil {
+		if hash, err = s.credentialPassword(r.Context(), s.db, u.ID); err != nil {
+			return err
+		}
+	}
+	return s.passwordSignIn(w, r, u, hash, passwordSignInRequest{
+		Password: body.Password, CallbackURL: body.CallbackURL, RememberMe: body.RememberMe,
+	}, errInvalidUsernameOrPassword)
+}
+
+func (s *server) userByUsername(ctx context.Context, username string) (*user, error) {
+	var u user
+	err := s.db.QueryRow(ctx, `SELECT `+s.userColumns+` FROM "user" u WHERE u.username = $1`, username).Scan(u.scanTargets()...)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user by username: %w", err)
+	}
+	return &u, nil
+}
+
+func (s *server) handleIsUsernameAvailable(w http.ResponseWriter, r *http.Request) error {
+	if !s.cfg.Username.Enabled {
+		return errNotFoundEmpty
+	}
+	var body struct {
+		Username string `json:"username" required:"true"`
+	}
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return err
+	}
+	if body.Username == "" {
+		return apiErr(http.StatusUnprocessableEntity, "INVALID_USERNAME", "Username is invalid")
+	}
+	if err := s.cfg.Username.checkUsername(body.Username, http.StatusUnprocessableEntity); err != nil {
+		return err
+	}
+	owner, err := usernameOwner(r.Context(), s.db, s.cfg.Username.normalize(body.Username))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Available bool `json:"available"`
+	}{owner == ""})
+	return nil
+}
+
+// constraintName is the constraint a Postgres error names, "" for none.
+func constraintName(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Settings of the username plugin (username.go); upstream: packages/better-auth/src/plugins/
+// username/index.ts, UsernameOptions. Off by default, as upstream ships it.
+
+// Upstream's defaults: 3 to 30 characters of defaultUsernameValidator's alphabet.
+const (
+	defaultMinUsernameLength = 3
+	defaultMaxUsernameLength = 30
+	defaultUsernamePattern   = `^[a-zA-Z0-9_.]+$`
+)
+
+// usernameConfig holds the plugin's serialisable options under upstream's names, as the config
+// file's {"id": "username", ...} entry writes them (registerUsernameFlags maps each). Zero values
+// mean upstream's defaults.
+type usernameConfig struct {
+	Enabled           bool `json:"-"`
+	MinUsernameLength int  `json:"minUsernameLength"`
+	MaxUsernameLength int  `json:"maxUsernameLength"`
+	// UsernamePattern stands for upstream's usernameValidator function, which a file cannot
+	// hold: a regular expression (Go syntax) a username must match; "": upstream's default.
+	UsernamePattern string `json:"usernamePattern"`
+	// UsernameNormalization false keeps usernames as typed; upstream lower-cases them.
+	UsernameNormalization *bool `json:"usernameNormalization"`
+	// DisplayUsername false drops the displayUsername field, as upstream's option does.
+	DisplayUsername *bool `json:"displayUsername"`
+	// ValidationOrder: "post-normalization" validates the normalised username.
+	ValidationOrder struct {
+		Username        string `json:"username"`
+		DisplayUsername string `json:"displayUsername"` // accepted; displayUsername has no validator here
+	} `json:"validationOrder"`
+	pattern *regexp.Regexp
+}
+
+// check validates the options and compiles the pattern.
+func (c *usernameConfig) check() error {
+	switch {
+	case c.MinUsernameLength < 0:
+		return fmt.Errorf("minUsernameLength: want a positive length, got %d", c.MinUsernameLength)
+	case c.MaxUsernameLength < 0 || (c.MaxUsernameLength > 0 && c.MaxUsernameLength < c.minLength()):
+		return fmt.Errorf("maxUsernameLength: want a length of at least minUsernameLength, got %d", c.MaxUsernameLength)
+	case c.ValidationOrder.Username != "" && c.ValidationOrder.Username != "pre-normalization" && c.ValidationOrder.Username != "post-normalization":
+		return fmt.Errorf("validationOrder.username: want pre-normalization or post-normalization, got %q", c.ValidationOrder.Username)
+	}
+	re, err := regexp.Compile(cmp.Or(c.UsernamePattern, defaultUsernamePattern))
+	if err != nil {
+		return fmt.Errorf("usernamePattern: %w", err)
+	}
+	c.pattern = re
+	return nil
+}
+
+// validChars applies the pattern; a config built in code (tests) that skipped check gets it
+// compiled here.
+func (c usernameConfig) validChars(username string) bool {
+	re := c.pattern
+	if re == nil {
+		re = regexp.MustCompile(cmp.Or(c.UsernamePattern, defaultUsernamePattern))
+	}
+	return re.MatchString(username)
+}
+
+func (c usernameConfig) minLength() int { return cmp.Or(c.MinUsernameLength, defaultMinUsernameLength) }
+func (c usernameConfig) maxLength() int { return cmp.Or(c.MaxUsernameLength, defaultMaxUsernameLength) }
+
+func (c usernameConfig) withDisplayUsername() bool {
+	return c.DisplayUsername == nil || *c.DisplayUsername
+}
+
+// normalize is upstream's default normaliser: lower case, unless usernameNormalization is false.
+func (c usernameConfig) normalize(username string) string {
+	if c.UsernameNormalization != nil && !*c.UsernameNormalization {
+		return username
+	}
+	return strings.ToLower(username)
+}
+
+// fields are the plugin's user columns (upstream plugins/username/schema.ts): username unique.
+func (c usernameConfig) fields() additionalFields {
+	if !c.Enabled {
+		return nil
+	}
+	f := additionalFields{{Key: "username", Column: "username", Type: "string", Input: true, Returned: true, Unique: true, normalize: c.normalize}}
+	if c.withDisplayUsername() {
+		f = append(f, fieldSpec{Key: "displayUsername", Column: "displayUsername", Type: "string", Input: true, Returned: true})
+	}
+	return f
+}
+
+type usernameFlags struct {
+	enabled  bool
+	min, max int
+	pattern  string
+}
+
+// registerUsernameFlags adds the username plugin's flags, under the README's "Username" group.
+func registerUsernameFlags(s *settings) *usernameFlags {
+	f := &usernameFlags{}
+	s.Bool(&f.enabled, "username", "USERNAME_ENABLED", false, "serve upstream's username plugin: sign-in/username, is-username-available, username on sign-up and update-user")
+	s.Int(&f.min, "username-min-length", "USERNAME_MIN_LENGTH", defaultMinUsernameLength, "shortest username accepted (upstream minUsernameLength)")
+	s.Int(&f.max, "username-max-length", "USERNAME_MAX_LENGTH", defaultMaxUsernameLength, "longest username accepted (upstream maxUsernameLength)")
+	s.String(&f.pattern, "username-pattern", "USERNAME_PATTERN", defaultUsernamePattern, "regular expression a username must match (upstream's usernameValidator)")
+	s.filePlugin("username", "username")
+	s.fileFlag("plugins.username.minUsernameLength", "username-min-length", fileInt)
+	s.fileFlag("plugins.username.maxUsernameLength", "username-max-length", fileInt)
+	s.fileFlag("plugins.username.usernamePattern", "username-pattern", fileString)
+	s.fileSection("plugins.username.usernameNormalization", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFileBool(path, raw, &c.Username.UsernameNormalization)
+	})
+	s.fileSection("plugins.username.displayUsername", func(path string, raw json.RawMessage, c *config) error {
+		return decodeFileBool(path, raw, &c.Username.DisplayUsername)
+	})
+	s.fileSection("plugins.username.validationOrder", func(path string, raw json.RawMessage, c *config) error {
+		v := &c.Username.ValidationOrder
+		if err := decodeFileObject(raw, v); err != nil {
+			return keyError(path, "%v", err)
+		}
+		for key, order := range map[string]string{"username": v.Username, "displayUsername": v.DisplayUsername} {
+			if order != "" && order != "pre-normalization" && order != "post-normalization" {
+				return keyError(path+"."+key, "want pre-normalization or post-normalization, got %q", order)
+			}
+		}
+		return nil
+	})
+	return f
+}
+
+// decodeFileBool reads a config file boolean into an optional setting.
+func decodeFileBool(path string, raw json.RawMessage, dst **bool) error {
+	var v bool
+	if json.Unmarshal(raw, &v) != nil {
+		return keyError(path, "want true or false, got %s", raw)
+	}
+	*dst = &v
+	return nil
+}
+
+func (f *usernameFlags) parse() (usernameConfig, error) {
+	c := usernameConfig{Enabled: f.enabled, MinUsernameLength: f.min, MaxUsernameLength: f.max, UsernamePattern: f.pattern}
+	if err := c.check(); err != nil {
+		return usernameConfig{}, fmt.Errorf("USERNAME_*: %w", err)
+	}
+	return c, nil
+}
