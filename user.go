@@ -262,14 +262,13 @@ func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string)
 	return len(ids), nil
 }
 
-// userFieldsNotWritable are the user fields a client may not write (upstream input: false): the
-// core emailVerified (@better-auth/core getAuthTables), admin's role, banned, banReason and
-// banExpires, two-factor's twoFactorEnabled.
+// userFieldsNotWritable are the user fields our plugins add that a client may not write (upstream
+// input: false): admin's role, banned, banReason and banExpires, two-factor's twoFactorEnabled.
 // withDefault marks those with a defaultValue, which creating a user writes instead of refusing.
 var userFieldsNotWritable = []struct {
 	name        string
 	withDefault bool
-}{{"emailVerified", true}, {"role", false}, {"banned", true}, {"banReason", false}, {"banExpires", false}, {"twoFactorEnabled", true}}
+}{{"role", false}, {"banned", true}, {"banReason", false}, {"banExpires", false}, {"twoFactorEnabled", true}}
 
 // userInput reads the body keys of sign-up or update-user beyond the core ones (rest, the body's
 // unknown:"keep" field) as upstream's parseUserInput does: a non-writable field with a truthy
