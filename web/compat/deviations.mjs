@@ -55,13 +55,15 @@ export const deviations = {
     why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
   },
   "unknown-body-keys": {
-    title: "Body keys a route does not take are refused",
+    title: "With STRICT_BODY, body keys a route does not take are refused",
     upstream:
       "Unknown keys are dropped silently, and so are user fields a client may not write (`emailVerified`, `id`, `createdAt`), " +
       "so `{\"emailVerified\":true}` alone is 400 `No fields to update` (no code). A non-writable plugin field with a truthy " +
       "value is 400 `FIELD_NOT_ALLOWED` (`{\"twoFactorEnabled\":true}`); with a falsy one it is dropped.",
-    ours: "400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored.",
-    why: "A misspelt field (`rememberme`, `callbackUrl`) would otherwise be ignored without a word, and a client could probe for fields that a later version makes writable.",
+    ours:
+      "By default, as upstream: such keys are dropped, and their names (never their values) go to a debug log line; a non-writable user field with a truthy value is upstream's 400 `FIELD_NOT_ALLOWED`. With `STRICT_BODY=true` (`advanced.strictBody`): 400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored. Nested objects keep refusing keys they do not take (org-update-data-keys).",
+    why:
+      "Opt-in, for APIs that want it: a misspelt field (`rememberme`, `callbackUrl`) would otherwise be ignored without a word, and a client could probe for fields that a later version makes writable. The default is upstream's, since apps spread form values (`confirmPassword`, `terms`) into `signUp.email`.",
   },
   "body-size-limit": {
     title: "Request bodies are limited in size",

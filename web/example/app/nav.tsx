@@ -44,17 +44,24 @@ export function Nav() {
     };
   }, [router]);
 
-  // A session that disappears while a protected page is open (revoked elsewhere, expired) also leaves.
+  // A session that disappears while a protected page is open (revoked elsewhere, expired) also
+  // leaves; this tab's own sign-out navigates by itself.
+  const signingOutHere = useRef(false);
   useEffect(() => {
-    if (data) seen.current = true;
-    else if (!isPending && seen.current && protectedPaths.some((p) => pathname.startsWith(p)) && !signingOut) {
-      seen.current = false;
+    if (data) {
+      seen.current = true;
+      signingOutHere.current = false;
+      return;
+    }
+    if (isPending || !seen.current) return;
+    seen.current = false;
+    if (!signingOutHere.current && protectedPaths.some((p) => pathname.startsWith(p))) {
       router.push(`/sign-in?callbackURL=${encodeURIComponent(pathname)}`);
     }
-  }, [data, isPending, pathname, router, signingOut]);
+  }, [data, isPending, pathname, router]);
 
   async function signOut() {
-    seen.current = false;
+    signingOutHere.current = true;
     setSigningOut(true);
     try {
       await authClient.signOut();

@@ -1,8 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense } from "react";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useState } from "react";
 import { ActionForm } from "@/app/message";
 import { authClient } from "@/lib/auth-client";
 import { errorText } from "@/lib/errors";
@@ -11,8 +11,21 @@ import { errorText } from "@/lib/errors";
 // sidecar found the token expired or used).
 function ResetForm() {
   const params = useSearchParams();
-  const router = useRouter();
   const token = params.get("token") ?? "";
+  const [done, setDone] = useState(false);
+  if (done) {
+    return (
+      <div className="card" role="status" data-testid="reset-done">
+        <h1>Password set</h1>
+        <p>Your new password works from now on.</p>
+        <p>
+          <Link className="button" href="/sign-in">
+            Sign in
+          </Link>
+        </p>
+      </div>
+    );
+  }
   if (!token || params.get("error")) {
     return (
       <div className="card" data-testid="reset-invalid">
@@ -35,7 +48,7 @@ function ResetForm() {
           if (newPassword !== String(form.get("confirm"))) return { ok: false, text: "The two passwords differ." };
           const { error } = await authClient.resetPassword({ newPassword, token });
           if (error) return { ok: false, text: errorText(error, "Could not set the password") };
-          router.push("/sign-in?reset=1");
+          setDone(true);
         }}
       >
         <label>

@@ -20,11 +20,6 @@ export default async function SignInPage({ searchParams }: { searchParams: Searc
   return (
     <div className="card">
       <h1>Sign in</h1>
-      {params.reset === "1" && (
-        <p className="success" role="status">
-          Your password was changed. Sign in with the new one.
-        </p>
-      )}
       <SignInForm callbackURL={callbackURL} />
       <p>
         <Link href={`/forgot-password${q}`}>Forgot password?</Link>
