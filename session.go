@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"encoding/json"
@@ -29,24 +30,88 @@ type session struct {
 	ActiveTeamID         *string     `json:"activeTeamId"`
 	ImpersonatedBy       *string     `json:"impersonatedBy"` // the admin plugin's (impersonate.go)
 	Extra                fieldValues `json:"-"`              // session.additionalFields (fields.go)
+	// unset marks the plugin keys above that the stored value does not hold at all: upstream
+	// keeps a session only in secondary storage as the object it created, without the keys no
+	// one has set, and answers it so (a row of the database holds them as null).
+	unset pluginKeys
 }
+
+// pluginKeys is a set of session keys the plugins add: activeOrganizationId, activeTeamId,
+// impersonatedBy.
+type pluginKeys uint8
+
+const (
+	unsetActiveOrganization pluginKeys = 1 << iota
+	unsetActiveTeam
+	unsetImpersonatedBy
+	allPluginKeys = unsetActiveOrganization | unsetActiveTeam | unsetImpersonatedBy
+)
 
 // sessionRow is session without its JSON methods.
 type sessionRow session
 
+// sparseSessionRow is sessionRow leaving out the plugin keys that are nil (a conversion between
+// the two ignores the tags).
+type sparseSessionRow struct {
+	ID                   string      `json:"id"`
+	ExpiresAt            jsTime      `json:"expiresAt"`
+	Token                string      `json:"token"`
+	CreatedAt            jsTime      `json:"createdAt"`
+	UpdatedAt            jsTime      `json:"updatedAt"`
+	IPAddress            *string     `json:"ipAddress"`
+	UserAgent            *string     `json:"userAgent"`
+	UserID               string      `json:"userId"`
+	ActiveOrganizationID *string     `json:"activeOrganizationId,omitempty"`
+	ActiveTeamID         *string     `json:"activeTeamId,omitempty"`
+	ImpersonatedBy       *string     `json:"impersonatedBy,omitempty"`
+	Extra                fieldValues `json:"-"`
+	unset                pluginKeys
+}
+
 var sessionKeys = jsonFieldNames(reflect.TypeFor[sessionRow]())
 
 func (s session) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(sessionRow(s))
+	row := any(sessionRow(s))
+	if s.unset != 0 && s.nilPluginKeys()&^s.unset == 0 {
+		// Every nil plugin key is one the stored value never held: leave them out, as upstream.
+		row = sparseSessionRow(s)
+	}
+	b, err := json.Marshal(row)
 	if err != nil {
 		return nil, err
 	}
 	return spliceFields(b, s.Extra), nil
 }
 
+// nilPluginKeys are the plugin keys whose value is nil.
+func (s *session) nilPluginKeys() pluginKeys {
+	var k pluginKeys
+	if s.ActiveOrganizationID == nil {
+		k |= unsetActiveOrganization
+	}
+	if s.ActiveTeamID == nil {
+		k |= unsetActiveTeam
+	}
+	if s.ImpersonatedBy == nil {
+		k |= unsetImpersonatedBy
+	}
+	return k
+}
+
 func (s *session) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*sessionRow)(s)); err != nil {
 		return err
+	}
+	// A quoted key name cannot stand inside a JSON string (its quotes would be escaped), so its
+	// absence from the text is its absence from the object.
+	s.unset = 0
+	for _, k := range []struct {
+		bit  pluginKeys
+		name string
+	}{{unsetActiveOrganization, `"activeOrganizationId"`}, {unsetActiveTeam, `"activeTeamId"`}, {unsetImpersonatedBy, `"impersonatedBy"`}} {
+		if !bytes.Contains(b, []byte(k.name)) {
+			s.unset |= k.bit
+		}
 	}
 	extra, err := splitFields(b, sessionKeys)
 	s.Extra = extra
@@ -94,6 +159,9 @@ func (s *server) createSession(ctx context.Context, q querier, r *http.Request, 
 	sess := session{
 		ID: generateID(32), ExpiresAt: jsTime(expires), Token: generateID(32), CreatedAt: jsTime(now), UpdatedAt: jsTime(now),
 		IPAddress: &ip, UserAgent: &ua, UserID: userID,
+	}
+	if !s.sessionsInDB() {
+		sess.unset = allPluginKeys // as upstream's object in secondary storage alone
 	}
 	for _, o := range overrides {
 		o(&sess)

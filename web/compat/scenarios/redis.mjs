@@ -27,7 +27,7 @@ const flows = [
   interop("an email OTP issued by one server signs in on the other, once", async (t) => {
     const onA = t.client({ server: t.a, plugins });
     t.ok(await onA.emailOtp.sendVerificationOtp({ email: t.email("ola"), type: "sign-in" }), "send on a");
-    const { otp } = await t.mail("sign-in-otp", t.email("ola"), { server: t.a });
+    const { otp } = await t.mail("email-otp", t.email("ola"), { server: t.a });
     const onB = t.client({ server: t.b, plugins, browser: t.browser() });
     t.ok(await onB.signIn.emailOtp({ email: t.email("ola"), otp, name: "Ola" }), "sign-in on b");
     t.fails(await t.client({ server: t.a, plugins, browser: t.browser() }).signIn.emailOtp({ email: t.email("ola"), otp }), 400, "INVALID_OTP", "the code again, on a");
