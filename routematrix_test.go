@@ -183,8 +183,11 @@ func TestEveryRouteRefusesBadInput(t *testing.T) {
 		if signedIn {
 			state = "signed in"
 		}
-		// Domain verification on, so that its two routes are served rather than 404.
-		ts := newTestServer(t, originConfig, strictBody, func(c *config) { c.SSO.DomainVerification = true })
+		// Domain verification and the username plugin on, so that their routes are served rather than 404.
+		ts := newTestServer(t, originConfig, strictBody, func(c *config) {
+			c.SSO.DomainVerification = true
+			c.Username.Enabled = true
+		})
 		owner := ts.client(t)
 		owner.header.Set("Origin", appOrigin)
 		owner.signUp("owner@example.com", "password123", "Owner")
