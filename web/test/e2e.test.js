@@ -704,6 +704,8 @@ describe("example app in Chromium", { skip, timeout: 1_200_000 }, () => {
         await signUp(page, "Frances Allen", addr);
         await signOut(page);
         await page.getByRole("link", { name: "Forgot password?" }).click();
+        // The sign-in page has an Email field too: fill only once the next page is shown.
+        await page.getByRole("heading", { name: "Reset your password" }).waitFor();
         await page.getByLabel("Email").fill(addr);
         await page.getByRole("button", { name: "Send reset link" }).click();
         await page.getByTestId("reset-sent").getByText(addr).waitFor();
@@ -730,6 +732,7 @@ describe("example app in Chromium", { skip, timeout: 1_200_000 }, () => {
         const addr = email();
         await page.goto("/sign-in");
         await page.getByRole("link", { name: "Email me a link" }).click();
+        await page.getByRole("heading", { name: "Sign in with a link" }).waitFor();
         await page.getByLabel("Email").fill(addr);
         await page.getByRole("button", { name: "Email me a link" }).click();
         await page.getByTestId("magic-link-sent").getByText(addr).waitFor();
