@@ -50,35 +50,19 @@ const (
 // sessionRow is session without its JSON methods.
 type sessionRow session
 
-// sparseSessionRow is sessionRow leaving out the plugin keys that are nil (a conversion between
-// the two ignores the tags).
-type sparseSessionRow struct {
-	ID                   string      `json:"id"`
-	ExpiresAt            jsTime      `json:"expiresAt"`
-	Token                string      `json:"token"`
-	CreatedAt            jsTime      `json:"createdAt"`
-	UpdatedAt            jsTime      `json:"updatedAt"`
-	IPAddress            *string     `json:"ipAddress"`
-	UserAgent            *string     `json:"userAgent"`
-	UserID               string      `json:"userId"`
-	ActiveOrganizationID *string     `json:"activeOrganizationId,omitempty"`
-	ActiveTeamID         *string     `json:"activeTeamId,omitempty"`
-	ImpersonatedBy       *string     `json:"impersonatedBy,omitempty"`
-	Extra                fieldValues `json:"-"`
-	unset                pluginKeys
-}
-
 var sessionKeys = jsonFieldNames(reflect.TypeFor[sessionRow]())
 
 func (s session) MarshalJSON() ([]byte, error) {
-	row := any(sessionRow(s))
-	if s.unset != 0 && s.nilPluginKeys()&^s.unset == 0 {
-		// Every nil plugin key is one the stored value never held: leave them out, as upstream.
-		row = sparseSessionRow(s)
-	}
-	b, err := json.Marshal(row)
+	b, err := json.Marshal(sessionRow(s))
 	if err != nil {
 		return nil, err
+	}
+	if s.unset != 0 && s.nilPluginKeys()&^s.unset == 0 {
+		// Every nil plugin key is one the stored value never held: leave them out, as upstream.
+		// They follow "userId" in the struct's order, so each stands as `,"key":null`.
+		for _, k := range []string{`,"activeOrganizationId":null`, `,"activeTeamId":null`, `,"impersonatedBy":null`} {
+			b = bytes.Replace(b, []byte(k), nil, 1)
+		}
 	}
 	return spliceFields(b, s.Extra), nil
 }
