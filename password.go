@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/scrypt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -21,7 +20,6 @@ import (
 const (
 	upstreamScryptN = 16384
 	scryptR         = 16
-	scryptP         = 1
 	scryptKeyLen    = 64
 
 	// upstream emailAndPassword.minPasswordLength and maxPasswordLength defaults
@@ -67,10 +65,10 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 	var key []byte
 	var err error
 	done := make(chan struct{})
-	job := func() {
+	job := func(v *[]uint32) {
 		defer close(done)
 		s.scryptRuns.Add(1)
-		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), s.scryptN, scryptR, scryptP, scryptKeyLen)
+		key, err = scryptKey(norm.NFKC.String(password), []byte(salt), s.scryptN, scryptR, scryptKeyLen, v)
 	}
 	taken := s.metrics.scryptQueued()
 	select {
