@@ -46,6 +46,8 @@ func registerFileKeys(s *settings) {
 		{"advanced.strictBody", "strict-body", fileBool},
 
 		{"rateLimit.enabled", "rate-limit", fileBool},
+		{"rateLimit.window", "rate-limit-window", fileInt},
+		{"rateLimit.max", "rate-limit-max", fileInt},
 
 		{"plugins.two-factor.issuer", "two-factor-issuer", fileString},
 		{"plugins.passkey.rpID", "passkey-rp-id", fileString},

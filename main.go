@@ -143,6 +143,8 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 	s.String(&f.environment, "env", "ENV", "development", "production or development")
 	s.Int(&c.CookieCacheMaxAge, "cookie-cache-max-age", "COOKIE_CACHE_MAX_AGE", 0, "seconds the signed session_data cookie cache is valid; 0 turns it off")
 	s.Bool(&c.RateLimit, "rate-limit", "RATE_LIMIT", true, "enforce rate limits")
+	s.Int(&c.RateLimitRules.Window, "rate-limit-window", "RATE_LIMIT_WINDOW", 10, "seconds of the rate-limit window of paths without a special rule; 0: 10")
+	s.Int(&c.RateLimitRules.Max, "rate-limit-max", "RATE_LIMIT_MAX", 100, "requests per RATE_LIMIT_WINDOW on paths without a special rule; 0: 100")
 	s.String(&f.trustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "127.0.0.0/8,::1/128", "CIDRs whose X-Forwarded-For / X-Forwarded-Proto are believed")
 	s.String(&f.ipAddressHeaders, "ip-address-headers", "IP_ADDRESS_HEADERS", "x-forwarded-for", "comma-separated headers a trusted proxy sends the client address in, first found wins (e.g. cf-connecting-ip, x-real-ip)")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 15*time.Second, "grace period for in-flight requests on SIGTERM")
@@ -191,6 +193,7 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	jwtFlags := registerJWTFlags(s)
 	registerFileKeys(s)
 	registerFieldKeys(s)
+	registerRateLimitKeys(s)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -268,6 +271,8 @@ func (f *serverFlags) check(c *config) error {
 		return fmt.Errorf("DB_MAX_CONNS: want a count, got %d", c.DBMaxConns)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("MAX_BODY_BYTES: want bytes, got %d", c.MaxBodyBytes)
+	case c.RateLimitRules.Window < 0 || c.RateLimitRules.Max < 0:
+		return fmt.Errorf("RATE_LIMIT_WINDOW, RATE_LIMIT_MAX: want seconds and a count, got %d, %d", c.RateLimitRules.Window, c.RateLimitRules.Max)
 	}
 	for _, o := range splitList(f.trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))

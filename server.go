@@ -25,6 +25,7 @@ type config struct {
 	Addr              string
 	CookieCacheMaxAge int // seconds; 0 turns the session_data cookie cache off
 	RateLimit         bool
+	RateLimitRules    rateLimitRules // rateLimit.window, max, customRules (ratelimit.go)
 	TrustedProxies    []netip.Prefix
 	IPAddressHeaders  []string // lower-case header names the client address is read from (clientip.go)
 	ShutdownTimeout   time.Duration
