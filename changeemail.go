@@ -83,7 +83,7 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 		s.resetSessionCookie(w, r, as)
 	case u.EmailVerified && s.cfg.Email.ChangeEmailConfirmation:
 		claims := emailClaims{Email: u.Email, UpdateTo: newEmail, RequestType: changeEmailConfirmation, UserID: u.ID}
-		token, err := s.signEmailToken(claims)
+		token, err := s.signEmailToken(claims, s.cfg.Email.verificationTTL())
 		if err != nil {
 			return err
 		}

@@ -23,9 +23,11 @@ func registerFileKeys(s *settings) {
 		{"emailAndPassword.maxPasswordLength", "max-password-length", fileInt},
 		{"emailAndPassword.autoSignIn", "auto-sign-in", fileBool},
 		{"emailAndPassword.revokeSessionsOnPasswordReset", "revoke-sessions-on-password-reset", fileBool},
+		{"emailAndPassword.resetPasswordTokenExpiresIn", "reset-password-token-expires-in", fileInt},
 		{"emailVerification.sendOnSignUp", "send-verification-on-sign-up", fileBool},
 		{"emailVerification.sendOnSignIn", "send-verification-on-sign-in", fileBool},
 		{"emailVerification.autoSignInAfterVerification", "auto-sign-in-after-verification", fileBool},
+		{"emailVerification.expiresIn", "email-verification-expires-in", fileInt},
 
 		{"session.expiresIn", "session-expires-in", fileInt},
 		{"session.updateAge", "session-update-age", fileInt},
@@ -33,7 +35,9 @@ func registerFileKeys(s *settings) {
 		{"session.cookieCache", "cookie-cache-max-age", fileCookieCache},
 
 		{"user.changeEmail.enabled", "change-email-enabled", fileBool},
+		{"user.changeEmail.updateEmailWithoutVerification", "change-email-without-verification", fileBool},
 		{"user.deleteUser.enabled", "delete-user-enabled", fileBool},
+		{"user.deleteUser.deleteTokenExpiresIn", "delete-user-token-expires-in", fileInt},
 
 		{"account.accountLinking.trustedProviders", "trusted-providers", fileList},
 		{"account.encryptOAuthTokens", "encrypt-oauth-tokens", fileBool},
@@ -91,6 +95,8 @@ func registerFileKeys(s *settings) {
 		at := "socialProviders." + id + "."
 		s.fileFlag(at+"clientId", id+"-client-id", fileString)
 		s.fileFlag(at+"scope", id+"-scopes", fileList)
+		s.fileFlag(at+"disableSignUp", id+"-disable-sign-up", fileBool)
+		s.fileFlag(at+"disableImplicitSignUp", id+"-disable-implicit-sign-up", fileBool)
 		s.fileSecret(at+"clientSecret", "AUTH_"+strings.ToUpper(id)+"_CLIENT_SECRET")
 	}
 	s.fileFlag("socialProviders.microsoft.tenantId", "microsoft-tenant-id", fileString)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	netmail "net/mail"
@@ -25,6 +26,11 @@ type emailConfig struct {
 	AutoSignInAfterVerification   bool // upstream emailVerification.autoSignInAfterVerification
 	RevokeSessionsOnPasswordReset bool // upstream emailAndPassword.revokeSessionsOnPasswordReset
 
+	// Token lifetimes; zero (a config built in code) is upstream's default.
+	VerificationExpiresIn  time.Duration // upstream emailVerification.expiresIn (1 h)
+	ResetPasswordExpiresIn time.Duration // upstream emailAndPassword.resetPasswordTokenExpiresIn (1 h)
+	DeleteTokenExpiresIn   time.Duration // upstream user.deleteUser.deleteTokenExpiresIn (24 h)
+
 	ChangeEmail                    bool // upstream user.changeEmail.enabled
 	ChangeEmailConfirmation        bool // upstream user.changeEmail.sendChangeEmailConfirmation
 	ChangeEmailWithoutVerification bool // upstream user.changeEmail.updateEmailWithoutVerification
@@ -46,6 +52,8 @@ type emailConfig struct {
 type emailFlags struct {
 	settings *settings
 	cfg      emailConfig // set by the flags; parse completes it
+	// Lifetimes in seconds, as upstream's options.
+	verificationExpiresIn, resetExpiresIn, deleteExpiresIn int
 }
 
 // registerEmailFlags adds the email flags, each defaulting to its environment variable.
@@ -62,11 +70,14 @@ func registerEmailFlags(s *settings) *emailFlags {
 	s.Bool(&c.SendOnSignIn, "send-verification-on-sign-in", "SEND_VERIFICATION_ON_SIGN_IN", true, "mail a new verification link when an unverified user is refused at sign-in")
 	s.Bool(&c.AutoSignInAfterVerification, "auto-sign-in-after-verification", "AUTO_SIGN_IN_AFTER_VERIFICATION", false, "sign the user in when they open the verification link")
 	s.Bool(&c.RevokeSessionsOnPasswordReset, "revoke-sessions-on-password-reset", "REVOKE_SESSIONS_ON_PASSWORD_RESET", false, "sign out every session of a user whose password is reset")
+	s.Int(&f.verificationExpiresIn, "email-verification-expires-in", "EMAIL_VERIFICATION_EXPIRES_IN", 3600, "seconds a verification link (and a change-email link) stays valid")
+	s.Int(&f.resetExpiresIn, "reset-password-token-expires-in", "RESET_PASSWORD_TOKEN_EXPIRES_IN", 3600, "seconds a password-reset link stays valid; 0: 3600")
 	s.Bool(&c.ChangeEmail, "change-email-enabled", "CHANGE_EMAIL_ENABLED", true, "serve /change-email")
 	s.Bool(&c.ChangeEmailConfirmation, "change-email-confirmation", "CHANGE_EMAIL_CONFIRMATION", true, "a verified user confirms an email change from the old address before the new one is verified")
 	s.Bool(&c.ChangeEmailWithoutVerification, "change-email-without-verification", "CHANGE_EMAIL_WITHOUT_VERIFICATION", false, "an unverified user's email changes at once (a verification link goes to the new address)")
 	s.Bool(&c.DeleteUser, "delete-user-enabled", "DELETE_USER_ENABLED", true, "serve /delete-user")
 	s.Bool(&c.DeleteUserVerification, "delete-user-verification", "DELETE_USER_VERIFICATION", false, "delete-user mails a confirmation link instead of deleting at once")
+	s.Int(&f.deleteExpiresIn, "delete-user-token-expires-in", "DELETE_USER_TOKEN_EXPIRES_IN", 86400, "seconds a delete-user confirmation link stays valid; 0: 86400")
 	s.Bool(&c.PasswordlessSignUp, "passwordless-sign-up", "PASSWORDLESS_SIGN_UP", true, "magic link and email OTP sign-in create unknown users")
 	s.Bool(&c.MagicLinkDisableSignUp, "magic-link-disable-sign-up", "MAGIC_LINK_DISABLE_SIGN_UP", false, "magic link sign-in does not create users, whatever PASSWORDLESS_SIGN_UP says")
 	s.Bool(&c.OTPDisableSignUp, "email-otp-disable-sign-up", "EMAIL_OTP_DISABLE_SIGN_UP", false, "email OTP sign-in does not create users, whatever PASSWORDLESS_SIGN_UP says")
@@ -83,6 +94,16 @@ func (f *emailFlags) parse(getenv func(string) string) (emailConfig, error) {
 	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		return emailConfig{}, fmt.Errorf("SMTP_PORT: want a port, got %d", c.SMTPPort)
 	}
+	switch {
+	case f.verificationExpiresIn < 1:
+		// Upstream would sign links that are expired when sent.
+		return emailConfig{}, fmt.Errorf("EMAIL_VERIFICATION_EXPIRES_IN: want 1 or more seconds, got %d", f.verificationExpiresIn)
+	case f.resetExpiresIn < 0 || f.deleteExpiresIn < 0:
+		return emailConfig{}, fmt.Errorf("RESET_PASSWORD_TOKEN_EXPIRES_IN, DELETE_USER_TOKEN_EXPIRES_IN: want seconds, got %d, %d", f.resetExpiresIn, f.deleteExpiresIn)
+	}
+	c.VerificationExpiresIn = time.Duration(f.verificationExpiresIn) * time.Second
+	c.ResetPasswordExpiresIn = time.Duration(f.resetExpiresIn) * time.Second
+	c.DeleteTokenExpiresIn = time.Duration(f.deleteExpiresIn) * time.Second
 	if c.SMTPHost != "" {
 		if _, err := netmail.ParseAddress(c.SMTPFrom); err != nil {
 			return emailConfig{}, fmt.Errorf("SMTP_FROM: want an address like 'App <no-reply@example.com>' with SMTP_HOST, got %q", c.SMTPFrom)
@@ -98,4 +119,16 @@ func (f *emailFlags) parse(getenv func(string) string) (emailConfig, error) {
 		}
 	}
 	return c, nil
+}
+
+// verificationTTL, resetTTL and deleteTTL are the token lifetimes, upstream's defaults when unset
+// (upstream reads resetPasswordTokenExpiresIn and deleteTokenExpiresIn with ||, so 0 is the default).
+func (c emailConfig) verificationTTL() time.Duration {
+	return cmp.Or(c.VerificationExpiresIn, emailTokenExpiresIn)
+}
+func (c emailConfig) resetTTL() time.Duration {
+	return cmp.Or(c.ResetPasswordExpiresIn, resetPasswordExpiresIn)
+}
+func (c emailConfig) deleteTTL() time.Duration {
+	return cmp.Or(c.DeleteTokenExpiresIn, deleteTokenExpiresIn)
 }

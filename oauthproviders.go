@@ -42,6 +42,9 @@ type providerConfig struct {
 	Tenant       string   // Microsoft: tenant id, "common" by default
 	Authority    string   // Microsoft: https://login.microsoftonline.com by default
 	AppBundleID  string   // Apple: the audience of ID tokens minted for a native app
+	// DisableSignUp: the provider signs in existing users only (upstream's disableSignUp);
+	// DisableImplicitSignUp: only when the sign-in asked for requestSignUp.
+	DisableSignUp, DisableImplicitSignUp bool
 	// Endpoints replaces the provider's well-known URLs; it stays zero in production and points
 	// tests at a fake provider.
 	Endpoints providerEndpoints
@@ -81,18 +84,22 @@ var builtinProviders = []string{"github", "google", "microsoft", "discord", "git
 // environment.
 type oauthFlags struct {
 	clientIDs, scopes               map[string]*string
+	disableSignUp, disableImplicit  map[string]*bool
 	tenant, authority, gitlabIssuer *string
 	appleBundle, trusted            *string
 	encrypt                         bool
 }
 
 func registerOAuthFlags(s *settings) *oauthFlags {
-	f := &oauthFlags{clientIDs: map[string]*string{}, scopes: map[string]*string{}}
+	f := &oauthFlags{clientIDs: map[string]*string{}, scopes: map[string]*string{}, disableSignUp: map[string]*bool{}, disableImplicit: map[string]*bool{}}
 	for _, id := range builtinProviders {
 		prefix := "AUTH_" + strings.ToUpper(id) + "_"
 		f.clientIDs[id], f.scopes[id] = new(string), new(string)
+		f.disableSignUp[id], f.disableImplicit[id] = new(bool), new(bool)
 		s.String(f.clientIDs[id], id+"-client-id", prefix+"CLIENT_ID", "", "turns "+id+" sign-in on; "+prefix+"CLIENT_SECRET is read from the environment only")
 		s.String(f.scopes[id], id+"-scopes", prefix+"SCOPES", "", "comma-separated scopes requested on top of "+id+"'s defaults")
+		s.Bool(f.disableSignUp[id], id+"-disable-sign-up", prefix+"DISABLE_SIGN_UP", false, id+" sign-in does not create users; existing users still sign in")
+		s.Bool(f.disableImplicit[id], id+"-disable-implicit-sign-up", prefix+"DISABLE_IMPLICIT_SIGN_UP", false, id+" sign-in creates users only when it sends requestSignUp")
 	}
 	f.tenant, f.authority, f.gitlabIssuer, f.appleBundle, f.trusted = new(string), new(string), new(string), new(string), new(string)
 	s.String(f.tenant, "microsoft-tenant-id", "AUTH_MICROSOFT_TENANT_ID", "common", "Microsoft Entra tenant: common, organizations, consumers or a tenant id")
@@ -126,6 +133,9 @@ func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 			ClientID:     *f.clientIDs[id],
 			ClientSecret: getenv(prefix + "CLIENT_SECRET"),
 			Scopes:       splitList(*f.scopes[id]),
+
+			DisableSignUp:         *f.disableSignUp[id],
+			DisableImplicitSignUp: *f.disableImplicit[id],
 		}
 		switch id {
 		case "google", "facebook", "apple":
@@ -162,6 +172,9 @@ func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 			ClientID:     getenv(prefix + "CLIENT_ID"),
 			ClientSecret: getenv(prefix + "CLIENT_SECRET"),
 			Scopes:       splitList(getenv(prefix + "SCOPES")),
+
+			DisableSignUp:         getenv(prefix+"DISABLE_SIGN_UP") == "true",
+			DisableImplicitSignUp: getenv(prefix+"DISABLE_IMPLICIT_SIGN_UP") == "true",
 		}
 		if pc.ClientID == "" || originOf(pc.Issuer) == "" {
 			return oauthConfig{}, fmt.Errorf("%sISSUER must be an http(s) URL and %sCLIENT_ID must be set", prefix, prefix)
@@ -229,6 +242,14 @@ type oauthProvider struct {
 	profile func(ctx context.Context, t providerTokens) (*providerProfile, error)
 	// profileFromIDToken, when set, reads the user of an already verified ID token sign-in.
 	profileFromIDToken func(ctx context.Context, claims map[string]any) (*providerProfile, error)
+	// disableSignUp and disableImplicitSignUp are the provider's options of those names.
+	disableSignUp, disableImplicitSignUp bool
+}
+
+// refusesSignUp is upstream's disableSignUp argument to handleOAuthUserInfo: sign-up is off for
+// the provider, or implicit and the sign-in did not ask for it with requestSignUp.
+func (p *oauthProvider) refusesSignUp(requestSignUp *bool) bool {
+	return p.disableSignUp || p.disableImplicitSignUp && (requestSignUp == nil || !*requestSignUp)
 }
 
 // scopes returns the scopes to request: the provider's and the configured ones, then the
@@ -338,6 +359,9 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 		},
 		pkce:      true,
 		loginHint: true,
+
+		disableSignUp:         pc.DisableSignUp,
+		disableImplicitSignUp: pc.DisableImplicitSignUp,
 	}
 	var ep providerEndpoints
 	var defaultScopes []string
@@ -469,6 +493,9 @@ func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, 
 		nonce:      true,
 		issuer:     ep.Issuer,
 		endSession: ep.EndSession,
+
+		disableSignUp:         pc.DisableSignUp,
+		disableImplicitSignUp: pc.DisableImplicitSignUp,
 	}
 	p.profileFromIDToken = func(ctx context.Context, claims map[string]any) (*providerProfile, error) {
 		return oidcProfile(ctx, client, ep.UserInfo, providerTokens{}, claims)

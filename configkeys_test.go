@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTokenLifetimesFromConfigFile ensures emailVerification.expiresIn,
+// emailAndPassword.resetPasswordTokenExpiresIn and user.deleteUser.deleteTokenExpiresIn set how
+// long each mailed link works, as upstream signs and stores them: still good a second before,
+// refused a second after.
+func TestTokenLifetimesFromConfigFile(t *testing.T) {
+	t.Parallel()
+	file := fromConfigFile(t, `{
+		"emailAndPassword": {"enabled": true, "resetPasswordTokenExpiresIn": 120},
+		"emailVerification": {"sendOnSignUp": true, "expiresIn": 600},
+		"user": {"deleteUser": {"enabled": true, "deleteTokenExpiresIn": 300}}
+	}`, nil)
+	ts, smtpd := newMailServer(t, func(c *config) {
+		c.Email.SendOnSignUp, c.Email.DeleteUserVerification = file.Email.SendOnSignUp, true
+		c.Email.VerificationExpiresIn = file.Email.VerificationExpiresIn
+		c.Email.ResetPasswordExpiresIn = file.Email.ResetPasswordExpiresIn
+		c.Email.DeleteTokenExpiresIn = file.Email.DeleteTokenExpiresIn
+	})
+	ts.clock.set(time.Now())
+	for _, tt := range []struct {
+		name  string
+		ttl   time.Duration
+		issue func(c *testClient, email string) string // the mailed link
+		// works reports whether the link still works without spending it; nil: it cannot be
+		// tried without being spent, so only the refusal after expiry is checked.
+		works func(c *testClient, link string) bool
+		// refused checks the link's answer once expired.
+		refused func(t *testing.T, c *testClient, link string)
+	}{
+		{
+			name: "emailVerification.expiresIn", ttl: 600 * time.Second,
+			issue: func(c *testClient, email string) string {
+				c.signUp(email, "password123", "V")
+				return smtpd.nextMail(t, email).link(t)
+			},
+			works: func(c *testClient, link string) bool { return c.follow(link).location(t) == "/" },
+			refused: func(t *testing.T, c *testClient, link string) {
+				if loc := c.follow(link).location(t); loc != "/?error=TOKEN_EXPIRED" {
+					t.Fatalf("expired verification link leads to %q", loc)
+				}
+			},
+		},
+		{
+			name: "emailAndPassword.resetPasswordTokenExpiresIn", ttl: 120 * time.Second,
+			issue: func(c *testClient, email string) string {
+				c.signUp(email, "password123", "R")
+				smtpd.nextMail(t, email) // the verification link
+				c.post("/api/auth/request-password-reset", map[string]any{"email": email, "redirectTo": "/reset"}).wantStatus(t, http.StatusOK)
+				return smtpd.nextMail(t, email).link(t)
+			},
+			works: func(c *testClient, link string) bool {
+				return strings.HasPrefix(c.follow(link).location(t), ts.URL+"/reset?token=")
+			},
+			refused: func(t *testing.T, c *testClient, link string) {
+				if loc := c.follow(link).location(t); loc != ts.URL+"/reset?error=INVALID_TOKEN" {
+					t.Fatalf("expired reset link leads to %q", loc)
+				}
+			},
+		},
+		{
+			name: "user.deleteUser.deleteTokenExpiresIn", ttl: 300 * time.Second,
+			issue: func(c *testClient, email string) string {
+				c.signUp(email, "password123", "D")
+				smtpd.nextMail(t, email)
+				c.post("/api/auth/delete-user", nil).wantStatus(t, http.StatusOK)
+				return smtpd.nextMail(t, email).link(t)
+			},
+			refused: func(t *testing.T, c *testClient, link string) {
+				c.follow(link).wantError(t, http.StatusNotFound, "INVALID_TOKEN")
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ts.client(t)
+			email := strings.ToLower(strings.NewReplacer(".", "-").Replace(tt.name)) + "@example.com"
+			link := tt.issue(c, email)
+			ts.clock.advance(tt.ttl - time.Second)
+			if tt.works != nil && !tt.works(c, link) {
+				t.Fatalf("link refused a second before its %v", tt.ttl)
+			}
+			ts.clock.advance(2 * time.Second)
+			tt.refused(t, c, link)
+		})
+	}
+	if userCount(t, ts, "user-deleteuser-deletetokenexpiresin@example.com") != 1 {
+		t.Fatal("an expired delete link deleted the user")
+	}
+}
+
+// TestSocialProviderSignUpSwitchesFromConfigFile ensures socialProviders.<id>.disableSignUp and
+// disableImplicitSignUp as upstream's handleOAuthUserInfo takes them: a new user is refused
+// (redirect flow: error=signup_disabled; ID token: 401 OAUTH_LINK_ERROR "signup disabled"), an
+// existing user still signs in, and requestSignUp lifts only disableImplicitSignUp.
+func TestSocialProviderSignUpSwitchesFromConfigFile(t *testing.T) {
+	t.Parallel()
+	file := fromConfigFile(t, `{"socialProviders": {
+		"github": {"clientId": "gh", "disableSignUp": true},
+		"google": {"clientId": "go", "disableImplicitSignUp": true}
+	}}`, map[string]string{"AUTH_GOOGLE_CLIENT_SECRET": "s"})
+	e := newOAuthEnv(t, []string{"github", "google"}, func(c *config) {
+		for i, p := range c.OAuth.Providers {
+			for _, fp := range file.OAuth.Providers {
+				if fp.ID == p.ID {
+					c.OAuth.Providers[i].DisableSignUp, c.OAuth.Providers[i].DisableImplicitSignUp = fp.DisableSignUp, fp.DisableImplicitSignUp
+				}
+			}
+		}
+	})
+	existing := e.client(t).signUp("old@example.com", "password123", "Old")
+	markVerified(t, e.testServer, "old@example.com")
+	for i, tt := range []struct {
+		name, provider, email string
+		requestSignUp         bool
+		idToken               bool
+		signedIn              bool
+	}{
+		{"disableSignUp refuses a new user", "github", "new1@example.com", false, false, false},
+		{"disableSignUp refuses a new user asking for sign-up", "github", "new2@example.com", true, false, false},
+		{"disableSignUp lets an existing user in", "github", "old@example.com", false, false, true},
+		{"disableImplicitSignUp refuses a new user", "google", "new3@example.com", false, false, false},
+		{"disableImplicitSignUp signs up a user asking for it", "google", "new4@example.com", true, false, true},
+		{"disableImplicitSignUp refuses a new user's ID token", "google", "new5@example.com", false, true, false},
+		{"disableImplicitSignUp signs up an ID token asking for it", "google", "new6@example.com", true, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := fakeUser{Sub: fmt.Sprint(1000 + i), Login: "u", Name: "U", Email: tt.email, EmailVerified: true}
+			idp := e.idps[tt.provider]
+			c := e.client(t)
+			body := map[string]any{"provider": tt.provider, "callbackURL": "/in", "errorCallbackURL": "/oops"}
+			if tt.requestSignUp {
+				body["requestSignUp"] = true
+			}
+			var resp *testResponse
+			if tt.idToken {
+				body["idToken"] = map[string]any{"token": idp.mint(idp.idTokenClaims(u, "n")), "nonce": "n"}
+				resp = c.post("/api/auth/sign-in/social", body)
+			} else {
+				idp.signIn(u)
+				resp = e.socialSignIn(t, c, body)
+			}
+			switch {
+			case tt.signedIn && tt.idToken:
+				resp.wantStatus(t, http.StatusOK)
+			case tt.signedIn:
+				resp.wantRedirect(t, "/in")
+			case tt.idToken:
+				resp.wantError(t, http.StatusUnauthorized, "OAUTH_LINK_ERROR")
+				if msg := resp.object(t)["message"]; msg != "signup disabled" {
+					t.Fatalf("message %v", msg)
+				}
+			default:
+				resp.wantOAuthError(t, "/oops", "signup_disabled")
+			}
+			if got := c.sessionUser(t); (got == tt.email) != tt.signedIn {
+				t.Fatalf("session of %q", got)
+			}
+			if n := userCount(t, e.testServer, tt.email); n != 1 && tt.signedIn || n != 0 && !tt.signedIn {
+				t.Fatalf("%d users %s", n, tt.email)
+			}
+		})
+	}
+	if e.rowCount(t, "user") != 3 || existing["email"] != "old@example.com" {
+		t.Fatalf("%d users, want the existing one and the two that asked for sign-up", e.rowCount(t, "user"))
+	}
+}
