@@ -39,7 +39,12 @@ func registerFileKeys(s *settings) {
 		{"user.deleteUser.enabled", "delete-user-enabled", fileBool},
 		{"user.deleteUser.deleteTokenExpiresIn", "delete-user-token-expires-in", fileInt},
 
+		{"account.accountLinking.enabled", "account-linking", fileBool},
 		{"account.accountLinking.trustedProviders", "trusted-providers", fileList},
+		{"account.accountLinking.allowDifferentEmails", "account-linking-allow-different-emails", fileBool},
+		{"account.accountLinking.requireLocalEmailVerified", "account-linking-require-local-email-verified", fileBool},
+		{"account.accountLinking.disableImplicitLinking", "account-linking-disable-implicit", fileBool},
+		{"account.accountLinking.allowUnlinkingAll", "account-linking-allow-unlinking-all", fileBool},
 		{"account.encryptOAuthTokens", "encrypt-oauth-tokens", fileBool},
 
 		{"advanced.cookiePrefix", "cookie-prefix", fileString},

@@ -172,3 +172,70 @@ func TestSocialProviderSignUpSwitchesFromConfigFile(t *testing.T) {
 		t.Fatalf("%d users, want the existing one and the two that asked for sign-up", e.rowCount(t, "user"))
 	}
 }
+
+// TestAccountLinkingFromConfigFile ensures each account.accountLinking option changes linking as
+// upstream's handleOAuthUserInfo, linkOAuthAccount, linkSocial and unlinkAccount take it; the
+// defaults are TestProviderSignInLinksToExistingUser's and TestLinkSocialWithIDToken's.
+func TestAccountLinkingFromConfigFile(t *testing.T) {
+	t.Parallel()
+	// signIn signs gina in with Google (email verified there) next to a local gina whose email is
+	// verified or not, and says whether the account joined her.
+	signIn := func(localVerified bool) func(t *testing.T, e *oauthEnv) string {
+		return func(t *testing.T, e *oauthEnv) string {
+			e.client(t).signUp("gina@example.com", "password123", "Gina")
+			if localVerified {
+				markVerified(t, e.testServer, "gina@example.com")
+			}
+			e.idps["google"].signIn(fakeUser{Sub: "g-1", Name: "Gina", Email: "gina@example.com", EmailVerified: true})
+			resp := e.socialSignIn(t, e.client(t), map[string]any{"provider": "google", "callbackURL": "/in", "errorCallbackURL": "/oops"})
+			if resp.location(t) == "/in" {
+				return "linked"
+			}
+			return resp.location(t)
+		}
+	}
+	// linkIDToken links a Google ID token for email to a signed-in gina and answers the outcome.
+	linkIDToken := func(email string) func(t *testing.T, e *oauthEnv) string {
+		return func(t *testing.T, e *oauthEnv) string {
+			c := e.client(t)
+			c.signUp("gina@example.com", "password123", "Gina")
+			idp := e.idps["google"]
+			resp := c.post("/api/auth/link-social", map[string]any{"provider": "google",
+				"idToken": map[string]any{"token": idp.mint(idp.idTokenClaims(fakeUser{Sub: "g-1", Email: email, EmailVerified: true}, ""))}})
+			if resp.Status == http.StatusOK {
+				return "linked"
+			}
+			return fmt.Sprint(resp.Status, " ", resp.object(t)["code"])
+		}
+	}
+	unlinkLast := func(t *testing.T, e *oauthEnv) string {
+		c := e.client(t)
+		c.signUp("gina@example.com", "password123", "Gina")
+		resp := c.post("/api/auth/unlink-account", map[string]any{"accountId": c.accountsOf(t)["credential"].ID})
+		if resp.Status == http.StatusOK {
+			return fmt.Sprint("unlinked, ", e.rowCount(t, "account"), " accounts left")
+		}
+		return fmt.Sprint(resp.Status, " ", resp.object(t)["code"])
+	}
+	for _, tt := range []struct {
+		name, linking string // account.accountLinking in the file
+		run           func(t *testing.T, e *oauthEnv) string
+		want          string
+	}{
+		{"enabled false: sign-in does not join an existing user", `{"enabled": false}`, signIn(true), "/oops?error=account_not_linked"},
+		{"disableImplicitLinking: sign-in does not join an existing user", `{"disableImplicitLinking": true}`, signIn(true), "/oops?error=account_not_linked"},
+		{"requireLocalEmailVerified false: sign-in joins an unverified user", `{"requireLocalEmailVerified": false}`, signIn(false), "linked"},
+		{"enabled false: link-social refuses", `{"enabled": false}`, linkIDToken("gina@example.com"), "401 LINKING_NOT_ALLOWED"},
+		{"allowDifferentEmails: link-social links another email", `{"allowDifferentEmails": true}`, linkIDToken("gigi@example.com"), "linked"},
+		{"allowUnlinkingAll: the last account unlinks", `{"allowUnlinkingAll": true}`, unlinkLast, "unlinked, 0 accounts left"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := fromConfigFile(t, `{"account": {"accountLinking": `+tt.linking+`}}`, nil)
+			e := newOAuthEnv(t, []string{"google"}, func(c *config) { c.OAuth.Linking = file.OAuth.Linking })
+			if got := tt.run(t, e); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

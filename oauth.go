@@ -728,7 +728,9 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				// Implicit linking (upstream's defaults, requireLocalEmailVerified on): both sides must
 				// vouch for the email, or an attacker who registers the victim's address at a lax
 				// provider (or here, unverified) would take over the other account.
-				if !acct.trusted && !profile.EmailVerified || !existing.EmailVerified {
+				linking := s.cfg.OAuth.Linking
+				if !acct.trusted && !profile.EmailVerified || !linking.LocalEmailUnverified && !existing.EmailVerified ||
+					linking.Disabled || linking.DisableImplicitLinking {
 					return signInOutcome("account not linked")
 				}
 				res.as.User = *existing
@@ -997,10 +999,10 @@ func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profi
 			return signInOutcome("unable_to_link_account")
 		}
 	}
-	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified {
+	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified || s.cfg.OAuth.Linking.Disabled {
 		return signInOutcome("unable_to_link_account")
 	}
-	if !strings.EqualFold(profile.Email, link.Email) {
+	if !strings.EqualFold(profile.Email, link.Email) && !s.cfg.OAuth.Linking.AllowDifferentEmails {
 		return signInOutcome("email_does_not_match")
 	}
 	return inTx(ctx, s.db, func(tx pgx.Tx) error {

@@ -29,6 +29,17 @@ type oauthConfig struct {
 	Providers        []providerConfig
 	TrustedProviders []string // account linking trusts these providers' emails without email_verified
 	EncryptTokens    bool     // store provider access and refresh tokens encrypted (upstream's encryptOAuthTokens)
+	Linking          accountLinking
+}
+
+// accountLinking is upstream's account.accountLinking beyond trustedProviders; the zero value is
+// upstream's defaults.
+type accountLinking struct {
+	Disabled               bool // enabled: false: no provider account joins an existing user
+	AllowDifferentEmails   bool // link-social may link an account whose email is not the user's
+	LocalEmailUnverified   bool // requireLocalEmailVerified: false: implicit linking to an unverified user
+	DisableImplicitLinking bool // only link-social links; sign-in never joins an existing user
+	AllowUnlinkingAll      bool // unlink-account may remove the last account
 }
 
 // providerConfig configures one provider. A generic OpenID provider is any ID with an Issuer that
@@ -88,6 +99,8 @@ type oauthFlags struct {
 	tenant, authority, gitlabIssuer *string
 	appleBundle, trusted            *string
 	encrypt                         bool
+	linking                         accountLinking
+	linkingEnabled, requireVerified bool
 }
 
 func registerOAuthFlags(s *settings) *oauthFlags {
@@ -108,6 +121,11 @@ func registerOAuthFlags(s *settings) *oauthFlags {
 	s.String(f.appleBundle, "apple-app-bundle-identifier", "AUTH_APPLE_APP_BUNDLE_IDENTIFIER", "", "audience of Apple ID tokens from a native app; empty: the client id")
 	s.String(f.trusted, "trusted-providers", "ACCOUNT_LINKING_TRUSTED_PROVIDERS", "", "comma-separated providers whose emails link to existing users without email_verified")
 	s.Bool(&f.encrypt, "encrypt-oauth-tokens", "ENCRYPT_OAUTH_TOKENS", false, "store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET")
+	s.Bool(&f.linkingEnabled, "account-linking", "ACCOUNT_LINKING_ENABLED", true, "provider accounts may join existing users (sign-in with a matching email, link-social)")
+	s.Bool(&f.linking.AllowDifferentEmails, "account-linking-allow-different-emails", "ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", false, "link-social may link an account whose email differs from the user's")
+	s.Bool(&f.requireVerified, "account-linking-require-local-email-verified", "ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED", true, "sign-in joins an existing user only when that user's email is verified")
+	s.Bool(&f.linking.DisableImplicitLinking, "account-linking-disable-implicit", "ACCOUNT_LINKING_DISABLE_IMPLICIT_LINKING", false, "sign-in never joins an existing user; only link-social links")
+	s.Bool(&f.linking.AllowUnlinkingAll, "account-linking-allow-unlinking-all", "ACCOUNT_LINKING_ALLOW_UNLINKING_ALL", false, "unlink-account may remove a user's last account")
 	return f
 }
 
@@ -122,6 +140,8 @@ var providerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 	var c oauthConfig
 	c.EncryptTokens = f.encrypt
+	c.Linking = f.linking
+	c.Linking.Disabled, c.Linking.LocalEmailUnverified = !f.linkingEnabled, !f.requireVerified
 	c.TrustedProviders = splitList(*f.trusted)
 	for _, id := range builtinProviders {
 		if *f.clientIDs[id] == "" {
