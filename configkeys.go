@@ -14,6 +14,7 @@ func registerFileKeys(s *settings) {
 		convert    func(json.RawMessage) (string, error)
 	}{
 		{"baseURL", "base-url", fileString},
+		{"basePath", "base-path", fileString},
 		{"trustedOrigins", "trusted-origins", fileList},
 
 		{"emailAndPassword.enabled", "", fileTrue},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -236,6 +237,52 @@ func TestAccountLinkingFromConfigFile(t *testing.T) {
 			if got := tt.run(t, e); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
+		})
+	}
+}
+
+// TestBasePathMovesEveryRoute ensures basePath serves the routes under another prefix, as
+// upstream's router does: requests there are answered (and rate-limited by the path below it),
+// /api/auth is not found, and the links the server mails or redirects to (verification links,
+// provider redirect URIs) carry the new prefix.
+func TestBasePathMovesEveryRoute(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ basePath, prefix string }{
+		{"/auth/", "/auth"},
+		{"/v1/identity", "/v1/identity"},
+		{"/", ""},
+	} {
+		t.Run(tt.basePath, func(t *testing.T) {
+			t.Parallel()
+			file := fromConfigFile(t, `{"basePath": "`+tt.basePath+`"}`, nil)
+			e := newOAuthEnv(t, []string{"github"}, func(c *config) {
+				c.BasePath, c.Email.SendOnSignUp, c.RateLimit = file.BasePath, true, true
+			})
+			e.idps["github"].redirectURI = e.URL + tt.prefix + "/callback/github"
+			c := e.client(t)
+			c.get("/api/auth/get-session").wantStatus(t, http.StatusNotFound)
+			resp := c.post(tt.prefix+"/sign-up/email", map[string]any{"email": "base@example.com", "password": "password123", "name": "B"})
+			resp.wantStatus(t, http.StatusOK)
+			if got := string(c.get(tt.prefix + "/get-session").Body); !strings.Contains(got, `"email":"base@example.com"`) {
+				t.Fatalf("get-session at %s: %s", tt.prefix, got)
+			}
+			link := e.waitMail(t, "verify-email", "base@example.com").URL
+			if !strings.HasPrefix(link, e.URL+tt.prefix+"/verify-email?token=") {
+				t.Fatalf("verification link %q", link)
+			}
+			if loc := c.follow(link).location(t); loc != "/" {
+				t.Fatalf("verification link leads to %q", loc)
+			}
+			e.idps["github"].signIn(fakeUser{Sub: "77", Login: "o", Name: "O", Email: "octo@example.com", EmailVerified: true})
+			authURL := c.startSocial(t, tt.prefix+"/sign-in/social", map[string]any{"provider": "github", "callbackURL": "/in"})
+			if !strings.Contains(authURL, "redirect_uri="+url.QueryEscape(e.URL+tt.prefix+"/callback/github")) {
+				t.Fatalf("authorization URL %q", authURL)
+			}
+			c.callback(t, e.authorize(t, authURL)).wantRedirect(t, "/in")
+			for range 3 { // the sign-in rule, 3 per 10 s, counts the path below the prefix
+				c.post(tt.prefix+"/sign-in/email", map[string]any{"email": "base@example.com", "password": "wrong-password"}).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
+			}
+			c.post(tt.prefix+"/sign-in/email", map[string]any{"email": "base@example.com", "password": "wrong-password"}).wantStatus(t, http.StatusTooManyRequests)
 		})
 	}
 }

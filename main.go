@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -67,7 +68,7 @@ func runCommand(cmd string, args []string) error {
 		if ready {
 			return checkReady(ctx, cfg.Ops.MetricsAddr)
 		}
-		return checkHealth(ctx, cfg.Addr)
+		return checkHealth(ctx, cfg.Addr, (&server{cfg: cfg}).mountPrefix())
 	default:
 		return fmt.Errorf("unknown command %q (want serve, migrate, health, config or version)", cmd)
 	}
@@ -113,6 +114,10 @@ func version() string {
 	return v + " " + info.GoVersion
 }
 
+// basePathPattern is a base path: "/" or segments of unreserved characters, none of them dots
+// only, so that no request path needs cleaning or escaping to match it.
+var basePathPattern = regexp.MustCompile(`^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?$`)
+
 // errShowVersion is loadConfig's answer to -version: print the version instead of running.
 var errShowVersion = errors.New("show version")
 
@@ -138,6 +143,7 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 	s.String(&f.configFile, "config", "AUTH_CONFIG", "", "JSON file of betterAuth() options (baseURL, session, advanced, plugins, …); environment variables and flags override it")
 	s.String(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres URL, e.g. postgres://postgres@127.0.0.1:5432/authsidecar; empty uses libpq defaults (PGHOST, PGUSER, …)")
 	s.String(&c.BaseURL, "base-url", "BETTER_AUTH_URL", "", "public origin of the app, e.g. https://app.example.com; empty: each request's own")
+	s.String(&c.BasePath, "base-path", "BASE_PATH", basePath, "path the routes are served under (upstream basePath), e.g. /auth; / serves them at the root")
 	s.String(&f.trustedOrigins, "trusted-origins", "TRUSTED_ORIGINS", "", "comma-separated extra trusted origins; wildcards like https://*.example.com")
 	s.String(&c.Addr, "addr", "ADDR", ":4000", "listen address")
 	s.String(&f.environment, "env", "ENV", "development", "production or development")
@@ -274,6 +280,12 @@ func (f *serverFlags) check(c *config) error {
 	case c.RateLimitRules.Window < 0 || c.RateLimitRules.Max < 0:
 		return fmt.Errorf("RATE_LIMIT_WINDOW, RATE_LIMIT_MAX: want seconds and a count, got %d, %d", c.RateLimitRules.Window, c.RateLimitRules.Max)
 	}
+	if !basePathPattern.MatchString(c.BasePath) {
+		return fmt.Errorf("BASE_PATH (basePath): want a path such as /api/auth, got %q", c.BasePath)
+	}
+	if c.BasePath != "/" {
+		c.BasePath = strings.TrimRight(c.BasePath, "/")
+	}
 	for _, o := range splitList(f.trustedOrigins) {
 		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimRight(o, "/"))
 	}
@@ -386,6 +398,6 @@ func newHTTPServer(addr string, h http.Handler) *http.Server {
 }
 
 // checkHealth is the container health check: the image has no curl, so the binary asks itself.
-func checkHealth(ctx context.Context, addr string) error {
-	return probe(ctx, "ADDR", addr, basePath+"/ok")
+func checkHealth(ctx context.Context, addr, prefix string) error {
+	return probe(ctx, "ADDR", addr, prefix+"/ok")
 }

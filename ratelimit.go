@@ -205,25 +205,31 @@ func rateLimitKey(ip, path string) string {
 	return ip + "|" + storableText(path)
 }
 
-// rateLimitPath is the path rules match, as upstream's normalizePathname: without the base path
-// and trailing slashes, "/" for the base path itself.
-func rateLimitPath(p string) string {
+// rateLimitPath is the path of a request to prefix (the base path) that rules match, as
+// upstream's normalizePathname: without the prefix and trailing slashes, "/" for the prefix itself;
+// a path outside the prefix stays whole.
+func rateLimitPath(p, prefix string) string {
 	p = strings.TrimRight(p, "/")
-	if p == basePath {
+	if p == prefix {
 		return "/"
 	}
-	if rest, ok := strings.CutPrefix(p, basePath+"/"); ok {
-		p = "/" + rest
+	if rest, ok := strings.CutPrefix(p, prefix); ok && strings.HasPrefix(rest, "/") {
+		p = rest
 	}
 	return cmp.Or(p, "/")
 }
 
 // rateLimit runs before routing, as upstream's does, so unknown paths count too.
-func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool) {
+// A request outside BASE_PATH (not mounted) is limited by its whole path, as upstream's.
+func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, mounted bool) (refused bool) {
 	if !s.cfg.RateLimit {
 		return false
 	}
-	path := rateLimitPath(r.URL.Path)
+	prefix := basePath // a mounted request's path is the route table's
+	if !mounted {
+		prefix = s.mountPrefix()
+	}
+	path := rateLimitPath(r.URL.Path, prefix)
 	rule, limited := s.rateRuleFor(path)
 	if !limited {
 		return false

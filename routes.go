@@ -200,9 +200,13 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		r, info := s.beginRequest(w, r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, ctx: r.Context()}
+		r, mounted := s.mount(r)
 		// Known before routing so that every log line, the rate limit's included, can name the
 		// route rather than the path (see logRoute).
-		_, pattern := mux.Handler(r)
+		var pattern string
+		if mounted {
+			_, pattern = mux.Handler(r)
+		}
 		r.Pattern = pattern
 		defer func() {
 			if p := recover(); p != nil {
@@ -219,7 +223,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		if s.cors(rec, r) {
 			return
 		}
-		if s.rateLimit(rec, r) {
+		if s.rateLimit(rec, r, mounted) {
 			return
 		}
 		if s.refuseUntrustedHost(rec, r) {
