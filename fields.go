@@ -376,21 +376,51 @@ func (f additionalFields) parseInput(rest map[string]json.RawMessage, create boo
 	return w, nil
 }
 
-// leftoverKeys handles the keys of an update-session body no session field took as decode does
-// for every route: refused with STRICT_BODY, else dropped and named in a debug line (deviation
-// unknown-body-keys).
-func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) error {
+// adminInput takes the fields' values out of the admin plugin's create-user or update-user data.
+// Upstream hands that data to its database adapter without parseUserInput
+// (packages/better-auth/src/plugins/admin/routes.ts createUser, adminUpdateUser), so a
+// server-only field is written like any other, and on create an absent field, or a null one
+// that is required, takes its default (the adapter's withApplyDefault). A required field without
+// a default that is missing at create is upstream's NOT NULL failure (a 500); here it is
+// MISSING_FIELD, and every value is type-checked as at sign-up (deviation additional-field-types).
+func (f additionalFields) adminInput(data map[string]json.RawMessage, create bool) (fieldWrite, error) {
+	var w fieldWrite
+	for _, fs := range f {
+		raw, present := data[fs.Key]
+		delete(data, fs.Key)
+		if create && fs.Default != nil && (!present || (fs.Required && string(raw) == "null")) {
+			raw, present = fs.Default, true
+		}
+		if !present {
+			if create && fs.Required {
+				return w, errMissingField(fs.Key)
+			}
+			continue
+		}
+		v, err := fs.value(raw, "body.data."+fs.Key)
+		if err != nil {
+			return w, err
+		}
+		w.add(fs, v)
+	}
+	return w, nil
+}
+
+// leftoverKeys handles the keys of an object at path (update-session's body, an admin route's
+// data) that no field took, as decode does for every route: refused with STRICT_BODY, else
+// dropped and named in a debug line (deviation unknown-body-keys).
+func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage, path string) error {
 	if len(rest) == 0 {
 		return nil
 	}
 	keys := slices.Sorted(maps.Keys(rest))
 	if !s.cfg.StrictBody {
-		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", keys)
+		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "path", path, "keys", keys)
 		return nil
 	}
 	issues := make([]string, len(keys))
 	for i, k := range keys {
-		issues[i] = unrecognizedKey("body", k)
+		issues[i] = unrecognizedKey(path, k)
 	}
 	return validationError(issues...)
 }

@@ -95,6 +95,38 @@ func (s *server) usernameInput(ctx context.Context, rest map[string]json.RawMess
 	return nil
 }
 
+// adminUsername applies the plugin's database hooks (upstream's user create.before and
+// update.before, which check every path but sign-up's and update-user's) to an admin route's
+// data: a username given is validated (400) and must be free, and on create displayUsername
+// defaults to the username as typed. The update hook lets the username belong to the session's
+// user, which on admin update-user is the admin, not the target: setting a user's own username
+// again is USERNAME_IS_ALREADY_TAKEN there, as upstream answers. A username that is not a
+// string is left to adminInput's type check.
+func (s *server) adminUsername(ctx context.Context, data map[string]json.RawMessage, create bool, callerID string) error {
+	c := s.cfg.Username
+	if !c.Enabled {
+		return nil
+	}
+	username, ok := jsonString(data["username"])
+	if !ok || username == "" {
+		return nil
+	}
+	if err := c.checkUsername(username, http.StatusBadRequest); err != nil {
+		return err
+	}
+	owner, err := usernameOwner(ctx, s.db, c.normalize(username))
+	if err != nil {
+		return err
+	}
+	if owner != "" && (create || owner != callerID) {
+		return errUsernameTaken
+	}
+	if display := data["displayUsername"]; create && c.withDisplayUsername() && (display == nil || !jsonTruthy(display)) {
+		data["displayUsername"] = data["username"]
+	}
+	return nil
+}
+
 // jsonString reads raw as a JSON string.
 func jsonString(raw json.RawMessage) (string, bool) {
 	var v string
