@@ -19,6 +19,8 @@ import (
 var (
 	errInvalidUsernameOrPassword = apiErr(401, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password")
 	errUsernameTaken             = apiErr(400, "USERNAME_IS_ALREADY_TAKEN", "Username is already taken. Please try another.")
+	errInvalidDisplayUsername    = apiErr(400, "INVALID_DISPLAY_USERNAME", "Display username is invalid")
+	errUsernameImmutable         = apiErr(400, "USERNAME_IS_IMMUTABLE", "Username cannot be updated")
 )
 
 // usernameProblem is upstream's validateUsernameValue: the code of what is wrong with a username
@@ -62,8 +64,10 @@ func usernameOwner(ctx context.Context, q querier, username string) (string, err
 
 // usernameInput applies upstream's before-hooks of sign-up and update-user to the body's
 // remaining keys: a displayUsername that is a valid username stands in for a missing username
-// (sign-up), a username is validated and must be free (or the caller's own), and on sign-up
-// displayUsername defaults to the username as typed. It leaves the values in rest for
+// (sign-up); a username is validated, may not change once set with immutableUsername
+// (update-user) and must be free (or the caller's own); a displayUsername is checked against
+// displayUsernamePattern; and on sign-up displayUsername defaults to the username as typed,
+// unchecked, as upstream copies it after its checks. It leaves the values in rest for
 // parseInput, which stores the username normalised.
 func (s *server) usernameInput(ctx context.Context, rest map[string]json.RawMessage, currentUserID string) error {
 	c := s.cfg.Username
@@ -76,23 +80,57 @@ func (s *server) usernameInput(ctx context.Context, rest map[string]json.RawMess
 	if code, _ := c.problem(display); signUp && hasDisplay && rest["username"] == nil && code == "" {
 		rest["username"], username, hasUsername = rest["displayUsername"], display, true
 	}
-	if !hasUsername {
-		return nil
+	if hasUsername {
+		if err := s.checkUsernameInput(ctx, username, currentUserID); err != nil {
+			return err
+		}
 	}
+	if c.withDisplayUsername() && hasDisplay && !c.validDisplay(display) {
+		return errInvalidDisplayUsername
+	}
+	if d := rest["displayUsername"]; signUp && username != "" && c.withDisplayUsername() && (d == nil || !jsonTruthy(d)) {
+		rest["displayUsername"] = rest["username"]
+	}
+	return nil
+}
+
+// checkUsernameInput is the username part of upstream's sign-up and update-user hook.
+func (s *server) checkUsernameInput(ctx context.Context, username, currentUserID string) error {
+	c := s.cfg.Username
 	if err := c.checkUsername(username, http.StatusBadRequest); err != nil {
 		return err
 	}
-	owner, err := usernameOwner(ctx, s.db, c.normalize(username))
+	normalized := c.normalize(username)
+	if c.ImmutableUsername && currentUserID != "" {
+		current, err := usernameOf(ctx, s.db, currentUserID)
+		if err != nil {
+			return err
+		}
+		if current != "" && current != normalized {
+			return errUsernameImmutable
+		}
+	}
+	owner, err := usernameOwner(ctx, s.db, normalized)
 	if err != nil {
 		return err
 	}
 	if owner != "" && owner != currentUserID {
 		return errUsernameTaken
 	}
-	if signUp && c.withDisplayUsername() && !hasDisplay && rest["displayUsername"] == nil {
-		rest["displayUsername"] = rest["username"]
-	}
 	return nil
+}
+
+// usernameOf is the username of user id, "" for none.
+func usernameOf(ctx context.Context, q querier, id string) (string, error) {
+	var username *string
+	err := q.QueryRow(ctx, `SELECT username FROM "user" WHERE id = $1`, id).Scan(&username)
+	if err != nil && !isNoRows(err) {
+		return "", fmt.Errorf("read username: %w", err)
+	}
+	if username == nil {
+		return "", nil
+	}
+	return *username, nil
 }
 
 // adminUsername applies the plugin's database hooks (upstream's user create.before and
@@ -120,6 +158,9 @@ func (s *server) adminUsername(ctx context.Context, data map[string]json.RawMess
 	}
 	if owner != "" && (create || owner != callerID) {
 		return errUsernameTaken
+	}
+	if display, ok := jsonString(data["displayUsername"]); ok && display != "" && c.withDisplayUsername() && !c.validDisplay(display) {
+		return errInvalidDisplayUsername
 	}
 	if display := data["displayUsername"]; create && c.withDisplayUsername() && (display == nil || !jsonTruthy(display)) {
 		data["displayUsername"] = data["username"]

@@ -91,8 +91,18 @@ export default [
       t.fails(await other.signIn.username({ username: "ab", password }), 422, "USERNAME_TOO_SHORT", "too short at sign-in");
       const third = t.client({ plugins, browser: t.browser() });
       t.ok(await third.signUp.email({ email: t.email("tri"), password, name: "Tri", username: "tri_user" }), "another user");
-      t.fails(await third.updateUser({ username: name }), 400, "USERNAME_IS_ALREADY_TAKEN", "update-user to another's username");
+      t.fails(await third.updateUser({ username: name }), 400, "USERNAME_IS_IMMUTABLE", "update-user to another username once one is set (immutableUsername)");
       t.ok(await c.updateUser({ username: name, displayUsername: "Shown" }), "update-user to one's own username");
+      const fourth = t.client({ plugins, browser: t.browser() });
+      t.ok(await fourth.signUp.email({ email: t.email("fou"), password, name: "Fou" }), "a user without a username");
+      t.fails(await fourth.updateUser({ username: name }), 400, "USERNAME_IS_ALREADY_TAKEN", "update-user to another's username");
+      t.ok(await fourth.updateUser({ username: "Four_User" }), "update-user sets a first username");
+      t.fails(await fourth.updateUser({ username: "five_user" }), 400, "USERNAME_IS_IMMUTABLE", "and may not change it");
+      t.fails(await fourth.updateUser({ displayUsername: "<b>Four</b>" }), 400, "INVALID_DISPLAY_USERNAME", "a displayUsername displayUsernamePattern refuses");
+      t.ok(await fourth.updateUser({ displayUsername: "Four!" }), "one it takes");
+      const fifth = t.client({ plugins, browser: t.browser() });
+      t.fails(await fifth.signUp.email({ email: t.email("fif"), password, name: "Fif", displayUsername: "<i>Fif</i>" }), 400, "INVALID_DISPLAY_USERNAME", "sign-up with a displayUsername refused");
+      t.fails(await fifth.signUp.email({ email: t.email("fif"), password, name: "Fif", username: "fifth_user", displayUsername: "<i>" }), 400, "INVALID_DISPLAY_USERNAME", "and with a username too");
     },
     fields,
   ),
@@ -111,6 +121,7 @@ export default [
       t.status(await create("chosen", { id: "chosen-id-1" }), 200, undefined, "an id of the admin's choosing");
       t.status(await create("short", { username: "abc" }), 400, "USERNAME_TOO_SHORT", "a username too short");
       t.status(await create("taken", { username: "made.user" }), 400, "USERNAME_IS_ALREADY_TAKEN", "a username taken");
+      t.status(await create("baddisp", { username: "bad_disp", displayUsername: "<b>" }), 400, "INVALID_DISPLAY_USERNAME", "a displayUsername refused beside a username");
       const id = made.data.user.id;
       const update = (data) => t.request("POST", "/admin/update-user", { json: { userId: id, data } });
       t.status(await update({ nickname: "X", plan: "gold", internalNote: "n2", age: 5, tags: [] }), 200, undefined, "update-user with fields and a server-only one");
@@ -118,7 +129,8 @@ export default [
       t.status(await update({ username: "made.user" }), 400, "USERNAME_IS_ALREADY_TAKEN", "the user's own username again (upstream lets only the admin's own pass)");
       t.status(await update({ username: "New_Name" }), 200, undefined, "a new username, normalised");
       t.status(await update({ username: "ab" }), 400, "USERNAME_TOO_SHORT", "a username too short");
-      t.status(await update({ displayUsername: "Shown" }), 200, undefined, "displayUsername alone");
+      t.status(await update({ displayUsername: "<b>Shown</b>" }), 200, undefined, "displayUsername alone, which upstream's hook does not check");
+      t.status(await update({ username: "Other_Name" }), 200, undefined, "admins are not bound by immutableUsername");
       t.status(await update({ createdAt: "2001-01-01T00:00:00.000Z", twoFactorEnabled: true, emailVerified: true }), 200, undefined, "core fields");
       t.status(await t.request("POST", "/admin/update-user", { json: { userId: "nobody", data: { username: "ab" } } }), 404, "USER_NOT_FOUND", "no such user before a bad username");
       t.status(await t.request("GET", `/admin/get-user?id=${id}`), 200, undefined, "get-user hides returned: false");
