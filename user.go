@@ -146,6 +146,10 @@ func (s *server) insertUserWith(ctx context.Context, q querier, id, name, email 
 		return user{}, errFailedToCreateUser
 	case isUniqueViolation(err, ""):
 		return user{}, errUserExistsUseAnother
+	case isNotNullViolation(err):
+		// A required field without a default, on a route that creates users without input
+		// (magic link, social sign-in): upstream's insert fails there too.
+		return user{}, errFailedToCreateUser
 	case err != nil:
 		return user{}, fmt.Errorf("create user: %w", err)
 	}
