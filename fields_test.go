@@ -55,17 +55,17 @@ func checkFieldsExample(t *testing.T, c config) {
 func TestFieldConfigRefusesUnsafeOrUnknownDefinitions(t *testing.T) {
 	t.Parallel()
 	for name, file := range map[string]string{
-		"quote":              `{"user": {"additionalFields": {"a\"b": {"type": "string"}}}}`,
-		"shadows a column":   `{"session": {"additionalFields": {"token": {"type": "string"}}}}`,
-		"fieldName":          `{"user": {"additionalFields": {"ok": {"type": "string", "fieldName": "x\"; drop"}}}}`,
-		"username option":    `{"plugins": [{"id": "username", "minLength": 2}]}`,
-		"username order":     `{"plugins": [{"id": "username", "validationOrder": {"username": "later"}}]}`,
-		"username not bool":  `{"plugins": [{"id": "username", "usernameNormalization": "no"}]}`,
-		"immutable not bool": `{"plugins": [{"id": "username", "immutableUsername": "yes"}]}`,
-		"display pattern":    `{"plugins": [{"id": "username", "displayUsernamePattern": "(["}]}`,
-		"display normaliser": `{"plugins": [{"id": "username", "displayUsernameNormalization": true}]}`,
+		"quote":                                  `{"user": {"additionalFields": {"a\"b": {"type": "string"}}}}`,
+		"shadows a column":                       `{"session": {"additionalFields": {"token": {"type": "string"}}}}`,
+		"fieldName":                              `{"user": {"additionalFields": {"ok": {"type": "string", "fieldName": "x\"; drop"}}}}`,
+		"username option":                        `{"plugins": [{"id": "username", "minLength": 2}]}`,
+		"username order":                         `{"plugins": [{"id": "username", "validationOrder": {"username": "later"}}]}`,
+		"username not bool":                      `{"plugins": [{"id": "username", "usernameNormalization": "no"}]}`,
+		"immutable not bool":                     `{"plugins": [{"id": "username", "immutableUsername": "yes"}]}`,
+		"display pattern":                        `{"plugins": [{"id": "username", "displayUsernamePattern": "(["}]}`,
+		"display normaliser":                     `{"plugins": [{"id": "username", "displayUsernameNormalization": true}]}`,
 		"required session field without default": `{"session": {"additionalFields": {"tenant": {"type": "string"}}}}`,
-		"no such option":     `{"plugins": [{"id": "username", "disableUpdate": true}]}`,
+		"no such option":                         `{"plugins": [{"id": "username", "disableUpdate": true}]}`,
 	} {
 		_, err := loadConfig([]string{"-config", writeConfigFile(t, file)}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
 		if err == nil || !strings.Contains(err.Error(), "config: ") {
