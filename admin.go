@@ -457,7 +457,7 @@ func (s *server) updateUserColumns(ctx context.Context, tx pgx.Tx, userID string
 	switch {
 	case err == nil && u == nil:
 		return nil, errAdminUserNotFound
-	case isUsernameConflict(err):
+	case s.cfg.Username.isConflict(err):
 		return nil, errUsernameTaken
 	case isUniqueViolation(err, "") && constraintName(err) == "user_email_key":
 		return nil, errAdminUserExists

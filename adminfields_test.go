@@ -166,7 +166,7 @@ func TestAdminDataRefusalsWriteNothing(t *testing.T) {
 		if n := ts.rowCount(t, "user"); n != 3 {
 			t.Errorf("strict=%v: %d users after refusals, want 3", strict, n)
 		}
-		for col, want := range map[string]any{"age": nil, "locale": "en", "handle": nil, "username": nil, "nickname": nil, `"updatedAt"`: ts.userField(t, target["id"].(string), `"createdAt"`)} {
+		for col, want := range map[string]any{"age": nil, "locale": "en", "handle": nil, "user_name": nil, "nickname": nil, `"updatedAt"`: ts.userField(t, target["id"].(string), `"createdAt"`)} {
 			if got := ts.userField(t, target["id"].(string), col); !reflect.DeepEqual(got, want) {
 				t.Errorf("strict=%v: %s = %v after refusals, want %v", strict, col, got, want)
 			}
@@ -191,7 +191,8 @@ func TestAdminUpdateUserUsernameHook(t *testing.T) {
 	update("nobody", "ab").wantError(t, 404, "USER_NOT_FOUND")
 	update(adminID, "THE_ADMIN").wantStatus(t, 200)
 	update(u["id"].(string), "the_admin").wantError(t, 400, "USERNAME_IS_ALREADY_TAKEN")
-	if got := ts.userField(t, u["id"].(string), "username"); got != "target_u" {
+	if got := ts.userField(t, u["id"].(string), "user_name"); got != "target_u" { // fields.json's schema names the column
+
 		t.Errorf("username = %v", got)
 	}
 }

@@ -43,7 +43,7 @@ func checkFieldsExample(t *testing.T, c config) {
 		t.Errorf("session fields %+v", c.Fields.Session)
 	}
 	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 || !c.Username.ImmutableUsername ||
-		c.Username.validDisplay("<b>") || !c.Username.validDisplay("Shown!") {
+		c.Username.validDisplay("<b>") || !c.Username.validDisplay("Shown!") || c.Username.usernameColumn() != "user_name" || c.Username.displayUsernameColumn() != "display_username" {
 		t.Errorf("username = %+v", c.Username)
 	}
 }
@@ -65,6 +65,11 @@ func TestFieldConfigRefusesUnsafeOrUnknownDefinitions(t *testing.T) {
 		"display pattern":                        `{"plugins": [{"id": "username", "displayUsernamePattern": "(["}]}`,
 		"display normaliser":                     `{"plugins": [{"id": "username", "displayUsernameNormalization": true}]}`,
 		"required session field without default": `{"session": {"additionalFields": {"tenant": {"type": "string"}}}}`,
+		"schema column":                          `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "a b"}}}}]}`,
+		"schema column taken":                    `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "email"}}}}]}`,
+		"schema column of a field":               `{"user": {"additionalFields": {"nick": {"type": "string"}}}, "plugins": [{"id": "username", "schema": {"user": {"fields": {"displayUsername": "nick"}}}}]}`,
+		"schema one column for both":             `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "u", "displayUsername": "U"}}}}]}`,
+		"schema unknown key":                     `{"plugins": [{"id": "username", "schema": {"user": {"columns": {}}}}]}`,
 		"no such option":                         `{"plugins": [{"id": "username", "disableUpdate": true}]}`,
 	} {
 		_, err := loadConfig([]string{"-config", writeConfigFile(t, file)}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
@@ -118,7 +123,7 @@ func TestFieldColumnsGetUpstreamsTypesIdempotently(t *testing.T) {
 	}
 	want := map[string]string{"nickname": "text", "plan": "text", "age": "integer", "newsletter": "boolean",
 		"birthday": "timestamp with time zone", "tags": "jsonb", "scores": "jsonb", "internalNote": "text",
-		"handle": "text", "locale": "text", "username": "text", "displayUsername": "text"}
+		"handle": "text", "locale": "text", "user_name": "text", "display_username": "text"}
 	for col, typ := range want {
 		var got string
 		if err := db.QueryRow(ctx, `SELECT data_type FROM information_schema.columns WHERE table_name = 'user' AND column_name = $1`, col).Scan(&got); err != nil || got != typ {
@@ -126,13 +131,13 @@ func TestFieldColumnsGetUpstreamsTypesIdempotently(t *testing.T) {
 		}
 	}
 	// As upstream's migration adds them: NOT NULL where required, its default where static.
-	for col, want := range map[string]string{"locale": "NO 'en'::text", "plan": "YES 'free'::text", "newsletter": "YES false", "nickname": "YES ", "username": "YES "} {
+	for col, want := range map[string]string{"locale": "NO 'en'::text", "plan": "YES 'free'::text", "newsletter": "YES false", "nickname": "YES ", "user_name": "YES "} {
 		var got string
 		if err := db.QueryRow(ctx, `SELECT is_nullable || ' ' || COALESCE(column_default, '') FROM information_schema.columns WHERE table_name = 'user' AND column_name = $1`, col).Scan(&got); err != nil || got != want {
 			t.Errorf("column %s: nullable and default %q (%v), want %q", col, got, err, want)
 		}
 	}
-	for col, n := range map[string]int{"handle": 1, "username": 1} {
+	for col, n := range map[string]int{"handle": 1, "user_name": 1} {
 		var got int
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = '"user"'::regclass AND i.indisunique AND a.attname = $1`, col).Scan(&got); err != nil || got != n {

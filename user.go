@@ -140,7 +140,7 @@ func (s *server) insertUserWith(ctx context.Context, q querier, id, name, email 
 		append(args, extra.vals...)...,
 	).Scan(u.scanTargets()...)
 	switch {
-	case isUsernameConflict(err):
+	case s.cfg.Username.isConflict(err):
 		return user{}, errUsernameTaken
 	case isUniqueViolation(err, "") && constraintName(err) != "user_email_key":
 		return user{}, errFailedToCreateUser
@@ -198,7 +198,7 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	}
 	updated, err := s.setUserColumns(r.Context(), s.db, as.User.ID, extra.cols, extra.vals)
 	switch {
-	case isUsernameConflict(err):
+	case s.cfg.Username.isConflict(err):
 		return errUsernameTaken
 	case isUniqueViolation(err, ""):
 		return errFailedToUpdateUser

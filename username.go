@@ -49,10 +49,10 @@ func (c usernameConfig) checkUsername(username string, status int) error {
 	return nil
 }
 
-// usernameOwner is the id of the user holding a (normalised) username, "" for none.
-func usernameOwner(ctx context.Context, q querier, username string) (string, error) {
+// owner is the id of the user holding a (normalised) username, "" for none.
+func (c usernameConfig) owner(ctx context.Context, q querier, username string) (string, error) {
 	var id string
-	err := q.QueryRow(ctx, `SELECT id FROM "user" WHERE username = $1`, username).Scan(&id)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT id FROM "user" WHERE %q = $1`, c.usernameColumn()), username).Scan(&id)
 	if isNoRows(err) {
 		return "", nil
 	}
@@ -102,7 +102,7 @@ func (s *server) checkUsernameInput(ctx context.Context, username, currentUserID
 	}
 	normalized := c.normalize(username)
 	if c.ImmutableUsername && currentUserID != "" {
-		current, err := usernameOf(ctx, s.db, currentUserID)
+		current, err := c.usernameOf(ctx, s.db, currentUserID)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *server) checkUsernameInput(ctx context.Context, username, currentUserID
 			return errUsernameImmutable
 		}
 	}
-	owner, err := usernameOwner(ctx, s.db, normalized)
+	owner, err := c.owner(ctx, s.db, normalized)
 	if err != nil {
 		return err
 	}
@@ -121,9 +121,9 @@ func (s *server) checkUsernameInput(ctx context.Context, username, currentUserID
 }
 
 // usernameOf is the username of user id, "" for none.
-func usernameOf(ctx context.Context, q querier, id string) (string, error) {
+func (c usernameConfig) usernameOf(ctx context.Context, q querier, id string) (string, error) {
 	var username *string
-	err := q.QueryRow(ctx, `SELECT username FROM "user" WHERE id = $1`, id).Scan(&username)
+	err := q.QueryRow(ctx, fmt.Sprintf(`SELECT %q FROM "user" WHERE id = $1`, c.usernameColumn()), id).Scan(&username)
 	if err != nil && !isNoRows(err) {
 		return "", fmt.Errorf("read username: %w", err)
 	}
@@ -152,7 +152,7 @@ func (s *server) adminUsername(ctx context.Context, data map[string]json.RawMess
 	if err := c.checkUsername(username, http.StatusBadRequest); err != nil {
 		return err
 	}
-	owner, err := usernameOwner(ctx, s.db, c.normalize(username))
+	owner, err := c.owner(ctx, s.db, c.normalize(username))
 	if err != nil {
 		return err
 	}
@@ -177,9 +177,11 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	return v, true
 }
 
-// isUsernameConflict tells a unique violation of the username column from the others.
-func isUsernameConflict(err error) bool {
-	return isUniqueViolation(err, "") && strings.Contains(constraintName(err), "username")
+// isConflict tells a unique violation of the username column from the others: its unique
+// constraint or index is named "user_<column>_key" (Node-created), "user_<column>_uidx" or
+// "user_<column>_key…" as Postgres shortens long names.
+func (c usernameConfig) isConflict(err error) bool {
+	return c.Enabled && isUniqueViolation(err, "") && strings.HasPrefix(constraintName(err), "user_"+c.usernameColumn()+"_")
 }
 
 func (s *server) handleSignInUsername(w http.ResponseWriter, r *http.Request) error {
@@ -221,7 +223,7 @@ func (s *server) handleSignInUsername(w http.ResponseWriter, r *http.Request) er
 
 func (s *server) userByUsername(ctx context.Context, username string) (*user, error) {
 	var u user
-	err := s.db.QueryRow(ctx, `SELECT `+s.userColumns+` FROM "user" u WHERE u.username = $1`, username).Scan(u.scanTargets()...)
+	err := s.db.QueryRow(ctx, `SELECT `+s.userColumns+fmt.Sprintf(` FROM "user" u WHERE u.%q = $1`, s.cfg.Username.usernameColumn()), username).Scan(u.scanTargets()...)
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -247,7 +249,7 @@ func (s *server) handleIsUsernameAvailable(w http.ResponseWriter, r *http.Reques
 	if err := s.cfg.Username.checkUsername(body.Username, http.StatusUnprocessableEntity); err != nil {
 		return err
 	}
-	owner, err := usernameOwner(r.Context(), s.db, s.cfg.Username.normalize(body.Username))
+	owner, err := s.cfg.Username.owner(r.Context(), s.db, s.cfg.Username.normalize(body.Username))
 	if err != nil {
 		return err
 	}

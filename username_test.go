@@ -104,17 +104,23 @@ func TestUsernameTakenAndUpdated(t *testing.T) {
 
 // TestConcurrentSignUpsForOneUsernameOneWins: sign-ups racing for one username all pass the
 // lookup, the unique index decides: exactly one succeeds, the others get upstream's 400
-// USERNAME_IS_ALREADY_TAKEN, never a 500.
+// USERNAME_IS_ALREADY_TAKEN, never a 500, also when the schema option names the column.
 func TestConcurrentSignUpsForOneUsernameOneWins(t *testing.T) {
 	t.Parallel()
-	ts := newUsernameServer(t)
-	const n = 8
-	statuses := raceSignUps(t, ts, n, func(i int) map[string]any {
-		return signUpWith("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
-	})
-	recordRace(t, "username at sign-up", n, statuses[200], statuses)
-	if statuses[200] != 1 || statuses[400] != n-1 {
-		t.Errorf("statuses %v, want one 200 and %d 400", statuses, n-1)
+	for name, ts := range map[string]*testServer{
+		"username column":                   newUsernameServer(t),
+		"column named by the schema option": newFieldsServer(t), // fields.json: user_name
+	} {
+		const n = 8
+		statuses := raceSignUps(t, ts, n, func(i int) map[string]any {
+			return signUpWith("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
+		})
+		if name == "username column" {
+			recordRace(t, "username at sign-up", n, statuses[200], statuses)
+		}
+		if statuses[200] != 1 || statuses[400] != n-1 {
+			t.Errorf("%s: statuses %v, want one 200 and %d 400", name, statuses, n-1)
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 // Additional fields and the username plugin (config "fields": testdata/config/fields.json, user and
-// session additionalFields and {"id": "username", "minUsernameLength": 4, "maxUsernameLength": 20}). Upstream: packages/better-auth/src/db/schema.ts (parseInputData,
+// session additionalFields and a username entry with length bounds, immutableUsername,
+// displayUsernamePattern and its columns renamed by schema). Upstream: packages/better-auth/src/db/schema.ts (parseInputData,
 // parseUserOutput), packages/better-auth/src/plugins/username/index.ts and, for the admin routes'
 // data, packages/better-auth/src/plugins/admin/routes.ts (createUser, adminUpdateUser).
 import pg from "pg";
