@@ -25,7 +25,8 @@ const extras = {
 // adminOf signs local up over raw HTTP on t's default browser and gives it the admin role in the
 // server's database, as an operator seeds the first admin.
 async function adminOf(t, local) {
-  t.status(await t.request("POST", "/sign-up/email", { json: { email: t.email(local), password, name: local } }), 200, undefined, "admin sign-up");
+  const up = await t.request("POST", "/sign-up/email", { json: { email: t.email(local), password, name: local } });
+  t.status(up, 200, undefined, "admin sign-up");
   const c = new pg.Client({ connectionString: t.server.databaseURL });
   await c.connect();
   try {
@@ -33,6 +34,7 @@ async function adminOf(t, local) {
   } finally {
     await c.end();
   }
+  return up.data.user;
 }
 
 export default [
@@ -111,7 +113,7 @@ export default [
   scenario(
     "admin create-user and update-user write additional fields, server-only ones included, and the username from data",
     async (t) => {
-      await adminOf(t, "adm");
+      const adm = await adminOf(t, "adm");
       const create = (local, data) => t.request("POST", "/admin/create-user", { json: { email: t.email(local), name: local, data } });
       const made = await create("made", { ...extras, plan: "pro", username: "Made.User" });
       t.status(made, 200, undefined, "create-user with fields, a server-only one and a username");
@@ -136,6 +138,7 @@ export default [
       t.status(await t.request("POST", "/admin/update-user", { json: { userId: "nobody", data: { username: "ab" } } }), 404, "USER_NOT_FOUND", "no such user before a bad username");
       t.status(await t.request("GET", `/admin/get-user?id=${id}`), 200, undefined, "get-user hides returned: false");
       t.status(await t.request("GET", `/admin/list-users?searchValue=${encodeURIComponent(t.email("made"))}&searchField=email`), 200, undefined, "list-users hides returned: false");
+      t.status(await t.request("POST", "/admin/list-user-sessions", { json: { userId: adm.id } }), 200, undefined, "list-user-sessions answers session fields");
     },
     fields,
   ),
