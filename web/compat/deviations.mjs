@@ -63,7 +63,7 @@ export const deviations = {
       "so `{\"emailVerified\":true}` alone is 400 `No fields to update` (no code). A non-writable plugin field with a truthy " +
       "value is 400 `FIELD_NOT_ALLOWED` (`{\"twoFactorEnabled\":true}`); with a falsy one it is dropped.",
     ours:
-      "By default, as upstream: such keys are dropped, and their names (never their values) go to a debug log line; a non-writable user field with a truthy value is upstream's 400 `FIELD_NOT_ALLOWED`. With `STRICT_BODY=true` (`advanced.strictBody`): 400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored. Nested objects keep refusing keys they do not take (org-update-data-keys).",
+      "By default, as upstream: such keys are dropped, and their names (never their values) go to a debug log line; a non-writable user field with a truthy value is upstream's 400 `FIELD_NOT_ALLOWED`. With `STRICT_BODY=true` (`advanced.strictBody`): 400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored. Nested objects keep refusing keys they do not take (org-update-data-keys), but for the admin routes' `data`, which drops them as upstream by default and refuses them (`[body.data] Unrecognized key: \"…\"`) with `STRICT_BODY`.",
     why:
       "Opt-in, for APIs that want it: a misspelt field (`rememberme`, `callbackUrl`) would otherwise be ignored without a word, and a client could probe for fields that a later version makes writable. The default is upstream's, since apps spread form values (`confirmPassword`, `terms`) into `signUp.email`.",
   },
