@@ -241,7 +241,9 @@ func (fs fieldSpec) staticDefault() string {
 // without a static default on a table with rows (upstream refuses: existing rows have no value;
 // required is then enforced where rows are written, as parseInput does), and a unique field with
 // a default on a table of two rows or more (every row would hold the default, and the unique
-// index could not be built), which gets no default.
+// index could not be built), which gets no default. (A table the Node server creates with the
+// field has the NOT NULL but no DEFAULT; nothing answers differently, as both servers write each
+// default themselves.)
 func (fs fieldSpec) addColumnSQL(table string, rows int) string {
 	def, notNull := fs.staticDefault(), fs.Required
 	switch {
