@@ -533,10 +533,11 @@ func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) e
 
 // adminFields reads the username plugin's and user.additionalFields' values from an admin
 // route's data (rest, what adminUserData's fixed fields left) and handles the keys left over.
-// Upstream's username hook runs after the route's own checks, once the target user is known to
-// exist (update-user: userID; create-user: ""), so a missing user is 404 before a bad username.
+// Upstream's username hook and its adapter's writing run after the route's own checks, once
+// the target user is known to exist (update-user: userID; create-user: ""), so a missing user
+// is 404 before a bad username or value.
 func (s *server) adminFields(r *http.Request, callerID, userID string, rest map[string]json.RawMessage) (fieldWrite, error) {
-	if _, ok := rest["username"]; ok && s.cfg.Username.Enabled && userID != "" {
+	if len(rest) > 0 && userID != "" {
 		if _, err := s.adminTarget(r.Context(), s.db, userID); err != nil {
 			return fieldWrite{}, err
 		}
