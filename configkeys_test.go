@@ -4,15 +4,25 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
+// linkValidFor answers the mail's link, failing unless its text says it works for validFor.
+func linkValidFor(t *testing.T, m capturedMail, validFor string) string {
+	t.Helper()
+	if text := m.parse(t).Text; !strings.Contains(text, "valid for "+validFor) {
+		t.Fatalf("the mail does not say %q:\n%s", validFor, text)
+	}
+	return m.link(t)
+}
+
 // TestTokenLifetimesFromConfigFile ensures emailVerification.expiresIn,
 // emailAndPassword.resetPasswordTokenExpiresIn and user.deleteUser.deleteTokenExpiresIn set how
 // long each mailed link works, as upstream signs and stores them: still good a second before,
-// refused a second after.
+// refused a second after; the mails say so.
 func TestTokenLifetimesFromConfigFile(t *testing.T) {
 	t.Parallel()
 	file := fromConfigFile(t, `{
@@ -41,7 +51,7 @@ func TestTokenLifetimesFromConfigFile(t *testing.T) {
 			name: "emailVerification.expiresIn", ttl: 600 * time.Second,
 			issue: func(c *testClient, email string) string {
 				c.signUp(email, "password123", "V")
-				return smtpd.nextMail(t, email).link(t)
+				return linkValidFor(t, smtpd.nextMail(t, email), "ten minutes")
 			},
 			works: func(c *testClient, link string) bool { return c.follow(link).location(t) == "/" },
 			refused: func(t *testing.T, c *testClient, link string) {
@@ -56,7 +66,7 @@ func TestTokenLifetimesFromConfigFile(t *testing.T) {
 				c.signUp(email, "password123", "R")
 				smtpd.nextMail(t, email) // the verification link
 				c.post("/api/auth/request-password-reset", map[string]any{"email": email, "redirectTo": "/reset"}).wantStatus(t, http.StatusOK)
-				return smtpd.nextMail(t, email).link(t)
+				return linkValidFor(t, smtpd.nextMail(t, email), "two minutes")
 			},
 			works: func(c *testClient, link string) bool {
 				return strings.HasPrefix(c.follow(link).location(t), ts.URL+"/reset?token=")
@@ -283,6 +293,97 @@ func TestBasePathMovesEveryRoute(t *testing.T) {
 				c.post(tt.prefix+"/sign-in/email", map[string]any{"email": "base@example.com", "password": "wrong-password"}).wantError(t, 401, "INVALID_EMAIL_OR_PASSWORD")
 			}
 			c.post(tt.prefix+"/sign-in/email", map[string]any{"email": "base@example.com", "password": "wrong-password"}).wantStatus(t, http.StatusTooManyRequests)
+		})
+	}
+}
+
+// otpPattern finds the code in an email-otp mail, however many digits otpLength gives it.
+var otpPattern = regexp.MustCompile(`\b[0-9]{4,}\b`)
+
+// TestPluginOptionsFromConfigFile ensures the email-otp and magic-link entries' options as the
+// plugins take them: otpLength digits, codes and links valid for expiresIn, allowedAttempts wrong
+// codes, and the plugin's rateLimit replacing its routes' rule.
+func TestPluginOptionsFromConfigFile(t *testing.T) {
+	t.Parallel()
+	file := fromConfigFile(t, `{"plugins": [
+		{"id": "email-otp", "expiresIn": 60, "otpLength": 8, "allowedAttempts": 1, "rateLimit": {"window": 30, "max": 2}},
+		{"id": "magic-link", "expiresIn": 120, "rateLimit": {"window": 20, "max": 1}}
+	]}`, nil)
+	ts, smtpd := newMailServer(t, func(c *config) {
+		f := file.Email
+		c.RateLimit = true
+		c.Email.OTPExpiresIn, c.Email.OTPLength, c.Email.OTPAllowedAttempts, c.Email.OTPRateLimit = f.OTPExpiresIn, f.OTPLength, f.OTPAllowedAttempts, f.OTPRateLimit
+		c.Email.MagicLinkExpiresIn, c.Email.MagicLinkRateLimit = f.MagicLinkExpiresIn, f.MagicLinkRateLimit
+	})
+	ts.clock.set(time.Now())
+	code := func(t *testing.T, email string) string {
+		ts.client(t).post("/api/auth/email-otp/send-verification-otp", map[string]any{"email": email, "type": "sign-in"}).wantStatus(t, http.StatusOK)
+		m := smtpd.nextMail(t, email)
+		if text := m.parse(t).Text; !strings.Contains(text, "valid for one minute") {
+			t.Fatalf("the mail says another lifetime:\n%s", text)
+		}
+		return otpPattern.FindString(m.parse(t).Text)
+	}
+	signIn := func(c *testClient, email, otp string) *testResponse {
+		return c.post("/api/auth/sign-in/email-otp", map[string]any{"email": email, "otp": otp})
+	}
+	link := func(t *testing.T, email string) string {
+		ts.client(t).post("/api/auth/sign-in/magic-link", map[string]any{"email": email, "callbackURL": "/in"}).wantStatus(t, http.StatusOK)
+		m := smtpd.nextMail(t, email)
+		if text := m.parse(t).Text; !strings.Contains(text, "valid for two minutes") {
+			t.Fatalf("the mail says another lifetime:\n%s", text)
+		}
+		return m.link(t)
+	}
+	for _, tt := range []struct {
+		name string
+		run  func(t *testing.T, c *testClient)
+	}{
+		{"email-otp otpLength", func(t *testing.T, c *testClient) {
+			if got := code(t, "length@example.com"); len(got) != 8 || strings.Trim(got, "0123456789") != "" {
+				t.Fatalf("code %q, want 8 digits", got)
+			}
+		}},
+		{"email-otp expiresIn", func(t *testing.T, c *testClient) {
+			first := code(t, "expires@example.com")
+			ts.clock.advance(59 * time.Second)
+			signIn(c, "expires@example.com", first).wantStatus(t, http.StatusOK)
+			ts.clock.advance(31 * time.Second) // a new rate-limit window
+			second := code(t, "expires@example.com")
+			ts.clock.advance(61 * time.Second)
+			signIn(c, "expires@example.com", second).wantError(t, http.StatusBadRequest, "OTP_EXPIRED")
+		}},
+		{"email-otp allowedAttempts", func(t *testing.T, c *testClient) {
+			otp := code(t, "attempts@example.com")
+			signIn(c, "attempts@example.com", strings.Repeat("0", 8)).wantError(t, http.StatusBadRequest, "INVALID_OTP")
+			signIn(c, "attempts@example.com", otp).wantError(t, http.StatusForbidden, "TOO_MANY_ATTEMPTS")
+		}},
+		{"email-otp rateLimit", func(t *testing.T, c *testClient) {
+			for range 2 {
+				signIn(c, "nobody@example.com", "12345678").wantStatus(t, http.StatusBadRequest)
+			}
+			wantLimited(t, signIn(c, "nobody@example.com", "12345678"), "30")
+		}},
+		{"magic-link expiresIn", func(t *testing.T, c *testClient) {
+			first := link(t, "magic@example.com")
+			ts.clock.advance(119 * time.Second)
+			if loc := c.follow(first).location(t); loc != ts.URL+"/in" {
+				t.Fatalf("link a second before expiry leads to %q", loc)
+			}
+			second := link(t, "magic@example.com")
+			ts.clock.advance(121 * time.Second)
+			if loc := c.follow(second).location(t); loc != ts.URL+"/in?error=INVALID_TOKEN" {
+				t.Fatalf("expired link leads to %q", loc)
+			}
+		}},
+		{"magic-link rateLimit", func(t *testing.T, c *testClient) {
+			link(t, "limited@example.com")
+			wantLimited(t, c.post("/api/auth/sign-in/magic-link", map[string]any{"email": "limited@example.com"}), "20")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts.clock.advance(time.Minute) // every rate-limit window of the case before has passed
+			tt.run(t, ts.client(t))
 		})
 	}
 }

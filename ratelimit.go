@@ -57,7 +57,7 @@ func (c customRateRule) matches(path string) bool {
 // and plugin rules, else rateLimit's window and max; then the first customRules key that matches
 // replaces it. limited is false when that key's value is false.
 func (s *server) rateRuleFor(path string) (rule rateRule, limited bool) {
-	rule, special := specialRateRule(path)
+	rule, special := specialRateRule(path, s.cfg.Email)
 	if !special {
 		rule = rateRule{name: "default", window: 10 * time.Second, max: 100}
 		if w := s.cfg.RateLimitRules.Window; w > 0 {
@@ -83,14 +83,15 @@ func (s *server) rateRuleFor(path string) (rule rateRule, limited bool) {
 	return rule, true
 }
 
-// specialRateRule returns the first special rule (upstream's and its plugins') whose path matches.
-func specialRateRule(path string) (rateRule, bool) {
+// specialRateRule returns the first special rule (upstream's and its plugins', with the plugins'
+// rateLimit options) whose path matches.
+func specialRateRule(path string, e emailConfig) (rateRule, bool) {
 	switch {
 	case strings.HasPrefix(path, "/sign-in/magic-link"), strings.HasPrefix(path, "/magic-link/verify"):
-		return rateRule{name: "magic-link", window: time.Minute, max: 5, shared: true}, true
+		return e.MagicLinkRateLimit.rule("magic-link", 60, 5), true
 	case path == "/sign-in/email-otp", path == "/forget-password/email-otp",
 		strings.HasPrefix(path, "/email-otp/"):
-		return rateRule{name: "email-otp", window: time.Minute, max: 3, shared: true}, true
+		return e.OTPRateLimit.rule("email-otp", 60, 3), true
 	case strings.HasPrefix(path, "/sign-in"), strings.HasPrefix(path, "/sign-up"),
 		strings.HasPrefix(path, "/change-password"), strings.HasPrefix(path, "/change-email"):
 		return rateRule{name: "sign-in", window: 10 * time.Second, max: 3, shared: true}, true
@@ -203,6 +204,11 @@ func rateLimitKey(ip, path string) string {
 		path = path[:256]
 	}
 	return ip + "|" + storableText(path)
+}
+
+// rule is a plugin's shared rule: its rateLimit option, each part read with || as upstream does.
+func (p pluginRateLimit) rule(name string, window, max int) rateRule {
+	return rateRule{name: name, window: time.Duration(cmp.Or(p.Window, window)) * time.Second, max: cmp.Or(p.Max, max), shared: true}
 }
 
 // rateLimitPath is the path of a request to prefix (the base path) that rules match, as
