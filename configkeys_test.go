@@ -387,3 +387,68 @@ func TestPluginOptionsFromConfigFile(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoFactorOptionsFromConfigFile ensures the two-factor entry's options as upstream's
+// twoFactor() takes them: the trust_device and two_factor cookies' lifetimes, and the mailed
+// code's digits, period (minutes) and allowed wrong attempts.
+func TestTwoFactorOptionsFromConfigFile(t *testing.T) {
+	t.Parallel()
+	file := fromConfigFile(t, `{"plugins": [{"id": "two-factor", "trustDeviceMaxAge": 86400, "twoFactorCookieMaxAge": 120,
+		"otpOptions": {"period": 1, "digits": 8, "allowedAttempts": 1}}]}`, nil)
+	ts := newTestServer(t, func(c *config) { c.TwoFactor = file.TwoFactor })
+	ts.clock.set(stepStart)
+	u := enrolTOTP(t, ts, ts.client(t), "options@example.com")
+	var last string // waitMail answers the latest mail: wait for the one after it
+	mailedCode := func(c *testClient) string {
+		c.post("/api/auth/two-factor/send-otp", nil).wantStatus(t, 200)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if code := ts.waitMail(t, "two-factor-otp", u.email).OTP; code != last {
+				last = code
+				return code
+			}
+		}
+		t.Fatal("no new two-factor code")
+		return ""
+	}
+	for _, tt := range []struct {
+		name string
+		run  func(t *testing.T, c *testClient)
+	}{
+		{"twoFactorCookieMaxAge", func(t *testing.T, c *testClient) {
+			if got := c.signInChallenged(u, nil).setCookie("better-auth.two_factor"); !strings.Contains(got, "; Max-Age=120;") {
+				t.Fatalf("two_factor cookie %q", got)
+			}
+		}},
+		{"trustDeviceMaxAge", func(t *testing.T, c *testClient) {
+			c.signInChallenged(u, nil)
+			resp := c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": u.code(ts, 0), "trustDevice": true}).wantStatus(t, 200)
+			if got := resp.setCookie("better-auth.trust_device"); !strings.Contains(got, "; Max-Age=86400;") {
+				t.Fatalf("trust_device cookie %q", got)
+			}
+		}},
+		{"otpOptions.digits and allowedAttempts", func(t *testing.T, c *testClient) {
+			c.signInChallenged(u, nil)
+			code := mailedCode(c)
+			if !regexp.MustCompile(`^[0-9]{8}$`).MatchString(code) {
+				t.Fatalf("code %q, want 8 digits", code)
+			}
+			wrong := strings.Repeat("0", 8)
+			if code == wrong {
+				wrong = strings.Repeat("1", 8)
+			}
+			c.post("/api/auth/two-factor/verify-otp", map[string]any{"code": wrong}).wantError(t, 401, "INVALID_CODE")
+			c.post("/api/auth/two-factor/verify-otp", map[string]any{"code": code}).wantError(t, 400, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")
+		}},
+		{"otpOptions.period", func(t *testing.T, c *testClient) {
+			c.signInChallenged(u, nil)
+			code := mailedCode(c)
+			ts.clock.advance(time.Minute + time.Second)
+			c.post("/api/auth/two-factor/verify-otp", map[string]any{"code": code}).wantError(t, 400, "OTP_HAS_EXPIRED")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts.clock.advance(30 * time.Second) // a fresh TOTP step
+			tt.run(t, ts.client(t))
+		})
+	}
+}

@@ -185,6 +185,7 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	oauthFlags := registerOAuthFlags(s)
 	s.section("Two-factor, passkeys, organizations, SSO")
 	s.String(&c.TwoFactor.Issuer, "two-factor-issuer", "TWO_FACTOR_ISSUER", "Better Auth", "issuer named in TOTP URIs, shown by authenticator apps")
+	registerTwoFactorFlags(s, &c.TwoFactor)
 	passkeyFlags := registerPasskeyFlags(s)
 	orgFlags := registerOrgFlags(s)
 	ssoFlags := registerSSOFlags(s)
@@ -229,6 +230,9 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 		return config{}, nil, err
 	}
 	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
+		return config{}, nil, err
+	}
+	if err := c.TwoFactor.check(); err != nil {
 		return config{}, nil, err
 	}
 	c.Bearer = bearerFlags.config()
