@@ -437,10 +437,18 @@ func (s *server) handleLeaveOrganization(w http.ResponseWriter, r *http.Request)
 // permissions and the deprecated permission.
 var errOneOfPermissions = validationError("[body] Invalid input")
 
-// checkOneOfPermissions applies that rule to the two keys of a has-permission body, the
-// organization's and the admin plugin's alike.
-func checkOneOfPermissions(permission, permissions *map[string][]string) error {
-	switch {
+// permissionKeys is a has-permission body, the organization's or the admin plugin's: each names
+// the deprecated "permission" and "permissions" beside keys of its own.
+type permissionKeys interface {
+	permissionKeys() (permission, permissions *map[string][]string)
+}
+
+// decodeHasPermission decodes a has-permission body and applies that rule to its two keys.
+func (s *server) decodeHasPermission(r *http.Request, body permissionKeys) error {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return err
+	}
+	switch permission, permissions := body.permissionKeys(); {
 	case permission != nil && permissions != nil:
 		return validationError("[body] Invalid input: more than one option matched")
 	case permission == nil && permissions == nil:
@@ -449,16 +457,19 @@ func checkOneOfPermissions(permission, permissions *map[string][]string) error {
 	return nil
 }
 
+type orgHasPermissionBody struct {
+	OrganizationID string               `json:"organizationId"`
+	Permission     *map[string][]string `json:"permission"`
+	Permissions    *map[string][]string `json:"permissions"`
+}
+
+func (b *orgHasPermissionBody) permissionKeys() (permission, permissions *map[string][]string) {
+	return b.Permission, b.Permissions
+}
+
 func (s *server) handleHasPermission(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		OrganizationID string               `json:"organizationId"`
-		Permission     *map[string][]string `json:"permission"`
-		Permissions    *map[string][]string `json:"permissions"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+	var body orgHasPermissionBody
+	if err := s.decodeHasPermission(r, &body); err != nil {
 		return err
 	}
 	as, err := s.orgSession(w, r)
