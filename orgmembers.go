@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -96,9 +97,18 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	if field == "" {
 		return p, nil
 	}
+	var err error
+	if p.where, p.args, err = memberFilter(q, field); err != nil {
+		return memberPage{}, err
+	}
+	return p, nil
+}
+
+// memberFilter is list-members' filter on field as an SQL condition whose value is $2.
+func memberFilter(q url.Values, field string) (string, []any, error) {
 	col, ok := memberFields[field]
 	if !ok {
-		return memberPage{}, validationError(fmt.Sprintf("[query.filterField] Invalid input: no member field %q", field))
+		return "", nil, validationError(fmt.Sprintf("[query.filterField] Invalid input: no member field %q", field))
 	}
 	values := q["filterValue"]
 	if len(values) == 0 {
@@ -110,7 +120,7 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 		for i, v := range values {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return memberPage{}, validationError("[query.filterValue] Invalid input: expected a date")
+				return "", nil, validationError("[query.filterValue] Invalid input: expected a date")
 			}
 			times[i] = t
 		}
@@ -127,19 +137,17 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	likes := map[string]string{"contains": `'%' || $2 || '%'`, "starts_with": `$2 || '%'`, "ends_with": `'%' || $2`}
 	switch {
 	case comparisons[op] != "":
-		p.where, p.args = col+` `+comparisons[op]+` $2`, []any{first()}
+		return col + ` ` + comparisons[op] + ` $2`, []any{first()}, nil
 	case op == "in":
-		p.where, p.args = col+` = ANY ($2)`, []any{list}
+		return col + ` = ANY ($2)`, []any{list}, nil
 	case op == "not_in":
-		p.where, p.args = `NOT (`+col+` = ANY ($2))`, []any{list}
+		return `NOT (` + col + ` = ANY ($2))`, []any{list}, nil
 	case likes[op] != "" && field != "createdAt":
 		// The value is matched literally: LIKE's own wildcards in it are escaped.
 		escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(values[0])
-		p.where, p.args = col+` LIKE `+likes[op]+` ESCAPE '\'`, []any{escaped}
-	default:
-		return memberPage{}, validationError(fmt.Sprintf("[query.filterOperator] Invalid input: operator %q does not apply to %s", op, field))
+		return col + ` LIKE ` + likes[op] + ` ESCAPE '\'`, []any{escaped}, nil
 	}
-	return p, nil
+	return "", nil, validationError(fmt.Sprintf("[query.filterOperator] Invalid input: operator %q does not apply to %s", op, field))
 }
 
 // callerByQuery requires the session and returns the caller's membership of the organization named by the query's
