@@ -267,48 +267,8 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 	}
 	var removed *member
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(body.MemberIDOrEmail, "@") {
-			removed, err = memberByEmail(ctx, tx, orgID, body.MemberIDOrEmail)
-		} else {
-			removed, err = memberByID(ctx, tx, body.MemberIDOrEmail)
-		}
-		if err != nil {
-			return err
-		}
-		if removed == nil {
-			return errMemberNotFound
-		}
-		// Upstream's order and codes: an owner is removable only by an owner, and never the last.
-		if hasRole(removed.Role, creatorRole) {
-			if !hasRole(caller.Role, creatorRole) {
-				return errOnlyOwner
-			}
-			owners, err := countOwners(ctx, tx, orgID)
-			if err != nil {
-				return err
-			}
-			if owners <= 1 {
-				return errOnlyOwner
-			}
-		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"delete"}}) {
-			return errNotAllowedDeleteMember
-		}
-		if removed.OrganizationID != orgID {
-			return errMemberNotFound
-		}
-		if err := deleteMember(ctx, tx, removed); err != nil {
-			return err
-		}
-		if removed.UserID == as.User.ID && as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == orgID {
-			return s.setActiveOrganization(ctx, tx, as, nil)
-		}
-		return nil
+		removed, err = s.removeMember(r.Context(), tx, as, orgID, body.MemberIDOrEmail)
+		return err
 	})
 	if err != nil {
 		return err
@@ -320,6 +280,53 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 	}
 	writeJSON(w, http.StatusOK, map[string]*member{"member": removed})
 	return nil
+}
+
+// removeMember removes the member named by id or email from orgID in tx, with the caller's
+// membership locked, and clears the caller's active organization when they removed themselves.
+func (s *server) removeMember(ctx context.Context, tx pgx.Tx, as *authSession, orgID, memberIDOrEmail string) (*member, error) {
+	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
+	if err != nil {
+		return nil, err
+	}
+	var removed *member
+	if strings.Contains(memberIDOrEmail, "@") {
+		removed, err = memberByEmail(ctx, tx, orgID, memberIDOrEmail)
+	} else {
+		removed, err = memberByID(ctx, tx, memberIDOrEmail)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if removed == nil {
+		return nil, errMemberNotFound
+	}
+	// Upstream's order and codes: an owner is removable only by an owner, and never the last.
+	if hasRole(removed.Role, creatorRole) {
+		if !hasRole(caller.Role, creatorRole) {
+			return nil, errOnlyOwner
+		}
+		owners, err := countOwners(ctx, tx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		if owners <= 1 {
+			return nil, errOnlyOwner
+		}
+	}
+	if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"delete"}}) {
+		return nil, errNotAllowedDeleteMember
+	}
+	if removed.OrganizationID != orgID {
+		return nil, errMemberNotFound
+	}
+	if err := deleteMember(ctx, tx, removed); err != nil {
+		return nil, err
+	}
+	if removed.UserID == as.User.ID && as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == orgID {
+		return removed, s.setActiveOrganization(ctx, tx, as, nil)
+	}
+	return removed, nil
 }
 
 func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) error {
