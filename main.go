@@ -191,6 +191,9 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	if err := s.applyFileSections(&c); err != nil {
 		return config{}, nil, err
 	}
+	if err := c.Username.checkColumns(c.Fields.User); err != nil {
+		return config{}, nil, err
+	}
 	err := resolveSecret(&c, getenv)
 	return c, s, err
 }
