@@ -105,8 +105,28 @@ func parseRoleInput(raw json.RawMessage) ([]string, error) {
 	return many, nil
 }
 
+// userBody is the body of the admin routes that act on one user and take nothing else.
 type userBody struct {
 	UserID coercedString `json:"userId" required:"true"`
+}
+
+// userAnswer is the {"user": …} answer of the admin routes that change one user.
+type userAnswer struct {
+	User *user `json:"user"`
+}
+
+// adminUserRequest is the opening of the admin routes whose body is only userId: decode it, then
+// check the caller holds request (adminCaller). It returns the target's id and the caller.
+func (s *server) adminUserRequest(w http.ResponseWriter, r *http.Request, request map[string][]string, denied *apiError) (string, *authSession, error) {
+	var body userBody
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return "", nil, err
+	}
+	as, err := s.adminCaller(w, r, request, denied)
+	if err != nil {
+		return "", nil, err
+	}
+	return string(body.UserID), as, nil
 }
 
 func (s *server) handleAdminSetRole(w http.ResponseWriter, r *http.Request) error {
@@ -127,9 +147,7 @@ func (s *server) handleAdminSetRole(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -150,20 +168,15 @@ func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *server) handleAdminUnbanUser(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if _, err := s.adminCaller(w, r, perm("user", "ban"), errNotAllowedBan); err != nil {
-		return err
-	}
-	u, err := s.adminUpdate(r.Context(), string(body.UserID), adminChanges{banned: ptr(false), banReason: optional[string]{Set: true}, banExpires: optional[jsTime]{Set: true}})
+	userID, _, err := s.adminUserRequest(w, r, perm("user", "ban"), errNotAllowedBan)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	u, err := s.adminUpdate(r.Context(), userID, adminChanges{banned: ptr(false), banReason: optional[string]{Set: true}, banExpires: optional[jsTime]{Set: true}})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -203,9 +216,7 @@ func (s *server) handleAdminBanUser(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -218,14 +229,11 @@ func (s *server) banSeconds(requested *float64) float64 {
 }
 
 func (s *server) handleAdminListUserSessions(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	userID, _, err := s.adminUserRequest(w, r, perm("session", "list"), errNotAllowedListSessions)
+	if err != nil {
 		return err
 	}
-	if _, err := s.adminCaller(w, r, perm("session", "list"), errNotAllowedListSessions); err != nil {
-		return err
-	}
-	sessions, err := s.activeSessions(r.Context(), string(body.UserID), false)
+	sessions, err := s.activeSessions(r.Context(), userID, false)
 	if err != nil {
 		return err
 	}
@@ -255,14 +263,11 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 }
 
 func (s *server) handleAdminRevokeUserSessions(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	userID, _, err := s.adminUserRequest(w, r, perm("session", "revoke"), errNotAllowedRevoke)
+	if err != nil {
 		return err
 	}
-	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
-		return err
-	}
-	if err := s.revokeUserSessions(r.Context(), s.db, string(body.UserID)); err != nil {
+	if err := s.revokeUserSessions(r.Context(), s.db, userID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, successTrue)
@@ -270,18 +275,14 @@ func (s *server) handleAdminRevokeUserSessions(w http.ResponseWriter, r *http.Re
 }
 
 func (s *server) handleAdminRemoveUser(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.adminCaller(w, r, perm("user", "delete"), errNotAllowedDelete)
+	userID, as, err := s.adminUserRequest(w, r, perm("user", "delete"), errNotAllowedDelete)
 	if err != nil {
 		return err
 	}
-	if string(body.UserID) == as.User.ID {
+	if userID == as.User.ID {
 		return errCannotRemoveYourself
 	}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.removeUser(r.Context(), tx, string(body.UserID)) })
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.removeUser(r.Context(), tx, userID) })
 	if err != nil {
 		return err
 	}
@@ -346,17 +347,21 @@ func (s *server) handleAdminSetUserPassword(w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
+// adminHasPermissionBody is the admin plugin's has-permission body.
+type adminHasPermissionBody struct {
+	UserID      *coercedString       `json:"userId"`
+	Role        *string              `json:"role"`
+	Permission  *map[string][]string `json:"permission"`
+	Permissions *map[string][]string `json:"permissions"`
+}
+
+func (b *adminHasPermissionBody) permissionKeys() (permission, permissions *map[string][]string) {
+	return b.Permission, b.Permissions
+}
+
 func (s *server) handleAdminHasPermission(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		UserID      *coercedString       `json:"userId"`
-		Role        *string              `json:"role"`
-		Permission  *map[string][]string `json:"permission"`
-		Permissions *map[string][]string `json:"permissions"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+	var body adminHasPermissionBody
+	if err := s.decodeHasPermission(r, &body); err != nil {
 		return err
 	}
 	if body.Permissions == nil {
@@ -627,15 +632,9 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) e
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	as, err := s.requireSession(w, r, sensitiveSession)
-	if errors.Is(err, errUnauthorized) {
-		return errUnauthorizedEmpty
-	}
+	as, err := s.adminCaller(w, r, perm("user", "create"), errNotAllowedCreateUsers)
 	if err != nil {
 		return err
-	}
-	if !s.cfg.Admin.can(as.User.ID, as.User.Role, perm("user", "create")) {
-		return errNotAllowedCreateUsers
 	}
 	var data adminUserData
 	if body.Data != nil {
@@ -663,9 +662,7 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 

@@ -99,7 +99,7 @@ export const deviations = {
     ours:
       "Once a code of some step is accepted for a user, that step's code and earlier ones answer 401 `INVALID_CODE` (a wrong code, counted as one); " +
       "the next step's code works. The last step used is kept in our own nullable column `twoFactor.lastUsedStep`, which the Node server ignores.",
-    why: "RFC 6238 §5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
+    why: "RFC 6238 section 5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
   },
   "disable-forgets-trusted-devices": {
     title: "Disabling two-factor forgets every device the user trusted",
@@ -219,7 +219,7 @@ export const deviations = {
       "The URL also carries a random `nonce` (after `login_hint`, where upstream's URL builder puts one), kept in the state as `idTokenNonce`; " +
       "the callback refuses an ID token without that nonce (`error=invalid_provider&error_description=token_not_verified`). A flow the Node " +
       "server started (no nonce in its state) is accepted, as upstream does.",
-    why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
+    why: "OpenID Connect Core section 3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
   },
   "saml-config-readable": {
     title: "A SAML registration must hold readable certificates, keys and IdP metadata",
