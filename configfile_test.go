@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,19 @@ func writeConfigFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// fromConfigFile loads body as AUTH_CONFIG (with vars as the environment) and answers the loaded
+// config, for a test server to take the parts under test from.
+func fromConfigFile(t *testing.T, body string, vars map[string]string) config {
+	t.Helper()
+	all := map[string]string{"BETTER_AUTH_SECRET": testSecret}
+	maps.Copy(all, vars)
+	c, err := loadConfig([]string{"-config", writeConfigFile(t, body)}, env(all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // env is a getenv over vars.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/netip"
 	"os"
@@ -220,19 +219,6 @@ func TestRateLimitInRedisIsUpstreamsCounter(t *testing.T) {
 	if n := a.rowCount(t, "rateLimit"); n != 0 {
 		t.Fatalf("%d rateLimit rows with Redis counting", n)
 	}
-}
-
-// fromConfigFile loads body as AUTH_CONFIG (with vars as the environment) and answers the loaded
-// config, for a test server to take the parts under test from.
-func fromConfigFile(t *testing.T, body string, vars map[string]string) config {
-	t.Helper()
-	all := map[string]string{"BETTER_AUTH_SECRET": testSecret}
-	maps.Copy(all, vars)
-	c, err := loadConfig([]string{"-config", writeConfigFile(t, body)}, env(all))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // TestRateLimitConfigFileRules ensures rateLimit.window, max and customRules change the limits
