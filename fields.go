@@ -397,11 +397,20 @@ func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) 
 
 // synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput
 // makes them: each returned field's value as given (or its default), else null unless required.
-func (f additionalFields) synthetic(w fieldWrite) fieldValues {
+func (f additionalFields) synthetic(w fieldWrite) fieldValues { return f.encode(w, true) }
+
+// hiddenValues is the values w holds for the fields declared returned: false, which a session
+// kept only in Redis carries in its stored value (upstream stores the whole session object there)
+// but no answer shows.
+func (f additionalFields) hiddenValues(w fieldWrite) fieldValues { return f.encode(w, false) }
+
+// encode writes w's values as a JSON object: the returned fields (each missing one null unless
+// required) when returned is true, else the values w holds of the fields never returned.
+func (f additionalFields) encode(w fieldWrite, returned bool) fieldValues {
 	var b bytes.Buffer
 	for _, fs := range f {
 		i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column))
-		if !fs.Returned || (i < 0 && fs.Required) {
+		if fs.Returned != returned || (i < 0 && (fs.Required || !returned)) {
 			continue
 		}
 		var v any
@@ -432,13 +441,17 @@ func (f additionalFields) synthetic(w fieldWrite) fieldValues {
 	return b.Bytes()
 }
 
-// updated is the fields of a row kept only in Redis after w is written to it: w's values over
-// those in old, as Postgres would answer the row after an UPDATE.
-func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, error) {
-	var prev map[string]json.RawMessage
-	if len(old) > 0 {
-		if err := json.Unmarshal(old, &prev); err != nil {
-			return nil, fmt.Errorf("decode fields: %w", err)
+// updated is the fields of a session kept only in Redis after w is written to it: w's values
+// over those in old, as Postgres would hold the row after an UPDATE; the returned ones as
+// answered, and apart the ones declared returned: false, which the stored value keeps.
+func (f additionalFields) updated(old session, w fieldWrite) (extra, hidden fieldValues, err error) {
+	prev := map[string]json.RawMessage{}
+	for _, part := range []fieldValues{old.Extra, old.Hidden} {
+		if len(part) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(part, &prev); err != nil {
+			return nil, nil, fmt.Errorf("decode fields: %w", err)
 		}
 	}
 	var all fieldWrite
@@ -449,7 +462,45 @@ func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, e
 			all.add(fs, raw)
 		}
 	}
-	return f.synthetic(all), nil
+	return f.synthetic(all), f.hiddenValues(all), nil
+}
+
+// hide moves the values of the fields declared returned: false out of a session read from Redis
+// (written by us or by the Node server, which stores the whole session object) into its Hidden
+// part, which is stored again on a write but never answered (upstream parseSessionOutput).
+func (f additionalFields) hide(sess *session) error {
+	shown, hidden, err := f.splitHidden(sess.Extra)
+	if err != nil {
+		return err
+	}
+	sess.Extra, sess.Hidden = shown, hidden
+	return nil
+}
+
+// splitHidden parts the values of extra, a row's additional fields read from Redis, into those
+// answered and those of the fields declared returned: false.
+func (f additionalFields) splitHidden(extra fieldValues) (shown, hidden fieldValues, err error) {
+	if len(extra) == 0 || !f.anyHidden() {
+		return extra, nil, nil
+	}
+	never := map[string]bool{}
+	for _, fs := range f {
+		if !fs.Returned {
+			never[fs.Key] = true
+		}
+	}
+	if shown, err = pickFields(extra, func(k string) bool { return !never[k] }); err != nil {
+		return nil, nil, err
+	}
+	if hidden, err = pickFields(extra, func(k string) bool { return never[k] }); err != nil {
+		return nil, nil, err
+	}
+	return shown, hidden, nil
+}
+
+// anyHidden reports whether a field is declared returned: false.
+func (f additionalFields) anyHidden() bool {
+	return slices.ContainsFunc(f, func(fs fieldSpec) bool { return !fs.Returned })
 }
 
 // defaults is what a row created without input gets: each field's defaultValue.
@@ -600,6 +651,12 @@ func spliceFields(row []byte, extra fieldValues) []byte {
 // splitFields is spliceFields backwards, for a row read from a cookie cache: the keys of obj that
 // known does not name, in order, as a JSON object.
 func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
+	return pickFields(obj, func(k string) bool { return !known[k] })
+}
+
+// pickFields is the keys of the JSON object obj that keep accepts, in order, as a JSON object
+// (nil for none).
+func pickFields(obj []byte, keep func(key string) bool) (fieldValues, error) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if _, err := dec.Token(); err != nil {
 		return nil, err
@@ -615,7 +672,7 @@ func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
 			return nil, err
 		}
 		key, _ := tok.(string)
-		if known[key] {
+		if !keep(key) {
 			continue
 		}
 		if out == nil {

@@ -38,7 +38,7 @@ func checkFieldsExample(t *testing.T, c config) {
 	if locale := c.Fields.User[9]; !locale.Required {
 		t.Errorf("locale: required is upstream's default, got %+v", locale)
 	}
-	if len(c.Fields.Session) != 2 || c.Fields.Session[1].Key != "theme" {
+	if len(c.Fields.Session) != 3 || c.Fields.Session[1].Key != "theme" || c.Fields.Session[2].Returned {
 		t.Errorf("session fields %+v", c.Fields.Session)
 	}
 	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 {
