@@ -489,10 +489,10 @@ func (f additionalFields) splitHidden(extra fieldValues) (shown, hidden fieldVal
 			never[fs.Key] = true
 		}
 	}
-	if shown, err = pickFields(extra, func(k string) bool { return !never[k] }); err != nil {
+	if shown, err = pickFields(extra, func(k []byte) bool { return !never[string(k)] }); err != nil {
 		return nil, nil, err
 	}
-	if hidden, err = pickFields(extra, func(k string) bool { return never[k] }); err != nil {
+	if hidden, err = pickFields(extra, func(k []byte) bool { return never[string(k)] }); err != nil {
 		return nil, nil, err
 	}
 	return shown, hidden, nil
@@ -651,42 +651,117 @@ func spliceFields(row []byte, extra fieldValues) []byte {
 // splitFields is spliceFields backwards, for a row read from a cookie cache: the keys of obj that
 // known does not name, in order, as a JSON object.
 func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
-	return pickFields(obj, func(k string) bool { return !known[k] })
+	return pickFields(obj, func(k []byte) bool { return !known[string(k)] })
 }
 
 // pickFields is the keys of the JSON object obj that keep accepts, in order, as a JSON object
-// (nil for none).
-func pickFields(obj []byte, keep func(key string) bool) (fieldValues, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
+// (nil for none). obj must be valid JSON: it is a value json.Unmarshal has checked (a method
+// UnmarshalJSON is only given checked input) or one we encoded. It scans the bytes once without a
+// decoder, since it runs on every session read from Redis.
+func pickFields(obj []byte, keep func(key []byte) bool) (fieldValues, error) {
 	var out []byte
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
+	err := objectMembers(obj, func(key, quotedKey, value []byte) {
 		if !keep(key) {
-			continue
+			return
 		}
 		if out == nil {
 			out = append(out, '{')
 		} else {
 			out = append(out, ',')
 		}
-		k, _ := json.Marshal(key)
-		out = append(append(append(out, k...), ':'), raw...)
-	}
-	if out == nil {
-		return nil, nil
+		out = append(append(append(out, quotedKey...), ':'), value...)
+	})
+	if err != nil || out == nil {
+		return nil, err
 	}
 	return append(out, '}'), nil
+}
+
+// objectMembers calls fn with each member of the valid JSON object obj: its key unquoted, its key
+// as written and its value as written (without the whitespace around it). The slices are obj's.
+func objectMembers(obj []byte, fn func(key, quotedKey, value []byte)) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i = skipSpace(obj, i+1)
+	for i < len(obj) && obj[i] == '"' {
+		keyEnd := skipString(obj, i)
+		quoted := obj[i:keyEnd]
+		key := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(quoted, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(quoted, &k); err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return errors.New("malformed JSON object")
+		}
+		start := skipSpace(obj, i+1)
+		end := skipValue(obj, start)
+		fn(key, quoted, obj[start:end])
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	if i >= len(obj) || obj[i] != '}' {
+		return errors.New("malformed JSON object")
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString answers the index just past the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue answers the index just past the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 { // the end of the enclosing object or array
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // jsonFieldNames are the JSON names of a struct type's fields.
