@@ -397,20 +397,22 @@ func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) 
 
 // synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput
 // makes them: each returned field's value as given (or its default), else null unless required.
-func (f additionalFields) synthetic(w fieldWrite) fieldValues { return f.encode(w, true) }
+func (f additionalFields) synthetic(w fieldWrite) fieldValues { return f.encode(w, true, true) }
 
-// hiddenValues is the values w holds for the fields declared returned: false, which a session
-// kept only in Redis carries in its stored value (upstream stores the whole session object there)
-// but no answer shows.
-func (f additionalFields) hiddenValues(w fieldWrite) fieldValues { return f.encode(w, false) }
+// storedValues and hiddenValues are a session kept only in Redis: as upstream's createSession and
+// updateSession store the session object there, it holds the fields that were given a value (a
+// default, or by an update) and no others, not even as null; storedValues are those answered,
+// hiddenValues those declared returned: false, which the stored value keeps but no answer shows.
+func (f additionalFields) storedValues(w fieldWrite) fieldValues { return f.encode(w, true, false) }
+func (f additionalFields) hiddenValues(w fieldWrite) fieldValues { return f.encode(w, false, false) }
 
-// encode writes w's values as a JSON object: the returned fields (each missing one null unless
-// required) when returned is true, else the values w holds of the fields never returned.
-func (f additionalFields) encode(w fieldWrite, returned bool) fieldValues {
+// encode writes w's values of the fields whose returned attribute is returned as a JSON object;
+// with fill, a field w has no value for is null unless it is required.
+func (f additionalFields) encode(w fieldWrite, returned, fill bool) fieldValues {
 	var b bytes.Buffer
 	for _, fs := range f {
 		i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column))
-		if fs.Returned != returned || (i < 0 && (fs.Required || !returned)) {
+		if fs.Returned != returned || (i < 0 && (fs.Required || !fill)) {
 			continue
 		}
 		var v any
@@ -462,7 +464,7 @@ func (f additionalFields) updated(old session, w fieldWrite) (extra, hidden fiel
 			all.add(fs, raw)
 		}
 	}
-	return f.synthetic(all), f.hiddenValues(all), nil
+	return f.storedValues(all), f.hiddenValues(all), nil
 }
 
 // hide moves the values of the fields declared returned: false out of a session read from Redis

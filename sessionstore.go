@@ -74,7 +74,7 @@ func (s *server) saveSession(ctx context.Context, q querier, sess *session, extr
 			return fmt.Errorf("create session: %w", err)
 		}
 	} else {
-		sess.Extra = s.cfg.Fields.Session.synthetic(extra)
+		sess.Extra = s.cfg.Fields.Session.storedValues(extra)
 		sess.Hidden = s.cfg.Fields.Session.hiddenValues(extra)
 	}
 	return s.putNewSession(ctx, q, *sess)
