@@ -462,7 +462,7 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if err := s.leftoverKeys(r, body.Rest); err != nil {
+	if err := s.leftoverKeys(r, body.Rest, "body"); err != nil {
 		return err
 	}
 	if len(extra.cols) == 0 {

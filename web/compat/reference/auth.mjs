@@ -75,10 +75,11 @@ const filePlugin = (id) => {
   return options;
 };
 // usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
-// usernamePattern stands for the usernameValidator function a file cannot hold.
+// usernamePattern and displayUsernamePattern stand for the usernameValidator and
+// displayUsernameValidator functions a file cannot hold.
 function usernamePlugin() {
   if (!filePlugins.some((p) => p.id === "username") && !on("USERNAME_ENABLED")) return [];
-  const { usernamePattern, ...options } = filePlugin("username");
+  const { usernamePattern, displayUsernamePattern, ...options } = filePlugin("username");
   const pattern = process.env.USERNAME_PATTERN || usernamePattern;
   return [
     username({
@@ -86,6 +87,7 @@ function usernamePlugin() {
       ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
       ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
       ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }),
+      ...(displayUsernamePattern && { displayUsernameValidator: (d) => new RegExp(displayUsernamePattern).test(d) }),
     }),
   ];
 }
