@@ -533,11 +533,22 @@ func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage, 
 
 // synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput
 // makes them: each returned field's value as given (or its default), else null unless required.
-func (f additionalFields) synthetic(w fieldWrite) fieldValues {
+func (f additionalFields) synthetic(w fieldWrite) fieldValues { return f.encode(w, true, true) }
+
+// storedValues and hiddenValues are a session kept only in Redis: as upstream's createSession and
+// updateSession store the session object there, it holds the fields that were given a value (a
+// default, or by an update) and no others, not even as null; storedValues are those answered,
+// hiddenValues those declared returned: false, which the stored value keeps but no answer shows.
+func (f additionalFields) storedValues(w fieldWrite) fieldValues { return f.encode(w, true, false) }
+func (f additionalFields) hiddenValues(w fieldWrite) fieldValues { return f.encode(w, false, false) }
+
+// encode writes w's values of the fields whose returned attribute is returned as a JSON object;
+// with fill, a field w has no value for is null unless it is required.
+func (f additionalFields) encode(w fieldWrite, returned, fill bool) fieldValues {
 	var b bytes.Buffer
 	for _, fs := range f {
 		i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column))
-		if !fs.Returned || (i < 0 && fs.Required) {
+		if fs.Returned != returned || (i < 0 && (fs.Required || !fill)) {
 			continue
 		}
 		var v any
@@ -568,13 +579,17 @@ func (f additionalFields) synthetic(w fieldWrite) fieldValues {
 	return b.Bytes()
 }
 
-// updated is the fields of a row kept only in Redis after w is written to it: w's values over
-// those in old, as Postgres would answer the row after an UPDATE.
-func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, error) {
-	var prev map[string]json.RawMessage
-	if len(old) > 0 {
-		if err := json.Unmarshal(old, &prev); err != nil {
-			return nil, fmt.Errorf("decode fields: %w", err)
+// updated is the fields of a session kept only in Redis after w is written to it: w's values
+// over those in old, as Postgres would hold the row after an UPDATE; the returned ones as
+// answered, and apart the ones declared returned: false, which the stored value keeps.
+func (f additionalFields) updated(old session, w fieldWrite) (extra, hidden fieldValues, err error) {
+	prev := map[string]json.RawMessage{}
+	for _, part := range []fieldValues{old.Extra, old.Hidden} {
+		if len(part) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(part, &prev); err != nil {
+			return nil, nil, fmt.Errorf("decode fields: %w", err)
 		}
 	}
 	var all fieldWrite
@@ -585,7 +600,45 @@ func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, e
 			all.add(fs, raw)
 		}
 	}
-	return f.synthetic(all), nil
+	return f.storedValues(all), f.hiddenValues(all), nil
+}
+
+// hide moves the values of the fields declared returned: false out of a session read from Redis
+// (written by us or by the Node server, which stores the whole session object) into its Hidden
+// part, which is stored again on a write but never answered (upstream parseSessionOutput).
+func (f additionalFields) hide(sess *session) error {
+	shown, hidden, err := f.splitHidden(sess.Extra)
+	if err != nil {
+		return err
+	}
+	sess.Extra, sess.Hidden = shown, hidden
+	return nil
+}
+
+// splitHidden parts the values of extra, a row's additional fields read from Redis, into those
+// answered and those of the fields declared returned: false.
+func (f additionalFields) splitHidden(extra fieldValues) (shown, hidden fieldValues, err error) {
+	if len(extra) == 0 || !f.anyHidden() {
+		return extra, nil, nil
+	}
+	never := map[string]bool{}
+	for _, fs := range f {
+		if !fs.Returned {
+			never[fs.Key] = true
+		}
+	}
+	if shown, err = pickFields(extra, func(k []byte) bool { return !never[string(k)] }); err != nil {
+		return nil, nil, err
+	}
+	if hidden, err = pickFields(extra, func(k []byte) bool { return never[string(k)] }); err != nil {
+		return nil, nil, err
+	}
+	return shown, hidden, nil
+}
+
+// anyHidden reports whether a field is declared returned: false.
+func (f additionalFields) anyHidden() bool {
+	return slices.ContainsFunc(f, func(fs fieldSpec) bool { return !fs.Returned })
 }
 
 // defaults is what a row created without input gets: each field's defaultValue.
@@ -736,36 +789,117 @@ func spliceFields(row []byte, extra fieldValues) []byte {
 // splitFields is spliceFields backwards, for a row read from a cookie cache: the keys of obj that
 // known does not name, in order, as a JSON object.
 func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
+	return pickFields(obj, func(k []byte) bool { return !known[string(k)] })
+}
+
+// pickFields is the keys of the JSON object obj that keep accepts, in order, as a JSON object
+// (nil for none). obj must be valid JSON: it is a value json.Unmarshal has checked (a method
+// UnmarshalJSON is only given checked input) or one we encoded. It scans the bytes once without a
+// decoder, since it runs on every session read from Redis.
+func pickFields(obj []byte, keep func(key []byte) bool) (fieldValues, error) {
 	var out []byte
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		if known[key] {
-			continue
+	err := objectMembers(obj, func(key, quotedKey, value []byte) {
+		if !keep(key) {
+			return
 		}
 		if out == nil {
 			out = append(out, '{')
 		} else {
 			out = append(out, ',')
 		}
-		k, _ := json.Marshal(key)
-		out = append(append(append(out, k...), ':'), raw...)
-	}
-	if out == nil {
-		return nil, nil
+		out = append(append(append(out, quotedKey...), ':'), value...)
+	})
+	if err != nil || out == nil {
+		return nil, err
 	}
 	return append(out, '}'), nil
+}
+
+// objectMembers calls fn with each member of the valid JSON object obj: its key unquoted, its key
+// as written and its value as written (without the whitespace around it). The slices are obj's.
+func objectMembers(obj []byte, fn func(key, quotedKey, value []byte)) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i = skipSpace(obj, i+1)
+	for i < len(obj) && obj[i] == '"' {
+		keyEnd := skipString(obj, i)
+		quoted := obj[i:keyEnd]
+		key := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(quoted, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(quoted, &k); err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return errors.New("malformed JSON object")
+		}
+		start := skipSpace(obj, i+1)
+		end := skipValue(obj, start)
+		fn(key, quoted, obj[start:end])
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	if i >= len(obj) || obj[i] != '}' {
+		return errors.New("malformed JSON object")
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString answers the index just past the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue answers the index just past the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 { // the end of the enclosing object or array
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // jsonFieldNames are the JSON names of a struct type's fields.

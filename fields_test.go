@@ -39,7 +39,7 @@ func checkFieldsExample(t *testing.T, c config) {
 	if locale := c.Fields.User[9]; !locale.Required {
 		t.Errorf("locale: required is upstream's default, got %+v", locale)
 	}
-	if len(c.Fields.Session) != 2 || c.Fields.Session[1].Key != "theme" {
+	if len(c.Fields.Session) != 3 || c.Fields.Session[1].Key != "theme" || c.Fields.Session[2].Returned {
 		t.Errorf("session fields %+v", c.Fields.Session)
 	}
 	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 || !c.Username.ImmutableUsername ||
@@ -412,5 +412,37 @@ func TestSessionFieldsSurviveSessionRotation(t *testing.T) {
 	}
 	if after.Session["device"] != "phone" || after.Session["theme"] != "light" {
 		t.Errorf("rotated session %v lost its fields", after.Session)
+	}
+}
+
+// TestPickFieldsKeepsTheChosenMembersAsWritten: the scanner that splits a stored row's additional
+// fields from its fixed keys answers what a JSON decoder would, for keys with escapes, nested
+// objects and arrays, strings holding quotes, braces and commas, whitespace and scalars last.
+func TestPickFieldsKeepsTheChosenMembersAsWritten(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{`{"id":"1","a":1}`, `{"a":1}`},
+		{`{"id":"1"}`, ``},
+		{`{}`, ``},
+		{` { "a" : [1, {"id": "}"}] , "id" : "x", "b\"c" : "q\"},\\" ,"d":null}`, `{"a":[1, {"id": "}"}],"b\"c":"q\"},\\","d":null}`},
+		{`{"a":{"b":{"c":[]}},"e":true,"f":-1.5e3}`, `{"a":{"b":{"c":[]}},"e":true,"f":-1.5e3}`},
+		{`{"\u0069d":"escaped id","x":"y"}`, `{"x":"y"}`},
+	} {
+		got, err := pickFields([]byte(c.in), func(k []byte) bool { return string(k) != "id" })
+		if err != nil || string(got) != c.want {
+			t.Errorf("pickFields(%s) = %s, %v; want %s", c.in, got, err, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		var gotV, wantV any
+		if json.Unmarshal(got, &gotV) != nil || json.Unmarshal([]byte(c.want), &wantV) != nil || !reflect.DeepEqual(gotV, wantV) {
+			t.Errorf("pickFields(%s) is not the JSON %s", c.in, c.want)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"a":1`, `{"a" 1}`} {
+		if _, err := pickFields([]byte(bad), func([]byte) bool { return true }); err == nil {
+			t.Errorf("pickFields(%s) answered no error", bad)
+		}
 	}
 }

@@ -348,6 +348,14 @@ export const deviations = {
     provenBy: ["TestRedisSessionLifecycle", "TestRedisSessionKeysValuesAndTTLsAreUpstreams"],
     notOnWire: "the harness's servers share no Redis yet",
   },
+  "redis-session-unreturned-fields": {
+    title: "Session fields never returned survive updates in Redis",
+    upstream: "With sessions only in `secondaryStorage`, `createSession` stores the whole session object, session fields declared `returned: false` included, but every later `updateSession` (update-session, the refresh of the expiry once per `updateAge`, setting the active organization) stores the merged session as `parseSessionOutput` leaves it, without them: such a field lasts until the session's first update, and one set through update-session is dropped at once.",
+    ours: "A session field declared `returned: false` stays in the Redis value through every update, the refresh and the rotation two-factor makes, as a row of the session table keeps it; no answer shows it (get-session, list-sessions, update-session, `session_data`). A value the Node server stored is answered without its `returned: false` session and user fields, as upstream answers it, and our updates keep its session field.",
+    why: "A field kept from clients is still the application's data; whether it exists must not depend on when the session was last touched.",
+    provenBy: ["TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem"],
+    notOnWire: "neither server answers the field; only the Redis value differs",
+  },
   "redis-verification-our-records": {
     title: "Some of our verification records stay in Postgres",
     upstream: "With verification values only in `secondaryStorage`, every verification value is in Redis.",
