@@ -22,6 +22,14 @@ const (
 )
 
 func (s *server) cookieName(name string) string {
+	// The two every get-session reads are named once (newServer); concatenating them was an
+	// allocation of each request.
+	switch {
+	case name == cookieSessionToken && s.sessionTokenCookie != "":
+		return s.sessionTokenCookie
+	case name == cookieSessionData && s.sessionDataCookie != "":
+		return s.sessionDataCookie
+	}
 	if s.cfg.SecureCookies {
 		return "__Secure-" + s.cfg.CookiePrefix + "." + name
 	}
@@ -117,7 +125,7 @@ func rawCookie(r *http.Request, name string) (string, bool) {
 
 // cookieText is the first cookie called name as sent, surrounding quotes stripped, not decoded.
 func cookieText(r *http.Request, name string) (string, bool) {
-	for _, header := range r.Header.Values("Cookie") {
+	for _, header := range r.Header["Cookie"] { // Header.Values("Cookie"), the key already canonical
 		for part := range strings.SplitSeq(header, ";") {
 			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 			if !ok || strings.TrimSpace(k) != name {
