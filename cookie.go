@@ -126,8 +126,16 @@ func rawCookie(r *http.Request, name string) (string, bool) {
 // cookieText is the first cookie called name as sent, surrounding quotes stripped, not decoded.
 func cookieText(r *http.Request, name string) (string, bool) {
 	for _, header := range r.Header["Cookie"] { // Header.Values("Cookie"), the key already canonical
-		for part := range strings.SplitSeq(header, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		for rest := header; rest != ""; {
+			// The parts between semicolons, without an iterator's call for each; the name is
+			// trimmed on its own, which is what trimming the part and then the name did.
+			part := rest
+			if i := strings.IndexByte(rest, ';'); i >= 0 {
+				part, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
+			k, v, ok := strings.Cut(part, "=")
 			if !ok || strings.TrimSpace(k) != name {
 				continue
 			}

@@ -197,12 +197,11 @@ func metricsRoutes(s *server) http.Handler {
 // body limit, CORS, rate limit (before routing), route match, origin check, handler.
 func (s *server) middleware(mux *router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, info := s.beginRequest(w, r)
+		r, info, rec := s.beginRequest(w, r)
 		var start time.Time // read only for the debug line and the metrics (endRequest)
 		if s.timesRequests(r.Context()) {
 			start = time.Now()
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, ctx: r.Context()}
 		// Known before routing so that every log line, the rate limit's included, can name the
 		// route rather than the path (see logRoute).
 		rt := mux.match(r)
