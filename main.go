@@ -325,13 +325,14 @@ func splitList(s string) []string {
 	return out
 }
 
-// serverGCPercent is GOGC for the server unless GOGC sets one. Go's default (100) collects each
-// time the heap has grown by as much as is live, and at least every 4 MB; the server's live heap
-// is ~1.3 MB of libraries' state (route table, templates, regexps, pgx's statement caches) that
-// every collection marks again, so with 100 a cookie-cache hit (~3 KB of garbage, most of it
-// net/http's own) paid for a collection every ~600 requests: ~8 000 instructions of each hit, a
-// quarter of what it cost beyond a bare handler. 200 collects every ~6 MB instead, for ~3 MB more
-// resident memory; the flood's memory is bounded by the memory limit (limitMemory), not by GOGC.
+// serverGCPercent is GOGC for the server unless GOGC sets one. With Go's default (100) the heap
+// goal is twice the live heap and at least 4 MB; the server's live heap is ~1.3 MB of libraries'
+// state (route table, templates, regexps, pgx's statement caches) that every collection marks
+// again, so a cookie-cache hit (~3 KB of garbage, most of it net/http's own) paid for a
+// collection every ~600 hits: ~8 000 instructions of each, a quarter of what it cost beyond a
+// bare handler. With 200 (a goal of at least 8 MB) a collection comes every ~1 600 hits, for ~3 MB
+// more resident memory; a sign-in flood's memory is bounded by the memory limit (limitMemory),
+// which GOGC does not raise.
 const serverGCPercent = 200
 
 func setGCPercent(getenv func(string) string) {
