@@ -166,31 +166,7 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	fs := flag.NewFlagSet("authsidecar", flag.ContinueOnError)
 	s := newSettings(fs, getenv)
 	var c config
-	serverFlags := registerServerFlags(s, &c)
-	opsFlags := registerOpsFlags(s) // in the Server group, after it
-	s.section("Sessions, cookies, sign-up")
-	coreFlags := registerCoreFlags(s)
-	s.section("Email, verification, password reset")
-	s.String(&c.MailLog, "mail-log", "MAIL_LOG", "", "without SMTP: file that receives one JSON line per mail")
-	emailFlags := registerEmailFlags(s)
-	s.section("Social sign-in")
-	oauthFlags := registerOAuthFlags(s)
-	s.section("Two-factor, passkeys, organizations, SSO")
-	s.String(&c.TwoFactor.Issuer, "two-factor-issuer", "TWO_FACTOR_ISSUER", "Better Auth", "issuer named in TOTP URIs, shown by authenticator apps")
-	passkeyFlags := registerPasskeyFlags(s)
-	orgFlags := registerOrgFlags(s)
-	ssoFlags := registerSSOFlags(s)
-	s.section("Admin")
-	adminFlags := registerAdminFlags(s)
-	s.section("Username")
-	usernameFlags := registerUsernameFlags(s)
-	s.section("Redis secondary storage")
-	redisFlags := registerRedisFlags(s)
-	s.section("Bearer tokens and JWT (other backends)")
-	bearerFlags := registerBearerFlags(s)
-	jwtFlags := registerJWTFlags(s)
-	registerFileKeys(s)
-	registerFieldKeys(s)
+	g := registerGroups(s, &c)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
 		s.printDefaults(fs.Output())
@@ -198,65 +174,122 @@ func loadSettings(args []string, getenv func(string) string) (config, *settings,
 	if err := s.parse(args); err != nil {
 		return config{}, nil, err
 	}
-	if serverFlags.showVersion {
+	if g.server.showVersion {
 		return config{}, nil, errShowVersion
 	}
-	if serverFlags.configFile != "" {
-		if err := s.readConfigFile(serverFlags.configFile); err != nil {
+	if g.server.configFile != "" {
+		if err := s.readConfigFile(g.server.configFile); err != nil {
 			return config{}, nil, err
 		}
 	}
-	if err := serverFlags.check(&c); err != nil {
+	if err := g.server.check(&c); err != nil {
 		return config{}, nil, err
 	}
-	var err error
-	if c.Email, err = emailFlags.parse(getenv); err != nil {
-		return config{}, nil, err
-	}
-	if c.OAuth, err = oauthFlags.parse(getenv); err != nil {
-		return config{}, nil, err
-	}
-	if c.Org, err = orgFlags.parse(); err != nil {
-		return config{}, nil, err
-	}
-	if c.SSO, err = ssoFlags.parse(c.Org.roles()); err != nil {
-		return config{}, nil, err
-	}
-	c.Bearer = bearerFlags.config()
-	if c.JWT, err = jwtFlags.parse(); err != nil {
-		return config{}, nil, err
-	}
-	if c.Redis, err = redisFlags.parse(); err != nil {
-		return config{}, nil, err
-	}
-	if c.Admin, err = adminFlags.parse(); err != nil {
-		return config{}, nil, err
-	}
-	if c.Username, err = usernameFlags.parse(); err != nil {
-		return config{}, nil, err
-	}
-	if c.Passkey, err = passkeyFlags.parse(c.BaseURL); err != nil {
-		return config{}, nil, err
-	}
-	if c.Ops, err = opsFlags.parse(c.Addr); err != nil {
-		return config{}, nil, err
-	}
-	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
-	c.Production = serverFlags.environment == "production" || c.SecureCookies
-	if err := checkProductionOrigin(c); err != nil {
-		return config{}, nil, err
-	}
-	if c.BaseURL == "" && c.Production {
-		c.SecureCookies = true
-	}
-	if err := coreFlags.parse(&c); err != nil {
+	if err := g.parse(&c, getenv); err != nil {
 		return config{}, nil, err
 	}
 	if err := s.applyFileSections(&c); err != nil {
 		return config{}, nil, err
 	}
-	err = resolveSecret(&c, getenv)
+	if err := c.Username.checkColumns(c.Fields.User); err != nil {
+		return config{}, nil, err
+	}
+	err := resolveSecret(&c, getenv)
 	return c, s, err
+}
+
+// groupFlags are every group's registered flags, kept until they are parsed into the config.
+type groupFlags struct {
+	server   *serverFlags
+	ops      *opsFlags
+	core     *coreFlags
+	email    *emailFlags
+	oauth    *oauthFlags
+	passkey  *passkeyFlags
+	org      *orgFlags
+	sso      *ssoFlags
+	admin    *adminFlags
+	username *usernameFlags
+	redis    *redisFlags
+	bearer   *bearerFlags
+	jwt      *jwtFlags
+}
+
+// registerGroups adds every group's settings, in the sections and order -h lists them.
+func registerGroups(s *settings, c *config) *groupFlags {
+	g := &groupFlags{server: registerServerFlags(s, c)}
+	g.ops = registerOpsFlags(s) // in the Server group, after it
+	s.section("Sessions, cookies, sign-up")
+	g.core = registerCoreFlags(s)
+	s.section("Email, verification, password reset")
+	s.String(&c.MailLog, "mail-log", "MAIL_LOG", "", "without SMTP: file that receives one JSON line per mail")
+	g.email = registerEmailFlags(s)
+	s.section("Social sign-in")
+	g.oauth = registerOAuthFlags(s)
+	s.section("Two-factor, passkeys, organizations, SSO")
+	s.String(&c.TwoFactor.Issuer, "two-factor-issuer", "TWO_FACTOR_ISSUER", "Better Auth", "issuer named in TOTP URIs, shown by authenticator apps")
+	g.passkey = registerPasskeyFlags(s)
+	g.org = registerOrgFlags(s)
+	g.sso = registerSSOFlags(s)
+	s.section("Admin")
+	g.admin = registerAdminFlags(s)
+	s.section("Username")
+	g.username = registerUsernameFlags(s)
+	s.section("Redis secondary storage")
+	g.redis = registerRedisFlags(s)
+	s.section("Bearer tokens and JWT (other backends)")
+	g.bearer = registerBearerFlags(s)
+	g.jwt = registerJWTFlags(s)
+	registerFileKeys(s)
+	registerFieldKeys(s)
+	return g
+}
+
+// parse checks each group's values into c, after the Server group's: SSO reads the
+// organization's roles, passkeys and the operations group the base URL and address, and the core
+// group the production mode decided here.
+func (g *groupFlags) parse(c *config, getenv func(string) string) error {
+	var err error
+	if c.Email, err = g.email.parse(getenv); err != nil {
+		return err
+	}
+	if c.OAuth, err = g.oauth.parse(getenv); err != nil {
+		return err
+	}
+	if c.Org, err = g.org.parse(); err != nil {
+		return err
+	}
+	if c.SSO, err = g.sso.parse(c.Org.roles()); err != nil {
+		return err
+	}
+	c.Bearer = g.bearer.config()
+	if c.JWT, err = g.jwt.parse(); err != nil {
+		return err
+	}
+	if c.Redis, err = g.redis.parse(); err != nil {
+		return err
+	}
+	if c.Admin, err = g.admin.parse(); err != nil {
+		return err
+	}
+	if c.Username, err = g.username.parse(); err != nil {
+		return err
+	}
+	if c.Passkey, err = g.passkey.parse(c.BaseURL); err != nil {
+		return err
+	}
+	if c.Ops, err = g.ops.parse(c.Addr); err != nil {
+		return err
+	}
+	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
+	c.Production = g.server.environment == "production" || c.SecureCookies
+	if err := checkProductionOrigin(*c); err != nil {
+		return err
+	}
+	if c.BaseURL == "" && c.Production {
+		c.SecureCookies = true
+	}
+	return g.core.parse(c)
 }
 
 // check validates the Server group's values and fills in the lists and the origin they name.

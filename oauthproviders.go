@@ -510,13 +510,19 @@ func oidcProfile(ctx context.Context, client *http.Client, userInfoURL string, t
 		EmailVerified: claimBool(raw, "email_verified"), Image: optionalClaim(raw, "picture"), Data: raw}, nil
 }
 
+// idTokenClaims are the claims of the token endpoint's ID token, errNoProfile when the provider
+// sent none.
+func idTokenClaims(t providerTokens) (map[string]any, error) {
+	if t.IDToken == "" {
+		return nil, errNoProfile
+	}
+	return jwtClaims(t.IDToken)
+}
+
 // idTokenProfile maps the claims of the token endpoint's ID token, as Google's getUserInfo does.
 func idTokenProfile(mapping func(claims map[string]any) *providerProfile) func(context.Context, providerTokens) (*providerProfile, error) {
 	return func(_ context.Context, t providerTokens) (*providerProfile, error) {
-		if t.IDToken == "" {
-			return nil, errNoProfile
-		}
-		claims, err := jwtClaims(t.IDToken)
+		claims, err := idTokenClaims(t)
 		if err != nil {
 			return nil, err
 		}
@@ -635,10 +641,7 @@ func microsoftTenantCheck(authority, tenant string) func(map[string]any) bool {
 // 48×48 Graph photo as a data URL, as upstream does.
 func microsoftProfile(client *http.Client, ep providerEndpoints) func(context.Context, providerTokens) (*providerProfile, error) {
 	return func(ctx context.Context, t providerTokens) (*providerProfile, error) {
-		if t.IDToken == "" {
-			return nil, errNoProfile
-		}
-		c, err := jwtClaims(t.IDToken)
+		c, err := idTokenClaims(t)
 		if err != nil {
 			return nil, err
 		}
@@ -803,10 +806,7 @@ func facebookProfile(client *http.Client, ep providerEndpoints, clientID, client
 // appleProfile reads the ID token; Apple sends the name only once, in the callback's user
 // parameter, as {"name":{"firstName","lastName"}}.
 func appleProfile(_ context.Context, t providerTokens) (*providerProfile, error) {
-	if t.IDToken == "" {
-		return nil, errNoProfile
-	}
-	c, err := jwtClaims(t.IDToken)
+	c, err := idTokenClaims(t)
 	if err != nil {
 		return nil, err
 	}

@@ -104,9 +104,19 @@ if (only) {
   } else {
     check(
       "inventory: COMPATIBILITY.md is generated from this run",
-      generated === committed ? [] : ["COMPATIBILITY.md is out of date: run `npm run update` in web/compat and commit it"],
+      generated === committed ? [] : ["COMPATIBILITY.md is out of date: run `npm run update` in web/compat and commit it", ...lineDiff(committed, generated)],
     );
   }
+}
+
+// lineDiff names the lines only one side has, so a CI log shows what changed without the files.
+function lineDiff(committed, generated) {
+  const a = new Set(committed.split("\n"));
+  const b = new Set(generated.split("\n"));
+  return [
+    ...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`),
+    ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`),
+  ];
 }
 
 const passed = results.filter((r) => r.ok).length;

@@ -3,9 +3,9 @@
 // both and from what this run's scenarios compared.
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
-import { compatDir, configs, sidecarSrc } from "./servers.mjs";
+import { compatDir, configs, repoRoot, sidecarSrc } from "./servers.mjs";
 
 export async function upstreamRoutes() {
   const { stdout } = await promisify(execFile)(process.execPath, [join(compatDir, "reference", "routes.mjs")], {
@@ -94,10 +94,13 @@ export async function render({ upstream, ours, compared, deviations, asserters, 
   }
   // settings names the configurations a route's successes were compared in when none is the
   // shipped one: the route answers with success only once an operator turns something on.
+  // A setting that names a file of this repository shows the repository's path: the generated file
+  // must not depend on where the checkout is.
+  const shown = (v) => (typeof v === "string" && v.startsWith(repoRoot) ? relative(repoRoot, v) : v);
   const settings = (c) =>
     [...c.configs].includes("shipped")
       ? ""
-      : `, with ${[...c.configs].map((n) => Object.entries(configs[n]).map(([k, v]) => `\`${k}=${v}\``).join(" and ")).join("; ")} (off as shipped)`;
+      : `, with ${[...c.configs].sort().map((n) => Object.entries(configs[n]).map(([k, v]) => `\`${k}=${shown(v)}\``).join(" and ")).join("; ")} (off as shipped)`;
   const rows = upstream.map((r) => {
     const k = key(r.method, r.path);
     const c = compared.get(k);

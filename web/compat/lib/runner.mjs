@@ -62,13 +62,16 @@ export async function runScenario(sc, env) {
 
 // runAll runs scenarios with at most `concurrency` at once, printing each result as it ends.
 export async function runAll(scenarios, env, concurrency = 4) {
+  // Results keep the scenarios' order, not the order they finish in: COMPATIBILITY.md is rendered
+  // from them and must come out the same on every run.
   const results = [];
   let next = 0;
   const worker = async () => {
     while (next < scenarios.length) {
-      const sc = scenarios[next++];
+      const i = next++;
+      const sc = scenarios[i];
       const r = await runScenario(sc, env);
-      results.push(r);
+      results[i] = r;
       const times = r.sides.map((s) => `${s.label} ${s.ms} ms`).join(", ");
       const notes = [sc.kind === "deviation" && `deviation: ${sc.id}`, sc.config !== "shipped" && `config: ${sc.config}`].filter(Boolean);
       console.log(`${r.ok ? "ok  " : "FAIL"} ${sc.file} › ${sc.name}${notes.length ? ` [${notes.join(", ")}]` : ""} (${times})`);

@@ -141,10 +141,13 @@ export const configs = {
   // servers on one database share their keys and no others.
   redis: { REDIS_URL: "" },
   "redis-db": { REDIS_URL: "", SESSION_STORE_IN_DATABASE: "true", VERIFICATION_STORE_IN_DATABASE: "true" },
+  // "redis" with testdata/config/fields.json: session fields, riskLevel declared returned: false,
+  // which the Redis value keeps and neither server answers.
+  "redis-fields": { REDIS_URL: "", AUTH_CONFIG: join(repoRoot, "testdata", "config", "fields.json") },
 };
 
 // interopConfigs also get an ours on the reference's database, for their interop scenarios.
-const interopConfigs = new Set(["shipped", "tokens", "fields", "redis", "redis-db"]);
+const interopConfigs = new Set(["shipped", "tokens", "fields", "redis", "redis-db", "redis-fields"]);
 
 // startRedis runs a redis-server without persistence on a free port (COMPAT_REDIS_URL instead
 // when set) and answers its URL.
