@@ -63,6 +63,8 @@ type server struct {
 	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
 	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
 	revocations revocationSet        // sessions revoked on any replica (revocation.go)
+	// sessionTokenCookie and sessionDataCookie are cookieName's answers for those two, set once.
+	sessionTokenCookie, sessionDataCookie string
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -102,6 +104,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		userColumns:    coreUserColumns + ", " + cfg.userFields().selectSQL("u"),
 		sessionColumns: coreSessionColumns + ", " + cfg.Fields.Session.selectSQL("s"),
 	}
+	s.sessionTokenCookie, s.sessionDataCookie = s.cookieName(cookieSessionToken), s.cookieName(cookieSessionData)
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
 	s.ssoClient = newSSOClient(s.configTrusted)
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
