@@ -105,8 +105,28 @@ func parseRoleInput(raw json.RawMessage) ([]string, error) {
 	return many, nil
 }
 
+// userBody is the body of the admin routes that act on one user and take nothing else.
 type userBody struct {
 	UserID coercedString `json:"userId" required:"true"`
+}
+
+// userAnswer is the {"user": …} answer of the admin routes that change one user.
+type userAnswer struct {
+	User *user `json:"user"`
+}
+
+// adminUserRequest is the opening of the admin routes whose body is only userId: decode it, then
+// check the caller holds request (adminCaller). It returns the target's id and the caller.
+func (s *server) adminUserRequest(w http.ResponseWriter, r *http.Request, request map[string][]string, denied *apiError) (string, *authSession, error) {
+	var body userBody
+	if err := s.decode(r, &body, jsonOnly); err != nil {
+		return "", nil, err
+	}
+	as, err := s.adminCaller(w, r, request, denied)
+	if err != nil {
+		return "", nil, err
+	}
+	return string(body.UserID), as, nil
 }
 
 func (s *server) handleAdminSetRole(w http.ResponseWriter, r *http.Request) error {
@@ -127,9 +147,7 @@ func (s *server) handleAdminSetRole(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -150,20 +168,15 @@ func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *server) handleAdminUnbanUser(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if _, err := s.adminCaller(w, r, perm("user", "ban"), errNotAllowedBan); err != nil {
-		return err
-	}
-	u, err := s.adminUpdate(r.Context(), string(body.UserID), adminChanges{banned: ptr(false), banReason: optional[string]{Set: true}, banExpires: optional[jsTime]{Set: true}})
+	userID, _, err := s.adminUserRequest(w, r, perm("user", "ban"), errNotAllowedBan)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	u, err := s.adminUpdate(r.Context(), userID, adminChanges{banned: ptr(false), banReason: optional[string]{Set: true}, banExpires: optional[jsTime]{Set: true}})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -203,9 +216,7 @@ func (s *server) handleAdminBanUser(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
@@ -218,14 +229,11 @@ func (s *server) banSeconds(requested *float64) float64 {
 }
 
 func (s *server) handleAdminListUserSessions(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	userID, _, err := s.adminUserRequest(w, r, perm("session", "list"), errNotAllowedListSessions)
+	if err != nil {
 		return err
 	}
-	if _, err := s.adminCaller(w, r, perm("session", "list"), errNotAllowedListSessions); err != nil {
-		return err
-	}
-	sessions, err := s.activeSessions(r.Context(), string(body.UserID), false)
+	sessions, err := s.activeSessions(r.Context(), userID, false)
 	if err != nil {
 		return err
 	}
@@ -255,14 +263,11 @@ func (s *server) handleAdminRevokeUserSession(w http.ResponseWriter, r *http.Req
 }
 
 func (s *server) handleAdminRevokeUserSessions(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
+	userID, _, err := s.adminUserRequest(w, r, perm("session", "revoke"), errNotAllowedRevoke)
+	if err != nil {
 		return err
 	}
-	if _, err := s.adminCaller(w, r, perm("session", "revoke"), errNotAllowedRevoke); err != nil {
-		return err
-	}
-	if err := s.revokeUserSessions(r.Context(), s.db, string(body.UserID)); err != nil {
+	if err := s.revokeUserSessions(r.Context(), s.db, userID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, successTrue)
@@ -270,18 +275,14 @@ func (s *server) handleAdminRevokeUserSessions(w http.ResponseWriter, r *http.Re
 }
 
 func (s *server) handleAdminRemoveUser(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.adminCaller(w, r, perm("user", "delete"), errNotAllowedDelete)
+	userID, as, err := s.adminUserRequest(w, r, perm("user", "delete"), errNotAllowedDelete)
 	if err != nil {
 		return err
 	}
-	if string(body.UserID) == as.User.ID {
+	if userID == as.User.ID {
 		return errCannotRemoveYourself
 	}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.removeUser(r.Context(), tx, string(body.UserID)) })
+	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.removeUser(r.Context(), tx, userID) })
 	if err != nil {
 		return err
 	}
@@ -346,17 +347,21 @@ func (s *server) handleAdminSetUserPassword(w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
+// adminHasPermissionBody is the admin plugin's has-permission body.
+type adminHasPermissionBody struct {
+	UserID      *coercedString       `json:"userId"`
+	Role        *string              `json:"role"`
+	Permission  *map[string][]string `json:"permission"`
+	Permissions *map[string][]string `json:"permissions"`
+}
+
+func (b *adminHasPermissionBody) permissionKeys() (permission, permissions *map[string][]string) {
+	return b.Permission, b.Permissions
+}
+
 func (s *server) handleAdminHasPermission(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		UserID      *coercedString       `json:"userId"`
-		Role        *string              `json:"role"`
-		Permission  *map[string][]string `json:"permission"`
-		Permissions *map[string][]string `json:"permissions"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+	var body adminHasPermissionBody
+	if err := s.decodeHasPermission(r, &body); err != nil {
 		return err
 	}
 	if body.Permissions == nil {
@@ -380,14 +385,20 @@ func (s *server) handleAdminHasPermission(w http.ResponseWriter, r *http.Request
 
 // adminChanges are the user columns an admin route sets; nil or unset fields stay as they are.
 type adminChanges struct {
-	name          *string
-	email         *string
-	emailVerified *bool
-	image         optional[string]
-	role          *string
-	banned        *bool
-	banReason     optional[string]
-	banExpires    optional[jsTime]
+	name             *string
+	email            *string
+	emailVerified    *bool
+	image            optional[string]
+	role             *string
+	banned           *bool
+	banReason        optional[string]
+	banExpires       optional[jsTime]
+	createdAt        *jsTime
+	updatedAt        *jsTime
+	twoFactorEnabled *bool
+	id               string // create-user only: the id data chose, "" for a generated one
+	// fields are the username plugin's and user.additionalFields' values (adminInput).
+	fields fieldWrite
 }
 
 // sets lists the assignments of ch. Column names are constants here; values are parameters.
@@ -417,7 +428,16 @@ func (ch adminChanges) sets() (cols []string, vals []any) {
 	if ch.banExpires.Set {
 		add(`"banExpires"`, ch.banExpires.Value)
 	}
-	return cols, vals
+	if ch.createdAt != nil {
+		add(`"createdAt"`, *ch.createdAt)
+	}
+	if ch.updatedAt != nil {
+		add(`"updatedAt"`, *ch.updatedAt)
+	}
+	if ch.twoFactorEnabled != nil {
+		add(`"twoFactorEnabled"`, *ch.twoFactorEnabled)
+	}
+	return append(cols, ch.fields.cols...), append(vals, ch.fields.vals...)
 }
 
 // adminUpdate applies ch to userID in one transaction and returns the updated user: 404 when
@@ -442,26 +462,39 @@ func (s *server) updateUserColumns(ctx context.Context, tx pgx.Tx, userID string
 	switch {
 	case err == nil && u == nil:
 		return nil, errAdminUserNotFound
-	case isUniqueViolation(err, ""):
+	case s.cfg.Username.isConflict(err):
+		return nil, errUsernameTaken
+	case isUniqueViolation(err, "") && constraintName(err) == "user_email_key":
 		return nil, errAdminUserExists
+	case isUniqueViolation(err, ""):
+		// A unique additional field taken: upstream's adapter fails with a 500 (deviation
+		// additional-field-types).
+		return nil, errFailedToUpdateUser
 	}
 	return u, err
 }
 
 // adminUserData is create-user's and update-user's "data": the user fields upstream's schema
-// knows. Upstream drops other keys; we refuse them as every body does (unknown-body-keys).
+// knows, core and plugins'. Rest takes the other keys: the username plugin's and
+// user.additionalFields' (adminInput), then whatever is left, which upstream's adapter drops
+// (and STRICT_BODY refuses, deviation unknown-body-keys).
 type adminUserData struct {
-	Name          *string          `json:"name"`
-	Email         *string          `json:"email"`
-	EmailVerified *bool            `json:"emailVerified"`
-	Image         optional[string] `json:"image" nullable:"true"`
-	Role          json.RawMessage  `json:"role" nullable:"true"`
-	Banned        *bool            `json:"banned"`
-	BanReason     optional[string] `json:"banReason" nullable:"true"`
-	BanExpires    optional[jsTime] `json:"banExpires" nullable:"true"`
-	// Named so that upstream's own refusals answer them (update-user).
-	Password json.RawMessage `json:"password" nullable:"true"`
-	ID       json.RawMessage `json:"id" nullable:"true"`
+	Name             *string          `json:"name"`
+	Email            *string          `json:"email"`
+	EmailVerified    *bool            `json:"emailVerified"`
+	Image            optional[string] `json:"image" nullable:"true"`
+	Role             json.RawMessage  `json:"role" nullable:"true"`
+	Banned           *bool            `json:"banned"`
+	BanReason        optional[string] `json:"banReason" nullable:"true"`
+	BanExpires       optional[jsTime] `json:"banExpires" nullable:"true"`
+	CreatedAt        *jsTime          `json:"createdAt"`
+	UpdatedAt        *jsTime          `json:"updatedAt"`
+	TwoFactorEnabled *bool            `json:"twoFactorEnabled"`
+	// Named so that upstream's own refusals answer them (update-user); create-user takes id
+	// as the new user's id, as upstream's adapter does (forceAllowId).
+	Password json.RawMessage            `json:"password" nullable:"true"`
+	ID       json.RawMessage            `json:"id" nullable:"true"`
+	Rest     map[string]json.RawMessage `json:"-" unknown:"keep"`
 }
 
 func (d *adminUserData) touchesBan() bool {
@@ -487,11 +520,15 @@ func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) e
 	if err := decodeNested(json.RawMessage(body.Data), &data, "body.data"); err != nil {
 		return err
 	}
-	ch, err := s.updateChanges(r.Context(), as, string(body.UserID), &data)
+	userID := string(body.UserID)
+	ch, err := s.updateChanges(r.Context(), as, userID, &data)
 	if err != nil {
 		return err
 	}
-	u, err := s.adminUpdate(r.Context(), string(body.UserID), ch)
+	if ch.fields, err = s.adminFields(r, as.User.ID, userID, data.Rest); err != nil {
+		return err
+	}
+	u, err := s.adminUpdate(r.Context(), userID, ch)
 	if err != nil {
 		return err
 	}
@@ -499,10 +536,32 @@ func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
+// adminFields reads the username plugin's and user.additionalFields' values from an admin
+// route's data (rest, what adminUserData's fixed fields left) and handles the keys left over.
+// Upstream's username hook and its adapter's writing run after the route's own checks, once
+// the target user is known to exist (update-user: userID; create-user: ""), so a missing user
+// is 404 before a bad username or value.
+func (s *server) adminFields(r *http.Request, callerID, userID string, rest map[string]json.RawMessage) (fieldWrite, error) {
+	if len(rest) > 0 && userID != "" {
+		if _, err := s.adminTarget(r.Context(), s.db, userID); err != nil {
+			return fieldWrite{}, err
+		}
+	}
+	if err := s.adminUsername(r.Context(), rest, userID == "", callerID); err != nil {
+		return fieldWrite{}, err
+	}
+	w, err := s.cfg.userFields().adminInput(rest, userID == "")
+	if err != nil {
+		return w, err
+	}
+	return w, s.leftoverKeys(r, rest, "body.data")
+}
+
 // updateChanges checks update-user's data in upstream's order (password, id, role, ban, email),
 // each part behind its own permission, and turns it into column changes.
 func (s *server) updateChanges(ctx context.Context, as *authSession, userID string, d *adminUserData) (adminChanges, error) {
-	ch := adminChanges{name: d.Name, emailVerified: d.EmailVerified, image: d.Image, banned: d.Banned, banReason: d.BanReason, banExpires: d.BanExpires}
+	ch := adminChanges{name: d.Name, emailVerified: d.EmailVerified, image: d.Image, banned: d.Banned, banReason: d.BanReason, banExpires: d.BanExpires,
+		createdAt: d.CreatedAt, updatedAt: d.UpdatedAt, twoFactorEnabled: d.TwoFactorEnabled}
 	switch {
 	case d.Password != nil:
 		return ch, errPasswordViaUpdateUser
@@ -573,15 +632,9 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) e
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	as, err := s.requireSession(w, r, sensitiveSession)
-	if errors.Is(err, errUnauthorized) {
-		return errUnauthorizedEmpty
-	}
+	as, err := s.adminCaller(w, r, perm("user", "create"), errNotAllowedCreateUsers)
 	if err != nil {
 		return err
-	}
-	if !s.cfg.Admin.can(as.User.ID, as.User.Role, perm("user", "create")) {
-		return errNotAllowedCreateUsers
 	}
 	var data adminUserData
 	if body.Data != nil {
@@ -596,26 +649,35 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) e
 	if body.Password != nil && jsLength(*body.Password) > s.cfg.MaxPasswordLength {
 		return errPasswordTooLong
 	}
+	if err := s.checkNewEmail(r.Context(), *nu.email); err != nil {
+		return err
+	}
+	if data.Password != nil {
+		data.Rest["password"] = data.Password // not a user field: upstream's adapter drops it
+	}
+	if nu.fields, err = s.adminFields(r, as.User.ID, "", data.Rest); err != nil {
+		return err
+	}
 	u, err := s.createAdminUser(r.Context(), nu, body.Password)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User *user `json:"user"`
-	}{u})
+	writeJSON(w, http.StatusOK, userAnswer{u})
 	return nil
 }
 
 // newUserFields checks create-user's input in upstream's order (role, ban fields, email) and
-// returns the new user's columns.
+// returns the new user's columns. name and email in data give way to the body's, as upstream
+// spreads data first; id there is the new user's id.
 func (s *server) newUserFields(as *authSession, email, name string, role json.RawMessage, d *adminUserData) (adminChanges, error) {
-	if d.Password != nil || d.ID != nil || d.Name != nil || d.Email != nil {
-		return adminChanges{}, validationError("[body.data] Invalid input: id, name, email and password are not data")
-	}
 	if role == nil {
 		role = d.Role
 	}
-	ch := adminChanges{name: &name, emailVerified: d.EmailVerified, image: d.Image, banned: d.Banned, banReason: d.BanReason, banExpires: d.BanExpires}
+	if d.Rest == nil {
+		d.Rest = map[string]json.RawMessage{}
+	}
+	ch := adminChanges{name: &name, emailVerified: d.EmailVerified, image: d.Image, banned: d.Banned, banReason: d.BanReason, banExpires: d.BanExpires,
+		createdAt: d.CreatedAt, updatedAt: d.UpdatedAt, twoFactorEnabled: d.TwoFactorEnabled}
 	var err error
 	if ch.role, err = s.roleChange(as, role); err != nil {
 		return ch, err
@@ -631,35 +693,54 @@ func (s *server) newUserFields(as *authSession, email, name string, role json.Ra
 		return ch, errInvalidEmail
 	}
 	ch.email = &email
+	if d.ID != nil && string(d.ID) != "null" {
+		id, ok := jsonString(d.ID)
+		if !ok || id == "" || len(id) > maxIDLength {
+			return ch, validationError(fmt.Sprintf("[body.data.id] Invalid input: expected a string of 1 to %d characters", maxIDLength))
+		}
+		ch.id = id
+	}
 	return ch, nil
+}
+
+// maxIDLength bounds an id an admin chooses at create-user.
+const maxIDLength = 255
+
+// checkNewEmail refuses create-user for an email a user has.
+func (s *server) checkNewEmail(ctx context.Context, email string) error {
+	existing, err := s.userByEmail(ctx, s.db, email)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return errAdminUserExists
+	}
+	return nil
 }
 
 // createAdminUser inserts the user (with its credential account when a password was given) in
 // one transaction.
 func (s *server) createAdminUser(ctx context.Context, ch adminChanges, password *string) (*user, error) {
-	existing, err := s.userByEmail(ctx, s.db, *ch.email)
-	if err != nil {
-		return nil, err
-	}
-	if existing != nil {
-		return nil, errAdminUserExists
-	}
 	var hash string
 	if password != nil && *password != "" {
+		var err error
 		if hash, err = s.hashPassword(ctx, *password); err != nil {
 			return nil, err
 		}
 	}
 	var u *user
-	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		created, err := s.insertUser(ctx, tx, *ch.name, *ch.email, false, nil)
+	err := inTx(ctx, s.db, func(tx pgx.Tx) error {
+		created, err := s.insertUserWith(ctx, tx, ch.id, *ch.name, *ch.email, false, nil, ch.fields)
 		if errors.Is(err, errUserExistsUseAnother) {
 			return errAdminUserExists
 		}
 		if err != nil {
 			return err
 		}
-		ch.name, ch.email = nil, nil
+		ch.name, ch.email, ch.fields = nil, nil, fieldWrite{}
+		if ch.updatedAt == nil {
+			ch.updatedAt = &created.UpdatedAt // as inserted, unless data set it
+		}
 		if u, err = s.updateUserColumns(ctx, tx, created.ID, ch); err != nil {
 			return err
 		}

@@ -13,15 +13,21 @@ import (
 )
 
 // BenchmarkGetSession measures the hot path, GET /get-session, reading Postgres (one indexed
-// JOIN) and answering from the session_data cookie cache (no query): over real HTTP ("http/…"),
-// and calling the handler directly ("handler/…"), which leaves out the client and the network
-// so that the difference the cache makes shows.
+// JOIN), reading Redis with sessions only there (one EVALSHA and the stored JSON decoded), and
+// answering from the session_data cookie cache (no query): over real HTTP ("http/…"), and calling
+// the handler directly ("handler/…"), which leaves out the client and the network so that the
+// difference the cache makes shows.
 func BenchmarkGetSession(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		maxAge int
-	}{{"postgres", 0}, {"cookie-cache", 300}} {
-		ts := newTestServer(b, func(c *config) { c.CookieCacheMaxAge = bc.maxAge })
+		redis  bool
+	}{{"postgres", 0, false}, {"redis", 0, true}, {"cookie-cache", 300, false}} {
+		opts := []func(*config){func(c *config) { c.CookieCacheMaxAge = bc.maxAge }}
+		if bc.redis {
+			opts = append(opts, withRedis(b, false, true))
+		}
+		ts := newTestServer(b, opts...)
 		cookie := benchSession(b, ts)
 		if (bc.maxAge > 0) != strings.Contains(cookie, "session_data") {
 			b.Fatalf("cookies %q", cookie)

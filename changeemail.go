@@ -43,61 +43,64 @@ func (s *server) handleChangeEmail(w http.ResponseWriter, r *http.Request) error
 		return errEmailIsTheSame
 	}
 	start := time.Now()
-	taken, err := s.userByEmail(r.Context(), s.db, newEmail)
-	if err != nil {
+	if err := s.changeEmail(w, r, as, newEmail, body.CallbackURL); err != nil {
 		return err
 	}
-	if taken != nil {
-		s.holdAnswer(r.Context(), start)
-		writeJSON(w, http.StatusOK, statusTrue)
-		return nil
+	s.holdAnswer(r.Context(), start)
+	writeJSON(w, http.StatusOK, statusTrue)
+	return nil
+}
+
+// changeEmail takes the step the settings call for: nothing for a taken address (the same answer
+// and no mail), the change itself for an unverified user where allowed, else a mail with the
+// link that confirms it (to the old address with CHANGE_EMAIL_CONFIRMATION, else to the new).
+func (s *server) changeEmail(w http.ResponseWriter, r *http.Request, as *authSession, newEmail, callbackURL string) error {
+	taken, err := s.userByEmail(r.Context(), s.db, newEmail)
+	if err != nil || taken != nil {
+		return err
 	}
 	u := &as.User
 	switch {
 	case !u.EmailVerified && s.cfg.Email.ChangeEmailWithoutVerification:
 		// An unverified address proves nothing, so it may change at once; the new one still
 		// has to be verified.
-		err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-			err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "updatedAt" = $3 WHERE u.id = $1
-				RETURNING `+s.userColumns, u.ID, newEmail, s.now()).Scan(u.scanTargets()...)
-			if isUniqueViolation(err, "") {
-				return errUserExistsUseAnother
-			}
-			if err != nil {
-				return fmt.Errorf("change email: %w", err)
-			}
-			if err := s.userChanged(r.Context(), u); err != nil {
-				return err
-			}
-			return s.enqueueVerificationEmail(r.Context(), tx, r, u, body.CallbackURL)
-		})
+		err = inTx(r.Context(), s.db, func(tx pgx.Tx) error { return s.setUnverifiedEmail(tx, r, u, newEmail, callbackURL) })
 		if err == errUserExistsUseAnother {
 			// Taken between our lookup and the update: the same answer as a taken address.
-			s.holdAnswer(r.Context(), start)
-			writeJSON(w, http.StatusOK, statusTrue)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
 		s.resetSessionCookie(w, r, as)
+		return nil
 	case u.EmailVerified && s.cfg.Email.ChangeEmailConfirmation:
 		claims := emailClaims{Email: u.Email, UpdateTo: newEmail, RequestType: changeEmailConfirmation, UserID: u.ID}
-		token, err := s.signEmailToken(claims)
+		token, err := s.signEmailToken(claims, s.cfg.Email.verificationTTL())
 		if err != nil {
 			return err
 		}
-		m := mail{Type: "change-email", Email: u.Email, NewEmail: newEmail, URL: s.verifyEmailURL(r, token, body.CallbackURL), Token: token}
-		if err := s.enqueueMail(r.Context(), s.db, m); err != nil {
-			return err
-		}
+		m := mail{Type: "change-email", Email: u.Email, NewEmail: newEmail, URL: s.verifyEmailURL(r, token, callbackURL), Token: token}
+		return s.enqueueMail(r.Context(), s.db, m)
 	default:
 		claims := emailClaims{Email: u.Email, UpdateTo: newEmail, RequestType: changeEmailVerification, UserID: u.ID}
-		if err := s.enqueueEmailToken(r.Context(), s.db, r, newEmail, claims, body.CallbackURL); err != nil {
-			return err
-		}
+		return s.enqueueEmailToken(r.Context(), s.db, r, newEmail, claims, callbackURL)
 	}
-	s.holdAnswer(r.Context(), start)
-	writeJSON(w, http.StatusOK, statusTrue)
-	return nil
+}
+
+// setUnverifiedEmail changes u's email to newEmail and mails the new address its verification
+// link, in tx. errUserExistsUseAnother: the address was taken meanwhile.
+func (s *server) setUnverifiedEmail(tx pgx.Tx, r *http.Request, u *user, newEmail, callbackURL string) error {
+	err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "updatedAt" = $3 WHERE u.id = $1
+		RETURNING `+s.userColumns, u.ID, newEmail, s.now()).Scan(u.scanTargets()...)
+	if isUniqueViolation(err, "") {
+		return errUserExistsUseAnother
+	}
+	if err != nil {
+		return fmt.Errorf("change email: %w", err)
+	}
+	if err := s.userChanged(r.Context(), u); err != nil {
+		return err
+	}
+	return s.enqueueVerificationEmail(r.Context(), tx, r, u, callbackURL)
 }

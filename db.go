@@ -118,6 +118,13 @@ func isUniqueViolation(err error, constraint string) bool {
 	return errors.As(err, &pe) && pe.Code == "23505" && (constraint == "" || pe.ConstraintName == constraint)
 }
 
+// isNotNullViolation reports a null written to a NOT NULL column: a required additional field
+// without a default that a row was created without (fields.go addColumnSQL).
+func isNotNullViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23502"
+}
+
 // isUnavailable reports errors that mean Postgres cannot be reached or is shutting down, which the
 // client sees as 503 rather than 500.
 func isUnavailable(err error) bool {

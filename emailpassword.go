@@ -93,7 +93,7 @@ func (s *server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	dontRemember := body.RememberMe != nil && !*body.RememberMe
 	var as authSession
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		if as.User, err = s.insertUserWith(r.Context(), tx, body.Name, body.Email, false, body.Image, extra); err != nil {
+		if as.User, err = s.insertUserWith(r.Context(), tx, "", body.Name, body.Email, false, body.Image, extra); err != nil {
 			return err
 		}
 		if err := s.insertCredentialAccount(r.Context(), tx, as.User.ID, hash); err != nil {

@@ -28,9 +28,14 @@ func (s *server) verifyEmailURL(r *http.Request, token, callbackURL string) stri
 	return s.baseURL(r) + "/verify-email?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(callbackURL, "/"))
 }
 
-// enqueueEmailToken mails to the link for a verification token with claims c.
+// enqueueEmailToken mails to the link for a verification token with claims c, valid for
+// emailVerification.expiresIn.
 func (s *server) enqueueEmailToken(ctx context.Context, q querier, r *http.Request, to string, c emailClaims, callbackURL string) error {
-	token, err := s.signEmailToken(c)
+	return s.enqueueEmailTokenFor(ctx, q, r, to, c, callbackURL, s.cfg.Email.verificationTTL())
+}
+
+func (s *server) enqueueEmailTokenFor(ctx context.Context, q querier, r *http.Request, to string, c emailClaims, callbackURL string, expiresIn time.Duration) error {
+	token, err := s.signEmailToken(c, expiresIn)
 	if err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func (s *server) handleSendVerificationEmail(w http.ResponseWriter, r *http.Requ
 		if err == nil && u != nil && !u.EmailVerified {
 			err = s.enqueueVerificationEmail(r.Context(), s.db, r, u, body.CallbackURL)
 		} else if err == nil {
-			_, err = s.signEmailToken(emailClaims{Email: strings.ToLower(body.Email)})
+			_, err = s.signEmailToken(emailClaims{Email: strings.ToLower(body.Email)}, s.cfg.Email.verificationTTL())
 		}
 		s.holdAnswer(r.Context(), start)
 		if err != nil {
@@ -187,23 +192,31 @@ func (s *server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error
 		return verifyEmailResult(w, callbackURL, nullUser)
 	}
 	if s.cfg.Email.AutoSignInAfterVerification {
-		current, err := s.loadSession(w, r, sessionOpts{})
-		if err != nil {
+		if err := s.signInVerified(w, r, u, claims.Email); err != nil {
 			return err
-		}
-		if current != nil && current.User.Email == claims.Email {
-			// Already signed in as this user: only the cached user needs emailVerified.
-			current.User = *u
-			s.resetSessionCookie(w, r, current)
-		} else {
-			sess, err := s.createSession(r.Context(), s.db, r, u.ID, false)
-			if err != nil {
-				return err
-			}
-			s.resetSessionCookie(w, r, &authSession{Session: sess, User: *u})
 		}
 	}
 	return verifyEmailResult(w, callbackURL, nullUser)
+}
+
+// signInVerified is AUTO_SIGN_IN_AFTER_VERIFICATION: a new session for u, unless the browser is
+// already signed in as email, whose cached user then only needs emailVerified.
+func (s *server) signInVerified(w http.ResponseWriter, r *http.Request, u *user, email string) error {
+	current, err := s.loadSession(w, r, sessionOpts{})
+	if err != nil {
+		return err
+	}
+	if current != nil && current.User.Email == email {
+		current.User = *u
+		s.resetSessionCookie(w, r, current)
+		return nil
+	}
+	sess, err := s.createSession(r.Context(), s.db, r, u.ID, false)
+	if err != nil {
+		return err
+	}
+	s.resetSessionCookie(w, r, &authSession{Session: sess, User: *u})
+	return nil
 }
 
 // verifyEmailChange applies a change-email token (upstream verifyEmail): the confirmation from the
@@ -244,25 +257,7 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 	legacy := c.RequestType != changeEmailVerification
 	var updated user
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		// Still at the old address: of links opened at once, one moves the account.
-		err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = u."emailVerified" AND NOT $3, "updatedAt" = $4
-			WHERE u.id = $1 AND lower(u.email) = $5 RETURNING `+s.userColumns, bound.ID, newEmail, legacy, s.now(), c.Email).Scan(updated.scanTargets()...)
-		if isUniqueViolation(err, "") {
-			return errUserExistsUseAnother
-		}
-		if isNoRows(err) {
-			return errTokenInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("change email: %w", err)
-		}
-		if err := s.userChanged(r.Context(), &updated); err != nil {
-			return err
-		}
-		if legacy {
-			return s.enqueueVerificationEmail(r.Context(), tx, r, &updated, callbackURL)
-		}
-		return nil
+		return s.moveEmail(tx, r, bound.ID, c.Email, newEmail, legacy, callbackURL, &updated)
 	})
 	if err == errUserExistsUseAnother || err == errTokenInvalid {
 		return fail(err.(*apiError))
@@ -275,4 +270,30 @@ func (s *server) verifyEmailChange(w http.ResponseWriter, r *http.Request, c *em
 		s.resetSessionCookie(w, r, current)
 	}
 	return verifyEmailResult(w, callbackURL, map[string]any{"status": true, "user": updated})
+}
+
+// moveEmail moves user userID from oldEmail to newEmail in tx, reading the row into u, and with
+// legacy clears emailVerified and mails the new address its verification. Of links opened at
+// once, one moves the account: the others find it no longer at the old address (errTokenInvalid).
+func (s *server) moveEmail(tx pgx.Tx, r *http.Request, userID, oldEmail, newEmail string, legacy bool, callbackURL string, u *user) error {
+	err := tx.QueryRow(r.Context(), `UPDATE "user" u SET email = $2, "emailVerified" = u."emailVerified" AND NOT $3, "updatedAt" = $4
+		WHERE u.id = $1 AND lower(u.email) = $5 RETURNING `+s.userColumns, userID, newEmail, legacy, s.now(), oldEmail).Scan(u.scanTargets()...)
+	if isUniqueViolation(err, "") {
+		return errUserExistsUseAnother
+	}
+	if isNoRows(err) {
+		return errTokenInvalid
+	}
+	if err != nil {
+		return fmt.Errorf("change email: %w", err)
+	}
+	if err := s.userChanged(r.Context(), u); err != nil {
+		return err
+	}
+	if legacy {
+		// Upstream signs this one link with its default hour, whatever emailVerification.expiresIn says.
+		c := emailClaims{Email: strings.ToLower(u.Email), UserID: u.ID}
+		return s.enqueueEmailTokenFor(r.Context(), tx, r, u.Email, c, callbackURL, emailTokenExpiresIn)
+	}
+	return nil
 }

@@ -233,3 +233,29 @@ func TestSendVerificationEmailWithSession(t *testing.T) {
 	c.follow(link).location(t)
 	c.post("/api/auth/send-verification-email", map[string]any{"email": "me@example.com"}).wantError(t, http.StatusBadRequest, "EMAIL_ALREADY_VERIFIED")
 }
+
+// TestLegacyChangeEmailTokenMovesTheAccountOnce ensures a change-email token without a
+// requestType (the older form) moves the account to the new address, clears emailVerified and
+// mails the new address a verification link; a second use finds the account no longer at the old
+// address.
+func TestLegacyChangeEmailTokenMovesTheAccountOnce(t *testing.T) {
+	t.Parallel()
+	ts, smtpd := newMailServer(t)
+	id := ts.client(t).signUp("legacy@example.com", "password123", "L")["id"].(string)
+	markVerified(t, ts, "legacy@example.com")
+	now := time.Now().Unix()
+	token := url.QueryEscape(signTestJWT(t, "HS256", testSecret, map[string]any{
+		"email": "legacy@example.com", "updateTo": "Moved@example.com", "userId": id, "iat": now, "exp": now + 3600}))
+	var body struct {
+		Status bool `json:"status"`
+		User   user `json:"user"`
+	}
+	ts.client(t).get("/api/auth/verify-email?token="+token).wantStatus(t, http.StatusOK).decode(t, &body)
+	if !body.Status || body.User.ID != id || body.User.Email != "moved@example.com" || body.User.EmailVerified {
+		t.Fatalf("body = %+v", body)
+	}
+	if link := smtpd.nextMail(t, "moved@example.com").link(t); !strings.Contains(link, "/api/auth/verify-email?token=") {
+		t.Fatalf("verification link = %q", link)
+	}
+	ts.client(t).get("/api/auth/verify-email?token="+token).wantError(t, http.StatusUnauthorized, "INVALID_TOKEN")
+}

@@ -39,6 +39,7 @@ type fieldSpec struct {
 	Returned bool            // false: never answered (upstream returned: false)
 	Unique   bool
 	BigInt   bool // a number stored as bigint rather than integer (upstream bigint: true)
+	Index    bool // a non-unique index on the column (upstream index: true)
 	// normalize, when set, rewrites a string before it is stored (the username plugin's fields).
 	normalize func(string) string
 }
@@ -112,7 +113,7 @@ func parseFieldSpec(key string, raw json.RawMessage) (fieldSpec, error) {
 		return fieldSpec{}, err
 	}
 	spec := fieldSpec{Key: key, Column: key, Type: a.Type, Required: a.Required == nil || *a.Required,
-		Input: a.Input == nil || *a.Input, Returned: a.Returned == nil || *a.Returned, Unique: a.Unique, BigInt: a.BigInt}
+		Input: a.Input == nil || *a.Input, Returned: a.Returned == nil || *a.Returned, Unique: a.Unique, BigInt: a.BigInt, Index: a.Index}
 	if a.FieldName != "" {
 		spec.Column = a.FieldName
 	}
@@ -183,6 +184,11 @@ func (f additionalFields) check(table string) error {
 		if keys[fs.Key] || (fs.Key != fs.Column && seen[strings.ToLower(fs.Key)]) {
 			return subKeyError{fs.Key, "the name is taken by another field of " + table}
 		}
+		if table == "session" && fs.Required && fs.Default == nil {
+			// Sessions are created at sign-in from no input: such a field fails every sign-in
+			// (upstream's insert fails on its NOT NULL column).
+			return subKeyError{fs.Key, "a required session field needs a defaultValue: sessions are created without input"}
+		}
 		seen[strings.ToLower(fs.Column)] = true
 		keys[fs.Key] = true
 	}
@@ -208,36 +214,128 @@ func (fs fieldSpec) columnType() string {
 	}
 }
 
-// fieldsDDL adds the fields' columns to table (and a unique index where asked) idempotently. The
-// columns are nullable whatever "required" says: a populated table cannot take a NOT NULL column
-// without a default, and required is enforced where rows are written, as upstream's
-// parseInputData does.
-func fieldsDDL(table string, fields additionalFields) []string {
-	var ddl []string
-	for _, fs := range fields {
-		ddl = append(ddl, fmt.Sprintf(`alter table %q add column if not exists %q %s`, table, fs.Column, fs.columnType()))
-		if !fs.Unique {
-			continue
+// staticDefault is the column DEFAULT upstream's migration gives a field it adds to an existing
+// table (get-migration.ts hasStaticColumnDefault): a string, number or boolean defaultValue,
+// unless the field is unique and not required; "" for none.
+func (fs fieldSpec) staticDefault() string {
+	if fs.Default == nil || (fs.Unique && !fs.Required) {
+		return ""
+	}
+	switch fs.Type {
+	case "string":
+		var v string
+		if json.Unmarshal(fs.Default, &v) != nil {
+			return ""
 		}
-		// A Node-created table has the unique constraint "<table>_<column>_key" (created with the
-		// column) or the index "<table>_<column>_uidx" (added later); either one is enough.
-		ddl = append(ddl, fmt.Sprintf(`do $$ begin
+		return quoteLiteral(v)
+	case "number", "boolean":
+		return string(fs.Default) // checked against its type when the configuration was read
+	}
+	return ""
+}
+
+// addColumnSQL adds fs's column to table, which holds rows rows (counted up to 2), as upstream's
+// migration adds a column to an existing table: NOT NULL when required, with its static
+// default. Where upstream's migration would fail, the column is added nullable instead and a
+// warning says so, so that start-up never fails on a database with rows: a required field
+// without a static default on a table with rows (upstream refuses: existing rows have no value;
+// required is then enforced where rows are written, as parseInput does), and a unique field with
+// a default on a table of two rows or more (every row would hold the default, and the unique
+// index could not be built), which gets no default. (A table the Node server creates with the
+// field has the NOT NULL but no DEFAULT; nothing answers differently, as both servers write each
+// default themselves.)
+func (fs fieldSpec) addColumnSQL(table string, rows int) string {
+	def, notNull := fs.staticDefault(), fs.Required
+	switch {
+	case notNull && def == "" && rows > 0:
+		notNull = false
+		slog.Warn("required field added nullable: the table has rows and the field no default to give them; backfill it, then set NOT NULL",
+			"table", table, "column", fs.Column)
+	case fs.Unique && def != "" && rows > 1:
+		def, notNull = "", false
+		slog.Warn("unique field added nullable and without its default: the table has rows, which would all take the default; backfill distinct values, then set NOT NULL",
+			"table", table, "column", fs.Column)
+	}
+	stmt := fmt.Sprintf(`alter table %q add column if not exists %q %s`, table, fs.Column, fs.columnType())
+	if notNull {
+		stmt += " not null"
+	}
+	if def != "" {
+		stmt += " default " + def
+	}
+	return stmt
+}
+
+// indexSQL is the index a unique or indexed field's column gets (upstream's "<table>_<column>_uidx"
+// or "_idx"), "" for none. A Node-created table has the unique constraint "<table>_<column>_key"
+// (created with the column) or the index (added later); either one is enough.
+func (fs fieldSpec) indexSQL(table string) string {
+	switch {
+	case fs.Unique:
+		return fmt.Sprintf(`do $$ begin
   if not exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
       where i.indrelid = %s::regclass and i.indisunique and i.indnatts = 1 and a.attname = %s) then
     create unique index %q on %q (%q);
   end if;
-end $$`, quoteLiteral(`"`+table+`"`), quoteLiteral(fs.Column), indexName(table, fs.Column), table, fs.Column))
+end $$`, quoteLiteral(`"`+table+`"`), quoteLiteral(fs.Column), indexName(table, fs.Column, "uidx"), table, fs.Column)
+	case fs.Index:
+		return fmt.Sprintf(`create index if not exists %q on %q (%q)`, indexName(table, fs.Column, "idx"), table, fs.Column)
 	}
-	return ddl
+	return ""
 }
 
-// indexName is upstream's generated name for a single-column unique index (getDatabaseIndexName),
-// for the names that fit in 63 bytes, which validated identifiers of the two tables always do
-// but for the longest, cut short.
-func indexName(table, column string) string {
-	name := table + "_" + column + "_uidx"
+// fieldsDDL is what adds the fields' missing columns to table (and their indexes), read under
+// the schema lock. A column that exists is left as it is, as upstream's migration leaves it
+// (with a warning when it is nullable and the field required).
+func fieldsDDL(ctx context.Context, tx pgx.Tx, table string, fields additionalFields) ([]string, error) {
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	nullable := map[string]bool{}
+	rows, err := tx.Query(ctx, `SELECT attname, NOT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, `"`+table+`"`)
+	if err != nil {
+		return nil, fmt.Errorf("read %s columns: %w", table, err)
+	}
+	for rows.Next() {
+		var name string
+		var null bool
+		if err := rows.Scan(&name, &null); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read %s columns: %w", table, err)
+		}
+		nullable[name] = null
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s columns: %w", table, err)
+	}
+	var count int
+	if err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %q LIMIT 2) r`, table)).Scan(&count); err != nil {
+		return nil, fmt.Errorf("count %s rows: %w", table, err)
+	}
+	var ddl []string
+	for _, fs := range fields {
+		null, exists := nullable[fs.Column]
+		switch {
+		case !exists:
+			ddl = append(ddl, fs.addColumnSQL(table, count))
+		case fs.Required && null:
+			slog.Warn("required field's column is nullable, as an earlier start or the Node server left it; backfill it, then set NOT NULL",
+				"table", table, "column", fs.Column)
+		}
+		if idx := fs.indexSQL(table); idx != "" {
+			ddl = append(ddl, idx)
+		}
+	}
+	return ddl, nil
+}
+
+// indexName is upstream's generated name for a single-column index (getDatabaseFieldIndexName,
+// kind "uidx" or "idx") for the names that fit in 63 bytes, which validated identifiers of the
+// two tables always do but for the longest, cut short.
+func indexName(table, column, kind string) string {
+	name := table + "_" + column + "_" + kind
 	if len(name) > 63 {
-		name = name[:58] + "_uidx"
+		name = name[:62-len(kind)] + "_" + kind
 	}
 	return name
 }
@@ -248,17 +346,25 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 // applyFieldColumns adds the columns of the configured fields (and the username plugin's) under
 // the schema lock, so replicas starting together do not race on the DDL.
 func applyFieldColumns(ctx context.Context, db *pgxpool.Pool, cfg config) error {
-	ddl := append(fieldsDDL("user", cfg.userFields()), fieldsDDL("session", cfg.Fields.Session)...)
-	if len(ddl) == 0 {
+	if len(cfg.userFields()) == 0 && len(cfg.Fields.Session) == 0 {
 		return nil
 	}
 	return inTx(ctx, db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7242115)`); err != nil {
 			return fmt.Errorf("lock schema: %w", err)
 		}
-		for _, stmt := range ddl {
-			if _, err := tx.Exec(ctx, stmt); err != nil {
-				return fmt.Errorf("add field columns: %w", err)
+		for _, t := range []struct {
+			name   string
+			fields additionalFields
+		}{{"user", cfg.userFields()}, {"session", cfg.Fields.Session}} {
+			ddl, err := fieldsDDL(ctx, tx, t.name, t.fields)
+			if err != nil {
+				return err
+			}
+			for _, stmt := range ddl {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("add field columns: %w", err)
+				}
 			}
 		}
 		return nil
@@ -376,32 +482,73 @@ func (f additionalFields) parseInput(rest map[string]json.RawMessage, create boo
 	return w, nil
 }
 
-// leftoverKeys handles the keys of an update-session body no session field took as decode does
-// for every route: refused with STRICT_BODY, else dropped and named in a debug line (deviation
-// unknown-body-keys).
-func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage) error {
+// adminInput takes the fields' values out of the admin plugin's create-user or update-user data.
+// Upstream hands that data to its database adapter without parseUserInput
+// (packages/better-auth/src/plugins/admin/routes.ts createUser, adminUpdateUser), so a
+// server-only field is written like any other, and on create an absent field, or a null one
+// that is required, takes its default (the adapter's withApplyDefault). A required field without
+// a default that is missing at create is upstream's NOT NULL failure (a 500); here it is
+// MISSING_FIELD, and every value is type-checked as at sign-up (deviation additional-field-types).
+func (f additionalFields) adminInput(data map[string]json.RawMessage, create bool) (fieldWrite, error) {
+	var w fieldWrite
+	for _, fs := range f {
+		raw, present := data[fs.Key]
+		delete(data, fs.Key)
+		if create && fs.Default != nil && (!present || (fs.Required && string(raw) == "null")) {
+			raw, present = fs.Default, true
+		}
+		if !present {
+			if create && fs.Required {
+				return w, errMissingField(fs.Key)
+			}
+			continue
+		}
+		v, err := fs.value(raw, "body.data."+fs.Key)
+		if err != nil {
+			return w, err
+		}
+		w.add(fs, v)
+	}
+	return w, nil
+}
+
+// leftoverKeys handles the keys of an object at path (update-session's body, an admin route's
+// data) that no field took, as decode does for every route: refused with STRICT_BODY, else
+// dropped and named in a debug line (deviation unknown-body-keys).
+func (s *server) leftoverKeys(r *http.Request, rest map[string]json.RawMessage, path string) error {
 	if len(rest) == 0 {
 		return nil
 	}
 	keys := slices.Sorted(maps.Keys(rest))
 	if !s.cfg.StrictBody {
-		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "keys", keys)
+		slog.DebugContext(r.Context(), "body keys dropped", "route", logRoute(r), "path", path, "keys", keys)
 		return nil
 	}
 	issues := make([]string, len(keys))
 	for i, k := range keys {
-		issues[i] = unrecognizedKey("body", k)
+		issues[i] = unrecognizedKey(path, k)
 	}
 	return validationError(issues...)
 }
 
 // synthetic is the fields of a user that was not created, as upstream's buildSyntheticUserOutput
 // makes them: each returned field's value as given (or its default), else null unless required.
-func (f additionalFields) synthetic(w fieldWrite) fieldValues {
+func (f additionalFields) synthetic(w fieldWrite) fieldValues { return f.encode(w, true, true) }
+
+// storedValues and hiddenValues are a session kept only in Redis: as upstream's createSession and
+// updateSession store the session object there, it holds the fields that were given a value (a
+// default, or by an update) and no others, not even as null; storedValues are those answered,
+// hiddenValues those declared returned: false, which the stored value keeps but no answer shows.
+func (f additionalFields) storedValues(w fieldWrite) fieldValues { return f.encode(w, true, false) }
+func (f additionalFields) hiddenValues(w fieldWrite) fieldValues { return f.encode(w, false, false) }
+
+// encode writes w's values of the fields whose returned attribute is returned as a JSON object;
+// with fill, a field w has no value for is null unless it is required.
+func (f additionalFields) encode(w fieldWrite, returned, fill bool) fieldValues {
 	var b bytes.Buffer
 	for _, fs := range f {
 		i := slices.Index(w.cols, fmt.Sprintf("%q", fs.Column))
-		if !fs.Returned || (i < 0 && fs.Required) {
+		if fs.Returned != returned || (i < 0 && (fs.Required || !fill)) {
 			continue
 		}
 		var v any
@@ -432,13 +579,17 @@ func (f additionalFields) synthetic(w fieldWrite) fieldValues {
 	return b.Bytes()
 }
 
-// updated is the fields of a row kept only in Redis after w is written to it: w's values over
-// those in old, as Postgres would answer the row after an UPDATE.
-func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, error) {
-	var prev map[string]json.RawMessage
-	if len(old) > 0 {
-		if err := json.Unmarshal(old, &prev); err != nil {
-			return nil, fmt.Errorf("decode fields: %w", err)
+// updated is the fields of a session kept only in Redis after w is written to it: w's values
+// over those in old, as Postgres would hold the row after an UPDATE; the returned ones as
+// answered, and apart the ones declared returned: false, which the stored value keeps.
+func (f additionalFields) updated(old session, w fieldWrite) (extra, hidden fieldValues, err error) {
+	prev := map[string]json.RawMessage{}
+	for _, part := range []fieldValues{old.Extra, old.Hidden} {
+		if len(part) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(part, &prev); err != nil {
+			return nil, nil, fmt.Errorf("decode fields: %w", err)
 		}
 	}
 	var all fieldWrite
@@ -449,7 +600,45 @@ func (f additionalFields) updated(old fieldValues, w fieldWrite) (fieldValues, e
 			all.add(fs, raw)
 		}
 	}
-	return f.synthetic(all), nil
+	return f.storedValues(all), f.hiddenValues(all), nil
+}
+
+// hide moves the values of the fields declared returned: false out of a session read from Redis
+// (written by us or by the Node server, which stores the whole session object) into its Hidden
+// part, which is stored again on a write but never answered (upstream parseSessionOutput).
+func (f additionalFields) hide(sess *session) error {
+	shown, hidden, err := f.splitHidden(sess.Extra)
+	if err != nil {
+		return err
+	}
+	sess.Extra, sess.Hidden = shown, hidden
+	return nil
+}
+
+// splitHidden parts the values of extra, a row's additional fields read from Redis, into those
+// answered and those of the fields declared returned: false.
+func (f additionalFields) splitHidden(extra fieldValues) (shown, hidden fieldValues, err error) {
+	if len(extra) == 0 || !f.anyHidden() {
+		return extra, nil, nil
+	}
+	never := map[string]bool{}
+	for _, fs := range f {
+		if !fs.Returned {
+			never[fs.Key] = true
+		}
+	}
+	if shown, err = pickFields(extra, func(k []byte) bool { return !never[string(k)] }); err != nil {
+		return nil, nil, err
+	}
+	if hidden, err = pickFields(extra, func(k []byte) bool { return never[string(k)] }); err != nil {
+		return nil, nil, err
+	}
+	return shown, hidden, nil
+}
+
+// anyHidden reports whether a field is declared returned: false.
+func (f additionalFields) anyHidden() bool {
+	return slices.ContainsFunc(f, func(fs fieldSpec) bool { return !fs.Returned })
 }
 
 // defaults is what a row created without input gets: each field's defaultValue.
@@ -600,36 +789,117 @@ func spliceFields(row []byte, extra fieldValues) []byte {
 // splitFields is spliceFields backwards, for a row read from a cookie cache: the keys of obj that
 // known does not name, in order, as a JSON object.
 func splitFields(obj []byte, known map[string]bool) (fieldValues, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
+	return pickFields(obj, func(k []byte) bool { return !known[string(k)] })
+}
+
+// pickFields is the keys of the JSON object obj that keep accepts, in order, as a JSON object
+// (nil for none). obj must be valid JSON: it is a value json.Unmarshal has checked (a method
+// UnmarshalJSON is only given checked input) or one we encoded. It scans the bytes once without a
+// decoder, since it runs on every session read from Redis.
+func pickFields(obj []byte, keep func(key []byte) bool) (fieldValues, error) {
 	var out []byte
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		if known[key] {
-			continue
+	err := objectMembers(obj, func(key, quotedKey, value []byte) {
+		if !keep(key) {
+			return
 		}
 		if out == nil {
 			out = append(out, '{')
 		} else {
 			out = append(out, ',')
 		}
-		k, _ := json.Marshal(key)
-		out = append(append(append(out, k...), ':'), raw...)
-	}
-	if out == nil {
-		return nil, nil
+		out = append(append(append(out, quotedKey...), ':'), value...)
+	})
+	if err != nil || out == nil {
+		return nil, err
 	}
 	return append(out, '}'), nil
+}
+
+// objectMembers calls fn with each member of the valid JSON object obj: its key unquoted, its key
+// as written and its value as written (without the whitespace around it). The slices are obj's.
+func objectMembers(obj []byte, fn func(key, quotedKey, value []byte)) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i = skipSpace(obj, i+1)
+	for i < len(obj) && obj[i] == '"' {
+		keyEnd := skipString(obj, i)
+		quoted := obj[i:keyEnd]
+		key := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(quoted, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(quoted, &k); err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return errors.New("malformed JSON object")
+		}
+		start := skipSpace(obj, i+1)
+		end := skipValue(obj, start)
+		fn(key, quoted, obj[start:end])
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	if i >= len(obj) || obj[i] != '}' {
+		return errors.New("malformed JSON object")
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString answers the index just past the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue answers the index just past the value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 { // the end of the enclosing object or array
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // jsonFieldNames are the JSON names of a struct type's fields.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -38,10 +39,11 @@ func checkFieldsExample(t *testing.T, c config) {
 	if locale := c.Fields.User[9]; !locale.Required {
 		t.Errorf("locale: required is upstream's default, got %+v", locale)
 	}
-	if len(c.Fields.Session) != 2 || c.Fields.Session[1].Key != "theme" {
+	if len(c.Fields.Session) != 3 || c.Fields.Session[1].Key != "theme" || c.Fields.Session[2].Returned {
 		t.Errorf("session fields %+v", c.Fields.Session)
 	}
-	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 {
+	if !c.Username.Enabled || c.Username.minLength() != 4 || c.Username.maxLength() != 20 || !c.Username.ImmutableUsername ||
+		c.Username.validDisplay("<b>") || !c.Username.validDisplay("Shown!") || c.Username.usernameColumn() != "user_name" || c.Username.displayUsernameColumn() != "display_username" {
 		t.Errorf("username = %+v", c.Username)
 	}
 }
@@ -53,12 +55,22 @@ func checkFieldsExample(t *testing.T, c config) {
 func TestFieldConfigRefusesUnsafeOrUnknownDefinitions(t *testing.T) {
 	t.Parallel()
 	for name, file := range map[string]string{
-		"quote":             `{"user": {"additionalFields": {"a\"b": {"type": "string"}}}}`,
-		"shadows a column":  `{"session": {"additionalFields": {"token": {"type": "string"}}}}`,
-		"fieldName":         `{"user": {"additionalFields": {"ok": {"type": "string", "fieldName": "x\"; drop"}}}}`,
-		"username option":   `{"plugins": [{"id": "username", "minLength": 2}]}`,
-		"username order":    `{"plugins": [{"id": "username", "validationOrder": {"username": "later"}}]}`,
-		"username not bool": `{"plugins": [{"id": "username", "usernameNormalization": "no"}]}`,
+		"quote":                                  `{"user": {"additionalFields": {"a\"b": {"type": "string"}}}}`,
+		"shadows a column":                       `{"session": {"additionalFields": {"token": {"type": "string"}}}}`,
+		"fieldName":                              `{"user": {"additionalFields": {"ok": {"type": "string", "fieldName": "x\"; drop"}}}}`,
+		"username option":                        `{"plugins": [{"id": "username", "minLength": 2}]}`,
+		"username order":                         `{"plugins": [{"id": "username", "validationOrder": {"username": "later"}}]}`,
+		"username not bool":                      `{"plugins": [{"id": "username", "usernameNormalization": "no"}]}`,
+		"immutable not bool":                     `{"plugins": [{"id": "username", "immutableUsername": "yes"}]}`,
+		"display pattern":                        `{"plugins": [{"id": "username", "displayUsernamePattern": "(["}]}`,
+		"display normaliser":                     `{"plugins": [{"id": "username", "displayUsernameNormalization": true}]}`,
+		"required session field without default": `{"session": {"additionalFields": {"tenant": {"type": "string"}}}}`,
+		"schema column":                          `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "a b"}}}}]}`,
+		"schema column taken":                    `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "email"}}}}]}`,
+		"schema column of a field":               `{"user": {"additionalFields": {"nick": {"type": "string"}}}, "plugins": [{"id": "username", "schema": {"user": {"fields": {"displayUsername": "nick"}}}}]}`,
+		"schema one column for both":             `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "u", "displayUsername": "U"}}}}]}`,
+		"schema unknown key":                     `{"plugins": [{"id": "username", "schema": {"user": {"columns": {}}}}]}`,
+		"no such option":                         `{"plugins": [{"id": "username", "disableUpdate": true}]}`,
 	} {
 		_, err := loadConfig([]string{"-config", writeConfigFile(t, file)}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
 		if err == nil || !strings.Contains(err.Error(), "config: ") {
@@ -111,19 +123,100 @@ func TestFieldColumnsGetUpstreamsTypesIdempotently(t *testing.T) {
 	}
 	want := map[string]string{"nickname": "text", "plan": "text", "age": "integer", "newsletter": "boolean",
 		"birthday": "timestamp with time zone", "tags": "jsonb", "scores": "jsonb", "internalNote": "text",
-		"handle": "text", "locale": "text", "username": "text", "displayUsername": "text"}
+		"handle": "text", "locale": "text", "user_name": "text", "display_username": "text"}
 	for col, typ := range want {
 		var got string
 		if err := db.QueryRow(ctx, `SELECT data_type FROM information_schema.columns WHERE table_name = 'user' AND column_name = $1`, col).Scan(&got); err != nil || got != typ {
 			t.Errorf("column %s: type %q (%v), want %q", col, got, err, typ)
 		}
 	}
-	for col, n := range map[string]int{"handle": 1, "username": 1} {
+	// As upstream's migration adds them: NOT NULL where required, its default where static.
+	for col, want := range map[string]string{"locale": "NO 'en'::text", "plan": "YES 'free'::text", "newsletter": "YES false", "nickname": "YES ", "user_name": "YES "} {
+		var got string
+		if err := db.QueryRow(ctx, `SELECT is_nullable || ' ' || COALESCE(column_default, '') FROM information_schema.columns WHERE table_name = 'user' AND column_name = $1`, col).Scan(&got); err != nil || got != want {
+			t.Errorf("column %s: nullable and default %q (%v), want %q", col, got, err, want)
+		}
+	}
+	for col, n := range map[string]int{"handle": 1, "user_name": 1} {
 		var got int
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = '"user"'::regclass AND i.indisunique AND a.attname = $1`, col).Scan(&got); err != nil || got != n {
 			t.Errorf("unique indexes on %s: %d (%v), want %d", col, got, err, n)
 		}
+	}
+}
+
+// TestRequiredFieldColumnsOnTablesWithRows: a required field is NOT NULL as upstream's migration
+// makes it, on an empty table and, with a static default (which existing rows take), on one with
+// rows; where upstream's migration would fail on rows (no default to give them; a unique field's
+// default shared by two rows) the column is added nullable and start-up goes on.
+func TestRequiredFieldColumnsOnTablesWithRows(t *testing.T) {
+	t.Parallel()
+	fields := additionalFields{
+		{Key: "tier", Column: "tier", Type: "string", Required: true, Default: json.RawMessage(`"basic"`)},
+		{Key: "seats", Column: "seats", Type: "number", Required: true, Default: json.RawMessage(`1`)},
+		{Key: "company", Column: "company", Type: "string", Required: true},
+		{Key: "joined", Column: "joined", Type: "date", Required: true, Default: json.RawMessage(`"2020-01-01T00:00:00.000Z"`)},
+		{Key: "code", Column: "code", Type: "string", Required: true, Unique: true, Default: json.RawMessage(`"none"`)},
+		{Key: "ref", Column: "ref", Type: "string", Unique: true, Default: json.RawMessage(`"r"`)},
+		{Key: "team", Column: "team", Type: "string", Index: true},
+	}
+	for _, tc := range []struct {
+		rows int
+		want map[string]string // column: is_nullable and default
+	}{
+		{0, map[string]string{"tier": "NO 'basic'::text", "seats": "NO 1", "company": "NO ", "joined": "NO ", "code": "NO 'none'::text", "ref": "YES ", "team": "YES "}},
+		{1, map[string]string{"tier": "NO 'basic'::text", "seats": "NO 1", "company": "YES ", "joined": "YES ", "code": "NO 'none'::text", "ref": "YES "}},
+		{2, map[string]string{"tier": "NO 'basic'::text", "seats": "NO 1", "company": "YES ", "joined": "YES ", "code": "YES ", "ref": "YES "}},
+	} {
+		t.Run(fmt.Sprintf("%d rows", tc.rows), func(t *testing.T) {
+			t.Parallel()
+			db, _ := newTestDB(t)
+			ctx := context.Background()
+			for i := range tc.rows {
+				if _, err := db.Exec(ctx, `INSERT INTO "user" (id, name, email, "emailVerified", "createdAt", "updatedAt") VALUES ($1, 'n', $1 || '@example.com', false, now(), now())`, fmt.Sprint("u", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := config{Fields: fieldsConfig{User: fields}}
+			for range 2 {
+				if err := applyFieldColumns(ctx, db, cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for col, want := range tc.want {
+				var got string
+				if err := db.QueryRow(ctx, `SELECT is_nullable || ' ' || COALESCE(column_default, '') FROM information_schema.columns WHERE table_name = 'user' AND column_name = $1`, col).Scan(&got); err != nil || got != want {
+					t.Errorf("column %s: %q (%v), want %q", col, got, err, want)
+				}
+			}
+			if tc.rows > 0 {
+				var tier string
+				var seats int
+				if err := db.QueryRow(ctx, `SELECT tier, seats FROM "user" WHERE id = 'u0'`).Scan(&tier, &seats); err != nil || tier != "basic" || seats != 1 {
+					t.Errorf("an existing row holds %q, %d (%v), want the defaults", tier, seats, err)
+				}
+			}
+			var idx int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'user' AND indexname IN ('user_team_idx', 'user_code_uidx', 'user_ref_uidx')`).Scan(&idx); err != nil || idx != 3 {
+				t.Errorf("%d of the three indexes (%v)", idx, err)
+			}
+		})
+	}
+}
+
+// TestUserCreatedWithoutARequiredFieldIsRefused: a route that creates users without input (a
+// magic link for a new address) on a configuration with a required field without default gets
+// upstream's FAILED_TO_CREATE_USER from the NOT NULL column, never a 500, and stores no user.
+func TestUserCreatedWithoutARequiredFieldIsRefused(t *testing.T) {
+	t.Parallel()
+	ts, smtpd := newMailServer(t, exampleConfig(t), func(c *config) {
+		c.Fields.User = append(c.Fields.User, fieldSpec{Key: "company", Column: "company", Type: "string", Required: true, Input: true, Returned: true})
+	})
+	link := magicLink(t, ts, smtpd, "new@example.com", map[string]any{"name": "New"})
+	ts.client(t).follow(link).wantError(t, 422, "FAILED_TO_CREATE_USER")
+	if n := ts.rowCount(t, "user"); n != 0 {
+		t.Errorf("%d users stored", n)
 	}
 }
 
@@ -319,5 +412,37 @@ func TestSessionFieldsSurviveSessionRotation(t *testing.T) {
 	}
 	if after.Session["device"] != "phone" || after.Session["theme"] != "light" {
 		t.Errorf("rotated session %v lost its fields", after.Session)
+	}
+}
+
+// TestPickFieldsKeepsTheChosenMembersAsWritten: the scanner that splits a stored row's additional
+// fields from its fixed keys answers what a JSON decoder would, for keys with escapes, nested
+// objects and arrays, strings holding quotes, braces and commas, whitespace and scalars last.
+func TestPickFieldsKeepsTheChosenMembersAsWritten(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{`{"id":"1","a":1}`, `{"a":1}`},
+		{`{"id":"1"}`, ``},
+		{`{}`, ``},
+		{` { "a" : [1, {"id": "}"}] , "id" : "x", "b\"c" : "q\"},\\" ,"d":null}`, `{"a":[1, {"id": "}"}],"b\"c":"q\"},\\","d":null}`},
+		{`{"a":{"b":{"c":[]}},"e":true,"f":-1.5e3}`, `{"a":{"b":{"c":[]}},"e":true,"f":-1.5e3}`},
+		{`{"\u0069d":"escaped id","x":"y"}`, `{"x":"y"}`},
+	} {
+		got, err := pickFields([]byte(c.in), func(k []byte) bool { return string(k) != "id" })
+		if err != nil || string(got) != c.want {
+			t.Errorf("pickFields(%s) = %s, %v; want %s", c.in, got, err, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		var gotV, wantV any
+		if json.Unmarshal(got, &gotV) != nil || json.Unmarshal([]byte(c.want), &wantV) != nil || !reflect.DeepEqual(gotV, wantV) {
+			t.Errorf("pickFields(%s) is not the JSON %s", c.in, c.want)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"a":1`, `{"a" 1}`} {
+		if _, err := pickFields([]byte(bad), func([]byte) bool { return true }); err == nil {
+			t.Errorf("pickFields(%s) answered no error", bad)
+		}
 	}
 }

@@ -22,11 +22,7 @@ var (
 )
 
 func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Request) error {
-	var body userBody
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	as, err := s.adminCaller(w, r, perm("user", "impersonate"), errNotAllowedImpersonate)
+	userID, as, err := s.adminUserRequest(w, r, perm("user", "impersonate"), errNotAllowedImpersonate)
 	if err != nil {
 		return err
 	}
@@ -37,7 +33,7 @@ func (s *server) handleAdminImpersonateUser(w http.ResponseWriter, r *http.Reque
 	if as.Session.ImpersonatedBy != nil {
 		return errNotAllowedImpersonate
 	}
-	target, err := s.adminTarget(r.Context(), s.db, string(body.UserID))
+	target, err := s.adminTarget(r.Context(), s.db, userID)
 	if err != nil {
 		return err
 	}

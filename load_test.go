@@ -16,13 +16,13 @@ import (
 type loadRequest func(w, n int) (*http.Request, error)
 
 // load runs workers that send requests back to back until stopped, counting answers by the phase
-// the test has set when each request was sent. Connections are not kept alive, so that every
-// request is a connection of its own and a refused connection is told apart from a dropped one.
+// the test has set when each request was sent.
 type load struct {
 	mu       sync.Mutex
 	phase    string
 	statuses map[string]map[int]int // phase -> status -> count
 	ok       map[string]int         // path -> 200s
+	null     map[string]int         // phase -> 200s answering null (get-session without a session)
 	// spanning counts answers to requests sent in one phase and answered in a later one (in
 	// flight when the test moved on), by "sent → answered" phases.
 	spanning map[string]int
@@ -35,13 +35,19 @@ type load struct {
 	done     sync.WaitGroup
 }
 
+// startLoad starts workers whose connections are not kept alive, so that every request is a
+// connection of its own and a refused connection is told apart from a dropped one.
 func startLoad(t testing.TB, workers int, next loadRequest) *load {
-	l := &load{phase: "before", statuses: map[string]map[int]int{}, ok: map[string]int{}, spanning: map[string]int{}, refused: map[string]int{}, stop: make(chan struct{})}
-	client := &http.Client{
+	return startLoadWith(t, &http.Client{
 		Transport:     &http.Transport{DisableKeepAlives: true},
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	}, workers, next)
+}
+
+// startLoadWith starts workers sending through client.
+func startLoadWith(t testing.TB, client *http.Client, workers int, next loadRequest) *load {
+	l := &load{phase: "before", statuses: map[string]map[int]int{}, ok: map[string]int{}, null: map[string]int{}, spanning: map[string]int{}, refused: map[string]int{}, stop: make(chan struct{})}
 	for w := range workers {
 		l.done.Add(1)
 		go func() {
@@ -109,6 +115,9 @@ func (l *load) record(phase, path string, resp *http.Response, body []byte, err 
 	}
 	if resp.StatusCode == http.StatusOK {
 		l.ok[path]++
+		if string(body) == "null" {
+			l.null[phase]++
+		}
 	}
 }
 
@@ -116,6 +125,15 @@ func (l *load) record(phase, path string, resp *http.Response, body []byte, err 
 func (l *load) finish() {
 	close(l.stop)
 	l.done.Wait()
+}
+
+// transportFailures counts the requests that got no answer, or one that was not JSON.
+func (l *load) transportFailures() int {
+	n := len(l.resets) + len(l.failures)
+	for _, c := range l.refused {
+		n += c
+	}
+	return n
 }
 
 // sent counts the requests answered or refused in every phase.

@@ -56,7 +56,7 @@ func (s *server) handleSignInMagicLink(w http.ResponseWriter, r *http.Request) e
 		link += "&errorCallbackURL=" + url.QueryEscape(body.ErrorCallbackURL)
 	}
 	m := mail{Type: "magic-link", Email: body.Email, URL: link, Token: token}
-	if err := s.enqueueTokenMail(r.Context(), magicLinkIdentifier(token), string(value), magicLinkExpiresIn, m); err != nil {
+	if err := s.enqueueTokenMail(r.Context(), magicLinkIdentifier(token), string(value), s.cfg.Email.magicLinkTTL(), m); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, statusTrue)
@@ -106,23 +106,7 @@ func (s *server) handleMagicLinkVerify(w http.ResponseWriter, r *http.Request) e
 	// One transaction spends the token and signs in. An outcome with an error code still commits,
 	// so the token stays spent; a failure rolls everything back and the link can be retried.
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		v, err := s.consumeVerification(r.Context(), tx, magicLinkIdentifier(token))
-		if err != nil {
-			return err
-		}
-		var rec *magicLinkRecord
-		if v != nil {
-			rec = parseMagicLinkRecord(v.Value)
-		}
-		if rec == nil {
-			out.errCode = "INVALID_TOKEN"
-			return nil
-		}
-		name := ""
-		if rec.Name != nil {
-			name = *rec.Name
-		}
-		out, err = s.passwordlessSignIn(r.Context(), tx, r, rec.Email, name, nil)
+		out, err = s.spendMagicLink(tx, r, token)
 		return err
 	})
 	if errors.Is(err, errUserExistsUseAnother) {
@@ -153,6 +137,23 @@ func (s *server) handleMagicLinkVerify(w http.ResponseWriter, r *http.Request) e
 		redirect(w, callbackURL)
 	}
 	return nil
+}
+
+// spendMagicLink consumes the link's token in tx and signs its email in; an unknown or spent
+// token is the outcome INVALID_TOKEN.
+func (s *server) spendMagicLink(tx pgx.Tx, r *http.Request, token string) (magicLinkOutcome, error) {
+	v, err := s.consumeVerification(r.Context(), tx, magicLinkIdentifier(token))
+	if err != nil {
+		return magicLinkOutcome{}, err
+	}
+	var rec *magicLinkRecord
+	if v != nil {
+		rec = parseMagicLinkRecord(v.Value)
+	}
+	if rec == nil {
+		return magicLinkOutcome{errCode: "INVALID_TOKEN"}, nil
+	}
+	return s.passwordlessSignIn(r.Context(), tx, r, rec.Email, deref(rec.Name), nil)
 }
 
 // resolveURL resolves a trusted relative callback against the base URL, as new URL(u, baseURL).

@@ -281,7 +281,7 @@ type smtpMailer struct {
 const smtpTimeout = 30 * time.Second
 
 func (m *smtpMailer) send(ctx context.Context, msg mail) error {
-	subject, text, html, err := m.templates.render(msg)
+	subject, text, html, err := m.templates.render(msg, m.cfg.validFor(msg.Type))
 	if err != nil {
 		return &permanentError{err}
 	}
@@ -295,42 +295,11 @@ func (m *smtpMailer) send(ctx context.Context, msg mail) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, smtpTimeout)
 	defer cancel()
-	addr := net.JoinHostPort(m.cfg.SMTPHost, strconv.Itoa(m.cfg.SMTPPort))
-	tlsConfig := &tls.Config{ServerName: m.cfg.SMTPHost, MinVersion: tls.VersionTLS12, RootCAs: m.cfg.rootCAs}
-	var conn net.Conn
-	if m.implicitTLS {
-		conn, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	}
+	c, err := m.connect(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp dial: %w", err)
-	}
-	deadline, _ := ctx.Deadline()
-	conn.SetDeadline(deadline)
-	c, err := smtp.NewClient(conn, m.cfg.SMTPHost)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp greeting: %w", err)
+		return err
 	}
 	defer c.Close()
-	secure := m.implicitTLS
-	if !secure {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tlsConfig); err != nil {
-				return fmt.Errorf("smtp starttls: %w", err)
-			}
-			secure = true
-		}
-	}
-	if m.cfg.SMTPUser != "" {
-		if !secure && !isLoopbackHost(m.cfg.SMTPHost) {
-			return errors.New("smtp: refusing to send credentials without TLS; the server offers no STARTTLS")
-		}
-		if err := c.Auth(smtp.PlainAuth("", m.cfg.SMTPUser, m.cfg.SMTPPassword, m.cfg.SMTPHost)); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
-		}
-	}
 	if err := c.Mail(from.Address); err != nil {
 		return fmt.Errorf("smtp mail from: %w", err)
 	}
@@ -353,6 +322,58 @@ func (m *smtpMailer) send(ctx context.Context, msg mail) error {
 	}
 	if err := c.Quit(); err != nil {
 		slog.Debug("smtp quit", "err", err) // the message was accepted at the end of DATA
+	}
+	return nil
+}
+
+// connect opens the SMTP conversation, bounded by ctx's deadline: TLS (implicit or STARTTLS when
+// offered), then the credentials, which never cross an unencrypted connection to another host.
+func (m *smtpMailer) connect(ctx context.Context) (*smtp.Client, error) {
+	addr := net.JoinHostPort(m.cfg.SMTPHost, strconv.Itoa(m.cfg.SMTPPort))
+	tlsConfig := &tls.Config{ServerName: m.cfg.SMTPHost, MinVersion: tls.VersionTLS12, RootCAs: m.cfg.rootCAs}
+	var conn net.Conn
+	var err error
+	if m.implicitTLS {
+		conn, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("smtp dial: %w", err)
+	}
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	c, err := smtp.NewClient(conn, m.cfg.SMTPHost)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("smtp greeting: %w", err)
+	}
+	if err := m.login(c, tlsConfig); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// login upgrades to TLS where the server offers STARTTLS, then gives the credentials, if any.
+func (m *smtpMailer) login(c *smtp.Client, tlsConfig *tls.Config) error {
+	secure := m.implicitTLS
+	if !secure {
+		if ok, _ := c.Extension("STARTTLS"); ok {
+			if err := c.StartTLS(tlsConfig); err != nil {
+				return fmt.Errorf("smtp starttls: %w", err)
+			}
+			secure = true
+		}
+	}
+	if m.cfg.SMTPUser == "" {
+		return nil
+	}
+	if !secure && !isLoopbackHost(m.cfg.SMTPHost) {
+		return errors.New("smtp: refusing to send credentials without TLS; the server offers no STARTTLS")
+	}
+	if err := c.Auth(smtp.PlainAuth("", m.cfg.SMTPUser, m.cfg.SMTPPassword, m.cfg.SMTPHost)); err != nil {
+		return fmt.Errorf("smtp auth: %w", err)
 	}
 	return nil
 }

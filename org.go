@@ -708,46 +708,8 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 	}
 	var org *organization
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		_, err := s.lockPermittedMember(ctx, tx, body.OrganizationID, as.User.ID, statement{"organization": {"delete"}}, errOrgNotMember, errOrgNotAllowedToDelete)
-		if err != nil {
-			return err
-		}
-		// Members, invitations, then the organization; its teams and their members go by the
-		// foreign keys' ON DELETE CASCADE.
-		for _, stmt := range []string{
-			`DELETE FROM member WHERE "organizationId" = $1`,
-			`DELETE FROM invitation WHERE "organizationId" = $1`,
-			// No session keeps the organization or one of its teams active; one statement, so
-			// that concurrent deletions lock the sessions they share in one pass.
-			`WITH teams AS (SELECT id FROM team WHERE "organizationId" = $1)
-			UPDATE session SET
-				"activeOrganizationId" = NULLIF("activeOrganizationId", $1),
-				"activeTeamId" = CASE WHEN "activeTeamId" IN (SELECT id FROM teams) THEN NULL ELSE "activeTeamId" END
-			WHERE "activeOrganizationId" = $1 OR "activeTeamId" IN (SELECT id FROM teams)`,
-		} {
-			if _, err := tx.Exec(ctx, stmt, body.OrganizationID); err != nil {
-				return fmt.Errorf("delete organization: %w", err)
-			}
-		}
-		org, err = scanOrg(tx.QueryRow(ctx, `DELETE FROM organization o WHERE o.id = $1 RETURNING `+orgColumns, body.OrganizationID))
-		if err != nil {
-			return err
-		}
-		if org == nil {
-			return &apiError{Status: http.StatusBadRequest}
-		}
-		// Re-read this session, which the UPDATEs above may have changed; sessions only in Redis
-		// are not found by them, so the caller's is cleared here (others keep the id until they
-		// set another, as upstream's keep it).
-		if !s.sessionsInDB() {
-			if as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == body.OrganizationID {
-				as.Session.ActiveOrganizationID, as.Session.ActiveTeamID = nil, nil
-			}
-			_, err := s.storeSessionUpdate(ctx, &as.Session)
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT `+s.sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
+		org, err = s.deleteOrganization(r.Context(), tx, as, body.OrganizationID)
+		return err
 	})
 	if err != nil {
 		return err
@@ -755,6 +717,51 @@ func (s *server) handleDeleteOrganization(w http.ResponseWriter, r *http.Request
 	s.refreshCookieCache(w, r, as)
 	writeJSON(w, http.StatusOK, org)
 	return nil
+}
+
+// deleteOrganization deletes orgID with its members and invitations in tx, where the caller may,
+// and clears it from the sessions that have it (or one of its teams) active; as.Session is
+// re-read for the cookie.
+func (s *server) deleteOrganization(ctx context.Context, tx pgx.Tx, as *authSession, orgID string) (*organization, error) {
+	_, err := s.lockPermittedMember(ctx, tx, orgID, as.User.ID, statement{"organization": {"delete"}}, errOrgNotMember, errOrgNotAllowedToDelete)
+	if err != nil {
+		return nil, err
+	}
+	// Members, invitations, then the organization; its teams and their members go by the
+	// foreign keys' ON DELETE CASCADE.
+	for _, stmt := range []string{
+		`DELETE FROM member WHERE "organizationId" = $1`,
+		`DELETE FROM invitation WHERE "organizationId" = $1`,
+		// No session keeps the organization or one of its teams active; one statement, so
+		// that concurrent deletions lock the sessions they share in one pass.
+		`WITH teams AS (SELECT id FROM team WHERE "organizationId" = $1)
+		UPDATE session SET
+			"activeOrganizationId" = NULLIF("activeOrganizationId", $1),
+			"activeTeamId" = CASE WHEN "activeTeamId" IN (SELECT id FROM teams) THEN NULL ELSE "activeTeamId" END
+		WHERE "activeOrganizationId" = $1 OR "activeTeamId" IN (SELECT id FROM teams)`,
+	} {
+		if _, err := tx.Exec(ctx, stmt, orgID); err != nil {
+			return nil, fmt.Errorf("delete organization: %w", err)
+		}
+	}
+	org, err := scanOrg(tx.QueryRow(ctx, `DELETE FROM organization o WHERE o.id = $1 RETURNING `+orgColumns, orgID))
+	if err != nil {
+		return nil, err
+	}
+	if org == nil {
+		return nil, &apiError{Status: http.StatusBadRequest}
+	}
+	// Re-read this session, which the UPDATEs above may have changed; sessions only in Redis
+	// are not found by them, so the caller's is cleared here (others keep the id until they
+	// set another, as upstream's keep it).
+	if !s.sessionsInDB() {
+		if as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == orgID {
+			as.Session.ActiveOrganizationID, as.Session.ActiveTeamID = nil, nil
+		}
+		_, err := s.storeSessionUpdate(ctx, &as.Session)
+		return org, err
+	}
+	return org, tx.QueryRow(ctx, `SELECT `+s.sessionColumns+` FROM session s WHERE s.token = $1`, as.Session.Token).Scan(as.Session.scanTargets()...)
 }
 
 func (s *server) handleSetActiveOrganization(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -96,9 +97,18 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	if field == "" {
 		return p, nil
 	}
+	var err error
+	if p.where, p.args, err = memberFilter(q, field); err != nil {
+		return memberPage{}, err
+	}
+	return p, nil
+}
+
+// memberFilter is list-members' filter on field as an SQL condition whose value is $2.
+func memberFilter(q url.Values, field string) (string, []any, error) {
 	col, ok := memberFields[field]
 	if !ok {
-		return memberPage{}, validationError(fmt.Sprintf("[query.filterField] Invalid input: no member field %q", field))
+		return "", nil, validationError(fmt.Sprintf("[query.filterField] Invalid input: no member field %q", field))
 	}
 	values := q["filterValue"]
 	if len(values) == 0 {
@@ -110,7 +120,7 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 		for i, v := range values {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return memberPage{}, validationError("[query.filterValue] Invalid input: expected a date")
+				return "", nil, validationError("[query.filterValue] Invalid input: expected a date")
 			}
 			times[i] = t
 		}
@@ -127,19 +137,17 @@ func (s *server) memberPageQuery(r *http.Request) (memberPage, error) {
 	likes := map[string]string{"contains": `'%' || $2 || '%'`, "starts_with": `$2 || '%'`, "ends_with": `'%' || $2`}
 	switch {
 	case comparisons[op] != "":
-		p.where, p.args = col+` `+comparisons[op]+` $2`, []any{first()}
+		return col + ` ` + comparisons[op] + ` $2`, []any{first()}, nil
 	case op == "in":
-		p.where, p.args = col+` = ANY ($2)`, []any{list}
+		return col + ` = ANY ($2)`, []any{list}, nil
 	case op == "not_in":
-		p.where, p.args = `NOT (`+col+` = ANY ($2))`, []any{list}
+		return `NOT (` + col + ` = ANY ($2))`, []any{list}, nil
 	case likes[op] != "" && field != "createdAt":
 		// The value is matched literally: LIKE's own wildcards in it are escaped.
 		escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(values[0])
-		p.where, p.args = col+` LIKE `+likes[op]+` ESCAPE '\'`, []any{escaped}
-	default:
-		return memberPage{}, validationError(fmt.Sprintf("[query.filterOperator] Invalid input: operator %q does not apply to %s", op, field))
+		return col + ` LIKE ` + likes[op] + ` ESCAPE '\'`, []any{escaped}, nil
 	}
-	return p, nil
+	return "", nil, validationError(fmt.Sprintf("[query.filterOperator] Invalid input: operator %q does not apply to %s", op, field))
 }
 
 // callerByQuery requires the session and returns the caller's membership of the organization named by the query's
@@ -259,48 +267,8 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 	}
 	var removed *member
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		ctx := r.Context()
-		caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(body.MemberIDOrEmail, "@") {
-			removed, err = memberByEmail(ctx, tx, orgID, body.MemberIDOrEmail)
-		} else {
-			removed, err = memberByID(ctx, tx, body.MemberIDOrEmail)
-		}
-		if err != nil {
-			return err
-		}
-		if removed == nil {
-			return errMemberNotFound
-		}
-		// Upstream's order and codes: an owner is removable only by an owner, and never the last.
-		if hasRole(removed.Role, creatorRole) {
-			if !hasRole(caller.Role, creatorRole) {
-				return errOnlyOwner
-			}
-			owners, err := countOwners(ctx, tx, orgID)
-			if err != nil {
-				return err
-			}
-			if owners <= 1 {
-				return errOnlyOwner
-			}
-		}
-		if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"delete"}}) {
-			return errNotAllowedDeleteMember
-		}
-		if removed.OrganizationID != orgID {
-			return errMemberNotFound
-		}
-		if err := deleteMember(ctx, tx, removed); err != nil {
-			return err
-		}
-		if removed.UserID == as.User.ID && as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == orgID {
-			return s.setActiveOrganization(ctx, tx, as, nil)
-		}
-		return nil
+		removed, err = s.removeMember(r.Context(), tx, as, orgID, body.MemberIDOrEmail)
+		return err
 	})
 	if err != nil {
 		return err
@@ -312,6 +280,53 @@ func (s *server) handleRemoveMember(w http.ResponseWriter, r *http.Request) erro
 	}
 	writeJSON(w, http.StatusOK, map[string]*member{"member": removed})
 	return nil
+}
+
+// removeMember removes the member named by id or email from orgID in tx, with the caller's
+// membership locked, and clears the caller's active organization when they removed themselves.
+func (s *server) removeMember(ctx context.Context, tx pgx.Tx, as *authSession, orgID, memberIDOrEmail string) (*member, error) {
+	caller, err := s.lockMember(ctx, tx, orgID, as.User.ID, errMemberNotFound)
+	if err != nil {
+		return nil, err
+	}
+	var removed *member
+	if strings.Contains(memberIDOrEmail, "@") {
+		removed, err = memberByEmail(ctx, tx, orgID, memberIDOrEmail)
+	} else {
+		removed, err = memberByID(ctx, tx, memberIDOrEmail)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if removed == nil {
+		return nil, errMemberNotFound
+	}
+	// Upstream's order and codes: an owner is removable only by an owner, and never the last.
+	if hasRole(removed.Role, creatorRole) {
+		if !hasRole(caller.Role, creatorRole) {
+			return nil, errOnlyOwner
+		}
+		owners, err := countOwners(ctx, tx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		if owners <= 1 {
+			return nil, errOnlyOwner
+		}
+	}
+	if !s.cfg.Org.roles().hasPermission(caller.Role, statement{"member": {"delete"}}) {
+		return nil, errNotAllowedDeleteMember
+	}
+	if removed.OrganizationID != orgID {
+		return nil, errMemberNotFound
+	}
+	if err := deleteMember(ctx, tx, removed); err != nil {
+		return nil, err
+	}
+	if removed.UserID == as.User.ID && as.Session.ActiveOrganizationID != nil && *as.Session.ActiveOrganizationID == orgID {
+		return removed, s.setActiveOrganization(ctx, tx, as, nil)
+	}
+	return removed, nil
 }
 
 func (s *server) handleUpdateMemberRole(w http.ResponseWriter, r *http.Request) error {
@@ -437,10 +452,18 @@ func (s *server) handleLeaveOrganization(w http.ResponseWriter, r *http.Request)
 // permissions and the deprecated permission.
 var errOneOfPermissions = validationError("[body] Invalid input")
 
-// checkOneOfPermissions applies that rule to the two keys of a has-permission body, the
-// organization's and the admin plugin's alike.
-func checkOneOfPermissions(permission, permissions *map[string][]string) error {
-	switch {
+// permissionKeys is a has-permission body, the organization's or the admin plugin's: each names
+// the deprecated "permission" and "permissions" beside keys of its own.
+type permissionKeys interface {
+	permissionKeys() (permission, permissions *map[string][]string)
+}
+
+// decodeHasPermission decodes a has-permission body and applies that rule to its two keys.
+func (s *server) decodeHasPermission(r *http.Request, body permissionKeys) error {
+	if err := s.decode(r, body, jsonOnly); err != nil {
+		return err
+	}
+	switch permission, permissions := body.permissionKeys(); {
 	case permission != nil && permissions != nil:
 		return validationError("[body] Invalid input: more than one option matched")
 	case permission == nil && permissions == nil:
@@ -449,16 +472,19 @@ func checkOneOfPermissions(permission, permissions *map[string][]string) error {
 	return nil
 }
 
+type orgHasPermissionBody struct {
+	OrganizationID string               `json:"organizationId"`
+	Permission     *map[string][]string `json:"permission"`
+	Permissions    *map[string][]string `json:"permissions"`
+}
+
+func (b *orgHasPermissionBody) permissionKeys() (permission, permissions *map[string][]string) {
+	return b.Permission, b.Permissions
+}
+
 func (s *server) handleHasPermission(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		OrganizationID string               `json:"organizationId"`
-		Permission     *map[string][]string `json:"permission"`
-		Permissions    *map[string][]string `json:"permissions"`
-	}
-	if err := s.decode(r, &body, jsonOnly); err != nil {
-		return err
-	}
-	if err := checkOneOfPermissions(body.Permission, body.Permissions); err != nil {
+	var body orgHasPermissionBody
+	if err := s.decodeHasPermission(r, &body); err != nil {
 		return err
 	}
 	as, err := s.orgSession(w, r)

@@ -321,23 +321,36 @@ func (s *server) userPasskeys(r *http.Request, userID string) ([]passkey, error)
 	return list, nil
 }
 
-func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *http.Request) error {
+// registerOptionsQuery is generate-register-options' query.
+type registerOptionsQuery struct {
+	attachment, name string
+	context          *string // upstream's passkey-first registration context, kept as is
+}
+
+func readRegisterOptionsQuery(r *http.Request) (registerOptionsQuery, error) {
 	query := r.URL.Query()
-	attachment := query.Get("authenticatorAttachment")
-	if query.Has("authenticatorAttachment") && (len(query["authenticatorAttachment"]) > 1 || attachment != "platform" && attachment != "cross-platform") {
-		return validationError(`[query.authenticatorAttachment] Invalid option: expected one of "platform"|"cross-platform"`)
+	q := registerOptionsQuery{attachment: query.Get("authenticatorAttachment")}
+	if query.Has("authenticatorAttachment") && (len(query["authenticatorAttachment"]) > 1 || q.attachment != "platform" && q.attachment != "cross-platform") {
+		return q, validationError(`[query.authenticatorAttachment] Invalid option: expected one of "platform"|"cross-platform"`)
 	}
-	name, err := queryString(r, "name", false)
-	if err != nil {
-		return err
+	var err error
+	if q.name, err = queryString(r, "name", false); err != nil {
+		return q, err
 	}
-	var ceremonyContext *string // upstream's passkey-first registration context, kept as is
 	if query.Has("context") {
 		c, err := queryString(r, "context", false)
 		if err != nil {
-			return err
+			return q, err
 		}
-		ceremonyContext = &c
+		q.context = &c
+	}
+	return q, nil
+}
+
+func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *http.Request) error {
+	q, err := readRegisterOptionsQuery(r)
+	if err != nil {
+		return err
 	}
 	as, err := s.requireSession(w, r, freshSession)
 	if err != nil {
@@ -369,13 +382,13 @@ func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *
 		AuthenticatorSelection: authenticatorSelection{
 			ResidentKey:             "preferred",
 			UserVerification:        string(s.cfg.Passkey.UserVerification),
-			AuthenticatorAttachment: attachment,
+			AuthenticatorAttachment: q.attachment,
 		},
 		Extensions: map[string]bool{"credProps": true},
 		Hints:      []string{},
 	}
-	if name != "" {
-		opts.User.Name = name
+	if q.name != "" {
+		opts.User.Name = q.name
 	}
 	for _, p := range existing {
 		opts.ExcludeCredentials = append(opts.ExcludeCredentials, p.descriptor())
@@ -384,7 +397,7 @@ func (s *server) handleGeneratePasskeyRegisterOptions(w http.ResponseWriter, r *
 		Type:              "registration",
 		ExpectedChallenge: opts.Challenge,
 		UserData:          registrationUser{ID: as.User.ID, Name: userName, DisplayName: userName},
-		Context:           ceremonyContext,
+		Context:           q.context,
 	}
 	if err := s.issueChallenge(w, r, record); err != nil {
 		return err

@@ -122,11 +122,15 @@ end
 `
 
 // findScript: the session value and its user's revocation marker, in one round trip.
-// KEYS[1] = {token}; ARGV[1] = prefix.
+// KEYS[1] = {token}; ARGV[1] = prefix. The user id is found by its key rather than by decoding
+// the whole value, which would cost Redis's one thread ~30 µs a lookup: in the value's JSON an
+// unescaped `"userId":"` can only be a key, and the first is the session's, which both servers
+// write before the user.
 var findScript = redis.NewScript(luaLists + `
 local v = redis.call("GET", KEYS[1])
 if not v then return false end
-local uid = user_of(v)
+local uid = string.match(v, '"userId":"([^"\\]*)"')
+if not uid then uid = user_of(v) end
 local before = false
 if uid then before = redis.call("GET", ARGV[1] .. "revoked-sessions-before-" .. uid) end
 return {v, before or ""}

@@ -3,81 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// sessionLoad reads get-session with several signed-in clients' cookies from a few workers and
-// counts, per phase, the statuses and the answers that had lost their session (null).
-type sessionLoad struct {
-	mu       sync.Mutex
-	phase    string
-	statuses map[string]map[int]int
-	lost     map[string]int
-	failures []string
-	stop     chan struct{}
-	done     sync.WaitGroup
-}
-
-func startSessionLoad(t *testing.T, url string, cookies []string, workers int) *sessionLoad {
-	l := &sessionLoad{phase: "before", statuses: map[string]map[int]int{}, lost: map[string]int{}, stop: make(chan struct{})}
-	client := &http.Client{Timeout: 30 * time.Second}
-	for w := range workers {
-		l.done.Add(1)
-		go func() {
-			defer l.done.Done()
-			for n := 0; ; n++ {
-				select {
-				case <-l.stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest("GET", url+"/api/auth/get-session", nil)
-				req.Header.Set("Cookie", cookies[(w+n)%len(cookies)])
-				req.Header.Set("Origin", url)
-				phase := l.current()
-				resp, err := client.Do(req)
-				l.mu.Lock()
-				if err != nil {
-					l.failures = append(l.failures, err.Error())
-				} else {
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if l.statuses[phase] == nil {
-						l.statuses[phase] = map[int]int{}
-					}
-					l.statuses[phase][resp.StatusCode]++
-					if resp.StatusCode == http.StatusOK && string(body) == "null" {
-						l.lost[phase]++
-					}
-				}
-				l.mu.Unlock()
-			}
-		}()
-	}
-	return l
-}
-
-func (l *sessionLoad) current() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.phase
-}
-
-func (l *sessionLoad) set(phase string) {
-	l.mu.Lock()
-	l.phase = phase
-	l.mu.Unlock()
-}
-
-func (l *sessionLoad) finish() {
-	close(l.stop)
-	l.done.Wait()
-}
 
 // TestRedisOutageUnderLoad cuts Redis off while get-session streams in with several sessions,
 // signs one session out during the outage, then restores Redis. With sessions in Postgres too
@@ -104,7 +34,10 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 			victimToken, _ := redisSessionOf(t, victim)
 
 			const workers, outage = 4, 700 * time.Millisecond
-			l := startSessionLoad(t, ts.URL, cookies, workers)
+			// Connections are kept alive: the outage is Redis's, not the listener's.
+			l := startLoadWith(t, &http.Client{Timeout: 30 * time.Second}, workers, func(w, n int) (*http.Request, error) {
+				return jsonRequest("GET", ts.URL+"/api/auth/get-session", nil, ts.URL, cookies[(w+n)%len(cookies)])
+			})
 			time.Sleep(300 * time.Millisecond)
 			l.set("outage")
 			proxy.cut()
@@ -139,14 +72,14 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 				resurrected = 1
 			}
 			recordFigures(t, "redis outage", map[string]any{"arrangement": a.name, "workers": workers, "outage_ms": outage.Milliseconds(),
-				"statuses": l.statuses, "lost": l.lost, "resurrected": resurrected, "failures": len(l.failures), "recovery_ms": recovery.Milliseconds()})
+				"statuses": l.statuses, "lost": l.null, "resurrected": resurrected, "failures": l.transportFailures(), "recovery_ms": recovery.Milliseconds()})
 			if recovery == 0 {
 				t.Fatal("the server did not recover after Redis came back")
 			}
-			for _, f := range l.failures {
-				t.Errorf("transport failure: %s", f)
+			if n := l.transportFailures(); n > 0 {
+				t.Errorf("%d transport failures: %v, refused %v, reset %d", n, l.failures, l.refused, len(l.resets))
 			}
-			for phase, n := range l.lost {
+			for phase, n := range l.null {
 				t.Errorf("%s: %d answers lost their session", phase, n)
 			}
 			for phase, statuses := range l.statuses {

@@ -30,6 +30,10 @@ type session struct {
 	ActiveTeamID         *string     `json:"activeTeamId"`
 	ImpersonatedBy       *string     `json:"impersonatedBy"` // the admin plugin's (impersonate.go)
 	Extra                fieldValues `json:"-"`              // session.additionalFields (fields.go)
+	// Hidden holds, for a session kept only in Redis, the additional fields declared
+	// returned: false: stored with the session, never answered. A session a write changes is
+	// always read from the store (only get-session answers from the cookie cache), so it has them.
+	Hidden fieldValues `json:"-"`
 	// unset marks the plugin keys above that the stored value does not hold at all: upstream
 	// keeps a session only in secondary storage as the object it created, without the keys no
 	// one has set, and answers it so (a row of the database holds them as null).
@@ -65,6 +69,16 @@ func (s session) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return spliceFields(b, s.Extra), nil
+}
+
+// storedJSON is the session as its Redis value holds it: as answered, and the fields never
+// answered.
+func (s session) storedJSON() ([]byte, error) {
+	b, err := s.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return spliceFields(b, s.Hidden), nil
 }
 
 // nilPluginKeys are the plugin keys whose value is nil.
@@ -448,7 +462,7 @@ func (s *server) handleUpdateSession(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if err := s.leftoverKeys(r, body.Rest); err != nil {
+	if err := s.leftoverKeys(r, body.Rest, "body"); err != nil {
 		return err
 	}
 	if len(extra.cols) == 0 {

@@ -74,7 +74,8 @@ func (s *server) saveSession(ctx context.Context, q querier, sess *session, extr
 			return fmt.Errorf("create session: %w", err)
 		}
 	} else {
-		sess.Extra = s.cfg.Fields.Session.synthetic(extra)
+		sess.Extra = s.cfg.Fields.Session.storedValues(extra)
+		sess.Hidden = s.cfg.Fields.Session.hiddenValues(extra)
 	}
 	return s.putNewSession(ctx, q, *sess)
 }
@@ -91,10 +92,15 @@ func (s *server) putNewSession(ctx context.Context, q querier, sess session) err
 	if u == nil {
 		return fmt.Errorf("create session: no user %s", sess.UserID)
 	}
-	value, err := json.Marshal(authSession{Session: sess, User: *u})
+	part, err := sess.storedJSON()
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
+	userPart, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	value := append(append(append(append([]byte(`{"session":`), part...), `,"user":`...), userPart...), '}')
 	_, err = s.redis.putSession(ctx, sess.Token, sess.UserID, value, sess.ExpiresAt.Time(), s.now(), false)
 	return s.redisOutcome(ctx, err, s.sessionsInDB(), sess.Token)
 }
@@ -131,7 +137,7 @@ func (s *server) findRedisSession(ctx context.Context, token string) (as *authSe
 	if err != nil || value == nil {
 		return nil, false, err
 	}
-	as, ok := decodeStoredSession(value, before)
+	as, ok := decodeStoredSession(value, before, s.cfg.Fields)
 	if !ok {
 		return nil, true, nil
 	}
@@ -139,12 +145,22 @@ func (s *server) findRedisSession(ctx context.Context, token string) (as *authSe
 }
 
 // decodeStoredSession decodes a Redis session value; false when it is malformed or was revoked
-// by its user's revoked-sessions-before marker (upstream isRevokedSession).
-func decodeStoredSession(value []byte, revokedBefore int64) (*authSession, bool) {
+// by its user's revoked-sessions-before marker (upstream isRevokedSession). The fields declared
+// returned: false, which the Node server stores with the rest, are never answered: the
+// session's are set apart to be stored again on a write, the user's dropped (Postgres has them).
+func decodeStoredSession(value []byte, revokedBefore int64, fields fieldsConfig) (*authSession, bool) {
 	var as authSession
 	if err := json.Unmarshal(value, &as); err != nil || as.Session.Token == "" || as.User.ID == "" {
 		return nil, false
 	}
+	if err := fields.Session.hide(&as.Session); err != nil {
+		return nil, false
+	}
+	userExtra, _, err := fields.User.splitHidden(as.User.Extra)
+	if err != nil {
+		return nil, false
+	}
+	as.User.Extra = userExtra
 	if as.Session.CreatedAt.Time().UnixMilli() < revokedBefore {
 		return nil, false
 	}
@@ -187,11 +203,11 @@ func (s *server) updateSessionFields(ctx context.Context, sess *session, extra f
 			return false, fmt.Errorf("update session: %w", err)
 		}
 	} else {
-		fields, err := s.cfg.Fields.Session.updated(sess.Extra, extra)
+		fields, hidden, err := s.cfg.Fields.Session.updated(*sess, extra)
 		if err != nil {
 			return false, err
 		}
-		sess.Extra, sess.UpdatedAt = fields, jsTime(s.now())
+		sess.Extra, sess.Hidden, sess.UpdatedAt = fields, hidden, jsTime(s.now())
 	}
 	return s.storeSessionUpdate(ctx, sess)
 }
@@ -203,7 +219,7 @@ func (s *server) storeSessionUpdate(ctx context.Context, sess *session) (bool, e
 	if s.redis == nil {
 		return true, nil
 	}
-	part, err := json.Marshal(sess)
+	part, err := sess.storedJSON()
 	if err != nil {
 		return false, fmt.Errorf("encode session: %w", err)
 	}
@@ -342,7 +358,7 @@ func (s *server) listRedisSessions(ctx context.Context, userID string, own bool)
 	}
 	sessions := []session{}
 	for _, v := range values {
-		as, ok := decodeStoredSession([]byte(v), before)
+		as, ok := decodeStoredSession([]byte(v), before, s.cfg.Fields)
 		if !ok || as.Session.UserID != userID || !as.Session.ExpiresAt.Time().After(now) || (own && as.Session.ImpersonatedBy != nil) {
 			continue
 		}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,7 +254,9 @@ func readTestdata(t *testing.T, name string) []byte {
 // TestRedisSessionCarriesAdditionalFields: in both Redis arrangements a session's additional
 // fields (testdata/config/fields.json) start at their defaults, are in the Redis value as the API
 // answers them, come back from Redis into get-session, follow update-session into Redis, and
-// survive the session rotation that turning two-factor on does.
+// survive the session rotation that turning two-factor on does. A field with no value is null
+// with sessions in Postgres and absent with sessions in Redis alone, as upstream's session object
+// there holds only the fields given a value.
 func TestRedisSessionCarriesAdditionalFields(t *testing.T) {
 	t.Parallel()
 	for _, a := range redisArrangements {
@@ -280,9 +284,13 @@ func TestRedisSessionCarriesAdditionalFields(t *testing.T) {
 						t.Errorf("%s: get-session %s = %#v, want %#v", where, k, got.Session[k], v)
 					}
 				}
-				for _, k := range []string{"device", "theme"} {
-					if _, ok := storedSess[k]; !ok {
-						t.Errorf("%s: Redis value lacks %s: %v", where, k, storedSess)
+				for k, v := range want {
+					// Upstream's object in Redis alone holds only the fields given a value;
+					// a row of the session table holds every column, null or not.
+					_, stored := storedSess[k]
+					_, answered := got.Session[k]
+					if in := v != nil || a.sessionsInDB; stored != in || answered != in {
+						t.Errorf("%s: %s in the Redis value %v, answered %v; want %v", where, k, stored, answered, in)
 					}
 				}
 			}
@@ -310,6 +318,111 @@ func TestRedisSessionCarriesAdditionalFields(t *testing.T) {
 				t.Error("the rotated-out session is still in Redis")
 			}
 			wantFields("rotation", rotated, map[string]any{"device": "phone", "theme": "light"})
+		})
+	}
+}
+
+// TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem: with sessions only in
+// Redis, a session field declared returned: false (riskLevel in testdata/config/fields.json) is
+// in the Redis value from sign-up on, as upstream's createSession stores the whole session
+// object; no answer shows it (get-session, update-session, list-sessions, the session_data
+// cookie); setting it, updating another field, the session's refresh and its rotation keep it in
+// Redis, with the cookie cache off and on. A value the Node server wrote
+// (testdata/redis/upstream-session-fields.json, with the user's returned: false field too) is
+// answered without either, and an update through ours keeps its field in Redis.
+func TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem(t *testing.T) {
+	t.Parallel()
+	for _, cacheMaxAge := range []int{0, 300} {
+		t.Run(fmt.Sprintf("cookie-cache=%v", cacheMaxAge > 0), func(t *testing.T) {
+			t.Parallel()
+			ts := newFieldsServer(t, withRedis(t, false, true), func(c *config) { c.CookieCacheMaxAge = cacheMaxAge })
+			ts.clock.set(stepStart)
+			rc := testRedisClient(t)
+			c := ts.client(t)
+			c.signUp("hidden@example.com", "password123", "Hidden")
+			token, _ := redisSessionOf(t, c)
+
+			stored := func(where, token string) map[string]any {
+				t.Helper()
+				v, _ := storedSession(t, ts, rc, token)
+				if v == nil {
+					t.Fatalf("%s: no Redis value", where)
+				}
+				return v["session"].(map[string]any)
+			}
+			notAnswered := func(where string, resp *testResponse) {
+				t.Helper()
+				if strings.Contains(string(resp.Body), "riskLevel") || strings.Contains(string(resp.Body), "internalNote") {
+					t.Errorf("%s answers a returned: false field: %s", where, resp.Body)
+				}
+				name := ts.cookieName(cookieSessionData)
+				lines := resp.Header.Values("Set-Cookie")
+				set := slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, name+"=") && !strings.HasPrefix(l, name+"=;") })
+				if set {
+					if cc, _ := decodeCompactCache(t, cacheValue(t, lines)); strings.Contains(string(cc.Session), "riskLevel") {
+						t.Errorf("%s: session_data holds riskLevel: %s", where, cc.Session)
+					}
+				}
+			}
+			wantStored := func(where, token string, want map[string]any) {
+				t.Helper()
+				got := stored(where, token)
+				for k, v := range want {
+					if got[k] != v {
+						t.Errorf("%s: Redis value %s = %#v, want %#v (%v)", where, k, got[k], v, got)
+					}
+				}
+			}
+
+			wantStored("sign-up", token, map[string]any{"riskLevel": "low", "theme": "light"})
+			notAnswered("get-session", c.get("/api/auth/get-session").wantStatus(t, http.StatusOK))
+			notAnswered("get-session from Redis", c.get("/api/auth/get-session?disableCookieCache=true").wantStatus(t, http.StatusOK))
+			notAnswered("list-sessions", c.get("/api/auth/list-sessions").wantStatus(t, http.StatusOK))
+
+			notAnswered("update-session", c.post("/api/auth/update-session", map[string]any{"device": "phone"}).wantStatus(t, http.StatusOK))
+			wantStored("update of another field", token, map[string]any{"riskLevel": "low", "device": "phone"})
+
+			notAnswered("update-session of it", c.post("/api/auth/update-session", map[string]any{"riskLevel": "high"}).wantStatus(t, http.StatusOK))
+			wantStored("update of it", token, map[string]any{"riskLevel": "high", "device": "phone"})
+
+			// The refresh get-session does once a day (updateAge) rewrites the value.
+			ts.clock.advance(25 * time.Hour)
+			notAnswered("refreshing get-session", c.get("/api/auth/get-session?disableCookieCache=true").wantStatus(t, http.StatusOK))
+			wantStored("refresh", token, map[string]any{"riskLevel": "high", "device": "phone"})
+
+			var enabled struct {
+				TOTPURI string `json:"totpURI"`
+			}
+			c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, http.StatusOK).decode(t, &enabled)
+			code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
+			c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, http.StatusOK)
+			rotated, _ := redisSessionOf(t, c)
+			if rotated == token {
+				t.Fatal("the session was not rotated")
+			}
+			wantStored("rotation", rotated, map[string]any{"riskLevel": "high", "device": "phone"})
+
+			// A session the Node server stored, with both returned: false fields in it.
+			node := ts.client(t)
+			user := node.signUp("node-hidden@example.com", "password123", "Node")
+			now := ts.clock.now().UTC()
+			nodeToken := "nodeFieldsToken0123456789abcdefg"
+			value := strings.NewReplacer(
+				"{userId}", user["id"].(string), "{email}", "node-hidden@example.com", "{token}", nodeToken,
+				"{createdAt}", now.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z"),
+				"{expiresAt}", now.Add(6*24*time.Hour).Format("2006-01-02T15:04:05.000Z"),
+			).Replace(strings.TrimSpace(string(readTestdata(t, "redis/upstream-session-fields.json"))))
+			if err := rc.Set(context.Background(), ts.cfg.Redis.KeyPrefix+nodeToken, value, time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			node.cookies = map[string]string{ts.cookieName(cookieSessionToken): signCookieValue(t, ts, nodeToken)}
+			got := node.get("/api/auth/get-session").wantStatus(t, http.StatusOK)
+			if !strings.Contains(string(got.Body), nodeToken) {
+				t.Fatalf("get-session of the Node server's session: %s", got.Body)
+			}
+			notAnswered("get-session of the Node server's session", got)
+			notAnswered("update-session of the Node server's session", node.post("/api/auth/update-session", map[string]any{"device": "tablet"}).wantStatus(t, http.StatusOK))
+			wantStored("update of the Node server's session", nodeToken, map[string]any{"riskLevel": "elevated", "device": "tablet", "theme": "light"})
 		})
 	}
 }

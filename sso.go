@@ -804,57 +804,64 @@ func (s *server) handleSSOUpdateProvider(w http.ResponseWriter, r *http.Request)
 	}
 	var updated *ssoProvider
 	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
-		p, err := relockProvider(ctx, tx, authorized)
-		if err != nil {
-			return err
-		}
-		identityChanged := body.Issuer != nil && strings.TrimSpace(*body.Issuer) != p.Issuer
-		if body.Issuer != nil {
-			p.Issuer = strings.TrimSpace(*body.Issuer)
-		}
-		if body.Domain != nil {
-			if *body.Domain != p.Domain {
-				unverified := false
-				p.DomainVerified = &unverified
-			}
-			p.Domain = *body.Domain
-		}
-		if oidc != nil {
-			changed, err := s.mergeOIDCConfig(r, p, body.Issuer != nil, oidc)
-			if err != nil {
-				return err
-			}
-			identityChanged = identityChanged || changed
-		}
-		if saml != nil {
-			changed, err := mergeSAMLConfig(p, body.Issuer != nil, json.RawMessage(body.SAMLConfig))
-			if err != nil {
-				return err
-			}
-			identityChanged = identityChanged || changed
-		}
-		if identityChanged {
-			var linked bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM account WHERE "providerId" = $1)`, p.ProviderID).Scan(&linked); err != nil {
-				return fmt.Errorf("find sso accounts: %w", err)
-			}
-			if linked {
-				return errSSOIdentityLocked
-			}
-		}
-		_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5, "samlConfig" = $6 WHERE id = $1`,
-			p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig, p.SAMLConfig)
-		if err != nil {
-			return fmt.Errorf("update sso provider: %w", err)
-		}
-		updated = p
-		return nil
+		updated, err = s.updateSSOProvider(tx, r, authorized, &body, oidc, saml)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.sanitize(r, updated))
 	return nil
+}
+
+// updateSSOProvider applies update-provider's changes to the provider, locked again in tx. A
+// change of identity (issuer, client or entity) is refused while accounts are linked to it.
+func (s *server) updateSSOProvider(tx pgx.Tx, r *http.Request, authorized *ssoProvider, body *ssoUpdateBody, oidc *ssoOIDCBody, saml *samlConfig) (*ssoProvider, error) {
+	ctx := r.Context()
+	p, err := relockProvider(ctx, tx, authorized)
+	if err != nil {
+		return nil, err
+	}
+	identityChanged := body.Issuer != nil && strings.TrimSpace(*body.Issuer) != p.Issuer
+	if body.Issuer != nil {
+		p.Issuer = strings.TrimSpace(*body.Issuer)
+	}
+	if body.Domain != nil {
+		if *body.Domain != p.Domain {
+			unverified := false
+			p.DomainVerified = &unverified
+		}
+		p.Domain = *body.Domain
+	}
+	if oidc != nil {
+		changed, err := s.mergeOIDCConfig(r, p, body.Issuer != nil, oidc)
+		if err != nil {
+			return nil, err
+		}
+		identityChanged = identityChanged || changed
+	}
+	if saml != nil {
+		changed, err := mergeSAMLConfig(p, body.Issuer != nil, json.RawMessage(body.SAMLConfig))
+		if err != nil {
+			return nil, err
+		}
+		identityChanged = identityChanged || changed
+	}
+	if identityChanged {
+		var linked bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM account WHERE "providerId" = $1)`, p.ProviderID).Scan(&linked); err != nil {
+			return nil, fmt.Errorf("find sso accounts: %w", err)
+		}
+		if linked {
+			return nil, errSSOIdentityLocked
+		}
+	}
+	_, err = tx.Exec(ctx, `UPDATE "ssoProvider" SET issuer = $2, domain = $3, "domainVerified" = $4, "oidcConfig" = $5, "samlConfig" = $6 WHERE id = $1`,
+		p.ID, p.Issuer, p.Domain, p.DomainVerified, p.OIDCConfig, p.SAMLConfig)
+	if err != nil {
+		return nil, fmt.Errorf("update sso provider: %w", err)
+	}
+	return p, nil
 }
 
 // mergeOIDCConfig applies a partial oidcConfig to p as upstream's mergeOIDCConfig does (the

@@ -343,38 +343,13 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 		return fail(cmp.Or(q.err, "invalid_request"), description)
 	}
 	ctx := r.Context()
-	p, err := ssoProviderByID(ctx, s.db, providerID, "")
+	p, cfg, err := s.ssoCallbackProvider(r, providerID, ref)
+	var f *callbackFailure
+	if errors.As(err, &f) {
+		return fail(f.code, f.description)
+	}
 	if err != nil {
 		return err
-	}
-	if p == nil {
-		return fail("invalid_provider", "provider not found")
-	}
-	if ref == nil {
-		return fail("invalid_state", "missing_sso_provider_reference")
-	}
-	if !s.isCurrentReference(p, ref) {
-		return fail("invalid_state", "sso_provider_changed_during_authentication")
-	}
-	if s.cfg.SSO.DomainVerification && !s.domainVerified(p) {
-		return errSSODomainUnverified
-	}
-	cfg := p.oidcConfig()
-	if cfg == nil {
-		return fail("invalid_provider", "provider not found")
-	}
-	if err := s.ensureEndpoints(r, p, cfg); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			return fail("discovery_failed", ae.Message)
-		}
-		return fail("discovery_failed", "unexpected_discovery_error")
-	}
-	switch {
-	case cfg.TokenEndpoint == "":
-		return fail("invalid_provider", "token_endpoint_not_found")
-	case cfg.TokenEndpointAuthentication == "private_key_jwt":
-		return fail("invalid_provider", "no_private_key_available")
 	}
 	tokens, err := s.exchangeCode(ctx, r, s.ssoOAuthProvider(r, p, cfg, nil), q.code, st.CodeVerifier)
 	if err != nil {
@@ -396,6 +371,46 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request, providerID 
 	}
 	s.finishProviderSignIn(w, r, st, res)
 	return nil
+}
+
+// ssoCallbackProvider loads the callback's provider and checks it is still the one the flow
+// started with and can take a code. What ends at the error URL is a *callbackFailure; a database
+// error or an unverified domain is answered as JSON, as upstream does.
+func (s *server) ssoCallbackProvider(r *http.Request, providerID string, ref *ssoProviderReference) (*ssoProvider, *ssoOIDCConfig, error) {
+	p, err := ssoProviderByID(r.Context(), s.db, providerID, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if p == nil {
+		return nil, nil, &callbackFailure{"invalid_provider", "provider not found"}
+	}
+	if ref == nil {
+		return nil, nil, &callbackFailure{"invalid_state", "missing_sso_provider_reference"}
+	}
+	if !s.isCurrentReference(p, ref) {
+		return nil, nil, &callbackFailure{"invalid_state", "sso_provider_changed_during_authentication"}
+	}
+	if s.cfg.SSO.DomainVerification && !s.domainVerified(p) {
+		return nil, nil, errSSODomainUnverified
+	}
+	cfg := p.oidcConfig()
+	if cfg == nil {
+		return nil, nil, &callbackFailure{"invalid_provider", "provider not found"}
+	}
+	if err := s.ensureEndpoints(r, p, cfg); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return nil, nil, &callbackFailure{"discovery_failed", ae.Message}
+		}
+		return nil, nil, &callbackFailure{"discovery_failed", "unexpected_discovery_error"}
+	}
+	switch {
+	case cfg.TokenEndpoint == "":
+		return nil, nil, &callbackFailure{"invalid_provider", "token_endpoint_not_found"}
+	case cfg.TokenEndpointAuthentication == "private_key_jwt":
+		return nil, nil, &callbackFailure{"invalid_provider", "no_private_key_available"}
+	}
+	return p, cfg, nil
 }
 
 // ssoCallbackQuery is what an identity provider sends back to the callback.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/base32"
@@ -24,11 +25,6 @@ import (
 // Stricter than upstream on purpose: a TOTP code is accepted once per time step and user (RFC 6238
 // section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
 // accepted lives in our own nullable column "lastUsedStep", which the Node server ignores.
-
-// twoFactorConfig is upstream's twoFactor() options that vary between deployments.
-type twoFactorConfig struct {
-	Issuer string // TOTP issuer authenticator apps show (options.issuer, default appName)
-}
 
 // Upstream's defaults (upstream two-factor/index.ts).
 const (
@@ -309,16 +305,9 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 	if err := s.decode(r, &body, jsonOnly); err != nil {
 		return err
 	}
-	method := "totp"
-	if body.Method.Set {
-		var m string
-		if body.Method.Value != nil {
-			m, _ = (*body.Method.Value).(string)
-		}
-		if m != "totp" && m != "otp" {
-			return errBadTwoFactorMethod
-		}
-		method = m
+	method, err := twoFactorMethod(body.Method)
+	if err != nil {
+		return err
 	}
 	as, err := s.requireSession(w, r, sensitiveSession)
 	if err != nil {
@@ -338,32 +327,54 @@ func (s *server) handleTwoFactorEnable(w http.ResponseWriter, r *http.Request) e
 		}{"otp"})
 		return nil
 	}
-	secret := randomString(totpSecretLen, defaultAlpha)
-	codes := newBackupCodes()
-	sealedSecret, err := s.symmetricEncrypt(secret)
+	secret, codes, err := s.newTOTPSecret(r.Context(), as.User.ID)
 	if err != nil {
 		return err
 	}
-	sealedCodes, err := s.sealBackupCodes(codes)
-	if err != nil {
-		return err
-	}
-	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		return s.storeTOTPSecret(r.Context(), tx, as.User.ID, sealedSecret, sealedCodes)
-	})
-	if err != nil {
-		return err
-	}
-	issuer := body.Issuer
-	if issuer == "" {
-		issuer = s.cfg.TwoFactor.Issuer
-	}
+	issuer := cmp.Or(body.Issuer, s.cfg.TwoFactor.Issuer)
 	writeJSON(w, http.StatusOK, struct {
 		Method      string   `json:"method"`
 		TOTPURI     string   `json:"totpURI"`
 		BackupCodes []string `json:"backupCodes"`
 	}{"totp", totpURI(issuer, as.User.Email, []byte(secret)), codes})
 	return nil
+}
+
+// twoFactorMethod is enable's method: totp when not given, else "totp" or "otp" only.
+func twoFactorMethod(method optional[any]) (string, error) {
+	if !method.Set {
+		return "totp", nil
+	}
+	var m string
+	if method.Value != nil {
+		m, _ = (*method.Value).(string)
+	}
+	if m != "totp" && m != "otp" {
+		return "", errBadTwoFactorMethod
+	}
+	return m, nil
+}
+
+// newTOTPSecret makes a TOTP secret and backup codes for userID and stores them sealed, not yet
+// verified; it returns them in the clear for the answer.
+func (s *server) newTOTPSecret(ctx context.Context, userID string) (secret string, codes []string, err error) {
+	secret = randomString(totpSecretLen, defaultAlpha)
+	codes = newBackupCodes()
+	sealedSecret, err := s.symmetricEncrypt(secret)
+	if err != nil {
+		return "", nil, err
+	}
+	sealedCodes, err := s.sealBackupCodes(codes)
+	if err != nil {
+		return "", nil, err
+	}
+	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.storeTOTPSecret(ctx, tx, userID, sealedSecret, sealedCodes)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, codes, nil
 }
 
 // storeTOTPSecret stores a new, unverified secret and backup codes for userID, sealed, in place

@@ -119,16 +119,19 @@ func (s *server) markEmailVerified(ctx context.Context, q querier, id string, on
 // errUserExistsUseAnother, also when a concurrent sign-up wins the race between our lookup and
 // this insert.
 func (s *server) insertUser(ctx context.Context, q querier, name, email string, emailVerified bool, image *string) (user, error) {
-	return s.insertUserWith(ctx, q, name, email, emailVerified, image, s.cfg.userFields().defaults())
+	return s.insertUserWith(ctx, q, "", name, email, emailVerified, image, s.cfg.userFields().defaults())
 }
 
-// insertUserWith is insertUser with the fields of extra (parsed by parseInput); a username
-// taken meanwhile is USERNAME_IS_ALREADY_TAKEN, another unique field's conflict upstream's
-// FAILED_TO_CREATE_USER.
-func (s *server) insertUserWith(ctx context.Context, q querier, name, email string, emailVerified bool, image *string, extra fieldWrite) (user, error) {
+// insertUserWith is insertUser with the id ("" for a new one) and the fields of extra (parsed
+// by parseInput or adminInput); a username taken meanwhile is USERNAME_IS_ALREADY_TAKEN,
+// another unique field's conflict (the id's included) upstream's FAILED_TO_CREATE_USER.
+func (s *server) insertUserWith(ctx context.Context, q querier, id, name, email string, emailVerified bool, image *string, extra fieldWrite) (user, error) {
 	var u user
 	now := s.now()
-	args := []any{generateID(32), name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole()}
+	if id == "" {
+		id = generateID(32)
+	}
+	args := []any{id, name, strings.ToLower(email), emailVerified, image, now, s.cfg.Admin.defaultRole()}
 	cols, params := extra.insertSQL(len(args) + 1)
 	err := q.QueryRow(ctx, `
 		INSERT INTO "user" AS u (id, name, email, "emailVerified", image, "createdAt", "updatedAt", "twoFactorEnabled", role, banned`+cols+`)
@@ -137,12 +140,16 @@ func (s *server) insertUserWith(ctx context.Context, q querier, name, email stri
 		append(args, extra.vals...)...,
 	).Scan(u.scanTargets()...)
 	switch {
-	case isUsernameConflict(err):
+	case s.cfg.Username.isConflict(err):
 		return user{}, errUsernameTaken
 	case isUniqueViolation(err, "") && constraintName(err) != "user_email_key":
 		return user{}, errFailedToCreateUser
 	case isUniqueViolation(err, ""):
 		return user{}, errUserExistsUseAnother
+	case isNotNullViolation(err):
+		// A required field without a default, on a route that creates users without input
+		// (magic link, social sign-in): upstream's insert fails there too.
+		return user{}, errFailedToCreateUser
 	case err != nil:
 		return user{}, fmt.Errorf("create user: %w", err)
 	}
@@ -191,7 +198,7 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	}
 	updated, err := s.setUserColumns(r.Context(), s.db, as.User.ID, extra.cols, extra.vals)
 	switch {
-	case isUsernameConflict(err):
+	case s.cfg.Username.isConflict(err):
 		return errUsernameTaken
 	case isUniqueViolation(err, ""):
 		return errFailedToUpdateUser
@@ -212,7 +219,12 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 // names of the configuration, never input) to vals and
 // updatedAt to now; nil when there is no such user.
 func (s *server) setUserColumns(ctx context.Context, q querier, userID string, cols []string, vals []any) (*user, error) {
-	args := append([]any{userID, s.now()}, vals...)
+	now := any(s.now())
+	if i := slices.Index(cols, `"updatedAt"`); i >= 0 { // an admin's data sets it
+		now = vals[i]
+		cols, vals = slices.Delete(slices.Clone(cols), i, i+1), slices.Delete(slices.Clone(vals), i, i+1)
+	}
+	args := append([]any{userID, now}, vals...)
 	set := []string{`"updatedAt" = $2`}
 	for i, c := range cols {
 		set = append(set, fmt.Sprintf("%s = $%d", c, i+3))

@@ -104,17 +104,23 @@ func TestUsernameTakenAndUpdated(t *testing.T) {
 
 // TestConcurrentSignUpsForOneUsernameOneWins: sign-ups racing for one username all pass the
 // lookup, the unique index decides: exactly one succeeds, the others get upstream's 400
-// USERNAME_IS_ALREADY_TAKEN, never a 500.
+// USERNAME_IS_ALREADY_TAKEN, never a 500, also when the schema option names the column.
 func TestConcurrentSignUpsForOneUsernameOneWins(t *testing.T) {
 	t.Parallel()
-	ts := newUsernameServer(t)
-	const n = 8
-	statuses := raceSignUps(t, ts, n, func(i int) map[string]any {
-		return signUpWith("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
-	})
-	recordRace(t, "username at sign-up", n, statuses[200], statuses)
-	if statuses[200] != 1 || statuses[400] != n-1 {
-		t.Errorf("statuses %v, want one 200 and %d 400", statuses, n-1)
+	for name, ts := range map[string]*testServer{
+		"username column":                   newUsernameServer(t),
+		"column named by the schema option": newFieldsServer(t), // fields.json: user_name
+	} {
+		const n = 8
+		statuses := raceSignUps(t, ts, n, func(i int) map[string]any {
+			return signUpWith("racer"+string(rune('a'+i))+"@example.com", map[string]any{"username": "racer"})
+		})
+		if name == "username column" {
+			recordRace(t, "username at sign-up", n, statuses[200], statuses)
+		}
+		if statuses[200] != 1 || statuses[400] != n-1 {
+			t.Errorf("%s: statuses %v, want one 200 and %d 400", name, statuses, n-1)
+		}
 	}
 }
 
@@ -160,4 +166,56 @@ func TestUsernamePluginOffByDefault(t *testing.T) {
 	}
 	strict := newTestServer(t, func(c *config) { c.StrictBody = true })
 	strict.client(t).post("/api/auth/sign-up/email", signUpWith("off@example.com", map[string]any{"username": "abc"})).wantError(t, 400, "VALIDATION_ERROR")
+}
+
+// TestUsernameOptionsOfTheConfigFile: the plugin entry's immutableUsername lets update-user set a
+// first username but not change it (admins still may), displayUsernamePattern refuses a
+// displayUsername at sign-up, update-user and beside a username at admin create-user with
+// INVALID_DISPLAY_USERNAME, and displayUsernameNormalization: false is taken as upstream's
+// default.
+func TestUsernameOptionsOfTheConfigFile(t *testing.T) {
+	t.Parallel()
+	file := writeConfigFile(t, `{"plugins": [{"id": "username", "immutableUsername": true, "displayUsernamePattern": "^[^<>]*$", "displayUsernameNormalization": false}]}`)
+	loaded, err := loadConfig([]string{"-config", file}, env(map[string]string{"BETTER_AUTH_SECRET": testSecret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, func(c *config) { c.Username = loaded.Username })
+	admin, _ := ts.newAdmin(t)
+	c := ts.client(t)
+	id := c.signUp("imm@example.com", "password123", "Imm")["id"].(string)
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"a first username", map[string]any{"username": "First_Name"}, 200, ""},
+		{"the same one again, in another case", map[string]any{"username": "FIRST_NAME"}, 200, ""},
+		{"another one", map[string]any{"username": "second_name"}, 400, "USERNAME_IS_IMMUTABLE"},
+		{"another one that is invalid", map[string]any{"username": "x"}, 400, "USERNAME_TOO_SHORT"},
+		{"a displayUsername the pattern refuses", map[string]any{"displayUsername": "<b>me</b>"}, 400, "INVALID_DISPLAY_USERNAME"},
+		{"one it takes", map[string]any{"displayUsername": "Me!"}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			resp := c.post("/api/auth/update-user", tc.body)
+			if tc.status == 200 {
+				resp.wantStatus(t, 200)
+			} else {
+				resp.wantError(t, tc.status, tc.code)
+			}
+		})
+	}
+	c.t = t
+	if got := ts.userField(t, id, "username"); got != "first_name" {
+		t.Errorf("username = %v", got)
+	}
+	ts.client(t).post("/api/auth/sign-up/email", signUpWith("d@example.com", map[string]any{"displayUsername": "<i>"})).wantError(t, 400, "INVALID_DISPLAY_USERNAME")
+	admin.post("/api/auth/admin/create-user", map[string]any{"email": "a@example.com", "name": "A", "data": map[string]any{"username": "adm_made", "displayUsername": "<i>"}}).
+		wantError(t, 400, "INVALID_DISPLAY_USERNAME")
+	admin.post("/api/auth/admin/update-user", map[string]any{"userId": id, "data": map[string]any{"username": "changed_by_admin"}}).wantStatus(t, 200)
+	if got := ts.userField(t, id, "username"); got != "changed_by_admin" {
+		t.Errorf("username after the admin's change = %v", got)
+	}
 }

@@ -28,16 +28,37 @@ type usernameConfig struct {
 	// UsernamePattern stands for upstream's usernameValidator function, which a file cannot
 	// hold: a regular expression (Go syntax) a username must match; "": upstream's default.
 	UsernamePattern string `json:"usernamePattern"`
+	// DisplayUsernamePattern stands for upstream's displayUsernameValidator function: a
+	// regular expression a displayUsername must match (INVALID_DISPLAY_USERNAME); "": none, as
+	// upstream's default.
+	DisplayUsernamePattern string `json:"displayUsernamePattern"`
+	// ImmutableUsername: update-user may set a username where there is none, never change one
+	// (USERNAME_IS_IMMUTABLE). Admin update-user is not bound by it, as upstream.
+	ImmutableUsername bool `json:"immutableUsername"`
+	// Schema is upstream's schema option: other column names for the plugin's two fields.
+	// Its user.modelName is taken and, as upstream, changes nothing (the user table's name is
+	// the core option's).
+	Schema struct {
+		User struct {
+			ModelName string `json:"modelName"`
+			Fields    struct {
+				Username        string `json:"username"`
+				DisplayUsername string `json:"displayUsername"`
+			} `json:"fields"`
+		} `json:"user"`
+	} `json:"schema"`
 	// UsernameNormalization false keeps usernames as typed; upstream lower-cases them.
 	UsernameNormalization *bool `json:"usernameNormalization"`
 	// DisplayUsername false drops the displayUsername field, as upstream's option does.
 	DisplayUsername *bool `json:"displayUsername"`
 	// ValidationOrder: "post-normalization" validates the normalised username.
 	ValidationOrder struct {
-		Username        string `json:"username"`
-		DisplayUsername string `json:"displayUsername"` // accepted; displayUsername has no validator here
+		Username string `json:"username"`
+		// DisplayUsername is accepted and changes nothing: displayUsername's normaliser is the
+		// identity here (displayUsernameNormalization can only be false in a file).
+		DisplayUsername string `json:"displayUsername"`
 	} `json:"validationOrder"`
-	pattern *regexp.Regexp
+	pattern, displayPattern *regexp.Regexp
 }
 
 // check validates the options and compiles the pattern.
@@ -55,7 +76,21 @@ func (c *usernameConfig) check() error {
 		return fmt.Errorf("usernamePattern: %w", err)
 	}
 	c.pattern = re
+	if c.DisplayUsernamePattern != "" {
+		if c.displayPattern, err = regexp.Compile(c.DisplayUsernamePattern); err != nil {
+			return fmt.Errorf("displayUsernamePattern: %w", err)
+		}
+	}
 	return nil
+}
+
+// validDisplay applies displayUsernamePattern (upstream's displayUsernameValidator), if any.
+func (c usernameConfig) validDisplay(display string) bool {
+	re := c.displayPattern
+	if re == nil && c.DisplayUsernamePattern != "" { // a config built in code (tests)
+		re = regexp.MustCompile(c.DisplayUsernamePattern)
+	}
+	return re == nil || re.MatchString(display)
 }
 
 // validChars applies the pattern; a config built in code (tests) that skipped check gets it
@@ -83,14 +118,42 @@ func (c usernameConfig) normalize(username string) string {
 	return strings.ToLower(username)
 }
 
+// checkColumns refuses plugin columns (renamed by schema) that another user column or
+// additional field has.
+func (c usernameConfig) checkColumns(fields additionalFields) error {
+	taken := map[string]bool{}
+	for _, col := range reservedColumns["user"] {
+		if col != "username" && col != "displayUsername" {
+			taken[strings.ToLower(col)] = true
+		}
+	}
+	for _, fs := range fields {
+		taken[strings.ToLower(fs.Column)] = true
+	}
+	for _, fs := range c.fields() {
+		if taken[strings.ToLower(fs.Column)] {
+			return keyError("plugins.username.schema.user.fields."+fs.Key, "column %q is taken by another field of user", fs.Column)
+		}
+	}
+	return nil
+}
+
+func (c usernameConfig) usernameColumn() string {
+	return cmp.Or(c.Schema.User.Fields.Username, "username")
+}
+
+func (c usernameConfig) displayUsernameColumn() string {
+	return cmp.Or(c.Schema.User.Fields.DisplayUsername, "displayUsername")
+}
+
 // fields are the plugin's user columns (upstream plugins/username/schema.ts): username unique.
 func (c usernameConfig) fields() additionalFields {
 	if !c.Enabled {
 		return nil
 	}
-	f := additionalFields{{Key: "username", Column: "username", Type: "string", Input: true, Returned: true, Unique: true, normalize: c.normalize}}
+	f := additionalFields{{Key: "username", Column: c.usernameColumn(), Type: "string", Input: true, Returned: true, Unique: true, normalize: c.normalize}}
 	if c.withDisplayUsername() {
-		f = append(f, fieldSpec{Key: "displayUsername", Column: "displayUsername", Type: "string", Input: true, Returned: true})
+		f = append(f, fieldSpec{Key: "displayUsername", Column: c.displayUsernameColumn(), Type: "string", Input: true, Returned: true})
 	}
 	return f
 }
@@ -117,6 +180,47 @@ func registerUsernameFlags(s *settings) *usernameFlags {
 	})
 	s.fileSection("plugins.username.displayUsername", func(path string, raw json.RawMessage, c *config) error {
 		return decodeFileBool(path, raw, &c.Username.DisplayUsername)
+	})
+	s.fileSection("plugins.username.schema", func(path string, raw json.RawMessage, c *config) error {
+		sc := &c.Username.Schema
+		if err := decodeFileObject(raw, sc); err != nil {
+			return keyError(path, "%v", err)
+		}
+		cols := map[string]string{"username": sc.User.Fields.Username, "displayUsername": sc.User.Fields.DisplayUsername}
+		for key, col := range cols {
+			if col != "" && !identifierPattern.MatchString(col) {
+				return keyError(path+".user.fields."+key, "a column name is letters, digits and _, not starting with a digit, at most 63")
+			}
+		}
+		if u, d := c.Username.usernameColumn(), c.Username.displayUsernameColumn(); strings.EqualFold(u, d) {
+			return keyError(path+".user.fields", "username and displayUsername need columns of their own")
+		}
+		return nil
+	})
+	s.fileSection("plugins.username.immutableUsername", func(path string, raw json.RawMessage, c *config) error {
+		var v *bool
+		err := decodeFileBool(path, raw, &v)
+		if v != nil {
+			c.Username.ImmutableUsername = *v
+		}
+		return err
+	})
+	s.fileSection("plugins.username.displayUsernamePattern", func(path string, raw json.RawMessage, c *config) error {
+		if json.Unmarshal(raw, &c.Username.DisplayUsernamePattern) != nil {
+			return keyError(path, "want a regular expression as a string, got %s", raw)
+		}
+		if err := c.Username.check(); err != nil {
+			return keyError(path, "%v", err)
+		}
+		return nil
+	})
+	// upstream's displayUsernameNormalization is a function or false; false, the one a file can
+	// hold, is what leaving it out does (displayUsername stored as given).
+	s.fileSection("plugins.username.displayUsernameNormalization", func(path string, raw json.RawMessage, c *config) error {
+		if string(raw) != "false" {
+			return keyError(path, "want false (a normalising function cannot be written in a file), got %s", raw)
+		}
+		return nil
 	})
 	s.fileSection("plugins.username.validationOrder", func(path string, raw json.RawMessage, c *config) error {
 		v := &c.Username.ValidationOrder

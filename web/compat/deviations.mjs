@@ -10,13 +10,15 @@
 export const deviations = {
   "additional-field-types": {
     title: "Additional fields are type-checked",
-    routes: ["POST /sign-up/email", "POST /update-user", "POST /update-session"],
+    routes: ["POST /sign-up/email", "POST /update-user", "POST /update-session", "POST /admin/create-user", "POST /admin/update-user"],
     upstream:
       "A value is passed to the database as sent: one Postgres cannot convert (a string for a `number`) fails the sign-up with 422 `FAILED_TO_CREATE_USER` " +
-      "(a 500 at `update-user`), one it can (a number for a `string`) is stored converted. A unique field's conflict at `update-user` is a 500.",
+      "(a 500 at `update-user` and at the admin routes), one it can (a number for a `string`) is stored converted. A unique field's conflict at `update-user` " +
+      "and the admin routes is a 500, and so is a null for a required field at admin `update-user`, or a required field without a default missing from admin `create-user`'s `data`.",
     ours:
       "400 `VALIDATION_ERROR` naming the field unless the value is of its type (`number`: an integer within the column's range; `date`: an ISO 8601 string; arrays of their item type), " +
-      "at most 10 000 characters and 1 000 items; nothing is stored. A unique conflict at `update-user` is 422 `FAILED_TO_UPDATE_USER`.",
+      "at most 10 000 characters and 1 000 items; nothing is stored. A unique conflict at `update-user` and admin `update-user` is 422 `FAILED_TO_UPDATE_USER`, at admin `create-user` " +
+      "422 `FAILED_TO_CREATE_USER`; a required field missing from admin `create-user`'s `data` is 400 `MISSING_FIELD`, as at sign-up. The admin routes' core fields (`createdAt`, `id`, …) are checked likewise.",
     why: "An answer must not depend on what Postgres happens to coerce, and bad input is a 4xx, never a 500.",
   },
   "admin-stricter-with-custom-roles": {
@@ -61,7 +63,7 @@ export const deviations = {
       "so `{\"emailVerified\":true}` alone is 400 `No fields to update` (no code). A non-writable plugin field with a truthy " +
       "value is 400 `FIELD_NOT_ALLOWED` (`{\"twoFactorEnabled\":true}`); with a falsy one it is dropped.",
     ours:
-      "By default, as upstream: such keys are dropped, and their names (never their values) go to a debug log line; a non-writable user field with a truthy value is upstream's 400 `FIELD_NOT_ALLOWED`. With `STRICT_BODY=true` (`advanced.strictBody`): 400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored. Nested objects keep refusing keys they do not take (org-update-data-keys).",
+      "By default, as upstream: such keys are dropped, and their names (never their values) go to a debug log line; a non-writable user field with a truthy value is upstream's 400 `FIELD_NOT_ALLOWED`. With `STRICT_BODY=true` (`advanced.strictBody`): 400 `VALIDATION_ERROR` naming each such key (`[body] Unrecognized key: \"…\"`), whatever its value; nothing is stored. Nested objects keep refusing keys they do not take (org-update-data-keys), but for the admin routes' `data`, which drops them as upstream by default and refuses them (`[body.data] Unrecognized key: \"…\"`) with `STRICT_BODY`.",
     why:
       "Opt-in, for APIs that want it: a misspelt field (`rememberme`, `callbackUrl`) would otherwise be ignored without a word, and a client could probe for fields that a later version makes writable. The default is upstream's, since apps spread form values (`confirmPassword`, `terms`) into `signUp.email`.",
   },
@@ -97,7 +99,7 @@ export const deviations = {
     ours:
       "Once a code of some step is accepted for a user, that step's code and earlier ones answer 401 `INVALID_CODE` (a wrong code, counted as one); " +
       "the next step's code works. The last step used is kept in our own nullable column `twoFactor.lastUsedStep`, which the Node server ignores.",
-    why: "RFC 6238 §5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
+    why: "RFC 6238 section 5.2: a verifier must not accept the second attempt of a code after a successful validation. A code read over a shoulder, in a screenshot or a log, or replayed by a proxy, must not sign in a second time.",
   },
   "disable-forgets-trusted-devices": {
     title: "Disabling two-factor forgets every device the user trusted",
@@ -217,7 +219,7 @@ export const deviations = {
       "The URL also carries a random `nonce` (after `login_hint`, where upstream's URL builder puts one), kept in the state as `idTokenNonce`; " +
       "the callback refuses an ID token without that nonce (`error=invalid_provider&error_description=token_not_verified`). A flow the Node " +
       "server started (no nonce in its state) is accepted, as upstream does.",
-    why: "OpenID Connect Core §3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
+    why: "OpenID Connect Core section 3.1.2.1: the nonce binds the ID token to this browser's request, so an ID token issued for another flow cannot be replayed into this one.",
   },
   "saml-config-readable": {
     title: "A SAML registration must hold readable certificates, keys and IdP metadata",
@@ -345,6 +347,14 @@ export const deviations = {
     why: "Revocation must mean the same with Redis as with Postgres; a lost list entry hides a live session from list-sessions.",
     provenBy: ["TestRedisSessionLifecycle", "TestRedisSessionKeysValuesAndTTLsAreUpstreams"],
     notOnWire: "the harness's servers share no Redis yet",
+  },
+  "redis-session-unreturned-fields": {
+    title: "Session fields never returned survive updates in Redis",
+    upstream: "With sessions only in `secondaryStorage`, `createSession` stores the whole session object, session fields declared `returned: false` included, but every later `updateSession` (update-session, the refresh of the expiry once per `updateAge`, setting the active organization) stores the merged session as `parseSessionOutput` leaves it, without them: such a field lasts until the session's first update, and one set through update-session is dropped at once.",
+    ours: "A session field declared `returned: false` stays in the Redis value through every update, the refresh and the rotation two-factor makes, as a row of the session table keeps it; no answer shows it (get-session, list-sessions, update-session, `session_data`). A value the Node server stored is answered without its `returned: false` session and user fields, as upstream answers it, and our updates keep its session field.",
+    why: "A field kept from clients is still the application's data; whether it exists must not depend on when the session was last touched.",
+    provenBy: ["TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem"],
+    notOnWire: "neither server answers the field; only the Redis value differs",
   },
   "redis-verification-our-records": {
     title: "Some of our verification records stay in Postgres",

@@ -18,7 +18,8 @@
 //   ADMIN_DEFAULT_BAN_REASON, ADMIN_BANNED_USER_MESSAGE, ADMIN_ROLES_FILE (the admin plugin;
 //   upstream's defaults; the roles file's roles are laid over admin and user, as authsidecar does),
 //   REDIS_URL, REDIS_KEY_PREFIX ("better-auth:"), SESSION_STORE_IN_DATABASE and
-//   VERIFICATION_STORE_IN_DATABASE (false): secondaryStorage with @better-auth/redis-storage.
+//   VERIFICATION_STORE_IN_DATABASE (false): secondaryStorage with @better-auth/redis-storage,
+//   RATE_LIMIT (false here, unlike authsidecar) and RATE_LIMIT_STORAGE (upstream's default).
 //   AUTH_CONFIG (a JSON file of betterAuth() options, the one authsidecar reads, laid over these;
 //   its plugins entries, {"id", …options}, laid over the options of the plugin of that id; a
 //   "username" entry turns username() on), USERNAME_ENABLED, USERNAME_MIN_LENGTH,
@@ -74,10 +75,11 @@ const filePlugin = (id) => {
   return options;
 };
 // usernamePlugin is username() as the file's entry and the USERNAME_* variables configure it;
-// usernamePattern stands for the usernameValidator function a file cannot hold.
+// usernamePattern and displayUsernamePattern stand for the usernameValidator and
+// displayUsernameValidator functions a file cannot hold.
 function usernamePlugin() {
   if (!filePlugins.some((p) => p.id === "username") && !on("USERNAME_ENABLED")) return [];
-  const { usernamePattern, ...options } = filePlugin("username");
+  const { usernamePattern, displayUsernamePattern, ...options } = filePlugin("username");
   const pattern = process.env.USERNAME_PATTERN || usernamePattern;
   return [
     username({
@@ -85,6 +87,7 @@ function usernamePlugin() {
       ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
       ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
       ...(pattern && { usernameValidator: (u) => new RegExp(pattern).test(u) }),
+      ...(displayUsernamePattern && { displayUsernameValidator: (d) => new RegExp(displayUsernamePattern).test(d) }),
     }),
   ];
 }
@@ -114,7 +117,9 @@ export const auth = betterAuth(merge({
     ...(redis && { storeSessionInDatabase: on("SESSION_STORE_IN_DATABASE") }),
   },
   ...secondary,
-  rateLimit: { enabled: false },
+  // Off unless RATE_LIMIT=true (bench/run.sh's sign-in with counters in Redis); the harness
+  // compares the servers with rate limits off.
+  rateLimit: { enabled: on("RATE_LIMIT"), ...(process.env.RATE_LIMIT_STORAGE && { storage: process.env.RATE_LIMIT_STORAGE }) },
   emailAndPassword: {
     enabled: true,
     requireEmailVerification: false,

@@ -48,5 +48,27 @@ const flows = [
   }),
 ];
 
+// With sessions only in Redis the stored value is the whole session object, riskLevel (declared
+// returned: false in testdata/config/fields.json) included; no answer of either server shows it,
+// whichever server wrote the session or last updated it.
+const unreturned = interop("a session field declared returned: false is answered by neither server (redis-fields)", async (t) => {
+  const browser = t.browser();
+  const onA = t.client({ server: t.a, browser });
+  const onB = t.client({ server: t.b, browser });
+  const hidden = (s) => s && !("riskLevel" in s.session);
+  t.ok(await onA.signUp.email({ email: t.email("rho"), password, name: "Rho" }), "sign-up on a");
+  const read = t.ok(await onB.getSession(), "get-session on b");
+  t.assert(hidden(read) && read.session.theme === "light", "b answers a's session, without riskLevel");
+  const updated = t.ok(await onB.updateSession({ device: "tablet" }), "update-session on b");
+  t.assert(!("riskLevel" in updated.session), "update-session on b answers no riskLevel");
+  const again = t.ok(await onA.getSession(), "get-session on a");
+  t.assert(hidden(again) && again.session.device === "tablet", "a reads b's update, without riskLevel");
+  const listed = t.ok(await onB.listSessions(), "list-sessions on b");
+  t.assert(listed.length === 1 && !("riskLevel" in listed[0]), "b lists the session without riskLevel");
+});
+
 const interops = [...bothWays, ...twoFactor, ...flows].filter((s) => s.kind === "interop");
-export default ["redis", "redis-db"].flatMap((config) => interops.map((s) => ({ ...s, name: `${s.name} (${config})`, config })));
+export default [
+  ...["redis", "redis-db"].flatMap((config) => interops.map((s) => ({ ...s, name: `${s.name} (${config})`, config }))),
+  { ...unreturned, config: "redis-fields" },
+];
