@@ -32,19 +32,15 @@ const hashHeadroom = 48 << 20
 // the tail of every request. The queue is unbuffered: a job waits until a worker takes it, so
 // the workers are the semaphore that bounds the hashes (and their memory) in flight. The workers
 // are the process's, as the CPUs are, shared by every server.
-var hashWorkers = sync.OnceValue(func() chan hashJob {
+var hashWorkers = sync.OnceValue(func() chan func() {
 	n := hashSlots()
 	limitMemory(n)
-	jobs := make(chan hashJob)
+	jobs := make(chan func())
 	for range n {
 		go hashWorker(jobs)
 	}
 	return jobs
 })
-
-// hashJob runs on a hashing worker; v is the worker's scrypt array (scryptKey), kept from one job
-// to the next while jobs keep coming, so a flood of sign-ins leaves no 32 MiB of garbage per hash.
-type hashJob func(v *[]uint32)
 
 // hashSlots is the number of hashing workers, and so of hashes in flight.
 func hashSlots() int { return max(1, min(runtime.NumCPU(), hashMemoryBudget/scryptMemory)) }
@@ -82,29 +78,27 @@ func hashBusy(delta int) {
 	runtime.GOMAXPROCS(hashProcs.base + hashProcs.busy)
 }
 
-func hashWorker(jobs <-chan hashJob) {
-	var v []uint32
+func hashWorker(jobs <-chan func()) {
 	// Never unlocked: an unprivileged thread cannot raise its priority back, so this thread must
 	// run nothing but hashes.
 	runtime.LockOSThread()
 	lowerThreadPriority()
 	for job := range jobs {
 		hashBusy(+1)
-		job(&v)
+		job()
 		for busy := true; busy; {
 			select {
 			case next := <-jobs:
-				next(&v)
+				next()
 			default:
 				busy = false
 			}
 		}
 		hashBusy(-1)
-		// Idle: the burst's scrypt array (32 MiB) and whatever else it grew the heap by would
-		// otherwise stay resident until the scavenger returns them, minutes on. One small
+		// Idle: every hash left ~32 MB of garbage, and the heap a burst of sign-ins grew would
+		// otherwise stay resident until the scavenger returns it, minutes on. One small
 		// collection per burst (or per sign-in, when they come one at a time) is cheap beside a
 		// hash.
-		v = nil
 		debug.FreeOSMemory()
 	}
 }

@@ -20,7 +20,7 @@ func TestHashWorkersRunAtLowerPriority(t *testing.T) {
 		return strings.Fields(rest)[19-3]
 	}
 	got := make(chan string)
-	hashWorkers() <- func(*[]uint32) { got <- nice() }
+	hashWorkers() <- func() { got <- nice() }
 	if n := <-got; n != strconv.Itoa(hashNice) {
 		t.Fatalf("hashing worker's nice value is %s, want %d", n, hashNice)
 	}

@@ -21,7 +21,7 @@ func TestHashWorkersAddAPWhileBusyOnly(t *testing.T) {
 		return procs{hashProcs.busy, hashProcs.base, runtime.GOMAXPROCS(0)}
 	}
 	got := make(chan procs)
-	hashWorkers() <- func(*[]uint32) { got <- read() }
+	hashWorkers() <- func() { got <- read() }
 	during := <-got
 	if during.busy < 1 || during.now != during.base+during.busy {
 		t.Fatalf("while hashing: GOMAXPROCS %d with %d busy workers over a base of %d", during.now, during.busy, during.base)
@@ -52,7 +52,7 @@ func TestHashWorkersBoundMemory(t *testing.T) {
 	release := make(chan struct{})
 	for range n {
 		go func() {
-			jobs <- func(*[]uint32) {
+			jobs <- func() {
 				running.Add(1)
 				<-release
 			}
@@ -64,7 +64,7 @@ func TestHashWorkersBoundMemory(t *testing.T) {
 		}
 	}
 	select {
-	case jobs <- func(*[]uint32) {}:
+	case jobs <- func() {}:
 		t.Errorf("a job beyond the %d in flight was taken", n)
 	default:
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	"golang.org/x/crypto/scrypt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -20,6 +21,7 @@ import (
 const (
 	upstreamScryptN = 16384
 	scryptR         = 16
+	scryptP         = 1
 	scryptKeyLen    = 64
 
 	// upstream emailAndPassword.minPasswordLength and maxPasswordLength defaults
@@ -65,10 +67,10 @@ func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, err
 	var key []byte
 	var err error
 	done := make(chan struct{})
-	job := func(v *[]uint32) {
+	job := func() {
 		defer close(done)
 		s.scryptRuns.Add(1)
-		key, err = scryptKey(norm.NFKC.String(password), []byte(salt), s.scryptN, scryptR, scryptKeyLen, v)
+		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), s.scryptN, scryptR, scryptP, scryptKeyLen)
 	}
 	taken := s.metrics.scryptQueued()
 	select {
