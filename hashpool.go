@@ -46,11 +46,10 @@ var hashWorkers = sync.OnceValue(func() chan func() {
 func hashSlots() int { return max(1, min(runtime.NumCPU(), hashMemoryBudget/scryptMemory)) }
 
 // limitMemory sets a soft memory limit above the hashes in flight and the headroom, unless
-// GOMEMLIMIT already set one. Through a flood each busy worker holds its 32 MiB scrypt array;
-// with GOGC alone the heap goal doubles the live heap, so requests' garbage could grow the heap
-// to twice the arrays before a collection (216 MB with two in flight, when every hash also left
-// its array as garbage). The limit makes the collector run before then; it never starves a live
-// heap, which the workers bound below it.
+// GOMEMLIMIT already set one. Each hash leaves 32 MiB of garbage; with GOGC alone the heap goal
+// doubles the live heap, which, measured while the hashes held theirs, let a flood reach twice
+// their memory before a collection (216 MB with two in flight). The limit makes the collector run
+// before then; it never starves a live heap, which the workers bound below it.
 func limitMemory(inFlight int) {
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		return
