@@ -153,6 +153,15 @@ var (
 
 func setHeaderValue(h http.Header, key string, shared []string) { h[key] = shared[:1:1] }
 
+// headerValue is h.Get(key) for a key already canonical: Header.Get canonicalizes its key on
+// every call, and the middleware and the session cookies read a few headers on every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func addHeaderValue(h http.Header, key string, shared []string) {
 	if len(h[key]) == 0 {
 		h[key] = shared[:1:1]

@@ -76,7 +76,7 @@ func (s *server) changeEmail(w http.ResponseWriter, r *http.Request, as *authSes
 		return nil
 	case u.EmailVerified && s.cfg.Email.ChangeEmailConfirmation:
 		claims := emailClaims{Email: u.Email, UpdateTo: newEmail, RequestType: changeEmailConfirmation, UserID: u.ID}
-		token, err := s.signEmailToken(claims)
+		token, err := s.signEmailToken(claims, s.cfg.Email.verificationTTL())
 		if err != nil {
 			return err
 		}

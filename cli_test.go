@@ -156,11 +156,11 @@ func TestHealthAsksLoopbackForAnyListenAddress(t *testing.T) {
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	for _, addr := range []string{":" + port, "0.0.0.0:" + port, "[::]:" + port, "127.0.0.1:" + port} {
-		if err := checkHealth(context.Background(), addr); err != nil {
+		if err := checkHealth(context.Background(), addr, basePath); err != nil {
 			t.Errorf("health %s: %v", addr, err)
 		}
 	}
-	if err := checkHealth(context.Background(), port); err == nil || !strings.Contains(err.Error(), "ADDR") {
+	if err := checkHealth(context.Background(), port, basePath); err == nil || !strings.Contains(err.Error(), "ADDR") {
 		t.Errorf("health of an ADDR without a port: %v", err)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +53,37 @@ func TestConfigFileExamplesLoad(t *testing.T) {
 			}
 		},
 		"fields.json": checkFieldsExample, // fields_test.go
+		"keys.json": func(t *testing.T, c config) {
+			var providers []string
+			for _, p := range c.OAuth.Providers {
+				providers = append(providers, fmt.Sprint(p.ID, " ", p.DisableSignUp, " ", p.DisableImplicitSignUp))
+			}
+			var rules []string
+			for _, r := range c.RateLimitRules.Custom {
+				rules = append(rules, fmt.Sprint(r.path, " ", r.pattern != nil, " ", r.off, " ", r.window, " ", r.max))
+			}
+			want := []struct {
+				name      string
+				got, want any
+			}{
+				{"basePath", c.BasePath, "/auth"},
+				{"resetPasswordTokenExpiresIn", c.Email.ResetPasswordExpiresIn, 15 * time.Minute},
+				{"emailVerification.expiresIn", c.Email.VerificationExpiresIn, 30 * time.Minute},
+				{"deleteTokenExpiresIn", c.Email.DeleteTokenExpiresIn, time.Hour},
+				{"updateEmailWithoutVerification", c.Email.ChangeEmailWithoutVerification, true},
+				{"accountLinking", c.OAuth.Linking, accountLinking{AllowDifferentEmails: true, AllowUnlinkingAll: true}},
+				{"trustedProviders", fmt.Sprint(c.OAuth.TrustedProviders), "[google]"},
+				{"rateLimit.window", c.RateLimitRules.Window, 60},
+				{"rateLimit.max", c.RateLimitRules.Max, 200},
+				{"rateLimit.customRules in the file's order", fmt.Sprint(rules), "[/sign-in/email false false 1m0s 5 /two-factor/* true false 30s 10 /get-session false true 0s 0]"},
+				{"socialProviders disableSignUp, disableImplicitSignUp", fmt.Sprint(providers), "[github true false google false true]"},
+			}
+			for _, w := range want {
+				if w.got != w.want {
+					t.Errorf("%s: got %v, want %v", w.name, w.got, w.want)
+				}
+			}
+		},
 		"closed.json": func(t *testing.T, c config) {
 			if !c.DisableSignUp || !c.Email.MagicLinkDisableSignUp || !c.Email.OTPDisableSignUp || c.CookiePrefix != "closed" || c.SecureCookies {
 				t.Errorf("closed.json: disableSignUp %v, magic link / OTP sign-up off %v %v, prefix %q, secure %v",
@@ -60,7 +93,7 @@ func TestConfigFileExamplesLoad(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			c, err := loadConfig([]string{"-config", f}, env(map[string]string{"AUTH_GITHUB_CLIENT_SECRET": "s", "BETTER_AUTH_SECRET": testSecret}))
+			c, err := loadConfig([]string{"-config", f}, env(map[string]string{"AUTH_GITHUB_CLIENT_SECRET": "s", "AUTH_GOOGLE_CLIENT_SECRET": "s", "BETTER_AUTH_SECRET": testSecret}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,6 +140,18 @@ func TestConfigFileRefusesWithTheKeyPath(t *testing.T) {
 		{`{"plugins": [{"id": "jwt"}, {"id": "jwt"}]}`, `config: plugins[1].id: plugin "jwt" listed twice`},
 		{`{"plugins": {"jwt": {}}}`, `config: plugins: want a list of {"id": …} entries`},
 		{`{"emailAndPassword": {"enabled": false}}`, "config: emailAndPassword.enabled: want true (authsidecar always serves it), got false"},
+		{`{"rateLimit": {"customRules": {"/x": {"window": 10}}}}`, `config: rateLimit.customRules./x: want {"window": seconds, "max": count}, both whole numbers, got {"window": 10}`},
+		{`{"rateLimit": {"customRules": {"/x": {"window": "1m", "max": 1}}}}`, "config: rateLimit.customRules./x.window: want int64, got string"},
+		{`{"rateLimit": {"customRules": {"/x": {"window": 1, "max": 1, "burst": 2}}}}`, "config: rateLimit.customRules./x.burst: unknown key"},
+		{`{"rateLimit": {"customRules": {"/x": true}}}`, `config: rateLimit.customRules./x: want {"window": seconds, "max": count} or false, got true`},
+		{`{"rateLimit": {"customRules": {"sign-in/email": false}}}`, "config: rateLimit.customRules.sign-in/email: want a path such as /sign-in/email (without the base path) or a pattern such as /two-factor/*"},
+		{`{"rateLimit": {"customRules": [{"/x": false}]}}`, "config: rateLimit.customRules: want an object"},
+		{`{"rateLimit": {"window": -1}}`, "RATE_LIMIT_WINDOW, RATE_LIMIT_MAX: want seconds and a count, got -1, 100"},
+		{`{"basePath": "api/auth"}`, `BASE_PATH (basePath): want a path such as /api/auth, got "api/auth"`},
+		{`{"basePath": "/api/../auth"}`, `BASE_PATH (basePath): want a path such as /api/auth, got "/api/../auth"`},
+		{`{"emailVerification": {"expiresIn": 0}}`, "EMAIL_VERIFICATION_EXPIRES_IN: want 1 or more seconds, got 0"},
+		{`{"socialProviders": {"github": {"disableSignUp": "yes"}}}`, `config: socialProviders.github.disableSignUp: want true or false, got "yes"`},
+		{`{"account": {"accountLinking": {"allowDiferentEmails": true}}}`, "config: account.accountLinking.allowDiferentEmails: unknown key"},
 		{`[]`, "config: (top level): want an object"},
 		{`{"baseURL": "https://a.example", }`, "config: auth.json: not JSON at byte 34: invalid character '}' looking for beginning of object key string"},
 	}
@@ -129,6 +174,19 @@ func writeConfigFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// fromConfigFile loads body as AUTH_CONFIG (with vars as the environment) and answers the loaded
+// config, for a test server to take the parts under test from.
+func fromConfigFile(t *testing.T, body string, vars map[string]string) config {
+	t.Helper()
+	all := map[string]string{"BETTER_AUTH_SECRET": testSecret}
+	maps.Copy(all, vars)
+	c, err := loadConfig([]string{"-config", writeConfigFile(t, body)}, env(all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // env is a getenv over vars.
@@ -160,5 +218,35 @@ func TestConfigCommandSaysWhereEachValueCameFrom(t *testing.T) {
 	}
 	if strings.Contains(out, "hunter2") || strings.Contains(out, "db-password") || strings.Contains(out, testSecret) {
 		t.Errorf("config output shows a secret:\n%s", out)
+	}
+}
+
+// TestConfigCommandShowsEachKeysSource: the keys of keys.json print with their key path and
+// source, a variable winning over the file, and rateLimit.customRules (file only) as given.
+func TestConfigCommandShowsEachKeysSource(t *testing.T) {
+	t.Parallel()
+	out, err := runCLI(t, []string{"BETTER_AUTH_SECRET=" + testSecret, "AUTH_GOOGLE_CLIENT_SECRET=s", "RATE_LIMIT_MAX=7",
+		"AUTH_GOOGLE_DISABLE_IMPLICIT_SIGN_UP=false"}, "config", "-config", "testdata/config/keys.json")
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`  BASE_PATH = "/auth"  [basePath]  (file)`,
+		`  RATE_LIMIT_WINDOW = "60"  [rateLimit.window]  (file)`,
+		`  RATE_LIMIT_MAX = "7"  [rateLimit.max]  (env)`,
+		`  EMAIL_VERIFICATION_EXPIRES_IN = "1800"  [emailVerification.expiresIn]  (file)`,
+		`  RESET_PASSWORD_TOKEN_EXPIRES_IN = "900"  [emailAndPassword.resetPasswordTokenExpiresIn]  (file)`,
+		`  DELETE_USER_TOKEN_EXPIRES_IN = "3600"  [user.deleteUser.deleteTokenExpiresIn]  (file)`,
+		`  AUTH_GITHUB_DISABLE_SIGN_UP = "true"  [socialProviders.github.disableSignUp]  (file)`,
+		`  AUTH_GOOGLE_DISABLE_IMPLICIT_SIGN_UP = "false"  [socialProviders.google.disableImplicitSignUp]  (env)`,
+		`  AUTH_DISCORD_DISABLE_SIGN_UP = "false"  [socialProviders.discord.disableSignUp]  (default)`,
+		`  ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS = "true"  [account.accountLinking.allowDifferentEmails]  (file)`,
+		`  ACCOUNT_LINKING_DISABLE_IMPLICIT_LINKING = "false"  [account.accountLinking.disableImplicitLinking]  (default)`,
+		`  rateLimit.customRules = {"/sign-in/email":{"window":60,"max":5},"/two-factor/*":{"window":30,"max":10},"/get-session":false}  (file)`,
+		`  user.additionalFields: not set  (default)`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("config output lacks %q", want)
+		}
 	}
 }

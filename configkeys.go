@@ -14,6 +14,7 @@ func registerFileKeys(s *settings) {
 		convert    func(json.RawMessage) (string, error)
 	}{
 		{"baseURL", "base-url", fileString},
+		{"basePath", "base-path", fileString},
 		{"trustedOrigins", "trusted-origins", fileList},
 
 		{"emailAndPassword.enabled", "", fileTrue},
@@ -23,9 +24,11 @@ func registerFileKeys(s *settings) {
 		{"emailAndPassword.maxPasswordLength", "max-password-length", fileInt},
 		{"emailAndPassword.autoSignIn", "auto-sign-in", fileBool},
 		{"emailAndPassword.revokeSessionsOnPasswordReset", "revoke-sessions-on-password-reset", fileBool},
+		{"emailAndPassword.resetPasswordTokenExpiresIn", "reset-password-token-expires-in", fileInt},
 		{"emailVerification.sendOnSignUp", "send-verification-on-sign-up", fileBool},
 		{"emailVerification.sendOnSignIn", "send-verification-on-sign-in", fileBool},
 		{"emailVerification.autoSignInAfterVerification", "auto-sign-in-after-verification", fileBool},
+		{"emailVerification.expiresIn", "email-verification-expires-in", fileInt},
 
 		{"session.expiresIn", "session-expires-in", fileInt},
 		{"session.updateAge", "session-update-age", fileInt},
@@ -33,9 +36,16 @@ func registerFileKeys(s *settings) {
 		{"session.cookieCache", "cookie-cache-max-age", fileCookieCache},
 
 		{"user.changeEmail.enabled", "change-email-enabled", fileBool},
+		{"user.changeEmail.updateEmailWithoutVerification", "change-email-without-verification", fileBool},
 		{"user.deleteUser.enabled", "delete-user-enabled", fileBool},
+		{"user.deleteUser.deleteTokenExpiresIn", "delete-user-token-expires-in", fileInt},
 
+		{"account.accountLinking.enabled", "account-linking", fileBool},
 		{"account.accountLinking.trustedProviders", "trusted-providers", fileList},
+		{"account.accountLinking.allowDifferentEmails", "account-linking-allow-different-emails", fileBool},
+		{"account.accountLinking.requireLocalEmailVerified", "account-linking-require-local-email-verified", fileBool},
+		{"account.accountLinking.disableImplicitLinking", "account-linking-disable-implicit", fileBool},
+		{"account.accountLinking.allowUnlinkingAll", "account-linking-allow-unlinking-all", fileBool},
 		{"account.encryptOAuthTokens", "encrypt-oauth-tokens", fileBool},
 
 		{"advanced.cookiePrefix", "cookie-prefix", fileString},
@@ -46,6 +56,8 @@ func registerFileKeys(s *settings) {
 		{"advanced.strictBody", "strict-body", fileBool},
 
 		{"rateLimit.enabled", "rate-limit", fileBool},
+		{"rateLimit.window", "rate-limit-window", fileInt},
+		{"rateLimit.max", "rate-limit-max", fileInt},
 
 		{"plugins.two-factor.issuer", "two-factor-issuer", fileString},
 		{"plugins.passkey.rpID", "passkey-rp-id", fileString},
@@ -57,7 +69,15 @@ func registerFileKeys(s *settings) {
 		{"plugins.organization.invitationLimit", "org-invitation-limit", fileInt},
 		{"plugins.organization.invitationExpiresIn", "org-invitation-expires-in", fileInt},
 		{"plugins.magic-link.disableSignUp", "magic-link-disable-sign-up", fileBool},
+		{"plugins.magic-link.expiresIn", "magic-link-expires-in", fileInt},
+		{"plugins.magic-link.rateLimit.window", "magic-link-rate-limit-window", fileInt},
+		{"plugins.magic-link.rateLimit.max", "magic-link-rate-limit-max", fileInt},
 		{"plugins.email-otp.disableSignUp", "email-otp-disable-sign-up", fileBool},
+		{"plugins.email-otp.expiresIn", "email-otp-expires-in", fileInt},
+		{"plugins.email-otp.otpLength", "email-otp-length", fileInt},
+		{"plugins.email-otp.allowedAttempts", "email-otp-allowed-attempts", fileInt},
+		{"plugins.email-otp.rateLimit.window", "email-otp-rate-limit-window", fileInt},
+		{"plugins.email-otp.rateLimit.max", "email-otp-rate-limit-max", fileInt},
 		{"plugins.email-otp.changeEmail.enabled", "email-otp-change-email", fileBool},
 		{"plugins.email-otp.changeEmail.verifyCurrentEmail", "email-otp-change-email-verify-current", fileBool},
 		{"plugins.sso.providersLimit", "sso-providers-limit", fileInt},
@@ -89,6 +109,8 @@ func registerFileKeys(s *settings) {
 		at := "socialProviders." + id + "."
 		s.fileFlag(at+"clientId", id+"-client-id", fileString)
 		s.fileFlag(at+"scope", id+"-scopes", fileList)
+		s.fileFlag(at+"disableSignUp", id+"-disable-sign-up", fileBool)
+		s.fileFlag(at+"disableImplicitSignUp", id+"-disable-implicit-sign-up", fileBool)
 		s.fileSecret(at+"clientSecret", "AUTH_"+strings.ToUpper(id)+"_CLIENT_SECRET")
 	}
 	s.fileFlag("socialProviders.microsoft.tenantId", "microsoft-tenant-id", fileString)

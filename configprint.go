@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -50,8 +54,23 @@ func printEffectiveConfig(w io.Writer, s *settings, c config, getenv func(string
 		}
 		fmt.Fprintf(w, "  %s: %s\n", name, state)
 	}
+	// Sections have no variable: each is the file's value or upstream's default.
+	fmt.Fprintln(w, "\nFile only:")
+	given := map[string]json.RawMessage{}
 	for _, v := range s.fileSections {
-		fmt.Fprintf(w, "\n%s = %s  (file)\n", v.path, v.raw)
+		given[v.path] = v.raw
+	}
+	for _, path := range slices.Sorted(maps.Keys(s.fileKeys)) {
+		if s.fileKeys[path].section == nil {
+			continue
+		}
+		if raw, ok := given[path]; ok {
+			var one bytes.Buffer
+			json.Compact(&one, raw) // valid: the file parsed
+			fmt.Fprintf(w, "  %s = %s  (file)\n", path, one.Bytes())
+		} else {
+			fmt.Fprintf(w, "  %s: not set  (default)\n", path)
+		}
 	}
 }
 

@@ -22,6 +22,14 @@ const (
 )
 
 func (s *server) cookieName(name string) string {
+	// The two every get-session reads are named once (newServer); concatenating them was an
+	// allocation of each request.
+	switch {
+	case name == cookieSessionToken && s.sessionTokenCookie != "":
+		return s.sessionTokenCookie
+	case name == cookieSessionData && s.sessionDataCookie != "":
+		return s.sessionDataCookie
+	}
 	if s.cfg.SecureCookies {
 		return "__Secure-" + s.cfg.CookiePrefix + "." + name
 	}
@@ -117,9 +125,17 @@ func rawCookie(r *http.Request, name string) (string, bool) {
 
 // cookieText is the first cookie called name as sent, surrounding quotes stripped, not decoded.
 func cookieText(r *http.Request, name string) (string, bool) {
-	for _, header := range r.Header.Values("Cookie") {
-		for part := range strings.SplitSeq(header, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+	for _, header := range r.Header["Cookie"] { // Header.Values("Cookie"), the key already canonical
+		for rest := header; rest != ""; {
+			// The parts between semicolons, without an iterator's call for each; the name is
+			// trimmed on its own, which is what trimming the part and then the name did.
+			part := rest
+			if i := strings.IndexByte(rest, ';'); i >= 0 {
+				part, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
+			k, v, ok := strings.Cut(part, "=")
 			if !ok || strings.TrimSpace(k) != name {
 				continue
 			}

@@ -234,7 +234,7 @@ type cookieChunk struct {
 // requestChunks lists the chunk cookies (full.N) the request carries, sorted by index.
 func requestChunks(r *http.Request, full string) []cookieChunk {
 	var chunks []cookieChunk
-	for _, header := range r.Header.Values("Cookie") {
+	for _, header := range r.Header["Cookie"] { // Header.Values("Cookie"), the key already canonical
 		for part := range strings.SplitSeq(header, ";") {
 			k, _, _ := strings.Cut(strings.TrimSpace(part), "=")
 			suffix, ok := strings.CutPrefix(k, full+".")

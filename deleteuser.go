@@ -61,7 +61,7 @@ func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error 
 		token := randomString(32, lowerAlphaNum)
 		link := s.baseURL(r) + "/delete-user/callback?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(body.CallbackURL, "/"))
 		m := mail{Type: "delete-account", Email: as.User.Email, URL: link, Token: token}
-		if err := s.enqueueTokenMail(r.Context(), deleteIdentifier(token), as.User.ID, deleteTokenExpiresIn, m); err != nil {
+		if err := s.enqueueTokenMail(r.Context(), deleteIdentifier(token), as.User.ID, s.cfg.Email.deleteTTL(), m); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, deleteResult{true, "Verification email sent"})

@@ -15,6 +15,7 @@ import (
 // "<type>-otp-<email>" with the value "<code>:<attempts>". The storing and judging of codes is
 // otp.go's.
 
+// Upstream's defaults of the plugin's options (EMAIL_OTP_LENGTH, _EXPIRES_IN, _ALLOWED_ATTEMPTS).
 const (
 	otpLength          = 6
 	otpExpiresIn       = 5 * time.Minute
@@ -88,7 +89,7 @@ func (s *server) issueOTP(ctx context.Context, tx pgx.Tx, typ, email, to string,
 	if !send {
 		return s.deleteVerification(ctx, tx, identifier)
 	}
-	code, err := s.makeOTP(ctx, tx, identifier, otpLength, otpExpiresIn)
+	code, err := s.makeOTP(ctx, tx, identifier, s.cfg.Email.otpLength(), s.cfg.Email.otpTTL())
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func (s *server) otpUser(ctx context.Context, purpose, email, code string, keep 
 // wrong guess (counted) or no code. A right code is spent, or with keep left in place, uncounted,
 // for a later call that spends it. The row stays locked until tx ends.
 func (s *server) checkOTP(ctx context.Context, tx pgx.Tx, identifier, code string, keep bool) error {
-	verdict, err := s.checkStoredOTP(ctx, tx, identifier, code, otpAllowedAttempts, keep)
+	verdict, err := s.checkStoredOTP(ctx, tx, identifier, code, s.cfg.Email.otpAttempts(), keep)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 // stateless. Nothing is stored, so a token works until it expires; the flows that use it are
 // idempotent or check the user's current email.
 
+// emailTokenExpiresIn is upstream's default lifetime (createEmailVerificationToken's expiresIn).
 const emailTokenExpiresIn = time.Hour
 
 // Request types of change-email tokens (upstream changeEmail).
@@ -38,10 +39,10 @@ var (
 	errTokenInvalid = apiErr(401, "INVALID_TOKEN", "Invalid token")
 )
 
-// signEmailToken signs c with iat = now and exp = now + one hour.
-func (s *server) signEmailToken(c emailClaims) (string, error) {
+// signEmailToken signs c with iat = now and exp = now + expiresIn.
+func (s *server) signEmailToken(c emailClaims, expiresIn time.Duration) (string, error) {
 	now := s.now().Unix()
-	c.IssuedAt, c.Expiry = now, now+int64(emailTokenExpiresIn/time.Second)
+	c.IssuedAt, c.Expiry = now, now+int64(expiresIn/time.Second)
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("sign email token: %w", err)

@@ -28,9 +28,14 @@ func (s *server) verifyEmailURL(r *http.Request, token, callbackURL string) stri
 	return s.baseURL(r) + "/verify-email?token=" + token + "&callbackURL=" + encodeURIComponent(cmp.Or(callbackURL, "/"))
 }
 
-// enqueueEmailToken mails to the link for a verification token with claims c.
+// enqueueEmailToken mails to the link for a verification token with claims c, valid for
+// emailVerification.expiresIn.
 func (s *server) enqueueEmailToken(ctx context.Context, q querier, r *http.Request, to string, c emailClaims, callbackURL string) error {
-	token, err := s.signEmailToken(c)
+	return s.enqueueEmailTokenFor(ctx, q, r, to, c, callbackURL, s.cfg.Email.verificationTTL())
+}
+
+func (s *server) enqueueEmailTokenFor(ctx context.Context, q querier, r *http.Request, to string, c emailClaims, callbackURL string, expiresIn time.Duration) error {
+	token, err := s.signEmailToken(c, expiresIn)
 	if err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func (s *server) handleSendVerificationEmail(w http.ResponseWriter, r *http.Requ
 		if err == nil && u != nil && !u.EmailVerified {
 			err = s.enqueueVerificationEmail(r.Context(), s.db, r, u, body.CallbackURL)
 		} else if err == nil {
-			_, err = s.signEmailToken(emailClaims{Email: strings.ToLower(body.Email)})
+			_, err = s.signEmailToken(emailClaims{Email: strings.ToLower(body.Email)}, s.cfg.Email.verificationTTL())
 		}
 		s.holdAnswer(r.Context(), start)
 		if err != nil {
@@ -286,7 +291,9 @@ func (s *server) moveEmail(tx pgx.Tx, r *http.Request, userID, oldEmail, newEmai
 		return err
 	}
 	if legacy {
-		return s.enqueueVerificationEmail(r.Context(), tx, r, u, callbackURL)
+		// Upstream signs this one link with its default hour, whatever emailVerification.expiresIn says.
+		c := emailClaims{Email: strings.ToLower(u.Email), UserID: u.ID}
+		return s.enqueueEmailTokenFor(r.Context(), tx, r, u.Email, c, callbackURL, emailTokenExpiresIn)
 	}
 	return nil
 }

@@ -137,9 +137,9 @@ func (s *server) linkWithIDToken(ctx context.Context, as *authSession, p *oauthP
 			return s.refreshAccountTokens(ctx, tx, accountRowID, acct, nil)
 		case owner != nil:
 			return errSocialAlreadyLinked
-		case !s.providerTrusted(p.id) && !profile.EmailVerified:
+		case !s.providerTrusted(p.id) && !profile.EmailVerified || s.cfg.OAuth.Linking.Disabled:
 			return errLinkingNotAllowed
-		case !strings.EqualFold(profile.Email, as.User.Email):
+		case !strings.EqualFold(profile.Email, as.User.Email) && !s.cfg.OAuth.Linking.AllowDifferentEmails:
 			return errLinkingDifferentEmails
 		}
 		if err := s.insertProviderAccount(ctx, tx, as.User.ID, acct); err != nil {
@@ -173,7 +173,7 @@ func (s *server) handleUnlinkAccount(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return fmt.Errorf("list accounts: %w", err)
 		}
-		if len(ids) == 1 {
+		if len(ids) == 1 && !s.cfg.OAuth.Linking.AllowUnlinkingAll {
 			return errUnlinkLastAccount
 		}
 		if !slices.Contains(ids, body.AccountID) {

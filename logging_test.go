@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,5 +142,20 @@ func TestLogLinesOfARefusedPasskeyCarryTheRequestID(t *testing.T) {
 	}
 	if len(refused) != 1 || refused[0] != "proxy-passkey-7" {
 		t.Fatalf("passkey refusal lines carry request ids %v, want [proxy-passkey-7]:\n%s", refused, p.log.String())
+	}
+}
+
+// TestRequestIDsAreDistinctAndShapedAsUpstreamIDs: generated request ids are 20 characters of
+// [a-zA-Z0-9] (upstream's generateId alphabet), share this process's random prefix, and never
+// repeat, also across the counter's carries from one character to the next.
+func TestRequestIDsAreDistinctAndShapedAsUpstreamIDs(t *testing.T) {
+	shape := regexp.MustCompile(`^[A-Za-z0-9]{20}$`)
+	seen := map[string]bool{}
+	for range 10000 {
+		id := newRequestID()
+		if !shape.MatchString(id) || !strings.HasPrefix(id, requestIDPrefix) || seen[id] {
+			t.Fatalf("request id %q: malformed, not of this process or repeated", id)
+		}
+		seen[id] = true
 	}
 }

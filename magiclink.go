@@ -56,7 +56,7 @@ func (s *server) handleSignInMagicLink(w http.ResponseWriter, r *http.Request) e
 		link += "&errorCallbackURL=" + url.QueryEscape(body.ErrorCallbackURL)
 	}
 	m := mail{Type: "magic-link", Email: body.Email, URL: link, Token: token}
-	if err := s.enqueueTokenMail(r.Context(), magicLinkIdentifier(token), string(value), magicLinkExpiresIn, m); err != nil {
+	if err := s.enqueueTokenMail(r.Context(), magicLinkIdentifier(token), string(value), s.cfg.Email.magicLinkTTL(), m); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, statusTrue)

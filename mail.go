@@ -281,7 +281,7 @@ type smtpMailer struct {
 const smtpTimeout = 30 * time.Second
 
 func (m *smtpMailer) send(ctx context.Context, msg mail) error {
-	subject, text, html, err := m.templates.render(msg)
+	subject, text, html, err := m.templates.render(msg, m.cfg.validFor(msg.Type))
 	if err != nil {
 		return &permanentError{err}
 	}

@@ -24,12 +24,12 @@ func TestMailTemplatesRenderEveryType(t *testing.T) {
 		m    mail
 		want []string // in the text body
 	}{
-		{mail{Type: "verify-email", Email: "a@example.com", URL: "https://app.example.com/v?t=1"}, []string{"https://app.example.com/v?t=1"}},
-		{mail{Type: "reset-password", Email: "a@example.com", URL: "https://app.example.com/r"}, []string{"https://app.example.com/r"}},
+		{mail{Type: "verify-email", Email: "a@example.com", URL: "https://app.example.com/v?t=1"}, []string{"https://app.example.com/v?t=1", "valid for one hour"}},
+		{mail{Type: "reset-password", Email: "a@example.com", URL: "https://app.example.com/r"}, []string{"https://app.example.com/r", "valid for one hour"}},
 		{mail{Type: "change-email", Email: "a@example.com", NewEmail: "b@example.com", URL: "https://app.example.com/c"}, []string{"b@example.com", "https://app.example.com/c"}},
 		{mail{Type: "delete-account", Email: "a@example.com", URL: "https://app.example.com/d"}, []string{"https://app.example.com/d"}},
-		{mail{Type: "magic-link", Email: "a@example.com", URL: "https://app.example.com/m"}, []string{"https://app.example.com/m"}},
-		{mail{Type: "email-otp", Email: "a@example.com", OTP: "123456", OTPType: "sign-in"}, []string{"123456", "sign in"}},
+		{mail{Type: "magic-link", Email: "a@example.com", URL: "https://app.example.com/m"}, []string{"https://app.example.com/m", "valid for five minutes"}},
+		{mail{Type: "email-otp", Email: "a@example.com", OTP: "123456", OTPType: "sign-in"}, []string{"123456", "sign in", "valid for five minutes"}},
 		{mail{Type: "email-otp", Email: "a@example.com", OTP: "123456", OTPType: "forget-password"}, []string{"123456", "reset the password"}},
 		{mail{Type: "email-otp", Email: "a@example.com", OTP: "123456", OTPType: "email-verification"}, []string{"123456", "verify"}},
 		{mail{Type: "two-factor-otp", Email: "a@example.com", OTP: "654321"}, []string{"654321"}},
@@ -37,7 +37,7 @@ func TestMailTemplatesRenderEveryType(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.m.Type+"/"+c.m.OTPType, func(t *testing.T) {
-			subject, text, html, err := defaultMailTemplates.render(c.m)
+			subject, text, html, err := defaultMailTemplates.render(c.m, emailConfig{}.validFor(c.m.Type))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func TestMailTemplatesRenderEveryType(t *testing.T) {
 		})
 	}
 	t.Run("html escapes what it shows", func(t *testing.T) {
-		_, _, html, err := defaultMailTemplates.render(mail{Type: "magic-link", Email: `x"><script>@example.com`, URL: "https://e.com/?a=1&b=2"})
+		_, _, html, err := defaultMailTemplates.render(mail{Type: "magic-link", Email: `x"><script>@example.com`, URL: "https://e.com/?a=1&b=2"}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestMailTemplatesRenderEveryType(t *testing.T) {
 		}
 	})
 	t.Run("unknown type fails", func(t *testing.T) {
-		if _, _, _, err := defaultMailTemplates.render(mail{Type: "nope"}); err == nil {
+		if _, _, _, err := defaultMailTemplates.render(mail{Type: "nope"}, ""); err == nil {
 			t.Fatal("rendered an unknown type")
 		}
 	})
@@ -85,7 +85,7 @@ func TestMailTemplatesDirOverridesFileByFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject, text, html, err := ts.render(mail{Type: "magic-link", Email: "a@example.com", URL: "https://e.com/x"})
+	subject, text, html, err := ts.render(mail{Type: "magic-link", Email: "a@example.com", URL: "https://e.com/x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,10 +46,12 @@ func mustLoadDefaultTemplates() mailTemplates {
 }
 
 // mailData is what a template sees: the mail's fields (.Email, .URL, .Token, .OTP, .ID,
-// .NewEmail, .OTPType) and, in the HTML layout, .Subject.
+// .NewEmail, .OTPType), .ValidFor (how long its link or code works, in words, as configured)
+// and, in the HTML layout, .Subject.
 type mailData struct {
 	mail
-	Subject string
+	ValidFor string
+	Subject  string
 }
 
 // loadMailTemplates parses the templates, each file taken from dir when it is there, and renders a
@@ -106,20 +108,21 @@ func loadMailTemplates(dir string) (mailTemplates, error) {
 		ID: "id", NewEmail: "new@example.com", OTPType: "sign-in"}
 	for _, typ := range mailTypes {
 		sample.Type = typ
-		if _, _, _, err := out.render(sample); err != nil {
+		if _, _, _, err := out.render(sample, "one hour"); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// render returns the subject (one line) and the two bodies of m.
-func (ts mailTemplates) render(m mail) (subject, text, html string, err error) {
+// render returns the subject (one line) and the two bodies of m, whose link or code works for
+// validFor.
+func (ts mailTemplates) render(m mail, validFor string) (subject, text, html string, err error) {
 	t, ok := ts[m.Type]
 	if !ok {
 		return "", "", "", fmt.Errorf("no mail template for type %q", m.Type)
 	}
-	data := mailData{mail: m}
+	data := mailData{mail: m, ValidFor: validFor}
 	var buf bytes.Buffer
 	if err := t.text.ExecuteTemplate(&buf, "subject", data); err != nil {
 		return "", "", "", fmt.Errorf("render %s subject: %w", m.Type, err)

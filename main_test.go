@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -471,4 +472,19 @@ func (ts *testServer) rowCount(t testing.TB, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestServerGCPercentUnlessGOGCSetsOne: serve collects at GOGC=200 (fewer collections of the
+// live heap per request), and an operator's GOGC wins.
+func TestServerGCPercentUnlessGOGCSetsOne(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	setGCPercent(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != serverGCPercent {
+		t.Fatalf("GOGC unset: GC percent %d, want %d", got, serverGCPercent)
+	}
+	setGCPercent(func(k string) string { return map[string]string{"GOGC": "50"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC set: GC percent changed to %d; the runtime's own reading of GOGC must stand", got)
+	}
 }

@@ -183,7 +183,7 @@ func (s *server) handleSignInSocial(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if body.IDToken != nil {
-		return s.signInWithIDToken(w, r, p, body.IDToken)
+		return s.signInWithIDToken(w, r, p, body.IDToken, body.RequestSignUp)
 	}
 	return s.redirectToProvider(w, r, p, body, nil)
 }
@@ -471,7 +471,7 @@ func (s *server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) err
 		return fail("unable_to_get_user_info", "")
 	}
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID, tokens: tokens, scope: strings.Join(tokens.Scopes, ","),
-		trusted: s.providerTrusted(p.id)}
+		trusted: s.providerTrusted(p.id), noSignUp: p.refusesSignUp(st.RequestSignUp)}
 	if st.Link != nil {
 		if err := s.linkProviderAccount(r.Context(), st.Link, profile, acct); err != nil {
 			return fail(failureCode(r.Context(), p, err), "")
@@ -689,6 +689,8 @@ type oauthAccount struct {
 	// not say the email is verified: a social provider named in ACCOUNT_LINKING_TRUSTED_PROVIDERS,
 	// or an SSO provider whose domain is verified and covers the email.
 	trusted bool
+	// noSignUp refuses to create a user for the account ("signup disabled", upstream's disableSignUp).
+	noSignUp bool
 }
 
 type oauthSignIn struct {
@@ -726,11 +728,16 @@ func (s *server) signInWithProvider(ctx context.Context, r *http.Request, profil
 				// Implicit linking (upstream's defaults, requireLocalEmailVerified on): both sides must
 				// vouch for the email, or an attacker who registers the victim's address at a lax
 				// provider (or here, unverified) would take over the other account.
-				if !acct.trusted && !profile.EmailVerified || !existing.EmailVerified {
+				linking := s.cfg.OAuth.Linking
+				if !acct.trusted && !profile.EmailVerified || !linking.LocalEmailUnverified && !existing.EmailVerified ||
+					linking.Disabled || linking.DisableImplicitLinking {
 					return signInOutcome("account not linked")
 				}
 				res.as.User = *existing
 			} else {
+				if acct.noSignUp {
+					return signInOutcome("signup disabled")
+				}
 				noteSignUp(ctx)
 				res.as.User, err = s.insertUser(ctx, tx, profile.Name, email, profile.EmailVerified, profile.Image)
 				if errors.Is(err, errUserExistsUseAnother) {
@@ -886,7 +893,7 @@ func nullIfEmpty(s string) *string {
 
 // signInWithIDToken signs in with a provider's ID token the client obtained itself (upstream
 // signInSocial with idToken).
-func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *idTokenBody) error {
+func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oauthProvider, body *idTokenBody, requestSignUp *bool) error {
 	noteAuthMethod(r, "social")
 	profile, tokens, err := s.idTokenProfile(r.Context(), p, body)
 	if err != nil {
@@ -894,7 +901,8 @@ func (s *server) signInWithIDToken(w http.ResponseWriter, r *http.Request, p *oa
 	}
 	// Upstream stores the access token and the ID token of a direct sign-in, not the refresh token.
 	acct := oauthAccount{providerID: p.id, accountID: profile.AccountID,
-		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}, trusted: s.providerTrusted(p.id)}
+		tokens: providerTokens{AccessToken: tokens.AccessToken, IDToken: tokens.IDToken}, trusted: s.providerTrusted(p.id),
+		noSignUp: p.refusesSignUp(requestSignUp)}
 	res, err := s.signInWithProvider(r.Context(), r, profile, acct, nil)
 	if err != nil {
 		var f *callbackFailure
@@ -991,10 +999,10 @@ func (s *server) linkProviderAccount(ctx context.Context, link *oauthLink, profi
 			return signInOutcome("unable_to_link_account")
 		}
 	}
-	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified {
+	if !s.providerTrusted(acct.providerID) && !profile.EmailVerified || s.cfg.OAuth.Linking.Disabled {
 		return signInOutcome("unable_to_link_account")
 	}
-	if !strings.EqualFold(profile.Email, link.Email) {
+	if !strings.EqualFold(profile.Email, link.Email) && !s.cfg.OAuth.Linking.AllowDifferentEmails {
 		return signInOutcome("email_does_not_match")
 	}
 	return inTx(ctx, s.db, func(tx pgx.Tx) error {

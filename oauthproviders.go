@@ -29,6 +29,17 @@ type oauthConfig struct {
 	Providers        []providerConfig
 	TrustedProviders []string // account linking trusts these providers' emails without email_verified
 	EncryptTokens    bool     // store provider access and refresh tokens encrypted (upstream's encryptOAuthTokens)
+	Linking          accountLinking
+}
+
+// accountLinking is upstream's account.accountLinking beyond trustedProviders; the zero value is
+// upstream's defaults.
+type accountLinking struct {
+	Disabled               bool // enabled: false: no provider account joins an existing user
+	AllowDifferentEmails   bool // link-social may link an account whose email is not the user's
+	LocalEmailUnverified   bool // requireLocalEmailVerified: false: implicit linking to an unverified user
+	DisableImplicitLinking bool // only link-social links; sign-in never joins an existing user
+	AllowUnlinkingAll      bool // unlink-account may remove the last account
 }
 
 // providerConfig configures one provider. A generic OpenID provider is any ID with an Issuer that
@@ -42,6 +53,9 @@ type providerConfig struct {
 	Tenant       string   // Microsoft: tenant id, "common" by default
 	Authority    string   // Microsoft: https://login.microsoftonline.com by default
 	AppBundleID  string   // Apple: the audience of ID tokens minted for a native app
+	// DisableSignUp: the provider signs in existing users only (upstream's disableSignUp);
+	// DisableImplicitSignUp: only when the sign-in asked for requestSignUp.
+	DisableSignUp, DisableImplicitSignUp bool
 	// Endpoints replaces the provider's well-known URLs; it stays zero in production and points
 	// tests at a fake provider.
 	Endpoints providerEndpoints
@@ -81,18 +95,24 @@ var builtinProviders = []string{"github", "google", "microsoft", "discord", "git
 // environment.
 type oauthFlags struct {
 	clientIDs, scopes               map[string]*string
+	disableSignUp, disableImplicit  map[string]*bool
 	tenant, authority, gitlabIssuer *string
 	appleBundle, trusted            *string
 	encrypt                         bool
+	linking                         accountLinking
+	linkingEnabled, requireVerified bool
 }
 
 func registerOAuthFlags(s *settings) *oauthFlags {
-	f := &oauthFlags{clientIDs: map[string]*string{}, scopes: map[string]*string{}}
+	f := &oauthFlags{clientIDs: map[string]*string{}, scopes: map[string]*string{}, disableSignUp: map[string]*bool{}, disableImplicit: map[string]*bool{}}
 	for _, id := range builtinProviders {
 		prefix := "AUTH_" + strings.ToUpper(id) + "_"
 		f.clientIDs[id], f.scopes[id] = new(string), new(string)
+		f.disableSignUp[id], f.disableImplicit[id] = new(bool), new(bool)
 		s.String(f.clientIDs[id], id+"-client-id", prefix+"CLIENT_ID", "", "turns "+id+" sign-in on; "+prefix+"CLIENT_SECRET is read from the environment only")
 		s.String(f.scopes[id], id+"-scopes", prefix+"SCOPES", "", "comma-separated scopes requested on top of "+id+"'s defaults")
+		s.Bool(f.disableSignUp[id], id+"-disable-sign-up", prefix+"DISABLE_SIGN_UP", false, id+" sign-in does not create users; existing users still sign in")
+		s.Bool(f.disableImplicit[id], id+"-disable-implicit-sign-up", prefix+"DISABLE_IMPLICIT_SIGN_UP", false, id+" sign-in creates users only when it sends requestSignUp")
 	}
 	f.tenant, f.authority, f.gitlabIssuer, f.appleBundle, f.trusted = new(string), new(string), new(string), new(string), new(string)
 	s.String(f.tenant, "microsoft-tenant-id", "AUTH_MICROSOFT_TENANT_ID", "common", "Microsoft Entra tenant: common, organizations, consumers or a tenant id")
@@ -101,6 +121,11 @@ func registerOAuthFlags(s *settings) *oauthFlags {
 	s.String(f.appleBundle, "apple-app-bundle-identifier", "AUTH_APPLE_APP_BUNDLE_IDENTIFIER", "", "audience of Apple ID tokens from a native app; empty: the client id")
 	s.String(f.trusted, "trusted-providers", "ACCOUNT_LINKING_TRUSTED_PROVIDERS", "", "comma-separated providers whose emails link to existing users without email_verified")
 	s.Bool(&f.encrypt, "encrypt-oauth-tokens", "ENCRYPT_OAUTH_TOKENS", false, "store provider access and refresh tokens encrypted with BETTER_AUTH_SECRET")
+	s.Bool(&f.linkingEnabled, "account-linking", "ACCOUNT_LINKING_ENABLED", true, "provider accounts may join existing users (sign-in with a matching email, link-social)")
+	s.Bool(&f.linking.AllowDifferentEmails, "account-linking-allow-different-emails", "ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", false, "link-social may link an account whose email differs from the user's")
+	s.Bool(&f.requireVerified, "account-linking-require-local-email-verified", "ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED", true, "sign-in joins an existing user only when that user's email is verified")
+	s.Bool(&f.linking.DisableImplicitLinking, "account-linking-disable-implicit", "ACCOUNT_LINKING_DISABLE_IMPLICIT_LINKING", false, "sign-in never joins an existing user; only link-social links")
+	s.Bool(&f.linking.AllowUnlinkingAll, "account-linking-allow-unlinking-all", "ACCOUNT_LINKING_ALLOW_UNLINKING_ALL", false, "unlink-account may remove a user's last account")
 	return f
 }
 
@@ -115,6 +140,8 @@ var providerIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 	var c oauthConfig
 	c.EncryptTokens = f.encrypt
+	c.Linking = f.linking
+	c.Linking.Disabled, c.Linking.LocalEmailUnverified = !f.linkingEnabled, !f.requireVerified
 	c.TrustedProviders = splitList(*f.trusted)
 	for _, id := range builtinProviders {
 		if *f.clientIDs[id] == "" {
@@ -126,6 +153,9 @@ func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 			ClientID:     *f.clientIDs[id],
 			ClientSecret: getenv(prefix + "CLIENT_SECRET"),
 			Scopes:       splitList(*f.scopes[id]),
+
+			DisableSignUp:         *f.disableSignUp[id],
+			DisableImplicitSignUp: *f.disableImplicit[id],
 		}
 		switch id {
 		case "google", "facebook", "apple":
@@ -162,6 +192,9 @@ func (f *oauthFlags) parse(getenv func(string) string) (oauthConfig, error) {
 			ClientID:     getenv(prefix + "CLIENT_ID"),
 			ClientSecret: getenv(prefix + "CLIENT_SECRET"),
 			Scopes:       splitList(getenv(prefix + "SCOPES")),
+
+			DisableSignUp:         getenv(prefix+"DISABLE_SIGN_UP") == "true",
+			DisableImplicitSignUp: getenv(prefix+"DISABLE_IMPLICIT_SIGN_UP") == "true",
 		}
 		if pc.ClientID == "" || originOf(pc.Issuer) == "" {
 			return oauthConfig{}, fmt.Errorf("%sISSUER must be an http(s) URL and %sCLIENT_ID must be set", prefix, prefix)
@@ -229,6 +262,14 @@ type oauthProvider struct {
 	profile func(ctx context.Context, t providerTokens) (*providerProfile, error)
 	// profileFromIDToken, when set, reads the user of an already verified ID token sign-in.
 	profileFromIDToken func(ctx context.Context, claims map[string]any) (*providerProfile, error)
+	// disableSignUp and disableImplicitSignUp are the provider's options of those names.
+	disableSignUp, disableImplicitSignUp bool
+}
+
+// refusesSignUp is upstream's disableSignUp argument to handleOAuthUserInfo: sign-up is off for
+// the provider, or implicit and the sign-in did not ask for it with requestSignUp.
+func (p *oauthProvider) refusesSignUp(requestSignUp *bool) bool {
+	return p.disableSignUp || p.disableImplicitSignUp && (requestSignUp == nil || !*requestSignUp)
 }
 
 // scopes returns the scopes to request: the provider's and the configured ones, then the
@@ -338,6 +379,9 @@ func newBuiltinProvider(pc providerConfig, client *http.Client) *oauthProvider {
 		},
 		pkce:      true,
 		loginHint: true,
+
+		disableSignUp:         pc.DisableSignUp,
+		disableImplicitSignUp: pc.DisableImplicitSignUp,
 	}
 	var ep providerEndpoints
 	var defaultScopes []string
@@ -469,6 +513,9 @@ func newOIDCProvider(pc providerConfig, ep *oidcEndpoints, client *http.Client, 
 		nonce:      true,
 		issuer:     ep.Issuer,
 		endSession: ep.EndSession,
+
+		disableSignUp:         pc.DisableSignUp,
+		disableImplicitSignUp: pc.DisableImplicitSignUp,
 	}
 	p.profileFromIDToken = func(ctx context.Context, claims map[string]any) (*providerProfile, error) {
 		return oidcProfile(ctx, client, ep.UserInfo, providerTokens{}, claims)

@@ -349,7 +349,7 @@ func (s *server) loginCSRFError(r *http.Request) error {
 // cors lets the trusted origins call the sidecar from another origin with credentials.
 // Upstream has no CORS at all; an untrusted origin gets no CORS headers and its preflight a 404.
 func (s *server) cors(w http.ResponseWriter, r *http.Request) (preflightDone bool) {
-	origin := r.Header.Get("Origin")
+	origin := headerValue(r.Header, "Origin")
 	if origin == "" {
 		return false
 	}

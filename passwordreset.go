@@ -15,6 +15,7 @@ import (
 // the verification table, mailed as a link that passes through GET /reset-password/:token to the
 // app's reset page.
 
+// resetPasswordExpiresIn is upstream's default lifetime of a reset link.
 const resetPasswordExpiresIn = time.Hour
 
 // resetRequested is the one answer to every reset request, in upstream's key order.
@@ -49,7 +50,7 @@ func (s *server) handleRequestPasswordReset(w http.ResponseWriter, r *http.Reque
 		link += encodeURIComponent(body.RedirectTo)
 	}
 	m := mail{Type: "reset-password", Email: u.Email, URL: link, Token: token}
-	if err := s.enqueueTokenMail(r.Context(), resetIdentifier(token), u.ID, resetPasswordExpiresIn, m); err != nil {
+	if err := s.enqueueTokenMail(r.Context(), resetIdentifier(token), u.ID, s.cfg.Email.resetTTL(), m); err != nil {
 		return err
 	}
 	s.holdAnswer(r.Context(), start)

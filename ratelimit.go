@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,26 +28,80 @@ type rateRule struct {
 	shared bool // counted in Postgres across replicas
 }
 
-var defaultRateRule = rateRule{name: "default", window: 10 * time.Second, max: 100}
+// rateLimitRules are upstream's rateLimit.window, rateLimit.max and rateLimit.customRules.
+type rateLimitRules struct {
+	Window int              // seconds of the rule of every other path; 0: upstream's 10
+	Max    int              // requests per Window; 0: upstream's 100
+	Custom []customRateRule // rateLimit.customRules, in the file's key order
+}
 
-// rateRuleFor returns the first special rule whose path matches, else the default.
-func rateRuleFor(path string) rateRule {
+// customRateRule is one rateLimit.customRules entry: a path, exact or a wildcard pattern
+// (upstream's wildcardMatch with "/" as separator), and what it does to the path's rule.
+type customRateRule struct {
+	path    string
+	pattern *regexp.Regexp // nil: the path must equal path
+	off     bool           // false: the path is not limited at all
+	keep    bool           // null: the rule in place stays (upstream's falsy value other than false)
+	window  time.Duration
+	max     int
+}
+
+func (c customRateRule) matches(path string) bool {
+	if c.pattern != nil {
+		return c.pattern.MatchString(path)
+	}
+	return c.path == path
+}
+
+// rateRuleFor returns the rule of path as upstream's resolveRateLimitConfig finds it: the special
+// and plugin rules, else rateLimit's window and max; then the first customRules key that matches
+// replaces it. limited is false when that key's value is false.
+func (s *server) rateRuleFor(path string) (rule rateRule, limited bool) {
+	rule, special := specialRateRule(path, s.cfg.Email)
+	if !special {
+		rule = rateRule{name: "default", window: 10 * time.Second, max: 100}
+		if w := s.cfg.RateLimitRules.Window; w > 0 {
+			rule.window = time.Duration(w) * time.Second
+		}
+		if m := s.cfg.RateLimitRules.Max; m > 0 {
+			rule.max = m
+		}
+	}
+	for _, c := range s.cfg.RateLimitRules.Custom {
+		if !c.matches(path) {
+			continue
+		}
+		switch {
+		case c.off:
+			return rateRule{}, false
+		case !c.keep:
+			// Counted in the shared store: a limit the operator wrote down holds across replicas.
+			rule = rateRule{name: "custom", window: c.window, max: c.max, shared: true}
+		}
+		break
+	}
+	return rule, true
+}
+
+// specialRateRule returns the first special rule (upstream's and its plugins', with the plugins'
+// rateLimit options) whose path matches.
+func specialRateRule(path string, e emailConfig) (rateRule, bool) {
 	switch {
 	case strings.HasPrefix(path, "/sign-in/magic-link"), strings.HasPrefix(path, "/magic-link/verify"):
-		return rateRule{name: "magic-link", window: time.Minute, max: 5, shared: true}
+		return e.MagicLinkRateLimit.rule("magic-link", 60, 5), true
 	case path == "/sign-in/email-otp", path == "/forget-password/email-otp",
 		strings.HasPrefix(path, "/email-otp/"):
-		return rateRule{name: "email-otp", window: time.Minute, max: 3, shared: true}
+		return e.OTPRateLimit.rule("email-otp", 60, 3), true
 	case strings.HasPrefix(path, "/sign-in"), strings.HasPrefix(path, "/sign-up"),
 		strings.HasPrefix(path, "/change-password"), strings.HasPrefix(path, "/change-email"):
-		return rateRule{name: "sign-in", window: 10 * time.Second, max: 3, shared: true}
+		return rateRule{name: "sign-in", window: 10 * time.Second, max: 3, shared: true}, true
 	case path == "/request-password-reset", path == "/send-verification-email",
 		strings.HasPrefix(path, "/forget-password"):
-		return rateRule{name: "email-link", window: time.Minute, max: 3, shared: true}
+		return rateRule{name: "email-link", window: time.Minute, max: 3, shared: true}, true
 	case strings.HasPrefix(path, "/two-factor/"):
-		return rateRule{name: "two-factor", window: 10 * time.Second, max: 3, shared: true}
+		return rateRule{name: "two-factor", window: 10 * time.Second, max: 3, shared: true}, true
 	}
-	return defaultRateRule
+	return rateRule{}, false
 }
 
 type memoryLimiter struct {
@@ -150,13 +206,40 @@ func rateLimitKey(ip, path string) string {
 	return ip + "|" + storableText(path)
 }
 
+// rule is a plugin's shared rule: its rateLimit option, each part read with || as upstream does.
+func (p pluginRateLimit) rule(name string, window, max int) rateRule {
+	return rateRule{name: name, window: time.Duration(cmp.Or(p.Window, window)) * time.Second, max: cmp.Or(p.Max, max), shared: true}
+}
+
+// rateLimitPath is the path of a request to prefix (the base path) that rules match, as
+// upstream's normalizePathname: without the prefix and trailing slashes, "/" for the prefix itself;
+// a path outside the prefix stays whole.
+func rateLimitPath(p, prefix string) string {
+	p = strings.TrimRight(p, "/")
+	if p == prefix {
+		return "/"
+	}
+	if rest, ok := strings.CutPrefix(p, prefix); ok && strings.HasPrefix(rest, "/") {
+		p = rest
+	}
+	return cmp.Or(p, "/")
+}
+
 // rateLimit runs before routing, as upstream's does, so unknown paths count too.
-func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) (refused bool) {
+// A request outside BASE_PATH (not mounted) is limited by its whole path, as upstream's.
+func (s *server) rateLimit(w http.ResponseWriter, r *http.Request, mounted bool) (refused bool) {
 	if !s.cfg.RateLimit {
 		return false
 	}
-	path := strings.TrimRight(strings.TrimPrefix(r.URL.Path, basePath), "/")
-	rule := rateRuleFor(path)
+	prefix := basePath // a mounted request's path is the route table's
+	if !mounted {
+		prefix = s.mountPrefix()
+	}
+	path := rateLimitPath(r.URL.Path, prefix)
+	rule, limited := s.rateRuleFor(path)
+	if !limited {
+		return false
+	}
 	key := rateLimitKey(s.clientIP(r), path)
 	now := s.now()
 	allowed, retry := true, time.Duration(0)

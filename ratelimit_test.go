@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +218,80 @@ func TestRateLimitInRedisIsUpstreamsCounter(t *testing.T) {
 	}
 	if n := a.rowCount(t, "rateLimit"); n != 0 {
 		t.Fatalf("%d rateLimit rows with Redis counting", n)
+	}
+}
+
+// TestRateLimitConfigFileRules ensures rateLimit.window, max and customRules change the limits
+// as upstream's resolveRateLimitConfig does: window and max replace the default rule of paths
+// without a special rule; the first customRules key matching the path, exact or a wildcard,
+// replaces whatever rule the path had; false turns the path's limit off; null keeps the rule in
+// place.
+func TestRateLimitConfigFileRules(t *testing.T) {
+	t.Parallel()
+	file := fromConfigFile(t, `{"rateLimit": {"enabled": true, "window": 30, "max": 5, "customRules": {
+		"/sign-in/email": {"window": 60, "max": 1},
+		"/two-factor/*": false,
+		"/sign-up/email": null,
+		"/sign-up/*": {"window": 1, "max": 1},
+		"/ok": {"window": 20, "max": 2}
+	}}}`, nil)
+	clock := newTestClock()
+	pool, _ := newTestDB(t)
+	ts := startTestServer(t, pool, func(s *server) { s.now = clock.now }, func(c *config) {
+		c.RateLimit, c.RateLimitRules = file.RateLimit, file.RateLimitRules
+	})
+	c := ts.client(t)
+	for _, tt := range []struct {
+		name, path string
+		max        int    // requests allowed; 0: never limited (20 tried)
+		retry      string // X-Retry-After of the next one
+	}{
+		{"an exact custom rule replaces the special sign-in rule", "/api/auth/sign-in/email", 1, "60"},
+		{"false turns a wildcard's paths off", "/api/auth/two-factor/verify-totp", 0, ""},
+		{"null keeps the special rule, and stops the search", "/api/auth/sign-up/email", 3, "10"},
+		{"a custom rule replaces the default rule", "/api/auth/ok", 2, "20"},
+		{"window and max make the default rule", "/api/auth/no-such-route", 5, "30"},
+		{"other special paths keep their rule", "/api/auth/sign-in/social", 3, "10"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tries := tt.max
+			if tries == 0 {
+				tries = 20
+			}
+			for i := range tries {
+				if resp := c.post(tt.path, nil); resp.Status == http.StatusTooManyRequests {
+					t.Fatalf("request %d of %d refused", i+1, tries)
+				}
+			}
+			if tt.max > 0 {
+				wantLimited(t, c.post(tt.path, nil), tt.retry)
+			}
+		})
+	}
+	if n := ts.rowCount(t, "rateLimit"); n != 4 {
+		t.Errorf("%d rateLimit rows, want one per shared rule used (the default rule counts in memory, an unlimited path nowhere)", n)
+	}
+}
+
+// TestRateLimitWildcardIsUpstreams ensures customRules patterns match as upstream's wildcardMatch
+// does: testdata/wildcard.json holds its answers for each pattern and path, from the reference's
+// better-auth/dist/utils/wildcard.mjs.
+func TestRateLimitWildcardIsUpstreams(t *testing.T) {
+	t.Parallel()
+	var cases []struct {
+		Pattern, Path string
+		Match         bool
+	}
+	data, err := os.ReadFile("testdata/wildcard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &cases); err != nil || len(cases) < 100 {
+		t.Fatalf("%d cases: %v", len(cases), err)
+	}
+	for _, c := range cases {
+		if got := wildcardPattern(c.Pattern).MatchString(c.Path); got != c.Match {
+			t.Errorf("%q matches %q: %v, upstream %v", c.Pattern, c.Path, got, c.Match)
+		}
 	}
 }

@@ -24,7 +24,7 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // routes lists every endpoint the sidecar serves; no route is registered anywhere else.
 func routes(s *server) http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouter()
 
 	// Core: email + password, sessions, users (emailpassword.go, session.go, user.go, status.go)
 	mux.Handle("POST /api/auth/sign-up/email", s.loginCSRF(s.handleSignUpEmail))
@@ -195,14 +195,21 @@ func metricsRoutes(s *server) http.Handler {
 
 // middleware runs around every request, in upstream's order where upstream has one: recover,
 // body limit, CORS, rate limit (before routing), route match, origin check, handler.
-func (s *server) middleware(mux *http.ServeMux) http.Handler {
+func (s *server) middleware(mux *router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		r, info := s.beginRequest(w, r)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, ctx: r.Context()}
+		r, info, rec := s.beginRequest(w, r)
+		var start time.Time // read only for the debug line and the metrics (endRequest)
+		if s.timesRequests(r.Context()) {
+			start = time.Now()
+		}
+		r, mounted := s.mount(r)
 		// Known before routing so that every log line, the rate limit's included, can name the
-		// route rather than the path (see logRoute).
-		_, pattern := mux.Handler(r)
+		// route rather than the path (see logRoute). A path outside BASE_PATH has no route.
+		var rt routeMatch
+		if mounted {
+			rt = mux.match(r)
+		}
+		pattern := rt.pattern
 		r.Pattern = pattern
 		defer func() {
 			if p := recover(); p != nil {
@@ -219,7 +226,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		if s.cors(rec, r) {
 			return
 		}
-		if s.rateLimit(rec, r) {
+		if s.rateLimit(rec, r, mounted) {
 			return
 		}
 		if s.refuseUntrustedHost(rec, r) {
@@ -250,6 +257,10 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 				writeError(rec, r, err)
 				return
 			}
+		}
+		if rt.h != nil {
+			rt.h.ServeHTTP(s.withBearerHeader(rec), r)
+			return
 		}
 		// Routed a second time: mux.Handler names the pattern but does not set the path values
 		// ({token}, {id}) that handlers read; ServeHTTP does.

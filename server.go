@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// basePath is the route table's prefix: routes.go registers every route under it, and logs and
+// metrics name routes by it. BASE_PATH (upstream's basePath) serves the table elsewhere.
 const basePath = "/api/auth"
 
 type config struct {
@@ -21,10 +23,12 @@ type config struct {
 	Secret            string
 	SecretWarning     string // why the secret is weak or made up, printed when serving
 	BaseURL           string // origin the app is served at; empty: taken from each request
+	BasePath          string // upstream's basePath: where the routes are served; empty: /api/auth, "/": the root
 	TrustedOrigins    []string
 	Addr              string
 	CookieCacheMaxAge int // seconds; 0 turns the session_data cookie cache off
 	RateLimit         bool
+	RateLimitRules    rateLimitRules // rateLimit.window, max, customRules (ratelimit.go)
 	TrustedProxies    []netip.Prefix
 	IPAddressHeaders  []string // lower-case header names the client address is read from (clientip.go)
 	ShutdownTimeout   time.Duration
@@ -59,6 +63,8 @@ type server struct {
 	tokenMemo   memo[string]         // verified session_token values, undecoded, to their tokens (cookie.go)
 	secretMACs  sync.Pool            // *secretMAC, HMAC-SHA256 keyed with cfg.Secret (cookie.go)
 	revocations revocationSet        // sessions revoked on any replica (revocation.go)
+	// sessionTokenCookie and sessionDataCookie are cookieName's answers for those two, set once.
+	sessionTokenCookie, sessionDataCookie string
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
@@ -98,6 +104,7 @@ func newServer(cfg config, db *pgxpool.Pool) *server {
 		userColumns:    coreUserColumns + ", " + cfg.userFields().selectSQL("u"),
 		sessionColumns: coreSessionColumns + ", " + cfg.Fields.Session.selectSQL("s"),
 	}
+	s.sessionTokenCookie, s.sessionDataCookie = s.cookieName(cookieSessionToken), s.cookieName(cookieSessionData)
 	s.providers = newProviderRegistry(cfg.OAuth.Providers, s.providerClient, func() time.Time { return s.now() })
 	s.ssoClient = newSSOClient(s.configTrusted)
 	s.ssoKeys = &keySetCache{client: s.ssoClient}
@@ -125,5 +132,40 @@ func (s *server) origin(r *http.Request) string {
 	return scheme + "://" + strings.ToLower(r.Host)
 }
 
-// baseURL is origin + /api/auth, the prefix of every link this server mails or redirects to.
-func (s *server) baseURL(r *http.Request) string { return s.origin(r) + basePath }
+// baseURL is origin + the base path, the prefix of every link this server mails or redirects to.
+func (s *server) baseURL(r *http.Request) string { return s.origin(r) + s.mountPrefix() }
+
+// mountPrefix is the path prefix the routes are served under: BASE_PATH, /api/auth unless set,
+// nothing for "/".
+func (s *server) mountPrefix() string {
+	switch s.cfg.BasePath {
+	case "":
+		return basePath
+	case "/":
+		return ""
+	}
+	return s.cfg.BasePath
+}
+
+// mount maps a request under BASE_PATH onto the route table's /api/auth. mounted is false for a
+// path outside BASE_PATH, which no route serves (/api/auth itself when BASE_PATH is elsewhere).
+func (s *server) mount(r *http.Request) (_ *http.Request, mounted bool) {
+	prefix := s.mountPrefix()
+	if prefix == basePath {
+		return r, true
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+	if !ok || rest != "" && rest[0] != '/' {
+		return r, false
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = basePath + rest
+	if u.RawPath != "" {
+		// BASE_PATH holds no character that is escaped, so the escaped path starts with it too.
+		u.RawPath = basePath + strings.TrimPrefix(u.RawPath, prefix)
+	}
+	r2.URL = &u
+	return r2, true
+}

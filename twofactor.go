@@ -26,11 +26,6 @@ import (
 // section 5.2; upstream accepts a replay inside its window, better-auth#10387). The last step
 // accepted lives in our own nullable column "lastUsedStep", which the Node server ignores.
 
-// twoFactorConfig is upstream's twoFactor() options that vary between deployments.
-type twoFactorConfig struct {
-	Issuer string // TOTP issuer authenticator apps show (options.issuer, default appName)
-}
-
 // Upstream's defaults (upstream two-factor/index.ts).
 const (
 	totpPeriod      = 30 // seconds per TOTP step

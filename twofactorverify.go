@@ -28,6 +28,7 @@ const (
 	cookieTwoFactor   = "two_factor"
 	cookieTrustDevice = "trust_device"
 
+	// Upstream's defaults of the options (TWO_FACTOR_* variables, twoFactorConfig).
 	twoFactorChallengeTTL = 600 * time.Second   // upstream twoFactorCookieMaxAge
 	trustDeviceTTL        = 30 * 24 * time.Hour // upstream trustDeviceMaxAge
 	challengeAttempts     = 5                   // wrong TOTP or backup codes per challenge
@@ -127,7 +128,7 @@ func (s *server) verifySecondFactor(w http.ResponseWriter, r *http.Request, judg
 		s.expireCookie(w, cookieTwoFactor)
 	}
 	if out.trust != "" {
-		s.setSignedCookie(w, cookieTrustDevice, out.trust, cookieOpts{maxAge: int(trustDeviceTTL.Seconds())})
+		s.setSignedCookie(w, cookieTrustDevice, out.trust, cookieOpts{maxAge: int(s.cfg.TwoFactor.trustDeviceTTL().Seconds())})
 		// As upstream: a device the user trusts keeps its session beyond the browser session.
 		s.expireCookie(w, cookieDontRemember)
 	}
@@ -419,7 +420,7 @@ func (s *server) handleSendTwoFactorOTP(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	err = inTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		code, err := s.makeOTP(r.Context(), tx, c.otpIdentifier(), twoFactorOTPLength, twoFactorOTPTTL)
+		code, err := s.makeOTP(r.Context(), tx, c.otpIdentifier(), s.cfg.TwoFactor.otpDigits(), s.cfg.TwoFactor.otpTTL())
 		if err != nil {
 			return err
 		}
@@ -449,7 +450,7 @@ func (s *server) handleVerifyTwoFactorOTP(w http.ResponseWriter, r *http.Request
 				return out, err
 			}
 		}
-		verdict, err := s.checkStoredOTP(ctx, tx, c.otpIdentifier(), body.Code, twoFactorOTPAttempts, false)
+		verdict, err := s.checkStoredOTP(ctx, tx, c.otpIdentifier(), body.Code, s.cfg.TwoFactor.otpAttempts(), false)
 		switch {
 		case err != nil:
 			return nil, err
@@ -499,7 +500,7 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 			return false, err
 		}
 		if next != "" {
-			s.setSignedCookie(w, cookieTrustDevice, next, cookieOpts{maxAge: int(trustDeviceTTL.Seconds())})
+			s.setSignedCookie(w, cookieTrustDevice, next, cookieOpts{maxAge: int(s.cfg.TwoFactor.trustDeviceTTL().Seconds())})
 			return false, nil
 		}
 		s.expireCookie(w, cookieTrustDevice)
@@ -510,7 +511,7 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 		if _, err := s.endSession(ctx, tx, as.Session.Token); err != nil {
 			return fmt.Errorf("withhold session: %w", err)
 		}
-		expires := s.now().Add(twoFactorChallengeTTL)
+		expires := s.now().Add(s.cfg.TwoFactor.challengeTTL())
 		if err := s.createVerification(ctx, tx, challenge, as.User.ID, expires); err != nil {
 			return err
 		}
@@ -537,7 +538,7 @@ func (s *server) twoFactorAfterSignIn(w http.ResponseWriter, r *http.Request, as
 	s.expireCookie(w, cookieSessionToken)
 	s.expireCookie(w, cookieSessionData)
 	s.expireChunks(w, r, cookieSessionData)
-	s.setSignedCookie(w, cookieTwoFactor, challenge, cookieOpts{maxAge: int(twoFactorChallengeTTL.Seconds())})
+	s.setSignedCookie(w, cookieTwoFactor, challenge, cookieOpts{maxAge: int(s.cfg.TwoFactor.challengeTTL().Seconds())})
 	writeJSON(w, http.StatusOK, struct {
 		TwoFactorRedirect bool     `json:"twoFactorRedirect"`
 		TwoFactorMethods  []string `json:"twoFactorMethods"`
@@ -557,7 +558,7 @@ func (s *server) trustDeviceToken(userID, identifier string) string {
 // "<token>!trust-device-<32>".
 func (s *server) newTrustedDevice(ctx context.Context, q querier, userID string) (string, error) {
 	identifier := "trust-device-" + randomString(32, defaultAlpha)
-	if err := s.createVerification(ctx, q, identifier, userID, s.now().Add(trustDeviceTTL)); err != nil {
+	if err := s.createVerification(ctx, q, identifier, userID, s.now().Add(s.cfg.TwoFactor.trustDeviceTTL())); err != nil {
 		return "", err
 	}
 	return s.trustDeviceToken(userID, identifier) + "!" + identifier, nil

@@ -128,7 +128,8 @@ export const configs = {
   strict: { STRICT_BODY: "true" },
   // A non-default auth.ts: both servers read the same file of betterAuth() options, ours as its
   // AUTH_CONFIG, the reference laid over its own options (reference/auth.mjs).
-  custom: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-custom.json") },
+  // Its rateLimit is on: RATE_LIMIT, which every other configuration sets false, is left unset.
+  custom: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-custom.json"), RATE_LIMIT: "" },
   closed: { AUTH_CONFIG: join(compatDir, "reference", "testdata", "config-closed.json") },
   // The config file testdata/config/fields.json: user and session additional fields and the
   // username plugin, turned on by its entry (and its options) there. The cookie cache stays off:
@@ -224,12 +225,12 @@ export async function startServers({ log = () => {}, configNames = ["shipped"] }
       const env = {
         ...baseEnv(),
         ...common,
+        RATE_LIMIT: "false",
         ...configEnv(s.config, s.db, redisURL),
         DATABASE_URL: s.databaseURL,
         BETTER_AUTH_SECRET: secret,
         BETTER_AUTH_URL: s.origin,
         ADDR: `127.0.0.1:${s.port}`,
-        RATE_LIMIT: "false",
         MAIL_LOG: s.mailLog,
         // The reference's issuer is its appName (reference/auth.mjs); ours is configured.
         TWO_FACTOR_ISSUER: "authsidecar",

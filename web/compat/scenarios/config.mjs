@@ -1,6 +1,7 @@
 // A non-default auth.ts: both servers read one file of betterAuth() options (reference/testdata/
 // config-*.json; ours as AUTH_CONFIG, see README "The config file"), and answer alike: a custom
-// cookie prefix, cross-subdomain cookies, a short session and password bounds ("custom"), sign-up
+// cookie prefix, cross-subdomain cookies, a short session, password bounds, a verification link's
+// lifetime and custom rate-limit rules ("custom"), sign-up
 // turned off for email and password and for email OTP while existing users still sign in ("closed").
 import { emailOTPClient, magicLinkClient } from "better-auth/client/plugins";
 import { scenario } from "../lib/scenario.mjs";
@@ -29,6 +30,26 @@ export default [
     t.fails(await c.signUp.email({ email: t.email("short"), password: "123456789", name: "S" }), 400, "PASSWORD_TOO_SHORT", "9 characters");
     t.fails(await c.signUp.email({ email: t.email("long"), password: "x".repeat(41), name: "L" }), 400, "PASSWORD_TOO_LONG", "41 characters");
     t.ok(await c.signUp.email({ email: t.email("ten"), password: "1234567890", name: "T" }), "10 characters");
+  }, custom),
+
+  scenario("emailVerification.expiresIn is the verification link's lifetime", async (t) => {
+    const c = t.client();
+    await signUp(t, c, "expires");
+    t.ok(await c.sendVerificationEmail({ email: t.email("expires"), callbackURL: "/" }), "send a verification link");
+    const { token } = await t.mail("verify-email", t.email("expires"));
+    const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+    t.equal(claims.exp - claims.iat, 1800, "exp - iat of the link's token");
+  }, custom),
+
+  scenario("rateLimit.customRules: false lifts a path's limit, a rule sets another's", async (t) => {
+    const c = t.client();
+    // "/sign-up/email": false; the special rule would refuse the fourth within 10 s.
+    for (const n of [1, 2, 3, 4, 5]) t.ok(await c.signUp.email({ email: t.email(`limit${n}`), password, name: "L" }), `sign-up ${n}`);
+    // "/request-password-reset": { window: 60, max: 1 }; the special rule would allow three.
+    t.ok(await c.requestPasswordReset({ email: t.email("limit1"), redirectTo: "/reset" }), "a reset request");
+    const again = await t.request("POST", "/request-password-reset", { json: { email: t.email("limit1"), redirectTo: "/reset" } });
+    t.status(again, 429, null, "a second reset request");
+    t.equal(again.headers.get("x-retry-after"), "60", "X-Retry-After");
   }, custom),
 
   scenario("with sign-up disabled, sign-up is refused and an existing user still signs in", async (t) => {
