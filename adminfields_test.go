@@ -109,13 +109,14 @@ func TestAdminDataRefusalsWriteNothing(t *testing.T) {
 		}
 		owner := create("owner@example.com", map[string]any{"company": "Acme", "handle": "taken", "username": "owner_name"}).wantStatus(t, 200).object(t)["user"].(map[string]any)
 		target := create("target@example.com", map[string]any{"company": "Acme"}).wantStatus(t, 200).object(t)["user"].(map[string]any)
-		cases := []struct {
+		type refusal struct {
 			name   string
 			path   string
 			data   map[string]any
 			status int
 			code   string
-		}{
+		}
+		cases := []refusal{
 			{"create: a string for a number", "create", map[string]any{"company": "A", "age": "forty"}, 400, "VALIDATION_ERROR"},
 			{"create: a number for a string", "create", map[string]any{"company": "A", "nickname": 7}, 400, "VALIDATION_ERROR"},
 			{"create: a fraction for a number", "create", map[string]any{"company": "A", "age": 1.5}, 400, "VALIDATION_ERROR"},
@@ -137,20 +138,8 @@ func TestAdminDataRefusalsWriteNothing(t *testing.T) {
 		}
 		if strict {
 			cases = append(cases,
-				struct {
-					name   string
-					path   string
-					data   map[string]any
-					status int
-					code   string
-				}{"strict create: a key no field has", "create", map[string]any{"company": "A", "bogus": 1}, 400, "VALIDATION_ERROR"},
-				struct {
-					name   string
-					path   string
-					data   map[string]any
-					status int
-					code   string
-				}{"strict update: a key no field has", "update", map[string]any{"nickname": "Z", "bogus": 1}, 400, "VALIDATION_ERROR"})
+				refusal{"strict create: a key no field has", "create", map[string]any{"company": "A", "bogus": 1}, 400, "VALIDATION_ERROR"},
+				refusal{"strict update: a key no field has", "update", map[string]any{"nickname": "Z", "bogus": 1}, 400, "VALIDATION_ERROR"})
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

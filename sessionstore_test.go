@@ -304,16 +304,7 @@ func TestRedisSessionCarriesAdditionalFields(t *testing.T) {
 			}
 			wantFields("update-session", token, map[string]any{"device": "phone", "theme": "light"})
 
-			var enabled struct {
-				TOTPURI string `json:"totpURI"`
-			}
-			c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, http.StatusOK).decode(t, &enabled)
-			code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
-			c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, http.StatusOK)
-			rotated, _ := redisSessionOf(t, c)
-			if rotated == token {
-				t.Fatal("the session was not rotated")
-			}
+			rotated := rotateByTwoFactor(t, ts, c, token)
 			if old, _ := storedSession(t, ts, rc, token); old != nil {
 				t.Error("the rotated-out session is still in Redis")
 			}
@@ -390,16 +381,7 @@ func TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem(t *testi
 			notAnswered("refreshing get-session", c.get("/api/auth/get-session?disableCookieCache=true").wantStatus(t, http.StatusOK))
 			wantStored("refresh", token, map[string]any{"riskLevel": "high", "device": "phone"})
 
-			var enabled struct {
-				TOTPURI string `json:"totpURI"`
-			}
-			c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, http.StatusOK).decode(t, &enabled)
-			code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
-			c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, http.StatusOK)
-			rotated, _ := redisSessionOf(t, c)
-			if rotated == token {
-				t.Fatal("the session was not rotated")
-			}
+			rotated := rotateByTwoFactor(t, ts, c, token)
 			wantStored("rotation", rotated, map[string]any{"riskLevel": "high", "device": "phone"})
 
 			// A session the Node server stored, with both returned: false fields in it.
@@ -425,4 +407,21 @@ func TestRedisOnlySessionKeepsUnreturnedFieldsStoredButNeverAnswersThem(t *testi
 			wantStored("update of the Node server's session", nodeToken, map[string]any{"riskLevel": "elevated", "device": "tablet", "theme": "light"})
 		})
 	}
+}
+
+// rotateByTwoFactor enables TOTP for c's user and verifies the first code, which replaces the
+// session (upstream's two-factor verify signs in anew); it answers the new session's token.
+func rotateByTwoFactor(t *testing.T, ts *testServer, c *testClient, token string) string {
+	t.Helper()
+	var enabled struct {
+		TOTPURI string `json:"totpURI"`
+	}
+	c.post("/api/auth/two-factor/enable", map[string]any{"password": "password123"}).wantStatus(t, http.StatusOK).decode(t, &enabled)
+	code := rfc6238(keyFromURI(t, enabled.TOTPURI), stepOf(ts.clock.now()))
+	c.post("/api/auth/two-factor/verify-totp", map[string]any{"code": code}).wantStatus(t, http.StatusOK)
+	rotated, _ := redisSessionOf(t, c)
+	if rotated == token {
+		t.Fatal("the session was not rotated")
+	}
+	return rotated
 }

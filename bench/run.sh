@@ -305,17 +305,22 @@ flood() { # key name
 	wait $f
 }
 
+# measure_redis_round: the Redis figures of one round, get-session then sign-in with rate limits.
+measure_redis_round() {
+	measure_redis gs-redis-ours ours-redis /api/auth/get-session
+	measure_redis gs-redis-ref reference-redis /api/auth/get-session
+	# Each sign-in from an address of its own: the counters are real, none refuses.
+	spread=$((round * 4))
+	measure signin-redis-ours ours-redis-rl /api/auth/sign-in/email "$signin_body"
+	measure signin-redis-ref reference-redis-rl /api/auth/sign-in/email "$signin_body"
+	spread=
+}
+
 echo "loading: wrk -t$threads -c$conns -d$duration, $rounds rounds (load average before: $loadavg_before)" >&2
 for round in $(seq "$rounds"); do
 	if [ "$only" = redis ]; then
 		measure gs-ours ours /api/auth/get-session
-		measure_redis gs-redis-ours ours-redis /api/auth/get-session
-		measure_redis gs-redis-ref reference-redis /api/auth/get-session
-		# Each sign-in from an address of its own: the counters are real, none refuses.
-		spread=$((round * 4))
-		measure signin-redis-ours ours-redis-rl /api/auth/sign-in/email "$signin_body"
-		measure signin-redis-ref reference-redis-rl /api/auth/sign-in/email "$signin_body"
-		spread=
+		measure_redis_round
 		continue
 	fi
 	measure cache-ours ours-cache /api/auth/get-session
@@ -325,12 +330,7 @@ for round in $(seq "$rounds"); do
 	measure gs-ref reference /api/auth/get-session
 	measure signin-ours ours /api/auth/sign-in/email "$signin_body"
 	measure signin-ref reference /api/auth/sign-in/email "$signin_body"
-	measure_redis gs-redis-ours ours-redis /api/auth/get-session
-	measure_redis gs-redis-ref reference-redis /api/auth/get-session
-	spread=$((round * 4))
-	measure signin-redis-ours ours-redis-rl /api/auth/sign-in/email "$signin_body"
-	measure signin-redis-ref reference-redis-rl /api/auth/sign-in/email "$signin_body"
-	spread=
+	measure_redis_round
 	measure alone-ours ours /api/auth/get-session "" 8 1
 	flood flood-ours ours
 	measure alone-ref reference /api/auth/get-session "" 8 1
