@@ -34,6 +34,9 @@ func main() {
 }
 
 func runCommand(cmd string, args []string) error {
+	if cmd == hashWorkerCommand { // started by the server itself (hashproc.go), reads no settings
+		return runHashWorker(os.Stdin, os.Stdout)
+	}
 	setupLogging(os.Getenv("LOG_FORMAT"))
 	ready := cmd == "health" && takeReadyFlag(&args)
 	if cmd == "version" {
@@ -385,8 +388,8 @@ func splitList(s string) []string {
 // again, so a cookie-cache hit (~3 KB of garbage, most of it net/http's own) paid for a
 // collection every ~600 hits: ~8 000 instructions of each, a quarter of what it cost beyond a
 // bare handler. With 200 (a goal of at least 8 MB) a collection comes every ~1 600 hits, for ~3 MB
-// more resident memory; a sign-in flood's memory is bounded by the memory limit (limitMemory),
-// which GOGC does not raise.
+// more resident memory. Password hashes, whose memory dwarfs this, run in their own process
+// (hashproc.go).
 const serverGCPercent = 200
 
 func setGCPercent(getenv func(string) string) {

@@ -31,7 +31,8 @@ const testSecret = "test-secret-test-secret-test-secret-0123"
 
 func TestMain(m *testing.M) {
 	// The operations tests run this binary as the real server (see startSidecarProcess).
-	if os.Getenv("AUTHSIDECAR_RUN_MAIN") == "1" {
+	// A server of this test binary starts its hashing process as this binary (hashproc.go).
+	if os.Getenv("AUTHSIDECAR_RUN_MAIN") == "1" || len(os.Args) > 1 && os.Args[1] == hashWorkerCommand {
 		main()
 		return
 	}

@@ -97,10 +97,10 @@ func newMetrics(s *server) *metrics {
 	m.rateLimitedTotal = f.counterVec("authsidecar_rate_limited_total", "Requests refused with 429, by rate-limit rule.", "rule")
 	m.twoFactorChallenges = prometheus.NewCounter(prometheus.CounterOpts{Name: "authsidecar_two_factor_challenges_total", Help: "Sign-ins answered with a two-factor challenge."})
 	m.mails = f.counterVec("authsidecar_mails_total", "Mail delivery attempts by mail type and result (sent, retry, dropped).", "type", "result")
-	m.scryptWaiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "authsidecar_scrypt_queue_depth", Help: "Password hashes waiting for a hashing worker."})
+	m.scryptWaiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "authsidecar_scrypt_queue_depth", Help: "Password hashes waiting for a slot in the hashing process."})
 	m.scryptWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "authsidecar_scrypt_wait_seconds",
-		Help:    "Time a password hash waited for a hashing worker.",
+		Help:    "Time a password hash waited for a slot in the hashing process.",
 		Buckets: []float64{.0005, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
 	m.cookieCache = f.counterVec("authsidecar_cookie_cache_lookups_total", "Session lookups with a session_data cookie, by result (hit, miss).", "result")
@@ -266,7 +266,7 @@ func (m *metrics) cookieCacheLookup(hit bool) {
 	}
 }
 
-// scryptQueued counts a hash waiting for a worker; call the returned function once one took it.
+// scryptQueued counts a hash waiting for a hashing slot; call the returned function once it has one.
 func (m *metrics) scryptQueued() func() {
 	if m == nil {
 		return func() {}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/scrypt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -62,29 +61,11 @@ func (s *server) checkPassword(ctx context.Context, hash, password string) (bool
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// scrypt derives the key on one of the hashing workers, waiting for a free one (hashpool.go).
+// scrypt derives the key in the hashing process, waiting for a free slot (hashproc.go).
 func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, error) {
-	var key []byte
-	var err error
-	done := make(chan struct{})
-	job := func() {
-		defer close(done)
-		s.scryptRuns.Add(1)
-		key, err = scrypt.Key([]byte(norm.NFKC.String(password)), []byte(salt), s.scryptN, scryptR, scryptP, scryptKeyLen)
-	}
-	taken := s.metrics.scryptQueued()
-	select {
-	case hashWorkers() <- job:
-		taken()
-	case <-ctx.Done():
-		taken()
-		return nil, fmt.Errorf("wait for a hashing worker: %w", ctx.Err())
-	}
-	<-done
-	if err != nil {
-		return nil, fmt.Errorf("scrypt: %w", err)
-	}
-	return key, nil
+	s.scryptRuns.Add(1)
+	req := hashRequest{N: s.scryptN, Password: []byte(norm.NFKC.String(password)), Salt: []byte(salt)}
+	return hashProc().key(ctx, req, s.metrics.scryptQueued())
 }
 
 // jsLength counts UTF-16 code units, as JS string .length does for upstream's length limits.

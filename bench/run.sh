@@ -351,6 +351,23 @@ if [ "$only" != redis ]; then
 	# high-water mark of the process, which no sampling can miss.
 	rss_of() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 	hwm_of() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+	# Ours hashes passwords in a child process (hashproc.go), started by the first sign-in and
+	# ended after 10 s idle: its memory is counted with the server's. tree_rss: the server's RSS
+	# plus its children's; child_hwm: the largest VmHWM among its children now (0 when none runs).
+	tree_rss() {
+		local sum c
+		sum=$(rss_of "$1")
+		for c in $(pgrep -P "$1"); do sum=$((sum + $(rss_of "$c" 2>/dev/null || echo 0))); done
+		echo "$sum"
+	}
+	child_hwm() {
+		local top=0 c h
+		for c in $(pgrep -P "$1"); do
+			h=$(hwm_of "$c" 2>/dev/null || echo 0)
+			[ "${h:-0}" -gt "$top" ] && top=$h
+		done
+		echo "$top"
+	}
 	echo "  RSS curve: sign-in flood of $duration, then 60 s idle" >&2
 	sleep 5
 	rss_curve=()
@@ -358,12 +375,18 @@ if [ "$only" != redis ]; then
 	BENCH_BODY=$signin_body wrk -t1 -c64 -d"$duration" --timeout 30s -s bench/load.lua \
 		-H "Origin: ${origin[ours]}" "${origin[ours]}/api/auth/sign-in/email" >"$work/curve-flood.out" &
 	curve_flood=$!
+	hwm_child=0
 	for _ in $(seq 0 $((flood_secs + 60))); do
-		rss_curve+=("$(rss_of "${pid[ours]}")")
+		rss_curve+=("$(tree_rss "${pid[ours]}")")
+		h=$(child_hwm "${pid[ours]}")
+		[ "$h" -gt "$hwm_child" ] && hwm_child=$h
 		sleep 1
 	done
 	wait $curve_flood
-	hwm_ours=$(hwm_of "${pid[ours]}")
+	# The server's own high-water mark (every load of the run) plus its hashing process's through
+	# the curve's flood: an upper bound of the two together, whose peaks need not coincide.
+	hwm_server=$(hwm_of "${pid[ours]}")
+	hwm_ours=$((hwm_server + hwm_child))
 	hwm_ref=$(hwm_of "${pid[reference]}")
 	rss_ours=${rss_curve[-1]}
 	rss_ours_cache=$(rss_of "${pid[ours-cache]}")
@@ -427,7 +450,7 @@ table() {
 	row "flood p99 / alone p99" "$(rat flood-ours alone-ours 3)" "$(rat flood-ref alone-ref 3)" "" "ours ≤ 2" "$(check "$(medrat flood-ours alone-ours 3)" 2 '<=')"
 	row "get-session req/s, 8 connections: during the flood" "$(fig flood-ours 1)" "$(fig flood-ref 1)" "" "" ""
 	row "get-session req/s, 8 connections: alone" "$(fig alone-ours 1)" "$(fig alone-ref 1)" "" "" ""
-	row "RSS MB, high-water mark (VmHWM) of the DB-path server, every flood included" "$hwm_ours" "$hwm_ref" "$(ratio "$hwm_ours" "$hwm_ref")" "ours ≤ 150" "$(check "$hwm_ours" 150 '<=')"
+	row "RSS MB, high-water mark: DB-path server (VmHWM, every flood included) + its hashing process (the curve's flood): $hwm_server + $hwm_child" "$hwm_ours" "$hwm_ref" "$(ratio "$hwm_ours" "$hwm_ref")" "ours ≤ 150" "$(check "$hwm_ours" 150 '<=')"
 	row "RSS MB, largest sample 30–60 s after the curve's flood" "$rss_settled" "" "" "≤ 40" "$(check "$rss_settled" 40 '<=')"
 	row "RSS MB at the end, DB-path server (get-session, sign-in, floods)" "$rss_ours" "$rss_ref" "$(ratio "$rss_ours" "$rss_ref")" "≤ 0.20" "$(check "$(ratio "$rss_ours" "$rss_ref")" 0.2 '<=')"
 	row "RSS MB at the end, cookie-cache server (get-session only)" "$rss_ours_cache" "$rss_ref_cache" "$(ratio "$rss_ours_cache" "$rss_ref_cache")" "ours ≤ 40" "$(check "$rss_ours_cache" 40 '<=')"

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/scrypt"
+)
+
+// Password hashes run in a child process of this binary (`authsidecar hash-worker`), at a lower
+// scheduling priority. Each scrypt hash allocates its 32 MiB V array, so in the server's own heap
+// nearly every hash started a collection, and every collection's stop-the-world waited until each
+// hashing thread, low in priority, got a core to take its preemption signal: during a sign-in
+// flood get-session's p99 grew to 3–4× its p99 alone (BENCHMARKS.md, "Sign-in flood"). In a
+// process of their own the hashes' garbage and collections are theirs alone; the server's heap
+// stays small and its stops wait on nothing but its own threads.
+
+// scryptMemory is what one running hash holds: scrypt's V array, 128·r·N bytes (32 MiB at
+// upstream's N=16384, r=16), plus a few KB of buffers.
+const scryptMemory = 128 * scryptR * upstreamScryptN
+
+// hashMemoryBudget bounds the memory of the hashes in flight: two at a time, 64 MiB. More
+// would not hash faster on a small machine (each takes a core), and on a large one 32 MiB per
+// core would make a sign-in flood the largest cost in memory.
+const hashMemoryBudget = 64 << 20
+
+// hashWorkerHeadroom is the hashing process's memory beyond its hashes: the runtime, stacks,
+// pipe buffers. Its soft memory limit is this plus the hashes in flight, so that the collector
+// frees each finished hash's array before a new one grows the heap.
+const hashWorkerHeadroom = 16 << 20
+
+// hashWorkerCommand is the subcommand the server starts its hashing process with.
+const hashWorkerCommand = "hash-worker"
+
+// hashIdleExit is how long the hashing process lives without work. It holds a few MB even idle,
+// and the memory of the last burst until its collector returns it; the next sign-in starts it
+// again, a few milliseconds beside a hash.
+const hashIdleExit = 10 * time.Second
+
+// hashSlots is the number of hashes in flight.
+func hashSlots() int { return max(1, min(runtime.NumCPU(), hashMemoryBudget/scryptMemory)) }
+
+// hashRequest and hashReply are the lines of the pipe protocol between the server and its
+// hashing process: one JSON object a line each way, replies in the order hashes finish.
+type hashRequest struct {
+	ID       uint64 `json:"id"`
+	N        int    `json:"n"`
+	Password []byte `json:"password"` // bytes, not a string: JSON would replace invalid UTF-8
+	Salt     []byte `json:"salt"`
+}
+
+type hashReply struct {
+	ID  uint64 `json:"id"`
+	Key []byte `json:"key,omitempty"`
+	Err string `json:"err,omitempty"`
+}
+
+// errHashProcessExited fails the hashes a dead hashing process held; they are sent again once.
+var errHashProcessExited = errors.New("the hashing process exited")
+
+// hashProcess is the server side of the hashing process: it starts the process on first use and
+// again after it exits, and bounds the hashes in flight (and so their memory).
+type hashProcess struct {
+	slots chan struct{}
+	idle  time.Duration
+	mu    sync.Mutex
+	child *hashChild
+	timer *time.Timer // ends an idle child
+}
+
+// hashChild is one run of the hashing process.
+type hashChild struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	enc     *json.Encoder
+	stdout  io.Reader
+	pending map[uint64]chan hashReply
+	next    uint64
+	exited  chan error // gets Wait's error once the process has ended
+}
+
+// hashProc is the process's hashing process, shared by every server as the CPUs are.
+var hashProc = sync.OnceValue(func() *hashProcess { return newHashProcess(hashSlots(), hashIdleExit) })
+
+func newHashProcess(slots int, idle time.Duration) *hashProcess {
+	return &hashProcess{slots: make(chan struct{}, slots), idle: idle}
+}
+
+// key derives scrypt's key in the hashing process, waiting for a free slot first. queued is told
+// when the slot is taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is
+// its memory, given back only when the process is done with it.
+func (p *hashProcess) key(ctx context.Context, req hashRequest, queued func()) ([]byte, error) {
+	select {
+	case p.slots <- struct{}{}:
+		queued()
+	case <-ctx.Done():
+		queued()
+		return nil, fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
+	}
+	defer func() { <-p.slots }()
+	reply, err := p.roundTrip(req)
+	if errors.Is(err, errHashProcessExited) {
+		// Killed under it (by an operator, or the kernel out of memory): once more, on a new one.
+		reply, err = p.roundTrip(req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return reply.Key, nil
+}
+
+func (p *hashProcess) roundTrip(req hashRequest) (hashReply, error) {
+	wait, err := p.send(req)
+	if err != nil {
+		return hashReply{}, err
+	}
+	reply := <-wait
+	if reply.Err != "" {
+		if reply.Err == errHashProcessExited.Error() {
+			return reply, errHashProcessExited
+		}
+		return reply, fmt.Errorf("scrypt: %s", reply.Err)
+	}
+	return reply, nil
+}
+
+// send writes the request to the running child, starting one when none runs, and returns where
+// its reply will come.
+func (p *hashProcess) send(req hashRequest) (<-chan hashReply, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	if p.child == nil {
+		c, err := startHashChild()
+		if err != nil {
+			return nil, err
+		}
+		p.child = c
+		go p.readReplies(c)
+	}
+	c := p.child
+	c.next++
+	req.ID = c.next
+	wait := make(chan hashReply, 1)
+	c.pending[req.ID] = wait
+	// A line of a few hundred bytes into a pipe the child reads all the time: never blocks long.
+	if err := c.enc.Encode(req); err != nil {
+		delete(c.pending, req.ID)
+		p.endChild(c)
+		return nil, fmt.Errorf("send to the hashing process: %w", err)
+	}
+	return wait, nil
+}
+
+// startHashChild runs this binary as the hashing process. Its environment is empty: it needs no
+// setting, and the server's secrets have no business there.
+func startHashChild() (*hashChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this binary to start the hashing process: %w", err)
+	}
+	cmd := exec.Command(exe, hashWorkerCommand)
+	cmd.Env = []string{}
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("hashing process stdin: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("hashing process stdout: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the hashing process: %w", err)
+	}
+	return &hashChild{cmd: cmd, stdin: stdin, enc: json.NewEncoder(stdin), stdout: stdout,
+		pending: map[uint64]chan hashReply{}, exited: make(chan error, 1)}, nil
+}
+
+// readReplies hands each reply to its waiter. When the child's output ends (it exited, or was
+// told to), it fails what the child still held, so those hashes are sent again, and lets the next
+// hash start a new child.
+func (p *hashProcess) readReplies(c *hashChild) {
+	dec := json.NewDecoder(bufio.NewReader(c.stdout))
+	for {
+		var reply hashReply
+		if err := dec.Decode(&reply); err != nil {
+			if !errors.Is(err, io.EOF) {
+				slog.Error("read the hashing process's reply", "err", err)
+				c.cmd.Process.Kill() // its output is no longer understood; a new one takes over
+			}
+			break
+		}
+		p.mu.Lock()
+		wait := c.pending[reply.ID]
+		delete(c.pending, reply.ID)
+		if len(c.pending) == 0 && p.child == c {
+			p.armIdleTimer(c)
+		}
+		p.mu.Unlock()
+		if wait != nil {
+			wait <- reply
+		}
+	}
+	p.mu.Lock()
+	if p.child == c {
+		p.child = nil
+	}
+	held := c.pending
+	c.pending = nil
+	p.mu.Unlock()
+	for _, wait := range held {
+		wait <- hashReply{Err: errHashProcessExited.Error()}
+	}
+	err := c.cmd.Wait()
+	if err != nil && len(held) > 0 {
+		slog.Error("the hashing process exited with hashes in flight", "err", err, "hashes", len(held))
+	}
+	c.exited <- err
+}
+
+// armIdleTimer ends the child once it has been idle for p.idle. Call with p.mu held.
+func (p *hashProcess) armIdleTimer(c *hashChild) {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.timer = time.AfterFunc(p.idle, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.child == c && len(c.pending) == 0 {
+			p.endChild(c)
+		}
+	})
+}
+
+// endChild closes the child's input, which ends it once its hashes are answered. Call with p.mu
+// held.
+func (p *hashProcess) endChild(c *hashChild) {
+	if p.child == c {
+		p.child = nil
+	}
+	c.stdin.Close()
+}
+
+// runHashWorker is the hashing process: it reads requests from in until it ends and answers each
+// on out when its hash is done. The parent's slots bound how many run at once.
+func runHashWorker(in io.Reader, out io.Writer) error {
+	lowerProcessPriority()
+	debug.SetMemoryLimit(int64(hashWorkerHeadroom + hashSlots()*scryptMemory))
+	return serveHashRequests(in, out)
+}
+
+func serveHashRequests(in io.Reader, out io.Writer) error {
+	dec := json.NewDecoder(bufio.NewReader(in))
+	var mu sync.Mutex // one reply written at a time
+	enc := json.NewEncoder(out)
+	var wg sync.WaitGroup
+	var running atomic.Int32
+	defer wg.Wait()
+	for {
+		var req hashRequest
+		if err := dec.Decode(&req); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read a hash request: %w", err)
+		}
+		running.Add(1)
+		wg.Go(func() {
+			reply := hashReply{ID: req.ID}
+			key, err := scrypt.Key(req.Password, req.Salt, req.N, scryptR, scryptP, scryptKeyLen)
+			if err != nil {
+				reply.Err = err.Error()
+			}
+			reply.Key = key
+			// The hash's array is garbage now: collect it before another hash allocates its
+			// own, so the heap holds the hashes in flight and not also the last ones. The arrays
+			// hold no pointers, so marking costs next to nothing.
+			runtime.GC()
+			mu.Lock()
+			err = enc.Encode(reply)
+			mu.Unlock()
+			if err != nil {
+				slog.Error("answer a hash request", "err", err)
+			}
+			if running.Add(-1) == 0 {
+				// Idle for now: every hash left 32 MiB of garbage that would otherwise stay
+				// resident until the scavenger returns it, minutes on.
+				debug.FreeOSMemory()
+			}
+		})
+	}
+}
