@@ -73,7 +73,10 @@ func inTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	// A no-op after Commit. Not under ctx: pgx closes a connection whose rollback fails, so a
+	// client that went away between two statements would cost the pool a connection (a new
+	// Postgres backend for the next request) where a ROLLBACK keeps it.
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
 	if err := fn(tx); err != nil {
 		return err
 	}
