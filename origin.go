@@ -348,13 +348,15 @@ func (s *server) loginCSRFError(r *http.Request) error {
 
 // cors lets the trusted origins call the sidecar from another origin with credentials.
 // Upstream has no CORS at all; an untrusted origin gets no CORS headers and its preflight a 404.
-func (s *server) cors(w http.ResponseWriter, r *http.Request) (preflightDone bool) {
+func (s *server) cors(w *statusRecorder, r *http.Request) (preflightDone bool) {
 	origin := headerValue(r.Header, "Origin")
 	if origin == "" {
 		return false
 	}
+	// The answer depends on Origin, so no cache may share it across origins: Vary: Origin, added
+	// as the answer's headers go out (statusRecorder.commit).
+	w.varyOrigin = true
 	h := w.Header()
-	addHeaderValue(h, "Vary", varyOrigin) // the answer depends on it, so no cache may share it across origins
 	// Only a well-formed origin ("scheme://host[:port]", nothing more) is ever echoed back. Our
 	// own origin, the common case, is refused first: it needs no parsing.
 	if origin == s.origin(r) || origin != originOf(origin) || !s.isTrustedURL(r, origin, false) {

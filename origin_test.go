@@ -361,6 +361,43 @@ func TestCORSAnswersTrustedOriginsOnly(t *testing.T) {
 	}
 }
 
+// TestVaryOriginOnAnswersACacheMayStore: an answer to a request with an Origin carries Vary:
+// Origin, whether or not the origin got CORS headers, unless it is no-store (get-session's), which
+// no cache keeps and so needs no Vary; errors and preflights carry it too.
+func TestVaryOriginOnAnswersACacheMayStore(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *config) { c.TrustedOrigins = []string{"http://localhost:3000"} })
+	c := ts.client(t)
+	c.signUp("vary@example.com", "password123", "Vary")
+	cases := []struct {
+		name, method, path, origin string
+		status                     int
+		vary                       bool
+	}{
+		{"ok from a trusted origin", http.MethodGet, "/api/auth/ok", "http://localhost:3000", 200, true},
+		{"ok from our own origin", http.MethodGet, "/api/auth/ok", ts.URL, 200, true},
+		{"ok without an Origin", http.MethodGet, "/api/auth/ok", "", 200, false},
+		{"get-session, no-store", http.MethodGet, "/api/auth/get-session", ts.URL, 200, false},
+		{"get-session from a trusted origin, no-store", http.MethodGet, "/api/auth/get-session", "http://localhost:3000", 200, false},
+		{"an unknown path", http.MethodGet, "/api/auth/nothing-here", ts.URL, 404, true},
+		{"a preflight", http.MethodOptions, "/api/auth/sign-in/email", "http://localhost:3000", 204, true},
+	}
+	for _, tc := range cases {
+		headers := []string{"Origin", tc.origin} // "": none (the test client sends ours otherwise)
+		if tc.method == http.MethodOptions {
+			headers = append(headers, "Access-Control-Request-Method", "POST")
+		}
+		resp := c.do(tc.method, tc.path, nil, headers...).wantStatus(t, tc.status)
+		vary := strings.Join(resp.Header.Values("Vary"), ",")
+		if got := strings.Contains(vary, "Origin"); got != tc.vary {
+			t.Errorf("%s: Vary %q, want Origin in it: %v", tc.name, vary, tc.vary)
+		}
+		if noStore := resp.Header.Get("Cache-Control") == "no-store"; !tc.vary && tc.origin != "" && !noStore {
+			t.Errorf("%s: no Vary: Origin on an answer a cache may store (Cache-Control %q)", tc.name, resp.Header.Get("Cache-Control"))
+		}
+	}
+}
+
 // TestEveryPostRouteChecksOrigin walks every POST route in routes.go, features of other files
 // included: with a session cookie and a foreign Origin, each is refused before its handler runs,
 // and nothing is written. The SAML ACS and SLO are the exception, as upstream's
