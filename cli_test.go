@@ -101,8 +101,8 @@ func TestConfigReadsTypedFlagsAndVariables(t *testing.T) {
 		{"defaults", nil, nil, func(c config) bool {
 			return c.RateLimit && c.ShutdownTimeout == 15*time.Second && c.MaxBodyBytes == 1<<20 && c.Email.SMTPPort == 587 && c.Addr == ":4000" && !c.Production
 		}, ""},
-		{"variables", nil, map[string]string{"RATE_LIMIT": "false", "SHUTDOWN_TIMEOUT": "3s", "DB_MAX_CONNS": "7", "ORG_LIMIT": "2"}, func(c config) bool {
-			return !c.RateLimit && c.ShutdownTimeout == 3*time.Second && c.DBMaxConns == 7 && c.Org.Limit == 2
+		{"variables", nil, map[string]string{"RATE_LIMIT": "false", "SHUTDOWN_TIMEOUT": "3s", "DB_MAX_CONNS": "7", "ORG_LIMIT": "2", "HASH_SLOTS": "1"}, func(c config) bool {
+			return !c.RateLimit && c.ShutdownTimeout == 3*time.Second && c.DBMaxConns == 7 && c.Org.Limit == 2 && c.HashSlots == 1
 		}, ""},
 		{"a flag beats its variable", []string{"-rate-limit", "-shutdown-timeout", "1m"}, map[string]string{"RATE_LIMIT": "false", "SHUTDOWN_TIMEOUT": "3s"}, func(c config) bool {
 			return c.RateLimit && c.ShutdownTimeout == time.Minute
@@ -120,6 +120,8 @@ func TestConfigReadsTypedFlagsAndVariables(t *testing.T) {
 		{"a bad duration variable", nil, map[string]string{"SHUTDOWN_TIMEOUT": "15"}, nil, "SHUTDOWN_TIMEOUT: want a duration"},
 		{"a bad int variable", nil, map[string]string{"SMTP_PORT": "smtp"}, nil, "SMTP_PORT: want a whole number"},
 		{"a negative count", nil, map[string]string{"DB_MAX_CONNS": "-1"}, nil, "DB_MAX_CONNS"},
+		{"hash slots beyond the memory budget", nil, map[string]string{"HASH_SLOTS": "3"}, nil, "HASH_SLOTS: want 0 (one per CPU) to 2"},
+		{"a negative hash slot count", nil, map[string]string{"HASH_SLOTS": "-1"}, nil, "HASH_SLOTS"},
 		{"a bad bool flag", []string{"-rate-limit=maybe"}, nil, nil, "-rate-limit"},
 		{"a weak secret in production", nil, map[string]string{"ENV": "production", "BETTER_AUTH_URL": "https://app.example.com", "BETTER_AUTH_SECRET": "short"}, nil, "BETTER_AUTH_SECRET must be set"},
 	}

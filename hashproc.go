@@ -49,8 +49,25 @@ const hashWorkerCommand = "hash-worker"
 // again, a few milliseconds beside a hash.
 const hashIdleExit = 10 * time.Second
 
+// maxHashSlots is the most hashes in flight the memory budget allows.
+const maxHashSlots = hashMemoryBudget / scryptMemory
+
+// hashSlotsSetting is HASH_SLOTS, set by serve before the server starts; 0 chooses.
+var hashSlotsSetting int
+
 // hashSlots is the number of hashes in flight.
-func hashSlots() int { return max(1, min(runtime.NumCPU(), hashMemoryBudget/scryptMemory)) }
+func hashSlots() int { return hashSlotsFor(hashSlotsSetting, runtime.NumCPU()) }
+
+// hashSlotsFor is setting when one is given, else one per CPU up to the memory budget. One slot
+// on a two-CPU machine keeps a core free of hashing, and get-session's p99 during a sign-in
+// flood near its p99 alone, for half the sign-ins a second (BENCHMARKS.md, "The hashing
+// process"); the default takes the throughput.
+func hashSlotsFor(setting, cpus int) int {
+	if setting > 0 {
+		return setting
+	}
+	return max(1, min(cpus, maxHashSlots))
+}
 
 // hashRequest and hashReply are the lines of the pipe protocol between the server and its
 // hashing process: one JSON object a line each way, replies in the order hashes finish.

@@ -139,3 +139,18 @@ func TestHashProcessExitsWhenIdleAndStartsAgain(t *testing.T) {
 	}
 	hashOnce(t, p, testScryptN, "second")
 }
+
+// TestHashSlotsAreOnePerCPUUpToTheBudgetUnlessSet: HASH_SLOTS wins; without it, one slot per CPU,
+// never more than the memory budget holds.
+func TestHashSlotsAreOnePerCPUUpToTheBudgetUnlessSet(t *testing.T) {
+	for _, tc := range []struct{ setting, cpus, want int }{
+		{0, 1, 1}, {0, 2, 2}, {0, 16, maxHashSlots}, {1, 2, 1}, {1, 16, 1}, {2, 1, 2},
+	} {
+		if got := hashSlotsFor(tc.setting, tc.cpus); got != tc.want {
+			t.Errorf("HASH_SLOTS %d on %d CPUs: %d slots, want %d", tc.setting, tc.cpus, got, tc.want)
+		}
+	}
+	if maxHashSlots*scryptMemory > hashMemoryBudget {
+		t.Fatalf("%d hashes of %d bytes exceed the budget of %d", maxHashSlots, scryptMemory, hashMemoryBudget)
+	}
+}

@@ -158,6 +158,7 @@ func registerServerFlags(s *settings, c *config) *serverFlags {
 	s.String(&f.ipAddressHeaders, "ip-address-headers", "IP_ADDRESS_HEADERS", "x-forwarded-for", "comma-separated headers a trusted proxy sends the client address in, first found wins (e.g. cf-connecting-ip, x-real-ip)")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 15*time.Second, "grace period for in-flight requests on SIGTERM")
 	s.Int(&c.DBMaxConns, "db-max-conns", "DB_MAX_CONNS", 0, "Postgres pool size; 0: pgx's default (max(4, CPUs))")
+	s.Int(&c.HashSlots, "hash-slots", "HASH_SLOTS", 0, "password hashes in flight, 1 or 2; 0: one per CPU, at most 2")
 	s.Int64(&c.MaxBodyBytes, "max-body-bytes", "MAX_BODY_BYTES", 1<<20, "largest request body accepted")
 	s.String(&c.ErrorURL, "error-url", "ERROR_URL", "", "page that /api/auth/error redirects to, with ?error=")
 	s.fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
@@ -315,6 +316,8 @@ func (f *serverFlags) check(c *config) error {
 		return fmt.Errorf("COOKIE_CACHE_MAX_AGE: want seconds, got %d", c.CookieCacheMaxAge)
 	case c.DBMaxConns < 0:
 		return fmt.Errorf("DB_MAX_CONNS: want a count, got %d", c.DBMaxConns)
+	case c.HashSlots < 0 || c.HashSlots > maxHashSlots:
+		return fmt.Errorf("HASH_SLOTS: want 0 (one per CPU) to %d, got %d", maxHashSlots, c.HashSlots)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("MAX_BODY_BYTES: want bytes, got %d", c.MaxBodyBytes)
 	case c.RateLimitRules.Window < 0 || c.RateLimitRules.Max < 0:
@@ -400,6 +403,7 @@ func setGCPercent(getenv func(string) string) {
 
 func serve(ctx context.Context, cfg config) error {
 	setGCPercent(os.Getenv)
+	hashSlotsSetting = cfg.HashSlots // before any request can start the hashing process
 	if cfg.SecretWarning != "" {
 		slog.Warn(cfg.SecretWarning)
 	}

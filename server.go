@@ -33,6 +33,7 @@ type config struct {
 	IPAddressHeaders  []string // lower-case header names the client address is read from (clientip.go)
 	ShutdownTimeout   time.Duration
 	DBMaxConns        int
+	HashSlots         int
 	MaxBodyBytes      int64
 	ErrorURL          string
 	MailLog           string
