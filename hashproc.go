@@ -87,6 +87,12 @@ type hashReply struct {
 // errHashProcessExited fails the hashes a dead hashing process held; they are sent again once.
 var errHashProcessExited = errors.New("the hashing process exited")
 
+// hashResult is what a waiting hash gets: its key, or why there is none.
+type hashResult struct {
+	key []byte
+	err error
+}
+
 // hashProcess is the server side of the hashing process: it starts the process on first use and
 // again after it exits, and bounds the hashes in flight (and so their memory).
 type hashProcess struct {
@@ -103,7 +109,7 @@ type hashChild struct {
 	stdin   io.WriteCloser
 	enc     *json.Encoder
 	stdout  io.Reader
-	pending map[uint64]chan hashReply
+	pending map[uint64]chan hashResult
 	next    uint64
 	exited  chan error // gets Wait's error once the process has ended
 }
@@ -127,35 +133,26 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, queued func()) (
 		return nil, fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
 	}
 	defer func() { <-p.slots }()
-	reply, err := p.roundTrip(req)
+	key, err := p.roundTrip(req)
 	if errors.Is(err, errHashProcessExited) {
 		// Killed under it (by an operator, or the kernel out of memory): once more, on a new one.
-		reply, err = p.roundTrip(req)
+		key, err = p.roundTrip(req)
 	}
+	return key, err
+}
+
+func (p *hashProcess) roundTrip(req hashRequest) ([]byte, error) {
+	wait, err := p.send(req)
 	if err != nil {
 		return nil, err
 	}
-	return reply.Key, nil
-}
-
-func (p *hashProcess) roundTrip(req hashRequest) (hashReply, error) {
-	wait, err := p.send(req)
-	if err != nil {
-		return hashReply{}, err
-	}
-	reply := <-wait
-	if reply.Err != "" {
-		if reply.Err == errHashProcessExited.Error() {
-			return reply, errHashProcessExited
-		}
-		return reply, fmt.Errorf("scrypt: %s", reply.Err)
-	}
-	return reply, nil
+	r := <-wait
+	return r.key, r.err
 }
 
 // send writes the request to the running child, starting one when none runs, and returns where
 // its reply will come.
-func (p *hashProcess) send(req hashRequest) (<-chan hashReply, error) {
+func (p *hashProcess) send(req hashRequest) (<-chan hashResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer != nil {
@@ -172,7 +169,7 @@ func (p *hashProcess) send(req hashRequest) (<-chan hashReply, error) {
 	c := p.child
 	c.next++
 	req.ID = c.next
-	wait := make(chan hashReply, 1)
+	wait := make(chan hashResult, 1)
 	c.pending[req.ID] = wait
 	// A line of a few hundred bytes into a pipe the child reads all the time: never blocks long.
 	if err := c.enc.Encode(req); err != nil {
@@ -205,7 +202,7 @@ func startHashChild() (*hashChild, error) {
 		return nil, fmt.Errorf("start the hashing process: %w", err)
 	}
 	return &hashChild{cmd: cmd, stdin: stdin, enc: json.NewEncoder(stdin), stdout: stdout,
-		pending: map[uint64]chan hashReply{}, exited: make(chan error, 1)}, nil
+		pending: map[uint64]chan hashResult{}, exited: make(chan error, 1)}, nil
 }
 
 // readReplies hands each reply to its waiter. When the child's output ends (it exited, or was
@@ -229,8 +226,13 @@ func (p *hashProcess) readReplies(c *hashChild) {
 			p.armIdleTimer(c)
 		}
 		p.mu.Unlock()
-		if wait != nil {
-			wait <- reply
+		if wait == nil {
+			continue
+		}
+		if reply.Err != "" {
+			wait <- hashResult{err: fmt.Errorf("scrypt: %s", reply.Err)}
+		} else {
+			wait <- hashResult{key: reply.Key}
 		}
 	}
 	p.mu.Lock()
@@ -241,7 +243,7 @@ func (p *hashProcess) readReplies(c *hashChild) {
 	c.pending = nil
 	p.mu.Unlock()
 	for _, wait := range held {
-		wait <- hashReply{Err: errHashProcessExited.Error()}
+		wait <- hashResult{err: errHashProcessExited}
 	}
 	err := c.cmd.Wait()
 	if err != nil && len(held) > 0 {
@@ -277,7 +279,9 @@ func (p *hashProcess) endChild(c *hashChild) {
 // on out when its hash is done. The parent's slots bound how many run at once.
 func runHashWorker(in io.Reader, out io.Writer) error {
 	lowerProcessPriority()
-	debug.SetMemoryLimit(int64(hashWorkerHeadroom + hashSlots()*scryptMemory))
+	// The budget, not the server's slot count, which the child is not told: the server never
+	// sends more hashes than its slots, and never more slots than the budget holds.
+	debug.SetMemoryLimit(int64(hashWorkerHeadroom + hashMemoryBudget))
 	return serveHashRequests(in, out)
 }
 
@@ -303,20 +307,21 @@ func serveHashRequests(in io.Reader, out io.Writer) error {
 				reply.Err = err.Error()
 			}
 			reply.Key = key
-			// The hash's array is garbage now: collect it before another hash allocates its
-			// own, so the heap holds the hashes in flight and not also the last ones. The arrays
-			// hold no pointers, so marking costs next to nothing.
-			runtime.GC()
+			// The hash's array is garbage now: collect it before the reply lets the server send
+			// another hash, so the heap holds the hashes in flight and not also the last ones.
+			// The arrays hold no pointers, so marking costs next to nothing. With no other hash
+			// running, also hand the memory back at once rather than when the scavenger gets to
+			// it, minutes on (FreeOSMemory collects first).
+			if running.Add(-1) == 0 {
+				debug.FreeOSMemory()
+			} else {
+				runtime.GC()
+			}
 			mu.Lock()
 			err = enc.Encode(reply)
 			mu.Unlock()
 			if err != nil {
 				slog.Error("answer a hash request", "err", err)
-			}
-			if running.Add(-1) == 0 {
-				// Idle for now: every hash left 32 MiB of garbage that would otherwise stay
-				// resident until the scavenger returns it, minutes on.
-				debug.FreeOSMemory()
 			}
 		})
 	}

@@ -63,9 +63,12 @@ func (s *server) checkPassword(ctx context.Context, hash, password string) (bool
 
 // scrypt derives the key in the hashing process, waiting for a free slot (hashproc.go).
 func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, error) {
-	s.scryptRuns.Add(1)
 	req := hashRequest{N: s.scryptN, Password: []byte(norm.NFKC.String(password)), Salt: []byte(salt)}
-	return hashProc().key(ctx, req, s.metrics.scryptQueued())
+	key, err := hashProc().key(ctx, req, s.metrics.scryptQueued())
+	if err == nil {
+		s.scryptRuns.Add(1)
+	}
+	return key, err
 }
 
 // jsLength counts UTF-16 code units, as JS string .length does for upstream's length limits.
