@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUnknownEmailCostsOneScrypt ensures a sign-in costs exactly one scrypt run whether the email
@@ -143,5 +144,25 @@ func TestSignInFloodAcrossReplicasPassesOnlyTheLimit(t *testing.T) {
 	}
 	if passed == 0 {
 		t.Fatal("nothing passed: the limiter refused the allowed attempts too")
+	}
+}
+
+// TestOnlyRequestsThatHashNoPasswordCountAsOtherRequests: get-session marks the server busy with
+// other requests, for which hashes leave a CPU free; a sign-in, which hashes, does not.
+func TestOnlyRequestsThatHashNoPasswordCountAsOtherRequests(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.client(t)
+	c.signUp("busy@example.com", "password123", "Busy")
+	const longAgo = 1
+	ts.otherRequests.last.Store(longAgo)
+	ts.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "busy@example.com", "password": "password123"}).wantStatus(t, 200)
+	ts.client(t).post("/api/auth/sign-in/email", map[string]any{"email": "busy@example.com", "password": "wrong-password"}).wantStatus(t, 401)
+	if last := ts.otherRequests.last.Load(); last != longAgo {
+		t.Fatalf("sign-ins were noted as other requests (at %v)", time.Duration(last))
+	}
+	c.get("/api/auth/get-session").wantStatus(t, 200)
+	if last := ts.otherRequests.last.Load(); last == longAgo {
+		t.Fatal("get-session was not noted as another request")
 	}
 }

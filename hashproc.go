@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -58,10 +59,9 @@ var hashSlotsSetting int
 // hashSlots is the number of hashes in flight.
 func hashSlots() int { return hashSlotsFor(hashSlotsSetting, runtime.NumCPU()) }
 
-// hashSlotsFor is setting when one is given, else one per CPU up to the memory budget. One slot
-// on a two-CPU machine keeps a core free of hashing, and get-session's p99 during a sign-in
-// flood near its p99 alone, for half the sign-ins a second (BENCHMARKS.md, "The hashing
-// process"); the default takes the throughput.
+// hashSlotsFor is setting when one is given, else one per CPU up to the memory budget. When the
+// slots would fill every CPU, the last is a spare, used only while no other request comes
+// (acquire).
 func hashSlotsFor(setting, cpus int) int {
 	if setting > 0 {
 		return setting
@@ -96,7 +96,11 @@ type hashResult struct {
 // hashProcess is the server side of the hashing process: it starts the process on first use and
 // again after it exits, and bounds the hashes in flight (and so their memory).
 type hashProcess struct {
-	slots chan struct{}
+	slots chan struct{} // one per hash in flight; a hash holds one of these or the spare
+	// spare is the slot that would leave no CPU free of hashing (nil when one stays free anyway):
+	// a hash takes it only while the server answers nothing but hashing requests (acquire).
+	spare chan struct{}
+	now   func() time.Duration // monoNow; tests move their own clock
 	idle  time.Duration
 	mu    sync.Mutex
 	child *hashChild
@@ -115,30 +119,118 @@ type hashChild struct {
 }
 
 // hashProc is the process's hashing process, shared by every server as the CPUs are.
-var hashProc = sync.OnceValue(func() *hashProcess { return newHashProcess(hashSlots(), hashIdleExit) })
+var hashProc = sync.OnceValue(func() *hashProcess {
+	slots := hashSlots()
+	return newHashProcess(slots, slots >= runtime.NumCPU(), hashIdleExit)
+})
 
-func newHashProcess(slots int, idle time.Duration) *hashProcess {
-	return &hashProcess{slots: make(chan struct{}, slots), idle: idle}
+// newHashProcess bounds the hashes in flight to slots; with keepCore, the last of them is the
+// spare, which leaves a CPU to other requests while there are any.
+func newHashProcess(slots int, keepCore bool, idle time.Duration) *hashProcess {
+	p := &hashProcess{now: monoNow, idle: idle}
+	if keepCore && slots > 1 {
+		slots--
+		p.spare = make(chan struct{}, 1)
+	}
+	p.slots = make(chan struct{}, slots)
+	return p
 }
 
-// key derives scrypt's key in the hashing process, waiting for a free slot first. queued is told
-// when the slot is taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is
-// its memory, given back only when the process is done with it.
-func (p *hashProcess) key(ctx context.Context, req hashRequest, queued func()) ([]byte, error) {
-	select {
-	case p.slots <- struct{}{}:
-		queued()
-	case <-ctx.Done():
-		queued()
-		return nil, fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
+// key derives scrypt's key in the hashing process, waiting for a free slot first. others is the
+// server's record of requests that do not hash (nil: none). queued is told when the slot is
+// taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is its memory,
+// given back only when the process is done with it.
+func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestActivity, queued func()) ([]byte, error) {
+	slot, err := p.acquire(ctx, others)
+	queued()
+	if err != nil {
+		return nil, fmt.Errorf("wait for a hashing slot: %w", err)
 	}
-	defer func() { <-p.slots }()
+	defer func() { <-slot }()
 	key, err := p.roundTrip(req)
 	if errors.Is(err, errHashProcessExited) {
 		// Killed under it (by an operator, or the kernel out of memory): once more, on a new one.
 		key, err = p.roundTrip(req)
 	}
 	return key, err
+}
+
+// hashSpareQuiet is how long the server must have answered only hashing requests before a hash
+// may take the spare slot. While other requests come, at least one every 100 ms, the CPU the
+// spare would take stays theirs: on two CPUs, get-session's p99 during a sign-in flood was a
+// median 8.6× its p99 alone with both hashes running, 4.1× with one (BENCHMARKS.md, "The hashing
+// process"). A flood of sign-ins alone still hashes on every CPU.
+const hashSpareQuiet = 100 * time.Millisecond
+
+// acquire waits for a slot and returns it, to be given back by a receive. The spare is taken
+// only when others has been quiet for hashSpareQuiet; a hash waiting for it looks again when
+// that would be, so a hash queued behind others' requests takes the spare once they stop.
+func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (chan struct{}, error) {
+	for {
+		if p.spare == nil {
+			select {
+			case p.slots <- struct{}{}:
+				return p.slots, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		var spare chan struct{} // nil, which no send chooses, while others are answered
+		wait := hashSpareQuiet - others.quietFor(p.now())
+		if wait <= 0 {
+			spare, wait = p.spare, hashSpareQuiet
+		}
+		slot, err := p.acquireWithin(ctx, spare, wait)
+		if slot != nil || err != nil {
+			return slot, err
+		}
+	}
+}
+
+// acquireWithin waits up to wait for a slot or, if spare is not nil, the spare. Neither: nil.
+func (p *hashProcess) acquireWithin(ctx context.Context, spare chan struct{}, wait time.Duration) (chan struct{}, error) {
+	look := time.NewTimer(wait)
+	defer look.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return p.slots, nil
+	case spare <- struct{}{}:
+		return spare, nil
+	case <-look.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// requestActivity is when a server last answered a request that hashed no password, on
+// monoNow's clock: hashes leave a CPU free while such requests come (acquire).
+type requestActivity struct{ last atomic.Int64 }
+
+// monoEpoch and monoNow: a monotonic clock in one integer, for requestActivity.
+var monoEpoch = time.Now()
+
+func monoNow() time.Duration { return time.Since(monoEpoch) }
+
+// note records a request answered at now. Under load the value is at most a millisecond old, so
+// most requests only read it: a store from every request would move its cache line between CPUs.
+func (a *requestActivity) note(now time.Duration) {
+	if now-time.Duration(a.last.Load()) > time.Millisecond {
+		a.last.Store(int64(now))
+	}
+}
+
+// quietFor is how long before now the last request was noted; "forever" when none was (or a is
+// nil).
+func (a *requestActivity) quietFor(now time.Duration) time.Duration {
+	if a == nil {
+		return math.MaxInt64
+	}
+	last := a.last.Load()
+	if last == 0 {
+		return math.MaxInt64
+	}
+	return now - time.Duration(last)
 }
 
 func (p *hashProcess) roundTrip(req hashRequest) ([]byte, error) {
@@ -189,6 +281,7 @@ func startHashChild() (*hashChild, error) {
 	}
 	cmd := exec.Command(exe, hashWorkerCommand)
 	cmd.Env = []string{}
+	cmd.SysProcAttr = hashChildAttr()
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

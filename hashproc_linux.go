@@ -1,21 +1,50 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// hashChildAttr starts the hashing process in a session of its own. With autogroup scheduling
+// (sched_autogroup_enabled, on in most distributions' kernels) the kernel first shares the CPUs
+// fairly between sessions, and only then by nice value within each: a nice value alone ranked the
+// hashes below the server's threads but not below Postgres, in a session of its own, whose queries
+// then waited 100 ms–1.3 s behind the hashes now and then (BENCHMARKS.md, "The hashing
+// process"). The hashing session's own nice value (lowerProcessPriority) ranks it below the others.
+func hashChildAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
 
 // hashNice is the hashing process's nice value: the kernel gives a busy nice-0 thread about ten
 // times its share of a core, yet hashes are not starved when requests keep the cores busy.
 const hashNice = 10
 
-// lowerProcessPriority sets the nice value of every thread of this process. On Linux a nice
-// value belongs to a thread, and a new thread inherits its creator's: once every thread the
-// runtime has started is lowered, so is every later one. A thread started while the list is read
-// is caught by the next pass.
+// hashSlice is the hashing threads' time slice (Linux 6.12 and later; earlier kernels ignore
+// it). Since 6.6 a waking thread preempts a running one only once the latter's slice is used up,
+// unless its own slice is shorter: with the default slice (about 3 ms on two CPUs), each wake-up
+// of a request's threads, the server's and Postgres's, could wait that long behind a hash. 0.1 ms
+// is the shortest the kernel takes; the hashes' share of the CPUs stays their nice value's.
+const hashSlice = 100 * time.Microsecond
+
+// lowerProcessPriority sets the nice value of this process's autogroup, where the kernel has
+// autogroups, and the nice value and time slice of every thread of this process. On Linux both
+// belong to a thread, and a new thread inherits its creator's: once every thread the runtime has
+// started is lowered, so is every later one. A thread started while the list is read is caught by
+// the next pass.
 func lowerProcessPriority() {
+	// Only in a session of its own (hashChildAttr): the autogroup is the session's, and the
+	// server's must keep its priority.
+	if sid, err := unix.Getsid(0); err == nil && sid == os.Getpid() {
+		err := os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(hashNice)), 0)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a kernel without autogroups has no file
+			slog.Warn("lower the hashing process's autogroup priority", "err", err)
+		}
+	}
 	for range 3 {
 		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
@@ -27,9 +56,20 @@ func lowerProcessPriority() {
 			if err != nil {
 				continue
 			}
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, hashNice); err != nil && err != syscall.ESRCH { // ESRCH: it has ended
-				slog.Warn("lower the hashing thread's priority", "err", err)
-			}
+			lowerThreadPriority(tid)
 		}
+	}
+}
+
+// lowerThreadPriority sets one thread's nice value and slice, or its nice value alone where the
+// kernel refuses sched_setattr.
+func lowerThreadPriority(tid int) {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Nice: hashNice, Runtime: uint64(hashSlice)}
+	err := unix.SchedSetAttr(tid, &attr, 0)
+	if err == nil || err == unix.ESRCH { // ESRCH: it has ended
+		return
+	}
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, hashNice); err != nil && err != syscall.ESRCH {
+		slog.Warn("lower the hashing thread's priority", "err", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // niceOf reads a thread's nice value from its stat file.
@@ -22,11 +24,31 @@ func niceOf(t *testing.T, stat string) string {
 	return strings.Fields(rest)[19-3]
 }
 
-// TestHashProcessRunsEveryThreadAtLowerPriority ensures scrypt runs in a process whose every
-// thread the kernel schedules after the server's (nice hashNice), while the server's own threads
-// keep the default.
-func TestHashProcessRunsEveryThreadAtLowerPriority(t *testing.T) {
-	p := newHashProcess(2, time.Minute)
+// sliceOf reads a thread's time slice from its sched file; false where the kernel shows none.
+func sliceOf(t *testing.T, sched string) (time.Duration, bool) {
+	t.Helper()
+	b, err := os.ReadFile(sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "se.slice" {
+			ns, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil {
+				t.Fatalf("%s: se.slice %q", sched, value)
+			}
+			return time.Duration(ns), true
+		}
+	}
+	return 0, false
+}
+
+// TestHashProcessRunsAtLowerPriorityInASessionOfItsOwn ensures scrypt runs in a process whose
+// every thread the kernel schedules after the server's (nice hashNice, and the short slice where
+// the kernel shows slices), while the server's own threads keep the default; and, where the kernel has autogroups, in an autogroup of its own at
+// that nice value, below every other session (Postgres's included).
+func TestHashProcessRunsAtLowerPriorityInASessionOfItsOwn(t *testing.T) {
+	p := newHashProcess(2, false, time.Minute)
 	c := inFlight(t, p, func() { hashOnce(t, p, testScryptN, "nice") })
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", c.cmd.Process.Pid))
 	if err != nil || len(tasks) == 0 {
@@ -36,9 +58,26 @@ func TestHashProcessRunsEveryThreadAtLowerPriority(t *testing.T) {
 		if n := niceOf(t, stat); n != strconv.Itoa(hashNice) {
 			t.Errorf("%s: nice %s, want %d", stat, n, hashNice)
 		}
+		if slice, ok := sliceOf(t, filepath.Join(filepath.Dir(stat), "sched")); ok && slice != hashSlice {
+			t.Errorf("%s: slice %v, want %v", stat, slice, hashSlice)
+		}
 	}
 	if n := niceOf(t, "/proc/thread-self/stat"); n != "0" {
 		t.Fatalf("a server thread has nice %s, want 0", n)
+	}
+	if sid, err := unix.Getsid(c.cmd.Process.Pid); err != nil || sid != c.cmd.Process.Pid {
+		t.Errorf("hashing process %d in session %d (%v), want a session of its own", c.cmd.Process.Pid, sid, err)
+	}
+	if ours, err := os.ReadFile("/proc/self/autogroup"); err == nil { // "/autogroup-N nice K"
+		theirs, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", c.cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		group, nice, _ := strings.Cut(strings.TrimSpace(string(theirs)), " ")
+		ourGroup, _, _ := strings.Cut(string(ours), " ")
+		if group == ourGroup || nice != "nice "+strconv.Itoa(hashNice) {
+			t.Errorf("hashing process in %q, the server in %q: want an autogroup of its own at nice %d", theirs, ours, hashNice)
+		}
 	}
 	p.mu.Lock()
 	p.endChild(p.child)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func hashOnce(t *testing.T, p *hashProcess, n int, password string) {
 	t.Helper()
 	req := hashRequest{N: n, Password: []byte(password), Salt: []byte("0123456789abcdef")}
-	got, err := p.key(context.Background(), req, func() {})
+	got, err := p.key(context.Background(), req, nil, func() {})
 	if err != nil {
 		t.Fatalf("hash: %v", err)
 	}
@@ -66,7 +67,7 @@ func inFlight(t *testing.T, p *hashProcess, hash func(), while ...func(*hashChil
 // TestHashesRunInAChildProcessWithTheSameKeys: a key from the hashing process is scrypt's key,
 // bytes that are not valid UTF-8 included, and it comes from another process.
 func TestHashesRunInAChildProcessWithTheSameKeys(t *testing.T) {
-	p := newHashProcess(2, time.Minute)
+	p := newHashProcess(2, false, time.Minute)
 	for _, password := range []string{"correct horse", "pässwörd", "\xff\xfe not UTF-8", ""} {
 		hashOnce(t, p, testScryptN, password)
 	}
@@ -81,13 +82,13 @@ func TestHashesRunInAChildProcessWithTheSameKeys(t *testing.T) {
 // TestHashProcessRefusesAHashBeyondItsSlots: with every slot taken, a hash waits, and gives up
 // when its request ends, without being sent.
 func TestHashProcessRefusesAHashBeyondItsSlots(t *testing.T) {
-	p := newHashProcess(2, time.Minute)
+	p := newHashProcess(2, false, time.Minute)
 	p.slots <- struct{}{}
 	p.slots <- struct{}{}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	queued := false
-	_, err := p.key(ctx, hashRequest{N: testScryptN}, func() { queued = true })
+	_, err := p.key(ctx, hashRequest{N: testScryptN}, nil, func() { queued = true })
 	if !errors.Is(err, context.Canceled) || !queued {
 		t.Fatalf("hash beyond the slots: err %v, queue told %v; want context.Canceled, told", err, queued)
 	}
@@ -102,7 +103,7 @@ func TestHashProcessRefusesAHashBeyondItsSlots(t *testing.T) {
 // TestHashProcessKilledMidHashIsReplaced: a hash whose process is killed under it is answered by a
 // new process, and later hashes use that one.
 func TestHashProcessKilledMidHashIsReplaced(t *testing.T) {
-	p := newHashProcess(2, time.Minute)
+	p := newHashProcess(2, false, time.Minute)
 	hashOnce(t, p, testScryptN, "warm")
 	first := childOf(t, p)
 	killed := inFlight(t, p, func() {
@@ -127,7 +128,7 @@ func TestHashProcessKilledMidHashIsReplaced(t *testing.T) {
 // TestHashProcessExitsWhenIdleAndStartsAgain: an idle hashing process ends, giving its memory
 // back, and the next hash starts a new one.
 func TestHashProcessExitsWhenIdleAndStartsAgain(t *testing.T) {
-	p := newHashProcess(1, 20*time.Millisecond)
+	p := newHashProcess(1, false, 20*time.Millisecond)
 	first := inFlight(t, p, func() { hashOnce(t, p, testScryptN, "first") })
 	waitFor(t, "the idle hashing process ended", func() bool {
 		p.mu.Lock()
@@ -152,5 +153,73 @@ func TestHashSlotsAreOnePerCPUUpToTheBudgetUnlessSet(t *testing.T) {
 	}
 	if maxHashSlots*scryptMemory > hashMemoryBudget {
 		t.Fatalf("%d hashes of %d bytes exceed the budget of %d", maxHashSlots, scryptMemory, hashMemoryBudget)
+	}
+}
+
+// TestHashesLeaveACPUToOtherRequestsWhileTheyCome: with the spare slot, a second hash waits while
+// the server has answered another request within hashSpareQuiet, takes the spare once it has been
+// quiet that long, and never goes beyond the slots; with no other request ever, both run at once.
+func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
+	var clock atomic.Int64 // the process's clock, moved only by the test
+	clock.Store(int64(time.Hour))
+	p := newHashProcess(2, true, time.Minute)
+	p.now = func() time.Duration { return time.Duration(clock.Load()) }
+	others := &requestActivity{}
+	others.note(p.now())
+
+	first, err := p.acquire(t.Context(), others)
+	if err != nil || first != p.slots {
+		t.Fatalf("first hash: slot %v, err %v; want the slot at once", first, err)
+	}
+	refused := func(what string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
+		defer cancel()
+		if slot, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: slot %v, err %v; want to wait until the request gave up", what, slot, err)
+		}
+	}
+	refused("a second hash while other requests come")
+
+	got := make(chan chan struct{}, 1)
+	go func() {
+		slot, _ := p.acquire(t.Context(), others)
+		got <- slot
+	}()
+	clock.Add(int64(hashSpareQuiet)) // no other request for hashSpareQuiet
+	select {
+	case slot := <-got:
+		if slot != p.spare {
+			t.Fatalf("second hash after the quiet: slot %v, want the spare", slot)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a waiting hash did not take the spare once other requests stopped")
+	}
+	refused("a third hash, beyond the slots")
+
+	q := newHashProcess(2, true, time.Minute)
+	for i := range 2 {
+		if _, err := q.acquire(t.Context(), &requestActivity{}); err != nil {
+			t.Fatalf("hash %d with no other request: %v", i, err)
+		}
+	}
+}
+
+// TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem: the spare exists only where the slots
+// would otherwise take every CPU, and never leaves a server without a slot.
+func TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem(t *testing.T) {
+	for _, tc := range []struct {
+		slots     int
+		keepCore  bool
+		always    int
+		wantSpare bool
+	}{
+		{2, true, 1, true}, {2, false, 2, false}, {1, true, 1, false}, {1, false, 1, false},
+	} {
+		p := newHashProcess(tc.slots, tc.keepCore, time.Minute)
+		if cap(p.slots) != tc.always || (p.spare != nil) != tc.wantSpare {
+			t.Errorf("%d slots, keep a CPU %v: %d always, spare %v; want %d, %v",
+				tc.slots, tc.keepCore, cap(p.slots), p.spare != nil, tc.always, tc.wantSpare)
+		}
 	}
 }

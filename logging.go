@@ -71,6 +71,9 @@ type requestInfo struct {
 	// authMethod names the sign-in method of a request on a route that is a sign-in only with
 	// some bodies (sign-in/social with an idToken; without one it starts a redirect).
 	authMethod string
+	// hashed: the request hashed a password (or waited to), so it does not count among the
+	// other requests hashes leave a CPU to (requestActivity).
+	hashed bool
 }
 
 type requestInfoKey struct{}

@@ -61,10 +61,15 @@ func (s *server) checkPassword(ctx context.Context, hash, password string) (bool
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// scrypt derives the key in the hashing process, waiting for a free slot (hashproc.go).
+// scrypt derives the key in the hashing process, waiting for a free slot (hashproc.go). The
+// request is marked as hashing, so that its answer does not count as another request's
+// (requestActivity).
 func (s *server) scrypt(ctx context.Context, password, salt string) ([]byte, error) {
+	if info := requestInfoFrom(ctx); info != nil {
+		info.hashed = true
+	}
 	req := hashRequest{N: s.scryptN, Password: []byte(norm.NFKC.String(password)), Salt: []byte(salt)}
-	key, err := hashProc().key(ctx, req, s.metrics.scryptQueued())
+	key, err := hashProc().key(ctx, req, &s.otherRequests, s.metrics.scryptQueued())
 	if err == nil {
 		s.scryptRuns.Add(1)
 	}

@@ -219,6 +219,9 @@ func (s *server) middleware(mux *router) http.Handler {
 				}
 			}
 			s.endRequest(rec, r, info, rec.status, start)
+			if !info.hashed {
+				s.otherRequests.note(monoNow())
+			}
 		}()
 		if r.Body != nil && r.Body != http.NoBody { // a GET's body is NoBody: nothing to limit
 			r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)

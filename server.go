@@ -69,6 +69,9 @@ type server struct {
 	// scryptRuns counts password hashes computed: the proof, in tests, that a sign-in for an
 	// unknown email costs the same single scrypt run as one for a known email.
 	scryptRuns atomic.Int64
+	// otherRequests is when a request that hashed no password was last answered: while they
+	// come, hashes leave them a CPU (hashproc.go, acquire).
+	otherRequests requestActivity
 	// scryptN is upstream's work factor; only tests lower it (see startTestServer).
 	scryptN    int
 	memLimiter memoryLimiter
