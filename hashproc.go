@@ -96,10 +96,11 @@ type hashResult struct {
 // hashProcess is the server side of the hashing process: it starts the process on first use and
 // again after it exits, and bounds the hashes in flight (and so their memory).
 type hashProcess struct {
-	slots chan struct{} // one per hash in flight; a hash holds one of these or the spare
-	// spare is the slot that would leave no CPU free of hashing (nil when one stays free anyway):
-	// a hash takes it only while the server answers nothing but hashing requests (acquire).
-	spare chan struct{}
+	slots chan struct{} // one per hash in flight, taken in the order hashes come
+	// cores, when not nil, has one slot fewer: the last slot is the spare, which would leave no
+	// CPU free of hashing. A hash holds a core slot besides its slot unless it runs on the spare,
+	// which it takes only while the server answers nothing but hashing requests (acquire).
+	cores chan struct{}
 	now   func() time.Duration // monoNow; tests move their own clock
 	idle  time.Duration
 	mu    sync.Mutex
@@ -127,12 +128,10 @@ var hashProc = sync.OnceValue(func() *hashProcess {
 // newHashProcess bounds the hashes in flight to slots; with keepCore, the last of them is the
 // spare, which leaves a CPU to other requests while there are any.
 func newHashProcess(slots int, keepCore bool, idle time.Duration) *hashProcess {
-	p := &hashProcess{now: monoNow, idle: idle}
+	p := &hashProcess{slots: make(chan struct{}, slots), now: monoNow, idle: idle}
 	if keepCore && slots > 1 {
-		slots--
-		p.spare = make(chan struct{}, 1)
+		p.cores = make(chan struct{}, slots-1)
 	}
-	p.slots = make(chan struct{}, slots)
 	return p
 }
 
@@ -141,12 +140,12 @@ func newHashProcess(slots int, keepCore bool, idle time.Duration) *hashProcess {
 // taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is its memory,
 // given back only when the process is done with it.
 func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestActivity, queued func()) ([]byte, error) {
-	slot, err := p.acquire(ctx, others)
+	release, err := p.acquire(ctx, others)
 	queued()
 	if err != nil {
 		return nil, fmt.Errorf("wait for a hashing slot: %w", err)
 	}
-	defer func() { <-slot }()
+	defer release()
 	key, err := p.roundTrip(req)
 	if errors.Is(err, errHashProcessExited) {
 		// Killed under it (by an operator, or the kernel out of memory): once more, on a new one.
@@ -158,49 +157,50 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestA
 // hashSpareQuiet is how long the server must have answered only hashing requests before a hash
 // may take the spare slot. While other requests come, at least one every 100 ms, the CPU the
 // spare would take stays theirs: on two CPUs, get-session's p99 during a sign-in flood was a
-// median 8.6× its p99 alone with both hashes running, 4.1× with one (BENCHMARKS.md, "The hashing
-// process"). A flood of sign-ins alone still hashes on every CPU.
+// median 5.2× its p99 alone with both hashes running, 4.2× with the spare kept, and never more
+// than 7.3× against 13.7× (BENCHMARKS.md, "The hashing process"). A flood of sign-ins alone still
+// hashes on every CPU.
 const hashSpareQuiet = 100 * time.Millisecond
 
-// acquire waits for a slot and returns it, to be given back by a receive. The spare is taken
-// only when others has been quiet for hashSpareQuiet; a hash waiting for it looks again when
-// that would be, so a hash queued behind others' requests takes the spare once they stop.
-func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (chan struct{}, error) {
+// acquire waits for a slot and returns what gives it back. Hashes queue for the slots in the
+// order they come (a channel's senders wait in order). Where one of them is the spare, the hash
+// at the head of the queue that holds it also needs a core slot, unless others has been quiet
+// for hashSpareQuiet: it waits for whichever comes first, and looks again when the quiet would
+// be long enough, so it takes the spare once other requests stop. Only that one hash ever waits
+// this way, so the queue stays in order.
+func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), err error) {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if p.cores == nil {
+		return p.releaseSlot, nil
+	}
 	for {
-		if p.spare == nil {
-			select {
-			case p.slots <- struct{}{}:
-				return p.slots, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		var spare chan struct{} // nil, which no send chooses, while others are answered
 		wait := hashSpareQuiet - others.quietFor(p.now())
 		if wait <= 0 {
-			spare, wait = p.spare, hashSpareQuiet
+			return p.releaseSlot, nil // the spare
 		}
-		slot, err := p.acquireWithin(ctx, spare, wait)
-		if slot != nil || err != nil {
-			return slot, err
+		look := time.NewTimer(wait)
+		select {
+		case p.cores <- struct{}{}:
+			look.Stop()
+			return p.releaseCore, nil
+		case <-look.C:
+		case <-ctx.Done():
+			look.Stop()
+			p.releaseSlot()
+			return nil, ctx.Err()
 		}
 	}
 }
 
-// acquireWithin waits up to wait for a slot or, if spare is not nil, the spare. Neither: nil.
-func (p *hashProcess) acquireWithin(ctx context.Context, spare chan struct{}, wait time.Duration) (chan struct{}, error) {
-	look := time.NewTimer(wait)
-	defer look.Stop()
-	select {
-	case p.slots <- struct{}{}:
-		return p.slots, nil
-	case spare <- struct{}{}:
-		return spare, nil
-	case <-look.C:
-		return nil, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+func (p *hashProcess) releaseSlot() { <-p.slots }
+
+func (p *hashProcess) releaseCore() {
+	<-p.cores
+	<-p.slots
 }
 
 // requestActivity is when a server last answered a request that hashed no password, on

@@ -156,9 +156,9 @@ func TestHashSlotsAreOnePerCPUUpToTheBudgetUnlessSet(t *testing.T) {
 	}
 }
 
-// TestHashesLeaveACPUToOtherRequestsWhileTheyCome: with the spare slot, a second hash waits while
-// the server has answered another request within hashSpareQuiet, takes the spare once it has been
-// quiet that long, and never goes beyond the slots; with no other request ever, both run at once.
+// TestHashesLeaveACPUToOtherRequestsWhileTheyCome: with a spare slot, a second hash waits while
+// the server has answered another request within hashSpareQuiet, goes ahead once it has been
+// quiet that long, and never beyond the slots; with no other request ever, both run at once.
 func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	var clock atomic.Int64 // the process's clock, moved only by the test
 	clock.Store(int64(time.Hour))
@@ -167,30 +167,32 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	others := &requestActivity{}
 	others.note(p.now())
 
-	first, err := p.acquire(t.Context(), others)
-	if err != nil || first != p.slots {
-		t.Fatalf("first hash: slot %v, err %v; want the slot at once", first, err)
+	if _, err := p.acquire(t.Context(), others); err != nil {
+		t.Fatalf("first hash: %v; want a slot at once", err)
 	}
 	refused := func(what string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
 		defer cancel()
-		if slot, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("%s: slot %v, err %v; want to wait until the request gave up", what, slot, err)
+		if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: err %v; want to wait until the request gave up", what, err)
 		}
 	}
 	refused("a second hash while other requests come")
+	if n := len(p.slots); n != 1 {
+		t.Fatalf("a hash that gave up kept its place: %d slots held, want 1", n)
+	}
 
-	got := make(chan chan struct{}, 1)
+	got := make(chan error, 1)
 	go func() {
-		slot, _ := p.acquire(t.Context(), others)
-		got <- slot
+		_, err := p.acquire(t.Context(), others)
+		got <- err
 	}()
 	clock.Add(int64(hashSpareQuiet)) // no other request for hashSpareQuiet
 	select {
-	case slot := <-got:
-		if slot != p.spare {
-			t.Fatalf("second hash after the quiet: slot %v, want the spare", slot)
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("second hash after the quiet: %v", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a waiting hash did not take the spare once other requests stopped")
@@ -205,21 +207,58 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	}
 }
 
+// TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds: while other requests come, the hash
+// waiting beside a running one starts as soon as that one ends, and the one after it waits.
+func TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds(t *testing.T) {
+	p := newHashProcess(2, true, time.Minute)
+	others := &requestActivity{}
+	p.now = func() time.Duration { return time.Hour }
+	others.note(time.Hour) // other requests, now and for as long as the test runs
+	release, err := p.acquire(t.Context(), others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		_, err := p.acquire(t.Context(), others)
+		second <- err
+	}()
+	waitFor(t, "the second hash queued", func() bool { return len(p.slots) == 2 })
+	release()
+	select {
+	case err := <-second:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting hash did not start when the running one ended")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
+	defer cancel()
+	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a third hash beside the second while others come: err %v, want to wait", err)
+	}
+}
+
 // TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem: the spare exists only where the slots
 // would otherwise take every CPU, and never leaves a server without a slot.
 func TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem(t *testing.T) {
 	for _, tc := range []struct {
 		slots     int
 		keepCore  bool
-		always    int
+		cores     int // slots a hash may take while other requests come
 		wantSpare bool
 	}{
 		{2, true, 1, true}, {2, false, 2, false}, {1, true, 1, false}, {1, false, 1, false},
 	} {
 		p := newHashProcess(tc.slots, tc.keepCore, time.Minute)
-		if cap(p.slots) != tc.always || (p.spare != nil) != tc.wantSpare {
-			t.Errorf("%d slots, keep a CPU %v: %d always, spare %v; want %d, %v",
-				tc.slots, tc.keepCore, cap(p.slots), p.spare != nil, tc.always, tc.wantSpare)
+		cores := cap(p.slots)
+		if p.cores != nil {
+			cores = cap(p.cores)
+		}
+		if cap(p.slots) != tc.slots || cores != tc.cores || (p.cores != nil) != tc.wantSpare {
+			t.Errorf("%d slots, keep a CPU %v: %d slots, %d while others come, spare %v; want %d, %d, %v",
+				tc.slots, tc.keepCore, cap(p.slots), cores, p.cores != nil, tc.slots, tc.cores, tc.wantSpare)
 		}
 	}
 }
