@@ -164,8 +164,8 @@ const hashSpareQuiet = 100 * time.Millisecond
 
 // acquire waits for a slot and returns what gives it back. Hashes queue for the slots in the
 // order they come (a channel's senders wait in order). Where one of them is the spare, the hash
-// at the head of the queue that holds it also needs a core slot, unless others has been quiet
-// for hashSpareQuiet: it waits for whichever comes first, and looks again when the quiet would
+// at the head of the queue that holds it also needs a core slot, or else others quiet for
+// hashSpareQuiet: it takes a free core slot first, else waits for whichever comes first, and looks again when the quiet would
 // be long enough, so it takes the spare once other requests stop. Only that one hash ever waits
 // this way, so the queue stays in order.
 func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), err error) {
@@ -178,6 +178,13 @@ func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (rel
 		return p.releaseSlot, nil
 	}
 	for {
+		// A free core slot first, even when quiet: a hash on the spare while a core slot stood
+		// free would let the next one take that core slot, two hashes beside other requests.
+		select {
+		case p.cores <- struct{}{}:
+			return p.releaseCore, nil
+		default:
+		}
 		wait := hashSpareQuiet - others.quietFor(p.now())
 		if wait <= 0 {
 			return p.releaseSlot, nil // the spare

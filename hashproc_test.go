@@ -207,6 +207,23 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	}
 }
 
+// TestAHashStartedInQuietHoldsACoreSlot: a hash that starts while no other request comes takes
+// the free core slot, not the spare, so that once other requests come a second hash waits.
+func TestAHashStartedInQuietHoldsACoreSlot(t *testing.T) {
+	p := newHashProcess(2, true, time.Minute)
+	p.now = func() time.Duration { return time.Hour }
+	others := &requestActivity{}
+	if _, err := p.acquire(t.Context(), others); err != nil { // quiet: nothing noted yet
+		t.Fatal(err)
+	}
+	others.note(time.Hour) // other requests from now on
+	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
+	defer cancel()
+	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second hash once other requests come: err %v, want to wait", err)
+	}
+}
+
 // TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds: while other requests come, the hash
 // waiting beside a running one starts as soon as that one ends, and the one after it waits.
 func TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds(t *testing.T) {
