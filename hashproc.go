@@ -136,7 +136,7 @@ func newHashProcess(slots int, keepCore bool, idle time.Duration) *hashProcess {
 }
 
 // key derives scrypt's key in the hashing process, waiting for a free slot first. others is the
-// server's record of requests that do not hash (nil: none). queued is told when the slot is
+// server's record of requests that do not hash. queued is told when the slot is
 // taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is its memory,
 // given back only when the process is done with it.
 func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestActivity, queued func()) ([]byte, error) {
@@ -158,16 +158,17 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestA
 // may take the spare slot. While other requests come, at least one every 100 ms, the CPU the
 // spare would take stays theirs: on two CPUs, get-session's p99 during a sign-in flood was a
 // median 5.2× its p99 alone with both hashes running, 4.2× with the spare kept, and never more
-// than 7.3× against 13.7× (BENCHMARKS.md, "The hashing process"). A flood of sign-ins alone still
-// hashes on every CPU.
+// than 7.3× against 13.7× (BENCHMARKS.md, "Sessions of their own, a short slice and a spare
+// slot"). A flood of sign-ins alone still hashes on every CPU.
 const hashSpareQuiet = 100 * time.Millisecond
 
 // acquire waits for a slot and returns what gives it back. Hashes queue for the slots in the
 // order they come (a channel's senders wait in order). Where one of them is the spare, the hash
-// at the head of the queue that holds it also needs a core slot, or else others quiet for
-// hashSpareQuiet: it takes a free core slot first, else waits for whichever comes first, and looks again when the quiet would
-// be long enough, so it takes the spare once other requests stop. Only that one hash ever waits
-// this way, so the queue stays in order.
+// at the head of the queue also needs a core slot unless others has been quiet for
+// hashSpareQuiet; even then it takes a free core slot first, since a hash on the spare beside a
+// free core slot would let the next one take it, two hashes beside other requests. Waiting, it
+// looks again when the quiet would be long enough. Only that one hash ever waits this way, so
+// the queue stays in order.
 func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), err error) {
 	select {
 	case p.slots <- struct{}{}:
@@ -178,16 +179,14 @@ func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (rel
 		return p.releaseSlot, nil
 	}
 	for {
-		// A free core slot first, even when quiet: a hash on the spare while a core slot stood
-		// free would let the next one take that core slot, two hashes beside other requests.
-		select {
-		case p.cores <- struct{}{}:
-			return p.releaseCore, nil
-		default:
-		}
 		wait := hashSpareQuiet - others.quietFor(p.now())
 		if wait <= 0 {
-			return p.releaseSlot, nil // the spare
+			select {
+			case p.cores <- struct{}{}:
+				return p.releaseCore, nil
+			default:
+				return p.releaseSlot, nil // the spare
+			}
 		}
 		look := time.NewTimer(wait)
 		select {
@@ -227,12 +226,8 @@ func (a *requestActivity) note(now time.Duration) {
 	}
 }
 
-// quietFor is how long before now the last request was noted; "forever" when none was (or a is
-// nil).
+// quietFor is how long before now the last request was noted; "forever" when none was.
 func (a *requestActivity) quietFor(now time.Duration) time.Duration {
-	if a == nil {
-		return math.MaxInt64
-	}
 	last := a.last.Load()
 	if last == 0 {
 		return math.MaxInt64

@@ -16,8 +16,9 @@ import (
 // (sched_autogroup_enabled, on in most distributions' kernels) the kernel first shares the CPUs
 // fairly between sessions, and only then by nice value within each: a nice value alone ranked the
 // hashes below the server's threads but not below Postgres, in a session of its own, whose queries
-// then waited 100 ms–1.3 s behind the hashes now and then (BENCHMARKS.md, "The hashing
-// process"). The hashing session's own nice value (lowerProcessPriority) ranks it below the others.
+// then waited 100 ms–1.3 s behind the hashes now and then (BENCHMARKS.md, "Sessions of their
+// own, a short slice and a spare slot"). The hashing session's own nice value
+// (lowerProcessPriority) ranks it below the others.
 func hashChildAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
 
 // hashNice is the hashing process's nice value: the kernel gives a busy nice-0 thread about ten

@@ -15,7 +15,7 @@ import (
 func hashOnce(t *testing.T, p *hashProcess, n int, password string) {
 	t.Helper()
 	req := hashRequest{N: n, Password: []byte(password), Salt: []byte("0123456789abcdef")}
-	got, err := p.key(context.Background(), req, nil, func() {})
+	got, err := p.key(context.Background(), req, &requestActivity{}, func() {})
 	if err != nil {
 		t.Fatalf("hash: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestHashProcessRefusesAHashBeyondItsSlots(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	queued := false
-	_, err := p.key(ctx, hashRequest{N: testScryptN}, nil, func() { queued = true })
+	_, err := p.key(ctx, hashRequest{N: testScryptN}, &requestActivity{}, func() { queued = true })
 	if !errors.Is(err, context.Canceled) || !queued {
 		t.Fatalf("hash beyond the slots: err %v, queue told %v; want context.Canceled, told", err, queued)
 	}
@@ -156,6 +156,17 @@ func TestHashSlotsAreOnePerCPUUpToTheBudgetUnlessSet(t *testing.T) {
 	}
 }
 
+// waitsUntilGivenUp asks p for a slot with a request that gives up after 3·hashSpareQuiet, and
+// fails unless the hash waited until then.
+func waitsUntilGivenUp(t *testing.T, p *hashProcess, others *requestActivity, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
+	defer cancel()
+	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%s: err %v; want to wait until the request gave up", what, err)
+	}
+}
+
 // TestHashesLeaveACPUToOtherRequestsWhileTheyCome: with a spare slot, a second hash waits while
 // the server has answered another request within hashSpareQuiet, goes ahead once it has been
 // quiet that long, and never beyond the slots; with no other request ever, both run at once.
@@ -170,15 +181,7 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	if _, err := p.acquire(t.Context(), others); err != nil {
 		t.Fatalf("first hash: %v; want a slot at once", err)
 	}
-	refused := func(what string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
-		defer cancel()
-		if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("%s: err %v; want to wait until the request gave up", what, err)
-		}
-	}
-	refused("a second hash while other requests come")
+	waitsUntilGivenUp(t, p, others, "a second hash while other requests come")
 	if n := len(p.slots); n != 1 {
 		t.Fatalf("a hash that gave up kept its place: %d slots held, want 1", n)
 	}
@@ -197,7 +200,7 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a waiting hash did not take the spare once other requests stopped")
 	}
-	refused("a third hash, beyond the slots")
+	waitsUntilGivenUp(t, p, others, "a third hash, beyond the slots")
 
 	q := newHashProcess(2, true, time.Minute)
 	for i := range 2 {
@@ -217,11 +220,7 @@ func TestAHashStartedInQuietHoldsACoreSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	others.note(time.Hour) // other requests from now on
-	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
-	defer cancel()
-	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a second hash once other requests come: err %v, want to wait", err)
-	}
+	waitsUntilGivenUp(t, p, others, "a second hash once other requests come")
 }
 
 // TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds: while other requests come, the hash
@@ -250,11 +249,7 @@ func TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiting hash did not start when the running one ended")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
-	defer cancel()
-	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a third hash beside the second while others come: err %v, want to wait", err)
-	}
+	waitsUntilGivenUp(t, p, others, "a third hash beside the second while others come")
 }
 
 // TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem: the spare exists only where the slots
