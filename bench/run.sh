@@ -123,14 +123,20 @@ seed() {
 	echo "$cookie"
 }
 
-# load name path [body] [connections] [threads]: one wrk run; prints "req/s p50 p99 requests" and
-# fails on any non-2xx answer or socket error, so that a figure never counts errors as answers.
-# With spread set, each request comes from an address of its own (bench/load.lua).
+# load name path [body] [connections] [threads]: one wrk run; prints "req/s p50 p99 requests
+# stalls" and fails on any non-2xx answer or socket error, so that a figure never counts errors as
+# answers. stalls is how often bench/stallprobe saw a CPU not run at all for 50 ms or more during
+# the run ("-" where it may not take a real-time priority). With spread set, each request comes
+# from an address of its own (bench/load.lua).
 spread=
 load() {
-	local out result
+	local out result probe stalls
+	"$work/stallprobe" "$duration" >"$work/stalls.out" &
+	probe=$!
 	out=$(BENCH_BODY="${3:-}" BENCH_SPREAD_IP="$spread" wrk -t"${5:-$threads}" -c"${4:-$conns}" -d"$duration" --timeout 30s \
 		-s bench/load.lua -H "Origin: ${origin[$1]}" ${cookie[$1]:+-H "Cookie: ${cookie[$1]}"} "${origin[$1]}$2")
+	wait "$probe"
+	read -r _ stalls _ <"$work/stalls.out"
 	result=$(grep '^RESULT' <<<"$out")
 	read -r _ n rps p50 p99 non2xx errs <<<"$result"
 	if [ "$non2xx" != 0 ] || [ "$errs" != 0 ]; then
@@ -141,7 +147,7 @@ load() {
 	# None finished and none failed: a server starved by the machine's other load (the hashing
 	# workers run at a lower priority). Reported as 0 req/s rather than ending the run.
 	[ "$n" = 0 ] && echo "$1 $2: no request finished within $duration" >&2
-	echo "$rps $p50 $p99 $n"
+	echo "$rps $p50 $p99 $n $stalls"
 }
 
 signin_body=$(printf '{"email":"%s","password":"%s"}' $email $password)
@@ -150,6 +156,7 @@ loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "building" >&2
 go build -o "$work/authsidecar" .
 go build -o "$work/ceiling" ./bench/ceiling
+go build -o "$work/stallprobe" ./bench/stallprobe
 port=$(free_port)
 origin[ceiling]=http://127.0.0.1:$port
 "$work/ceiling" "127.0.0.1:$port" >"$work/ceiling.log" 2>&1 &
@@ -216,7 +223,8 @@ done
 cookie[ceiling]=${cookie[ours-cache]:-}
 
 declare -A r
-# field key n round: the nth figure (1 req/s, 2 p50, 3 p99, 4 requests) of key in one round.
+# field key n round: the nth figure (1 req/s, 2 p50, 3 p99, 4 requests, 5 host stalls) of key in
+# one round.
 field() { cut -d' ' -f"$2" <<<"${r[$1.$3]}"; }
 measure() { # key name path [body] [connections] [threads]
 	echo "  $1 (round $round)" >&2
@@ -407,6 +415,24 @@ fig() { local v=(); for i in $(seq "$rounds"); do v+=("$(field "$1" "$2" "$i")")
 ratios() { for i in $(seq "$rounds"); do ratio "$(field "$1" "$3" "$i")" "$(field "$2" "$3" "$i")"; echo; done; }
 rat() { mapfile -t v < <(ratios "$@"); stat "${v[@]}"; }
 medrat() { mapfile -t v < <(ratios "$@"); median "${v[@]}"; }
+# stalls key...: each key's host stalls round by round, "key: a, b, c; key: …".
+stalls() {
+	local k i out=()
+	for k in "$@"; do
+		local v=()
+		for i in $(seq "$rounds"); do v+=("$(field "$k" 5 "$i")"); done
+		out+=("$k: $(IFS=,; echo "${v[*]}" | sed 's/,/, /g')")
+	done
+	(IFS=';'; echo "${out[*]}" | sed 's/;/; /g')
+}
+# calm_ratios key-a key-b n: a/b within each round in which neither run saw a host stall.
+calm_ratios() {
+	local i v=()
+	for i in $(seq "$rounds"); do
+		[ "$(field "$1" 5 "$i")" = 0 ] && [ "$(field "$2" 5 "$i")" = 0 ] && v+=("$(ratio "$(field "$1" "$3" "$i")" "$(field "$2" "$3" "$i")")")
+	done
+	if [ ${#v[@]} = 0 ]; then printf 'no such round'; else printf '%s, %s of %s rounds' "$(stat "${v[@]}")" ${#v[@]} "$rounds"; fi
+}
 check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "n/a") { print "no figure"; exit } ok = op == ">=" ? v >= t : op == "=" ? v == t : v <= t; print ok ? "met" : "**missed**" }'; }
 
 row() { # figure ours reference ratio target verdict
@@ -439,6 +465,8 @@ table() {
 	row "fixed-200 Go handler, the same request: p99 ms" "$(fig ceiling 3)" "" "" "" ""
 	row "cookie-cache hit / fixed-200 handler: req/s" "$(rat cache-ours ceiling 1)" "" "" "≥ 0.85" "$(check "$(medrat cache-ours ceiling 1)" 0.85 '>=')"
 	row "cookie-cache hit / fixed-200 handler: p99" "$(rat cache-ours ceiling 3)" "" "" "≤ 2" "$(check "$(medrat cache-ours ceiling 3)" 2 '<=')"
+	row "host stalls (a CPU not run for ≥ 50 ms, bench/stallprobe) in each round's run" "$(stalls cache-ours ceiling)" "$(stalls cache-ref)" "" "" ""
+	row "cookie-cache hit / fixed-200 handler: req/s, rounds with no host stall in either run" "$(calm_ratios cache-ours ceiling 1)" "" "" "" ""
 	row "get-session, DB path: req/s" "$(fig gs-ours 1)" "$(fig gs-ref 1)" "$(rat gs-ours gs-ref 1)" "≥ 5×" "$(check "$(medrat gs-ours gs-ref 1)" 5 '>=')"
 	row "get-session, DB path: p99 ms" "$(fig gs-ours 3)" "$(fig gs-ref 3)" "$(rat gs-ours gs-ref 3)" "≤ 0.10" "$(check "$(medrat gs-ours gs-ref 3)" 0.1 '<=')"
 	row "get-session, DB path: p50 ms" "$(fig gs-ours 2)" "$(fig gs-ref 2)" "$(rat gs-ours gs-ref 2)" "" ""
@@ -448,6 +476,8 @@ table() {
 	row "get-session p99 ms, 8 connections, alone" "$(fig alone-ours 3)" "$(fig alone-ref 3)" "" "" ""
 	row "get-session p99 ms, 8 connections, during a sign-in flood" "$(fig flood-ours 3)" "$(fig flood-ref 3)" "" "" ""
 	row "flood p99 / alone p99" "$(rat flood-ours alone-ours 3)" "$(rat flood-ref alone-ref 3)" "" "ours ≤ 2" "$(check "$(medrat flood-ours alone-ours 3)" 2 '<=')"
+	row "host stalls (a CPU not run for ≥ 50 ms) in each round's run" "$(stalls alone-ours flood-ours)" "$(stalls alone-ref flood-ref)" "" "" ""
+	row "flood p99 / alone p99, rounds with no host stall in either run" "$(calm_ratios flood-ours alone-ours 3)" "$(calm_ratios flood-ref alone-ref 3)" "" "" ""
 	row "get-session req/s, 8 connections: during the flood" "$(fig flood-ours 1)" "$(fig flood-ref 1)" "" "" ""
 	row "get-session req/s, 8 connections: alone" "$(fig alone-ours 1)" "$(fig alone-ref 1)" "" "" ""
 	row "RSS MB, high-water mark: DB-path server (VmHWM, every flood included) + its hashing process (the curve's flood): $hwm_server + $hwm_child" "$hwm_ours" "$hwm_ref" "$(ratio "$hwm_ours" "$hwm_ref")" "ours ≤ 150" "$(check "$hwm_ours" 150 '<=')"
