@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command stallprobe counts the moments a CPU of this machine ran nothing at all, so that
 // bench/run.sh can tell the host's stalls from the servers' own. One thread per CPU, pinned to it
 // at a real-time priority (SCHED_FIFO), sleeps 10 ms at a time in the kernel and notes every wake
