@@ -223,9 +223,8 @@ done
 cookie[ceiling]=${cookie[ours-cache]:-}
 
 # settle waits, up to a minute, until the machine is at least 90% idle over half a second, so that
-# no run starts while a server still works off the last run's load: the reference goes on hashing
-# a flood's queued sign-ins for seconds after wrk has stopped, and the next round's first run, our
-# cache hit, was measured beside that (BENCHMARKS.md, "The host's 100 ms stalls").
+# no run starts while a server still works off the last run's load (a flood's sign-ins already
+# received are still answered after wrk has stopped).
 cpu_times() { awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat; }
 settle() {
 	local b0 t0 b1 t1
