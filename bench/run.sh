@@ -222,12 +222,13 @@ done
 # costs, not a lighter request.
 cookie[ceiling]=${cookie[ours-cache]:-}
 
-# settle waits, up to a minute, until the machine is at least 90% idle over half a second, so that
-# no run starts while a server still works off the last run's load (a flood's sign-ins already
-# received are still answered after wrk has stopped).
+# settle pauses a second, then waits, up to a minute, until the machine is at least 90% idle over
+# half a second, so that no run starts while a server still works off the last run's load (a
+# flood's sign-ins already received are still answered after wrk has stopped).
 cpu_times() { awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat; }
 settle() {
 	local b0 t0 b1 t1
+	sleep 1
 	for _ in $(seq 120); do
 		read -r b0 t0 < <(cpu_times)
 		sleep 0.5
@@ -242,7 +243,6 @@ declare -A r
 field() { cut -d' ' -f"$2" <<<"${r[$1.$3]}"; }
 measure() { # key name path [body] [connections] [threads]
 	echo "  $1 (round $round)" >&2
-	sleep 1
 	settle
 	r[$1.$round]=$(load "${@:2}")
 }
@@ -253,7 +253,6 @@ declare -A calls requests
 cmdstats() { redis-cli -u "$redis_url" INFO commandstats | tr -d '\r' | awk -F'[:,=]' '/^cmdstat_/ { sub(/^cmdstat_/, "", $1); print $1, $3 }' | sort; }
 measure_redis() { # key name path [body]
 	echo "  $1 (round $round)" >&2
-	sleep 1
 	settle
 	local before after cmd d
 	before=$(cmdstats)
@@ -317,7 +316,6 @@ roundtrips() {
 # Starvation: get-session from 8 connections alone, then while 64 connections flood sign-in.
 flood() { # key name
 	echo "  $1 (round $round; get-session during a sign-in flood)" >&2
-	sleep 1
 	settle
 	local flood_out="$work/$2-flood.out"
 	# The flood's own figures are not reported: with 64 sign-ins queued, a slow server may finish
