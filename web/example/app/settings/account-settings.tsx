@@ -28,7 +28,8 @@ export function AccountSettings({ providers }: { providers: { id: string; label:
       <h1>Settings</h1>
       {session && <Profile user={session.user} />}
       {session && <Email email={session.user.email} verified={Boolean(session.user.emailVerified)} />}
-      {accounts && (hasPassword ? <ChangePassword /> : <SetPassword email={session?.user.email ?? ""} />)}
+      {/* Not before the session has come: the link goes to its email, and an empty one is refused. */}
+      {accounts && (hasPassword ? <ChangePassword /> : session && <SetPassword email={session.user.email} />)}
       <LinkedAccounts accounts={accounts} providers={providers} reload={loadAccounts} />
       <Sessions />
       {accounts && <DeleteAccount hasPassword={Boolean(hasPassword)} />}
