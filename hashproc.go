@@ -45,10 +45,16 @@ const hashWorkerHeadroom = 16 << 20
 // hashWorkerCommand is the subcommand the server starts its hashing process with.
 const hashWorkerCommand = "hash-worker"
 
-// hashIdleExit is how long the hashing process lives without work. It holds a few MB even idle,
-// and the memory of the last burst until its collector returns it; the next sign-in starts it
-// again, a few milliseconds beside a hash.
+// hashIdleExit is how long the hashing process lives without work. It holds a few MB even idle;
+// the next sign-in starts it again, a few milliseconds beside a hash.
 const hashIdleExit = 10 * time.Second
+
+// hashHandbackIdle is how long the hashing process has run no hash before it hands its freed
+// memory back to the OS. Not after each hash: the next hash of a burst reuses the same freed
+// 32 MiB, and handing it back made that hash fault it in and zero it again (sign-in at one slot
+// ran at less than half the rate). A second is well within the 30 s in which memory must settle
+// (BENCHMARKS.md, Targets), and the process exits after hashIdleExit anyway.
+const hashHandbackIdle = time.Second
 
 // maxHashSlots is the most hashes in flight the memory budget allows.
 const maxHashSlots = hashMemoryBudget / scryptMemory
@@ -377,15 +383,22 @@ func runHashWorker(in io.Reader, out io.Writer) error {
 	// The budget, not the server's slot count, which the child is not told: the server never
 	// sends more hashes than its slots, and never more slots than the budget holds.
 	debug.SetMemoryLimit(int64(hashWorkerHeadroom + hashMemoryBudget))
-	return serveHashRequests(in, out)
+	return serveHashRequests(in, out, debug.FreeOSMemory, hashHandbackIdle)
 }
 
-func serveHashRequests(in io.Reader, out io.Writer) error {
+// serveHashRequests answers the hash requests from in on out, and calls handBack once no hash has
+// run for idle.
+func serveHashRequests(in io.Reader, out io.Writer, handBack func(), idle time.Duration) error {
 	dec := json.NewDecoder(bufio.NewReader(in))
 	var mu sync.Mutex // one reply written at a time
 	enc := json.NewEncoder(out)
 	var wg sync.WaitGroup
 	var running atomic.Int32
+	// Armed when a hash ends with none running, stopped when one starts. A hash that starts just
+	// as the last one ends may still see it fire: harmless, the handback frees only garbage.
+	idleHandback := time.AfterFunc(idle, handBack)
+	idleHandback.Stop()
+	defer idleHandback.Stop()
 	defer wg.Wait()
 	for {
 		var req hashRequest
@@ -395,6 +408,7 @@ func serveHashRequests(in io.Reader, out io.Writer) error {
 			return fmt.Errorf("read a hash request: %w", err)
 		}
 		running.Add(1)
+		idleHandback.Stop()
 		wg.Go(func() {
 			reply := hashReply{ID: req.ID}
 			key, err := scrypt.Key(req.Password, req.Salt, req.N, scryptR, scryptP, scryptKeyLen)
@@ -404,13 +418,12 @@ func serveHashRequests(in io.Reader, out io.Writer) error {
 			reply.Key = key
 			// The hash's array is garbage now: collect it before the reply lets the server send
 			// another hash, so the heap holds the hashes in flight and not also the last ones.
-			// The arrays hold no pointers, so marking costs next to nothing. With no other hash
-			// running, also hand the memory back at once rather than when the scavenger gets to
-			// it, minutes on (FreeOSMemory collects first).
+			// The arrays hold no pointers, so marking costs next to nothing. The memory goes back
+			// to the OS once the process is idle (hashHandbackIdle), not when the scavenger gets
+			// to it, minutes on.
+			runtime.GC()
 			if running.Add(-1) == 0 {
-				debug.FreeOSMemory()
-			} else {
-				runtime.GC()
+				idleHandback.Reset(idle)
 			}
 			mu.Lock()
 			err = enc.Encode(reply)

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -272,5 +274,61 @@ func TestHashesKeepACPUFreeOnlyWhenTheSlotsWouldFillThem(t *testing.T) {
 			t.Errorf("%d slots, keep a CPU %v: %d slots, %d while others come, spare %v; want %d, %d, %v",
 				tc.slots, tc.keepCore, cap(p.slots), cores, p.cores != nil, tc.slots, tc.cores, tc.wantSpare)
 		}
+	}
+}
+
+// hashWorker runs serveHashRequests with handBack and idle on a pipe, and returns a function that
+// sends one hash and waits for its reply. The worker stops when the test ends.
+func hashWorker(t *testing.T, handBack func(), idle time.Duration) (hash func()) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	served := make(chan error, 1)
+	go func() { served <- serveHashRequests(inR, outW, handBack, idle) }()
+	t.Cleanup(func() {
+		inW.Close()
+		if err := <-served; err != nil {
+			t.Errorf("serve hash requests: %v", err)
+		}
+	})
+	enc, dec := json.NewEncoder(inW), json.NewDecoder(outR)
+	var id uint64
+	return func() {
+		t.Helper()
+		id++
+		if err := enc.Encode(hashRequest{ID: id, N: testScryptN, Password: []byte("pw"), Salt: []byte("salt")}); err != nil {
+			t.Fatal(err)
+		}
+		var reply hashReply
+		if err := dec.Decode(&reply); err != nil || reply.ID != id || reply.Err != "" || len(reply.Key) != scryptKeyLen {
+			t.Fatalf("reply %+v, %v; want the key of hash %d", reply, err, id)
+		}
+	}
+}
+
+// TestHashProcessKeepsItsMemoryBetweenBackToBackHashes: hashes one after another do not hand the
+// memory back to the OS, so that each reuses the last one's instead of faulting it in again.
+func TestHashProcessKeepsItsMemoryBetweenBackToBackHashes(t *testing.T) {
+	var handbacks atomic.Int32
+	hash := hashWorker(t, func() { handbacks.Add(1) }, time.Hour)
+	for range 3 {
+		hash()
+	}
+	if n := handbacks.Load(); n != 0 {
+		t.Fatalf("memory handed back %d times between back-to-back hashes, want never", n)
+	}
+}
+
+// TestHashProcessHandsItsMemoryBackOnceIdle: once no hash has run for the idle delay, the memory
+// is handed back, once for the idle period.
+func TestHashProcessHandsItsMemoryBackOnceIdle(t *testing.T) {
+	var handbacks atomic.Int32
+	idle := 5 * time.Millisecond
+	hash := hashWorker(t, func() { handbacks.Add(1) }, idle)
+	hash()
+	waitFor(t, "the memory handed back", func() bool { return handbacks.Load() > 0 })
+	time.Sleep(20 * idle) // a second handback, were there one, would come by now
+	if n := handbacks.Load(); n != 1 {
+		t.Fatalf("memory handed back %d times in one idle period, want once", n)
 	}
 }
