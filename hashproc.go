@@ -82,6 +82,9 @@ type hashRequest struct {
 	N        int    `json:"n"`
 	Password []byte `json:"password"` // bytes, not a string: JSON would replace invalid UTF-8
 	Salt     []byte `json:"salt"`
+	// Pin runs the hash on the hashing CPU alone (pinHashThread): set for a hash that holds a
+	// core slot, the one that runs beside other requests.
+	Pin bool `json:"pin,omitempty"`
 }
 
 type hashReply struct {
@@ -146,12 +149,13 @@ func newHashProcess(slots int, keepCore bool, idle time.Duration) *hashProcess {
 // taken (metrics). Once sent, a hash is waited for even if ctx ends: its slot is its memory,
 // given back only when the process is done with it.
 func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestActivity, queued func()) ([]byte, error) {
-	release, err := p.acquire(ctx, others)
+	release, pin, err := p.acquire(ctx, others)
 	queued()
 	if err != nil {
 		return nil, fmt.Errorf("wait for a hashing slot: %w", err)
 	}
 	defer release()
+	req.Pin = pin
 	key, err := p.roundTrip(req)
 	if errors.Is(err, errHashProcessExited) {
 		// Killed under it (by an operator, or the kernel out of memory): once more, on a new one.
@@ -168,42 +172,43 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestA
 // slot"). A flood of sign-ins alone still hashes on every CPU.
 const hashSpareQuiet = 100 * time.Millisecond
 
-// acquire waits for a slot and returns what gives it back. Hashes queue for the slots in the
+// acquire waits for a slot and returns what gives it back, and whether the hash holds a core
+// slot (and so runs on the hashing CPU alone: hashRequest.Pin). Hashes queue for the slots in the
 // order they come (a channel's senders wait in order). Where one of them is the spare, the hash
 // at the head of the queue also needs a core slot unless others has been quiet for
 // hashSpareQuiet; even then it takes a free core slot first, since a hash on the spare beside a
 // free core slot would let the next one take it, two hashes beside other requests. Waiting, it
 // looks again when the quiet would be long enough. Only that one hash ever waits this way, so
 // the queue stays in order.
-func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), err error) {
+func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), core bool, err error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 	if p.cores == nil {
-		return p.releaseSlot, nil
+		return p.releaseSlot, false, nil
 	}
 	for {
 		wait := hashSpareQuiet - others.quietFor(p.now())
 		if wait <= 0 {
 			select {
 			case p.cores <- struct{}{}:
-				return p.releaseCore, nil
+				return p.releaseCore, true, nil
 			default:
-				return p.releaseSlot, nil // the spare
+				return p.releaseSlot, false, nil // the spare
 			}
 		}
 		look := time.NewTimer(wait)
 		select {
 		case p.cores <- struct{}{}:
 			look.Stop()
-			return p.releaseCore, nil
+			return p.releaseCore, true, nil
 		case <-look.C:
 		case <-ctx.Done():
 			look.Stop()
 			p.releaseSlot()
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
 }
@@ -411,7 +416,7 @@ func serveHashRequests(in io.Reader, out io.Writer, handBack func(), idle time.D
 		idleHandback.Stop()
 		wg.Go(func() {
 			reply := hashReply{ID: req.ID}
-			key, err := scrypt.Key(req.Password, req.Salt, req.N, scryptR, scryptP, scryptKeyLen)
+			key, err := deriveKey(req)
 			if err != nil {
 				reply.Err = err.Error()
 			}
@@ -433,4 +438,12 @@ func serveHashRequests(in io.Reader, out io.Writer, handBack func(), idle time.D
 			}
 		})
 	}
+}
+
+// deriveKey runs scrypt, on the hashing CPU alone when the request says so.
+func deriveKey(req hashRequest) ([]byte, error) {
+	if req.Pin {
+		defer pinHashThread()()
+	}
+	return scrypt.Key(req.Password, req.Salt, req.N, scryptR, scryptP, scryptKeyLen)
 }

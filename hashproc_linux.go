@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -72,5 +73,38 @@ func lowerThreadPriority(tid int) {
 	}
 	if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, hashNice); err != nil && err != syscall.ESRCH {
 		slog.Warn("lower the hashing thread's priority", "err", err)
+	}
+}
+
+// pinHashThread keeps the calling goroutine on its thread and that thread on one CPU, the last
+// this process may use, until the returned function undoes both. A hash beside other requests
+// runs there alone. Left to roam, it ran on either CPU, and on two CPUs Postgres backends with a
+// query to answer now and then waited 50–75 ms behind it although their priority is higher:
+// get-session's p99 during a sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.25× in five
+// rounds of six (BENCHMARKS.md, "A hash beside other requests runs on one CPU"). With one CPU
+// there is nothing to keep free, and a thread the kernel will not pin is left as it is.
+func pinHashThread() (unpin func()) {
+	runtime.LockOSThread()
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
+		return runtime.UnlockOSThread
+	}
+	last := 0
+	for cpu := range len(all) * 64 {
+		if all.IsSet(cpu) {
+			last = cpu
+		}
+	}
+	var one unix.CPUSet
+	one.Set(last)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		return runtime.UnlockOSThread
+	}
+	return func() {
+		// Back to every CPU before the thread returns to the runtime's pool; should the kernel
+		// refuse, the thread ends with the goroutine instead (an OS thread left locked exits).
+		if unix.SchedSetaffinity(0, &all) == nil {
+			runtime.UnlockOSThread()
+		}
 	}
 }

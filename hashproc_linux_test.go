@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,4 +84,56 @@ func TestHashProcessRunsAtLowerPriorityInASessionOfItsOwn(t *testing.T) {
 	p.mu.Lock()
 	p.endChild(p.child)
 	p.mu.Unlock()
+}
+
+// TestAPinnedHashRunsOnTheLastCPUAndGivesItsThreadBack: while pinned, the hashing goroutine's
+// thread may run on the last CPU of the process alone, and afterwards on all of them again; the
+// key is the same either way.
+func TestAPinnedHashRunsOnTheLastCPUAndGivesItsThreadBack(t *testing.T) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
+		t.Skipf("needs two CPUs: %d (%v)", all.Count(), err)
+	}
+	last := 0
+	for cpu := range len(all) * 64 {
+		if all.IsSet(cpu) {
+			last = cpu
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			runtime.LockOSThread() // the thread under test stays this goroutine's after unpin
+			defer runtime.UnlockOSThread()
+			unpin := pinHashThread()
+			var during, after unix.CPUSet
+			if err := unix.SchedGetaffinity(0, &during); err != nil {
+				return err
+			}
+			unpin()
+			if err := unix.SchedGetaffinity(0, &after); err != nil {
+				return err
+			}
+			if during.Count() != 1 || !during.IsSet(last) {
+				return fmt.Errorf("pinned to %v, want CPU %d alone", during, last)
+			}
+			if after != all {
+				return fmt.Errorf("after the hash: %v, want %v", after, all)
+			}
+			return nil
+		}()
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	req := hashRequest{N: testScryptN, Password: []byte("pinned"), Salt: []byte("0123456789abcdef")}
+	free, err := deriveKey(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Pin = true
+	pinned, err := deriveKey(req)
+	if err != nil || !bytes.Equal(pinned, free) {
+		t.Fatalf("pinned key %x (%v), want %x", pinned, err, free)
+	}
 }

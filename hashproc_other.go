@@ -9,3 +9,6 @@ func hashChildAttr() *syscall.SysProcAttr { return nil }
 
 // lowerProcessPriority leaves the priority as it is: only Linux is measured (BENCHMARKS.md).
 func lowerProcessPriority() {}
+
+// pinHashThread leaves the thread where it is: only Linux is measured.
+func pinHashThread() (unpin func()) { return func() {} }

@@ -164,7 +164,7 @@ func waitsUntilGivenUp(t *testing.T, p *hashProcess, others *requestActivity, wh
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*hashSpareQuiet)
 	defer cancel()
-	if _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, err := p.acquire(ctx, others); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("%s: err %v; want to wait until the request gave up", what, err)
 	}
 }
@@ -180,7 +180,7 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 	others := &requestActivity{}
 	others.note(p.now())
 
-	if _, err := p.acquire(t.Context(), others); err != nil {
+	if _, _, err := p.acquire(t.Context(), others); err != nil {
 		t.Fatalf("first hash: %v; want a slot at once", err)
 	}
 	waitsUntilGivenUp(t, p, others, "a second hash while other requests come")
@@ -190,7 +190,7 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 
 	got := make(chan error, 1)
 	go func() {
-		_, err := p.acquire(t.Context(), others)
+		_, _, err := p.acquire(t.Context(), others)
 		got <- err
 	}()
 	clock.Add(int64(hashSpareQuiet)) // no other request for hashSpareQuiet
@@ -206,7 +206,7 @@ func TestHashesLeaveACPUToOtherRequestsWhileTheyCome(t *testing.T) {
 
 	q := newHashProcess(2, true, time.Minute)
 	for i := range 2 {
-		if _, err := q.acquire(t.Context(), &requestActivity{}); err != nil {
+		if _, _, err := q.acquire(t.Context(), &requestActivity{}); err != nil {
 			t.Fatalf("hash %d with no other request: %v", i, err)
 		}
 	}
@@ -218,7 +218,7 @@ func TestAHashStartedInQuietHoldsACoreSlot(t *testing.T) {
 	p := newHashProcess(2, true, time.Minute)
 	p.now = func() time.Duration { return time.Hour }
 	others := &requestActivity{}
-	if _, err := p.acquire(t.Context(), others); err != nil { // quiet: nothing noted yet
+	if _, _, err := p.acquire(t.Context(), others); err != nil { // quiet: nothing noted yet
 		t.Fatal(err)
 	}
 	others.note(time.Hour) // other requests from now on
@@ -232,13 +232,13 @@ func TestHashWaitingForTheSpareGoesAheadWhenTheOtherHashEnds(t *testing.T) {
 	others := &requestActivity{}
 	p.now = func() time.Duration { return time.Hour }
 	others.note(time.Hour) // other requests, now and for as long as the test runs
-	release, err := p.acquire(t.Context(), others)
+	release, _, err := p.acquire(t.Context(), others)
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := make(chan error, 1)
 	go func() {
-		_, err := p.acquire(t.Context(), others)
+		_, _, err := p.acquire(t.Context(), others)
 		second <- err
 	}()
 	waitFor(t, "the second hash queued", func() bool { return len(p.slots) == 2 })
@@ -330,5 +330,26 @@ func TestHashProcessHandsItsMemoryBackOnceIdle(t *testing.T) {
 	time.Sleep(20 * idle) // a second handback, were there one, would come by now
 	if n := handbacks.Load(); n != 1 {
 		t.Fatalf("memory handed back %d times in one idle period, want once", n)
+	}
+}
+
+// TestOnlyAHashHoldingACoreSlotRunsPinned: where a spare keeps a CPU free, the hash on a core
+// slot is the one asked to run on the hashing CPU alone, and the spare's is not; where there is
+// no spare (one slot, or more CPUs than slots), no hash is.
+func TestOnlyAHashHoldingACoreSlotRunsPinned(t *testing.T) {
+	for _, tc := range []struct {
+		slots    int
+		keepCore bool
+		want     []bool // core, hash by hash, with no other request coming
+	}{
+		{2, true, []bool{true, false}}, {2, false, []bool{false, false}}, {1, true, []bool{false}},
+	} {
+		p := newHashProcess(tc.slots, tc.keepCore, time.Minute)
+		for i, want := range tc.want {
+			_, core, err := p.acquire(t.Context(), &requestActivity{})
+			if err != nil || core != want {
+				t.Errorf("%d slots, keep a CPU %v, hash %d: core %v (%v), want %v", tc.slots, tc.keepCore, i, core, err, want)
+			}
+		}
 	}
 }
