@@ -78,14 +78,23 @@ func hashSlotsFor(setting, cpus int) int {
 // hashRequest and hashReply are the lines of the pipe protocol between the server and its
 // hashing process: one JSON object a line each way, replies in the order hashes finish.
 type hashRequest struct {
-	ID       uint64 `json:"id"`
-	N        int    `json:"n"`
-	Password []byte `json:"password"` // bytes, not a string: JSON would replace invalid UTF-8
-	Salt     []byte `json:"salt"`
-	// Pin runs the hash on the hashing CPU alone (pinHashThread): set for a hash that holds a
-	// core slot, the one that runs beside other requests.
-	Pin bool `json:"pin,omitempty"`
+	ID       uint64  `json:"id"`
+	N        int     `json:"n"`
+	Password []byte  `json:"password"` // bytes, not a string: JSON would replace invalid UTF-8
+	Salt     []byte  `json:"salt"`
+	Pin      hashPin `json:"pin,omitempty"` // which CPUs the hash runs on (pinHashThread)
 }
+
+// hashPin is where a hash runs, where a spare slot keeps a CPU free (acquire): the hash that holds
+// a core slot, the one that runs beside other requests, on the last CPU alone; the spare's, taken
+// only while no other request comes, on the others, so that two hashes never share a CPU.
+type hashPin int
+
+const (
+	pinNone   hashPin = iota // anywhere: there is no spare
+	pinLast                  // the hash on a core slot
+	pinOthers                // the spare's hash
+)
 
 type hashReply struct {
 	ID  uint64 `json:"id"`
@@ -172,43 +181,42 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestA
 // slot"). A flood of sign-ins alone still hashes on every CPU.
 const hashSpareQuiet = 100 * time.Millisecond
 
-// acquire waits for a slot and returns what gives it back, and whether the hash holds a core
-// slot (and so runs on the hashing CPU alone: hashRequest.Pin). Hashes queue for the slots in the
+// acquire waits for a slot and returns what gives it back, and where the hash is to run. Hashes queue for the slots in the
 // order they come (a channel's senders wait in order). Where one of them is the spare, the hash
 // at the head of the queue also needs a core slot unless others has been quiet for
 // hashSpareQuiet; even then it takes a free core slot first, since a hash on the spare beside a
 // free core slot would let the next one take it, two hashes beside other requests. Waiting, it
 // looks again when the quiet would be long enough. Only that one hash ever waits this way, so
 // the queue stays in order.
-func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), core bool, err error) {
+func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), pin hashPin, err error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return nil, pinNone, ctx.Err()
 	}
 	if p.cores == nil {
-		return p.releaseSlot, false, nil
+		return p.releaseSlot, pinNone, nil
 	}
 	for {
 		wait := hashSpareQuiet - others.quietFor(p.now())
 		if wait <= 0 {
 			select {
 			case p.cores <- struct{}{}:
-				return p.releaseCore, true, nil
+				return p.releaseCore, pinLast, nil
 			default:
-				return p.releaseSlot, false, nil // the spare
+				return p.releaseSlot, pinOthers, nil // the spare
 			}
 		}
 		look := time.NewTimer(wait)
 		select {
 		case p.cores <- struct{}{}:
 			look.Stop()
-			return p.releaseCore, true, nil
+			return p.releaseCore, pinLast, nil
 		case <-look.C:
 		case <-ctx.Done():
 			look.Stop()
 			p.releaseSlot()
-			return nil, false, ctx.Err()
+			return nil, pinNone, ctx.Err()
 		}
 	}
 }
@@ -440,10 +448,10 @@ func serveHashRequests(in io.Reader, out io.Writer, handBack func(), idle time.D
 	}
 }
 
-// deriveKey runs scrypt, on the hashing CPU alone when the request says so.
+// deriveKey runs scrypt on the CPUs the request says.
 func deriveKey(req hashRequest) ([]byte, error) {
-	if req.Pin {
-		defer pinHashThread()()
+	if req.Pin != pinNone {
+		defer pinHashThread(req.Pin)()
 	}
 	return scrypt.Key(req.Password, req.Salt, req.N, scryptR, scryptP, scryptKeyLen)
 }

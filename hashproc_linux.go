@@ -76,28 +76,23 @@ func lowerThreadPriority(tid int) {
 	}
 }
 
-// pinHashThread keeps the calling goroutine on its thread and that thread on one CPU, the last
-// this process may use, until the returned function undoes both. A hash beside other requests
-// runs there alone. Left to roam, it ran on either CPU, and on two CPUs Postgres backends with a
-// query to answer now and then waited 50–75 ms behind it although their priority is higher:
-// get-session's p99 during a sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.25× in five
-// rounds of six (BENCHMARKS.md, "A hash beside other requests runs on one CPU"). With one CPU
+// pinHashThread keeps the calling goroutine on its thread and that thread on the CPUs pin names,
+// of those this process may use, until the returned function undoes both: pinLast the last
+// alone, pinOthers the rest. A hash beside other requests runs on the last CPU alone. Left to
+// roam, it ran on either CPU, and on two CPUs Postgres backends with a query to answer now and
+// then waited 50–75 ms behind it although their priority is higher: get-session's p99 during a
+// sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.25× in five rounds of six
+// (BENCHMARKS.md, "A hash beside other requests runs on one CPU"). The spare's hash keeps off
+// that CPU, or a flood of sign-ins alone would now and then run both hashes on it. With one CPU
 // there is nothing to keep free, and a thread the kernel will not pin is left as it is.
-func pinHashThread() (unpin func()) {
+func pinHashThread(pin hashPin) (unpin func()) {
 	runtime.LockOSThread()
 	var all unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
 		return runtime.UnlockOSThread
 	}
-	last := 0
-	for cpu := range len(all) * 64 {
-		if all.IsSet(cpu) {
-			last = cpu
-		}
-	}
-	var one unix.CPUSet
-	one.Set(last)
-	if err := unix.SchedSetaffinity(0, &one); err != nil {
+	set := pinnedCPUs(all, pin)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
 		return runtime.UnlockOSThread
 	}
 	return func() {
@@ -107,4 +102,22 @@ func pinHashThread() (unpin func()) {
 			runtime.UnlockOSThread()
 		}
 	}
+}
+
+// pinnedCPUs is the part of all that pin names: the last CPU, or all the others.
+func pinnedCPUs(all unix.CPUSet, pin hashPin) unix.CPUSet {
+	last := -1
+	for cpu := range len(all) * 64 {
+		if all.IsSet(cpu) {
+			last = cpu
+		}
+	}
+	var set unix.CPUSet
+	if pin == pinLast {
+		set.Set(last)
+		return set
+	}
+	set = all
+	set.Clear(last)
+	return set
 }

@@ -86,10 +86,10 @@ func TestHashProcessRunsAtLowerPriorityInASessionOfItsOwn(t *testing.T) {
 	p.mu.Unlock()
 }
 
-// TestAPinnedHashRunsOnTheLastCPUAndGivesItsThreadBack: while pinned, the hashing goroutine's
-// thread may run on the last CPU of the process alone, and afterwards on all of them again; the
-// key is the same either way.
-func TestAPinnedHashRunsOnTheLastCPUAndGivesItsThreadBack(t *testing.T) {
+// TestPinnedHashesRunOnTheirCPUsAndGiveTheirThreadBack: while pinned, the hashing goroutine's
+// thread may run only on the CPUs its pin names (the last CPU of the process, or all the
+// others), and afterwards on all of them again; the key is the same either way.
+func TestPinnedHashesRunOnTheirCPUsAndGiveTheirThreadBack(t *testing.T) {
 	var all unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
 		t.Skipf("needs two CPUs: %d (%v)", all.Count(), err)
@@ -100,40 +100,47 @@ func TestAPinnedHashRunsOnTheLastCPUAndGivesItsThreadBack(t *testing.T) {
 			last = cpu
 		}
 	}
+	for _, pin := range []hashPin{pinLast, pinOthers} {
+		during, after, err := affinityWhilePinned(pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onLast, count := false, all.Count()-1 // pinOthers
+		if pin == pinLast {
+			onLast, count = true, 1
+		}
+		if during.IsSet(last) != onLast || during.Count() != count {
+			t.Errorf("pin %d: pinned to %v of %v (last CPU %d)", pin, during, all, last)
+		}
+		if after != all {
+			t.Errorf("pin %d: after the hash %v, want %v", pin, after, all)
+		}
+		req := hashRequest{N: testScryptN, Password: []byte("pinned"), Salt: []byte("0123456789abcdef")}
+		free, err := deriveKey(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Pin = pin
+		if pinned, err := deriveKey(req); err != nil || !bytes.Equal(pinned, free) {
+			t.Fatalf("pin %d: key %x (%v), want %x", pin, pinned, err, free)
+		}
+	}
+}
+
+// affinityWhilePinned pins a thread of its own as a hash would and reads its CPUs while pinned
+// and after.
+func affinityWhilePinned(pin hashPin) (during, after unix.CPUSet, err error) {
 	done := make(chan error, 1)
 	go func() {
-		done <- func() error {
-			runtime.LockOSThread() // the thread under test stays this goroutine's after unpin
-			defer runtime.UnlockOSThread()
-			unpin := pinHashThread()
-			var during, after unix.CPUSet
-			if err := unix.SchedGetaffinity(0, &during); err != nil {
-				return err
-			}
-			unpin()
-			if err := unix.SchedGetaffinity(0, &after); err != nil {
-				return err
-			}
-			if during.Count() != 1 || !during.IsSet(last) {
-				return fmt.Errorf("pinned to %v, want CPU %d alone", during, last)
-			}
-			if after != all {
-				return fmt.Errorf("after the hash: %v, want %v", after, all)
-			}
-			return nil
-		}()
+		runtime.LockOSThread() // the thread under test stays this goroutine's after unpin
+		defer runtime.UnlockOSThread()
+		unpin := pinHashThread(pin)
+		err := unix.SchedGetaffinity(0, &during)
+		unpin()
+		if err == nil {
+			err = unix.SchedGetaffinity(0, &after)
+		}
+		done <- err
 	}()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	req := hashRequest{N: testScryptN, Password: []byte("pinned"), Salt: []byte("0123456789abcdef")}
-	free, err := deriveKey(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Pin = true
-	pinned, err := deriveKey(req)
-	if err != nil || !bytes.Equal(pinned, free) {
-		t.Fatalf("pinned key %x (%v), want %x", pinned, err, free)
-	}
+	return during, after, <-done
 }

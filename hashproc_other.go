@@ -11,4 +11,4 @@ func hashChildAttr() *syscall.SysProcAttr { return nil }
 func lowerProcessPriority() {}
 
 // pinHashThread leaves the thread where it is: only Linux is measured.
-func pinHashThread() (unpin func()) { return func() {} }
+func pinHashThread(hashPin) (unpin func()) { return func() {} }

@@ -333,22 +333,22 @@ func TestHashProcessHandsItsMemoryBackOnceIdle(t *testing.T) {
 	}
 }
 
-// TestOnlyAHashHoldingACoreSlotRunsPinned: where a spare keeps a CPU free, the hash on a core
-// slot is the one asked to run on the hashing CPU alone, and the spare's is not; where there is
-// no spare (one slot, or more CPUs than slots), no hash is.
-func TestOnlyAHashHoldingACoreSlotRunsPinned(t *testing.T) {
+// TestHashesArePinnedOnlyWhereASpareKeepsACPUFree: where a spare keeps a CPU free, the hash on a
+// core slot is asked to run on the last CPU and the spare's on the others; where there is no
+// spare (one slot, or more CPUs than slots), no hash is pinned.
+func TestHashesArePinnedOnlyWhereASpareKeepsACPUFree(t *testing.T) {
 	for _, tc := range []struct {
 		slots    int
 		keepCore bool
-		want     []bool // core, hash by hash, with no other request coming
+		want     []hashPin // hash by hash, with no other request coming
 	}{
-		{2, true, []bool{true, false}}, {2, false, []bool{false, false}}, {1, true, []bool{false}},
+		{2, true, []hashPin{pinLast, pinOthers}}, {2, false, []hashPin{pinNone, pinNone}}, {1, true, []hashPin{pinNone}},
 	} {
 		p := newHashProcess(tc.slots, tc.keepCore, time.Minute)
 		for i, want := range tc.want {
-			_, core, err := p.acquire(t.Context(), &requestActivity{})
-			if err != nil || core != want {
-				t.Errorf("%d slots, keep a CPU %v, hash %d: core %v (%v), want %v", tc.slots, tc.keepCore, i, core, err, want)
+			_, pin, err := p.acquire(t.Context(), &requestActivity{})
+			if err != nil || pin != want {
+				t.Errorf("%d slots, keep a CPU %v, hash %d: pin %d (%v), want %d", tc.slots, tc.keepCore, i, pin, err, want)
 			}
 		}
 	}
