@@ -81,8 +81,8 @@ func lowerThreadPriority(tid int) {
 // alone, pinOthers the rest. A hash beside other requests runs on the last CPU alone. Left to
 // roam, it ran on either CPU, and on two CPUs Postgres backends with a query to answer now and
 // then waited 50–75 ms behind it although their priority is higher: get-session's p99 during a
-// sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.25× in five rounds of six
-// (BENCHMARKS.md, "A hash beside other requests runs on one CPU"). The spare's hash keeps off
+// sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.9× in eight rounds of nine
+// (BENCHMARKS.md, "… a hash beside other requests runs on one CPU"). The spare's hash keeps off
 // that CPU, or a flood of sign-ins alone would now and then run both hashes on it. With one CPU
 // there is nothing to keep free, and a thread the kernel will not pin is left as it is.
 func pinHashThread(pin hashPin) (unpin func()) {
