@@ -181,13 +181,13 @@ func (p *hashProcess) key(ctx context.Context, req hashRequest, others *requestA
 // slot"). A flood of sign-ins alone still hashes on every CPU.
 const hashSpareQuiet = 100 * time.Millisecond
 
-// acquire waits for a slot and returns what gives it back, and where the hash is to run. Hashes queue for the slots in the
-// order they come (a channel's senders wait in order). Where one of them is the spare, the hash
-// at the head of the queue also needs a core slot unless others has been quiet for
-// hashSpareQuiet; even then it takes a free core slot first, since a hash on the spare beside a
-// free core slot would let the next one take it, two hashes beside other requests. Waiting, it
-// looks again when the quiet would be long enough. Only that one hash ever waits this way, so
-// the queue stays in order.
+// acquire waits for a slot and returns what gives it back, and where the hash is to run. Hashes
+// queue for the slots in the order they come (a channel's senders wait in order). Where one of
+// them is the spare, the hash at the head of the queue also needs a core slot unless others has
+// been quiet for hashSpareQuiet; even then it takes a free core slot first, since a hash on the
+// spare beside a free core slot would let the next one take it, two hashes beside other
+// requests. Waiting, it looks again when the quiet would be long enough. Only that one hash ever
+// waits this way, so the queue stays in order.
 func (p *hashProcess) acquire(ctx context.Context, others *requestActivity) (release func(), pin hashPin, err error) {
 	select {
 	case p.slots <- struct{}{}:

@@ -107,7 +107,7 @@ func pinHashThread(pin hashPin) (unpin func()) {
 // pinnedCPUs is the part of all that pin names: the last CPU, or all the others.
 func pinnedCPUs(all unix.CPUSet, pin hashPin) unix.CPUSet {
 	last := -1
-	for cpu := range len(all) * 64 {
+	for cpu := range len(all) * 64 { // past the set's end IsSet is false
 		if all.IsSet(cpu) {
 			last = cpu
 		}
