@@ -42,8 +42,13 @@ const hashMemoryBudget = 64 << 20
 // frees each finished hash's array before a new one grows the heap.
 const hashWorkerHeadroom = 16 << 20
 
-// hashWorkerCommand is the subcommand the server starts its hashing process with.
-const hashWorkerCommand = "hash-worker"
+// hashWorkerCommand is the subcommand the server starts its hashing process with, and
+// hashWorkerPinned its argument where the server pins hashes (a spare keeps a CPU free): the
+// process then runs on the last CPU (pinHashThread).
+const (
+	hashWorkerCommand = "hash-worker"
+	hashWorkerPinned  = "pinned"
+)
 
 // hashIdleExit is how long the hashing process lives without work. It holds a few MB even idle;
 // the next sign-in starts it again, a few milliseconds beside a hash.
@@ -272,7 +277,7 @@ func (p *hashProcess) send(req hashRequest) (<-chan hashResult, error) {
 		p.timer.Stop()
 	}
 	if p.child == nil {
-		c, err := startHashChild()
+		c, err := startHashChild(p.cores != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -295,12 +300,15 @@ func (p *hashProcess) send(req hashRequest) (<-chan hashResult, error) {
 
 // startHashChild runs this binary as the hashing process. Its environment is empty: it needs no
 // setting, and the server's secrets have no business there.
-func startHashChild() (*hashChild, error) {
+func startHashChild(pinned bool) (*hashChild, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this binary to start the hashing process: %w", err)
 	}
 	cmd := exec.Command(exe, hashWorkerCommand)
+	if pinned {
+		cmd.Args = append(cmd.Args, hashWorkerPinned)
+	}
 	cmd.Env = []string{}
 	cmd.SysProcAttr = hashChildAttr()
 	cmd.Stderr = os.Stderr
@@ -391,8 +399,8 @@ func (p *hashProcess) endChild(c *hashChild) {
 
 // runHashWorker is the hashing process: it reads requests from in until it ends and answers each
 // on out when its hash is done. The parent's slots bound how many run at once.
-func runHashWorker(in io.Reader, out io.Writer) error {
-	lowerProcessPriority()
+func runHashWorker(in io.Reader, out io.Writer, pinned bool) error {
+	lowerProcessPriority(pinned)
 	// The budget, not the server's slot count, which the child is not told: the server never
 	// sends more hashes than its slots, and never more slots than the budget holds.
 	debug.SetMemoryLimit(int64(hashWorkerHeadroom + hashMemoryBudget))

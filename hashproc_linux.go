@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,11 +35,19 @@ const hashNice = 10
 const hashSlice = 100 * time.Microsecond
 
 // lowerProcessPriority sets the nice value of this process's autogroup, where the kernel has
-// autogroups, and the nice value and time slice of every thread of this process. On Linux both
-// belong to a thread, and a new thread inherits its creator's: once every thread the runtime has
-// started is lowered, so is every later one. A thread started while the list is read is caught by
-// the next pass.
-func lowerProcessPriority() {
+// autogroups, and the nice value and time slice of every thread of this process, and with pinned
+// its CPUs: the last alone (pinHashThread). On Linux all three belong to a thread, and a new
+// thread inherits its creator's: once every thread the runtime has started is set, so is every
+// later one. A thread started while the list is read is caught by the next pass.
+func lowerProcessPriority(pinned bool) {
+	var last unix.CPUSet
+	if all := hashCPUs(); pinned && all.Count() > 1 {
+		last = pinnedCPUs(all, pinLast)
+		// Set, GOMAXPROCS no longer follows the CPUs this process may use: on the last CPU
+		// alone the runtime would lower it to 1, and the spare's hash, on the others, would wait
+		// for the core slot's to end (sign-ins alone ran at half the rate).
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	}
 	// Only in a session of its own (hashChildAttr): the autogroup is the session's, and the
 	// server's must keep its priority.
 	if sid, err := unix.Getsid(0); err == nil && sid == os.Getpid() {
@@ -59,6 +68,9 @@ func lowerProcessPriority() {
 				continue
 			}
 			lowerThreadPriority(tid)
+			if last.Count() > 0 {
+				_ = unix.SchedSetaffinity(tid, &last) // an error leaves the thread where it was
+			}
 		}
 	}
 }
@@ -76,19 +88,30 @@ func lowerThreadPriority(tid int) {
 	}
 }
 
+// hashCPUs is the CPUs this process may use, read before lowerProcessPriority pins any thread.
+var hashCPUs = sync.OnceValue(func() unix.CPUSet {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return unix.CPUSet{}
+	}
+	return all
+})
+
 // pinHashThread keeps the calling goroutine on its thread and that thread on the CPUs pin names,
-// of those this process may use, until the returned function undoes both: pinLast the last
-// alone, pinOthers the rest. A hash beside other requests runs on the last CPU alone. Left to
-// roam, it ran on either CPU, and on two CPUs Postgres backends with a query to answer now and
-// then waited 50–75 ms behind it although their priority is higher: get-session's p99 during a
-// sign-in flood was 2.5–9.9× its p99 alone; pinned, 0.9–1.9× in eight rounds of nine
-// (BENCHMARKS.md, "… a hash beside other requests runs on one CPU"). The spare's hash keeps off
-// that CPU, or a flood of sign-ins alone would now and then run both hashes on it. With one CPU
+// of those this process may use (hashCPUs), until the returned function undoes both: pinLast the
+// last alone, pinOthers the rest. Where the server pins its hashes, the whole hashing process
+// runs on the last CPU (lowerProcessPriority), and only the spare's hash leaves it. Left to roam,
+// the hash beside other requests ran on either CPU, and on two CPUs Postgres backends with a
+// query to answer now and then waited 50–75 ms behind it although their priority is higher:
+// get-session's p99 during a sign-in flood was 2.5–9.9× its p99 alone; with the process on the
+// last CPU, 1.05–1.38× in six rounds, against 1.45–2.35× side by side with only the hash's
+// thread pinned (BENCHMARKS.md, "… a hash beside other requests runs on one CPU"). With one CPU
 // there is nothing to keep free, and a thread the kernel will not pin is left as it is.
 func pinHashThread(pin hashPin) (unpin func()) {
 	runtime.LockOSThread()
-	var all unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
+	var before unix.CPUSet
+	all := hashCPUs()
+	if all.Count() < 2 || unix.SchedGetaffinity(0, &before) != nil {
 		return runtime.UnlockOSThread
 	}
 	set := pinnedCPUs(all, pin)
@@ -96,9 +119,9 @@ func pinHashThread(pin hashPin) (unpin func()) {
 		return runtime.UnlockOSThread
 	}
 	return func() {
-		// Back to every CPU before the thread returns to the runtime's pool; should the kernel
+		// Back where it was before the thread returns to the runtime's pool; should the kernel
 		// refuse, the thread ends with the goroutine instead (an OS thread left locked exits).
-		if unix.SchedSetaffinity(0, &all) == nil {
+		if unix.SchedSetaffinity(0, &before) == nil {
 			runtime.UnlockOSThread()
 		}
 	}

@@ -144,3 +144,41 @@ func affinityWhilePinned(pin hashPin) (during, after unix.CPUSet, err error) {
 	}()
 	return during, after, <-done
 }
+
+// TestAHashingProcessWithASpareRunsOnTheLastCPU: where a spare keeps a CPU free, every thread of
+// the hashing process may run on the last CPU alone (only the spare's hash leaves it, while it
+// runs); without a spare, on every CPU.
+func TestAHashingProcessWithASpareRunsOnTheLastCPU(t *testing.T) {
+	all := hashCPUs()
+	if all.Count() < 2 {
+		t.Skipf("needs two CPUs: %d", all.Count())
+	}
+	for _, keepCore := range []bool{true, false} {
+		p := newHashProcess(2, keepCore, time.Minute)
+		c := inFlight(t, p, func() { hashOnce(t, p, testScryptN, "where") })
+		want := all
+		if keepCore {
+			want = pinnedCPUs(all, pinLast)
+		}
+		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", c.cmd.Process.Pid))
+		if err != nil || len(tasks) == 0 {
+			t.Fatalf("threads of the hashing process: %v %v", tasks, err)
+		}
+		for _, task := range tasks {
+			tid, err := strconv.Atoi(filepath.Base(task))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got unix.CPUSet
+			if err := unix.SchedGetaffinity(tid, &got); err != nil {
+				continue // ended since the list was read
+			}
+			if got != want {
+				t.Errorf("spare %v: thread %d may run on %v, want %v", keepCore, tid, got, want)
+			}
+		}
+		p.mu.Lock()
+		p.endChild(p.child)
+		p.mu.Unlock()
+	}
+}

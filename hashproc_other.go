@@ -8,7 +8,7 @@ import "syscall"
 func hashChildAttr() *syscall.SysProcAttr { return nil }
 
 // lowerProcessPriority leaves the priority as it is: only Linux is measured (BENCHMARKS.md).
-func lowerProcessPriority() {}
+func lowerProcessPriority(bool) {}
 
 // pinHashThread leaves the thread where it is: only Linux is measured.
 func pinHashThread(hashPin) (unpin func()) { return func() {} }

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,7 @@ func main() {
 
 func runCommand(cmd string, args []string) error {
 	if cmd == hashWorkerCommand { // started by the server itself (hashproc.go), reads no settings
-		return runHashWorker(os.Stdin, os.Stdout)
+		return runHashWorker(os.Stdin, os.Stdout, slices.Equal(args, []string{hashWorkerPinned}))
 	}
 	setupLogging(os.Getenv("LOG_FORMAT"))
 	ready := cmd == "health" && takeReadyFlag(&args)
