@@ -350,7 +350,7 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 	out.WriteString(`{"keys":[`)
 	first := true
 	for _, k := range keys {
-		if k.ExpiresAt != nil && !k.ExpiresAt.Add(s.cfg.JWT.gracePeriod()).After(now) {
+		if k.ExpiresAt != nil && !k.ExpiresAt.Add(s.cfg.JWT.GracePeriod).After(now) {
 			continue
 		}
 		item := orderedObject{}

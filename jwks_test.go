@@ -139,3 +139,27 @@ func TestJWKSFloodIsRateLimited(t *testing.T) {
 		t.Fatalf("429 without X-Retry-After: %v", resp.Header)
 	}
 }
+
+// TestJWKSGracePeriodZeroUnpublishesARotatedKeyAtOnce ensures JWKS_GRACE_PERIOD=0 is honoured as
+// upstream's jwks.gracePeriod: 0 is (getJwks keeps an expired key only while expiresAt +
+// gracePeriod is ahead): once a key is rotated out it leaves the JWKS, rather than staying
+// published for the 30-day default, so a retired (say, leaked) key stops verifying at once.
+func TestJWKSGracePeriodZeroUnpublishesARotatedKeyAtOnce(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"JWT_ENABLED": "true", "JWT_EXPIRES_IN": "3h", "JWKS_ROTATION_INTERVAL": "1h", "JWKS_GRACE_PERIOD": "0s"}
+	loaded, err := loadConfig(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, c := newSignedInServer(t, "no-grace@example.com", "NoGrace", func(c *config) { c.JWT = loaded.JWT })
+	var first, second struct{ Token string }
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &first)
+	ts.clock.advance(time.Hour + time.Second)
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &second)
+	if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", second.Token, ts.URL, ts.now()); err != nil {
+		t.Fatalf("the new key's token: %v", err)
+	}
+	if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", first.Token, ts.URL, ts.now()); err == nil {
+		t.Fatal("with no grace period, a token of the rotated key still verifies against the JWKS")
+	}
+}

@@ -20,7 +20,7 @@ type jwtConfig struct {
 	ExpiresIn        time.Duration // of each JWT; upstream's expirationTime, 15 minutes
 	KeyAlg           string        // algorithm of new keys: EdDSA (Ed25519), ES256, ES512, RS256 or PS256
 	RotationInterval time.Duration // 0: a key never expires
-	GracePeriod      time.Duration // an expired key stays in the JWKS this long
+	GracePeriod      time.Duration // an expired key stays in the JWKS this long; 0: it leaves at once
 }
 
 const (
@@ -77,13 +77,6 @@ func (c jwtConfig) keyAlg() string {
 		return defaultKeyAlg
 	}
 	return c.KeyAlg
-}
-
-func (c jwtConfig) gracePeriod() time.Duration {
-	if c.GracePeriod == 0 {
-		return defaultJWKSGrace
-	}
-	return c.GracePeriod
 }
 
 // keyAlgs makes a new private key for each algorithm a key may be made for, as upstream's

@@ -15,7 +15,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-func withJWT(c *config) { c.JWT.Enabled = true }
+// withJWT turns the jwt plugin on with the grace period its flag defaults to.
+func withJWT(c *config) { c.JWT.Enabled, c.JWT.GracePeriod = true, defaultJWKSGrace }
 
 // foreignVerify is what another service does with our JWTs, using a standard JOSE library and
 // nothing of ours: fetch the JWKS over HTTP, pick the key by kid, check signature, algorithm,
