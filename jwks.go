@@ -339,6 +339,11 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	if len(keys) == 0 {
+		// The key this replica remembers is gone from the table (deleted): forget it, so that
+		// currentSigningKey reads the table and makes the key that signs and is published.
+		s.keys.mu.Lock()
+		s.keys.current = nil
+		s.keys.mu.Unlock()
 		if _, err := s.currentSigningKey(ctx); err != nil {
 			return nil, err
 		}

@@ -163,3 +163,24 @@ func TestJWKSGracePeriodZeroUnpublishesARotatedKeyAtOnce(t *testing.T) {
 		t.Fatal("with no grace period, a token of the rotated key still verifies against the JWKS")
 	}
 }
+
+// TestJWKSAfterEveryKeyIsDeletedPublishesTheKeyThatSigns ensures that once the jwks table is
+// emptied (an operator discarding leaked keys, or keys of a lost secret, as upstream's decrypt
+// error advises), GET /jwks makes a key as upstream's getJwks does on an empty table, rather than
+// answering an empty, cacheable set while the replica goes on signing with a key it remembers.
+func TestJWKSAfterEveryKeyIsDeletedPublishesTheKeyThatSigns(t *testing.T) {
+	t.Parallel()
+	ts, c := newSignedInServer(t, "wiped@example.com", "Wiped", withJWT)
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK)
+	ts.exec(t, `DELETE FROM jwks`)
+	var set struct{ Keys []struct{ Kid string } }
+	c.get("/api/auth/jwks").wantStatus(t, http.StatusOK).decode(t, &set)
+	if len(set.Keys) != 1 {
+		t.Fatalf("after the keys were deleted the JWKS lists %v, want the one new key", set.Keys)
+	}
+	var body struct{ Token string }
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &body)
+	if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", body.Token, ts.URL, ts.now()); err != nil {
+		t.Fatalf("a token signed after the keys were deleted: %v", err)
+	}
+}
