@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // The bearer plugin (upstream: packages/better-auth/src/plugins/bearer/index.ts, bearer): a
@@ -25,7 +26,11 @@ import (
 func (s *server) sessionToken(r *http.Request) (string, bool) {
 	if s.cfg.Bearer.Enabled {
 		if signed, ok := s.bearerSignedToken(r); ok {
-			return s.verifySigned(signed)
+			// A bare token is signed whatever its bytes, and a header may carry bytes that are
+			// not UTF-8 (obs-text), which no stored token is and Postgres refuses as a query
+			// parameter: it names no session, as the cookie it replaces would not.
+			token, ok := s.verifySigned(signed)
+			return token, ok && utf8.ValidString(token)
 		}
 	}
 	return s.sessionCookieToken(r)

@@ -100,6 +100,7 @@ func TestBearerAuthorizationHeaderForms(t *testing.T) {
 		{"dots only", ts, "Bearer ...", false},
 		{"a JWT", ts, "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", false},
 		{"non-ASCII", ts, "Bearer \u00e9t\u00e9.\u00e9", false},
+		{"bare token of bytes that are not UTF-8", ts, "Bearer \xff\xfe", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
