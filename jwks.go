@@ -26,9 +26,12 @@ import (
 // period (jwks.gracePeriod, 30 days by default) so that tokens it signed still verify.
 
 const (
-	// jwksMaxAge is how long a JWKS answer may be cached, by its verifiers and by us. Verifiers
+	// jwksMaxAge is how long verifiers may cache a JWKS answer (its Cache-Control). Verifiers
 	// refetch on an unknown kid anyway; a short age bounds how long a removed key is believed.
 	jwksMaxAge = 5 * time.Minute
+	// jwksCacheAge is how long a replica answers /jwks from the body it last rendered, so that
+	// a flood of requests is not a flood of queries.
+	jwksCacheAge = 5 * time.Second
 	// signingKeyTTL is how long a replica signs with the key it last read before reading the
 	// table again, so that one made by another replica is picked up.
 	signingKeyTTL = time.Minute
@@ -328,7 +331,7 @@ func (o orderedObject) encode() []byte {
 func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 	now := s.now()
 	s.keys.mu.Lock()
-	if s.keys.jwks != nil && now.Sub(s.keys.jwksAt) < 5*time.Second {
+	if s.keys.jwks != nil && now.Sub(s.keys.jwksAt) < jwksCacheAge {
 		body := s.keys.jwks
 		s.keys.mu.Unlock()
 		return body, nil
