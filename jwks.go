@@ -116,7 +116,7 @@ type keyRing struct {
 	mu      sync.Mutex
 	current *signingKey
 	jwks    []byte
-	jwksAt  time.Time
+	until   time.Time // jwks is answered again until then (jwksCacheUntil)
 }
 
 // currentSigningKey returns the key to sign with, making one when none is live (the first token,
@@ -331,7 +331,7 @@ func (o orderedObject) encode() []byte {
 func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 	now := s.now()
 	s.keys.mu.Lock()
-	if s.keys.jwks != nil && now.Sub(s.keys.jwksAt) < jwksCacheAge {
+	if s.keys.jwks != nil && now.Before(s.keys.until) {
 		body := s.keys.jwks
 		s.keys.mu.Unlock()
 		return body, nil
@@ -381,8 +381,31 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 	}
 	out.WriteString(`]}`)
 	body := out.Bytes()
-	s.keys.mu.Lock()
-	s.keys.jwks, s.keys.jwksAt = body, now
-	s.keys.mu.Unlock()
+	if until := jwksCacheUntil(keys, now); until.After(now) {
+		s.keys.mu.Lock()
+		s.keys.jwks, s.keys.until = body, until
+		s.keys.mu.Unlock()
+	}
 	return body, nil
+}
+
+// jwksCacheUntil is until when a JWKS answer rendered from keys at now may be answered again:
+// jwksCacheAge on, or until the first of its live keys expires if sooner, since from then on a
+// replica, any replica, may make a key and sign with it at once. Without a live key, one is about
+// to be made: the answer is not kept at all (now).
+func jwksCacheUntil(keys []jwkRow, now time.Time) time.Time {
+	until, live := now.Add(jwksCacheAge), false
+	for _, k := range keys {
+		if !k.liveAt(now) {
+			continue
+		}
+		live = true
+		if k.ExpiresAt != nil && k.ExpiresAt.Before(until) {
+			until = *k.ExpiresAt
+		}
+	}
+	if !live {
+		return now
+	}
+	return until
 }

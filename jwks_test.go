@@ -184,3 +184,30 @@ func TestJWKSAfterEveryKeyIsDeletedPublishesTheKeyThatSigns(t *testing.T) {
 		t.Fatalf("a token signed after the keys were deleted: %v", err)
 	}
 }
+
+// TestJWKSOfAnotherReplicaListsTheKeyARotationJustMade ensures that a replica whose JWKS answer
+// was rendered before the signing key expired does not answer it again once the key has expired:
+// another replica makes the next key at that moment and signs with it, and upstream's getJwks,
+// which reads the table each time, lists it from then on.
+func TestJWKSOfAnotherReplicaListsTheKeyARotationJustMade(t *testing.T) {
+	t.Parallel()
+	db, _ := newTestDB(t)
+	opts := []func(*config){withJWT, func(c *config) {
+		c.JWT.RotationInterval = time.Hour
+		c.JWT.ExpiresIn = 3 * time.Hour
+	}}
+	a, b := startTestServer(t, db, nil, opts...), startTestServer(t, db, nil, opts...)
+	c := b.client(t)
+	c.signUp("replicas@example.com", "password123", "Replicas")
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK) // b makes the first key, for an hour
+	b.clock.advance(time.Hour - 2*time.Second)
+	a.clock.set(b.now())
+	a.client(t).get("/api/auth/jwks").wantStatus(t, http.StatusOK) // rendered while that key signs
+	b.clock.advance(3 * time.Second)
+	a.clock.set(b.now())
+	var body struct{ Token string }
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &body) // b rotates
+	if _, err := foreignVerify(t, a.URL+"/api/auth/jwks", body.Token, b.URL, b.now()); err != nil {
+		t.Fatalf("the rotated-in key's token against the other replica's JWKS: %v", err)
+	}
+}
