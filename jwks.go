@@ -116,7 +116,8 @@ type keyRing struct {
 	mu      sync.Mutex
 	current *signingKey
 	jwks    []byte
-	until   time.Time // jwks is answered again until then (jwksCacheUntil)
+	jwksAt  time.Time
+	change  time.Time // of jwks: keySetChange
 }
 
 // currentSigningKey returns the key to sign with, making one when none is live (the first token,
@@ -328,18 +329,18 @@ func (o orderedObject) encode() []byte {
 
 // jwksBody renders upstream's getJwks answer: every key not past its grace period, each
 // {alg, crv, ...publicKey, kid}. Like upstream, a first request on an empty table makes a key.
-func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
+func (s *server) jwksBody(ctx context.Context) ([]byte, time.Time, error) {
 	now := s.now()
 	s.keys.mu.Lock()
-	if s.keys.jwks != nil && now.Before(s.keys.until) {
-		body := s.keys.jwks
+	if s.keys.jwks != nil && now.Sub(s.keys.jwksAt) < jwksCacheAge && (s.keys.change.IsZero() || now.Before(s.keys.change)) {
+		body, change := s.keys.jwks, s.keys.change
 		s.keys.mu.Unlock()
-		return body, nil
+		return body, change, nil
 	}
 	s.keys.mu.Unlock()
 	keys, err := allKeys(ctx, s.db)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if len(keys) == 0 {
 		// The key this replica remembers is gone from the table (deleted): forget it, so that
@@ -348,10 +349,10 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 		s.keys.current = nil
 		s.keys.mu.Unlock()
 		if _, err := s.currentSigningKey(ctx); err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		if keys, err = allKeys(ctx, s.db); err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 	}
 	var out bytes.Buffer
@@ -369,7 +370,7 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 			item.set("crv", crv)
 		}
 		if err := item.spread(k.PublicKey); err != nil {
-			return nil, fmt.Errorf("jwks: public key %s: %w", k.ID, err)
+			return nil, time.Time{}, fmt.Errorf("jwks: public key %s: %w", k.ID, err)
 		}
 		kid, _ := json.Marshal(k.ID)
 		item.set("kid", kid)
@@ -380,32 +381,31 @@ func (s *server) jwksBody(ctx context.Context) ([]byte, error) {
 		out.Write(item.encode())
 	}
 	out.WriteString(`]}`)
-	body := out.Bytes()
-	if until := jwksCacheUntil(keys, now); until.After(now) {
-		s.keys.mu.Lock()
-		s.keys.jwks, s.keys.until = body, until
-		s.keys.mu.Unlock()
-	}
-	return body, nil
+	body, change := out.Bytes(), keySetChange(keys, now)
+	s.keys.mu.Lock()
+	s.keys.jwks, s.keys.jwksAt, s.keys.change = body, now, change
+	s.keys.mu.Unlock()
+	return body, change, nil
 }
 
-// jwksCacheUntil is until when a JWKS answer rendered from keys at now may be answered again:
-// jwksCacheAge on, or until the first of its live keys expires if sooner, since from then on a
-// replica, any replica, may make a key and sign with it at once. Without a live key, one is about
-// to be made: the answer is not kept at all (now).
-func jwksCacheUntil(keys []jwkRow, now time.Time) time.Time {
-	until, live := now.Add(jwksCacheAge), false
+// keySetChange is when a JWKS rendered from keys at now may stop listing the key that signs: the
+// first expiry of a live key in it, since from then on any replica may make a key and sign with it
+// at once; now when none is live (one is about to be made); zero when no live key expires. Neither
+// this replica nor the verifiers keep the answer past it.
+func keySetChange(keys []jwkRow, now time.Time) time.Time {
+	var change time.Time
+	live := false
 	for _, k := range keys {
 		if !k.liveAt(now) {
 			continue
 		}
 		live = true
-		if k.ExpiresAt != nil && k.ExpiresAt.Before(until) {
-			until = *k.ExpiresAt
+		if k.ExpiresAt != nil && (change.IsZero() || k.ExpiresAt.Before(change)) {
+			change = *k.ExpiresAt
 		}
 	}
 	if !live {
 		return now
 	}
-	return until
+	return change
 }

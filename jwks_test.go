@@ -13,7 +13,8 @@ import (
 
 // TestJWKSRotationPublishesOldKeysForTheGracePeriod ensures that with a rotation interval a key
 // signs until it expires, the next token gets a new key, the old key stays in the JWKS (and its
-// tokens verify) for the grace period and is gone after it; and that JWKS answers are cacheable.
+// tokens verify) for the grace period and is gone after it; and that JWKS answers are cacheable
+// while a key of theirs signs.
 func TestJWKSRotationPublishesOldKeysForTheGracePeriod(t *testing.T) {
 	t.Parallel()
 	ts, c := newSignedInServer(t, "rotate@example.com", "Rotate", withJWT, func(c *config) {
@@ -27,10 +28,10 @@ func TestJWKSRotationPublishesOldKeysForTheGracePeriod(t *testing.T) {
 		json.Unmarshal(h, &v)
 		return v.Kid
 	}
-	published := func() map[string]bool {
+	published := func(maxAge string) map[string]bool {
 		resp := c.get("/api/auth/jwks").wantStatus(t, http.StatusOK)
-		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=300" {
-			t.Fatalf("Cache-Control %q", cc)
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age="+maxAge {
+			t.Fatalf("Cache-Control %q, want max-age=%s", cc, maxAge)
 		}
 		var set struct{ Keys []struct{ Kid string } }
 		resp.decode(t, &set)
@@ -54,14 +55,15 @@ func TestJWKSRotationPublishesOldKeysForTheGracePeriod(t *testing.T) {
 	if kidOf(second) == kidOf(first) {
 		t.Fatal("an expired key still signs")
 	}
-	if kids := published(); !kids[kidOf(first)] || !kids[kidOf(second)] || len(kids) != 2 {
+	if kids := published("300"); !kids[kidOf(first)] || !kids[kidOf(second)] || len(kids) != 2 {
 		t.Fatalf("after rotation the JWKS lists %v", kids)
 	}
 	if _, err := foreignVerify(t, ts.URL+"/api/auth/jwks", first, ts.URL, ts.now()); err != nil {
 		t.Fatalf("a token of the rotated key no longer verifies: %v", err)
 	}
 	ts.clock.advance(2 * time.Hour)
-	if kids := published(); kids[kidOf(first)] || !kids[kidOf(second)] {
+	// No key is live now (the next token makes one), so the set is not to be kept.
+	if kids := published("0"); kids[kidOf(first)] || !kids[kidOf(second)] {
 		t.Fatalf("past its grace period the JWKS lists %v", kids)
 	}
 	if n := ts.rowCount(t, "jwks"); n != 2 {
@@ -209,5 +211,29 @@ func TestJWKSOfAnotherReplicaListsTheKeyARotationJustMade(t *testing.T) {
 	c.get("/api/auth/token").wantStatus(t, http.StatusOK).decode(t, &body) // b rotates
 	if _, err := foreignVerify(t, a.URL+"/api/auth/jwks", body.Token, b.URL, b.now()); err != nil {
 		t.Fatalf("the rotated-in key's token against the other replica's JWKS: %v", err)
+	}
+}
+
+// TestJWKSCacheControlEndsWhenAKeyOfTheSetExpires ensures verifiers are not told to keep a JWKS
+// answer past the expiry of the key that signs: the next key signs as soon as it is made, and a
+// cache holding the older set would answer a verifier's refetch for that key without it.
+func TestJWKSCacheControlEndsWhenAKeyOfTheSetExpires(t *testing.T) {
+	t.Parallel()
+	ts, c := newSignedInServer(t, "max-age@example.com", "MaxAge", withJWT, func(c *config) { c.JWT.RotationInterval = time.Hour })
+	cacheControl := func() string {
+		return c.get("/api/auth/jwks").wantStatus(t, http.StatusOK).Header.Get("Cache-Control")
+	}
+	ts.clock.set(ts.now())
+	c.get("/api/auth/token").wantStatus(t, http.StatusOK)
+	if cc := cacheControl(); cc != "public, max-age=300" {
+		t.Fatalf("an hour before the key expires: Cache-Control %q", cc)
+	}
+	ts.clock.advance(time.Hour - 2*time.Second)
+	if cc := cacheControl(); cc != "public, max-age=2" {
+		t.Fatalf("2 s before the key expires: Cache-Control %q", cc)
+	}
+	ts.clock.advance(3 * time.Second)
+	if cc := cacheControl(); cc != "public, max-age=0" {
+		t.Fatalf("with no live key: Cache-Control %q", cc)
 	}
 }

@@ -14,16 +14,22 @@ import (
 // signed-in user that any service verifies against GET /jwks, with no call to this server.
 
 // handleJWKS is upstream's getJwks. Ours adds cache headers: the set changes only on rotation,
-// and verifiers refetch on a kid they do not know.
+// and verifiers refetch on a kid they do not know. The age ends when a key of the set expires,
+// since the next key signs as soon as it is made, and a cache holding the set past that moment
+// would answer such a refetch without it.
 func (s *server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	if !s.cfg.JWT.Enabled {
 		return errNotFoundEmpty
 	}
-	body, err := s.jwksBody(r.Context())
+	body, change, err := s.jwksBody(r.Context())
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge.Seconds())))
+	maxAge := jwksMaxAge
+	if !change.IsZero() {
+		maxAge = max(0, min(maxAge, change.Sub(s.now())))
+	}
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge.Seconds())))
 	writeJSONBytes(w, http.StatusOK, body)
 	return nil
 }
