@@ -152,12 +152,43 @@ func (s *server) samlLogoutResponse(w http.ResponseWriter, r *http.Request, p *s
 		slog.WarnContext(r.Context(), "saml logout response refused", "provider", p.ProviderID, "err", privateSAMLError(err))
 		return errSAMLInvalidLogoutResponse
 	}
-	if _, err := s.consumeVerification(r.Context(), s.db, samlLogoutRequestPrefix+resp.InResponseTo); err != nil {
+	// Used up here, so of two deliveries of one answer only the first lands.
+	used, err := s.consumeLogoutRequest(r.Context(), resp.InResponseTo)
+	if err != nil {
 		return err
+	}
+	if !used {
+		return errSAMLInvalidLogoutResponse
 	}
 	s.clearSessionCookies(w, r)
 	redirect(w, target)
 	return nil
+}
+
+// Our logout requests stay in Postgres whatever VERIFICATION_STORE_IN_DATABASE says: the IdP's
+// answer is matched against all of a provider's pending ones (pendingLogoutRequests), a prefix
+// search Redis cannot do (COMPATIBILITY.md, redis-verification-our-records).
+func (s *server) storeLogoutRequest(ctx context.Context, id, providerID string) error {
+	now := s.now()
+	_, err := s.db.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
+		VALUES ($1, $2, $3, $4, $5, $5)`, generateID(32), samlLogoutRequestPrefix+id, providerID, now.Add(samlLogoutRequestTTL), now)
+	if err != nil {
+		return fmt.Errorf("store logout request: %w", err)
+	}
+	return nil
+}
+
+// consumeLogoutRequest uses up a logout request we sent (and any Redis copy another server
+// wrote); false when it was not pending.
+func (s *server) consumeLogoutRequest(ctx context.Context, id string) (bool, error) {
+	v, err := consumeVerificationRows(ctx, s.db, samlLogoutRequestPrefix+id)
+	if err != nil {
+		return false, err
+	}
+	if err := s.forgetVerification(ctx, samlLogoutRequestPrefix+id); err != nil {
+		return false, err
+	}
+	return v != nil && v.ExpiresAt.After(s.now()), nil
 }
 
 // pendingLogoutRequests are the ids of the logout requests we sent to the provider's IdP and
@@ -305,7 +336,7 @@ func (s *server) startSAMLLogout(ctx context.Context, p *ssoProvider, sp *saml.S
 	if err != nil {
 		return "", fmt.Errorf("saml logout request: %w", err)
 	}
-	if err := s.createVerification(ctx, s.db, samlLogoutRequestPrefix+req.ID, p.ProviderID, s.now().Add(samlLogoutRequestTTL)); err != nil {
+	if err := s.storeLogoutRequest(ctx, req.ID, p.ProviderID); err != nil {
 		return "", err
 	}
 	u, err := sp.RedirectLogoutRequestURL(req, relayState)

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,9 +20,9 @@ import (
 
 // newSLOEnv is a SAML env with single logout on and a provider "acme" whose IdP has SLO endpoints,
 // with ada signed in on the returned client.
-func newSLOEnv(t *testing.T) (*samlEnv, *testClient) {
+func newSLOEnv(t *testing.T, opts ...func(*config)) (*samlEnv, *testClient) {
 	t.Helper()
-	e := newSAMLEnv(t, func(c *config) { c.SSO.SAMLSingleLogout = true })
+	e := newSAMLEnv(t, append(opts, func(c *config) { c.SSO.SAMLSingleLogout = true })...)
 	slo := []any{map[string]any{"Binding": saml.HTTPRedirectBinding, "Location": e.idp.URL + "/slo"},
 		map[string]any{"Binding": saml.HTTPPostBinding, "Location": e.idp.URL + "/slo"}}
 	e.registerSAML(t, "acme", map[string]any{"idpMetadata": map[string]any{"entityID": e.idp.EntityID, "singleLogoutService": slo}}, nil)
@@ -96,6 +100,35 @@ func TestSAMLSingleLogoutNeedsAValidIdPSignature(t *testing.T) {
 	idp.postSLO(t, "SAMLRequest", valid).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_REQUEST")
 }
 
+// logoutAnswer is the IdP's LogoutResponse, with sig as its signature, to the LogoutRequest the
+// sidecar's logout sent the browser to the IdP with (location).
+func (e *samlEnv) logoutAnswer(t *testing.T, location string) func(sig *etree.Element) *etree.Element {
+	t.Helper()
+	loc, err := url.Parse(location)
+	if err != nil || !strings.HasPrefix(location, e.idp.URL+"/slo?") {
+		t.Fatalf("logout went to %s", location)
+	}
+	deflated, err := base64.StdEncoding.DecodeString(loc.Query().Get("SAMLRequest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(deflated)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req saml.LogoutRequest
+	if err := xml.Unmarshal(raw, &req); err != nil || req.ID == "" {
+		t.Fatalf("logout request %s: %v", raw, err)
+	}
+	now := time.Now().UTC()
+	return func(sig *etree.Element) *etree.Element {
+		lr := saml.LogoutResponse{ID: "id-answer-" + req.ID, InResponseTo: req.ID, Version: "2.0",
+			IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/acme", Issuer: &saml.Issuer{Value: e.idp.EntityID},
+			Status: saml.Status{StatusCode: saml.StatusCode{Value: saml.StatusSuccess}}, Signature: sig}
+		return lr.Element()
+	}
+}
+
 // TestSAMLLogoutGoesToTheIdPAndBack: logout ends the session here and sends the browser to the
 // IdP with a LogoutRequest it stored; the IdP's signed LogoutResponse to it lands on the
 // callback, an unsigned one is refused.
@@ -110,21 +143,30 @@ func TestSAMLLogoutGoesToTheIdPAndBack(t *testing.T) {
 	if got := c.sessionUser(t); got != "" {
 		t.Fatalf("after logout the session is %q", got)
 	}
-	var identifier string
-	if err := e.db.QueryRow(t.Context(), `SELECT identifier FROM verification WHERE identifier LIKE 'saml-logout-request:%'`).Scan(&identifier); err != nil {
-		t.Fatal(err)
+	if got := e.count(t, `SELECT count(*) FROM verification WHERE identifier LIKE 'saml-logout-request:%'`); got != 1 {
+		t.Fatalf("stored logout requests = %d, want 1", got)
 	}
-	now := time.Now().UTC()
-	answer := func(sig *etree.Element) *etree.Element {
-		lr := saml.LogoutResponse{ID: "id-answer", InResponseTo: strings.TrimPrefix(identifier, samlLogoutRequestPrefix), Version: "2.0",
-			IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/acme", Issuer: &saml.Issuer{Value: e.idp.EntityID},
-			Status: saml.Status{StatusCode: saml.StatusCode{Value: saml.StatusSuccess}}, Signature: sig}
-		return lr.Element()
-	}
+	answer := e.logoutAnswer(t, loc.String())
 	idp := e.client(t)
 	idp.postSLO(t, "SAMLResponse", encodeElement(t, answer(nil))).wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_RESPONSE")
 	idp.do(http.MethodPost, "/api/auth/sso/saml2/sp/slo/acme", url.Values{"SAMLResponse": {signedMessage(t, testSAMLKeys(t)[0], answer)}, "RelayState": {"/bye"}}.Encode(),
 		"Content-Type", "application/x-www-form-urlencoded").wantRedirect(t, "/bye")
+}
+
+// TestSAMLLogoutCompletesWithVerificationValuesOnlyInRedis: with VERIFICATION_STORE_IN_DATABASE
+// off, the logout requests we sent are still found when the IdP answers (they stay in Postgres,
+// COMPATIBILITY.md redis-verification-our-records), and an answer is taken once.
+func TestSAMLLogoutCompletesWithVerificationValuesOnlyInRedis(t *testing.T) {
+	t.Parallel()
+	e, c := newSLOEnv(t, withRedis(t, true, false))
+	resp := c.post("/api/auth/sso/saml2/logout/acme", map[string]any{"callbackURL": "/bye"}).wantStatus(t, http.StatusFound)
+	answer := signedMessage(t, testSAMLKeys(t)[0], e.logoutAnswer(t, resp.Header.Get("Location")))
+	post := func() *testResponse {
+		return e.client(t).do(http.MethodPost, "/api/auth/sso/saml2/sp/slo/acme", url.Values{"SAMLResponse": {answer}, "RelayState": {"/bye"}}.Encode(),
+			"Content-Type", "application/x-www-form-urlencoded")
+	}
+	post().wantRedirect(t, "/bye")
+	post().wantError(t, http.StatusBadRequest, "INVALID_LOGOUT_RESPONSE")
 }
 
 // TestSAMLSingleLogoutIsOffByDefault: as upstream, the routes answer SINGLE_LOGOUT_NOT_ENABLED
