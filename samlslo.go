@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/crewjam/saml"
+	"github.com/jackc/pgx/v5"
 )
 
 // SAML single logout (upstream: packages/sso/src/routes/sso.ts, sloEndpoint and initiateSLO), on
@@ -69,10 +71,85 @@ func (s *server) recordSAMLSession(ctx context.Context, providerID string, a *sa
 	}
 	key := samlSessionKey(providerID, rec.NameID)
 	expires := time.Time(as.Session.ExpiresAt)
-	if err := s.createVerification(ctx, s.db, key, string(value), expires); err != nil {
-		return err
+	return inTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.storeSAMLRecord(ctx, tx, key, string(value), expires); err != nil {
+			return err
+		}
+		return s.storeSAMLRecord(ctx, tx, samlSessionByIDPrefix+as.Session.ID, key, expires)
+	})
+}
+
+// Single logout's records (each SAML sign-in's session, by NameID and by session id, and the
+// logout requests we sent) stay in Postgres whatever VERIFICATION_STORE_IN_DATABASE says: a NameID
+// may have several sessions, and an IdP's answer is matched against all of a provider's pending
+// requests, which Redis's one value per key and lack of a prefix search cannot serve
+// (COMPATIBILITY.md, redis-verification-our-records).
+func (s *server) storeSAMLRecord(ctx context.Context, q querier, identifier, value string, expiresAt time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
+		VALUES ($1, $2, $3, $4, $5, $5)`, generateID(32), identifier, value, expiresAt, s.now())
+	if err != nil {
+		return fmt.Errorf("store saml record: %w", err)
 	}
-	return s.createVerification(ctx, s.db, samlSessionByIDPrefix+as.Session.ID, key, expires)
+	return nil
+}
+
+// storedSAMLSession is a session record with the id of its row.
+type storedSAMLSession struct {
+	rowID string
+	samlSessionRecord
+}
+
+// samlSessions are the unexpired session records under key (one NameID's sign-ins at one
+// provider), oldest first.
+func (s *server) samlSessions(ctx context.Context, q querier, key string) ([]storedSAMLSession, error) {
+	rows, err := q.Query(ctx, `SELECT id, value FROM verification WHERE identifier = $1 AND "expiresAt" > $2 ORDER BY "createdAt"`, key, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("find saml sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []storedSAMLSession
+	for rows.Next() {
+		var rec storedSAMLSession
+		var value string
+		if err := rows.Scan(&rec.rowID, &value); err != nil {
+			return nil, fmt.Errorf("find saml sessions: %w", err)
+		}
+		if json.Unmarshal([]byte(value), &rec.samlSessionRecord) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out, rows.Err()
+}
+
+// samlSessionOf is the record of the SAML sign-in that made the session, or nil.
+func (s *server) samlSessionOf(ctx context.Context, sessionID string) (*storedSAMLSession, error) {
+	var key string
+	err := s.db.QueryRow(ctx, `SELECT value FROM verification WHERE identifier = $1 AND "expiresAt" > $2 ORDER BY "createdAt" DESC LIMIT 1`,
+		samlSessionByIDPrefix+sessionID, s.now()).Scan(&key)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find saml session: %w", err)
+	}
+	recs, err := s.samlSessions(ctx, s.db, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if rec.SessionID == sessionID {
+			return &rec, nil
+		}
+	}
+	return nil, nil
+}
+
+// forgetSAMLSession deletes a session's records.
+func forgetSAMLSession(ctx context.Context, q querier, rec *storedSAMLSession) error {
+	if _, err := q.Exec(ctx, `DELETE FROM verification WHERE id = $1 OR identifier = $2`, rec.rowID, samlSessionByIDPrefix+rec.SessionID); err != nil {
+		return fmt.Errorf("forget saml session: %w", err)
+	}
+	return nil
 }
 
 // samlSLOProvider is the provider of a logout route and its service provider.
@@ -165,21 +242,8 @@ func (s *server) samlLogoutResponse(w http.ResponseWriter, r *http.Request, p *s
 	return nil
 }
 
-// Our logout requests stay in Postgres whatever VERIFICATION_STORE_IN_DATABASE says: the IdP's
-// answer is matched against all of a provider's pending ones (pendingLogoutRequests), a prefix
-// search Redis cannot do (COMPATIBILITY.md, redis-verification-our-records).
-func (s *server) storeLogoutRequest(ctx context.Context, id, providerID string) error {
-	now := s.now()
-	_, err := s.db.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
-		VALUES ($1, $2, $3, $4, $5, $5)`, generateID(32), samlLogoutRequestPrefix+id, providerID, now.Add(samlLogoutRequestTTL), now)
-	if err != nil {
-		return fmt.Errorf("store logout request: %w", err)
-	}
-	return nil
-}
-
-// consumeLogoutRequest uses up a logout request we sent (and any Redis copy another server
-// wrote); false when it was not pending.
+// consumeLogoutRequest uses up a logout request we sent (storeSAMLRecord; and any Redis copy
+// another server wrote); false when it was not pending.
 func (s *server) consumeLogoutRequest(ctx context.Context, id string) (bool, error) {
 	v, err := consumeVerificationRows(ctx, s.db, samlLogoutRequestPrefix+id)
 	if err != nil {
@@ -220,24 +284,11 @@ func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ss
 		return errSAMLInvalidLogoutRequest
 	}
 	ctx := r.Context()
-	v, err := s.consumeVerification(ctx, s.db, samlSessionKey(p.ProviderID, req.NameID.Value))
+	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.endSAMLSessions(ctx, tx, samlSessionKey(p.ProviderID, req.NameID.Value), req.AllSessionIndexes())
+	})
 	if err != nil {
 		return err
-	}
-	var rec samlSessionRecord
-	if v != nil && json.Unmarshal([]byte(v.Value), &rec) == nil {
-		index := ""
-		if req.SessionIndex != nil {
-			index = req.SessionIndex.Value
-		}
-		if index == "" || rec.SessionIndex == "" || index == rec.SessionIndex {
-			if _, err := s.endSession(ctx, s.db, rec.SessionToken); err != nil {
-				return err
-			}
-			if _, err := s.consumeVerification(ctx, s.db, samlSessionByIDPrefix+rec.SessionID); err != nil {
-				return err
-			}
-		}
 	}
 	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
 		if _, err := s.endSession(ctx, s.db, token); err != nil {
@@ -246,6 +297,30 @@ func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ss
 	}
 	s.clearSessionCookies(w, r)
 	return s.answerLogoutRequest(w, r, sp, req.ID, relayState)
+}
+
+// endSAMLSessions ends the sessions the sign-ins of one NameID at one provider made (key): those
+// of the SessionIndexes the IdP names or, when it names none, all of them (SAML core 3.7.3.2),
+// forgetting their records. A record without a SessionIndex matches any, as upstream's.
+func (s *server) endSAMLSessions(ctx context.Context, tx pgx.Tx, key string, indexes []saml.SessionIndex) error {
+	recs, err := s.samlSessions(ctx, tx, key)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		named := len(indexes) == 0 || rec.SessionIndex == "" ||
+			slices.ContainsFunc(indexes, func(i saml.SessionIndex) bool { return i.Value == rec.SessionIndex })
+		if !named {
+			continue
+		}
+		if _, err := s.endSession(ctx, tx, rec.SessionToken); err != nil {
+			return err
+		}
+		if err := forgetSAMLSession(ctx, tx, &rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // answerLogoutRequest sends the LogoutResponse: an auto-posting form for a POSTed request, else a
@@ -312,16 +387,14 @@ func (s *server) handleSAMLLogout(w http.ResponseWriter, r *http.Request) error 
 // one, the user's email, as upstream) and forgets the session's SAML record.
 func (s *server) startSAMLLogout(ctx context.Context, p *ssoProvider, sp *saml.ServiceProvider, as *authSession, relayState string) (string, error) {
 	nameID, index := as.User.Email, ""
-	if key, err := s.consumeVerification(ctx, s.db, samlSessionByIDPrefix+as.Session.ID); err != nil {
+	rec, err := s.samlSessionOf(ctx, as.Session.ID)
+	if err != nil {
 		return "", err
-	} else if key != nil {
-		v, err := s.consumeVerification(ctx, s.db, key.Value)
-		if err != nil {
+	}
+	if rec != nil {
+		nameID, index = cmp.Or(rec.NameID, nameID), rec.SessionIndex
+		if err := forgetSAMLSession(ctx, s.db, rec); err != nil {
 			return "", err
-		}
-		var rec samlSessionRecord
-		if v != nil && json.Unmarshal([]byte(v.Value), &rec) == nil {
-			nameID, index = cmp.Or(rec.NameID, nameID), rec.SessionIndex
 		}
 	}
 	location := sp.GetSLOBindingLocation(saml.HTTPRedirectBinding)
@@ -336,7 +409,7 @@ func (s *server) startSAMLLogout(ctx context.Context, p *ssoProvider, sp *saml.S
 	if err != nil {
 		return "", fmt.Errorf("saml logout request: %w", err)
 	}
-	if err := s.storeLogoutRequest(ctx, req.ID, p.ProviderID); err != nil {
+	if err := s.storeSAMLRecord(ctx, s.db, samlLogoutRequestPrefix+req.ID, p.ProviderID, s.now().Add(samlLogoutRequestTTL)); err != nil {
 		return "", err
 	}
 	u, err := sp.RedirectLogoutRequestURL(req, relayState)

@@ -199,3 +199,23 @@ func TestSAMLSingleLogoutIgnoresAForeignNamespaceNameID(t *testing.T) {
 		t.Fatalf("after a logout request naming nobody the session is %q, want ada's", got)
 	}
 }
+
+// TestSAMLSingleLogoutEndsEverySessionOfTheNameID: a LogoutRequest without SessionIndex ends all
+// the sessions the provider's sign-ins of that NameID made (SAML core 3.7.3.2), not only the
+// newest, and leaves no record of them behind.
+func TestSAMLSingleLogoutEndsEverySessionOfTheNameID(t *testing.T) {
+	t.Parallel()
+	e, first := newSLOEnv(t)
+	second := e.client(t)
+	second.postToACS(t, acsPath("acme"), e.startSAML(t, second, "acme")).wantRedirect(t, "/dashboard")
+	request := signedMessage(t, testSAMLKeys(t)[0], e.logoutRequest("id-all", "ada@acme.com"))
+	e.client(t).postSLO(t, "SAMLRequest", request).wantStatus(t, http.StatusOK)
+	for i, c := range []*testClient{first, second} {
+		if got := c.sessionUser(t); got != "" {
+			t.Errorf("sign-in %d: after the IdP's logout the session is %q, want none", i+1, got)
+		}
+	}
+	if got := e.count(t, `SELECT count(*) FROM verification WHERE identifier LIKE 'saml-session%'`); got != 0 {
+		t.Fatalf("single logout records left = %d, want none", got)
+	}
+}
