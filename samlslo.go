@@ -371,35 +371,51 @@ func (s *server) handleSAMLLogout(w http.ResponseWriter, r *http.Request) error 
 	if c.IDPMetadata == nil || len(c.IDPMetadata.SingleLogoutService) == 0 && !strings.Contains(deref(c.IDPMetadata.Metadata), "SingleLogoutService") {
 		return errSAMLIdPNoSLO
 	}
-	u, err := s.startSAMLLogout(r.Context(), p, sp, as, cmp.Or(body.CallbackURL, s.baseURL(r)))
+	ctx := r.Context()
+	rec, err := s.samlSessionOf(ctx, as.Session.ID)
 	if err != nil {
 		return err
 	}
-	if _, err := s.endSession(r.Context(), s.db, as.Session.Token); err != nil {
+	req, err := makeSAMLLogoutRequest(sp, as, rec)
+	if err != nil {
+		return err
+	}
+	u, err := sp.RedirectLogoutRequestURL(req, cmp.Or(body.CallbackURL, s.baseURL(r)))
+	if err != nil {
+		return fmt.Errorf("saml logout request: %w", err)
+	}
+	// All or nothing: a logout that fails keeps the session and the record the IdP's own
+	// LogoutRequest would end it by.
+	err = inTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.storeSAMLRecord(ctx, tx, samlLogoutRequestPrefix+req.ID, p.ProviderID, s.now().Add(samlLogoutRequestTTL)); err != nil {
+			return err
+		}
+		if rec != nil {
+			if err := forgetSAMLSession(ctx, tx, rec); err != nil {
+				return err
+			}
+		}
+		_, err := s.endSession(ctx, tx, as.Session.Token)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	s.clearSessionCookies(w, r)
-	redirect(w, u)
+	redirect(w, u.String())
 	return nil
 }
 
-// startSAMLLogout makes and stores the LogoutRequest for the session's SAML sign-in (or, without
-// one, the user's email, as upstream) and forgets the session's SAML record.
-func (s *server) startSAMLLogout(ctx context.Context, p *ssoProvider, sp *saml.ServiceProvider, as *authSession, relayState string) (string, error) {
+// makeSAMLLogoutRequest is the LogoutRequest for the session's SAML sign-in (rec), or without one
+// for the user's email, as upstream's initiateSLO.
+func makeSAMLLogoutRequest(sp *saml.ServiceProvider, as *authSession, rec *storedSAMLSession) (*saml.LogoutRequest, error) {
 	nameID, index := as.User.Email, ""
-	rec, err := s.samlSessionOf(ctx, as.Session.ID)
-	if err != nil {
-		return "", err
-	}
 	if rec != nil {
 		nameID, index = cmp.Or(rec.NameID, nameID), rec.SessionIndex
-		if err := forgetSAMLSession(ctx, s.db, rec); err != nil {
-			return "", err
-		}
 	}
 	location := sp.GetSLOBindingLocation(saml.HTTPRedirectBinding)
 	if location == "" {
-		return "", errSAMLIdPNoSLO
+		return nil, errSAMLIdPNoSLO
 	}
 	var opts []saml.LogoutRequestOption
 	if index != "" {
@@ -407,14 +423,7 @@ func (s *server) startSAMLLogout(ctx context.Context, p *ssoProvider, sp *saml.S
 	}
 	req, err := sp.MakeLogoutRequest(location, nameID, opts...)
 	if err != nil {
-		return "", fmt.Errorf("saml logout request: %w", err)
+		return nil, fmt.Errorf("saml logout request: %w", err)
 	}
-	if err := s.storeSAMLRecord(ctx, s.db, samlLogoutRequestPrefix+req.ID, p.ProviderID, s.now().Add(samlLogoutRequestTTL)); err != nil {
-		return "", err
-	}
-	u, err := sp.RedirectLogoutRequestURL(req, relayState)
-	if err != nil {
-		return "", fmt.Errorf("saml logout request: %w", err)
-	}
-	return u.String(), nil
+	return req, nil
 }

@@ -219,3 +219,24 @@ func TestSAMLSingleLogoutEndsEverySessionOfTheNameID(t *testing.T) {
 		t.Fatalf("single logout records left = %d, want none", got)
 	}
 }
+
+// TestSAMLRefusedLogoutKeepsTheSessionEndableByTheIdP: a logout refused because the IdP takes
+// LogoutRequests only by POST leaves the session, and so its single logout record: the IdP's own
+// LogoutRequest still ends it afterwards.
+func TestSAMLRefusedLogoutKeepsTheSessionEndableByTheIdP(t *testing.T) {
+	t.Parallel()
+	e := newSAMLEnv(t, func(c *config) { c.SSO.SAMLSingleLogout = true })
+	slo := []any{map[string]any{"Binding": saml.HTTPPostBinding, "Location": e.idp.URL + "/slo"}}
+	e.registerSAML(t, "acme", map[string]any{"idpMetadata": map[string]any{"entityID": e.idp.EntityID, "singleLogoutService": slo}}, nil)
+	c := e.client(t)
+	c.postToACS(t, acsPath("acme"), e.startSAML(t, c, "acme")).wantRedirect(t, "/dashboard")
+	c.post("/api/auth/sso/saml2/logout/acme", map[string]any{}).wantError(t, http.StatusBadRequest, "IDP_SLO_NOT_SUPPORTED")
+	if got := c.sessionUser(t); got != "ada@acme.com" {
+		t.Fatalf("after a refused logout the session is %q, want ada's", got)
+	}
+	request := signedMessage(t, testSAMLKeys(t)[0], e.logoutRequest("id-after", "ada@acme.com"))
+	e.client(t).postSLO(t, "SAMLRequest", request).wantStatus(t, http.StatusOK)
+	if got := c.sessionUser(t); got != "" {
+		t.Fatalf("after the IdP's logout the session is %q, want none", got)
+	}
+}
