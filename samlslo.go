@@ -290,13 +290,44 @@ func (s *server) samlLogoutRequest(w http.ResponseWriter, r *http.Request, p *ss
 	if err != nil {
 		return err
 	}
-	if token, ok := s.signedCookie(r, cookieSessionToken); ok {
+	if err := s.endBrowserSession(w, r, p.ProviderID, req.NameID.Value); err != nil {
+		return err
+	}
+	return s.answerLogoutRequest(w, r, sp, req.ID, relayState)
+}
+
+// endBrowserSession ends the session of the browser that brought the LogoutRequest, as upstream's
+// sloEndpoint does, but only when it is the named user's: a session whose user has no account of
+// this NameID at this provider stays, cookies and all. Otherwise the signed request of any
+// provider's IdP (a provider anyone signed in may register), sent as a link, would sign out
+// whoever follows it.
+func (s *server) endBrowserSession(w http.ResponseWriter, r *http.Request, providerID, nameID string) error {
+	token, ok := s.signedCookie(r, cookieSessionToken)
+	if !ok {
+		s.clearSessionCookies(w, r)
+		return nil
+	}
+	ctx := r.Context()
+	as, err := s.findSession(ctx, token)
+	if err != nil {
+		return err
+	}
+	if as != nil {
+		var named bool
+		err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM account WHERE "userId" = $1 AND "providerId" = $2 AND "accountId" = $3)`,
+			as.User.ID, providerID, nameID).Scan(&named)
+		if err != nil {
+			return fmt.Errorf("find saml account: %w", err)
+		}
+		if !named {
+			return nil
+		}
 		if _, err := s.endSession(ctx, s.db, token); err != nil {
 			return err
 		}
 	}
 	s.clearSessionCookies(w, r)
-	return s.answerLogoutRequest(w, r, sp, req.ID, relayState)
+	return nil
 }
 
 // endSAMLSessions ends the sessions the sign-ins of one NameID at one provider made (key): those

@@ -59,10 +59,15 @@ func encodeElement(t *testing.T, el *etree.Element) string {
 
 // logoutRequest is the IdP's LogoutRequest for nameID, with sig as its signature.
 func (e *samlEnv) logoutRequest(id, nameID string) func(sig *etree.Element) *etree.Element {
+	return e.logoutRequestTo("acme", e.idp.EntityID, id, nameID)
+}
+
+// logoutRequestTo is the LogoutRequest of the IdP issuer for nameID, to provider's SLO route.
+func (e *samlEnv) logoutRequestTo(provider, issuer, id, nameID string) func(sig *etree.Element) *etree.Element {
 	now := time.Now().UTC()
 	return func(sig *etree.Element) *etree.Element {
-		lr := saml.LogoutRequest{ID: id, Version: "2.0", IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/acme",
-			Issuer: &saml.Issuer{Value: e.idp.EntityID}, NameID: &saml.NameID{Value: nameID}, Signature: sig}
+		lr := saml.LogoutRequest{ID: id, Version: "2.0", IssueInstant: now, Destination: e.URL + "/api/auth/sso/saml2/sp/slo/" + provider,
+			Issuer: &saml.Issuer{Value: issuer}, NameID: &saml.NameID{Value: nameID}, Signature: sig}
 		return lr.Element()
 	}
 }
@@ -239,4 +244,48 @@ func TestSAMLRefusedLogoutKeepsTheSessionEndableByTheIdP(t *testing.T) {
 	if got := c.sessionUser(t); got != "" {
 		t.Fatalf("after the IdP's logout the session is %q, want none", got)
 	}
+}
+
+// TestSAMLSingleLogoutLeavesAnotherUsersBrowserSession: a LogoutRequest validly signed by the IdP of
+// a provider anyone signed in may register, naming that IdP's own user, and delivered through
+// ada's browser (a link: the redirect binding, which carries her cookies) does not end ada's
+// session: only the sessions of the user it names end.
+func TestSAMLSingleLogoutLeavesAnotherUsersBrowserSession(t *testing.T) {
+	t.Parallel()
+	e, ada := newSLOEnv(t)
+	keys := testSAMLKeys(t)
+	mallory := e.client(t)
+	mallory.signUp("mallory@evil.example", ssoPassword, "Mallory")
+	const evilIdP = "https://evil.example/idp"
+	mallory.post("/api/auth/sso/register", map[string]any{"providerId": "evil", "issuer": spIssuer("evil"), "domain": "evil.example",
+		"samlConfig": map[string]any{"entryPoint": "https://evil.example/sso", "cert": keys[1].certPEM, "idpMetadata": map[string]any{
+			"entityID": evilIdP, "singleLogoutService": []any{map[string]any{"Binding": saml.HTTPRedirectBinding, "Location": "https://evil.example/slo"}}}},
+	}).wantStatus(t, http.StatusOK)
+	ada.get(sloLink(t, "evil", signedMessage(t, keys[1], e.logoutRequestTo("evil", evilIdP, "id-evil", "mallory@evil.example")))).
+		wantStatus(t, http.StatusFound)
+	if got := ada.sessionUser(t); got != "ada@acme.com" {
+		t.Fatalf("after another IdP's logout of its own user ada's session is %q, want hers", got)
+	}
+	// Her own IdP's request naming her ends the browser's session, even with no record of it.
+	if _, err := e.db.Exec(t.Context(), `DELETE FROM verification WHERE identifier LIKE 'saml-session%'`); err != nil {
+		t.Fatal(err)
+	}
+	ada.get(sloLink(t, "acme", signedMessage(t, keys[0], e.logoutRequest("id-ada", "ada@acme.com")))).wantStatus(t, http.StatusFound)
+	if got := ada.sessionUser(t); got != "" {
+		t.Fatalf("after her IdP's logout ada's session is %q, want none", got)
+	}
+}
+
+// sloLink is the redirect binding's link to provider's SLO route for a message (base64 XML).
+func sloLink(t *testing.T, provider, message string) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.DefaultCompression)
+	_, _ = fw.Write(raw)
+	_ = fw.Close()
+	return "/api/auth/sso/saml2/sp/slo/" + provider + "?" + url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(deflated.Bytes())}}.Encode()
 }
