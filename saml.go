@@ -563,6 +563,10 @@ func (s *server) handleSAMLMetadata(w http.ResponseWriter, r *http.Request) erro
 		doc = string(out)
 	}
 	w.Header().Set("Content-Type", "application/xml")
+	// A registered document is served as given, on our origin, to anyone: a browser would run an
+	// XHTML script element in it with the visitor's cookies, so it gets the error page's lockdown
+	// (stricter than upstream, which sends none).
+	setPageSecurityHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(doc))
 	return nil

@@ -287,3 +287,24 @@ func TestSAMLMetadataDescribesTheServiceProvider(t *testing.T) {
 	}
 	e.client(t).get("/api/auth/sso/saml2/sp/metadata?providerId=nope").wantError(t, http.StatusNotFound, "")
 }
+
+// TestSAMLMetadataDocumentCannotRunScript: the SP metadata document anyone signed in may register
+// is served as given, on the auth server's origin and to anyone, so it is served as the error
+// page is: under a CSP that runs no script (an XHTML script element in it would otherwise run
+// with the visitor's cookies) and without MIME sniffing.
+func TestSAMLMetadataDocumentCannotRunScript(t *testing.T) {
+	t.Parallel()
+	e := newSAMLEnv(t)
+	metadata := `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+		`<AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://x/acs" index="1"/></SPSSODescriptor>` +
+		`<script xmlns="http://www.w3.org/1999/xhtml">fetch("/api/auth/list-sessions")</script></EntityDescriptor>`
+	e.registerSAML(t, "acme", map[string]any{"spMetadata": map[string]any{"metadata": metadata}}, nil)
+	resp := e.client(t).get("/api/auth/sso/saml2/sp/metadata?providerId=acme").wantStatus(t, http.StatusOK)
+	if string(resp.Body) != metadata {
+		t.Fatalf("metadata %s, want the registered document", resp.Body)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("metadata served with headers %v", resp.Header)
+	}
+}
