@@ -99,26 +99,26 @@ type storedSAMLSession struct {
 	samlSessionRecord
 }
 
-// samlSessions are the unexpired session records under key (one NameID's sign-ins at one
-// provider), oldest first.
+// samlSessions are the readable, unexpired session records under key (one NameID's sign-ins at
+// one provider), oldest first.
 func (s *server) samlSessions(ctx context.Context, q querier, key string) ([]storedSAMLSession, error) {
 	rows, err := q.Query(ctx, `SELECT id, value FROM verification WHERE identifier = $1 AND "expiresAt" > $2 ORDER BY "createdAt"`, key, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("find saml sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []storedSAMLSession
-	for rows.Next() {
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storedSAMLSession, error) {
 		var rec storedSAMLSession
 		var value string
-		if err := rows.Scan(&rec.rowID, &value); err != nil {
-			return nil, fmt.Errorf("find saml sessions: %w", err)
+		err := row.Scan(&rec.rowID, &value)
+		if err == nil && json.Unmarshal([]byte(value), &rec.samlSessionRecord) != nil {
+			rec.SessionToken = "" // unreadable: dropped below
 		}
-		if json.Unmarshal([]byte(value), &rec.samlSessionRecord) == nil {
-			out = append(out, rec)
-		}
+		return rec, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find saml sessions: %w", err)
 	}
-	return out, rows.Err()
+	return slices.DeleteFunc(recs, func(rec storedSAMLSession) bool { return rec.SessionToken == "" }), nil
 }
 
 // samlSessionOf is the record of the SAML sign-in that made the session, or nil.
