@@ -159,7 +159,7 @@ func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request) erro
 	if _, err := s.adminCaller(w, r, perm("user", "get"), errNotAllowedGetUser); err != nil {
 		return err
 	}
-	u, err := s.adminTarget(r.Context(), s.db, id)
+	u, err := s.adminTarget(r.Context(), s.db, storableText(id)) // as upstream reads it: see adminQuery
 	if err != nil {
 		return err
 	}

@@ -406,3 +406,30 @@ func TestAdminHasPermission(t *testing.T) {
 	admin.post("/api/auth/admin/has-permission", map[string]any{}).wantError(t, http.StatusBadRequest, "VALIDATION_ERROR")
 	ts.client(t).post("/api/auth/admin/has-permission", map[string]any{"permissions": map[string]any{"user": []string{"list"}}}).wantStatus(t, http.StatusUnauthorized)
 }
+
+// TestAdminQueryBytesThatAreNotUTF8AreReadAsUpstreamReadsThem ensures a query value with
+// percent-escaped bytes that are not UTF-8 is read as upstream's WHATWG URL decoding reads it,
+// U+FFFD for each bad sequence, rather than reaching Postgres as is and failing with a 500.
+func TestAdminQueryBytesThatAreNotUTF8AreReadAsUpstreamReadsThem(t *testing.T) {
+	t.Parallel()
+	ts, admin, _ := newAdminServer(t)
+	_, id := ts.newUser(t, "odd@example.com")
+	ts.exec(t, `UPDATE "user" SET name = 'a'||U&'\FFFD'||'b' WHERE id = $1`, id)
+	admin.get("/api/auth/admin/get-user?id=%FF").wantError(t, http.StatusNotFound, "USER_NOT_FOUND")
+	cases := []struct {
+		query string
+		total int
+	}{
+		{"searchValue=%FF", 0},
+		{"filterField=email&filterValue=%FF", 0},
+		{"filterField=role&filterOperator=in&filterValue=%C3&filterValue=user", 1},
+		{"searchField=name&searchValue=a%FFb", 1},
+	}
+	for _, tc := range cases {
+		var page struct{ Total int }
+		admin.get("/api/auth/admin/list-users?"+tc.query).wantStatus(t, http.StatusOK).decode(t, &page)
+		if page.Total != tc.total {
+			t.Errorf("%s: total %d, want %d", tc.query, page.Total, tc.total)
+		}
+	}
+}
