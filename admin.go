@@ -91,18 +91,21 @@ func (s *server) checkRoles(roles []string) error {
 	return nil
 }
 
-// parseRoleInput reads a role given as a string or an array of strings; anything else is
-// upstream's 400 INVALID_ROLE_TYPE.
+// parseRoleInput reads a role given as a string or an array of strings. Anything else, null
+// and an array holding anything but strings included, is upstream's 400 INVALID_ROLE_TYPE: its
+// typeof check of each role (routes.ts, createUser and adminUpdateUser).
 func parseRoleInput(raw json.RawMessage) ([]string, error) {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}, nil
-	}
-	var many []string
-	if jsonKind(raw) != "array" || json.Unmarshal(raw, &many) != nil {
+	items := []json.RawMessage{raw}
+	if jsonKind(raw) == "array" && json.Unmarshal(raw, &items) != nil {
 		return nil, errInvalidRoleType
 	}
-	return many, nil
+	roles := make([]string, len(items))
+	for i, item := range items {
+		if jsonKind(item) != "string" || json.Unmarshal(item, &roles[i]) != nil {
+			return nil, errInvalidRoleType
+		}
+	}
+	return roles, nil
 }
 
 // userBody is the body of the admin routes that act on one user and take nothing else.

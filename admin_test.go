@@ -228,6 +228,10 @@ func TestAdminBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	}{
 		{"unknown role", "/api/auth/admin/set-role", map[string]any{"userId": userID, "role": "superuser"}, 400, "YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE"},
 		{"role not a string", "/api/auth/admin/update-user", map[string]any{"userId": userID, "data": map[string]any{"role": 5}}, 400, "INVALID_ROLE_TYPE"},
+		{"null role", "/api/auth/admin/update-user", map[string]any{"userId": userID, "data": map[string]any{"role": nil}}, 400, "INVALID_ROLE_TYPE"},
+		{"null in a role list", "/api/auth/admin/update-user", map[string]any{"userId": userID, "data": map[string]any{"role": []any{"admin", nil}}}, 400, "INVALID_ROLE_TYPE"},
+		{"role list in a role list", "/api/auth/admin/update-user", map[string]any{"userId": userID, "data": map[string]any{"role": []any{[]string{"admin"}}}}, 400, "INVALID_ROLE_TYPE"},
+		{"null role in create data", "/api/auth/admin/create-user", map[string]any{"email": "x@example.com", "name": "X", "data": map[string]any{"role": nil}}, 400, "INVALID_ROLE_TYPE"},
 		{"unknown role in create", "/api/auth/admin/create-user", map[string]any{"email": "x@example.com", "name": "X", "role": "root"}, 400, "YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE"},
 		{"ban oneself", "/api/auth/admin/ban-user", map[string]any{"userId": adminID}, 400, "YOU_CANNOT_BAN_YOURSELF"},
 		{"ban oneself by update", "/api/auth/admin/update-user", map[string]any{"userId": adminID, "data": map[string]any{"banned": true}}, 400, "YOU_CANNOT_BAN_YOURSELF"},
