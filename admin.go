@@ -294,7 +294,7 @@ func (s *server) handleAdminRemoveUser(w http.ResponseWriter, r *http.Request) e
 }
 
 // removeUser deletes a user and their sessions, refusing the last admin. Admin rows are locked
-// first so that two admins removing each other at once cannot both succeed.
+// first (countOtherAdmins) so that two admins removing each other at once cannot both succeed.
 func (s *server) removeUser(ctx context.Context, tx pgx.Tx, userID string) error {
 	target, err := s.adminTarget(ctx, tx, userID)
 	if err != nil {

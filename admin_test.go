@@ -282,6 +282,58 @@ func TestAdminCannotRemoveTheLastAdmin(t *testing.T) {
 	op.post("/api/auth/admin/remove-user", map[string]any{"userId": otherID}).wantError(t, http.StatusBadRequest, "YOU_CANNOT_REMOVE_THE_LAST_ADMIN")
 }
 
+// TestAdminsRemovingEachOtherAtOnceBothGetAnAnswer ensures two admins removing each other at
+// the same moment are served one after the other: the first removes the second, who is told
+// the first is the last admin left, and neither request ends in a deadlock's 500. The test's
+// lock on the first admin's row holds both until each waits for it.
+func TestAdminsRemovingEachOtherAtOnceBothGetAnAnswer(t *testing.T) {
+	t.Parallel()
+	ts, first, firstID := newAdminServer(t)
+	second, secondID := ts.newUser(t, "second@example.com")
+	ts.exec(t, `UPDATE "user" SET role = 'admin' WHERE id = $1`, secondID)
+	ctx := context.Background()
+	lock, err := ts.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM "user" WHERE id = $1 FOR UPDATE`, firstID); err != nil {
+		t.Fatal(err)
+	}
+	firstDone, secondDone := make(chan *testResponse, 1), make(chan *testResponse, 1)
+	go func() { firstDone <- first.post("/api/auth/admin/remove-user", map[string]any{"userId": secondID}) }()
+	ts.waitForLockWaiters(t, 1)
+	go func() { secondDone <- second.post("/api/auth/admin/remove-user", map[string]any{"userId": firstID}) }()
+	ts.waitForLockWaiters(t, 2)
+	if err := lock.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	(<-firstDone).wantStatus(t, http.StatusOK)
+	(<-secondDone).wantError(t, http.StatusBadRequest, "YOU_CANNOT_REMOVE_THE_LAST_ADMIN")
+	if ts.rowCount(t, "user") != 1 || ts.userField(t, firstID, "role") != "admin" {
+		t.Fatal("not exactly the first admin left")
+	}
+}
+
+// waitForLockWaiters returns once n statements of the test server's database wait for a lock.
+func (ts *testServer) waitForLockWaiters(t testing.TB, n int) {
+	t.Helper()
+	for i := 0; ; i++ {
+		var waiting int
+		err := ts.db.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting >= n {
+			return
+		}
+		if i == 100000 {
+			t.Fatalf("%d statements wait for a lock, want %d", waiting, n)
+		}
+	}
+}
+
 // TestAdminListUsers ensures search, filter, sort and paging select the users upstream's
 // adapter would, with total counting every match.
 func TestAdminListUsers(t *testing.T) {

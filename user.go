@@ -261,12 +261,15 @@ func liftBan(ctx context.Context, q querier, userID string, now time.Time) error
 	return nil
 }
 
-// countOtherAdmins counts the admins (by role or ADMIN_USER_IDS) other than userID, locking them.
+// countOtherAdmins counts the admins (by role or ADMIN_USER_IDS) other than userID. It locks
+// every admin row, userID's too, in id order, so that two removals at once queue on the same
+// rows and the second counts without the one the first deleted; locking all but userID let
+// each lock the row the other deletes, a deadlock.
 func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM "user"
-		WHERE id <> $1 AND (string_to_array(COALESCE(NULLIF(role, ''), $2), ',') && $3 OR id = ANY($4))
+		WHERE string_to_array(COALESCE(NULLIF(role, ''), $1), ',') && $2 OR id = ANY($3)
 		ORDER BY id FOR UPDATE`,
-		userID, s.cfg.Admin.defaultRole(), s.cfg.Admin.adminRoles(), s.cfg.Admin.AdminUserIDs)
+		s.cfg.Admin.defaultRole(), s.cfg.Admin.adminRoles(), s.cfg.Admin.AdminUserIDs)
 	if err != nil {
 		return 0, fmt.Errorf("count admins: %w", err)
 	}
@@ -274,7 +277,7 @@ func (s *server) countOtherAdmins(ctx context.Context, tx pgx.Tx, userID string)
 	if err != nil {
 		return 0, fmt.Errorf("count admins: %w", err)
 	}
-	return len(ids), nil
+	return len(slices.DeleteFunc(ids, func(id string) bool { return id == userID })), nil
 }
 
 // userFieldsNotWritable are the user fields our plugins add that a client may not write (upstream
