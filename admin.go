@@ -162,7 +162,7 @@ func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request) erro
 	if _, err := s.adminCaller(w, r, perm("user", "get"), errNotAllowedGetUser); err != nil {
 		return err
 	}
-	u, err := s.adminTarget(r.Context(), s.db, storableText(id)) // as upstream reads it: see adminQuery
+	u, err := s.adminTarget(r.Context(), s.db, id)
 	if err != nil {
 		return err
 	}

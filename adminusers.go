@@ -281,7 +281,7 @@ func (lq *listUsersQuery) whereSQL() string {
 }
 
 func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request) error {
-	lq, err := parseListUsersQuery(adminQuery(r))
+	lq, err := parseListUsersQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -299,19 +299,6 @@ func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request) er
 		Offset *int   `json:"offset,omitempty"`
 	}{users, total, lq.limitOut, lq.offsetOut})
 	return nil
-}
-
-// adminQuery is the request's query as upstream's router reads it: WHATWG URL decoding turns
-// percent-escaped bytes that are not UTF-8 into U+FFFD, where Go keeps them as they are and
-// Postgres would refuse them in a parameter (a 500). NUL never gets here (routes.go refuses it).
-func adminQuery(r *http.Request) url.Values {
-	q := r.URL.Query()
-	for _, values := range q {
-		for i, v := range values {
-			values[i] = storableText(v)
-		}
-	}
-	return q
 }
 
 // pageSQL picks the page's ids (or emails) first, from the index that orders them (an

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -555,6 +557,31 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 }
 
 func (optional[T]) jsonKind() string { return kindName(reflect.TypeFor[T]()) }
+
+// upstreamQuery is the query as upstream's router reads it: WHATWG URL decoding turns escaped
+// (or raw) bytes that are not UTF-8 into U+FFFD, where Go's keeps them, and Postgres refuses them
+// as a parameter: a 500 on any route that looks a query value up. The common query, valid
+// UTF-8, is returned as it came.
+func upstreamQuery(raw string) string {
+	if !strings.Contains(raw, "%") && utf8.ValidString(raw) {
+		return raw
+	}
+	q, _ := url.ParseQuery(raw) // malformed pairs are dropped, as r.URL.Query() drops them
+	valid := true
+	for k, vs := range q {
+		valid = valid && utf8.ValidString(k) && !slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) })
+	}
+	if valid {
+		return raw
+	}
+	out := url.Values{}
+	for k, vs := range q {
+		for _, v := range vs {
+			out.Add(strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD"))
+		}
+	}
+	return out.Encode()
+}
 
 // queryString reads one query parameter as upstream's query schemas do: a missing required key
 // and a repeated key (an array to them) are 400 VALIDATION_ERROR; a missing optional key is "".

@@ -105,6 +105,8 @@ var hostileStrings = map[string]string{
 	"combining characters": "e" + strings.Repeat("\u0301", 200),
 	"SQL-looking":          `x' OR '1'='1'; DROP TABLE "user"; --`,
 	"LIKE wildcards":       `%_\`,
+	// In a query, %FF: upstream reads it as U+FFFD; Postgres refuses the raw byte.
+	"bytes that are not UTF-8": "a\xff\xfeb",
 }
 
 // probeRoute asks a route, signed out, which body fields it requires, from its own validation

@@ -246,6 +246,7 @@ func (s *server) middleware(mux *router) http.Handler {
 			writeError(rec, r, validationError("[query] Invalid input: NUL characters are not allowed"))
 			return
 		}
+		r.URL.RawQuery = upstreamQuery(r.URL.RawQuery)
 		// The SAML ACS and SLO take the IdP's cross-site POST, whose Origin is the IdP's; the
 		// signed message is their proof, as upstream's SAML_SKIP_ORIGIN_CHECK_PATHS.
 		samlPost := strings.HasPrefix(pattern, "POST "+basePath+"/sso/saml2/sp/")
