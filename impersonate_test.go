@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,36 @@ func TestImpersonationKeepsTheAdminSessionAsideAndStopRestoresIt(t *testing.T) {
 		t.Fatalf("impersonation session not deleted: %d sessions", n)
 	}
 	admin.post("/api/auth/admin/stop-impersonating", nil).wantStatus(t, http.StatusBadRequest)
+}
+
+// TestImpersonationSessionNeverOutlivesItsDuration: a client that keeps only session_token (a
+// bearer client, or one that drops dont_remember) reads the impersonation session again and
+// again, past updateAge, and its expiry stays the admin's hour; at the hour it is gone.
+func TestImpersonationSessionNeverOutlivesItsDuration(t *testing.T) {
+	t.Parallel()
+	ts, admin, _ := newAdminServer(t)
+	_, userID := ts.newUser(t, "target@example.com")
+	resp := admin.post("/api/auth/admin/impersonate-user", map[string]any{"userId": userID}).wantStatus(t, http.StatusOK)
+	var body struct{ Session session }
+	resp.decode(t, &body)
+	expires := body.Session.ExpiresAt.Time()
+	c := ts.client(t)
+	c.cookies["better-auth.session_token"] = admin.cookies["better-auth.session_token"]
+	for _, step := range []time.Duration{0, 30 * time.Minute, 29 * time.Minute} {
+		ts.clock.advance(step)
+		var got struct{ Session session }
+		c.get("/api/auth/get-session").wantStatus(t, http.StatusOK).decode(t, &got)
+		if !got.Session.ExpiresAt.Time().Equal(expires) {
+			t.Fatalf("after %v the impersonation expires at %v, want %v", step, got.Session.ExpiresAt.Time(), expires)
+		}
+	}
+	if stored := mustSessions(t, ts, userID); len(stored) != 2 || !slices.ContainsFunc(stored, func(s session) bool { return s.ExpiresAt.Time().Equal(expires) }) {
+		t.Fatalf("stored sessions %+v, want the impersonation's expiry unchanged", stored)
+	}
+	ts.clock.advance(2 * time.Minute)
+	if c.get("/api/auth/get-session").wantStatus(t, http.StatusOK); c.signedIn() {
+		t.Fatal("the impersonation outlived its hour")
+	}
 }
 
 // TestImpersonationRefusals ensures admins cannot be impersonated without impersonate-admins, a

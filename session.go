@@ -219,7 +219,10 @@ func (s *server) loadSession(w http.ResponseWriter, r *http.Request, o sessionOp
 		return nil, nil
 	}
 	dontRemember := s.dontRemember(r)
-	if dontRemember || o.disableRefresh {
+	// An impersonation keeps the admin's duration (impersonate.go): only its dont_remember cookie
+	// keeps upstream from sliding it to a full session, and a bearer client or one that drops
+	// that cookie would turn an hour into a week (COMPATIBILITY.md, impersonation-not-extended).
+	if dontRemember || o.disableRefresh || as.Session.ImpersonatedBy != nil {
 		return as, nil
 	}
 	if !as.Session.ExpiresAt.Time().Add(-s.cfg.SessionExpiresIn).Add(s.cfg.SessionUpdateAge).After(now) {
