@@ -75,9 +75,14 @@ var identifierPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 var fieldTypes = map[string]bool{"string": true, "number": true, "boolean": true, "date": true, "string[]": true, "number[]": true}
 
 // Bounds on an additional field's value: upstream has none, but a column is not a file store.
+// A unique or indexed field is bounded further, as limits.go bounds an organization's slug:
+// Postgres's btree refuses an entry past 2704 bytes, a 500 at the INSERT. A string's characters
+// count up to 4 bytes each; an array (jsonb) up to 16 bytes an item besides the item's JSON.
 const (
-	maxFieldChars = 10000
-	maxFieldItems = 1000
+	maxFieldChars        = 10000
+	maxFieldItems        = 1000
+	maxIndexedFieldChars = 512
+	maxIndexedArrayBytes = 2048
 )
 
 // UnmarshalJSON reads {"key": {attributes}, ...} keeping the keys' order.
@@ -684,8 +689,8 @@ func (fs fieldSpec) value(raw json.RawMessage, path string) (any, error) {
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, wrong()
 		}
-		if n := utf8.RuneCountInString(s); n > maxFieldChars {
-			return nil, validationError(fmt.Sprintf("[%s] Too big: expected string to have <=%d characters", path, maxFieldChars))
+		if limit := fs.maxChars(); utf8.RuneCountInString(s) > limit {
+			return nil, validationError(fmt.Sprintf("[%s] Too big: expected string to have <=%d characters", path, limit))
 		}
 		if fs.normalize != nil {
 			s = fs.normalize(s)
@@ -744,6 +749,7 @@ func (fs fieldSpec) array(raw json.RawMessage, path string, wrong func() error) 
 	}
 	elem := fieldSpec{Type: strings.TrimSuffix(fs.Type, "[]"), Required: true}
 	out := make([]any, len(items))
+	size := 0
 	for i, item := range items {
 		var v any
 		var err error
@@ -760,8 +766,23 @@ func (fs fieldSpec) array(raw json.RawMessage, path string, wrong func() error) 
 			return nil, err
 		}
 		out[i] = v
+		size += 16 + len(item)
+	}
+	if fs.indexed() && size > maxIndexedArrayBytes {
+		return nil, validationError(fmt.Sprintf("[%s] Too big: a unique or indexed array holds at most %d bytes", path, maxIndexedArrayBytes))
 	}
 	return out, nil
+}
+
+// indexed reports whether the field's column has an index (indexSQL), which bounds its values.
+func (fs fieldSpec) indexed() bool { return fs.Unique || fs.Index }
+
+// maxChars is the longest string the field takes.
+func (fs fieldSpec) maxChars() int {
+	if fs.indexed() {
+		return maxIndexedFieldChars
+	}
+	return maxFieldChars
 }
 
 // parseJSDate reads the date strings a client sends (Date.toISOString, or a bare date), to the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"reflect"
 	"strings"
@@ -378,6 +379,45 @@ func TestUniqueFieldConflictIsUpstreamsError(t *testing.T) {
 	})
 	if statuses[200] != 1 || statuses[422] != 5 {
 		t.Errorf("concurrent sign-ups with one handle: %v, want one 200 and five 422", statuses)
+	}
+}
+
+// TestIndexedFieldValuesFitTheirIndex: a unique or indexed field's value too big for its btree
+// entry (Postgres refuses one past 2704 bytes) is 400 VALIDATION_ERROR at sign-up and update-user,
+// never the index's 500; the longest accepted value, 512 characters of four UTF-8 bytes each
+// that do not compress, is stored.
+func TestIndexedFieldValuesFitTheirIndex(t *testing.T) {
+	t.Parallel()
+	labels := fieldSpec{Key: "labels", Column: "labels", Type: "string[]", Input: true, Returned: true, Index: true}
+	ts := newFieldsServer(t, func(c *config) { c.Fields.User = append(c.Fields.User, labels) })
+	c := ts.client(t)
+	c.signUp("indexed@example.com", "password123", "Indexed")
+	randomRunes := func(n int) string {
+		b := make([]rune, n)
+		for i := range b {
+			b[i] = rune(0x10000 + mrand.IntN(0x30000)) // four bytes in UTF-8
+		}
+		return string(b)
+	}
+	longLabels := make([]string, 8)
+	for i := range longLabels {
+		longLabels[i] = randomRunes(100)
+	}
+	for name, extra := range map[string]map[string]any{
+		"unique string": {"handle": randomRunes(maxIndexedFieldChars + 1)},
+		"indexed array": {"labels": longLabels},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c.post("/api/auth/update-user", extra).wantError(t, 400, "VALIDATION_ERROR")
+			ts.client(t).post("/api/auth/sign-up/email", signUpWith("toolong@example.com", extra)).wantError(t, 400, "VALIDATION_ERROR")
+		})
+	}
+	handle := randomRunes(maxIndexedFieldChars)
+	c.post("/api/auth/update-user", map[string]any{"handle": handle, "labels": longLabels[:2]}).wantStatus(t, 200)
+	var got struct{ User map[string]any }
+	c.get("/api/auth/get-session").wantStatus(t, 200).decode(t, &got)
+	if got.User["handle"] != handle || len(got.User["labels"].([]any)) != 2 {
+		t.Errorf("stored handle %d characters, labels %v", len([]rune(got.User["handle"].(string))), got.User["labels"])
 	}
 }
 
