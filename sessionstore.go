@@ -186,6 +186,10 @@ func (s *server) refreshSession(ctx context.Context, as *authSession) (bool, err
 	return s.storeSessionUpdate(ctx, &as.Session)
 }
 
+// errFailedToUpdateSession is a unique session field's value taken by another session, as
+// FAILED_TO_UPDATE_USER is a user's (upstream has no code: its update fails with a 500).
+var errFailedToUpdateSession = apiErr(422, "FAILED_TO_UPDATE_SESSION", "Failed to update session")
+
 // updateSessionFields writes extra, the session's additional fields (update-session), through
 // the seam; false when the session is gone.
 func (s *server) updateSessionFields(ctx context.Context, sess *session, extra fieldWrite) (bool, error) {
@@ -198,6 +202,9 @@ func (s *server) updateSessionFields(ctx context.Context, sess *session, extra f
 			append([]any{sess.Token, s.now()}, extra.vals...)...).Scan(sess.scanTargets()...)
 		if isNoRows(err) {
 			return false, nil
+		}
+		if isUniqueViolation(err, "") {
+			return false, errFailedToUpdateSession
 		}
 		if err != nil {
 			return false, fmt.Errorf("update session: %w", err)

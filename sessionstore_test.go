@@ -425,3 +425,33 @@ func rotateByTwoFactor(t *testing.T, ts *testServer, c *testClient, token string
 	}
 	return rotated
 }
+
+// TestUniqueSessionFieldTakenFailsUpdateSessionWith422: with sessions in Postgres (alone or with
+// Redis), update-session setting a unique session field to a value another session holds is 422
+// FAILED_TO_UPDATE_SESSION, as update-user's conflict is FAILED_TO_UPDATE_USER, not the unique
+// index's 500; the session keeps its value, and its own value may be set again.
+func TestUniqueSessionFieldTakenFailsUpdateSessionWith422(t *testing.T) {
+	t.Parallel()
+	slot := fieldSpec{Key: "slot", Column: "slot", Type: "string", Input: true, Returned: true, Unique: true}
+	for name, redisOpt := range map[string]func(*config){
+		"postgres":       func(*config) {},
+		"redis+postgres": withRedis(t, true, true),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ts := newFieldsServer(t, redisOpt, func(c *config) { c.Fields.Session = append(c.Fields.Session, slot) })
+			a, b := ts.client(t), ts.client(t)
+			a.signUp("slot-a@example.com", "password123", "A")
+			b.signUp("slot-b@example.com", "password123", "B")
+			a.post("/api/auth/update-session", map[string]any{"slot": "one"}).wantStatus(t, http.StatusOK)
+			b.post("/api/auth/update-session", map[string]any{"slot": "two"}).wantStatus(t, http.StatusOK)
+			b.post("/api/auth/update-session", map[string]any{"slot": "one"}).wantError(t, 422, "FAILED_TO_UPDATE_SESSION")
+			b.post("/api/auth/update-session", map[string]any{"slot": "two"}).wantStatus(t, http.StatusOK)
+			var got struct{ Session map[string]any }
+			b.get("/api/auth/get-session?disableCookieCache=true").wantStatus(t, http.StatusOK).decode(t, &got)
+			if got.Session["slot"] != "two" {
+				t.Errorf("slot after the refused update: %v", got.Session["slot"])
+			}
+		})
+	}
+}
