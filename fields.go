@@ -194,6 +194,10 @@ func (f additionalFields) check(table string) error {
 			// (upstream's insert fails on its NOT NULL column).
 			return subKeyError{fs.Key, "a required session field needs a defaultValue: sessions are created without input"}
 		}
+		if table == "session" && fs.Unique && fs.Default != nil {
+			// Every session would start with it: the second sign-in fails on the unique index.
+			return subKeyError{fs.Key, "a unique session field cannot have a defaultValue: every session would start with it"}
+		}
 		seen[strings.ToLower(fs.Column)] = true
 		keys[fs.Key] = true
 	}

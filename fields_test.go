@@ -66,6 +66,7 @@ func TestFieldConfigRefusesUnsafeOrUnknownDefinitions(t *testing.T) {
 		"display pattern":                        `{"plugins": [{"id": "username", "displayUsernamePattern": "(["}]}`,
 		"display normaliser":                     `{"plugins": [{"id": "username", "displayUsernameNormalization": true}]}`,
 		"required session field without default": `{"session": {"additionalFields": {"tenant": {"type": "string"}}}}`,
+		"unique session field with a default":    `{"session": {"additionalFields": {"slot": {"type": "string", "unique": true, "defaultValue": "x"}}}}`,
 		"schema column":                          `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "a b"}}}}]}`,
 		"schema column taken":                    `{"plugins": [{"id": "username", "schema": {"user": {"fields": {"username": "email"}}}}]}`,
 		"schema column of a field":               `{"user": {"additionalFields": {"nick": {"type": "string"}}}, "plugins": [{"id": "username", "schema": {"user": {"fields": {"displayUsername": "nick"}}}}]}`,
