@@ -717,6 +717,11 @@ func (fs fieldSpec) value(raw json.RawMessage, path string) (any, error) {
 		if !ok {
 			return nil, validationError(fmt.Sprintf("[%s] Invalid input: expected date, received Invalid Date", path))
 		}
+		if y := t.Year(); y < 1 || y > 9999 {
+			// Postgres keeps year 0 as 1 BC, which jsTimeSQL answers as year 1, and a year past
+			// 9999 as five digits toISOString does not write: refused rather than answered changed.
+			return nil, validationError(fmt.Sprintf("[%s] Invalid input: expected date in the years 0001 to 9999 (UTC)", path))
+		}
 		return t, nil
 	default:
 		return fs.array(raw, path, wrong)

@@ -344,6 +344,8 @@ func TestAdditionalFieldsRefuseWrongTypes(t *testing.T) {
 		"boolean as string":  {"newsletter": "yes"},
 		"bad date":           {"birthday": "yesterday"},
 		"date as number":     {"birthday": 1700000000000},
+		"year zero":          {"birthday": "0000-06-15T00:00:00.000Z"}, // would be answered as 0001
+		"year past 9999":     {"birthday": "9999-12-31T23:30:00-01:00"},
 		"array as string":    {"tags": "a,b"},
 		"number in string[]": {"tags": []any{"a", 1}},
 		"string in number[]": {"scores": []any{1, "2"}},
