@@ -21,15 +21,8 @@ func TestUsernameSignUpSignInAndAvailability(t *testing.T) {
 	ts := newUsernameServer(t)
 	c := ts.client(t)
 	c.post("/api/auth/is-username-available", map[string]any{"username": "Alice.Smith"}).wantStatus(t, 200)
-	u := c.post("/api/auth/sign-up/email", signUpWith("alice@example.com", map[string]any{"username": "Alice.Smith"})).wantStatus(t, 200).object(t)["user"].(map[string]any)
-	if u["username"] != "alice.smith" || u["displayUsername"] != "Alice.Smith" {
-		t.Fatalf("user = %v", u)
-	}
+	u := signUpWithUsername(t, c, "alice@example.com", "Alice.Smith", "alice.smith", "ALICE.smith")
 	var avail struct{ Available bool }
-	c.post("/api/auth/is-username-available", map[string]any{"username": "ALICE.smith"}).wantStatus(t, 200).decode(t, &avail)
-	if avail.Available {
-		t.Error("a taken username (other case) is available")
-	}
 	c.post("/api/auth/is-username-available", map[string]any{"username": "bob_1"}).wantStatus(t, 200).decode(t, &avail)
 	if !avail.Available {
 		t.Error("a free username is not available")
@@ -47,6 +40,22 @@ func TestUsernameSignUpSignInAndAvailability(t *testing.T) {
 		t.Errorf("unknown username ran %d hashes, want 1 as a known one does", runs)
 	}
 	ts.client(t).post("/api/auth/sign-in/username", map[string]any{"username": "", "password": "x"}).wantError(t, 401, "INVALID_USERNAME_OR_PASSWORD")
+}
+
+// signUpWithUsername signs c up with username typed and checks that it is stored as stored, with
+// displayUsername as typed, and that the username written as other (another case) is taken.
+func signUpWithUsername(t *testing.T, c *testClient, email, typed, stored, other string) map[string]any {
+	t.Helper()
+	u := c.post("/api/auth/sign-up/email", signUpWith(email, map[string]any{"username": typed})).wantStatus(t, 200).object(t)["user"].(map[string]any)
+	if u["username"] != stored || u["displayUsername"] != typed {
+		t.Fatalf("user = %v, want username %q and displayUsername %q", u, stored, typed)
+	}
+	var avail struct{ Available bool }
+	c.post("/api/auth/is-username-available", map[string]any{"username": other}).wantStatus(t, 200).decode(t, &avail)
+	if avail.Available {
+		t.Errorf("%q is available, though %q is taken", other, typed)
+	}
+	return u
 }
 
 // TestUsernameValidation: upstream's length bounds (UTF-16 units) and alphabet, configurable,
@@ -217,5 +226,23 @@ func TestUsernameOptionsOfTheConfigFile(t *testing.T) {
 	admin.post("/api/auth/admin/update-user", map[string]any{"userId": id, "data": map[string]any{"username": "changed_by_admin"}}).wantStatus(t, 200)
 	if got := ts.userField(t, id, "username"); got != "changed_by_admin" {
 		t.Errorf("username after the admin's change = %v", got)
+	}
+}
+
+// TestUsernameLowerCasedAsJavaScriptDoes: usernames are normalised with JavaScript's toLowerCase,
+// as the Node server stores them, not Go's simpler mapping: a word-final capital sigma becomes ς
+// and İ becomes i with a combining dot, so a username the Node server stored signs in here in
+// any case, and one of ours is taken there (with a pattern allowing such letters).
+func TestUsernameLowerCasedAsJavaScriptDoes(t *testing.T) {
+	t.Parallel()
+	ts := newUsernameServer(t, func(c *config) { c.Username.UsernamePattern = `^[\p{L}0-9_.]+$` })
+	c := ts.client(t)
+	signUpWithUsername(t, c, "odysseus@example.com", "ΟΔΥΣΣΕΥΣ", "οδυσσευς", "Οδυσσευς") // "ΟΔΥΣΣΕΥΣ".toLowerCase()
+	// As the Node server stores "İstanbul": "i\u0307stanbul".
+	id := ts.client(t).signUp("istanbul@example.com", "password123", "Ista")["id"].(string)
+	ts.exec(t, `UPDATE "user" SET username = $1 WHERE id = $2`, "i\u0307stanbul", id)
+	signIn := ts.client(t).post("/api/auth/sign-in/username", map[string]any{"username": "İSTANBUL", "password": "password123"}).wantStatus(t, 200).object(t)
+	if signIn["user"].(map[string]any)["id"] != id {
+		t.Errorf("sign-in = %v", signIn)
 	}
 }
