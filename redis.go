@@ -158,19 +158,20 @@ return 1
 `)
 
 // deleteScript ends one session (upstream deleteSession), optionally only if it is userId's,
-// and answers its user id and session id. KEYS[1] = {token}; ARGV = prefix, now ms, required user id or "".
+// and answers its user id and session id. A key whose value is not a session is left alone, as
+// upstream's deleteSession leaves it: admin revoke-user-session takes any string as its token,
+// and must not delete a revocation marker, a rate-limit counter or a verification value.
+// KEYS[1] = {token}; ARGV = prefix, now ms, required user id or "".
 var deleteScript = redis.NewScript(luaLists + `
 local v = redis.call("GET", KEYS[1])
 if not v then return false end
 local uid, sid = user_of(v)
-if ARGV[3] ~= "" and uid ~= ARGV[3] then return false end
+if not uid or (ARGV[3] ~= "" and uid ~= ARGV[3]) then return false end
 redis.call("DEL", KEYS[1])
-if uid then
-  local lk = ARGV[1] .. "active-sessions-" .. uid
-  local now = tonumber(ARGV[2])
-  write_list(lk, without(read_list(lk, now), {[string.sub(KEYS[1], #ARGV[1] + 1)] = true}), now)
-end
-return {uid or "", sid}
+local lk = ARGV[1] .. "active-sessions-" .. uid
+local now = tonumber(ARGV[2])
+write_list(lk, without(read_list(lk, now), {[string.sub(KEYS[1], #ARGV[1] + 1)] = true}), now)
+return {uid, sid}
 `)
 
 // deleteUserScript ends a user's sessions (upstream deleteUserSessions): every listed one and

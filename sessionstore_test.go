@@ -192,25 +192,67 @@ func TestRedisSessionWrittenByUpstreamIsServed(t *testing.T) {
 	user := c.signUp("node@example.com", "password123", "Node")
 	userID := user["id"].(string)
 	now := time.Now().UTC()
+	node, token := upstreamSessionClient(t, ts, rc, userID, now)
+	body := node.get("/api/auth/get-session").wantStatus(t, http.StatusOK).object(t)
+	if body == nil || body["user"].(map[string]any)["email"] != "node@example.com" || body["session"].(map[string]any)["token"] != token {
+		t.Fatalf("get-session of an upstream-written session: %v", body)
+	}
+	rc.Set(context.Background(), ts.cfg.Redis.KeyPrefix+"revoked-sessions-before-"+userID, now.UnixMilli(), time.Hour)
+	if got := node.get("/api/auth/get-session"); string(got.Body) != "null" {
+		t.Fatalf("a session the marker revoked still answers: %s", got.Body)
+	}
+}
+
+// upstreamSessionClient stores a session of userID created an hour before now as the Node
+// server writes it (testdata/redis/upstream-session.json), not in the user's active-sessions
+// list, and answers a client holding its cookie and its token.
+func upstreamSessionClient(t *testing.T, ts *testServer, rc *redis.Client, userID string, now time.Time) (*testClient, string) {
+	t.Helper()
 	value := strings.NewReplacer(
 		"{userId}", userID,
 		"{createdAt}", now.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z"),
 		"{expiresAt}", now.Add(6*24*time.Hour).Format("2006-01-02T15:04:05.000Z"),
 	).Replace(string(readTestdata(t, "redis/upstream-session.json")))
-	ctx := context.Background()
 	token := "nodeWrittenToken0123456789abcdef"
-	if err := rc.Set(ctx, ts.cfg.Redis.KeyPrefix+token, strings.TrimSpace(value), time.Hour).Err(); err != nil {
+	if err := rc.Set(context.Background(), ts.cfg.Redis.KeyPrefix+token, strings.TrimSpace(value), time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	node := ts.client(t)
 	node.cookies[ts.cookieName(cookieSessionToken)] = signCookieValue(t, ts, token)
-	body := node.get("/api/auth/get-session").wantStatus(t, http.StatusOK).object(t)
-	if body == nil || body["user"].(map[string]any)["email"] != "node@example.com" || body["session"].(map[string]any)["token"] != token {
-		t.Fatalf("get-session of an upstream-written session: %v", body)
-	}
-	rc.Set(ctx, ts.cfg.Redis.KeyPrefix+"revoked-sessions-before-"+userID, now.UnixMilli(), time.Hour)
+	return node, token
+}
+
+// TestAdminRevokeUserSessionDeletesOnlySessions: with sessions only in Redis, admin
+// revoke-user-session given the name of another Redis key as sessionToken leaves that key alone,
+// as upstream's deleteSession leaves a value that is not a session: the revoked-sessions-before
+// marker of a user whose sessions were all revoked stays, so a session it revoked (one not in the
+// active-sessions list, as the Node server may leave) stays revoked, and a rate-limit counter
+// stays counted.
+func TestAdminRevokeUserSessionDeletesOnlySessions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, withRedis(t, false, true))
+	rc := testRedisClient(t)
+	admin, _ := ts.newAdmin(t)
+	// The role newAdmin sets in Postgres reaches a session kept in Redis at the next sign-in.
+	admin.post("/api/auth/sign-in/email", map[string]any{"email": "admin@example.com", "password": "password123"}).wantStatus(t, http.StatusOK)
+	_, userID := ts.newUser(t, "marked@example.com")
+	node, token := upstreamSessionClient(t, ts, rc, userID, time.Now().UTC())
+	admin.post("/api/auth/admin/revoke-user-sessions", map[string]any{"userId": userID}).wantStatus(t, http.StatusOK)
 	if got := node.get("/api/auth/get-session"); string(got.Body) != "null" {
-		t.Fatalf("a session the marker revoked still answers: %s", got.Body)
+		t.Fatalf("an unlisted session survived revoke-user-sessions: %s", got.Body)
+	}
+	ctx := context.Background()
+	counter := ts.cfg.Redis.KeyPrefix + "203.0.113.9|/sign-in/email"
+	rc.Set(ctx, counter, 3, time.Minute)
+	for _, key := range []string{"revoked-sessions-before-" + userID, "203.0.113.9|/sign-in/email"} {
+		admin.post("/api/auth/admin/revoke-user-session", map[string]any{"sessionToken": key}).wantStatus(t, http.StatusOK)
+	}
+	node.cookies[ts.cookieName(cookieSessionToken)] = signCookieValue(t, ts, token) // the refusal above cleared it
+	if got := node.get("/api/auth/get-session"); string(got.Body) != "null" {
+		t.Errorf("the revoked session answers again: %s", got.Body)
+	}
+	if n, _ := rc.Exists(ctx, ts.cfg.Redis.KeyPrefix+"revoked-sessions-before-"+userID, counter).Result(); n != 2 {
+		t.Errorf("%d of the marker and the counter left, want both", n)
 	}
 }
 
