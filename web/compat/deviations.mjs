@@ -56,6 +56,16 @@ export const deviations = {
     ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search values are upstream's `LIKE` patterns (`%` and `_` are wildcards), as parameters.",
     why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
   },
+  "impersonation-not-extended": {
+    title: "An impersonation session never outlives its duration",
+    routes: ["GET /get-session"],
+    upstream:
+      "The impersonation session (one hour by default) is kept short only by its `dont_remember` cookie: a client that sends just the session token (a bearer client, or one that drops that cookie) has it slid to a full session (7 days) at its first read.",
+    ours: "A session with `impersonatedBy` is never slid, whatever cookies come with it: it ends at the admin's `impersonationSessionDuration`.",
+    why: "An admin acting as a user is given an hour; it must not become a week because of which cookies a client keeps.",
+    provenBy: ["TestImpersonationSessionNeverOutlivesItsDuration"],
+    notOnWire: "the harness's clients keep every cookie, dont_remember included, so both servers leave the session as it is",
+  },
   "unknown-body-keys": {
     title: "With STRICT_BODY, body keys a route does not take are refused",
     upstream:
@@ -249,11 +259,43 @@ export const deviations = {
       "400 `INVALID_LOGOUT_RESPONSE` unless a LogoutResponse is signed and answers a logout this server started.",
     why: "Otherwise anyone who knows a user's email can sign them out of every session that provider made.",
   },
+  "saml-slo-every-session": {
+    title: "An IdP's LogoutRequest ends every session of the NameID",
+    routes: ["POST /sso/saml2/sp/slo/:providerId", "GET /sso/saml2/sp/slo/:providerId"],
+    upstream:
+      "The LogoutRequest ends the one session whose record it finds for the NameID (the newest sign-in's) and deletes the records of all the others, " +
+      "so a user signed in from two browsers keeps the older session, which no later LogoutRequest can end.",
+    ours:
+      "Every session that a sign-in of that NameID at that provider made ends, with its records, in one transaction: those of the SessionIndexes the request names, " +
+      "or all of them when it names none. A logout we start that fails (an IdP without a redirect-binding logout URL) keeps the session and its record.",
+    why: "SAML core 3.7.3.2: the session participant must end every session of the principal that the request covers.",
+    provenBy: ["TestSAMLSingleLogoutEndsEverySessionOfTheNameID", "TestSAMLRefusedLogoutKeepsTheSessionEndableByTheIdP"],
+    notOnWire: "the harness's IdP signs no LogoutRequest; the Go suite's fake IdP (samlidp_test.go) does",
+  },
+  "saml-slo-browser-session": {
+    title: "An IdP's LogoutRequest signs the browser out only when it is the named user's",
+    routes: ["POST /sso/saml2/sp/slo/:providerId", "GET /sso/saml2/sp/slo/:providerId"],
+    upstream: "The session of the browser that brings a valid LogoutRequest ends and its cookies are cleared, whoever's session it is.",
+    ours: "The browser's session ends only when its user has an account with the request's NameID at that provider; any other session stays, cookies and all.",
+    why:
+      "Any signed-in user may register a SAML provider with an IdP of their own: its signed LogoutRequest, sent as a link, would otherwise sign out whoever follows it.",
+    provenBy: ["TestSAMLSingleLogoutLeavesAnotherUsersBrowserSession"],
+    notOnWire: "the harness's IdP signs no LogoutRequest; the Go suite's fake IdP (samlidp_test.go) does",
+  },
+  "saml-metadata-headers": {
+    title: "The SP metadata cannot run script on our origin",
+    routes: ["GET /sso/saml2/sp/metadata"],
+    upstream: "The metadata (a registered `spMetadata.metadata` document as given) is sent as `application/xml` with no Content-Security-Policy or nosniff.",
+    ours: "The same document, with the error page's headers: `Content-Security-Policy: default-src 'none'; …`, `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`.",
+    why: "A registered document needs only an SPSSODescriptor: an XHTML script element beside it would run with the cookies of anyone who opens it.",
+  },
   "jwks-cache-headers": {
     title: "The JWKS answer says how long it may be cached",
     routes: ["GET /jwks"],
     upstream: "No `Cache-Control`: every verifier and proxy decides for itself, and a verifier that caches nothing asks the server on each token.",
-    ours: "`Cache-Control: public, max-age=300`; each replica also keeps the answer 5 s, so a flood of requests costs no more than one query every 5 s (and the rate limit's 100 per 10 s per client).",
+    ours:
+      "`Cache-Control: public, max-age=300`, or less with key rotation: never past the moment the first live key of the set expires (0 when none is live), since the next key signs as soon as it is made; " +
+      "each replica also keeps the answer 5 s and not past that moment, so a flood of requests costs no more than one query every 5 s (and the rate limit's 100 per 10 s per client).",
     why: "Services verify JWTs without calling the server only if they may keep the key set; a stated lifetime lets them and any CDN do so, while a rotated key still appears within minutes.",
   },
   "cache-reads-only": {
@@ -359,9 +401,9 @@ export const deviations = {
   "redis-verification-our-records": {
     title: "Some of our verification records stay in Postgres",
     upstream: "With verification values only in `secondaryStorage`, every verification value is in Redis.",
-    ours: "Reset tokens, OTPs, magic links, OAuth state, two-factor challenges and trusted devices follow `VERIFICATION_STORE_IN_DATABASE` under upstream's `verification:{identifier}` keys; the SAML session index records of single logout stay in Postgres (they are found by a prefix search Redis cannot do), and disabling two-factor forgets trusted devices kept in Postgres only. Guesses at a code in Redis are judged in an optimistic transaction (WATCH/MULTI), so parallel guesses are each counted and a code is spent once.",
+    ours: "Reset tokens, OTPs, magic links, OAuth state, two-factor challenges and trusted devices follow `VERIFICATION_STORE_IN_DATABASE` under upstream's `verification:{identifier}` keys; the records of SAML single logout (each sign-in's session by NameID and by session id, and the logout requests we sent) stay in Postgres (a NameID may have several sessions, and an IdP's answer is matched by a prefix search, neither of which Redis's one value per key can serve), and disabling two-factor forgets trusted devices kept in Postgres only. Guesses at a code in Redis are judged in an optimistic transaction (WATCH/MULTI), so parallel guesses are each counted and a code is spent once.",
     why: "A prefix search in Redis would be a scan of the whole keyspace per logout.",
-    provenBy: ["TestRedisVerificationValuesAreUpstreams", "TestRedisSingleUseThingsWorkOnceUnderRace"],
+    provenBy: ["TestRedisVerificationValuesAreUpstreams", "TestRedisSingleUseThingsWorkOnceUnderRace", "TestSAMLLogoutCompletesWithVerificationValuesOnlyInRedis"],
     notOnWire: "the harness's servers share no Redis yet",
   },
 };

@@ -130,6 +130,22 @@ export default [
     t.status(await t.request("GET", "/sso/saml2/sp/metadata?providerId=nobody"), 404, null, "unknown provider");
   }),
 
+  deviation("saml-metadata-headers", "the SP metadata's security headers", async (t) => {
+    const c = t.client({ plugins });
+    await signUp(t, c, "owner");
+    const body = provider(t);
+    t.ok(await c.sso.register(body), "register");
+    const res = await t.request("GET", `/sso/saml2/sp/metadata?providerId=${body.providerId}`);
+    t.equal(res.status, 200, "metadata status");
+    const csp = res.headers.get("content-security-policy");
+    if (t.ours) {
+      t.assert(csp?.includes("default-src 'none'"), `CSP ${csp}`);
+      t.equal(res.headers.get("x-content-type-options"), "nosniff", "nosniff");
+    } else {
+      t.equal(csp, null, "no CSP");
+    }
+  }),
+
   scenario("sign-in/sso sends the browser to the SAML IdP with an AuthnRequest for our ACS", async (t) => {
     const c = t.client({ plugins });
     await signUp(t, c, "owner");
