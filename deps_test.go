@@ -17,7 +17,7 @@ var allowedDeps = map[string]string{
 	"github.com/jackc/pgx/v5":                     "the Postgres driver and pool",
 	"golang.org/x/crypto":                         "scrypt (upstream's password hash), XChaCha20-Poly1305, HKDF",
 	"golang.org/x/oauth2":                         "OAuth 2 flows of the social providers",
-	"golang.org/x/text":                           "NFKC normalization of passwords, as upstream",
+	"golang.org/x/text":                           "NFKC normalization of passwords, as upstream; JavaScript's full lower-casing of usernames (cases)",
 	"golang.org/x/sync":                           "errgroup/singleflight where the standard library has none",
 	"golang.org/x/sys":                            "sched_setattr, which package syscall lacks: the hashing threads' short time slice (hashproc_linux.go)",
 	"github.com/pquerna/otp":                      "TOTP and HOTP for two-factor",

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Settings of the username plugin (username.go); upstream: packages/better-auth/src/plugins/
@@ -121,61 +123,14 @@ func (c usernameConfig) normalize(username string) string {
 
 // jsToLower is JavaScript's String.prototype.toLowerCase, so that both servers store and look up
 // one username alike: Unicode's full lower-case mapping, which differs from Go's simple one
-// (strings.ToLower) in two letters: İ (U+0130) becomes i and U+0307 (SpecialCasing.txt), and a
-// capital sigma ending a word becomes the final sigma ς (the Unicode Standard, section 3.13,
-// Final_Sigma).
+// (strings.ToLower) in İ (U+0130: i and U+0307, SpecialCasing.txt) and a capital sigma ending a
+// word (the final sigma ς, Final_Sigma in the Unicode Standard, section 3.13). x/text's root
+// lower caser does both; a Caser keeps state, so each call makes its own.
 func jsToLower(s string) string {
 	if !strings.ContainsAny(s, "\u0130\u03a3") {
 		return strings.ToLower(s)
 	}
-	rs := []rune(s)
-	var b strings.Builder
-	for i, r := range rs {
-		switch {
-		case r == '\u0130':
-			b.WriteString("i\u0307")
-		case r == '\u03a3' && finalSigma(rs, i):
-			b.WriteRune('ς')
-		default:
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
-}
-
-// finalSigma is Unicode's Final_Sigma condition for rs[i]: a cased letter before it and none
-// after it, skipping case-ignorable characters both ways.
-func finalSigma(rs []rune, i int) bool {
-	before, after := false, false
-	for j := i - 1; j >= 0 && !before; j-- {
-		if !caseIgnorable(rs[j]) {
-			if !cased(rs[j]) {
-				break
-			}
-			before = true
-		}
-	}
-	for j := i + 1; j < len(rs) && !after; j++ {
-		if !caseIgnorable(rs[j]) {
-			if !cased(rs[j]) {
-				break
-			}
-			after = true
-		}
-	}
-	return before && !after
-}
-
-// cased is Unicode's Cased property.
-func cased(r rune) bool {
-	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) || unicode.In(r, unicode.Other_Lowercase, unicode.Other_Uppercase)
-}
-
-// caseIgnorable is Unicode's Case_Ignorable property: marks, format characters, modifiers and
-// the Word_Break MidLetter, MidNumLet and Single_Quote characters.
-func caseIgnorable(r rune) bool {
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) ||
-		strings.ContainsRune("'.:\u00b7\u0387\u055f\u05f4\u2018\u2019\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a", r)
+	return cases.Lower(language.Und).String(s)
 }
 
 // checkColumns refuses plugin columns (renamed by schema) that another user column or
