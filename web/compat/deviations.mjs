@@ -14,10 +14,13 @@ export const deviations = {
     upstream:
       "A value is passed to the database as sent: one Postgres cannot convert (a string for a `number`) fails the sign-up with 422 `FAILED_TO_CREATE_USER` " +
       "(a 500 at `update-user` and at the admin routes), one it can (a number for a `string`) is stored converted. A unique field's conflict at `update-user` " +
-      "and the admin routes is a 500, and so is a null for a required field at admin `update-user`, or a required field without a default missing from admin `create-user`'s `data`.",
+      "and the admin routes is a 500, as at `update-session`, and so is a null for a required field at admin `update-user`, or a required field without a default missing from admin `create-user`'s `data`; " +
+      "a unique or indexed value too long for its index entry is a 500 too.",
     ours:
       "400 `VALIDATION_ERROR` naming the field unless the value is of its type (`number`: an integer within the column's range; `date`: an ISO 8601 string; arrays of their item type), " +
-      "at most 10 000 characters and 1 000 items; nothing is stored. A unique conflict at `update-user` and admin `update-user` is 422 `FAILED_TO_UPDATE_USER`, at admin `create-user` " +
+      "at most 10 000 characters and 1 000 items; a `unique` or indexed field's string at most 512 characters (2 KiB), an indexed array at most 2 KiB, so every value fits its index entry; " +
+      "a `date` in the years 1 to 9999, which Postgres and `toISOString` keep as sent; nothing is stored. A unique conflict at `update-user` and admin `update-user` is 422 `FAILED_TO_UPDATE_USER`, " +
+      "at `update-session` 422 `FAILED_TO_UPDATE_SESSION`, at admin `create-user` " +
       "422 `FAILED_TO_CREATE_USER`; a required field missing from admin `create-user`'s `data` is 400 `MISSING_FIELD`, as at sign-up. The admin routes' core fields (`createdAt`, `id`, …) are checked likewise.",
     why: "An answer must not depend on what Postgres happens to coerce, and bad input is a 4xx, never a 500.",
   },
