@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -700,6 +701,11 @@ func (s *server) newUserFields(as *authSession, email, name string, role json.Ra
 		id, ok := jsonString(d.ID)
 		if !ok || id == "" || len(id) > maxIDLength {
 			return ch, validationError(fmt.Sprintf("[body.data.id] Invalid input: expected a string of 1 to %d characters", maxIDLength))
+		}
+		// An id of ADMIN_USER_IDS holds every permission: choosing one grants what a role change
+		// would, so it takes set-role (COMPATIBILITY.md, admin-user-ids-need-set-role).
+		if as != nil && slices.Contains(s.cfg.Admin.AdminUserIDs, id) && !s.cfg.Admin.can(as.User.ID, as.User.Role, perm("user", "set-role")) {
+			return ch, errNotAllowedChangeRole
 		}
 		ch.id = id
 	}

@@ -282,6 +282,29 @@ func TestAdminCannotRemoveTheLastAdmin(t *testing.T) {
 	op.post("/api/auth/admin/remove-user", map[string]any{"userId": otherID}).wantError(t, http.StatusBadRequest, "YOU_CANNOT_REMOVE_THE_LAST_ADMIN")
 }
 
+// TestCreatingAUserWithAnAdminUserIDTakesSetRole: a caller who may create users but not change
+// roles (a custom role) cannot create the user of an ADMIN_USER_IDS id that has no row yet, which
+// would hold every permission; an admin, who may set roles, can.
+func TestCreatingAUserWithAnAdminUserIDTakesSetRole(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *config) {
+		c.Admin.Roles = roleSet{"admin": defaultAdminRoleSet["admin"], "user": defaultAdminRoleSet["user"], "creator": {"user": {"create"}}}
+		c.Admin.AdminUserIDs = []string{"root-to-be"}
+	})
+	creator, creatorID := ts.newUser(t, "creator@example.com")
+	ts.exec(t, `UPDATE "user" SET role = 'creator' WHERE id = $1`, creatorID)
+	admin, _ := ts.newAdmin(t)
+	body := func(email, id string) map[string]any {
+		return map[string]any{"email": email, "password": "password123", "name": "New", "data": map[string]any{"id": id}}
+	}
+	creator.post("/api/auth/admin/create-user", body("root@example.com", "root-to-be")).wantError(t, http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE")
+	if n := ts.rowCount(t, "user"); n != 2 {
+		t.Fatalf("%d users after a refused create-user, want 2", n)
+	}
+	creator.post("/api/auth/admin/create-user", body("plain@example.com", "plain-id")).wantStatus(t, http.StatusOK)
+	admin.post("/api/auth/admin/create-user", body("root@example.com", "root-to-be")).wantStatus(t, http.StatusOK)
+}
+
 // TestAdminsRemovingEachOtherAtOnceBothGetAnAnswer ensures two admins removing each other at
 // the same moment are served one after the other: the first removes the second, who is told
 // the first is the last admin left, and neither request ends in a deadlock's 500. The test's
