@@ -52,8 +52,8 @@ func (f *jwtFlags) parse() (jwtConfig, error) {
 	c := jwtConfig{Enabled: f.enabled, Issuer: f.issuer, Audience: f.audience, ExpiresIn: f.expiresIn,
 		KeyAlg: f.alg, RotationInterval: f.rotation, GracePeriod: f.gracePeriod}
 	switch {
-	case c.ExpiresIn <= 0:
-		return c, fmt.Errorf("JWT_EXPIRES_IN: want a positive duration, got %s", c.ExpiresIn)
+	case c.ExpiresIn < time.Second: // exp is in whole seconds: less would expire as it is issued
+		return c, fmt.Errorf("JWT_EXPIRES_IN: want a duration of at least 1s, got %s", c.ExpiresIn)
 	case c.RotationInterval < 0:
 		return c, fmt.Errorf("JWKS_ROTATION_INTERVAL: want a duration, got %s", c.RotationInterval)
 	case c.GracePeriod < 0:

@@ -21,7 +21,7 @@ func TestJWTAndBearerConfigFromEnvironment(t *testing.T) {
 	if cfg.JWT != want || !cfg.Bearer.Enabled || cfg.Bearer.RequireSignature {
 		t.Fatalf("jwt %+v bearer %+v", cfg.JWT, cfg.Bearer)
 	}
-	for name, value := range map[string]string{"JWT_ENABLED": "yes please", "JWT_EXPIRES_IN": "0", "JWKS_KEY_ALG": "HS256",
+	for name, value := range map[string]string{"JWT_ENABLED": "yes please", "JWT_EXPIRES_IN": "500ms", "JWKS_KEY_ALG": "HS256",
 		"JWKS_ROTATION_INTERVAL": "-5m", "JWKS_GRACE_PERIOD": "soon", "BEARER_ENABLED": "maybe", "BEARER_REQUIRE_SIGNATURE": "2"} {
 		_, err := loadConfig(nil, func(k string) string {
 			if k == name {
