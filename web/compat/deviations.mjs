@@ -59,6 +59,16 @@ export const deviations = {
     ours: "400 `VALIDATION_ERROR` naming the parameter; `limit` above 1000, negative or fractional `limit`/`offset` likewise. Field names come from an allow-list and are never put into SQL. Search values are upstream's `LIKE` patterns (`%` and `_` are wildcards), as parameters.",
     why: "An empty list for a typo looks like \"no users\"; an uncapped page is one request that makes the server read and encode the whole table.",
   },
+  "admin-user-ids-need-set-role": {
+    refusal: true,
+    title: "Creating the user of an ADMIN_USER_IDS id takes set-role",
+    routes: ["POST /admin/create-user"],
+    upstream: "`data.id` may be any id, one of `adminUserIds` that has no user yet included: a caller allowed only to create users makes a user who holds every permission.",
+    ours: "403 `YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE` when `data.id` is one of `ADMIN_USER_IDS` and the caller may not set roles; nothing is stored.",
+    why: "Choosing such an id grants what a role change would, so it takes the same permission.",
+    provenBy: ["TestCreatingAUserWithAnAdminUserIDTakesSetRole"],
+    notOnWire: "the harness's roles have none that may create users but not set roles",
+  },
   "impersonation-not-extended": {
     title: "An impersonation session never outlives its duration",
     routes: ["GET /get-session"],
