@@ -85,12 +85,7 @@ func (s *server) recordSAMLSession(ctx context.Context, providerID string, a *sa
 // requests, which Redis's one value per key and lack of a prefix search cannot serve
 // (COMPATIBILITY.md, redis-verification-our-records).
 func (s *server) storeSAMLRecord(ctx context.Context, q querier, identifier, value string, expiresAt time.Time) error {
-	_, err := q.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
-		VALUES ($1, $2, $3, $4, $5, $5)`, generateID(32), identifier, value, expiresAt, s.now())
-	if err != nil {
-		return fmt.Errorf("store saml record: %w", err)
-	}
-	return nil
+	return insertVerificationRow(ctx, q, generateID(32), identifier, value, expiresAt, s.now())
 }
 
 // storedSAMLSession is a session record with the id of its row.

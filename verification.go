@@ -50,10 +50,8 @@ func (s *server) createVerification(ctx context.Context, q querier, identifier, 
 	now := s.now()
 	id := generateID(32)
 	if !s.verificationInRedisOnly() {
-		_, err := q.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
-			VALUES ($1, $2, $3, $4, $5, $5)`, id, identifier, value, expiresAt, now)
-		if err != nil {
-			return fmt.Errorf("create verification: %w", err)
+		if err := insertVerificationRow(ctx, q, id, identifier, value, expiresAt, now); err != nil {
+			return err
 		}
 	}
 	if s.redis == nil {
@@ -65,6 +63,16 @@ func (s *server) createVerification(ctx context.Context, q querier, identifier, 
 	}
 	err = s.redis.set(ctx, verificationKey(identifier), raw, ttlSeconds(expiresAt, now))
 	return s.redisOutcome(ctx, err, !s.verificationInRedisOnly(), verificationKey(identifier))
+}
+
+// insertVerificationRow writes one verification row to Postgres.
+func insertVerificationRow(ctx context.Context, q querier, id, identifier, value string, expiresAt, now time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
+		VALUES ($1, $2, $3, $4, $5, $5)`, id, identifier, value, expiresAt, now)
+	if err != nil {
+		return fmt.Errorf("create verification: %w", err)
+	}
+	return nil
 }
 
 // forgetVerification deletes the Redis copy of identifier's value after Postgres changed it.
